@@ -1,0 +1,72 @@
+//! `SslContext`: options compiled once, immutable, shared by every connection made with them.
+
+use std::sync::Arc;
+
+use rustls_pki_types::CertificateDer;
+
+use crate::engine::{self, EngineConfig};
+use crate::error::Error;
+use crate::options::Options;
+
+/// A compiled, immutable TLS configuration (the Perl module's `SSL_Context`), cheap to clone.
+///
+/// Build it once and reuse it for every connection (`SSL_reuse_ctx`):
+///
+/// ```no_run
+/// use sslsock::{Options, SslContext, SslSocket};
+/// let ctx = SslContext::new(&Options::new().ca_file("ca.pem"))?;
+/// let a = SslSocket::connect_with("a.example:443", &ctx)?;
+/// let b = SslSocket::connect_with("b.example:443", &ctx)?;
+/// # Ok::<(), sslsock::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct SslContext {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    engine: EngineConfig,
+    options: Options,
+    own_chain: Vec<CertificateDer<'static>>,
+}
+
+impl std::fmt::Debug for SslContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SslContext")
+            .field("server", &self.inner.options.server)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SslContext {
+    /// Compiles `options`. Every file is read and every string parsed here, so a bad option
+    /// fails before any connection is made.
+    pub fn new(options: &Options) -> Result<SslContext, Error> {
+        let built = engine::build(options)?;
+        Ok(SslContext {
+            inner: Arc::new(Inner {
+                engine: built.config,
+                options: options.clone(),
+                own_chain: built.own_chain,
+            }),
+        })
+    }
+
+    /// True when this context is for the server side.
+    pub fn is_server(&self) -> bool {
+        self.inner.options.server
+    }
+
+    /// The options this context was built from.
+    pub fn options(&self) -> &Options {
+        &self.inner.options
+    }
+
+    pub(crate) fn engine(&self) -> &EngineConfig {
+        &self.inner.engine
+    }
+
+    pub(crate) fn own_chain(&self) -> &[CertificateDer<'static>] {
+        &self.inner.own_chain
+    }
+}

@@ -1,0 +1,32 @@
+//! Every default of sslsock, written once. The newest IO::Socket::SSL is the reference where it
+//! is stricter than the manual.
+
+use rustls::crypto::SupportedKxGroup;
+
+use crate::engine::suites::Versions;
+use crate::options::VerifyMode;
+
+/// Clients verify the server: chain to a trusted CA and host name (`SSL_verify_mode` 1).
+pub const CLIENT_VERIFY_MODE: VerifyMode = VerifyMode::PEER;
+
+/// Servers do not ask for client certificates unless told to (`SSL_verify_mode` 0).
+pub const SERVER_VERIFY_MODE: VerifyMode = VerifyMode::NONE;
+
+/// Servers choose the cipher suite by their own preference (`SSL_honor_cipher_order`).
+pub const HONOR_CIPHER_ORDER: bool = true;
+
+/// The default hostname scheme name (`SSL_verifycn_scheme`).
+pub const HOSTNAME_SCHEME: &str = "default";
+
+/// TLS 1.2 and 1.3 (upstream 2.082+: `SSLv23:!TLSv1:!TLSv1_1:!SSLv3:!SSLv2`).
+pub(crate) fn versions() -> Versions {
+    Versions { tls12: true, tls13: true }
+}
+
+/// X25519MLKEM768 first, then X25519, P-256, P-384.
+pub(crate) fn kx_groups() -> Vec<&'static dyn SupportedKxGroup> {
+    rustls::crypto::aws_lc_rs::DEFAULT_KX_GROUPS.to_vec()
+}
+
+/// The largest plaintext a TLS record carries; one `write` sends at most this much.
+pub const MAX_RECORD_PLAINTEXT: usize = 16_384;

@@ -1,0 +1,277 @@
+//! The only module that names rustls types: `Options` -> engine configuration, and the
+//! sans-IO [`Session`] the socket drives one record at a time.
+
+pub(crate) mod session;
+pub(crate) mod suites;
+mod verifier;
+
+use std::sync::Arc;
+
+use rustls::crypto::CryptoProvider;
+use rustls::server::WebPkiClientVerifier;
+use rustls::{ClientConfig, RootCertStore, ServerConfig};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, TrustAnchor};
+
+use crate::defaults;
+use crate::error::{ConfigError, Error, TlsError, VerifyError};
+use crate::options::{Options, VerifyMode};
+use crate::verify::hostname::Scheme;
+use crate::verify::roots;
+use crate::x509;
+
+pub(crate) use session::Session;
+
+/// Compiled engine configuration for one side.
+#[derive(Debug, Clone)]
+pub(crate) enum EngineConfig {
+    Client(Arc<ClientConfig>),
+    Server(Arc<ServerConfig>),
+}
+
+/// What `build` produces besides the engine config.
+pub(crate) struct Built {
+    pub(crate) config: EngineConfig,
+    pub(crate) own_chain: Vec<CertificateDer<'static>>,
+}
+
+fn provider_for(opts: &Options, tls12: bool, tls13: bool) -> Result<CryptoProvider, ConfigError> {
+    let base = rustls::crypto::aws_lc_rs::default_provider();
+    let mut suites: Vec<rustls::SupportedCipherSuite> = Vec::new();
+    if tls13 {
+        match &opts.ciphersuites {
+            Some(spec) => suites.extend(suites::parse_ciphersuites(spec)?.iter().map(|s| s.suite)),
+            None => suites.extend(suites::SUITES.iter().filter(|s| s.tls13).map(|s| s.suite)),
+        }
+    }
+    if let Some(spec) = &opts.cipher_list {
+        // Validated even when TLS 1.2 is off, so a bad string never passes silently.
+        let list = suites::parse_cipher_list(spec)?;
+        if tls12 {
+            suites.extend(list.iter().map(|s| s.suite));
+        }
+    } else if tls12 {
+        suites.extend(suites::SUITES.iter().filter(|s| !s.tls13).map(|s| s.suite));
+    }
+    if suites.is_empty() {
+        let spec = opts.ciphersuites.clone().unwrap_or_default();
+        return Err(ConfigError::Cipher {
+            spec,
+            reason: "no cipher suite left for the enabled protocol versions".to_owned(),
+        });
+    }
+    let kx_groups = match &opts.ecdh_curve {
+        Some(spec) => suites::parse_groups(spec)?,
+        None => defaults::kx_groups(),
+    };
+    Ok(CryptoProvider {
+        cipher_suites: suites,
+        kx_groups,
+        ..base
+    })
+}
+
+fn trust_anchors(opts: &Options) -> Result<Arc<Vec<TrustAnchor<'static>>>, ConfigError> {
+    let certs: Arc<Vec<CertificateDer<'static>>> = if opts.no_ca {
+        Arc::new(Vec::new())
+    } else if opts.ca_files.is_empty() && opts.ca_paths.is_empty() && opts.ca_certs.is_empty() {
+        roots::default_ca().certs.clone()
+    } else {
+        Arc::new(roots::load_ca(&opts.ca_files, &opts.ca_paths, &opts.ca_certs)?)
+    };
+    let mut anchors = Vec::with_capacity(certs.len());
+    for c in certs.iter() {
+        match webpki::anchor_from_trusted_cert(c) {
+            Ok(a) => anchors.push(a.to_owned()),
+            Err(e) => log::warn!("skipping unusable CA certificate: {e:?}"),
+        }
+    }
+    Ok(Arc::new(anchors))
+}
+
+fn own_identity(opts: &Options) -> Result<Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>, ConfigError> {
+    let Some(cert) = &opts.cert else {
+        if let Some(crate::options::Source::File(p)) = &opts.key {
+            return Err(ConfigError::File {
+                path: p.clone(),
+                reason: "a key file was given without a certificate file".to_owned(),
+            });
+        }
+        return Ok(None);
+    };
+    let chain = x509::load_chain(cert)?;
+    let key = x509::load_key(opts.key.as_ref(), cert)?;
+    Ok(Some((chain, key)))
+}
+
+fn mismatch(opts: &Options, e: rustls::Error) -> ConfigError {
+    let name = |s: Option<&crate::options::Source>| match s {
+        Some(crate::options::Source::File(p)) => p.display().to_string(),
+        Some(crate::options::Source::Memory(_)) => "in-memory data".to_owned(),
+        None => "(none)".to_owned(),
+    };
+    let key = opts.key.as_ref().or(opts.cert.as_ref());
+    match e {
+        rustls::Error::InconsistentKeys(_) => ConfigError::Certificate(format!(
+            "private key {} does not match certificate {}",
+            name(key),
+            name(opts.cert.as_ref())
+        )),
+        other => ConfigError::Certificate(format!(
+            "certificate {} / key {} unusable: {other}",
+            name(opts.cert.as_ref()),
+            name(key)
+        )),
+    }
+}
+
+/// Compiles options into an engine configuration.
+pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
+    let versions = match &opts.version {
+        Some(spec) => suites::parse_versions(spec)?,
+        None => defaults::versions(),
+    };
+    let provider = Arc::new(provider_for(opts, versions.tls12, versions.tls13)?);
+    let engine_versions = versions.engine_versions();
+    let identity = own_identity(opts)?;
+    let own_chain = identity.as_ref().map(|(c, _)| c.clone()).unwrap_or_default();
+    let mode = opts.verify_mode.unwrap_or(if opts.server {
+        defaults::SERVER_VERIFY_MODE
+    } else {
+        defaults::CLIENT_VERIFY_MODE
+    });
+    let alpn = opts.alpn_protocols.clone();
+    if alpn.iter().any(|p| p.is_empty() || p.len() > 255) {
+        return Err(ConfigError::Invalid("ALPN protocol names must be 1 to 255 bytes long".to_owned()));
+    }
+
+    let config = if opts.server {
+        let Some((chain, key)) = identity else {
+            return Err(ConfigError::Invalid(
+                "a server needs a certificate and key (cert_file/key_file or cert_pem/key_pem)".to_owned(),
+            ));
+        };
+        let builder = ServerConfig::builder_with_provider(provider.clone())
+            .with_protocol_versions(&engine_versions)
+            .map_err(|e| ConfigError::Invalid(format!("inconsistent versions and suites: {e}")))?;
+        let builder = if mode.verifies() {
+            let anchors = trust_anchors(opts)?;
+            if anchors.is_empty() {
+                return Err(ConfigError::Invalid(
+                    "verify_mode asks to verify clients but no CA is configured (ca_file/ca_path)".to_owned(),
+                ));
+            }
+            let mut store = RootCertStore::empty();
+            store.roots.extend(anchors.iter().cloned());
+            let vb = WebPkiClientVerifier::builder_with_provider(Arc::new(store), provider.clone());
+            let vb = if mode.contains(VerifyMode::FAIL_IF_NO_PEER_CERT) {
+                vb
+            } else {
+                vb.allow_unauthenticated()
+            };
+            let verifier = vb
+                .build()
+                .map_err(|e| ConfigError::Invalid(format!("client certificate verifier: {e}")))?;
+            builder.with_client_cert_verifier(verifier)
+        } else {
+            builder.with_no_client_auth()
+        };
+        let mut cfg = builder
+            .with_single_cert(chain, key)
+            .map_err(|e| mismatch(opts, e))?;
+        cfg.alpn_protocols = alpn;
+        cfg.ignore_client_order = defaults::HONOR_CIPHER_ORDER;
+        EngineConfig::Server(Arc::new(cfg))
+    } else {
+        let anchors = if mode.verifies() { trust_anchors(opts)? } else { Arc::new(Vec::new()) };
+        if !mode.verifies() {
+            log::warn!("dangerous: peer verification is off (VerifyMode::NONE); the server is not authenticated");
+        }
+        let verifier = verifier::ServerVerifier {
+            anchors,
+            mode,
+            scheme: opts.verifycn_scheme.clone().unwrap_or_else(Scheme::default),
+            identity: opts.verifycn_name.clone(),
+            provider: provider.clone(),
+        };
+        let builder = ClientConfig::builder_with_provider(provider.clone())
+            .with_protocol_versions(&engine_versions)
+            .map_err(|e| ConfigError::Invalid(format!("inconsistent versions and suites: {e}")))?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier));
+        let send_cert = opts.use_cert.unwrap_or(true);
+        let mut cfg = match identity {
+            Some((chain, key)) if send_cert => builder
+                .with_client_auth_cert(chain, key)
+                .map_err(|e| mismatch(opts, e))?,
+            _ => builder.with_no_client_auth(),
+        };
+        cfg.alpn_protocols = alpn;
+        cfg.enable_sni = opts.hostname.as_deref() != Some("");
+        EngineConfig::Client(Arc::new(cfg))
+    };
+    Ok(Built { config, own_chain })
+}
+
+/// Turns an engine error into ours, keeping typed verification failures.
+pub(crate) fn map_error(e: rustls::Error) -> Error {
+    use rustls::Error as R;
+    match e {
+        R::InvalidCertificate(rustls::CertificateError::Other(other)) => {
+            match other.0.downcast_ref::<VerifyError>() {
+                Some(v) => Error::Verify(v.clone()),
+                None => Error::Verify(VerifyError::Other(other.to_string())),
+            }
+        }
+        R::InvalidCertificate(c) => Error::Verify(match c {
+            rustls::CertificateError::Expired | rustls::CertificateError::ExpiredContext { .. } => {
+                VerifyError::Other("certificate has expired".to_owned())
+            }
+            rustls::CertificateError::UnknownIssuer => VerifyError::UnknownIssuer { issuer: "?".to_owned() },
+            rustls::CertificateError::BadSignature => VerifyError::BadSignature,
+            rustls::CertificateError::Revoked => VerifyError::Revoked,
+            rustls::CertificateError::InvalidPurpose | rustls::CertificateError::InvalidPurposeContext { .. } => {
+                VerifyError::BadPurpose
+            }
+            other => VerifyError::Other(format!("{other:?}")),
+        }),
+        R::NoCertificatesPresented => Error::Verify(VerifyError::NoPeerCertificate),
+        R::AlertReceived(alert) => {
+            let name = alert_name(alert);
+            match alert {
+                rustls::AlertDescription::ProtocolVersion => Error::Tls(TlsError::NoCommonVersion(format!(
+                    "peer sent alert {name}: it supports none of the versions we offered"
+                ))),
+                rustls::AlertDescription::HandshakeFailure | rustls::AlertDescription::InsufficientSecurity => {
+                    Error::Tls(TlsError::AlertReceived(format!(
+                        "{name} (often: no common cipher suite, group or signature algorithm)"
+                    )))
+                }
+                _ => Error::Tls(TlsError::AlertReceived(name)),
+            }
+        }
+        R::PeerIncompatible(p) => {
+            let text = format!("{p:?}");
+            if text.contains("Version") {
+                Error::Tls(TlsError::NoCommonVersion(text))
+            } else {
+                Error::Tls(TlsError::NoCommonParameters(text))
+            }
+        }
+        R::InvalidMessage(m) => Error::Tls(TlsError::BadMessage(format!("{m:?}"))),
+        R::PeerMisbehaved(m) => Error::Tls(TlsError::BadMessage(format!("{m:?}"))),
+        other => Error::Tls(TlsError::Other(other.to_string())),
+    }
+}
+
+/// OpenSSL-style alert name: `HandshakeFailure` -> `handshake_failure`.
+fn alert_name(alert: rustls::AlertDescription) -> String {
+    let debug = format!("{alert:?}");
+    let mut out = String::new();
+    for (i, c) in debug.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}

@@ -1,0 +1,163 @@
+//! A sans-IO TLS session: feed one record, take plaintext, queue plaintext, take outgoing bytes.
+
+use std::io::{self, BufRead, Write};
+
+use rustls::{ClientConnection, Connection, HandshakeKind, ServerConnection};
+use rustls_pki_types::{CertificateDer, ServerName};
+
+use super::{map_error, suites, EngineConfig};
+use crate::error::{ConfigError, Error};
+
+/// One TLS session in one role. Owns no transport.
+pub(crate) struct Session {
+    conn: Connection,
+    /// Decrypted bytes not yet taken by the application.
+    pending: usize,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("handshaking", &self.conn.is_handshaking())
+            .field("pending", &self.pending)
+            .finish()
+    }
+}
+
+/// The facts of a negotiated cipher suite.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CipherNames {
+    pub(crate) openssl: &'static str,
+    pub(crate) iana: &'static str,
+}
+
+impl Session {
+    /// A client session toward `name` (SNI and, unless overridden, the verified identity).
+    pub(crate) fn client(config: &EngineConfig, name: &str) -> Result<Session, Error> {
+        let EngineConfig::Client(cfg) = config else {
+            return Err(Error::State("a server context cannot start a client handshake"));
+        };
+        let server_name = ServerName::try_from(name.trim_end_matches('.').to_owned())
+            .map_err(|_| ConfigError::Name(format!("\"{name}\" is not a valid host name or IP address")))?;
+        let conn = ClientConnection::new(cfg.clone(), server_name).map_err(map_error)?;
+        Ok(Session {
+            conn: Connection::Client(conn),
+            pending: 0,
+        })
+    }
+
+    /// A server session.
+    pub(crate) fn server(config: &EngineConfig) -> Result<Session, Error> {
+        let EngineConfig::Server(cfg) = config else {
+            return Err(Error::State("a client context cannot accept a handshake"));
+        };
+        let conn = ServerConnection::new(cfg.clone()).map_err(map_error)?;
+        Ok(Session {
+            conn: Connection::Server(conn),
+            pending: 0,
+        })
+    }
+
+    /// Feeds exactly one complete TLS record and processes it.
+    pub(crate) fn feed_record(&mut self, mut record: &[u8]) -> Result<(), Error> {
+        while !record.is_empty() {
+            let n = self.conn.read_tls(&mut record).map_err(Error::Io)?;
+            if n == 0 {
+                break;
+            }
+        }
+        match self.conn.process_new_packets() {
+            Ok(state) => {
+                self.pending = state.plaintext_bytes_to_read();
+                Ok(())
+            }
+            Err(e) => Err(map_error(e)),
+        }
+    }
+
+    /// Tells the session the transport reached EOF.
+    pub(crate) fn feed_eof(&mut self) {
+        let _ = self.conn.read_tls(&mut io::empty());
+        if let Ok(state) = self.conn.process_new_packets() {
+            self.pending = state.plaintext_bytes_to_read();
+        }
+    }
+
+    /// The first chunk of decrypted data (one record's worth at most).
+    /// `Ok(empty)`: the peer closed cleanly. `WouldBlock`: a record must be fed first.
+    pub(crate) fn plaintext(&mut self) -> io::Result<&[u8]> {
+        self.conn.reader().into_first_chunk()
+    }
+
+    /// Marks `n` bytes of the first chunk as taken.
+    pub(crate) fn consume(&mut self, n: usize) {
+        self.conn.reader().consume(n);
+        self.pending = self.pending.saturating_sub(n);
+    }
+
+    /// Decrypted bytes waiting.
+    pub(crate) fn pending(&self) -> usize {
+        self.pending
+    }
+
+    /// Queues plaintext for encryption; returns how much was taken.
+    pub(crate) fn write_plaintext(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.conn.writer().write(data)
+    }
+
+    pub(crate) fn wants_write(&self) -> bool {
+        self.conn.wants_write()
+    }
+
+    /// Writes queued TLS bytes to `w`.
+    pub(crate) fn write_tls(&mut self, w: &mut dyn Write) -> io::Result<usize> {
+        self.conn.write_tls(w)
+    }
+
+    pub(crate) fn is_handshaking(&self) -> bool {
+        self.conn.is_handshaking()
+    }
+
+    pub(crate) fn send_close_notify(&mut self) {
+        self.conn.send_close_notify();
+    }
+
+    pub(crate) fn cipher(&self) -> Option<CipherNames> {
+        let s = self.conn.negotiated_cipher_suite()?;
+        suites::info_of(s).map(|i| CipherNames {
+            openssl: i.openssl,
+            iana: i.iana,
+        })
+    }
+
+    pub(crate) fn version(&self) -> Option<u16> {
+        self.conn.protocol_version().map(u16::from)
+    }
+
+    pub(crate) fn version_name(&self) -> Option<&'static str> {
+        self.conn.protocol_version().map(suites::version_name)
+    }
+
+    pub(crate) fn alpn(&self) -> Option<&[u8]> {
+        self.conn.alpn_protocol()
+    }
+
+    pub(crate) fn server_name(&self) -> Option<&str> {
+        match &self.conn {
+            Connection::Server(s) => s.server_name(),
+            Connection::Client(_) => None,
+        }
+    }
+
+    pub(crate) fn resumed(&self) -> bool {
+        self.conn.handshake_kind() == Some(HandshakeKind::Resumed)
+    }
+
+    pub(crate) fn group(&self) -> Option<String> {
+        self.conn.negotiated_key_exchange_group().map(|g| format!("{:?}", g.name()))
+    }
+
+    pub(crate) fn peer_certificates(&self) -> Option<&[CertificateDer<'static>]> {
+        self.conn.peer_certificates()
+    }
+}

@@ -1,0 +1,332 @@
+//! The one error type of sslsock, with typed detail for each failure class.
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+/// Everything that can go wrong when configuring, connecting, handshaking or talking TLS.
+///
+/// The `Display` text is one line, precise enough to act on, e.g.
+/// `certificate verify failed: hostname "a.example" does not match certificate names [b.example] (scheme default)`.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// An option, option string or file given in the configuration is unusable.
+    Config(ConfigError),
+    /// The peer's certificate was not accepted.
+    Verify(VerifyError),
+    /// The TLS protocol failed: an alert from the peer, a version or cipher mismatch, a bad message.
+    Tls(TlsError),
+    /// The peer does not speak TLS; `first_bytes` shows what it sent instead.
+    NotTls {
+        /// Up to 16 bytes the peer sent, printable characters kept and others escaped.
+        first_bytes: String,
+    },
+    /// The peer closed the connection before the handshake finished.
+    HandshakeEof,
+    /// Connecting, handshaking or waiting for the peer took longer than the configured timeout.
+    Timeout(&'static str),
+    /// Name resolution failed or yielded no usable address.
+    Resolve {
+        /// The host that was looked up.
+        host: String,
+        /// Why it failed.
+        reason: String,
+    },
+    /// The TCP connection could not be established.
+    Connect {
+        /// The address (as given) that was tried.
+        addr: String,
+        /// The last error seen.
+        source: io::Error,
+    },
+    /// An operation was called in a state where it makes no sense (e.g. `stop_ssl` on a plain socket).
+    State(&'static str),
+    /// The transport failed.
+    Io(io::Error),
+}
+
+/// A configuration problem, found before any byte is sent.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A file could not be read.
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// A certificate, key or CA could not be parsed or does not fit.
+    Certificate(String),
+    /// The protocol version string is malformed or selects nothing usable.
+    Version {
+        /// The string as given.
+        spec: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// The cipher string selects nothing or contains an unknown word.
+    Cipher {
+        /// The string as given.
+        spec: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// The group (curve) string is malformed or selects nothing.
+    Groups {
+        /// The string as given.
+        spec: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// A name or address is malformed.
+    Name(String),
+    /// Any other invalid option, with a sentence saying which and why.
+    Invalid(String),
+}
+
+/// Why the peer's certificate was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// The identity does not match the names in the certificate.
+    NameMismatch {
+        /// The name we expected.
+        expected: String,
+        /// The DNS/IP names and common name found in the certificate.
+        presented: Vec<String>,
+        /// The hostname scheme used for the comparison.
+        scheme: String,
+    },
+    /// No identity is known to check the certificate against.
+    NoName,
+    /// The certificate (or one in its chain) has expired.
+    Expired {
+        /// The notAfter of the certificate, seconds since the Unix epoch.
+        not_after: u64,
+        /// The time of the check, seconds since the Unix epoch.
+        now: u64,
+    },
+    /// The certificate (or one in its chain) is not valid yet.
+    NotYetValid {
+        /// The notBefore, seconds since the Unix epoch.
+        not_before: u64,
+        /// The time of the check, seconds since the Unix epoch.
+        now: u64,
+    },
+    /// The certificate is self-signed and not among the trusted roots.
+    SelfSigned {
+        /// The certificate's subject.
+        subject: String,
+    },
+    /// No path leads from the certificate to a trusted root.
+    UnknownIssuer {
+        /// The issuer named by the last certificate the peer sent.
+        issuer: String,
+    },
+    /// The peer sent no certificate although one was required.
+    NoPeerCertificate,
+    /// The certificate is not allowed for this purpose (e.g. a client certificate used by a server).
+    BadPurpose,
+    /// A signature in the chain is invalid.
+    BadSignature,
+    /// The certificate is revoked.
+    Revoked,
+    /// The certificate could not be parsed.
+    BadEncoding(String),
+    /// Anything else the path validator reported.
+    Other(String),
+}
+
+/// A TLS protocol failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TlsError {
+    /// The peer sent a fatal alert.
+    AlertReceived(String),
+    /// No common protocol version.
+    NoCommonVersion(String),
+    /// No common cipher suite, group or signature scheme.
+    NoCommonParameters(String),
+    /// The peer sent something that is not valid TLS at this point.
+    BadMessage(String),
+    /// Any other protocol failure.
+    Other(String),
+}
+
+/// Which direction the TLS engine waits for, the `$SSL_ERROR` of the Perl module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Want {
+    /// Nothing is waited for.
+    Nothing,
+    /// The operation needs the transport to become readable.
+    Read,
+    /// The operation needs the transport to become writable.
+    Write,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Config(e) => write!(f, "configuration error: {e}"),
+            Error::Verify(e) => write!(f, "certificate verify failed: {e}"),
+            Error::Tls(e) => write!(f, "TLS handshake or protocol failure: {e}"),
+            Error::NotTls { first_bytes } => write!(
+                f,
+                "peer does not speak TLS: it sent \"{first_bytes}\" instead of a TLS record"
+            ),
+            Error::HandshakeEof => write!(f, "peer closed the connection during the TLS handshake"),
+            Error::Timeout(what) => write!(f, "timed out while {what}"),
+            Error::Resolve { host, reason } => write!(f, "cannot resolve \"{host}\": {reason}"),
+            Error::Connect { addr, source } => write!(f, "cannot connect to {addr}: {source}"),
+            Error::State(what) => write!(f, "invalid use: {what}"),
+            Error::Io(e) => write!(f, "I/O error: {e}"),
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::File { path, reason } => write!(f, "{}: {reason}", path.display()),
+            ConfigError::Certificate(s) | ConfigError::Name(s) | ConfigError::Invalid(s) => {
+                f.write_str(s)
+            }
+            ConfigError::Version { spec, reason } => {
+                write!(f, "protocol version \"{spec}\": {reason}")
+            }
+            ConfigError::Cipher { spec, reason } => write!(f, "cipher string \"{spec}\": {reason}"),
+            ConfigError::Groups { spec, reason } => write!(f, "group string \"{spec}\": {reason}"),
+        }
+    }
+}
+
+impl fmt::Display for VerifyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VerifyError::NameMismatch {
+                expected,
+                presented,
+                scheme,
+            } => write!(
+                f,
+                "hostname \"{expected}\" does not match certificate names [{}] (scheme {scheme})",
+                presented.join(", ")
+            ),
+            VerifyError::NoName => f.write_str(
+                "no hostname known to verify the certificate against (set verifycn_name, or verify_mode NONE at your own risk)",
+            ),
+            VerifyError::Expired { not_after, now } => write!(
+                f,
+                "certificate has expired (notAfter {}, now {})",
+                crate::x509::format_unix_time(*not_after),
+                crate::x509::format_unix_time(*now)
+            ),
+            VerifyError::NotYetValid { not_before, now } => write!(
+                f,
+                "certificate is not yet valid (notBefore {}, now {})",
+                crate::x509::format_unix_time(*not_before),
+                crate::x509::format_unix_time(*now)
+            ),
+            VerifyError::SelfSigned { subject } => {
+                write!(f, "self-signed certificate \"{subject}\" is not trusted")
+            }
+            VerifyError::UnknownIssuer { issuer } => write!(
+                f,
+                "unable to get local issuer certificate: issuer \"{issuer}\" is not a trusted CA"
+            ),
+            VerifyError::NoPeerCertificate => f.write_str("peer did not send a certificate"),
+            VerifyError::BadPurpose => {
+                f.write_str("certificate is not allowed for this purpose (extended key usage)")
+            }
+            VerifyError::BadSignature => f.write_str("a signature in the certificate chain is invalid"),
+            VerifyError::Revoked => f.write_str("certificate is revoked"),
+            VerifyError::BadEncoding(s) => write!(f, "certificate cannot be parsed: {s}"),
+            VerifyError::Other(s) => f.write_str(s),
+        }
+    }
+}
+
+impl fmt::Display for TlsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TlsError::AlertReceived(a) => write!(f, "peer sent fatal alert {a}"),
+            TlsError::NoCommonVersion(s) => write!(f, "no common protocol version: {s}"),
+            TlsError::NoCommonParameters(s) => write!(f, "no common parameters: {s}"),
+            TlsError::BadMessage(s) => write!(f, "invalid message from peer: {s}"),
+            TlsError::Other(s) => f.write_str(s),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io(e) | Error::Connect { source: e, .. } => Some(e),
+            _ => None,
+        }
+    }
+}
+impl std::error::Error for VerifyError {}
+impl std::error::Error for ConfigError {}
+impl std::error::Error for TlsError {}
+
+impl From<io::Error> for Error {
+    fn from(e: io::Error) -> Self {
+        // An error that travelled through an io::Error (Read/Write impls) comes back typed.
+        if e.get_ref().is_some_and(|inner| inner.is::<Error>()) {
+            if let Some(Ok(inner)) = e.into_inner().map(|b| b.downcast::<Error>()) {
+                return *inner;
+            }
+            unreachable!("the inner error was checked to be an sslsock::Error");
+        }
+        Error::Io(e)
+    }
+}
+
+impl From<ConfigError> for Error {
+    fn from(e: ConfigError) -> Self {
+        Error::Config(e)
+    }
+}
+
+impl From<VerifyError> for Error {
+    fn from(e: VerifyError) -> Self {
+        Error::Verify(e)
+    }
+}
+
+impl Error {
+    /// The `io::ErrorKind` this error maps to when it travels through `Read`/`Write`.
+    pub fn io_kind(&self) -> io::ErrorKind {
+        match self {
+            Error::Io(e) | Error::Connect { source: e, .. } => e.kind(),
+            Error::Timeout(_) => io::ErrorKind::TimedOut,
+            Error::HandshakeEof => io::ErrorKind::UnexpectedEof,
+            Error::Config(_) | Error::State(_) => io::ErrorKind::InvalidInput,
+            _ => io::ErrorKind::InvalidData,
+        }
+    }
+
+    /// Converts into an `io::Error` that [`Error::from`] turns back into this value.
+    pub fn into_io(self) -> io::Error {
+        match self {
+            Error::Io(e) => e,
+            other => io::Error::new(other.io_kind(), other),
+        }
+    }
+
+    /// True for failures of the network itself (resolution, refused, unreachable, timeout),
+    /// as opposed to TLS, verification or configuration failures.
+    pub fn is_network(&self) -> bool {
+        matches!(
+            self,
+            Error::Resolve { .. } | Error::Connect { .. } | Error::Timeout(_) | Error::Io(_)
+        )
+    }
+}
+
+/// A `Result` with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

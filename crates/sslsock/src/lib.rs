@@ -1,0 +1,71 @@
+//! # sslsock: TLS sockets as easy as plain sockets
+//!
+//! IO::Socket::SSL for Rust: blocking client and server sockets, STARTTLS upgrade and
+//! downgrade, SNI, ALPN, client certificates, hostname schemes, with secure defaults
+//! (TLS 1.2+, peer verification, hostname check, X25519MLKEM768 offered first).
+//!
+//! ```no_run
+//! use std::io::{Read, Write};
+//! let mut sock = sslsock::SslSocket::connect("www.example.org:https")?;
+//! sock.write_all(b"HEAD / HTTP/1.0\r\nHost: www.example.org\r\n\r\n")?;
+//! let mut reply = Vec::new();
+//! let _ = sock.read_to_end(&mut reply);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! A server:
+//!
+//! ```no_run
+//! use std::io::Write;
+//! use sslsock::{Options, SslListener};
+//! let listener = SslListener::bind("127.0.0.1:8443", &Options::new().cert_file("srv.pem").key_file("srv.key"))?;
+//! let (mut client, _addr) = listener.accept()?;
+//! client.write_all(b"hello\n")?;
+//! client.close()?;
+//! # Ok::<(), sslsock::Error>(())
+//! ```
+//!
+//! Porting from Perl: `SSL_*` options map to [`Options`] setters of the same name
+//! (`SSL_ca_file` -> [`Options::ca_file`]), `start_SSL` / `stop_SSL` / `connect_SSL` /
+//! `accept_SSL` to [`SslSocket::start_ssl`], [`SslSocket::stop_ssl`],
+//! [`SslSocket::connect_ssl`], [`SslSocket::accept_ssl`].
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod context;
+pub mod defaults;
+mod engine;
+pub mod error;
+pub mod listener;
+pub mod options;
+pub mod socket;
+pub mod verify;
+pub mod x509;
+
+pub use context::SslContext;
+pub use error::{ConfigError, Error, TlsError, VerifyError, Want};
+pub use listener::SslListener;
+pub use options::{Family, Options, Source, VerifyMode};
+pub use socket::{CertField, SslSocket, StartError};
+pub use verify::fingerprint::FingerprintAlgorithm;
+pub use verify::hostname::Scheme;
+pub use verify::roots::{default_ca, set_default_ca, CaOrigin, DefaultCa};
+pub use x509::{CertSummary, SubjectAltName};
+
+/// True: the engine can send SNI (`can_client_sni`).
+pub fn can_client_sni() -> bool {
+    true
+}
+/// True: the engine can serve per-name certificates (`can_server_sni`).
+pub fn can_server_sni() -> bool {
+    true
+}
+/// True: ALPN is supported (`can_alpn`).
+pub fn can_alpn() -> bool {
+    true
+}
+/// False: NPN is obsolete and not implemented by the TLS engine (`can_npn`).
+pub fn can_npn() -> bool {
+    false
+}

@@ -1,0 +1,105 @@
+//! `SslListener`: a TCP listener whose `accept` returns TLS sockets.
+
+use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+
+use crate::context::SslContext;
+use crate::error::{ConfigError, Error};
+use crate::options::Options;
+use crate::socket::SslSocket;
+
+/// A listening TLS server socket (`IO::Socket::SSL->new(Listen => ..)`).
+///
+/// `accept` does the TCP accept and the handshake in the calling thread. A server that must
+/// not let one slow client hold the accept loop accepts plain and hands the handshake to a
+/// worker, as the manual advises:
+///
+/// ```no_run
+/// use sslsock::{Options, SslListener, SslSocket};
+/// let listener = SslListener::bind("127.0.0.1:8443", &Options::new().cert_file("srv.pem").key_file("srv.key"))?;
+/// loop {
+///     let (tcp, _peer) = listener.accept_tcp()?;
+///     let ctx = listener.context().clone();
+///     std::thread::spawn(move || {
+///         if let Ok(mut tls) = SslSocket::start_ssl_with(tcp, &ctx) {
+///             let _ = std::io::copy(&mut std::io::empty(), &mut tls);
+///         }
+///     });
+/// }
+/// # Ok::<(), sslsock::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct SslListener {
+    tcp: TcpListener,
+    ctx: SslContext,
+}
+
+impl SslListener {
+    /// Binds `addr` (`host:port`, `[v6]:port`) with server options (`server(true)` is implied).
+    pub fn bind(addr: &str, options: &Options) -> Result<SslListener, Error> {
+        let ctx = SslContext::new(&options.clone().server(true))?;
+        Self::bind_with(addr, &ctx)
+    }
+
+    /// Binds with a prebuilt server context.
+    pub fn bind_with(addr: &str, ctx: &SslContext) -> Result<SslListener, Error> {
+        if !ctx.is_server() {
+            return Err(Error::Config(ConfigError::Invalid("SslListener needs a server context".to_owned())));
+        }
+        let addrs: Vec<SocketAddr> = addr
+            .to_socket_addrs()
+            .map_err(|e| Error::Resolve {
+                host: addr.to_owned(),
+                reason: e.to_string(),
+            })?
+            .collect();
+        let tcp = TcpListener::bind(&addrs[..]).map_err(|source| Error::Connect {
+            addr: addr.to_owned(),
+            source,
+        })?;
+        Ok(SslListener { tcp, ctx: ctx.clone() })
+    }
+
+    /// Accepts a connection and runs the TLS handshake (unless `start_handshake(false)`).
+    /// A failed handshake calls the `error_trap` with the plain stream and returns the error;
+    /// the listener stays usable.
+    pub fn accept(&self) -> Result<(SslSocket<TcpStream>, SocketAddr), Error> {
+        let (tcp, peer) = self.accept_tcp()?;
+        let opts = self.ctx.options();
+        let mut sock = SslSocket::new_plain_with(tcp, &self.ctx);
+        if opts.is_lazy() {
+            return Ok((sock, peer));
+        }
+        match sock.with_timeouts(opts.timeout, |s| s.accept_ssl()) {
+            Ok(()) => Ok((sock, peer)),
+            Err(e) => {
+                if let Some(trap) = &opts.error_trap {
+                    trap(sock.get_mut(), &e);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Accepts a plain TCP connection only; upgrade it with [`SslSocket::start_ssl_with`]
+    /// and [`context`](Self::context), e.g. in a worker thread.
+    pub fn accept_tcp(&self) -> Result<(TcpStream, SocketAddr), Error> {
+        let (tcp, peer) = self.tcp.accept()?;
+        let _ = tcp.set_nodelay(true);
+        Ok((tcp, peer))
+    }
+
+    /// The local address (useful after binding port 0).
+    pub fn local_addr(&self) -> Result<SocketAddr, Error> {
+        Ok(self.tcp.local_addr()?)
+    }
+
+    /// The server context shared by every accepted connection.
+    pub fn context(&self) -> &SslContext {
+        &self.ctx
+    }
+
+    /// The TCP listener.
+    pub fn get_ref(&self) -> &TcpListener {
+        &self.tcp
+    }
+}

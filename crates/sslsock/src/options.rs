@@ -1,0 +1,328 @@
+//! `Options`: the typed form of the `SSL_*` arguments of IO::Socket::SSL.
+//!
+//! Every setter documents its default; the defaults themselves live in [`crate::defaults`].
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::error::Error;
+use crate::verify::hostname::Scheme;
+
+/// The `SSL_verify_mode` bits.
+///
+/// ```
+/// use sslsock::VerifyMode;
+/// let strict = VerifyMode::PEER | VerifyMode::FAIL_IF_NO_PEER_CERT;
+/// assert!(strict.contains(VerifyMode::PEER));
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct VerifyMode(u8);
+
+impl VerifyMode {
+    /// Do not verify the peer. On a client this is dangerous: anyone in the path can impersonate the server.
+    pub const NONE: VerifyMode = VerifyMode(0);
+    /// Verify the peer's certificate (client: always present; server: when the client sends one).
+    pub const PEER: VerifyMode = VerifyMode(1);
+    /// Server: refuse clients without a certificate (implies `PEER`).
+    pub const FAIL_IF_NO_PEER_CERT: VerifyMode = VerifyMode(2);
+    /// Accepted for compatibility; has no effect (no renegotiation in TLS 1.3 or here).
+    pub const CLIENT_ONCE: VerifyMode = VerifyMode(4);
+
+    /// Builds a mode from the Perl numeric value (e.g. `1`, `3`).
+    pub fn from_bits(bits: u8) -> VerifyMode {
+        VerifyMode(bits & 0x7)
+    }
+    /// The numeric value as used by the Perl module.
+    pub fn bits(self) -> u8 {
+        self.0
+    }
+    /// True when every bit of `other` is set in `self`.
+    pub fn contains(self, other: VerifyMode) -> bool {
+        self.0 & other.0 == other.0
+    }
+    /// True when the peer is to be verified at all.
+    pub fn verifies(self) -> bool {
+        self.0 & (Self::PEER.0 | Self::FAIL_IF_NO_PEER_CERT.0) != 0
+    }
+}
+
+impl std::ops::BitOr for VerifyMode {
+    type Output = VerifyMode;
+    fn bitor(self, rhs: VerifyMode) -> VerifyMode {
+        VerifyMode(self.0 | rhs.0)
+    }
+}
+
+impl fmt::Debug for VerifyMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 == 0 {
+            return f.write_str("VerifyMode::NONE");
+        }
+        let names: Vec<&str> = [(1, "PEER"), (2, "FAIL_IF_NO_PEER_CERT"), (4, "CLIENT_ONCE")]
+            .iter()
+            .filter(|(b, _)| self.0 & b != 0)
+            .map(|(_, n)| *n)
+            .collect();
+        write!(f, "VerifyMode::{}", names.join("|"))
+    }
+}
+
+/// Which IP family to use when a host name resolves to both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Family {
+    /// Try every address in resolver order (IPv6 and IPv4). Defaults to this.
+    #[default]
+    Any,
+    /// IPv4 only.
+    V4,
+    /// IPv6 only.
+    V6,
+}
+
+/// Where a certificate chain or key comes from.
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum Source {
+    /// A file in PEM or DER form.
+    File(PathBuf),
+    /// Bytes in PEM or DER form.
+    Memory(Vec<u8>),
+}
+
+impl fmt::Debug for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::File(p) => write!(f, "File({})", p.display()),
+            Source::Memory(b) => write!(f, "Memory({} bytes)", b.len()),
+        }
+    }
+}
+
+/// A callback that gets the still-plain stream and the error when a server-side handshake fails
+/// (`SSL_error_trap`), e.g. to answer an HTTP client in plain text.
+pub type ErrorTrap = Arc<dyn Fn(&mut dyn PlainStream, &Error) + Send + Sync>;
+
+/// A plain byte stream handed to an [`ErrorTrap`].
+pub trait PlainStream: std::io::Read + std::io::Write {}
+impl<T: std::io::Read + std::io::Write> PlainStream for T {}
+
+/// The options of a TLS socket, context or listener: one field per `SSL_*` argument.
+///
+/// Build with chained setters; every setter says what it defaults to.
+///
+/// ```
+/// use sslsock::{Options, VerifyMode};
+/// let opts = Options::new()
+///     .ca_file("/etc/ssl/certs/ca-certificates.crt")
+///     .alpn_protocols(["h2", "http/1.1"])
+///     .version("TLSv1_2:TLSv1_3");
+/// assert_eq!(opts.verify_mode_value(), None);
+/// ```
+#[derive(Clone, Default)]
+pub struct Options {
+    pub(crate) server: bool,
+    pub(crate) peer: Option<String>,
+    pub(crate) local_addr: Option<SocketAddr>,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) family: Family,
+    pub(crate) ca_files: Vec<PathBuf>,
+    pub(crate) ca_paths: Vec<PathBuf>,
+    pub(crate) ca_certs: Vec<Vec<u8>>,
+    pub(crate) no_ca: bool,
+    pub(crate) cert: Option<Source>,
+    pub(crate) key: Option<Source>,
+    pub(crate) use_cert: Option<bool>,
+    pub(crate) hostname: Option<String>,
+    pub(crate) verify_mode: Option<VerifyMode>,
+    pub(crate) verifycn_name: Option<String>,
+    pub(crate) verifycn_scheme: Option<Scheme>,
+    pub(crate) version: Option<String>,
+    pub(crate) cipher_list: Option<String>,
+    pub(crate) ciphersuites: Option<String>,
+    pub(crate) ecdh_curve: Option<String>,
+    pub(crate) alpn_protocols: Vec<Vec<u8>>,
+    pub(crate) start_handshake: Option<bool>,
+    pub(crate) keep_socket_on_error: bool,
+    pub(crate) error_trap: Option<ErrorTrap>,
+}
+
+impl fmt::Debug for Options {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Options")
+            .field("server", &self.server)
+            .field("peer", &self.peer)
+            .field("verify_mode", &self.verify_mode)
+            .field("hostname", &self.hostname)
+            .field("version", &self.version)
+            .field("cipher_list", &self.cipher_list)
+            .field("alpn", &self.alpn_protocols.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Options {
+    /// Options with every default (a verifying client).
+    pub fn new() -> Options {
+        Options::default()
+    }
+
+    /// Options for the server side (`SSL_server => 1`). Defaults to client.
+    pub fn server(mut self, yes: bool) -> Self {
+        self.server = yes;
+        self
+    }
+    /// The peer as `host:port`, `[v6]:port` or `host:service` (`PeerAddr`). No default.
+    pub fn peer(mut self, addr: impl Into<String>) -> Self {
+        self.peer = Some(addr.into());
+        self
+    }
+    /// The local address to bind before connecting (`LocalAddr`). Defaults to any.
+    pub fn local_addr(mut self, addr: SocketAddr) -> Self {
+        self.local_addr = Some(addr);
+        self
+    }
+    /// Timeout for the TCP connect and for the handshake (`Timeout`). Defaults to none.
+    pub fn timeout(mut self, t: Duration) -> Self {
+        self.timeout = Some(t);
+        self
+    }
+    /// Force IPv4 or IPv6. Defaults to [`Family::Any`].
+    pub fn family(mut self, f: Family) -> Self {
+        self.family = f;
+        self
+    }
+    /// A CA bundle file (`SSL_ca_file`); may be given several times. Defaults to [`crate::default_ca`].
+    pub fn ca_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.ca_files.push(path.into());
+        self
+    }
+    /// CA directories (`SSL_ca_path`), several separated by ':'. Defaults to [`crate::default_ca`].
+    pub fn ca_path(mut self, paths: impl AsRef<str>) -> Self {
+        self.ca_paths.extend(
+            paths
+                .as_ref()
+                .split(':')
+                .filter(|p| !p.is_empty())
+                .map(PathBuf::from),
+        );
+        self
+    }
+    /// A trusted CA certificate in memory, PEM or DER (`SSL_ca`). Defaults to none.
+    pub fn ca_cert(mut self, pem_or_der: impl Into<Vec<u8>>) -> Self {
+        self.ca_certs.push(pem_or_der.into());
+        self
+    }
+    /// Use no CA at all (`SSL_ca_file => undef, SSL_ca_path => undef`): only pins or
+    /// `VerifyMode::NONE` can then accept a peer. Defaults to false.
+    pub fn no_ca(mut self) -> Self {
+        self.no_ca = true;
+        self
+    }
+    /// Own certificate chain file, PEM (leaf first) or DER (`SSL_cert_file`). Defaults to none.
+    pub fn cert_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.cert = Some(Source::File(path.into()));
+        self
+    }
+    /// Own private key file, PEM or DER (`SSL_key_file`). Defaults to the key inside the cert file.
+    pub fn key_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.key = Some(Source::File(path.into()));
+        self
+    }
+    /// Own certificate chain in memory, PEM or DER (`SSL_cert`). Defaults to none.
+    pub fn cert_pem(mut self, bytes: impl Into<Vec<u8>>) -> Self {
+        self.cert = Some(Source::Memory(bytes.into()));
+        self
+    }
+    /// Own private key in memory, PEM or DER (`SSL_key`). Defaults to none.
+    pub fn key_pem(mut self, bytes: impl Into<Vec<u8>>) -> Self {
+        self.key = Some(Source::Memory(bytes.into()));
+        self
+    }
+    /// Client: send the configured certificate (`SSL_use_cert`). Defaults to true when a
+    /// certificate is given.
+    pub fn use_cert(mut self, yes: bool) -> Self {
+        self.use_cert = Some(yes);
+        self
+    }
+    /// Name sent in SNI (`SSL_hostname`); `""` disables SNI. Defaults to the peer host name.
+    pub fn hostname(mut self, name: impl Into<String>) -> Self {
+        self.hostname = Some(name.into());
+        self
+    }
+    /// `SSL_verify_mode`. Defaults to `PEER` on clients, `NONE` on servers.
+    pub fn verify_mode(mut self, mode: VerifyMode) -> Self {
+        self.verify_mode = Some(mode);
+        self
+    }
+    /// The configured verify mode, if one was set explicitly.
+    pub fn verify_mode_value(&self) -> Option<VerifyMode> {
+        self.verify_mode
+    }
+    /// The name the certificate must match (`SSL_verifycn_name`). Defaults to the SNI name,
+    /// else the peer host.
+    pub fn verifycn_name(mut self, name: impl Into<String>) -> Self {
+        self.verifycn_name = Some(name.into());
+        self
+    }
+    /// The hostname scheme (`SSL_verifycn_scheme`). Defaults to `default`.
+    pub fn verifycn_scheme(mut self, scheme: Scheme) -> Self {
+        self.verifycn_scheme = Some(scheme);
+        self
+    }
+    /// Protocol versions (`SSL_version`), e.g. `"TLSv1_2"`, `"SSLv23:!TLSv1_3"`.
+    /// Defaults to TLS 1.2 and 1.3.
+    pub fn version(mut self, spec: impl Into<String>) -> Self {
+        self.version = Some(spec.into());
+        self
+    }
+    /// TLS 1.2 cipher string in OpenSSL syntax (`SSL_cipher_list`). Defaults to every suite the engine has.
+    pub fn cipher_list(mut self, spec: impl Into<String>) -> Self {
+        self.cipher_list = Some(spec.into());
+        self
+    }
+    /// TLS 1.3 suites, ':'-separated (`SSL_ciphersuites`). Defaults to every TLS 1.3 suite.
+    pub fn ciphersuites(mut self, spec: impl Into<String>) -> Self {
+        self.ciphersuites = Some(spec.into());
+        self
+    }
+    /// Key exchange groups (`SSL_ecdh_curve`), e.g. `"X25519:P-256"` or `"auto"`.
+    /// Defaults to X25519MLKEM768, X25519, P-256, P-384.
+    pub fn ecdh_curve(mut self, spec: impl Into<String>) -> Self {
+        self.ecdh_curve = Some(spec.into());
+        self
+    }
+    /// ALPN protocols in preference order (`SSL_alpn_protocols`). Defaults to none.
+    pub fn alpn_protocols<I, P>(mut self, protos: I) -> Self
+    where
+        I: IntoIterator<Item = P>,
+        P: AsRef<[u8]>,
+    {
+        self.alpn_protocols = protos.into_iter().map(|p| p.as_ref().to_vec()).collect();
+        self
+    }
+    /// `false` delays the handshake until `connect_ssl`/`accept_ssl` (`SSL_startHandshake`).
+    /// Defaults to true.
+    pub fn start_handshake(mut self, yes: bool) -> Self {
+        self.start_handshake = Some(yes);
+        self
+    }
+    /// Give the plain stream back when the handshake fails (`SSL_keepSocketOnError`).
+    /// Defaults to false (the stream is closed).
+    pub fn keep_socket_on_error(mut self, yes: bool) -> Self {
+        self.keep_socket_on_error = yes;
+        self
+    }
+    /// Called with the plain stream when a server handshake fails (`SSL_error_trap`). Defaults to none.
+    pub fn error_trap(mut self, trap: impl Fn(&mut dyn PlainStream, &Error) + Send + Sync + 'static) -> Self {
+        self.error_trap = Some(Arc::new(trap));
+        self
+    }
+
+    pub(crate) fn is_lazy(&self) -> bool {
+        self.start_handshake == Some(false)
+    }
+}

@@ -1,0 +1,148 @@
+//! What a socket can tell about its connection: version, cipher, certificates, fingerprints.
+
+use std::io::{Read, Write};
+
+use rustls_pki_types::CertificateDer;
+
+use super::SslSocket;
+use crate::error::ConfigError;
+use crate::verify::fingerprint::{self, FingerprintAlgorithm};
+use crate::verify::hostname::{self, Scheme};
+use crate::x509::{CertSummary, SubjectAltName};
+use crate::{Error, VerifyError};
+
+/// A field of a certificate, as `peer_certificate($field)` names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CertField {
+    /// The issuer (`authority`, `issuer`).
+    Issuer,
+    /// The subject (`owner`, `subject`).
+    Subject,
+    /// The first commonName (`commonName`, `cn`).
+    CommonName,
+}
+
+impl CertField {
+    /// Parses the Perl field names: `authority`/`issuer`, `owner`/`subject`, `commonName`/`cn`.
+    pub fn parse(name: &str) -> Option<CertField> {
+        match name {
+            "authority" | "issuer" => Some(CertField::Issuer),
+            "owner" | "subject" => Some(CertField::Subject),
+            "commonName" | "cn" | "commonname" => Some(CertField::CommonName),
+            _ => None,
+        }
+    }
+}
+
+impl<S: Read + Write> SslSocket<S> {
+    /// The cipher suite in OpenSSL naming, e.g. `ECDHE-RSA-AES128-GCM-SHA256` (`get_cipher`).
+    pub fn cipher(&self) -> Option<&'static str> {
+        self.tls.as_ref()?.cipher().map(|c| c.openssl)
+    }
+
+    /// The cipher suite in IANA naming, e.g. `TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256`.
+    pub fn cipher_iana(&self) -> Option<&'static str> {
+        self.tls.as_ref()?.cipher().map(|c| c.iana)
+    }
+
+    /// The protocol version, `TLSv1_2` or `TLSv1_3` (`get_sslversion`).
+    pub fn version(&self) -> Option<&'static str> {
+        self.tls.as_ref()?.version_name()
+    }
+
+    /// The protocol version as on the wire, `0x0303` or `0x0304` (`get_sslversion_int`).
+    pub fn version_int(&self) -> Option<u16> {
+        self.tls.as_ref()?.version()
+    }
+
+    /// The negotiated key exchange group, e.g. `X25519MLKEM768`.
+    pub fn group(&self) -> Option<String> {
+        self.tls.as_ref()?.group()
+    }
+
+    /// The ALPN protocol the peers agreed on (`alpn_selected`).
+    pub fn alpn_selected(&self) -> Option<String> {
+        self.tls
+            .as_ref()?
+            .alpn()
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+    }
+
+    /// Server side: the name the client asked for with SNI (`get_servername`).
+    pub fn servername(&self) -> Option<&str> {
+        self.tls.as_ref()?.server_name()
+    }
+
+    /// True when the session was resumed (`get_session_reused`).
+    pub fn session_reused(&self) -> bool {
+        self.tls.as_ref().is_some_and(|s| s.resumed())
+    }
+
+    /// The certificates the peer sent, leaf first (`peer_certificates`).
+    pub fn peer_certificates(&self) -> Vec<CertificateDer<'static>> {
+        self.tls
+            .as_ref()
+            .and_then(|s| s.peer_certificates())
+            .map(<[_]>::to_vec)
+            .unwrap_or_default()
+    }
+
+    /// The peer's leaf certificate (DER).
+    pub fn peer_certificate_der(&self) -> Option<CertificateDer<'static>> {
+        self.tls.as_ref()?.peer_certificates()?.first().cloned()
+    }
+
+    /// The peer's leaf certificate, summarized.
+    pub fn peer_certificate_info(&self) -> Option<CertSummary> {
+        CertSummary::from_der(&self.peer_certificate_der()?).ok()
+    }
+
+    /// One field of the peer certificate (`peer_certificate($field)`).
+    pub fn peer_certificate(&self, field: CertField) -> Option<String> {
+        let info = self.peer_certificate_info()?;
+        match field {
+            CertField::Issuer => Some(info.issuer),
+            CertField::Subject => Some(info.subject),
+            CertField::CommonName => info.common_name,
+        }
+    }
+
+    /// The peer certificate's subjectAltNames (`peer_certificate('subjectAltNames')`).
+    pub fn peer_subject_alt_names(&self) -> Vec<SubjectAltName> {
+        self.peer_certificate_info()
+            .map(|i| i.subject_alt_names)
+            .unwrap_or_default()
+    }
+
+    /// Our own certificate, as sent to the peer (`sock_certificate`).
+    pub fn sock_certificate(&self) -> Option<CertificateDer<'static>> {
+        self.ctx.own_chain().first().cloned()
+    }
+
+    /// Our own certificate, summarized (`sock_certificate($field)`).
+    pub fn sock_certificate_info(&self) -> Option<CertSummary> {
+        CertSummary::from_der(&self.sock_certificate()?).ok()
+    }
+
+    /// Fingerprint of the peer certificate, `sha256$hex`, or of its public key with `pubkey`,
+    /// `sha256$pub$hex` (`get_fingerprint`).
+    pub fn fingerprint(&self, algo: FingerprintAlgorithm, pubkey: bool) -> Result<String, Error> {
+        let cert = self.peer_certificate_der().ok_or(Error::State("no peer certificate"))?;
+        Ok(fingerprint::fingerprint(&cert, algo, pubkey)?)
+    }
+
+    /// The binary fingerprint (`get_fingerprint_bin`).
+    pub fn fingerprint_bin(&self, algo: FingerprintAlgorithm, pubkey: bool) -> Result<Vec<u8>, Error> {
+        let cert = self.peer_certificate_der().ok_or(Error::State("no peer certificate"))?;
+        Ok(fingerprint::fingerprint_bin(&cert, algo, pubkey)?)
+    }
+
+    /// Checks the peer certificate against `name` with `scheme` (`verify_hostname`).
+    pub fn verify_hostname(&self, name: &str, scheme: &str) -> Result<(), Error> {
+        let cert = self.peer_certificate_der().ok_or(Error::Verify(VerifyError::NoPeerCertificate))?;
+        let scheme = Scheme::named(scheme)
+            .ok_or_else(|| ConfigError::Invalid(format!("unknown hostname scheme \"{scheme}\"")))?;
+        Ok(hostname::verify_hostname(&cert, name, &scheme)?)
+    }
+}

@@ -1,0 +1,612 @@
+//! `SslSocket`: a stream that is plain or TLS, can switch both ways, and reads record-exact.
+
+mod buffer;
+pub(crate) mod connect;
+mod info;
+
+use std::fmt;
+use std::io::{self, BufRead, Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use crate::context::SslContext;
+use crate::defaults::MAX_RECORD_PLAINTEXT;
+use crate::engine::Session;
+use crate::error::{Error, VerifyError, Want};
+use crate::options::Options;
+
+use buffer::{record_len, InputBuffer};
+
+pub use info::CertField;
+
+/// A TLS socket over any byte stream `S` (a `TcpStream` by default).
+///
+/// It is plain until a handshake runs and plain again after [`stop_ssl`](Self::stop_ssl).
+/// Reads return data from one TLS record at most (the Perl `sysread` semantics) and never
+/// consume bytes beyond the peer's close_notify.
+///
+/// ```no_run
+/// use std::io::{BufRead, Write};
+/// let mut sock = sslsock::SslSocket::connect("www.example.org:443")?;
+/// sock.write_all(b"GET / HTTP/1.0\r\nHost: www.example.org\r\n\r\n")?;
+/// let mut status = String::new();
+/// sock.read_line(&mut status)?;
+/// println!("{} {} {status}", sock.version().unwrap(), sock.cipher().unwrap());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct SslSocket<S = TcpStream> {
+    stream: S,
+    input: InputBuffer,
+    tls: Option<Session>,
+    ctx: SslContext,
+    /// Client: the name given to the engine (SNI unless disabled, and the default identity).
+    peer_name: Option<String>,
+    /// We sent close_notify on the current session.
+    close_sent: bool,
+    last_error: Option<String>,
+    want: Want,
+    /// Set while a handshake runs, so that a transport timeout reads as a handshake timeout.
+    in_handshake: bool,
+}
+
+/// A failed [`SslSocket::start_ssl`]: the error, and the plain stream when
+/// `keep_socket_on_error` was set.
+pub struct StartError<S> {
+    /// Why it failed.
+    pub error: Error,
+    /// The stream, if kept.
+    pub stream: Option<S>,
+}
+
+impl<S> fmt::Debug for StartError<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StartError")
+            .field("error", &self.error)
+            .field("stream_kept", &self.stream.is_some())
+            .finish()
+    }
+}
+
+impl<S> fmt::Display for StartError<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl<S> std::error::Error for StartError<S> {}
+
+impl<S> From<StartError<S>> for Error {
+    fn from(e: StartError<S>) -> Error {
+        e.error
+    }
+}
+
+impl<S> fmt::Debug for SslSocket<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SslSocket")
+            .field("tls", &self.tls)
+            .field("server", &self.ctx.is_server())
+            .field("peer_name", &self.peer_name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SslSocket<TcpStream> {
+    /// Connects to `host:port` (port may be a service name such as `https`) with verification
+    /// and the secure defaults: TLS 1.2+, CA from [`crate::default_ca`], hostname scheme
+    /// `default`, SNI from the host name.
+    pub fn connect(addr: &str) -> Result<Self, Error> {
+        Self::connect_with(addr, &SslContext::new(&Options::new())?)
+    }
+
+    /// Connects with the given options (`IO::Socket::SSL->new(PeerAddr => .., %args)`).
+    pub fn connect_opts(addr: &str, options: &Options) -> Result<Self, Error> {
+        Self::connect_with(addr, &SslContext::new(options)?)
+    }
+
+    /// Connects with a shared, prebuilt context.
+    pub fn connect_with(addr: &str, ctx: &SslContext) -> Result<Self, Error> {
+        let opts = ctx.options();
+        let (host, port) = connect::split_host_port(addr)?;
+        let stream = connect::tcp_connect(&host, port, opts.family, opts.local_addr, opts.timeout)?;
+        let name = client_name(opts, Some(&host))?;
+        let mut sock = SslSocket::plain(stream, ctx.clone(), Some(name));
+        if !opts.is_lazy() {
+            let timeout = opts.timeout;
+            sock.with_timeouts(timeout, |s| s.connect_ssl())?;
+        }
+        Ok(sock)
+    }
+
+    /// Runs `f` with the TCP read/write timeouts set to `t`, restoring them afterwards.
+    pub(crate) fn with_timeouts<T>(
+        &mut self,
+        t: Option<Duration>,
+        f: impl FnOnce(&mut Self) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        if t.is_none() {
+            return f(self);
+        }
+        let (r, w) = (self.stream.read_timeout()?, self.stream.write_timeout()?);
+        self.stream.set_read_timeout(t)?;
+        self.stream.set_write_timeout(t)?;
+        let out = f(self);
+        let _ = self.stream.set_read_timeout(r);
+        let _ = self.stream.set_write_timeout(w);
+        out
+    }
+}
+
+/// The name a client hands to the engine: SNI name, else verify name, else peer host.
+fn client_name(opts: &Options, host: Option<&str>) -> Result<String, Error> {
+    let sni = opts.hostname.as_deref().filter(|h| !h.is_empty());
+    let host = host.map(|h| h.trim_start_matches('[').trim_end_matches(']'));
+    match sni.or(opts.verifycn_name.as_deref()).or(host) {
+        Some(n) => Ok(n.to_owned()),
+        // No name: fine only when nothing is verified; the engine then sends no SNI.
+        None if opts.verify_mode.is_some_and(|m| !m.verifies()) => Ok("0.0.0.0".to_owned()),
+        None => Err(Error::Verify(VerifyError::NoName)),
+    }
+}
+
+impl<S: Read + Write> SslSocket<S> {
+    fn plain(stream: S, ctx: SslContext, peer_name: Option<String>) -> Self {
+        SslSocket {
+            stream,
+            input: InputBuffer::new(),
+            tls: None,
+            ctx,
+            peer_name,
+            close_sent: false,
+            last_error: None,
+            want: Want::Nothing,
+            in_handshake: false,
+        }
+    }
+
+    /// Upgrades a connected plain stream to TLS (`IO::Socket::SSL->start_SSL`), as client or
+    /// as server (`Options::server(true)`). With `start_handshake(false)` only wraps it; call
+    /// [`connect_ssl`](Self::connect_ssl) / [`accept_ssl`](Self::accept_ssl) later.
+    ///
+    /// ```no_run
+    /// use std::io::{BufRead, BufReader, Write};
+    /// use std::net::TcpStream;
+    /// use sslsock::{Options, SslSocket};
+    /// let mut tcp = TcpStream::connect("mail.example.org:25")?;
+    /// // ... plain SMTP: EHLO, STARTTLS, read the 220 reply byte-exact ...
+    /// let tls = SslSocket::start_ssl(tcp, &Options::new().hostname("mail.example.org"))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn start_ssl(stream: S, options: &Options) -> Result<Self, StartError<S>> {
+        match SslContext::new(options) {
+            Ok(ctx) => Self::start_ssl_with(stream, &ctx),
+            Err(error) => Err(StartError {
+                error,
+                stream: options.keep_socket_on_error.then_some(stream),
+            }),
+        }
+    }
+
+    /// [`start_ssl`](Self::start_ssl) with a prebuilt context.
+    pub fn start_ssl_with(stream: S, ctx: &SslContext) -> Result<Self, StartError<S>> {
+        let opts = ctx.options();
+        let keep = opts.keep_socket_on_error;
+        let name = if ctx.is_server() {
+            None
+        } else {
+            match client_name(opts, opts.peer.as_deref().and_then(|p| connect::split_host_port(p).ok()).map(|(h, _)| h).as_deref()) {
+                Ok(n) => Some(n),
+                Err(error) => return Err(StartError { error, stream: keep.then_some(stream) }),
+            }
+        };
+        let mut sock = SslSocket::plain(stream, ctx.clone(), name);
+        if opts.is_lazy() {
+            return Ok(sock);
+        }
+        let result = if ctx.is_server() { sock.accept_ssl() } else { sock.connect_ssl() };
+        match result {
+            Ok(()) => Ok(sock),
+            Err(error) => {
+                if let Some(trap) = &opts.error_trap {
+                    trap(&mut sock.stream, &error);
+                }
+                Err(StartError {
+                    error,
+                    stream: keep.then_some(sock.stream),
+                })
+            }
+        }
+    }
+
+    /// Runs the client handshake on this (plain) socket (`connect_SSL`).
+    pub fn connect_ssl(&mut self) -> Result<(), Error> {
+        if self.ctx.is_server() {
+            return Err(Error::State("connect_ssl on a socket made with server options"));
+        }
+        if self.tls.is_none() {
+            let name = self.peer_name.clone().map_or_else(|| client_name(self.ctx.options(), None), Ok)?;
+            self.tls = Some(Session::client(self.ctx.engine(), &name)?);
+            self.close_sent = false;
+        }
+        self.handshake()
+    }
+
+    /// Runs the server handshake on this (plain) socket (`accept_SSL`).
+    pub fn accept_ssl(&mut self) -> Result<(), Error> {
+        if !self.ctx.is_server() {
+            return Err(Error::State("accept_ssl on a socket made with client options"));
+        }
+        if self.tls.is_none() {
+            self.tls = Some(Session::server(self.ctx.engine())?);
+            self.close_sent = false;
+        }
+        self.handshake()
+    }
+
+    fn handshake(&mut self) -> Result<(), Error> {
+        self.in_handshake = true;
+        let result = self.drive_handshake();
+        self.in_handshake = false;
+        if let Err(e) = &result {
+            self.last_error = Some(e.to_string());
+            if !matches!(e, Error::Io(io) if io.kind() == io::ErrorKind::WouldBlock) {
+                // The session is unusable; the socket is plain (and most likely useless) again.
+                self.tls = None;
+            }
+        }
+        result
+    }
+
+    fn drive_handshake(&mut self) -> Result<(), Error> {
+        loop {
+            self.flush_tls()?;
+            match &self.tls {
+                Some(s) if s.is_handshaking() => {}
+                Some(_) => return Ok(()),
+                None => return Err(Error::State("no TLS session")),
+            }
+            if !self.read_record()? {
+                return Err(Error::HandshakeEof);
+            }
+        }
+    }
+
+    /// Reads and feeds one record. `Ok(false)`: the transport reached EOF.
+    fn read_record(&mut self) -> Result<bool, Error> {
+        loop {
+            let Some(session) = self.tls.as_mut() else {
+                return Err(Error::State("no TLS session"));
+            };
+            if let Some(n) = record_len(self.input.data())? {
+                let fed = session.feed_record(&self.input.data()[..n]);
+                self.input.consume(n);
+                if let Err(e) = fed {
+                    // Best effort: tell the peer why (the engine queued an alert).
+                    let _ = self.flush_tls();
+                    return Err(e);
+                }
+                return Ok(true);
+            }
+            if self.fill()? == 0 {
+                if !self.input.is_empty() {
+                    return Err(Error::Tls(crate::error::TlsError::BadMessage(
+                        "connection closed in the middle of a TLS record".to_owned(),
+                    )));
+                }
+                if let Some(s) = self.tls.as_mut() {
+                    s.feed_eof();
+                }
+                return Ok(false);
+            }
+        }
+    }
+
+    /// One read from the transport into the input buffer.
+    fn fill(&mut self) -> Result<usize, Error> {
+        match self.input.fill_from(&mut self.stream) {
+            Ok(n) => {
+                self.want = Want::Nothing;
+                Ok(n)
+            }
+            Err(e) => Err(self.transport_error(e, Want::Read)),
+        }
+    }
+
+    fn transport_error(&mut self, e: io::Error, want: Want) -> Error {
+        match e.kind() {
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut if self.in_handshake => {
+                Error::Timeout("waiting for the peer during the TLS handshake")
+            }
+            io::ErrorKind::WouldBlock => {
+                self.want = want;
+                Error::Io(e)
+            }
+            _ => Error::Io(e),
+        }
+    }
+
+    /// Writes every queued TLS byte to the transport.
+    fn flush_tls(&mut self) -> Result<(), Error> {
+        while let Some(s) = self.tls.as_mut() {
+            if !s.wants_write() {
+                break;
+            }
+            match s.write_tls(&mut self.stream) {
+                Ok(0) => return Err(Error::Io(io::ErrorKind::WriteZero.into())),
+                Ok(_) => {}
+                Err(e) => return Err(self.transport_error(e, Want::Write)),
+            }
+        }
+        Ok(())
+    }
+
+    fn read_inner(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let n = {
+            let chunk = self.fill_buf_inner()?;
+            let n = chunk.len().min(buf.len());
+            buf[..n].copy_from_slice(&chunk[..n]);
+            n
+        };
+        self.consume_inner(n);
+        Ok(n)
+    }
+
+    /// The next bytes to read without consuming them: one record's data in TLS mode, the
+    /// buffered or next transport bytes in plain mode. Empty at EOF / close_notify.
+    fn fill_buf_inner(&mut self) -> Result<&[u8], Error> {
+        if self.tls.is_none() {
+            if self.input.is_empty() {
+                self.fill()?;
+            }
+            return Ok(self.input.data());
+        }
+        loop {
+            let ready = match self.tls.as_mut().map(|s| s.plaintext().map(|c| c.len())) {
+                Some(Ok(_)) => true,
+                Some(Err(e)) if e.kind() == io::ErrorKind::WouldBlock => false,
+                Some(Err(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                    return Err(Error::Io(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "peer closed the connection without sending close_notify (possible truncation)",
+                    )))
+                }
+                Some(Err(e)) => return Err(Error::Io(e)),
+                None => return Err(Error::State("no TLS session")),
+            };
+            if ready {
+                break;
+            }
+            self.read_record()?;
+            // Answer what the record asked for (key update, alerts) before reading on.
+            self.flush_tls()?;
+        }
+        match self.tls.as_mut() {
+            Some(s) => s.plaintext().map_err(Error::Io),
+            None => Err(Error::State("no TLS session")),
+        }
+    }
+
+    fn consume_inner(&mut self, n: usize) {
+        match self.tls.as_mut() {
+            Some(s) => s.consume(n),
+            None => self.input.consume(n),
+        }
+    }
+
+    fn write_inner(&mut self, data: &[u8]) -> Result<usize, Error> {
+        if self.tls.is_none() {
+            return self.stream.write(data).map_err(|e| self.transport_error(e, Want::Write));
+        }
+        // Finish anything an earlier (interrupted) call left queued.
+        self.flush_tls()?;
+        let chunk = &data[..data.len().min(MAX_RECORD_PLAINTEXT)];
+        let n = match self.tls.as_mut() {
+            Some(s) => s.write_plaintext(chunk).map_err(Error::Io)?,
+            None => 0,
+        };
+        self.flush_tls()?;
+        Ok(n)
+    }
+
+    fn record<T>(&mut self, r: Result<T, Error>) -> io::Result<T> {
+        r.map_err(|e| {
+            if !matches!(&e, Error::Io(io) if io.kind() == io::ErrorKind::WouldBlock) {
+                self.last_error = Some(e.to_string());
+            }
+            e.into_io()
+        })
+    }
+
+    /// Copies up to `buf.len()` bytes of the next record's data without consuming them (`peek`).
+    pub fn peek(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let r = self.fill_buf_inner().map(|chunk| {
+            let n = chunk.len().min(buf.len());
+            buf[..n].copy_from_slice(&chunk[..n]);
+            n
+        });
+        self.record(r)
+    }
+
+    /// Bytes readable without touching the transport (`pending`): decrypted data in TLS mode,
+    /// buffered bytes in plain mode.
+    pub fn pending(&self) -> usize {
+        match &self.tls {
+            Some(s) => s.pending(),
+            None => self.input.data().len(),
+        }
+    }
+
+    /// Ends TLS and returns to plain (`stop_SSL`): sends close_notify, waits for the peer's,
+    /// and keeps every byte the peer sent after it for the following plain reads. Decrypted
+    /// data not read yet is kept too, in front.
+    pub fn stop_ssl(&mut self) -> Result<(), Error> {
+        let r = self.stop_ssl_inner();
+        if let Err(e) = &r {
+            self.last_error = Some(e.to_string());
+        }
+        r
+    }
+
+    fn stop_ssl_inner(&mut self) -> Result<(), Error> {
+        match &self.tls {
+            None => return Err(Error::State("stop_ssl on a socket that is not in TLS mode")),
+            Some(s) if s.is_handshaking() => {
+                self.tls = None;
+                return Err(Error::State("stop_ssl during the handshake; TLS state dropped"));
+            }
+            Some(_) => {}
+        }
+        if !self.close_sent {
+            if let Some(s) = self.tls.as_mut() {
+                s.send_close_notify();
+            }
+            self.close_sent = true;
+        }
+        self.flush_tls()?;
+        let mut kept: Vec<u8> = Vec::new();
+        loop {
+            let Some(s) = self.tls.as_mut() else { break };
+            match s.plaintext() {
+                Ok([]) => break,
+                Ok(chunk) => {
+                    let n = chunk.len();
+                    kept.extend_from_slice(chunk);
+                    s.consume(n);
+                    continue;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(Error::Io(e)),
+            }
+            if !self.read_record()? {
+                return Err(Error::Io(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "peer closed the connection without answering close_notify",
+                )));
+            }
+        }
+        self.tls = None;
+        self.input.unread(&kept);
+        Ok(())
+    }
+
+    /// Closes TLS the fast way (`close` with `SSL_fast_shutdown`): sends close_notify without
+    /// waiting for the peer's, then drops the transport.
+    pub fn close(mut self) -> Result<(), Error> {
+        if let Some(s) = self.tls.as_mut() {
+            if !s.is_handshaking() && !self.close_sent {
+                s.send_close_notify();
+                self.close_sent = true;
+            }
+        }
+        let r = self.flush_tls();
+        let _ = self.stream.flush();
+        r
+    }
+
+    /// Drops the TLS state without telling the peer (`SSL_no_shutdown`), e.g. in a forked
+    /// parent whose child goes on with the connection. Returns the transport.
+    pub fn close_no_shutdown(self) -> S {
+        self.stream
+    }
+
+    /// The last error of this socket as text (`errstr`).
+    pub fn errstr(&self) -> Option<&str> {
+        self.last_error.as_deref()
+    }
+
+    /// What the last `WouldBlock` waited for (the Perl `$SSL_ERROR`).
+    pub fn want(&self) -> Want {
+        self.want
+    }
+
+    /// True while TLS is active on the socket.
+    pub fn is_tls(&self) -> bool {
+        self.tls.as_ref().is_some_and(|s| !s.is_handshaking())
+    }
+
+    /// The transport.
+    pub fn get_ref(&self) -> &S {
+        &self.stream
+    }
+
+    /// The transport, mutably. Writing to it directly while TLS is active corrupts the session.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.stream
+    }
+
+    /// The context this socket was made with.
+    pub fn context(&self) -> &SslContext {
+        &self.ctx
+    }
+}
+
+impl<S: Read + Write> SslSocket<S> {
+    /// Wraps a plain stream without starting TLS, for protocols that talk plain first:
+    /// read and write in plain, then [`connect_ssl`](Self::connect_ssl) or
+    /// [`accept_ssl`](Self::accept_ssl).
+    pub fn new_plain(stream: S, options: &Options) -> Result<Self, Error> {
+        let ctx = SslContext::new(options)?;
+        let name = if ctx.is_server() {
+            None
+        } else {
+            let peer = options.peer.as_deref().and_then(|p| connect::split_host_port(p).ok()).map(|(h, _)| h);
+            Some(client_name(options, peer.as_deref())?)
+        };
+        Ok(SslSocket::plain(stream, ctx, name))
+    }
+
+    /// [`new_plain`](Self::new_plain) with a prebuilt server context.
+    pub(crate) fn new_plain_with(stream: S, ctx: &SslContext) -> Self {
+        SslSocket::plain(stream, ctx.clone(), None)
+    }
+}
+
+impl<S: Read + Write> Read for SslSocket<S> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let r = self.read_inner(buf);
+        self.record(r)
+    }
+}
+
+impl<S: Read + Write> BufRead for SslSocket<S> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        // Two steps so the error path can record the message before the buffer is borrowed.
+        let r = self.fill_buf_inner().map(|c| c.len());
+        self.record(r)?;
+        self.fill_buf_inner().map_err(Error::into_io)
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.consume_inner(amt);
+    }
+}
+
+impl<S: Read + Write> Write for SslSocket<S> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let r = self.write_inner(buf);
+        self.record(r)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let r = self.flush_tls();
+        self.record(r)?;
+        self.stream.flush()
+    }
+}
+
+#[cfg(unix)]
+impl<S: std::os::fd::AsFd> std::os::fd::AsFd for SslSocket<S> {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.stream.as_fd()
+    }
+}
+
+#[cfg(unix)]
+impl<S: std::os::fd::AsRawFd> std::os::fd::AsRawFd for SslSocket<S> {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.stream.as_raw_fd()
+    }
+}

@@ -1,0 +1,320 @@
+//! Hostname verification with the per-protocol schemes of the Perl module.
+//!
+//! Pure policy over a parsed certificate: no TLS engine types here.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use x509_parser::prelude::{FromDer, X509Certificate};
+
+use crate::error::VerifyError;
+use crate::x509::{self, SubjectAltName};
+
+/// Where a `*` may stand in a certificate name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Wildcards {
+    /// No wildcards.
+    No,
+    /// Only a leftmost label that is exactly `*` (`*.example.org`).
+    FullLabel,
+    /// Anywhere in the leftmost label (`www*.example.org`), covering at least one character.
+    Anywhere,
+}
+
+/// When the subject's commonName is compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CheckCn {
+    /// Never.
+    No,
+    /// Always, even when subjectAltNames hold DNS names.
+    Always,
+    /// Only when the subjectAltNames hold no DNS name.
+    WhenOnly,
+}
+
+/// A callback deciding the match itself: `(hostname, commonName, subjectAltNames) -> ok`.
+pub type SchemeCallback = Arc<dyn Fn(&str, Option<&str>, &[SubjectAltName]) -> bool + Send + Sync>;
+
+/// A hostname verification scheme (`SSL_verifycn_scheme`).
+///
+/// ```
+/// use sslsock::verify::hostname::Scheme;
+/// assert_eq!(Scheme::named("www").unwrap().name(), "http");
+/// assert!(Scheme::named("gopher").is_none());
+/// ```
+#[derive(Clone)]
+pub struct Scheme {
+    name: String,
+    wildcards_in_alt: Wildcards,
+    wildcards_in_cn: Wildcards,
+    check_cn: CheckCn,
+    /// 0: no IP in CN; 4 / 6: that family only; 1: both.
+    ip_in_cn: u8,
+    accept_all: bool,
+    callback: Option<SchemeCallback>,
+}
+
+impl fmt::Debug for Scheme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Scheme")
+            .field("name", &self.name)
+            .field("wildcards_in_alt", &self.wildcards_in_alt)
+            .field("wildcards_in_cn", &self.wildcards_in_cn)
+            .field("check_cn", &self.check_cn)
+            .field("ip_in_cn", &self.ip_in_cn)
+            .field("callback", &self.callback.is_some())
+            .finish()
+    }
+}
+
+impl Default for Scheme {
+    fn default() -> Self {
+        Scheme::preset("default", Wildcards::Anywhere, Wildcards::Anywhere, CheckCn::Always, 1)
+    }
+}
+
+impl Scheme {
+    fn preset(name: &str, alt: Wildcards, cn: Wildcards, check_cn: CheckCn, ip_in_cn: u8) -> Scheme {
+        Scheme {
+            name: name.to_owned(),
+            wildcards_in_alt: alt,
+            wildcards_in_cn: cn,
+            check_cn,
+            ip_in_cn,
+            accept_all: false,
+            callback: None,
+        }
+    }
+
+    /// A named scheme: a protocol name or its RFC (`"http"`, `"www"`, `"rfc2818"`, `"smtp"`,
+    /// `"ldap"`, `"sip"`, `"gist"`, `"default"`, `"none"`, ...). Case-insensitive.
+    pub fn named(name: &str) -> Option<Scheme> {
+        use CheckCn::{Always, WhenOnly};
+        use Wildcards::{Anywhere, FullLabel, No};
+        let n = name.to_ascii_lowercase();
+        let s = match n.as_str() {
+            "default" => Scheme::default(),
+            "rfc2818" | "rfc3920" | "xmpp" | "rfc4217" | "ftp" => {
+                Scheme::preset("rfc2818", Anywhere, Anywhere, WhenOnly, 0)
+            }
+            "www" | "http" => Scheme::preset("http", Anywhere, Anywhere, WhenOnly, 4),
+            "rfc4513" | "ldap" => Scheme::preset("ldap", FullLabel, No, Always, 0),
+            "rfc2595" | "smtp" | "rfc4642" | "imap" | "pop3" | "acap" | "rfc5539" | "nntp"
+            | "rfc5538" | "netconf" | "rfc5425" | "syslog" | "rfc5953" | "snmp" => {
+                Scheme::preset("smtp", FullLabel, FullLabel, Always, 0)
+            }
+            "rfc5971" | "gist" => Scheme::preset("gist", FullLabel, FullLabel, WhenOnly, 0),
+            "rfc5922" | "sip" => Scheme::preset("sip", No, No, Always, 0),
+            "none" => Scheme {
+                accept_all: true,
+                ..Scheme::preset("none", No, No, CheckCn::No, 0)
+            },
+            _ => return None,
+        };
+        let mut s = s;
+        s.name = if n == "www" { "http".to_owned() } else { n };
+        Some(s)
+    }
+
+    /// A custom scheme (the hash form of the Perl module).
+    pub fn custom(wildcards_in_alt: Wildcards, wildcards_in_cn: Wildcards, check_cn: CheckCn, ip_in_cn: u8) -> Scheme {
+        Scheme::preset("custom", wildcards_in_alt, wildcards_in_cn, check_cn, ip_in_cn)
+    }
+
+    /// A scheme that lets `callback(hostname, commonName, subjectAltNames)` decide.
+    pub fn with_callback(callback: impl Fn(&str, Option<&str>, &[SubjectAltName]) -> bool + Send + Sync + 'static) -> Scheme {
+        Scheme {
+            callback: Some(Arc::new(callback)),
+            ..Scheme::preset("callback", Wildcards::No, Wildcards::No, CheckCn::No, 0)
+        }
+    }
+
+    /// The scheme's name as reported in errors.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// True for the `none` scheme.
+    pub fn accepts_all(&self) -> bool {
+        self.accept_all
+    }
+}
+
+/// Checks `identity` (host name or IP address) against a DER certificate with `scheme`.
+///
+/// ```no_run
+/// # let der: Vec<u8> = vec![];
+/// use sslsock::verify::hostname::{verify_hostname, Scheme};
+/// verify_hostname(&der, "www.example.org", &Scheme::named("http").unwrap())?;
+/// # Ok::<(), sslsock::VerifyError>(())
+/// ```
+pub fn verify_hostname(cert_der: &[u8], identity: &str, scheme: &Scheme) -> Result<(), VerifyError> {
+    if scheme.accept_all {
+        return Ok(());
+    }
+    let (_, cert) = X509Certificate::from_der(cert_der).map_err(|e| VerifyError::BadEncoding(e.to_string()))?;
+    let cn = x509::common_name(&cert);
+    let sans = x509::subject_alt_names(&cert);
+    let ok = match &scheme.callback {
+        Some(cb) => cb(identity, cn.as_deref(), &sans),
+        None => matches(identity, cn.as_deref(), &sans, scheme),
+    };
+    if ok {
+        return Ok(());
+    }
+    let mut presented: Vec<String> = sans
+        .iter()
+        .filter_map(|s| match s {
+            SubjectAltName::Dns(d) => Some(d.clone()),
+            SubjectAltName::Ip(ip) => Some(ip.to_string()),
+            _ => None,
+        })
+        .collect();
+    if let Some(cn) = cn {
+        if !presented.contains(&cn) {
+            presented.push(format!("CN={cn}"));
+        }
+    }
+    Err(VerifyError::NameMismatch {
+        expected: identity.to_owned(),
+        presented,
+        scheme: scheme.name.clone(),
+    })
+}
+
+fn matches(identity: &str, cn: Option<&str>, sans: &[SubjectAltName], scheme: &Scheme) -> bool {
+    let has_dns_san = sans.iter().any(|s| matches!(s, SubjectAltName::Dns(_)));
+    let check_cn = match scheme.check_cn {
+        CheckCn::Always => true,
+        CheckCn::WhenOnly => !has_dns_san,
+        CheckCn::No => false,
+    };
+    if let Some(ip) = parse_ip(identity) {
+        if sans.iter().any(|s| matches!(s, SubjectAltName::Ip(a) if *a == ip)) {
+            return true;
+        }
+        let family_ok = match scheme.ip_in_cn {
+            0 => false,
+            4 => ip.is_ipv4(),
+            6 => ip.is_ipv6(),
+            _ => true,
+        };
+        return check_cn
+            && family_ok
+            && cn.and_then(|c| c.parse::<IpAddr>().ok()).is_some_and(|c| c == ip);
+    }
+    if looks_like_ip(identity) {
+        // Shaped like an address but not a valid one (`1.2.3.4.5`, `[::1]`): matches nothing.
+        return false;
+    }
+    let Some(host) = normalize_host(identity) else {
+        return false;
+    };
+    let dns_match = sans.iter().any(|s| match s {
+        SubjectAltName::Dns(pattern) => name_matches(pattern, &host, scheme.wildcards_in_alt),
+        _ => false,
+    });
+    if dns_match {
+        return true;
+    }
+    check_cn && cn.is_some_and(|c| !c.contains('\0') && name_matches(c, &host, scheme.wildcards_in_cn))
+}
+
+fn parse_ip(s: &str) -> Option<IpAddr> {
+    s.parse::<IpAddr>().ok()
+}
+
+fn looks_like_ip(s: &str) -> bool {
+    s.contains(':') || s.starts_with('[') || (!s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || c == '.'))
+}
+
+/// Lower-case A-label form without the trailing dot, or `None` when not a valid host name.
+fn normalize_host(name: &str) -> Option<String> {
+    let name = name.strip_suffix('.').unwrap_or(name);
+    if name.is_empty() || name.contains('*') {
+        return None;
+    }
+    let ascii = idna::domain_to_ascii(name).ok()?;
+    if ascii.is_empty() || ascii.split('.').any(str::is_empty) {
+        return None;
+    }
+    Some(ascii)
+}
+
+/// Matches one certificate name (possibly with a wildcard) against a normalized host.
+fn name_matches(pattern: &str, host: &str, wildcards: Wildcards) -> bool {
+    let pattern = pattern.strip_suffix('.').unwrap_or(pattern).to_ascii_lowercase();
+    if pattern.contains('\0') || pattern.is_empty() {
+        return false;
+    }
+    if !pattern.contains('*') {
+        return pattern == host;
+    }
+    let (p_left, p_rest) = match pattern.split_once('.') {
+        Some(x) => x,
+        None => return false,
+    };
+    let (h_left, h_rest) = match host.split_once('.') {
+        Some(x) => x,
+        None => return false,
+    };
+    // The wildcard must be in the leftmost label only, once, and the rest must be at least two
+    // labels (no `*.com`, `*`, `*.*`).
+    if p_rest.contains('*') || p_left.matches('*').count() != 1 || !p_rest.contains('.') || p_rest != h_rest {
+        return false;
+    }
+    match wildcards {
+        Wildcards::No => false,
+        Wildcards::FullLabel => p_left == "*",
+        Wildcards::Anywhere => {
+            if p_left.starts_with("xn--") || h_left.starts_with("xn--") && p_left != "*" {
+                return false;
+            }
+            let (prefix, suffix) = p_left.split_once('*').unwrap_or((p_left, ""));
+            h_left.len() > prefix.len() + suffix.len() && h_left.starts_with(prefix) && h_left.ends_with(suffix)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcard_rules() {
+        use Wildcards::*;
+        assert!(name_matches("*.example.org", "www.example.org", FullLabel));
+        assert!(!name_matches("*.example.org", "a.www.example.org", FullLabel));
+        assert!(!name_matches("*.example.org", "example.org", Anywhere));
+        assert!(name_matches("www*.example.org", "www1.example.org", Anywhere));
+        assert!(!name_matches("www*.example.org", "www.example.org", Anywhere));
+        assert!(!name_matches("www*.example.org", "www1.example.org", FullLabel));
+        assert!(!name_matches("*.com", "example.com", Anywhere));
+        assert!(!name_matches("*", "localhost", Anywhere));
+        assert!(!name_matches("www.*.com", "www.x.com", Anywhere));
+        assert!(!name_matches("*.*.com", "a.b.com", Anywhere));
+        assert!(!name_matches("xn--*.example.org", "xn--abc.example.org", Anywhere));
+        assert!(name_matches("WWW.Example.ORG.", "www.example.org", No));
+        assert!(!name_matches("*.example.org", "www.example.org", No));
+    }
+
+    #[test]
+    fn invalid_ip_shapes_match_nothing() {
+        assert!(looks_like_ip("12345.6"));
+        assert!(parse_ip("12345.6").is_none());
+        assert!(looks_like_ip("[::1]"));
+        assert!(parse_ip("[::1]").is_none());
+    }
+
+    #[test]
+    fn named_schemes() {
+        for n in ["rfc2818", "xmpp", "ftp", "http", "www", "smtp", "imap", "pop3", "acap", "netconf", "syslog", "snmp", "ldap", "sip", "gist", "default", "none", "RFC4513"] {
+            assert!(Scheme::named(n).is_some(), "{n}");
+        }
+        assert_eq!(Scheme::named("ldap").unwrap().wildcards_in_cn, Wildcards::No);
+        assert_eq!(Scheme::named("http").unwrap().ip_in_cn, 4);
+    }
+}

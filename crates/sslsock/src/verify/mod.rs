@@ -1,0 +1,5 @@
+//! Verification policy: CA sources, hostname schemes, fingerprints. No TLS engine types.
+
+pub mod fingerprint;
+pub mod hostname;
+pub mod roots;

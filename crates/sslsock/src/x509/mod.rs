@@ -1,0 +1,265 @@
+//! Certificate and key reading (the part of IO::Socket::SSL::Utils the sockets need).
+//!
+//! Formats are detected from the content, not from the file name: PEM when a
+//! `-----BEGIN` line is present, DER otherwise.
+
+use std::net::IpAddr;
+use std::path::Path;
+
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use x509_parser::extensions::GeneralName;
+use x509_parser::prelude::{FromDer, X509Certificate};
+
+use crate::error::ConfigError;
+use crate::options::Source;
+
+/// One subjectAltName entry, as `peer_certificate('subjectAltNames')` reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SubjectAltName {
+    /// A DNS name (GEN_DNS).
+    Dns(String),
+    /// An IP address (GEN_IPADD).
+    Ip(IpAddr),
+    /// An e-mail address (GEN_EMAIL).
+    Email(String),
+    /// A URI (GEN_URI).
+    Uri(String),
+    /// Any other kind, described.
+    Other(String),
+}
+
+impl std::fmt::Display for SubjectAltName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SubjectAltName::Dns(s) => write!(f, "DNS:{s}"),
+            SubjectAltName::Ip(ip) => write!(f, "IP:{ip}"),
+            SubjectAltName::Email(s) => write!(f, "email:{s}"),
+            SubjectAltName::Uri(s) => write!(f, "URI:{s}"),
+            SubjectAltName::Other(s) => f.write_str(s),
+        }
+    }
+}
+
+/// The fields of a certificate that `peer_certificate($field)` can return.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CertSummary {
+    /// Subject in OpenSSL one-line form, e.g. `/CN=localhost/O=Example`.
+    pub subject: String,
+    /// Issuer in OpenSSL one-line form.
+    pub issuer: String,
+    /// The first commonName of the subject, if any.
+    pub common_name: Option<String>,
+    /// The subjectAltNames in certificate order.
+    pub subject_alt_names: Vec<SubjectAltName>,
+    /// notBefore, seconds since the Unix epoch.
+    pub not_before: i64,
+    /// notAfter, seconds since the Unix epoch.
+    pub not_after: i64,
+}
+
+impl CertSummary {
+    /// Reads the summary of a DER certificate.
+    pub fn from_der(der: &[u8]) -> Result<CertSummary, ConfigError> {
+        let (_, cert) = X509Certificate::from_der(der)
+            .map_err(|e| ConfigError::Certificate(format!("certificate cannot be parsed: {e}")))?;
+        Ok(summary_of(&cert))
+    }
+}
+
+pub(crate) fn summary_of(cert: &X509Certificate<'_>) -> CertSummary {
+    CertSummary {
+        subject: oneline(cert.subject()),
+        issuer: oneline(cert.issuer()),
+        common_name: common_name(cert),
+        subject_alt_names: subject_alt_names(cert),
+        not_before: cert.validity().not_before.timestamp(),
+        not_after: cert.validity().not_after.timestamp(),
+    }
+}
+
+/// The subject's first commonName; `None` when absent or not a string.
+pub(crate) fn common_name(cert: &X509Certificate<'_>) -> Option<String> {
+    cert.subject()
+        .iter_common_name()
+        .next()
+        .and_then(|cn| cn.as_str().ok().map(str::to_owned))
+}
+
+pub(crate) fn subject_alt_names(cert: &X509Certificate<'_>) -> Vec<SubjectAltName> {
+    let Ok(Some(san)) = cert.subject_alternative_name() else {
+        return Vec::new();
+    };
+    san.value
+        .general_names
+        .iter()
+        .map(|gn| match gn {
+            GeneralName::DNSName(s) => SubjectAltName::Dns((*s).to_owned()),
+            GeneralName::RFC822Name(s) => SubjectAltName::Email((*s).to_owned()),
+            GeneralName::URI(s) => SubjectAltName::Uri((*s).to_owned()),
+            GeneralName::IPAddress(b) => match b.len() {
+                4 => SubjectAltName::Ip(IpAddr::from(<[u8; 4]>::try_from(*b).unwrap_or_default())),
+                16 => SubjectAltName::Ip(IpAddr::from(<[u8; 16]>::try_from(*b).unwrap_or_default())),
+                n => SubjectAltName::Other(format!("IP:<{n} bytes>")),
+            },
+            other => SubjectAltName::Other(format!("{other}")),
+        })
+        .collect()
+}
+
+/// OpenSSL's `X509_NAME_oneline` form: `/C=DE/O=Example/CN=host`.
+pub(crate) fn oneline(name: &x509_parser::x509::X509Name<'_>) -> String {
+    let mut out = String::new();
+    for rdn in name.iter() {
+        for attr in rdn.iter() {
+            let oid = attr.attr_type();
+            let key = x509_parser::objects::oid2abbrev(oid, x509_parser::objects::oid_registry())
+                .map(str::to_owned)
+                .unwrap_or_else(|_| oid.to_id_string());
+            let value = attr
+                .as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|_| format!("{:02X?}", attr.as_slice()));
+            out.push('/');
+            out.push_str(&key);
+            out.push('=');
+            out.push_str(&value);
+        }
+    }
+    out
+}
+
+fn read_source(src: &Source, what: &str) -> Result<Vec<u8>, ConfigError> {
+    match src {
+        Source::Memory(b) => Ok(b.clone()),
+        Source::File(p) => read_file(p, what),
+    }
+}
+
+pub(crate) fn read_file(path: &Path, what: &str) -> Result<Vec<u8>, ConfigError> {
+    std::fs::read(path).map_err(|e| ConfigError::File {
+        path: path.to_owned(),
+        reason: format!("cannot read {what}: {e}"),
+    })
+}
+
+fn describe(src: &Source) -> String {
+    match src {
+        Source::File(p) => p.display().to_string(),
+        Source::Memory(_) => "in-memory data".to_owned(),
+    }
+}
+
+fn is_pem(bytes: &[u8]) -> bool {
+    bytes.windows(10).any(|w| w == b"-----BEGIN")
+}
+
+/// Reads every certificate from PEM (other blocks skipped) or one DER certificate.
+pub fn parse_certificates(bytes: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
+    let certs: Vec<CertificateDer<'static>> = if is_pem(bytes) {
+        CertificateDer::pem_slice_iter(bytes)
+            .collect::<Result<_, _>>()
+            .map_err(|e| format!("malformed PEM: {e}"))?
+    } else {
+        vec![CertificateDer::from(bytes.to_vec())]
+    };
+    if certs.is_empty() {
+        return Err("no certificate found".to_owned());
+    }
+    for c in &certs {
+        X509Certificate::from_der(c).map_err(|e| format!("not a valid X.509 certificate: {e}"))?;
+    }
+    Ok(certs)
+}
+
+/// Reads a private key: PKCS#8, PKCS#1 RSA or SEC1 EC, in PEM or DER.
+pub fn parse_private_key(bytes: &[u8]) -> Result<PrivateKeyDer<'static>, String> {
+    if is_pem(bytes) {
+        if bytes.windows(9).any(|w| w == b"ENCRYPTED") {
+            return Err("the private key is encrypted; encrypted keys are not supported here, decrypt it first (openssl pkey -in KEY -out PLAIN)".to_owned());
+        }
+        PrivateKeyDer::from_pem_slice(bytes).map_err(|e| match e {
+            rustls_pki_types::pem::Error::NoItemsFound => "no private key found".to_owned(),
+            other => format!("malformed PEM private key: {other}"),
+        })
+    } else {
+        PrivateKeyDer::try_from(bytes)
+            .map(|k| k.clone_key())
+            .map_err(|e| format!("not a DER private key: {e}"))
+    }
+}
+
+/// Loads a certificate chain from a [`Source`]; the error names the file.
+pub(crate) fn load_chain(src: &Source) -> Result<Vec<CertificateDer<'static>>, ConfigError> {
+    let bytes = read_source(src, "certificate")?;
+    parse_certificates(&bytes).map_err(|reason| located(src, "certificate", reason))
+}
+
+/// Loads a private key from `key`, or from the certificate source when no key source is given.
+pub(crate) fn load_key(key: Option<&Source>, cert: &Source) -> Result<PrivateKeyDer<'static>, ConfigError> {
+    let src = key.unwrap_or(cert);
+    let bytes = read_source(src, "private key")?;
+    parse_private_key(&bytes).map_err(|reason| {
+        let reason = if key.is_none() {
+            format!("{reason} (no key file given, so the key was looked for in the certificate file)")
+        } else {
+            reason
+        };
+        located(src, "private key", reason)
+    })
+}
+
+fn located(src: &Source, what: &str, reason: String) -> ConfigError {
+    match src {
+        Source::File(p) => ConfigError::File {
+            path: p.clone(),
+            reason: format!("{what}: {reason}"),
+        },
+        Source::Memory(_) => ConfigError::Certificate(format!("{what} in {}: {reason}", describe(src))),
+    }
+}
+
+/// Formats seconds since the Unix epoch as `YYYY-MM-DD HH:MM:SS UTC`.
+pub fn format_unix_time(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Civil-from-days (Howard Hinnant's algorithm), valid for the proleptic Gregorian calendar.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_epoch_and_leap_day() {
+        assert_eq!(format_unix_time(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(format_unix_time(951_782_400), "2000-02-29 00:00:00 UTC");
+        assert_eq!(format_unix_time(1_798_761_599), "2026-12-31 23:59:59 UTC");
+    }
+
+    #[test]
+    fn garbage_is_refused_with_reason() {
+        assert!(parse_certificates(b"\x30\x03\x02\x01\x01").is_err());
+        assert!(parse_certificates(b"-----BEGIN FOO-----\nAAAA\n-----END FOO-----\n")
+            .unwrap_err()
+            .contains("no certificate"));
+        assert!(parse_private_key(b"hello").is_err());
+    }
+}
