@@ -8,6 +8,7 @@ use rustls::{ProtocolVersion, SupportedCipherSuite, SupportedProtocolVersion};
 use crate::error::ConfigError;
 
 /// One suite the engine has, with its OpenSSL and IANA names and OpenSSL attributes.
+#[derive(Debug)]
 pub(crate) struct SuiteInfo {
     pub(crate) suite: SupportedCipherSuite,
     pub(crate) openssl: &'static str,

@@ -3,6 +3,8 @@
 //! Formats are detected from the content, not from the file name: PEM when a
 //! `-----BEGIN` line is present, DER otherwise.
 
+pub mod create;
+
 use std::net::IpAddr;
 use std::path::Path;
 

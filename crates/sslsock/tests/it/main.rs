@@ -1,0 +1,11 @@
+//! Integration tests over loopback. One binary keeps link time down.
+
+#![allow(unreachable_pub)]
+
+mod bad_input;
+mod openssl_server;
+mod ours;
+mod peers;
+mod records;
+mod starttls;
+mod util;
