@@ -1,0 +1,249 @@
+//! `sslsock connect`: handshake with a server and report what was negotiated and verified.
+
+use std::io::{ErrorKind, Read, Write};
+use std::time::Duration;
+
+use serde_json::json;
+use sslsock::{CertSummary, FingerprintAlgorithm, Family, Options, SslContext, SslSocket, VerifyMode};
+
+use crate::starttls::{self, Protocol};
+use crate::Failure;
+
+/// Arguments of `sslsock connect`.
+#[derive(clap::Args)]
+pub(crate) struct ConnectArgs {
+    /// Server as HOST:PORT ([v6]:PORT; the port may be a service name such as https).
+    addr: String,
+    /// Trust the CA certificates in this PEM file instead of the default CA store.
+    #[arg(long)]
+    ca_file: Option<String>,
+    /// Trust the CA certificates in these directories (':'-separated).
+    #[arg(long)]
+    ca_path: Option<String>,
+    /// Do not verify the server (dangerous: anyone can impersonate it).
+    #[arg(long)]
+    no_verify: bool,
+    /// Verify the certificate against this name instead of the host.
+    #[arg(long)]
+    verify_name: Option<String>,
+    /// Send this name in SNI (default: the host).
+    #[arg(long, conflicts_with = "no_sni")]
+    sni: Option<String>,
+    /// Send no SNI.
+    #[arg(long)]
+    no_sni: bool,
+    /// ALPN protocols to offer, comma-separated.
+    #[arg(long)]
+    alpn: Option<String>,
+    /// Protocol versions, e.g. TLSv1_2, TLSv1_3, "SSLv23:!TLSv1_3".
+    #[arg(long)]
+    version: Option<String>,
+    /// TLS 1.2 cipher string in OpenSSL syntax.
+    #[arg(long)]
+    ciphers: Option<String>,
+    /// TLS 1.3 cipher suites, ':'-separated.
+    #[arg(long)]
+    ciphersuites: Option<String>,
+    /// Key exchange groups, e.g. X25519:P-256.
+    #[arg(long)]
+    groups: Option<String>,
+    /// Client certificate (PEM or DER; may hold the key too).
+    #[arg(long)]
+    cert: Option<String>,
+    /// Client private key.
+    #[arg(long, requires = "cert")]
+    key: Option<String>,
+    /// Send this text after the handshake (\r, \n and \t are honoured) and print the reply.
+    #[arg(long)]
+    send: Option<String>,
+    /// Talk this protocol in plain first and upgrade with STARTTLS.
+    #[arg(long, value_enum)]
+    starttls: Option<Protocol>,
+    /// Seconds for connect, handshake and each read of the reply.
+    #[arg(long)]
+    timeout: Option<f64>,
+    /// Use IPv4 only.
+    #[arg(short = '4', conflicts_with = "ipv6")]
+    ipv4: bool,
+    /// Use IPv6 only.
+    #[arg(short = '6')]
+    ipv6: bool,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Turns the escapes \r, \n, \t and \\ into their characters.
+pub(crate) fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('r') => out.push('\r'),
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('\\') => out.push('\\'),
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+fn options(a: &ConnectArgs) -> Result<Options, Failure> {
+    let mut o = Options::new();
+    if let Some(f) = &a.ca_file {
+        o = o.ca_file(f);
+    }
+    if let Some(p) = &a.ca_path {
+        o = o.ca_path(p);
+    }
+    if a.no_verify {
+        eprintln!("sslsock: warning: --no-verify: the server's identity is NOT checked (dangerous)");
+        o = o.verify_mode(VerifyMode::NONE);
+    }
+    if let Some(n) = &a.verify_name {
+        o = o.verifycn_name(n);
+    }
+    if let Some(n) = &a.sni {
+        o = o.hostname(n);
+    }
+    if a.no_sni {
+        o = o.hostname("");
+    }
+    if let Some(list) = &a.alpn {
+        o = o.alpn_protocols(list.split(',').filter(|p| !p.is_empty()));
+    }
+    if let Some(v) = &a.version {
+        o = o.version(v);
+    }
+    if let Some(c) = &a.ciphers {
+        o = o.cipher_list(c);
+    }
+    if let Some(c) = &a.ciphersuites {
+        o = o.ciphersuites(c);
+    }
+    if let Some(g) = &a.groups {
+        o = o.ecdh_curve(g);
+    }
+    if let Some(c) = &a.cert {
+        o = o.cert_file(c);
+    }
+    if let Some(k) = &a.key {
+        o = o.key_file(k);
+    }
+    if let Some(t) = a.timeout {
+        if !(t.is_finite() && t > 0.0) {
+            return Err(Failure::usage(format!("--timeout {t}: must be a positive number of seconds")));
+        }
+        o = o.timeout(Duration::from_secs_f64(t));
+    }
+    if a.ipv4 {
+        o = o.family(Family::V4);
+    }
+    if a.ipv6 {
+        o = o.family(Family::V6);
+    }
+    if a.starttls.is_some() {
+        o = o.start_handshake(false);
+    }
+    Ok(o)
+}
+
+pub(crate) fn run(a: &ConnectArgs) -> Result<(), Failure> {
+    let opts = options(a)?;
+    let ctx = SslContext::new(&opts)?;
+    let mut sock = SslSocket::connect_with(&a.addr, &ctx)?;
+    let io_timeout = a.timeout.map(Duration::from_secs_f64).or_else(|| a.send.as_ref().map(|_| Duration::from_secs(5)));
+    sock.get_ref().set_read_timeout(io_timeout)?;
+    if let Some(proto) = a.starttls {
+        let host = a.addr.rsplit_once(':').map_or(a.addr.as_str(), |(h, _)| h);
+        starttls::negotiate(&mut sock, proto, host.trim_start_matches('[').trim_end_matches(']'))?;
+        sock.connect_ssl()?;
+    }
+    let chain: Vec<CertSummary> = sock
+        .peer_certificates()
+        .iter()
+        .filter_map(|c| CertSummary::from_der(c).ok())
+        .collect();
+    let fingerprint = sock.fingerprint(FingerprintAlgorithm::Sha256, false).ok();
+    let verification = if a.no_verify { "disabled (--no-verify)" } else { "ok" };
+    let reply = match &a.send {
+        Some(text) => Some(exchange(&mut sock, &unescape(text))?),
+        None => None,
+    };
+    if a.json {
+        let obj = json!({
+            "address": a.addr,
+            "version": sock.version(),
+            "version_int": sock.version_int(),
+            "cipher": sock.cipher(),
+            "cipher_iana": sock.cipher_iana(),
+            "group": sock.group(),
+            "alpn": sock.alpn_selected(),
+            "chain": chain.iter().map(|c| json!({"subject": c.subject, "issuer": c.issuer})).collect::<Vec<_>>(),
+            "fingerprint": fingerprint,
+            "verification": verification,
+            "reply": reply.as_ref().map(|r| String::from_utf8_lossy(&r.0).into_owned()),
+        });
+        println!("{obj}");
+    } else {
+        println!("connected:    {}", a.addr);
+        println!("version:      {}", sock.version().unwrap_or("?"));
+        println!("cipher:       {} ({})", sock.cipher().unwrap_or("?"), sock.cipher_iana().unwrap_or("?"));
+        println!("group:        {}", sock.group().unwrap_or_else(|| "-".into()));
+        println!("alpn:         {}", sock.alpn_selected().unwrap_or_else(|| "-".into()));
+        println!("peer chain:");
+        for (i, c) in chain.iter().enumerate() {
+            println!("  {i} subject: {}", c.subject);
+            println!("    issuer:  {}", c.issuer);
+        }
+        println!("fingerprint:  {}", fingerprint.as_deref().unwrap_or("-"));
+        println!("verification: {verification}");
+        if let Some((bytes, note)) = &reply {
+            std::io::stdout().write_all(bytes)?;
+            if let Some(n) = note {
+                eprintln!("sslsock: note: {n}");
+            }
+        }
+    }
+    let _ = sock.close();
+    Ok(())
+}
+
+/// Sends `text` and collects the reply until EOF, close_notify or a read timeout.
+fn exchange(sock: &mut SslSocket, text: &str) -> Result<(Vec<u8>, Option<&'static str>), Failure> {
+    sock.write_all(text.as_bytes())?;
+    sock.flush()?;
+    let mut out = Vec::new();
+    let mut buf = [0u8; 16_384];
+    loop {
+        match sock.read(&mut buf) {
+            Ok(0) => return Ok((out, None)),
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                return Ok((out, Some("stopped reading at the timeout")))
+            }
+            Err(e) if e.kind() == ErrorKind::UnexpectedEof => {
+                return Ok((out, Some("server closed the connection without close_notify")))
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn unescapes() {
+        assert_eq!(super::unescape(r"GET / HTTP/1.0\r\n\r\n"), "GET / HTTP/1.0\r\n\r\n");
+        assert_eq!(super::unescape(r"a\tb\\c\q"), "a\tb\\c\\q");
+    }
+}

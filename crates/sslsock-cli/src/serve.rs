@@ -1,0 +1,185 @@
+//! `sslsock serve`: a TLS server for trying clients against (echo, sink or http).
+
+use std::io::{BufRead, Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use sslsock::x509::create::CertSpec;
+use sslsock::{FingerprintAlgorithm, Options, SslContext, SslListener, SslSocket};
+
+use crate::Failure;
+
+/// What the server does with each connection.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub(crate) enum Mode {
+    /// Send back what arrives.
+    Echo,
+    /// Read and discard, report the byte count.
+    Sink,
+    /// Answer any request with a small HTTP 200 page.
+    Http,
+}
+
+/// Arguments of `sslsock serve`.
+#[derive(clap::Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on, e.g. 127.0.0.1:8443 or [::1]:8443 (port 0 picks a free port).
+    #[arg(long)]
+    listen: String,
+    /// Certificate chain (PEM or DER; may hold the key too). Without it a self-signed
+    /// certificate for localhost, 127.0.0.1 and ::1 is created.
+    #[arg(long)]
+    cert: Option<String>,
+    /// Private key for --cert.
+    #[arg(long, requires = "cert")]
+    key: Option<String>,
+    /// ALPN protocols to accept, comma-separated, in preference order.
+    #[arg(long)]
+    alpn: Option<String>,
+    /// Protocol versions, e.g. TLSv1_2, TLSv1_3.
+    #[arg(long)]
+    version: Option<String>,
+    /// What to do with each connection.
+    #[arg(long, value_enum, default_value = "echo")]
+    mode: Mode,
+    /// Exit after this many connections.
+    #[arg(long)]
+    count: Option<u64>,
+}
+
+/// How long a client may take to finish its handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub(crate) fn run(a: &ServeArgs) -> Result<(), Failure> {
+    let mut opts = Options::new().server(true).timeout(HANDSHAKE_TIMEOUT);
+    let mut generated_fp = None;
+    match &a.cert {
+        Some(c) => {
+            opts = opts.cert_file(c);
+            if let Some(k) = &a.key {
+                opts = opts.key_file(k);
+            }
+        }
+        None => {
+            let issued = CertSpec::new("localhost").san("localhost").san("127.0.0.1").san("::1").self_signed()?;
+            generated_fp = Some(sslsock::verify::fingerprint::fingerprint(
+                &issued.cert_der,
+                FingerprintAlgorithm::Sha256,
+                false,
+            )?);
+            opts = opts.cert_pem(issued.cert_pem).key_pem(issued.key_pem);
+        }
+    }
+    if let Some(list) = &a.alpn {
+        opts = opts.alpn_protocols(list.split(',').filter(|p| !p.is_empty()));
+    }
+    if let Some(v) = &a.version {
+        opts = opts.version(v);
+    }
+    let ctx = SslContext::new(&opts)?;
+    let listener = SslListener::bind_with(&a.listen, &ctx)?;
+    println!("listening on {}", listener.local_addr()?);
+    if let Some(fp) = generated_fp {
+        println!("self-signed certificate for localhost, 127.0.0.1, ::1: {fp}");
+    }
+    std::io::stdout().flush()?;
+    let mut workers = Vec::new();
+    let mut n: u64 = 0;
+    while a.count.is_none_or(|c| n < c) {
+        let (tcp, peer) = match listener.accept_tcp() {
+            Ok(x) => x,
+            Err(e) => {
+                eprintln!("sslsock: accept failed: {e}");
+                continue;
+            }
+        };
+        n += 1;
+        let ctx = ctx.clone();
+        let mode = a.mode;
+        let id = n;
+        workers.push(std::thread::spawn(move || handle(id, tcp, peer, &ctx, mode)));
+        // Without --count the server runs until killed; forget finished workers.
+        if a.count.is_none() {
+            workers.retain(|w| !w.is_finished());
+        }
+    }
+    for w in workers {
+        let _ = w.join();
+    }
+    Ok(())
+}
+
+fn handle(id: u64, tcp: TcpStream, peer: std::net::SocketAddr, ctx: &SslContext, mode: Mode) {
+    let _ = tcp.set_read_timeout(Some(HANDSHAKE_TIMEOUT));
+    let mut s = match SslSocket::start_ssl_with(tcp, ctx) {
+        Ok(s) => s,
+        Err(e) => {
+            println!("connection {id} from {peer}: handshake failed: {e}");
+            return;
+        }
+    };
+    let _ = s.get_ref().set_read_timeout(None);
+    println!(
+        "connection {id} from {peer}: {} {}{}{}",
+        s.version().unwrap_or("?"),
+        s.cipher().unwrap_or("?"),
+        s.servername().map(|n| format!(" sni={n}")).unwrap_or_default(),
+        s.alpn_selected().map(|p| format!(" alpn={p}")).unwrap_or_default(),
+    );
+    let result = match mode {
+        Mode::Echo => echo(&mut s),
+        Mode::Sink => sink(&mut s).map(|total| println!("connection {id}: received {total} bytes")),
+        Mode::Http => http(&mut s),
+    };
+    match result {
+        Ok(()) => {
+            let _ = s.close();
+        }
+        Err(e) => println!("connection {id}: {e}"),
+    }
+}
+
+fn echo(s: &mut SslSocket) -> std::io::Result<()> {
+    let mut buf = vec![0u8; 16_384];
+    loop {
+        let n = s.read(&mut buf)?;
+        if n == 0 {
+            return Ok(());
+        }
+        s.write_all(&buf[..n])?;
+    }
+}
+
+fn sink(s: &mut SslSocket) -> std::io::Result<u64> {
+    let mut buf = vec![0u8; 16_384];
+    let mut total = 0u64;
+    loop {
+        let n = s.read(&mut buf)?;
+        if n == 0 {
+            return Ok(total);
+        }
+        total += n as u64;
+    }
+}
+
+fn http(s: &mut SslSocket) -> std::io::Result<()> {
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if s.read_line(&mut line)? == 0 || line == "\r\n" || line == "\n" {
+            break;
+        }
+    }
+    let body = format!(
+        "<html><body><h1>sslsock</h1><p>{} {}</p></body></html>\n",
+        s.version().unwrap_or("?"),
+        s.cipher().unwrap_or("?")
+    );
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes())?;
+    s.write_all(body.as_bytes())?;
+    s.flush()
+}
