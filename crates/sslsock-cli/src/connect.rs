@@ -4,7 +4,9 @@ use std::io::{ErrorKind, Read, Write};
 use std::time::Duration;
 
 use serde_json::json;
-use sslsock::{CertSummary, FingerprintAlgorithm, Family, Options, SslContext, SslSocket, VerifyMode};
+use sslsock::{
+    CertSummary, Family, FingerprintAlgorithm, Options, SslContext, SslSocket, VerifyMode,
+};
 
 use crate::starttls::{self, Protocol};
 use crate::Failure;
@@ -106,7 +108,9 @@ fn options(a: &ConnectArgs) -> Result<Options, Failure> {
         o = o.ca_path(p);
     }
     if a.no_verify {
-        eprintln!("sslsock: warning: --no-verify: the server's identity is NOT checked (dangerous)");
+        eprintln!(
+            "sslsock: warning: --no-verify: the server's identity is NOT checked (dangerous)"
+        );
         o = o.verify_mode(VerifyMode::NONE);
     }
     if let Some(n) = &a.verify_name {
@@ -141,7 +145,9 @@ fn options(a: &ConnectArgs) -> Result<Options, Failure> {
     }
     if let Some(t) = a.timeout {
         if !(t.is_finite() && t > 0.0) {
-            return Err(Failure::usage(format!("--timeout {t}: must be a positive number of seconds")));
+            return Err(Failure::usage(format!(
+                "--timeout {t}: must be a positive number of seconds"
+            )));
         }
         o = o.timeout(Duration::from_secs_f64(t));
     }
@@ -161,11 +167,18 @@ pub(crate) fn run(a: &ConnectArgs) -> Result<(), Failure> {
     let opts = options(a)?;
     let ctx = SslContext::new(&opts)?;
     let mut sock = SslSocket::connect_with(&a.addr, &ctx)?;
-    let io_timeout = a.timeout.map(Duration::from_secs_f64).or_else(|| a.send.as_ref().map(|_| Duration::from_secs(5)));
+    let io_timeout = a
+        .timeout
+        .map(Duration::from_secs_f64)
+        .or_else(|| a.send.as_ref().map(|_| Duration::from_secs(5)));
     sock.get_ref().set_read_timeout(io_timeout)?;
     if let Some(proto) = a.starttls {
         let host = a.addr.rsplit_once(':').map_or(a.addr.as_str(), |(h, _)| h);
-        starttls::negotiate(&mut sock, proto, host.trim_start_matches('[').trim_end_matches(']'))?;
+        starttls::negotiate(
+            &mut sock,
+            proto,
+            host.trim_start_matches('[').trim_end_matches(']'),
+        )?;
         sock.connect_ssl()?;
     }
     let chain: Vec<CertSummary> = sock
@@ -174,7 +187,11 @@ pub(crate) fn run(a: &ConnectArgs) -> Result<(), Failure> {
         .filter_map(|c| CertSummary::from_der(c).ok())
         .collect();
     let fingerprint = sock.fingerprint(FingerprintAlgorithm::Sha256, false).ok();
-    let verification = if a.no_verify { "disabled (--no-verify)" } else { "ok" };
+    let verification = if a.no_verify {
+        "disabled (--no-verify)"
+    } else {
+        "ok"
+    };
     let reply = match &a.send {
         Some(text) => Some(exchange(&mut sock, &unescape(text))?),
         None => None,
@@ -197,9 +214,19 @@ pub(crate) fn run(a: &ConnectArgs) -> Result<(), Failure> {
     } else {
         println!("connected:    {}", a.addr);
         println!("version:      {}", sock.version().unwrap_or("?"));
-        println!("cipher:       {} ({})", sock.cipher().unwrap_or("?"), sock.cipher_iana().unwrap_or("?"));
-        println!("group:        {}", sock.group().unwrap_or_else(|| "-".into()));
-        println!("alpn:         {}", sock.alpn_selected().unwrap_or_else(|| "-".into()));
+        println!(
+            "cipher:       {} ({})",
+            sock.cipher().unwrap_or("?"),
+            sock.cipher_iana().unwrap_or("?")
+        );
+        println!(
+            "group:        {}",
+            sock.group().unwrap_or_else(|| "-".into())
+        );
+        println!(
+            "alpn:         {}",
+            sock.alpn_selected().unwrap_or_else(|| "-".into())
+        );
         println!("peer chain:");
         for (i, c) in chain.iter().enumerate() {
             println!("  {i} subject: {}", c.subject);
@@ -232,7 +259,10 @@ fn exchange(sock: &mut SslSocket, text: &str) -> Result<(Vec<u8>, Option<&'stati
                 return Ok((out, Some("stopped reading at the timeout")))
             }
             Err(e) if e.kind() == ErrorKind::UnexpectedEof => {
-                return Ok((out, Some("server closed the connection without close_notify")))
+                return Ok((
+                    out,
+                    Some("server closed the connection without close_notify"),
+                ))
             }
             Err(e) => return Err(e.into()),
         }
@@ -243,7 +273,10 @@ fn exchange(sock: &mut SslSocket, text: &str) -> Result<(Vec<u8>, Option<&'stati
 mod tests {
     #[test]
     fn unescapes() {
-        assert_eq!(super::unescape(r"GET / HTTP/1.0\r\n\r\n"), "GET / HTTP/1.0\r\n\r\n");
+        assert_eq!(
+            super::unescape(r"GET / HTTP/1.0\r\n\r\n"),
+            "GET / HTTP/1.0\r\n\r\n"
+        );
         assert_eq!(super::unescape(r"a\tb\\c\q"), "a\tb\\c\\q");
     }
 }

@@ -38,17 +38,30 @@ fn line(s: &mut impl BufRead) -> Result<String, String> {
 }
 
 fn send(s: &mut impl Write, text: &str) -> Result<(), String> {
-    s.write_all(text.as_bytes()).and_then(|_| s.flush()).map_err(|e| e.to_string())
+    s.write_all(text.as_bytes())
+        .and_then(|_| s.flush())
+        .map_err(|e| e.to_string())
 }
 
 pub(crate) fn run() -> Result<(), Failure> {
-    println!("sslsock demo: everything runs on loopback (127.0.0.1), nothing leaves this machine\n");
-    let mut report = Report { passed: 0, total: 0 };
+    println!(
+        "sslsock demo: everything runs on loopback (127.0.0.1), nothing leaves this machine\n"
+    );
+    let mut report = Report {
+        passed: 0,
+        total: 0,
+    };
 
     let started = Instant::now();
     let pki = (|| -> Result<(Issued, Issued), sslsock::ConfigError> {
-        let ca = CertSpec::new("sslsock demo CA").subject("O", "sslsock demo").ca().self_signed()?;
-        let leaf = CertSpec::new("localhost").san("localhost").san("127.0.0.1").signed_by(&ca)?;
+        let ca = CertSpec::new("sslsock demo CA")
+            .subject("O", "sslsock demo")
+            .ca()
+            .self_signed()?;
+        let leaf = CertSpec::new("localhost")
+            .san("localhost")
+            .san("127.0.0.1")
+            .signed_by(&ca)?;
         Ok((ca, leaf))
     })();
     let (ca, leaf) = match pki {
@@ -59,14 +72,23 @@ pub(crate) fn run() -> Result<(), Failure> {
         }
     };
     let leaf_info = CertSummary::from_der(&leaf.cert_der)?;
-    let fp = sslsock::verify::fingerprint::fingerprint(&leaf.cert_der, FingerprintAlgorithm::Sha256, false)?;
+    let fp = sslsock::verify::fingerprint::fingerprint(
+        &leaf.cert_der,
+        FingerprintAlgorithm::Sha256,
+        false,
+    )?;
     report.step(
         "create a CA and a server certificate",
         Ok(format!(
             "CA {} signed {} for {}\nserver certificate {fp}",
             CertSummary::from_der(&ca.cert_der)?.subject,
             leaf_info.subject,
-            leaf_info.subject_alt_names.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+            leaf_info
+                .subject_alt_names
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
         )),
     );
 
@@ -76,19 +98,17 @@ pub(crate) fn run() -> Result<(), Failure> {
         .alpn_protocols(["demo/1"]);
     let tls_listener = SslListener::bind("127.0.0.1:0", &server_opts)?;
     let tls_addr = tls_listener.local_addr()?;
-    let plain_listener = SslListener::bind("127.0.0.1:0", &server_opts.clone().start_handshake(false))?;
+    let plain_listener =
+        SslListener::bind("127.0.0.1:0", &server_opts.clone().start_handshake(false))?;
     let plain_addr = plain_listener.local_addr()?;
     // TLS server: echoes one line per connection in upper case; failed handshakes are reported.
     std::thread::spawn(move || loop {
-        match tls_listener.accept() {
-            Ok((mut s, _)) => {
-                if let Ok(l) = line(&mut s) {
-                    let _ = send(&mut s, &l.to_uppercase());
-                }
-                let _ = s.close();
+        // Refused handshakes are the point of two steps; the client side reports them.
+        if let Ok((mut s, _)) = tls_listener.accept() {
+            if let Ok(l) = line(&mut s) {
+                let _ = send(&mut s, &l.to_uppercase());
             }
-            // Refused handshakes are the point of two steps; the client side reports them.
-            Err(_) => {}
+            let _ = s.close();
         }
     });
     // STARTTLS server: plain greeting, upgrade, echo, downgrade, plain goodbye.
@@ -102,7 +122,10 @@ pub(crate) fn run() -> Result<(), Failure> {
         Ok(format!("TLS on {tls_addr}, plain-then-TLS on {plain_addr}")),
     );
 
-    let client = Options::new().ca_cert(ca.cert_pem.clone()).hostname("localhost").alpn_protocols(["demo/1"]);
+    let client = Options::new()
+        .ca_cert(ca.cert_pem.clone())
+        .hostname("localhost")
+        .alpn_protocols(["demo/1"]);
     report.step("connect with full verification and exchange data", (|| {
         let mut c = SslSocket::connect_opts(&tls_addr.to_string(), &client).map_err(|e| e.to_string())?;
         send(&mut c, "hello over tls\n")?;
@@ -120,43 +143,51 @@ pub(crate) fn run() -> Result<(), Failure> {
         ))
     })());
 
-    report.step("STARTTLS: upgrade, exchange, downgrade, go on in plain", (|| {
-        let tcp = TcpStream::connect(plain_addr).map_err(|e| e.to_string())?;
-        let mut c = SslSocket::new_plain(tcp, &client.clone().start_handshake(false)).map_err(|e| e.to_string())?;
-        let mut log = vec![format!("plain  < {}", line(&mut c)?.trim_end())];
-        send(&mut c, "STARTTLS\r\n")?;
-        log.push("plain  > STARTTLS".into());
-        log.push(format!("plain  < {}", line(&mut c)?.trim_end()));
-        c.connect_ssl().map_err(|e| e.to_string())?;
-        log.push(format!("       TLS up: {} {}", c.version().unwrap_or("?"), c.cipher().unwrap_or("?")));
-        send(&mut c, "secret\r\n")?;
-        log.push(format!("tls    < {}", line(&mut c)?.trim_end()));
-        c.stop_ssl().map_err(|e| e.to_string())?;
-        log.push("       TLS down: close_notify sent and received".into());
-        let after = line(&mut c)?;
-        if after != "plain again\r\n" {
-            return Err(format!("lost the plain bytes after close_notify: got {after:?}"));
-        }
-        log.push(format!("plain  < {}", after.trim_end()));
-        Ok(log.join("\n"))
-    })());
+    report.step(
+        "STARTTLS: upgrade, exchange, downgrade, go on in plain",
+        (|| {
+            let tcp = TcpStream::connect(plain_addr).map_err(|e| e.to_string())?;
+            let mut c = SslSocket::new_plain(tcp, &client.clone().start_handshake(false))
+                .map_err(|e| e.to_string())?;
+            let mut log = vec![format!("plain  < {}", line(&mut c)?.trim_end())];
+            send(&mut c, "STARTTLS\r\n")?;
+            log.push("plain  > STARTTLS".into());
+            log.push(format!("plain  < {}", line(&mut c)?.trim_end()));
+            c.connect_ssl().map_err(|e| e.to_string())?;
+            log.push(format!(
+                "       TLS up: {} {}",
+                c.version().unwrap_or("?"),
+                c.cipher().unwrap_or("?")
+            ));
+            send(&mut c, "secret\r\n")?;
+            log.push(format!("tls    < {}", line(&mut c)?.trim_end()));
+            c.stop_ssl().map_err(|e| e.to_string())?;
+            log.push("       TLS down: close_notify sent and received".into());
+            let after = line(&mut c)?;
+            if after != "plain again\r\n" {
+                return Err(format!(
+                    "lost the plain bytes after close_notify: got {after:?}"
+                ));
+            }
+            log.push(format!("plain  < {}", after.trim_end()));
+            Ok(log.join("\n"))
+        })(),
+    );
 
-    report.step("refuse a server that does not match the expected name", (|| {
-        let wrong = client.clone().verifycn_name("wrong.example");
-        match SslSocket::connect_opts(&tls_addr.to_string(), &wrong) {
-            Ok(_) => Err("connected although the name does not match".into()),
-            Err(e @ sslsock::Error::Verify(_)) => Ok(format!("refused as expected: {e}")),
-            Err(e) => Err(format!("refused for another reason: {e}")),
-        }
-    })());
-
-    report.step("refuse a server signed by an unknown CA", (|| {
-        match SslSocket::connect_opts(&tls_addr.to_string(), &Options::new().no_ca().hostname("localhost")) {
-            Ok(_) => Err("connected without a trusted CA".into()),
-            Err(e @ sslsock::Error::Verify(_)) => Ok(format!("refused as expected: {e}")),
-            Err(e) => Err(format!("refused for another reason: {e}")),
-        }
-    })());
+    report.step(
+        "refuse a server that does not match the expected name",
+        expect_refusal(
+            &tls_addr.to_string(),
+            &client.clone().verifycn_name("wrong.example"),
+        ),
+    );
+    report.step(
+        "refuse a server signed by an unknown CA",
+        expect_refusal(
+            &tls_addr.to_string(),
+            &Options::new().no_ca().hostname("localhost"),
+        ),
+    );
 
     println!(
         "\n{} of {} steps as expected ({} ms)",
@@ -167,7 +198,10 @@ pub(crate) fn run() -> Result<(), Failure> {
     if report.passed == report.total {
         Ok(())
     } else {
-        Err(Failure::tls(format!("{} demo step(s) failed", report.total - report.passed)))
+        Err(Failure::tls(format!(
+            "{} demo step(s) failed",
+            report.total - report.passed
+        )))
     }
 }
 
@@ -182,4 +216,12 @@ fn starttls_server(s: &mut SslSocket) -> Result<(), String> {
     send(s, &format!("you said {}", l))?;
     s.stop_ssl().map_err(|e| e.to_string())?;
     send(s, "plain again\r\n")
+}
+
+fn expect_refusal(addr: &str, opts: &Options) -> Result<String, String> {
+    match SslSocket::connect_opts(addr, opts) {
+        Ok(_) => Err("connected although verification should fail".into()),
+        Err(e @ sslsock::Error::Verify(_)) => Ok(format!("refused as expected: {e}")),
+        Err(e) => Err(format!("refused for another reason: {e}")),
+    }
 }

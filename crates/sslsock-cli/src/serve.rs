@@ -61,7 +61,11 @@ pub(crate) fn run(a: &ServeArgs) -> Result<(), Failure> {
             }
         }
         None => {
-            let issued = CertSpec::new("localhost").san("localhost").san("127.0.0.1").san("::1").self_signed()?;
+            let issued = CertSpec::new("localhost")
+                .san("localhost")
+                .san("127.0.0.1")
+                .san("::1")
+                .self_signed()?;
             generated_fp = Some(sslsock::verify::fingerprint::fingerprint(
                 &issued.cert_der,
                 FingerprintAlgorithm::Sha256,
@@ -97,7 +101,9 @@ pub(crate) fn run(a: &ServeArgs) -> Result<(), Failure> {
         let ctx = ctx.clone();
         let mode = a.mode;
         let id = n;
-        workers.push(std::thread::spawn(move || handle(id, tcp, peer, &ctx, mode)));
+        workers.push(std::thread::spawn(move || {
+            handle(id, tcp, peer, &ctx, mode)
+        }));
         // Without --count the server runs until killed; forget finished workers.
         if a.count.is_none() {
             workers.retain(|w| !w.is_finished());
@@ -123,8 +129,12 @@ fn handle(id: u64, tcp: TcpStream, peer: std::net::SocketAddr, ctx: &SslContext,
         "connection {id} from {peer}: {} {}{}{}",
         s.version().unwrap_or("?"),
         s.cipher().unwrap_or("?"),
-        s.servername().map(|n| format!(" sni={n}")).unwrap_or_default(),
-        s.alpn_selected().map(|p| format!(" alpn={p}")).unwrap_or_default(),
+        s.servername()
+            .map(|n| format!(" sni={n}"))
+            .unwrap_or_default(),
+        s.alpn_selected()
+            .map(|p| format!(" alpn={p}"))
+            .unwrap_or_default(),
     );
     let result = match mode {
         Mode::Echo => echo(&mut s),

@@ -22,7 +22,9 @@ fn line(s: &mut SslSocket<TcpStream>) -> Result<String, Failure> {
     let mut l = String::new();
     let n = s.read_line(&mut l)?;
     if n == 0 {
-        return Err(Failure::tls("server closed the connection before agreeing to STARTTLS"));
+        return Err(Failure::tls(
+            "server closed the connection before agreeing to STARTTLS",
+        ));
     }
     Ok(l)
 }
@@ -42,7 +44,10 @@ fn expect(got: &str, prefix: &str, step: &str) -> Result<(), Failure> {
     if got.starts_with(prefix) {
         Ok(())
     } else {
-        Err(Failure::tls(format!("STARTTLS refused at {step}: server said \"{}\"", got.trim_end())))
+        Err(Failure::tls(format!(
+            "STARTTLS refused at {step}: server said \"{}\"",
+            got.trim_end()
+        )))
     }
 }
 
@@ -58,18 +63,26 @@ fn read_until(s: &mut SslSocket<TcpStream>, needle: &str) -> Result<String, Fail
     let mut buf = [0u8; 1];
     while !seen.contains(needle) {
         if s.read(&mut buf)? == 0 {
-            return Err(Failure::tls(format!("server closed the connection while waiting for {needle}")));
+            return Err(Failure::tls(format!(
+                "server closed the connection while waiting for {needle}"
+            )));
         }
         seen.push(char::from(buf[0]));
         if seen.len() > 65_536 {
-            return Err(Failure::tls(format!("no {needle} in the first 64 KiB from the server")));
+            return Err(Failure::tls(format!(
+                "no {needle} in the first 64 KiB from the server"
+            )));
         }
     }
     Ok(seen)
 }
 
 /// Runs the plain part of the protocol on a plain socket; afterwards the caller starts TLS.
-pub(crate) fn negotiate(s: &mut SslSocket<TcpStream>, proto: Protocol, host: &str) -> Result<(), Failure> {
+pub(crate) fn negotiate(
+    s: &mut SslSocket<TcpStream>,
+    proto: Protocol,
+    host: &str,
+) -> Result<(), Failure> {
     match proto {
         Protocol::Smtp => {
             expect(&reply(s)?, "220", "greeting")?;

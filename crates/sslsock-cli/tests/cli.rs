@@ -28,15 +28,30 @@ fn pki() -> &'static Pki {
         let ca = CertSpec::new("CLI Test CA").ca().self_signed().unwrap();
         put(&dir, "ca", &ca);
         let local = |s: CertSpec| s.san("localhost").san("127.0.0.1");
-        put(&dir, "srv", &local(CertSpec::new("localhost")).signed_by(&ca).unwrap());
-        put(&dir, "self", &local(CertSpec::new("localhost")).self_signed().unwrap());
+        put(
+            &dir,
+            "srv",
+            &local(CertSpec::new("localhost")).signed_by(&ca).unwrap(),
+        );
+        put(
+            &dir,
+            "self",
+            &local(CertSpec::new("localhost")).self_signed().unwrap(),
+        );
         let other = CertSpec::new("Other CA").ca().self_signed().unwrap();
-        put(&dir, "unknown", &local(CertSpec::new("localhost")).signed_by(&other).unwrap());
+        put(
+            &dir,
+            "unknown",
+            &local(CertSpec::new("localhost")).signed_by(&other).unwrap(),
+        );
         let past = SystemTime::now() - Duration::from_secs(100 * 86_400);
         put(
             &dir,
             "expired",
-            &local(CertSpec::new("localhost")).validity(past, past + Duration::from_secs(86_400)).signed_by(&ca).unwrap(),
+            &local(CertSpec::new("localhost"))
+                .validity(past, past + Duration::from_secs(86_400))
+                .signed_by(&ca)
+                .unwrap(),
         );
         Pki { dir }
     })
@@ -55,7 +70,11 @@ impl Drop for Kill {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn wait_port(port: u16) {
@@ -69,7 +88,15 @@ fn wait_port(port: u16) {
 fn s_server(pair: &str, extra: &[&str]) -> (Kill, u16) {
     let port = free_port();
     let child = Command::new("openssl")
-        .args(["s_server", "-accept", &format!("127.0.0.1:{port}"), "-cert", &f(&format!("{pair}.pem")), "-key", &f(&format!("{pair}.key"))])
+        .args([
+            "s_server",
+            "-accept",
+            &format!("127.0.0.1:{port}"),
+            "-cert",
+            &f(&format!("{pair}.pem")),
+            "-key",
+            &f(&format!("{pair}.key")),
+        ])
         .args(extra)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -93,14 +120,26 @@ fn one_line_error(o: &Output, code: i32, needle: &str) {
     assert_eq!(o.status.code(), Some(code), "stderr: {err}");
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(lines.len(), 1, "one line: {err}");
-    assert!(lines[0].starts_with("sslsock: ") && lines[0].contains(needle), "{err}");
+    assert!(
+        lines[0].starts_with("sslsock: ") && lines[0].contains(needle),
+        "{err}"
+    );
 }
 
 #[test]
 fn connect_succeeds_with_ca_and_sends() {
     let (_s, port) = s_server("srv", &["-www"]);
     let ca = f("ca.pem");
-    let o = sslsock(&["connect", &format!("127.0.0.1:{port}"), "--ca-file", &ca, "--sni", "localhost", "--send", r"GET / HTTP/1.0\r\n\r\n"]);
+    let o = sslsock(&[
+        "connect",
+        &format!("127.0.0.1:{port}"),
+        "--ca-file",
+        &ca,
+        "--sni",
+        "localhost",
+        "--send",
+        r"GET / HTTP/1.0\r\n\r\n",
+    ]);
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(out.contains("version:      TLSv1_3"), "{out}");
@@ -108,7 +147,16 @@ fn connect_succeeds_with_ca_and_sends() {
     assert!(out.contains("0 subject: /CN=localhost"), "{out}");
     assert!(out.contains("fingerprint:  sha256$"), "{out}");
     assert!(out.contains("HTTP/1.0 200 ok"), "reply printed: {out}");
-    let o = sslsock(&["connect", &format!("localhost:{port}"), "-4", "--ca-file", &ca, "--json", "--version", "TLSv1_2"]);
+    let o = sslsock(&[
+        "connect",
+        &format!("localhost:{port}"),
+        "-4",
+        "--ca-file",
+        &ca,
+        "--json",
+        "--version",
+        "TLSv1_2",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["version"], "TLSv1_2");
@@ -120,16 +168,33 @@ fn connect_succeeds_with_ca_and_sends() {
 fn connect_failure_classes_exit_1_with_one_line() {
     let ca = f("ca.pem");
     let cases: &[(&str, &[&str], &[&str], &str)] = &[
-        ("srv", &["-www"], &["--verify-name", "www.example.org"], "does not match certificate names"),
+        (
+            "srv",
+            &["-www"],
+            &["--verify-name", "www.example.org"],
+            "does not match certificate names",
+        ),
         ("self", &["-www"], &[], "self-signed certificate"),
         ("expired", &["-www"], &[], "certificate has expired"),
         ("unknown", &["-www"], &[], "is not a trusted CA"),
-        ("srv", &["-www", "-tls1_2"], &["--version", "TLSv1_3"], "no common protocol version"),
+        (
+            "srv",
+            &["-www", "-tls1_2"],
+            &["--version", "TLSv1_3"],
+            "no common protocol version",
+        ),
     ];
     for (pair, server_args, client_args, needle) in cases {
         let (_s, port) = s_server(pair, server_args);
         let addr = format!("127.0.0.1:{port}");
-        let mut args = vec!["connect", addr.as_str(), "--ca-file", ca.as_str(), "--sni", "localhost"];
+        let mut args = vec![
+            "connect",
+            addr.as_str(),
+            "--ca-file",
+            ca.as_str(),
+            "--sni",
+            "localhost",
+        ];
         args.extend_from_slice(client_args);
         one_line_error(&sslsock(&args), 1, needle);
     }
@@ -137,12 +202,37 @@ fn connect_failure_classes_exit_1_with_one_line() {
 
 #[test]
 fn connect_usage_and_network_errors() {
-    one_line_error(&sslsock(&["connect", "127.0.0.1:1", "--version", "TLSv1"]), 2, "older than 1.2");
-    one_line_error(&sslsock(&["connect", "127.0.0.1:1", "--ciphers", "BOGUS"]), 2, "unknown cipher or keyword");
-    one_line_error(&sslsock(&["connect", "127.0.0.1:1", "--groups", "nope"]), 2, "unknown group");
-    one_line_error(&sslsock(&["connect", "127.0.0.1:1", "--ca-file", "/nonexistent/ca.pem"]), 2, "/nonexistent/ca.pem");
+    one_line_error(
+        &sslsock(&["connect", "127.0.0.1:1", "--version", "TLSv1"]),
+        2,
+        "older than 1.2",
+    );
+    one_line_error(
+        &sslsock(&["connect", "127.0.0.1:1", "--ciphers", "BOGUS"]),
+        2,
+        "unknown cipher or keyword",
+    );
+    one_line_error(
+        &sslsock(&["connect", "127.0.0.1:1", "--groups", "nope"]),
+        2,
+        "unknown group",
+    );
+    one_line_error(
+        &sslsock(&["connect", "127.0.0.1:1", "--ca-file", "/nonexistent/ca.pem"]),
+        2,
+        "/nonexistent/ca.pem",
+    );
     let port = free_port();
-    one_line_error(&sslsock(&["connect", &format!("127.0.0.1:{port}"), "--ca-file", &f("ca.pem")]), 3, "cannot connect");
+    one_line_error(
+        &sslsock(&[
+            "connect",
+            &format!("127.0.0.1:{port}"),
+            "--ca-file",
+            &f("ca.pem"),
+        ]),
+        3,
+        "cannot connect",
+    );
     let o = sslsock(&["connect"]);
     assert_eq!(o.status.code(), Some(2));
 }
@@ -152,7 +242,10 @@ fn connect_starttls_smtp_against_a_plain_then_tls_peer() {
     // A tiny SMTP-ish server made of our library: plain dialogue, then TLS.
     let listener = sslsock::SslListener::bind(
         "127.0.0.1:0",
-        &sslsock::Options::new().cert_file(f("srv.pem")).key_file(f("srv.key")).start_handshake(false),
+        &sslsock::Options::new()
+            .cert_file(f("srv.pem"))
+            .key_file(f("srv.key"))
+            .start_handshake(false),
     )
     .unwrap();
     let addr = listener.local_addr().unwrap();
@@ -173,7 +266,18 @@ fn connect_starttls_smtp_against_a_plain_then_tls_peer() {
         s.write_all(format!("250 got {line}").as_bytes()).unwrap();
         s.close().unwrap();
     });
-    let o = sslsock(&["connect", &addr.to_string(), "--starttls", "smtp", "--ca-file", &f("ca.pem"), "--sni", "localhost", "--send", r"NOOP\r\n"]);
+    let o = sslsock(&[
+        "connect",
+        &addr.to_string(),
+        "--starttls",
+        "smtp",
+        "--ca-file",
+        &f("ca.pem"),
+        "--sni",
+        "localhost",
+        "--send",
+        r"NOOP\r\n",
+    ]);
     h.join().unwrap();
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -192,32 +296,79 @@ fn serve(args: &[&str]) -> (Kill, u16, BufReader<std::process::ChildStdout>) {
     let mut out = BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
     out.read_line(&mut first).unwrap();
-    let port = first.trim().rsplit(':').next().unwrap().parse().unwrap_or_else(|_| panic!("{first}"));
+    let port = first
+        .trim()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap_or_else(|_| panic!("{first}"));
     (Kill(child), port, out)
 }
 
 #[test]
 fn serve_is_reachable_by_openssl_curl_python_and_perl() {
-    let (mut srv, port, mut out) = serve(&["--cert", &f("srv.pem"), "--key", &f("srv.key"), "--mode", "http", "--count", "4", "--alpn", "http/1.1"]);
+    let (mut srv, port, mut out) = serve(&[
+        "--cert",
+        &f("srv.pem"),
+        "--key",
+        &f("srv.key"),
+        "--mode",
+        "http",
+        "--count",
+        "4",
+        "--alpn",
+        "http/1.1",
+    ]);
     let ca = f("ca.pem");
     // openssl s_client with -verify_return_error.
     let mut sc = Command::new("openssl")
-        .args(["s_client", "-ign_eof", "-connect", &format!("127.0.0.1:{port}"), "-servername", "localhost", "-verify_return_error", "-verify_hostname", "localhost", "-CAfile", &ca])
+        .args([
+            "s_client",
+            "-ign_eof",
+            "-connect",
+            &format!("127.0.0.1:{port}"),
+            "-servername",
+            "localhost",
+            "-verify_return_error",
+            "-verify_hostname",
+            "localhost",
+            "-CAfile",
+            &ca,
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    sc.stdin.take().unwrap().write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+    sc.stdin
+        .take()
+        .unwrap()
+        .write_all(b"GET / HTTP/1.0\r\n\r\n")
+        .unwrap();
     let o = sc.wait_with_output().unwrap();
     let text = String::from_utf8_lossy(&o.stdout);
-    assert!(text.contains("Verify return code: 0 (ok)") && text.contains("HTTP/1.1 200 OK"), "{text}");
+    assert!(
+        text.contains("Verify return code: 0 (ok)") && text.contains("HTTP/1.1 200 OK"),
+        "{text}"
+    );
     // curl.
     let o = Command::new("curl")
-        .args(["-sS", "--cacert", &ca, "--resolve", &format!("localhost:{port}:127.0.0.1"), &format!("https://localhost:{port}/")])
+        .args([
+            "-sS",
+            "--cacert",
+            &ca,
+            "--resolve",
+            &format!("localhost:{port}:127.0.0.1"),
+            &format!("https://localhost:{port}/"),
+        ])
         .output()
         .unwrap();
-    assert!(o.status.success() && String::from_utf8_lossy(&o.stdout).contains("<h1>sslsock</h1>"), "{}", stderr(&o));
+    assert!(
+        o.status.success() && String::from_utf8_lossy(&o.stdout).contains("<h1>sslsock</h1>"),
+        "{}",
+        stderr(&o)
+    );
     // Python ssl.
     let py = r#"
 import socket, ssl, sys
@@ -232,8 +383,16 @@ with socket.create_connection(("127.0.0.1", int(sys.argv[1]))) as raw:
             data += c
         print(data.decode().split("\r\n")[0])
 "#;
-    let o = Command::new("python3").args(["-c", py, &port.to_string(), &ca]).output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "HTTP/1.1 200 OK", "{}", stderr(&o));
+    let o = Command::new("python3")
+        .args(["-c", py, &port.to_string(), &ca])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        "HTTP/1.1 200 OK",
+        "{}",
+        stderr(&o)
+    );
     // Perl IO::Socket::SSL.
     let pl = r#"
 use IO::Socket::SSL;
@@ -242,8 +401,16 @@ my $c = IO::Socket::SSL->new(PeerAddr => "127.0.0.1:$ARGV[0]", SSL_hostname => "
 print $c "GET / HTTP/1.0\r\n\r\n";
 my $l = <$c>; print $l;
 "#;
-    let o = Command::new("perl").args(["-e", pl, &port.to_string(), &ca]).output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "HTTP/1.1 200 OK", "{}", stderr(&o));
+    let o = Command::new("perl")
+        .args(["-e", pl, &port.to_string(), &ca])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        "HTTP/1.1 200 OK",
+        "{}",
+        stderr(&o)
+    );
     // --count 4: the server exits by itself after the four clients.
     let deadline = Instant::now() + Duration::from_secs(20);
     let status = loop {
@@ -267,7 +434,16 @@ fn serve_without_cert_prints_fingerprint_and_echoes() {
     let fp = fp_line.trim().rsplit(' ').next().unwrap().to_owned();
     assert!(fp.starts_with("sha256$"), "{fp_line}");
     // Without a CA the only way to accept the self-signed certificate is --no-verify.
-    let o = sslsock(&["connect", &format!("127.0.0.1:{port}"), "--no-verify", "--json", "--send", r"ping\n", "--timeout", "2"]);
+    let o = sslsock(&[
+        "connect",
+        &format!("127.0.0.1:{port}"),
+        "--no-verify",
+        "--json",
+        "--send",
+        r"ping\n",
+        "--timeout",
+        "2",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["fingerprint"], fp.as_str());
@@ -282,5 +458,8 @@ fn demo_reports_every_step() {
     assert!(o.status.success(), "{out}\n{}", stderr(&o));
     assert!(out.contains("6 of 6 steps as expected"), "{out}");
     assert!(out.contains("plain  < plain again"), "{out}");
-    assert!(out.contains("refused as expected: certificate verify failed: hostname \"wrong.example\""), "{out}");
+    assert!(
+        out.contains("refused as expected: certificate verify failed: hostname \"wrong.example\""),
+        "{out}"
+    );
 }

@@ -20,7 +20,10 @@ pub const HOSTNAME_SCHEME: &str = "default";
 
 /// TLS 1.2 and 1.3 (upstream 2.082+: `SSLv23:!TLSv1:!TLSv1_1:!SSLv3:!SSLv2`).
 pub(crate) fn versions() -> Versions {
-    Versions { tls12: true, tls13: true }
+    Versions {
+        tls12: true,
+        tls13: true,
+    }
 }
 
 /// X25519MLKEM768 first, then X25519, P-256, P-384.

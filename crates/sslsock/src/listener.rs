@@ -43,7 +43,9 @@ impl SslListener {
     /// Binds with a prebuilt server context.
     pub fn bind_with(addr: &str, ctx: &SslContext) -> Result<SslListener, Error> {
         if !ctx.is_server() {
-            return Err(Error::Config(ConfigError::Invalid("SslListener needs a server context".to_owned())));
+            return Err(Error::Config(ConfigError::Invalid(
+                "SslListener needs a server context".to_owned(),
+            )));
         }
         let addrs: Vec<SocketAddr> = addr
             .to_socket_addrs()
@@ -56,7 +58,10 @@ impl SslListener {
             addr: addr.to_owned(),
             source,
         })?;
-        Ok(SslListener { tcp, ctx: ctx.clone() })
+        Ok(SslListener {
+            tcp,
+            ctx: ctx.clone(),
+        })
     }
 
     /// Accepts a connection and runs the TLS handshake (unless `start_handshake(false)`).

@@ -317,7 +317,10 @@ impl Options {
         self
     }
     /// Called with the plain stream when a server handshake fails (`SSL_error_trap`). Defaults to none.
-    pub fn error_trap(mut self, trap: impl Fn(&mut dyn PlainStream, &Error) + Send + Sync + 'static) -> Self {
+    pub fn error_trap(
+        mut self,
+        trap: impl Fn(&mut dyn PlainStream, &Error) + Send + Sync + 'static,
+    ) -> Self {
         self.error_trap = Some(Arc::new(trap));
         self
     }

@@ -15,7 +15,6 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer, TrustAnchor};
 use crate::defaults;
 use crate::error::{ConfigError, Error, TlsError, VerifyError};
 use crate::options::{Options, VerifyMode};
-use crate::verify::hostname::Scheme;
 use crate::verify::roots;
 use crate::x509;
 
@@ -76,7 +75,11 @@ fn trust_anchors(opts: &Options) -> Result<Arc<Vec<TrustAnchor<'static>>>, Confi
     } else if opts.ca_files.is_empty() && opts.ca_paths.is_empty() && opts.ca_certs.is_empty() {
         roots::default_ca().certs.clone()
     } else {
-        Arc::new(roots::load_ca(&opts.ca_files, &opts.ca_paths, &opts.ca_certs)?)
+        Arc::new(roots::load_ca(
+            &opts.ca_files,
+            &opts.ca_paths,
+            &opts.ca_certs,
+        )?)
     };
     let mut anchors = Vec::with_capacity(certs.len());
     for c in certs.iter() {
@@ -88,7 +91,9 @@ fn trust_anchors(opts: &Options) -> Result<Arc<Vec<TrustAnchor<'static>>>, Confi
     Ok(Arc::new(anchors))
 }
 
-fn own_identity(opts: &Options) -> Result<Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>, ConfigError> {
+fn own_identity(
+    opts: &Options,
+) -> Result<Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>, ConfigError> {
     let Some(cert) = &opts.cert else {
         if let Some(crate::options::Source::File(p)) = &opts.key {
             return Err(ConfigError::File {
@@ -133,7 +138,10 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
     let provider = Arc::new(provider_for(opts, versions.tls12, versions.tls13)?);
     let engine_versions = versions.engine_versions();
     let identity = own_identity(opts)?;
-    let own_chain = identity.as_ref().map(|(c, _)| c.clone()).unwrap_or_default();
+    let own_chain = identity
+        .as_ref()
+        .map(|(c, _)| c.clone())
+        .unwrap_or_default();
     let mode = opts.verify_mode.unwrap_or(if opts.server {
         defaults::SERVER_VERIFY_MODE
     } else {
@@ -141,13 +149,16 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
     });
     let alpn = opts.alpn_protocols.clone();
     if alpn.iter().any(|p| p.is_empty() || p.len() > 255) {
-        return Err(ConfigError::Invalid("ALPN protocol names must be 1 to 255 bytes long".to_owned()));
+        return Err(ConfigError::Invalid(
+            "ALPN protocol names must be 1 to 255 bytes long".to_owned(),
+        ));
     }
 
     let config = if opts.server {
         let Some((chain, key)) = identity else {
             return Err(ConfigError::Invalid(
-                "a server needs a certificate and key (cert_file/key_file or cert_pem/key_pem)".to_owned(),
+                "a server needs a certificate and key (cert_file/key_file or cert_pem/key_pem)"
+                    .to_owned(),
             ));
         };
         let builder = ServerConfig::builder_with_provider(provider.clone())
@@ -157,7 +168,8 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
             let anchors = trust_anchors(opts)?;
             if anchors.is_empty() {
                 return Err(ConfigError::Invalid(
-                    "verify_mode asks to verify clients but no CA is configured (ca_file/ca_path)".to_owned(),
+                    "verify_mode asks to verify clients but no CA is configured (ca_file/ca_path)"
+                        .to_owned(),
                 ));
             }
             let mut store = RootCertStore::empty();
@@ -182,14 +194,18 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
         cfg.ignore_client_order = defaults::HONOR_CIPHER_ORDER;
         EngineConfig::Server(Arc::new(cfg))
     } else {
-        let anchors = if mode.verifies() { trust_anchors(opts)? } else { Arc::new(Vec::new()) };
+        let anchors = if mode.verifies() {
+            trust_anchors(opts)?
+        } else {
+            Arc::new(Vec::new())
+        };
         if !mode.verifies() {
             log::warn!("dangerous: peer verification is off (VerifyMode::NONE); the server is not authenticated");
         }
         let verifier = verifier::ServerVerifier {
             anchors,
             mode,
-            scheme: opts.verifycn_scheme.clone().unwrap_or_else(Scheme::default),
+            scheme: opts.verifycn_scheme.clone().unwrap_or_default(),
             identity: opts.verifycn_name.clone(),
             provider: provider.clone(),
         };
@@ -226,22 +242,24 @@ pub(crate) fn map_error(e: rustls::Error) -> Error {
             rustls::CertificateError::Expired | rustls::CertificateError::ExpiredContext { .. } => {
                 VerifyError::Other("certificate has expired".to_owned())
             }
-            rustls::CertificateError::UnknownIssuer => VerifyError::UnknownIssuer { issuer: "?".to_owned() },
+            rustls::CertificateError::UnknownIssuer => VerifyError::UnknownIssuer {
+                issuer: "?".to_owned(),
+            },
             rustls::CertificateError::BadSignature => VerifyError::BadSignature,
             rustls::CertificateError::Revoked => VerifyError::Revoked,
-            rustls::CertificateError::InvalidPurpose | rustls::CertificateError::InvalidPurposeContext { .. } => {
-                VerifyError::BadPurpose
-            }
+            rustls::CertificateError::InvalidPurpose
+            | rustls::CertificateError::InvalidPurposeContext { .. } => VerifyError::BadPurpose,
             other => VerifyError::Other(format!("{other:?}")),
         }),
         R::NoCertificatesPresented => Error::Verify(VerifyError::NoPeerCertificate),
         R::AlertReceived(alert) => {
             let name = alert_name(alert);
             match alert {
-                rustls::AlertDescription::ProtocolVersion => Error::Tls(TlsError::NoCommonVersion(format!(
-                    "peer sent alert {name}: it supports none of the versions we offered"
-                ))),
-                rustls::AlertDescription::HandshakeFailure | rustls::AlertDescription::InsufficientSecurity => {
+                rustls::AlertDescription::ProtocolVersion => Error::Tls(TlsError::NoCommonVersion(
+                    format!("peer sent alert {name}: it supports none of the versions we offered"),
+                )),
+                rustls::AlertDescription::HandshakeFailure
+                | rustls::AlertDescription::InsufficientSecurity => {
                     Error::Tls(TlsError::AlertReceived(format!(
                         "{name} (often: no common cipher suite, group or signature algorithm)"
                     )))

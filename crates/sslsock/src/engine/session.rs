@@ -35,10 +35,14 @@ impl Session {
     /// A client session toward `name` (SNI and, unless overridden, the verified identity).
     pub(crate) fn client(config: &EngineConfig, name: &str) -> Result<Session, Error> {
         let EngineConfig::Client(cfg) = config else {
-            return Err(Error::State("a server context cannot start a client handshake"));
+            return Err(Error::State(
+                "a server context cannot start a client handshake",
+            ));
         };
-        let server_name = ServerName::try_from(name.trim_end_matches('.').to_owned())
-            .map_err(|_| ConfigError::Name(format!("\"{name}\" is not a valid host name or IP address")))?;
+        let server_name =
+            ServerName::try_from(name.trim_end_matches('.').to_owned()).map_err(|_| {
+                ConfigError::Name(format!("\"{name}\" is not a valid host name or IP address"))
+            })?;
         let conn = ClientConnection::new(cfg.clone(), server_name).map_err(map_error)?;
         Ok(Session {
             conn: Connection::Client(conn),
@@ -154,7 +158,9 @@ impl Session {
     }
 
     pub(crate) fn group(&self) -> Option<String> {
-        self.conn.negotiated_key_exchange_group().map(|g| format!("{:?}", g.name()))
+        self.conn
+            .negotiated_key_exchange_group()
+            .map(|g| format!("{:?}", g.name()))
     }
 
     pub(crate) fn peer_certificates(&self) -> Option<&[CertificateDer<'static>]> {

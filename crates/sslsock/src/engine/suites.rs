@@ -19,30 +19,158 @@ pub(crate) struct SuiteInfo {
     bits: u16,
 }
 
-const COMMON12: &[&str] = &["ALL", "DEFAULT", "HIGH", "FIPS", "TLSv1.2", "AEAD", "kECDHE", "ECDHE", "EECDH", "kEECDH", "ECDH"];
+const COMMON12: &[&str] = &[
+    "ALL", "DEFAULT", "HIGH", "FIPS", "TLSv1.2", "AEAD", "kECDHE", "ECDHE", "EECDH", "kEECDH",
+    "ECDH",
+];
 
 pub(crate) static SUITES: &[SuiteInfo] = &[
-    SuiteInfo { suite: cs::TLS13_AES_256_GCM_SHA384, openssl: "TLS_AES_256_GCM_SHA384", iana: "TLS_AES_256_GCM_SHA384", tls13: true, keywords: &[], bits: 256 },
-    SuiteInfo { suite: cs::TLS13_AES_128_GCM_SHA256, openssl: "TLS_AES_128_GCM_SHA256", iana: "TLS_AES_128_GCM_SHA256", tls13: true, keywords: &[], bits: 128 },
-    SuiteInfo { suite: cs::TLS13_CHACHA20_POLY1305_SHA256, openssl: "TLS_CHACHA20_POLY1305_SHA256", iana: "TLS_CHACHA20_POLY1305_SHA256", tls13: true, keywords: &[], bits: 256 },
-    SuiteInfo { suite: cs::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, openssl: "ECDHE-ECDSA-AES256-GCM-SHA384", iana: "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", tls13: false, keywords: &["aECDSA", "ECDSA", "AESGCM", "AES", "AES256"], bits: 256 },
-    SuiteInfo { suite: cs::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, openssl: "ECDHE-ECDSA-AES128-GCM-SHA256", iana: "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", tls13: false, keywords: &["aECDSA", "ECDSA", "AESGCM", "AES", "AES128"], bits: 128 },
-    SuiteInfo { suite: cs::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, openssl: "ECDHE-ECDSA-CHACHA20-POLY1305", iana: "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", tls13: false, keywords: &["aECDSA", "ECDSA", "CHACHA20"], bits: 256 },
-    SuiteInfo { suite: cs::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, openssl: "ECDHE-RSA-AES256-GCM-SHA384", iana: "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", tls13: false, keywords: &["aRSA", "AESGCM", "AES", "AES256"], bits: 256 },
-    SuiteInfo { suite: cs::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, openssl: "ECDHE-RSA-AES128-GCM-SHA256", iana: "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", tls13: false, keywords: &["aRSA", "AESGCM", "AES", "AES128"], bits: 128 },
-    SuiteInfo { suite: cs::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256, openssl: "ECDHE-RSA-CHACHA20-POLY1305", iana: "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", tls13: false, keywords: &["aRSA", "CHACHA20"], bits: 256 },
+    SuiteInfo {
+        suite: cs::TLS13_AES_256_GCM_SHA384,
+        openssl: "TLS_AES_256_GCM_SHA384",
+        iana: "TLS_AES_256_GCM_SHA384",
+        tls13: true,
+        keywords: &[],
+        bits: 256,
+    },
+    SuiteInfo {
+        suite: cs::TLS13_AES_128_GCM_SHA256,
+        openssl: "TLS_AES_128_GCM_SHA256",
+        iana: "TLS_AES_128_GCM_SHA256",
+        tls13: true,
+        keywords: &[],
+        bits: 128,
+    },
+    SuiteInfo {
+        suite: cs::TLS13_CHACHA20_POLY1305_SHA256,
+        openssl: "TLS_CHACHA20_POLY1305_SHA256",
+        iana: "TLS_CHACHA20_POLY1305_SHA256",
+        tls13: true,
+        keywords: &[],
+        bits: 256,
+    },
+    SuiteInfo {
+        suite: cs::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        openssl: "ECDHE-ECDSA-AES256-GCM-SHA384",
+        iana: "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+        tls13: false,
+        keywords: &["aECDSA", "ECDSA", "AESGCM", "AES", "AES256"],
+        bits: 256,
+    },
+    SuiteInfo {
+        suite: cs::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        openssl: "ECDHE-ECDSA-AES128-GCM-SHA256",
+        iana: "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+        tls13: false,
+        keywords: &["aECDSA", "ECDSA", "AESGCM", "AES", "AES128"],
+        bits: 128,
+    },
+    SuiteInfo {
+        suite: cs::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+        openssl: "ECDHE-ECDSA-CHACHA20-POLY1305",
+        iana: "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+        tls13: false,
+        keywords: &["aECDSA", "ECDSA", "CHACHA20"],
+        bits: 256,
+    },
+    SuiteInfo {
+        suite: cs::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+        openssl: "ECDHE-RSA-AES256-GCM-SHA384",
+        iana: "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+        tls13: false,
+        keywords: &["aRSA", "AESGCM", "AES", "AES256"],
+        bits: 256,
+    },
+    SuiteInfo {
+        suite: cs::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        openssl: "ECDHE-RSA-AES128-GCM-SHA256",
+        iana: "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+        tls13: false,
+        keywords: &["aRSA", "AESGCM", "AES", "AES128"],
+        bits: 128,
+    },
+    SuiteInfo {
+        suite: cs::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+        openssl: "ECDHE-RSA-CHACHA20-POLY1305",
+        iana: "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+        tls13: false,
+        keywords: &["aRSA", "CHACHA20"],
+        bits: 256,
+    },
 ];
 
 /// OpenSSL keywords that are valid but select none of the engine's suites
 /// (legacy ciphers, key exchanges and MACs that rustls does not implement).
 const KNOWN_EMPTY: &[&str] = &[
-    "COMPLEMENTOFDEFAULT", "COMPLEMENTOFALL", "MEDIUM", "LOW", "EXP", "EXPORT", "EXPORT40", "EXPORT56",
-    "aNULL", "eNULL", "NULL", "ADH", "AECDH", "RC4", "RC2", "DES", "3DES", "IDEA", "SEED", "MD5",
-    "SHA1", "SHA", "SHA256", "SHA384", "GOST94", "GOST89MAC", "PSK", "kPSK", "kECDHEPSK", "kDHEPSK",
-    "kRSAPSK", "aPSK", "SRP", "kSRP", "aSRP", "DSS", "aDSS", "DH", "DHE", "EDH", "kDHE", "kEDH", "kDH",
-    "ADH", "kRSA", "RSA", "CAMELLIA", "CAMELLIA128", "CAMELLIA256", "ARIA", "ARIA128", "ARIA256",
-    "ARIAGCM", "AESCCM", "AESCCM8", "CBC", "SSLv3", "TLSv1", "TLSv1.0", "kGOST", "aGOST", "aGOST01",
-    "SUITEB128", "SUITEB128ONLY", "SUITEB192", "CHACHA20POLY1305", "ECDHEPSK", "DHEPSK", "RSAPSK",
+    "COMPLEMENTOFDEFAULT",
+    "COMPLEMENTOFALL",
+    "MEDIUM",
+    "LOW",
+    "EXP",
+    "EXPORT",
+    "EXPORT40",
+    "EXPORT56",
+    "aNULL",
+    "eNULL",
+    "NULL",
+    "ADH",
+    "AECDH",
+    "RC4",
+    "RC2",
+    "DES",
+    "3DES",
+    "IDEA",
+    "SEED",
+    "MD5",
+    "SHA1",
+    "SHA",
+    "SHA256",
+    "SHA384",
+    "GOST94",
+    "GOST89MAC",
+    "PSK",
+    "kPSK",
+    "kECDHEPSK",
+    "kDHEPSK",
+    "kRSAPSK",
+    "aPSK",
+    "SRP",
+    "kSRP",
+    "aSRP",
+    "DSS",
+    "aDSS",
+    "DH",
+    "DHE",
+    "EDH",
+    "kDHE",
+    "kEDH",
+    "kDH",
+    "ADH",
+    "kRSA",
+    "RSA",
+    "CAMELLIA",
+    "CAMELLIA128",
+    "CAMELLIA256",
+    "ARIA",
+    "ARIA128",
+    "ARIA256",
+    "ARIAGCM",
+    "AESCCM",
+    "AESCCM8",
+    "CBC",
+    "SSLv3",
+    "TLSv1",
+    "TLSv1.0",
+    "kGOST",
+    "aGOST",
+    "aGOST01",
+    "SUITEB128",
+    "SUITEB128ONLY",
+    "SUITEB192",
+    "CHACHA20POLY1305",
+    "ECDHEPSK",
+    "DHEPSK",
+    "RSAPSK",
     "UNTRUSTED",
 ];
 
@@ -59,7 +187,9 @@ fn matches_word(info: &SuiteInfo, word: &str) -> bool {
 fn is_known_word(word: &str) -> bool {
     KNOWN_EMPTY.contains(&word)
         || COMMON12.contains(&word)
-        || SUITES.iter().any(|s| s.keywords.contains(&word) || matches_word(s, word))
+        || SUITES
+            .iter()
+            .any(|s| s.keywords.contains(&word) || matches_word(s, word))
 }
 
 /// Evaluates an OpenSSL cipher string (`SSL_cipher_list`) over the TLS 1.2 suites.
@@ -72,7 +202,7 @@ pub(crate) fn parse_cipher_list(spec: &str) -> Result<Vec<&'static SuiteInfo>, C
     let mut banned: Vec<&'static SuiteInfo> = Vec::new();
     for term in spec.split([':', ',', ' ', ';']).filter(|t| !t.is_empty()) {
         if term.eq_ignore_ascii_case("@STRENGTH") {
-            list.sort_by(|a, b| b.bits.cmp(&a.bits));
+            list.sort_by_key(|s| std::cmp::Reverse(s.bits));
             continue;
         }
         if term.starts_with("@SECLEVEL=") {
@@ -110,7 +240,9 @@ pub(crate) fn parse_cipher_list(spec: &str) -> Result<Vec<&'static SuiteInfo>, C
             }
             b'-' => list.retain(|s| !selected.iter().any(|x| same(s, x))),
             b'+' => {
-                let (moved, kept): (Vec<_>, Vec<_>) = list.iter().partition(|s| selected.iter().any(|x| same(s, x)));
+                let (moved, kept): (Vec<_>, Vec<_>) = list
+                    .iter()
+                    .partition(|s| selected.iter().any(|x| same(s, x)));
                 list = kept.into_iter().chain(moved).collect();
             }
             _ => {
@@ -125,21 +257,32 @@ pub(crate) fn parse_cipher_list(spec: &str) -> Result<Vec<&'static SuiteInfo>, C
     if list.is_empty() {
         return Err(err(format!(
             "selects no cipher suite this TLS engine has (available: {})",
-            SUITES.iter().filter(|s| !s.tls13).map(|s| s.openssl).collect::<Vec<_>>().join(":")
+            SUITES
+                .iter()
+                .filter(|s| !s.tls13)
+                .map(|s| s.openssl)
+                .collect::<Vec<_>>()
+                .join(":")
         )));
     }
     Ok(list)
 }
 
 fn looks_like_openssl_suite(w: &str) -> bool {
-    w.contains('-') && w.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-' || c == '_')
+    w.contains('-')
+        && w.chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
 /// Parses the TLS 1.3 suite list (`SSL_ciphersuites`): exact names separated by ':'.
 pub(crate) fn parse_ciphersuites(spec: &str) -> Result<Vec<&'static SuiteInfo>, ConfigError> {
     let mut out = Vec::new();
     for name in spec.split(':').map(str::trim).filter(|n| !n.is_empty()) {
-        match SUITES.iter().find(|s| s.tls13 && (name.eq_ignore_ascii_case(s.iana) || name.eq_ignore_ascii_case(&format!("TLS13_{}", &s.iana[4..])))) {
+        match SUITES.iter().find(|s| {
+            s.tls13
+                && (name.eq_ignore_ascii_case(s.iana)
+                    || name.eq_ignore_ascii_case(&format!("TLS13_{}", &s.iana[4..])))
+        }) {
             Some(s) => out.push(s),
             None if matches!(name, "TLS_AES_128_CCM_SHA256" | "TLS_AES_128_CCM_8_SHA256") => {
                 log::info!("TLS 1.3 suite {name} is not available in this TLS engine; ignored")
@@ -189,7 +332,10 @@ pub(crate) fn parse_versions(spec: &str) -> Result<Versions, ConfigError> {
         T13,
     }
     let mut positive: Option<Versions> = None;
-    let mut negative = Versions { tls12: false, tls13: false };
+    let mut negative = Versions {
+        tls12: false,
+        tls13: false,
+    };
     for raw in spec.split(':').map(str::trim).filter(|t| !t.is_empty()) {
         let (neg, word) = match raw.strip_prefix('!') {
             Some(w) => (true, w),
@@ -215,7 +361,10 @@ pub(crate) fn parse_versions(spec: &str) -> Result<Versions, ConfigError> {
             }
             continue;
         }
-        let p = positive.get_or_insert(Versions { tls12: false, tls13: false });
+        let p = positive.get_or_insert(Versions {
+            tls12: false,
+            tls13: false,
+        });
         match v {
             V::Any => {
                 p.tls12 = true;
@@ -230,13 +379,18 @@ pub(crate) fn parse_versions(spec: &str) -> Result<Versions, ConfigError> {
             }
         }
     }
-    let base = positive.unwrap_or(Versions { tls12: true, tls13: true });
+    let base = positive.unwrap_or(Versions {
+        tls12: true,
+        tls13: true,
+    });
     let result = Versions {
         tls12: base.tls12 && !negative.tls12,
         tls13: base.tls13 && !negative.tls13,
     };
     if !result.tls12 && !result.tls13 {
-        return Err(err("selects no protocol version (TLS 1.2 and 1.3 are the only ones supported)".to_owned()));
+        return Err(err(
+            "selects no protocol version (TLS 1.2 and 1.3 are the only ones supported)".to_owned(),
+        ));
     }
     Ok(result)
 }
@@ -248,8 +402,13 @@ pub(crate) fn parse_groups(spec: &str) -> Result<Vec<&'static dyn SupportedKxGro
         reason,
     };
     let mut out: Vec<&'static dyn SupportedKxGroup> = Vec::new();
-    for name in spec.split([':', ',']).map(str::trim).filter(|n| !n.is_empty()) {
-        let group: Option<&'static dyn SupportedKxGroup> = match name.to_ascii_lowercase().as_str() {
+    for name in spec
+        .split([':', ','])
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        let group: Option<&'static dyn SupportedKxGroup> = match name.to_ascii_lowercase().as_str()
+        {
             "auto" => {
                 out.extend(rustls::crypto::aws_lc_rs::DEFAULT_KX_GROUPS.iter().copied());
                 continue;
@@ -261,7 +420,8 @@ pub(crate) fn parse_groups(spec: &str) -> Result<Vec<&'static dyn SupportedKxGro
             "x25519" => Some(kx_group::X25519),
             "p-256" | "p256" | "prime256v1" | "secp256r1" => Some(kx_group::SECP256R1),
             "p-384" | "p384" | "secp384r1" => Some(kx_group::SECP384R1),
-            "p-521" | "p521" | "secp521r1" | "x448" | "ffdhe2048" | "ffdhe3072" | "ffdhe4096" | "ffdhe6144" | "ffdhe8192" => None,
+            "p-521" | "p521" | "secp521r1" | "x448" | "ffdhe2048" | "ffdhe3072" | "ffdhe4096"
+            | "ffdhe6144" | "ffdhe8192" => None,
             _ => return Err(err(format!("unknown group \"{name}\""))),
         };
         match group {
@@ -309,42 +469,107 @@ mod tests {
         assert_eq!(parse_cipher_list("ALL:!LOW:!EXP").unwrap().len(), 6);
         assert_eq!(
             names(&parse_cipher_list("ECDHE+AESGCM").unwrap()),
-            ["ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-RSA-AES128-GCM-SHA256"]
+            [
+                "ECDHE-ECDSA-AES256-GCM-SHA384",
+                "ECDHE-ECDSA-AES128-GCM-SHA256",
+                "ECDHE-RSA-AES256-GCM-SHA384",
+                "ECDHE-RSA-AES128-GCM-SHA256"
+            ]
         );
-        assert_eq!(names(&parse_cipher_list("ECDHE-RSA-AES128-GCM-SHA256").unwrap()), ["ECDHE-RSA-AES128-GCM-SHA256"]);
-        assert_eq!(names(&parse_cipher_list("EECDH+aRSA+AES128:!CHACHA20").unwrap()), ["ECDHE-RSA-AES128-GCM-SHA256"]);
+        assert_eq!(
+            names(&parse_cipher_list("ECDHE-RSA-AES128-GCM-SHA256").unwrap()),
+            ["ECDHE-RSA-AES128-GCM-SHA256"]
+        );
+        assert_eq!(
+            names(&parse_cipher_list("EECDH+aRSA+AES128:!CHACHA20").unwrap()),
+            ["ECDHE-RSA-AES128-GCM-SHA256"]
+        );
         let moved = parse_cipher_list("ALL:+AES128").unwrap();
         assert_eq!(moved.last().unwrap().bits, 128);
         assert!(parse_cipher_list("ALL:!ALL").is_err());
-        assert!(parse_cipher_list("RC4-SHA").unwrap_err().to_string().contains("selects no cipher"));
-        assert!(parse_cipher_list("FOOBAR").unwrap_err().to_string().contains("unknown cipher or keyword \"FOOBAR\""));
+        assert!(parse_cipher_list("RC4-SHA")
+            .unwrap_err()
+            .to_string()
+            .contains("selects no cipher"));
+        assert!(parse_cipher_list("FOOBAR")
+            .unwrap_err()
+            .to_string()
+            .contains("unknown cipher or keyword \"FOOBAR\""));
         assert!(parse_cipher_list("RC4-SHA:ECDHE-ECDSA-CHACHA20-POLY1305").is_ok());
-        assert!(parse_cipher_list("DEFAULT !EXP !MEDIUM !LOW !eNULL !aNULL !RC4 !DES !MD5 !PSK !SRP").is_ok());
+        assert!(parse_cipher_list(
+            "DEFAULT !EXP !MEDIUM !LOW !eNULL !aNULL !RC4 !DES !MD5 !PSK !SRP"
+        )
+        .is_ok());
     }
 
     #[test]
     fn version_strings() {
-        let both = Versions { tls12: true, tls13: true };
+        let both = Versions {
+            tls12: true,
+            tls13: true,
+        };
         assert_eq!(parse_versions("SSLv23").unwrap(), both);
-        assert_eq!(parse_versions("sslv23:!TLSv1:!TLSv1_1:!SSLv3:!SSLv2").unwrap(), both);
-        assert_eq!(parse_versions("TLSv1_2").unwrap(), Versions { tls12: true, tls13: false });
-        assert_eq!(parse_versions("tlsv12").unwrap(), Versions { tls12: true, tls13: false });
-        assert_eq!(parse_versions("TLSv1.3").unwrap(), Versions { tls12: false, tls13: true });
-        assert_eq!(parse_versions("!TLSv1_3").unwrap(), Versions { tls12: true, tls13: false });
-        assert!(parse_versions("TLSv1").unwrap_err().to_string().contains("older than 1.2"));
+        assert_eq!(
+            parse_versions("sslv23:!TLSv1:!TLSv1_1:!SSLv3:!SSLv2").unwrap(),
+            both
+        );
+        assert_eq!(
+            parse_versions("TLSv1_2").unwrap(),
+            Versions {
+                tls12: true,
+                tls13: false
+            }
+        );
+        assert_eq!(
+            parse_versions("tlsv12").unwrap(),
+            Versions {
+                tls12: true,
+                tls13: false
+            }
+        );
+        assert_eq!(
+            parse_versions("TLSv1.3").unwrap(),
+            Versions {
+                tls12: false,
+                tls13: true
+            }
+        );
+        assert_eq!(
+            parse_versions("!TLSv1_3").unwrap(),
+            Versions {
+                tls12: true,
+                tls13: false
+            }
+        );
+        assert!(parse_versions("TLSv1")
+            .unwrap_err()
+            .to_string()
+            .contains("older than 1.2"));
         assert!(parse_versions("TLSv1_1").is_err());
         assert!(parse_versions("TLSv1_2:!TLSv1_2").is_err());
-        assert!(parse_versions("TLSv9").unwrap_err().to_string().contains("unknown protocol"));
+        assert!(parse_versions("TLSv9")
+            .unwrap_err()
+            .to_string()
+            .contains("unknown protocol"));
     }
 
     #[test]
     fn group_strings() {
         let g = parse_groups("X25519:P-256:prime256v1:secp384r1").unwrap();
         assert_eq!(g.len(), 3);
-        assert_eq!(parse_groups("auto").unwrap()[0].name(), rustls::NamedGroup::X25519MLKEM768);
+        assert_eq!(
+            parse_groups("auto").unwrap()[0].name(),
+            rustls::NamedGroup::X25519MLKEM768
+        );
         assert!(parse_groups("P-521").is_err());
-        assert!(parse_groups("curve9").unwrap_err().to_string().contains("unknown group"));
+        assert!(parse_groups("curve9")
+            .unwrap_err()
+            .to_string()
+            .contains("unknown group"));
         assert!(parse_ciphersuites("TLS_AES_128_GCM_SHA256:TLS_FOO").is_err());
-        assert_eq!(parse_ciphersuites("TLS_AES_128_GCM_SHA256").unwrap().len(), 1);
+        assert_eq!(
+            parse_ciphersuites("TLS_AES_128_GCM_SHA256").unwrap().len(),
+            1
+        );
     }
 }

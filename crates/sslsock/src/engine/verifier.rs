@@ -35,7 +35,8 @@ pub(crate) fn verify_chain(
     provider: &CryptoProvider,
     usage: webpki::KeyUsage,
 ) -> Result<(), VerifyError> {
-    let cert = webpki::EndEntityCert::try_from(end_entity).map_err(|e| VerifyError::BadEncoding(format!("{e:?}")))?;
+    let cert = webpki::EndEntityCert::try_from(end_entity)
+        .map_err(|e| VerifyError::BadEncoding(format!("{e:?}")))?;
     cert.verify_for_usage(
         provider.signature_verification_algorithms.all,
         anchors,
@@ -49,7 +50,11 @@ pub(crate) fn verify_chain(
     .map_err(|e| map_webpki(e, end_entity, intermediates))
 }
 
-fn map_webpki(e: webpki::Error, end_entity: &CertificateDer<'_>, intermediates: &[CertificateDer<'_>]) -> VerifyError {
+fn map_webpki(
+    e: webpki::Error,
+    end_entity: &CertificateDer<'_>,
+    intermediates: &[CertificateDer<'_>],
+) -> VerifyError {
     use webpki::Error as W;
     match e {
         W::CertExpired { time, not_after } => VerifyError::Expired {
@@ -63,23 +68,27 @@ fn map_webpki(e: webpki::Error, end_entity: &CertificateDer<'_>, intermediates: 
         W::UnknownIssuer => {
             let last = intermediates.last().unwrap_or(end_entity);
             match X509Certificate::from_der(last) {
-                Ok((_, c)) if intermediates.is_empty() && c.subject() == c.issuer() => VerifyError::SelfSigned {
-                    subject: x509::oneline(c.subject()),
-                },
+                Ok((_, c)) if intermediates.is_empty() && c.subject() == c.issuer() => {
+                    VerifyError::SelfSigned {
+                        subject: x509::oneline(c.subject()),
+                    }
+                }
                 Ok((_, c)) => VerifyError::UnknownIssuer {
                     issuer: x509::oneline(c.issuer()),
                 },
-                Err(_) => VerifyError::UnknownIssuer { issuer: "?".to_owned() },
+                Err(_) => VerifyError::UnknownIssuer {
+                    issuer: "?".to_owned(),
+                },
             }
         }
         W::CertRevoked => VerifyError::Revoked,
         W::InvalidSignatureForPublicKey
         | W::UnsupportedSignatureAlgorithmForPublicKeyContext(_)
-        | W::UnsupportedSignatureAlgorithmContext(_) => {
-            VerifyError::BadSignature
-        }
+        | W::UnsupportedSignatureAlgorithmContext(_) => VerifyError::BadSignature,
         W::RequiredEkuNotFoundContext(_) => VerifyError::BadPurpose,
-        W::BadDer | W::BadDerTime | W::TrailingData(_) => VerifyError::BadEncoding(format!("{e:?}")),
+        W::BadDer | W::BadDerTime | W::TrailingData(_) => {
+            VerifyError::BadEncoding(format!("{e:?}"))
+        }
         other => VerifyError::Other(format!("{other:?}")),
     }
 }
@@ -96,8 +105,15 @@ impl ServerCertVerifier for ServerVerifier {
         if !self.mode.verifies() {
             return Ok(ServerCertVerified::assertion());
         }
-        verify_chain(&self.anchors, end_entity, intermediates, now, &self.provider, webpki::KeyUsage::server_auth())
-            .map_err(to_engine_error)?;
+        verify_chain(
+            &self.anchors,
+            end_entity,
+            intermediates,
+            now,
+            &self.provider,
+            webpki::KeyUsage::server_auth(),
+        )
+        .map_err(to_engine_error)?;
         let name = match &self.identity {
             Some(n) => n.clone(),
             None => server_name.to_str().into_owned(),
@@ -115,7 +131,12 @@ impl ServerCertVerifier for ServerVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -124,10 +145,17 @@ impl ServerCertVerifier for ServerVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }

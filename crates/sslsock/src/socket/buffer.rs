@@ -112,8 +112,14 @@ mod tests {
     fn frames_records() {
         assert_eq!(record_len(&[22, 3, 1, 0, 2, 1]).unwrap(), None);
         assert_eq!(record_len(&[22, 3, 1, 0, 2, 1, 2, 9]).unwrap(), Some(7));
-        assert!(matches!(record_len(b"GET / HTTP/1.1\r\n"), Err(Error::NotTls { .. })));
-        assert!(matches!(record_len(&[23, 3, 3, 0xff, 0xff]), Err(Error::Tls(_))));
+        assert!(matches!(
+            record_len(b"GET / HTTP/1.1\r\n"),
+            Err(Error::NotTls { .. })
+        ));
+        assert!(matches!(
+            record_len(&[23, 3, 3, 0xff, 0xff]),
+            Err(Error::Tls(_))
+        ));
     }
 
     #[test]

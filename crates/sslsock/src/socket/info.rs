@@ -128,19 +128,29 @@ impl<S: Read + Write> SslSocket<S> {
     /// Fingerprint of the peer certificate, `sha256$hex`, or of its public key with `pubkey`,
     /// `sha256$pub$hex` (`get_fingerprint`).
     pub fn fingerprint(&self, algo: FingerprintAlgorithm, pubkey: bool) -> Result<String, Error> {
-        let cert = self.peer_certificate_der().ok_or(Error::State("no peer certificate"))?;
+        let cert = self
+            .peer_certificate_der()
+            .ok_or(Error::State("no peer certificate"))?;
         Ok(fingerprint::fingerprint(&cert, algo, pubkey)?)
     }
 
     /// The binary fingerprint (`get_fingerprint_bin`).
-    pub fn fingerprint_bin(&self, algo: FingerprintAlgorithm, pubkey: bool) -> Result<Vec<u8>, Error> {
-        let cert = self.peer_certificate_der().ok_or(Error::State("no peer certificate"))?;
+    pub fn fingerprint_bin(
+        &self,
+        algo: FingerprintAlgorithm,
+        pubkey: bool,
+    ) -> Result<Vec<u8>, Error> {
+        let cert = self
+            .peer_certificate_der()
+            .ok_or(Error::State("no peer certificate"))?;
         Ok(fingerprint::fingerprint_bin(&cert, algo, pubkey)?)
     }
 
     /// Checks the peer certificate against `name` with `scheme` (`verify_hostname`).
     pub fn verify_hostname(&self, name: &str, scheme: &str) -> Result<(), Error> {
-        let cert = self.peer_certificate_der().ok_or(Error::Verify(VerifyError::NoPeerCertificate))?;
+        let cert = self
+            .peer_certificate_der()
+            .ok_or(Error::Verify(VerifyError::NoPeerCertificate))?;
         let scheme = Scheme::named(scheme)
             .ok_or_else(|| ConfigError::Invalid(format!("unknown hostname scheme \"{scheme}\"")))?;
         Ok(hostname::verify_hostname(&cert, name, &scheme)?)

@@ -194,16 +194,32 @@ impl<S: Read + Write> SslSocket<S> {
         let name = if ctx.is_server() {
             None
         } else {
-            match client_name(opts, opts.peer.as_deref().and_then(|p| connect::split_host_port(p).ok()).map(|(h, _)| h).as_deref()) {
+            match client_name(
+                opts,
+                opts.peer
+                    .as_deref()
+                    .and_then(|p| connect::split_host_port(p).ok())
+                    .map(|(h, _)| h)
+                    .as_deref(),
+            ) {
                 Ok(n) => Some(n),
-                Err(error) => return Err(StartError { error, stream: keep.then_some(stream) }),
+                Err(error) => {
+                    return Err(StartError {
+                        error,
+                        stream: keep.then_some(stream),
+                    })
+                }
             }
         };
         let mut sock = SslSocket::plain(stream, ctx.clone(), name);
         if opts.is_lazy() {
             return Ok(sock);
         }
-        let result = if ctx.is_server() { sock.accept_ssl() } else { sock.connect_ssl() };
+        let result = if ctx.is_server() {
+            sock.accept_ssl()
+        } else {
+            sock.connect_ssl()
+        };
         match result {
             Ok(()) => Ok(sock),
             Err(error) => {
@@ -221,10 +237,15 @@ impl<S: Read + Write> SslSocket<S> {
     /// Runs the client handshake on this (plain) socket (`connect_SSL`).
     pub fn connect_ssl(&mut self) -> Result<(), Error> {
         if self.ctx.is_server() {
-            return Err(Error::State("connect_ssl on a socket made with server options"));
+            return Err(Error::State(
+                "connect_ssl on a socket made with server options",
+            ));
         }
         if self.tls.is_none() {
-            let name = self.peer_name.clone().map_or_else(|| client_name(self.ctx.options(), None), Ok)?;
+            let name = self
+                .peer_name
+                .clone()
+                .map_or_else(|| client_name(self.ctx.options(), None), Ok)?;
             self.tls = Some(Session::client(self.ctx.engine(), &name)?);
             self.close_sent = false;
         }
@@ -234,7 +255,9 @@ impl<S: Read + Write> SslSocket<S> {
     /// Runs the server handshake on this (plain) socket (`accept_SSL`).
     pub fn accept_ssl(&mut self) -> Result<(), Error> {
         if !self.ctx.is_server() {
-            return Err(Error::State("accept_ssl on a socket made with client options"));
+            return Err(Error::State(
+                "accept_ssl on a socket made with client options",
+            ));
         }
         if self.tls.is_none() {
             self.tls = Some(Session::server(self.ctx.engine())?);
@@ -398,7 +421,10 @@ impl<S: Read + Write> SslSocket<S> {
 
     fn write_inner(&mut self, data: &[u8]) -> Result<usize, Error> {
         if self.tls.is_none() {
-            return self.stream.write(data).map_err(|e| self.transport_error(e, Want::Write));
+            return self
+                .stream
+                .write(data)
+                .map_err(|e| self.transport_error(e, Want::Write));
         }
         // Finish anything an earlier (interrupted) call left queued.
         self.flush_tls()?;
@@ -455,7 +481,9 @@ impl<S: Read + Write> SslSocket<S> {
             None => return Err(Error::State("stop_ssl on a socket that is not in TLS mode")),
             Some(s) if s.is_handshaking() => {
                 self.tls = None;
-                return Err(Error::State("stop_ssl during the handshake; TLS state dropped"));
+                return Err(Error::State(
+                    "stop_ssl during the handshake; TLS state dropped",
+                ));
             }
             Some(_) => {}
         }
@@ -467,8 +495,7 @@ impl<S: Read + Write> SslSocket<S> {
         }
         self.flush_tls()?;
         let mut kept: Vec<u8> = Vec::new();
-        loop {
-            let Some(s) = self.tls.as_mut() else { break };
+        while let Some(s) = self.tls.as_mut() {
             match s.plaintext() {
                 Ok([]) => break,
                 Ok(chunk) => {
@@ -552,7 +579,11 @@ impl<S: Read + Write> SslSocket<S> {
         let name = if ctx.is_server() {
             None
         } else {
-            let peer = options.peer.as_deref().and_then(|p| connect::split_host_port(p).ok()).map(|(h, _)| h);
+            let peer = options
+                .peer
+                .as_deref()
+                .and_then(|p| connect::split_host_port(p).ok())
+                .map(|(h, _)| h);
             Some(client_name(options, peer.as_deref())?)
         };
         Ok(SslSocket::plain(stream, ctx, name))

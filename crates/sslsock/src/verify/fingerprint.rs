@@ -62,11 +62,17 @@ impl FingerprintAlgorithm {
 }
 
 /// The binary digest of the certificate, or with `pubkey` of its SubjectPublicKeyInfo.
-pub fn fingerprint_bin(cert_der: &[u8], algo: FingerprintAlgorithm, pubkey: bool) -> Result<Vec<u8>, ConfigError> {
+pub fn fingerprint_bin(
+    cert_der: &[u8],
+    algo: FingerprintAlgorithm,
+    pubkey: bool,
+) -> Result<Vec<u8>, ConfigError> {
     if pubkey {
         let (_, cert) = X509Certificate::from_der(cert_der)
             .map_err(|e| ConfigError::Certificate(format!("certificate cannot be parsed: {e}")))?;
-        return Ok(digest::digest(algo.digest(), cert.public_key().raw).as_ref().to_vec());
+        return Ok(digest::digest(algo.digest(), cert.public_key().raw)
+            .as_ref()
+            .to_vec());
     }
     Ok(digest::digest(algo.digest(), cert_der).as_ref().to_vec())
 }
@@ -80,7 +86,11 @@ pub fn fingerprint_bin(cert_der: &[u8], algo: FingerprintAlgorithm, pubkey: bool
 /// assert!(fp.starts_with("sha256$"));
 /// # Ok::<(), sslsock::ConfigError>(())
 /// ```
-pub fn fingerprint(cert_der: &[u8], algo: FingerprintAlgorithm, pubkey: bool) -> Result<String, ConfigError> {
+pub fn fingerprint(
+    cert_der: &[u8],
+    algo: FingerprintAlgorithm,
+    pubkey: bool,
+) -> Result<String, ConfigError> {
     let bin = fingerprint_bin(cert_der, algo, pubkey)?;
     let hex: String = bin.iter().map(|b| format!("{b:02x}")).collect();
     Ok(if pubkey {

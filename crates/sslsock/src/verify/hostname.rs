@@ -72,12 +72,24 @@ impl fmt::Debug for Scheme {
 
 impl Default for Scheme {
     fn default() -> Self {
-        Scheme::preset("default", Wildcards::Anywhere, Wildcards::Anywhere, CheckCn::Always, 1)
+        Scheme::preset(
+            "default",
+            Wildcards::Anywhere,
+            Wildcards::Anywhere,
+            CheckCn::Always,
+            1,
+        )
     }
 }
 
 impl Scheme {
-    fn preset(name: &str, alt: Wildcards, cn: Wildcards, check_cn: CheckCn, ip_in_cn: u8) -> Scheme {
+    fn preset(
+        name: &str,
+        alt: Wildcards,
+        cn: Wildcards,
+        check_cn: CheckCn,
+        ip_in_cn: u8,
+    ) -> Scheme {
         Scheme {
             name: name.to_owned(),
             wildcards_in_alt: alt,
@@ -120,12 +132,25 @@ impl Scheme {
     }
 
     /// A custom scheme (the hash form of the Perl module).
-    pub fn custom(wildcards_in_alt: Wildcards, wildcards_in_cn: Wildcards, check_cn: CheckCn, ip_in_cn: u8) -> Scheme {
-        Scheme::preset("custom", wildcards_in_alt, wildcards_in_cn, check_cn, ip_in_cn)
+    pub fn custom(
+        wildcards_in_alt: Wildcards,
+        wildcards_in_cn: Wildcards,
+        check_cn: CheckCn,
+        ip_in_cn: u8,
+    ) -> Scheme {
+        Scheme::preset(
+            "custom",
+            wildcards_in_alt,
+            wildcards_in_cn,
+            check_cn,
+            ip_in_cn,
+        )
     }
 
     /// A scheme that lets `callback(hostname, commonName, subjectAltNames)` decide.
-    pub fn with_callback(callback: impl Fn(&str, Option<&str>, &[SubjectAltName]) -> bool + Send + Sync + 'static) -> Scheme {
+    pub fn with_callback(
+        callback: impl Fn(&str, Option<&str>, &[SubjectAltName]) -> bool + Send + Sync + 'static,
+    ) -> Scheme {
         Scheme {
             callback: Some(Arc::new(callback)),
             ..Scheme::preset("callback", Wildcards::No, Wildcards::No, CheckCn::No, 0)
@@ -151,11 +176,16 @@ impl Scheme {
 /// verify_hostname(&der, "www.example.org", &Scheme::named("http").unwrap())?;
 /// # Ok::<(), sslsock::VerifyError>(())
 /// ```
-pub fn verify_hostname(cert_der: &[u8], identity: &str, scheme: &Scheme) -> Result<(), VerifyError> {
+pub fn verify_hostname(
+    cert_der: &[u8],
+    identity: &str,
+    scheme: &Scheme,
+) -> Result<(), VerifyError> {
     if scheme.accept_all {
         return Ok(());
     }
-    let (_, cert) = X509Certificate::from_der(cert_der).map_err(|e| VerifyError::BadEncoding(e.to_string()))?;
+    let (_, cert) =
+        X509Certificate::from_der(cert_der).map_err(|e| VerifyError::BadEncoding(e.to_string()))?;
     let cn = x509::common_name(&cert);
     let sans = x509::subject_alt_names(&cert);
     let ok = match &scheme.callback {
@@ -193,7 +223,10 @@ fn matches(identity: &str, cn: Option<&str>, sans: &[SubjectAltName], scheme: &S
         CheckCn::No => false,
     };
     if let Some(ip) = parse_ip(identity) {
-        if sans.iter().any(|s| matches!(s, SubjectAltName::Ip(a) if *a == ip)) {
+        if sans
+            .iter()
+            .any(|s| matches!(s, SubjectAltName::Ip(a) if *a == ip))
+        {
             return true;
         }
         let family_ok = match scheme.ip_in_cn {
@@ -204,7 +237,9 @@ fn matches(identity: &str, cn: Option<&str>, sans: &[SubjectAltName], scheme: &S
         };
         return check_cn
             && family_ok
-            && cn.and_then(|c| c.parse::<IpAddr>().ok()).is_some_and(|c| c == ip);
+            && cn
+                .and_then(|c| c.parse::<IpAddr>().ok())
+                .is_some_and(|c| c == ip);
     }
     if looks_like_ip(identity) {
         // Shaped like an address but not a valid one (`1.2.3.4.5`, `[::1]`): matches nothing.
@@ -220,7 +255,8 @@ fn matches(identity: &str, cn: Option<&str>, sans: &[SubjectAltName], scheme: &S
     if dns_match {
         return true;
     }
-    check_cn && cn.is_some_and(|c| !c.contains('\0') && name_matches(c, &host, scheme.wildcards_in_cn))
+    check_cn
+        && cn.is_some_and(|c| !c.contains('\0') && name_matches(c, &host, scheme.wildcards_in_cn))
 }
 
 fn parse_ip(s: &str) -> Option<IpAddr> {
@@ -228,7 +264,9 @@ fn parse_ip(s: &str) -> Option<IpAddr> {
 }
 
 fn looks_like_ip(s: &str) -> bool {
-    s.contains(':') || s.starts_with('[') || (!s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || c == '.'))
+    s.contains(':')
+        || s.starts_with('[')
+        || (!s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || c == '.'))
 }
 
 /// Lower-case A-label form without the trailing dot, or `None` when not a valid host name.
@@ -246,7 +284,10 @@ fn normalize_host(name: &str) -> Option<String> {
 
 /// Matches one certificate name (possibly with a wildcard) against a normalized host.
 fn name_matches(pattern: &str, host: &str, wildcards: Wildcards) -> bool {
-    let pattern = pattern.strip_suffix('.').unwrap_or(pattern).to_ascii_lowercase();
+    let pattern = pattern
+        .strip_suffix('.')
+        .unwrap_or(pattern)
+        .to_ascii_lowercase();
     if pattern.contains('\0') || pattern.is_empty() {
         return false;
     }
@@ -263,7 +304,11 @@ fn name_matches(pattern: &str, host: &str, wildcards: Wildcards) -> bool {
     };
     // The wildcard must be in the leftmost label only, once, and the rest must be at least two
     // labels (no `*.com`, `*`, `*.*`).
-    if p_rest.contains('*') || p_left.matches('*').count() != 1 || !p_rest.contains('.') || p_rest != h_rest {
+    if p_rest.contains('*')
+        || p_left.matches('*').count() != 1
+        || !p_rest.contains('.')
+        || p_rest != h_rest
+    {
         return false;
     }
     match wildcards {
@@ -274,7 +319,9 @@ fn name_matches(pattern: &str, host: &str, wildcards: Wildcards) -> bool {
                 return false;
             }
             let (prefix, suffix) = p_left.split_once('*').unwrap_or((p_left, ""));
-            h_left.len() > prefix.len() + suffix.len() && h_left.starts_with(prefix) && h_left.ends_with(suffix)
+            h_left.len() > prefix.len() + suffix.len()
+                && h_left.starts_with(prefix)
+                && h_left.ends_with(suffix)
         }
     }
 }
@@ -287,16 +334,36 @@ mod tests {
     fn wildcard_rules() {
         use Wildcards::*;
         assert!(name_matches("*.example.org", "www.example.org", FullLabel));
-        assert!(!name_matches("*.example.org", "a.www.example.org", FullLabel));
+        assert!(!name_matches(
+            "*.example.org",
+            "a.www.example.org",
+            FullLabel
+        ));
         assert!(!name_matches("*.example.org", "example.org", Anywhere));
-        assert!(name_matches("www*.example.org", "www1.example.org", Anywhere));
-        assert!(!name_matches("www*.example.org", "www.example.org", Anywhere));
-        assert!(!name_matches("www*.example.org", "www1.example.org", FullLabel));
+        assert!(name_matches(
+            "www*.example.org",
+            "www1.example.org",
+            Anywhere
+        ));
+        assert!(!name_matches(
+            "www*.example.org",
+            "www.example.org",
+            Anywhere
+        ));
+        assert!(!name_matches(
+            "www*.example.org",
+            "www1.example.org",
+            FullLabel
+        ));
         assert!(!name_matches("*.com", "example.com", Anywhere));
         assert!(!name_matches("*", "localhost", Anywhere));
         assert!(!name_matches("www.*.com", "www.x.com", Anywhere));
         assert!(!name_matches("*.*.com", "a.b.com", Anywhere));
-        assert!(!name_matches("xn--*.example.org", "xn--abc.example.org", Anywhere));
+        assert!(!name_matches(
+            "xn--*.example.org",
+            "xn--abc.example.org",
+            Anywhere
+        ));
         assert!(name_matches("WWW.Example.ORG.", "www.example.org", No));
         assert!(!name_matches("*.example.org", "www.example.org", No));
     }
@@ -311,10 +378,16 @@ mod tests {
 
     #[test]
     fn named_schemes() {
-        for n in ["rfc2818", "xmpp", "ftp", "http", "www", "smtp", "imap", "pop3", "acap", "netconf", "syslog", "snmp", "ldap", "sip", "gist", "default", "none", "RFC4513"] {
+        for n in [
+            "rfc2818", "xmpp", "ftp", "http", "www", "smtp", "imap", "pop3", "acap", "netconf",
+            "syslog", "snmp", "ldap", "sip", "gist", "default", "none", "RFC4513",
+        ] {
             assert!(Scheme::named(n).is_some(), "{n}");
         }
-        assert_eq!(Scheme::named("ldap").unwrap().wildcards_in_cn, Wildcards::No);
+        assert_eq!(
+            Scheme::named("ldap").unwrap().wildcards_in_cn,
+            Wildcards::No
+        );
         assert_eq!(Scheme::named("http").unwrap().ip_in_cn, 4);
     }
 }

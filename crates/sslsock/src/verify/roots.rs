@@ -88,7 +88,12 @@ pub fn set_default_ca(files_and_dirs: Option<&[PathBuf]>) -> Result<(), ConfigEr
 fn detect() -> DefaultCa {
     let env_file = std::env::var_os("SSL_CERT_FILE").map(PathBuf::from);
     let env_dirs: Vec<PathBuf> = std::env::var("SSL_CERT_DIR")
-        .map(|v| v.split(':').filter(|s| !s.is_empty()).map(PathBuf::from).collect())
+        .map(|v| {
+            v.split(':')
+                .filter(|s| !s.is_empty())
+                .map(PathBuf::from)
+                .collect()
+        })
         .unwrap_or_default();
     if env_file.is_some() || !env_dirs.is_empty() {
         let files: Vec<PathBuf> = env_file.iter().cloned().collect();
@@ -101,8 +106,12 @@ fn detect() -> DefaultCa {
                     certs: Arc::new(certs),
                 }
             }
-            Ok(_) => log::warn!("SSL_CERT_FILE/SSL_CERT_DIR hold no certificates; trying the system store"),
-            Err(e) => log::warn!("SSL_CERT_FILE/SSL_CERT_DIR unusable ({e}); trying the system store"),
+            Ok(_) => log::warn!(
+                "SSL_CERT_FILE/SSL_CERT_DIR hold no certificates; trying the system store"
+            ),
+            Err(e) => {
+                log::warn!("SSL_CERT_FILE/SSL_CERT_DIR unusable ({e}); trying the system store")
+            }
         }
     }
     let native = rustls_native_certs::load_native_certs();
@@ -142,8 +151,9 @@ pub(crate) fn load_ca(
         out.extend(load_dir(d)?);
     }
     for b in blobs {
-        let certs = x509::parse_certificates(b)
-            .map_err(|reason| ConfigError::Certificate(format!("in-memory CA certificate: {reason}")))?;
+        let certs = x509::parse_certificates(b).map_err(|reason| {
+            ConfigError::Certificate(format!("in-memory CA certificate: {reason}"))
+        })?;
         out.extend(certs);
     }
     Ok(out)

@@ -4,8 +4,8 @@ use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose, SanType, SerialNumber,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose, SanType, SerialNumber,
 };
 
 use crate::error::ConfigError;
@@ -118,7 +118,11 @@ impl CertSpec {
                 "C" => DnType::CountryName,
                 "ST" => DnType::StateOrProvinceName,
                 "L" => DnType::LocalityName,
-                other => return Err(ConfigError::Invalid(format!("unknown subject attribute \"{other}\""))),
+                other => {
+                    return Err(ConfigError::Invalid(format!(
+                        "unknown subject attribute \"{other}\""
+                    )))
+                }
             };
             dn.push(t, v.as_str());
         }
@@ -139,11 +143,21 @@ impl CertSpec {
         p.serial_number = Some(SerialNumber::from(serial.to_be_bytes().to_vec()));
         if self.is_ca {
             p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-            p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+            p.key_usages = vec![
+                KeyUsagePurpose::KeyCertSign,
+                KeyUsagePurpose::CrlSign,
+                KeyUsagePurpose::DigitalSignature,
+            ];
         } else {
             p.is_ca = IsCa::ExplicitNoCa;
-            p.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
-            p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth];
+            p.key_usages = vec![
+                KeyUsagePurpose::DigitalSignature,
+                KeyUsagePurpose::KeyEncipherment,
+            ];
+            p.extended_key_usages = vec![
+                ExtendedKeyUsagePurpose::ServerAuth,
+                ExtendedKeyUsagePurpose::ClientAuth,
+            ];
         }
         p.use_authority_key_identifier_extension = true;
         Ok(p)
@@ -173,7 +187,8 @@ impl CertSpec {
     /// Creates a certificate signed by `issuer` (which must be a CA made here or loaded).
     pub fn signed_by(&self, issuer: &Issued) -> Result<Issued, ConfigError> {
         let issuer_key = KeyPair::from_pem(&issuer.key_pem).map_err(err)?;
-        let issuer = Issuer::from_ca_cert_der(&issuer.cert_der.clone().into(), issuer_key).map_err(err)?;
+        let issuer =
+            Issuer::from_ca_cert_der(&issuer.cert_der.clone().into(), issuer_key).map_err(err)?;
         let key = self.key()?;
         let cert = self.params()?.signed_by(&key, &issuer).map_err(err)?;
         Ok(Issued {

@@ -103,7 +103,9 @@ pub(crate) fn subject_alt_names(cert: &X509Certificate<'_>) -> Vec<SubjectAltNam
             GeneralName::URI(s) => SubjectAltName::Uri((*s).to_owned()),
             GeneralName::IPAddress(b) => match b.len() {
                 4 => SubjectAltName::Ip(IpAddr::from(<[u8; 4]>::try_from(*b).unwrap_or_default())),
-                16 => SubjectAltName::Ip(IpAddr::from(<[u8; 16]>::try_from(*b).unwrap_or_default())),
+                16 => {
+                    SubjectAltName::Ip(IpAddr::from(<[u8; 16]>::try_from(*b).unwrap_or_default()))
+                }
                 n => SubjectAltName::Other(format!("IP:<{n} bytes>")),
             },
             other => SubjectAltName::Other(format!("{other}")),
@@ -200,12 +202,17 @@ pub(crate) fn load_chain(src: &Source) -> Result<Vec<CertificateDer<'static>>, C
 }
 
 /// Loads a private key from `key`, or from the certificate source when no key source is given.
-pub(crate) fn load_key(key: Option<&Source>, cert: &Source) -> Result<PrivateKeyDer<'static>, ConfigError> {
+pub(crate) fn load_key(
+    key: Option<&Source>,
+    cert: &Source,
+) -> Result<PrivateKeyDer<'static>, ConfigError> {
     let src = key.unwrap_or(cert);
     let bytes = read_source(src, "private key")?;
     parse_private_key(&bytes).map_err(|reason| {
         let reason = if key.is_none() {
-            format!("{reason} (no key file given, so the key was looked for in the certificate file)")
+            format!(
+                "{reason} (no key file given, so the key was looked for in the certificate file)"
+            )
         } else {
             reason
         };
@@ -219,7 +226,9 @@ fn located(src: &Source, what: &str, reason: String) -> ConfigError {
             path: p.clone(),
             reason: format!("{what}: {reason}"),
         },
-        Source::Memory(_) => ConfigError::Certificate(format!("{what} in {}: {reason}", describe(src))),
+        Source::Memory(_) => {
+            ConfigError::Certificate(format!("{what} in {}: {reason}", describe(src)))
+        }
     }
 }
 
@@ -259,9 +268,11 @@ mod tests {
     #[test]
     fn garbage_is_refused_with_reason() {
         assert!(parse_certificates(b"\x30\x03\x02\x01\x01").is_err());
-        assert!(parse_certificates(b"-----BEGIN FOO-----\nAAAA\n-----END FOO-----\n")
-            .unwrap_err()
-            .contains("no certificate"));
+        assert!(
+            parse_certificates(b"-----BEGIN FOO-----\nAAAA\n-----END FOO-----\n")
+                .unwrap_err()
+                .contains("no certificate")
+        );
         assert!(parse_private_key(b"hello").is_err());
     }
 }

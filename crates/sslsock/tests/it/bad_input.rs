@@ -29,17 +29,32 @@ fn http_client_on_tls_port_gets_error_trap_reply() {
     assert!(matches!(err, Error::NotTls { .. }), "{err:?}");
     assert!(err.to_string().contains("GET / HTTP/1.1"), "{err}");
     assert!(reply.starts_with("HTTP/1.0 400"), "{reply}");
-    assert!(seen.lock().unwrap().as_deref().unwrap().contains("does not speak TLS"));
+    assert!(seen
+        .lock()
+        .unwrap()
+        .as_deref()
+        .unwrap()
+        .contains("does not speak TLS"));
 }
 
 #[test]
 fn random_bytes_and_early_close_never_hang_or_panic() {
-    let listener = SslListener::bind("127.0.0.1:0", &server_opts().timeout(Duration::from_secs(5))).unwrap();
+    let listener = SslListener::bind(
+        "127.0.0.1:0",
+        &server_opts().timeout(Duration::from_secs(5)),
+    )
+    .unwrap();
     let addr = listener.local_addr().unwrap();
-    let h = std::thread::spawn(move || (0..4).map(|_| listener.accept().map(|_| ()).unwrap_err()).collect::<Vec<_>>());
+    let h = std::thread::spawn(move || {
+        (0..4)
+            .map(|_| listener.accept().map(|_| ()).unwrap_err())
+            .collect::<Vec<_>>()
+    });
     // 1: random bytes.
     let mut t = TcpStream::connect(addr).unwrap();
-    let noise: Vec<u8> = (0..300u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let noise: Vec<u8> = (0..300u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     let _ = t.write_all(&noise);
     drop(t);
     // 2: a valid record header announcing a handshake, then close.
@@ -51,20 +66,28 @@ fn random_bytes_and_early_close_never_hang_or_panic() {
     // 4: a handshake record with a garbage body.
     let mut t = TcpStream::connect(addr).unwrap();
     let mut rec = vec![22, 3, 1, 0, 50];
-    rec.extend(std::iter::repeat(0xAB).take(50));
+    rec.extend([0xAB; 50]);
     let _ = t.write_all(&rec);
     let mut sink = Vec::new();
     let _ = t.read_to_end(&mut sink);
     let errs = h.join().unwrap();
     assert!(matches!(errs[0], Error::NotTls { .. }), "{:?}", errs[0]);
-    assert!(matches!(errs[1], Error::Tls(_)), "truncated record: {:?}", errs[1]);
+    assert!(
+        matches!(errs[1], Error::Tls(_)),
+        "truncated record: {:?}",
+        errs[1]
+    );
     assert!(matches!(errs[2], Error::HandshakeEof), "{:?}", errs[2]);
     assert!(matches!(errs[3], Error::Tls(_)), "{:?}", errs[3]);
 }
 
 #[test]
 fn silent_client_is_cut_by_handshake_timeout() {
-    let listener = SslListener::bind("127.0.0.1:0", &server_opts().timeout(Duration::from_millis(300))).unwrap();
+    let listener = SslListener::bind(
+        "127.0.0.1:0",
+        &server_opts().timeout(Duration::from_millis(300)),
+    )
+    .unwrap();
     let addr = listener.local_addr().unwrap();
     let h = std::thread::spawn(move || listener.accept().map(|_| ()).unwrap_err());
     let _t = TcpStream::connect(addr).unwrap();
@@ -83,7 +106,10 @@ fn server_closing_mid_handshake_is_reported() {
     });
     let err = SslSocket::connect_opts(&addr.to_string(), &client_opts()).unwrap_err();
     assert!(matches!(err, Error::HandshakeEof), "{err:?}");
-    assert_eq!(err.to_string(), "peer closed the connection during the TLS handshake");
+    assert_eq!(
+        err.to_string(),
+        "peer closed the connection during the TLS handshake"
+    );
     h.join().unwrap();
 }
 
@@ -96,8 +122,16 @@ fn config_err(opts: &Options) -> String {
 
 #[test]
 fn missing_and_unreadable_files_are_named() {
-    let msg = config_err(&Options::new().server(true).cert_file("/nonexistent/cert.pem").key_file("/nonexistent/key.pem"));
-    assert!(msg.contains("/nonexistent/cert.pem") && msg.contains("No such file"), "{msg}");
+    let msg = config_err(
+        &Options::new()
+            .server(true)
+            .cert_file("/nonexistent/cert.pem")
+            .key_file("/nonexistent/key.pem"),
+    );
+    assert!(
+        msg.contains("/nonexistent/cert.pem") && msg.contains("No such file"),
+        "{msg}"
+    );
     let dir = pki().path("unreadable");
     std::fs::create_dir_all(&dir).unwrap();
     // A directory where a file is expected cannot be read as one.
@@ -105,16 +139,44 @@ fn missing_and_unreadable_files_are_named() {
     assert!(msg.contains(&dir.display().to_string()), "{msg}");
     let garbage = pki().path("garbage.pem");
     std::fs::write(&garbage, "this is not a certificate").unwrap();
-    let msg = config_err(&Options::new().server(true).cert_file(&garbage).key_file(pki().pair("srv-ec").key));
+    let msg = config_err(
+        &Options::new()
+            .server(true)
+            .cert_file(&garbage)
+            .key_file(pki().pair("srv-ec").key),
+    );
     assert!(msg.contains("garbage.pem"), "{msg}");
-    let msg = config_err(&Options::new().server(true).cert_file(pki().pair("srv-ec").cert).key_file(&garbage));
-    assert!(msg.contains("garbage.pem") && msg.contains("private key"), "{msg}");
+    let msg = config_err(
+        &Options::new()
+            .server(true)
+            .cert_file(pki().pair("srv-ec").cert)
+            .key_file(&garbage),
+    );
+    assert!(
+        msg.contains("garbage.pem") && msg.contains("private key"),
+        "{msg}"
+    );
     // The key of another certificate is refused, naming both files.
-    let msg = config_err(&Options::new().server(true).cert_file(pki().pair("srv-ec").cert).key_file(pki().pair("client").key));
-    assert!(msg.contains("does not match") && msg.contains("client.key") && msg.contains("srv-ec.pem"), "{msg}");
+    let msg = config_err(
+        &Options::new()
+            .server(true)
+            .cert_file(pki().pair("srv-ec").cert)
+            .key_file(pki().pair("client").key),
+    );
+    assert!(
+        msg.contains("does not match") && msg.contains("client.key") && msg.contains("srv-ec.pem"),
+        "{msg}"
+    );
     // Cert without key in it and no key file.
-    let msg = config_err(&Options::new().server(true).cert_file(pki().pair("srv-ec").cert));
-    assert!(msg.contains("no private key") && msg.contains("srv-ec.pem"), "{msg}");
+    let msg = config_err(
+        &Options::new()
+            .server(true)
+            .cert_file(pki().pair("srv-ec").cert),
+    );
+    assert!(
+        msg.contains("no private key") && msg.contains("srv-ec.pem"),
+        "{msg}"
+    );
     let msg = config_err(&Options::new().ca_file("/nonexistent/ca.pem"));
     assert!(msg.contains("/nonexistent/ca.pem"), "{msg}");
     let msg = config_err(&Options::new().server(true));
@@ -126,13 +188,34 @@ fn malformed_option_strings() {
     let cases: &[(Options, &str)] = &[
         (Options::new().version("TLSv1"), "needs TLS older than 1.2"),
         (Options::new().version("SSLv3"), "needs TLS older than 1.2"),
-        (Options::new().version("TLSv1_4"), "unknown protocol \"TLSv1_4\""),
-        (Options::new().version("!TLSv1_2:!TLSv1_3"), "selects no protocol"),
-        (Options::new().cipher_list("NOPE"), "unknown cipher or keyword \"NOPE\""),
-        (Options::new().cipher_list("RC4-MD5:DES-CBC3-SHA"), "selects no cipher suite"),
-        (Options::new().cipher_list("ALL:!ALL"), "selects no cipher suite"),
-        (Options::new().ciphersuites("TLS_FAKE_SHA256"), "unknown TLS 1.3 cipher suite"),
-        (Options::new().ecdh_curve("curve25519x"), "unknown group \"curve25519x\""),
+        (
+            Options::new().version("TLSv1_4"),
+            "unknown protocol \"TLSv1_4\"",
+        ),
+        (
+            Options::new().version("!TLSv1_2:!TLSv1_3"),
+            "selects no protocol",
+        ),
+        (
+            Options::new().cipher_list("NOPE"),
+            "unknown cipher or keyword \"NOPE\"",
+        ),
+        (
+            Options::new().cipher_list("RC4-MD5:DES-CBC3-SHA"),
+            "selects no cipher suite",
+        ),
+        (
+            Options::new().cipher_list("ALL:!ALL"),
+            "selects no cipher suite",
+        ),
+        (
+            Options::new().ciphersuites("TLS_FAKE_SHA256"),
+            "unknown TLS 1.3 cipher suite",
+        ),
+        (
+            Options::new().ecdh_curve("curve25519x"),
+            "unknown group \"curve25519x\"",
+        ),
         (Options::new().ecdh_curve(":"), "selects no group"),
         (Options::new().alpn_protocols([""]), "ALPN"),
     ];

@@ -51,7 +51,11 @@ fn success_tls12_rsa() {
     let (_peer, port) = s_server("srv-rsa", &["-www", "-tls1_2"]);
     let mut c = connect(port, &client_opts()).unwrap();
     assert_eq!(c.version(), Some("TLSv1_2"));
-    assert!(c.cipher().unwrap().starts_with("ECDHE-RSA-AES"), "{:?}", c.cipher());
+    assert!(
+        c.cipher().unwrap().starts_with("ECDHE-RSA-AES"),
+        "{:?}",
+        c.cipher()
+    );
     c.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
     let mut first = [0u8; 8];
     c.read_exact(&mut first).unwrap();
@@ -61,8 +65,17 @@ fn success_tls12_rsa() {
 #[test]
 fn refuses_wrong_host_name() {
     let (_peer, port) = s_server("srv-ec", &["-www"]);
-    let err = connect(port, &Options::new().ca_file(&pki().ca).hostname("www.example.org")).unwrap_err();
-    assert!(matches!(err, Error::Verify(VerifyError::NameMismatch { .. })), "{err:?}");
+    let err = connect(
+        port,
+        &Options::new()
+            .ca_file(&pki().ca)
+            .hostname("www.example.org"),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, Error::Verify(VerifyError::NameMismatch { .. })),
+        "{err:?}"
+    );
     assert_eq!(
         err.to_string(),
         "certificate verify failed: hostname \"www.example.org\" does not match certificate names [localhost, 127.0.0.1, ::1] (scheme default)"
@@ -73,30 +86,54 @@ fn refuses_wrong_host_name() {
 fn refuses_self_signed() {
     let (_peer, port) = s_server("selfsigned", &["-www"]);
     let err = connect(port, &client_opts()).unwrap_err();
-    assert!(matches!(err, Error::Verify(VerifyError::SelfSigned { .. })), "{err:?}");
-    assert!(err.to_string().contains("self-signed certificate \"/CN=localhost\""), "{err}");
+    assert!(
+        matches!(err, Error::Verify(VerifyError::SelfSigned { .. })),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .contains("self-signed certificate \"/CN=localhost\""),
+        "{err}"
+    );
 }
 
 #[test]
 fn refuses_expired() {
     let (_peer, port) = s_server("expired", &["-www"]);
     let err = connect(port, &client_opts()).unwrap_err();
-    assert!(matches!(err, Error::Verify(VerifyError::Expired { .. })), "{err:?}");
-    assert!(err.to_string().contains("certificate has expired (notAfter "), "{err}");
+    assert!(
+        matches!(err, Error::Verify(VerifyError::Expired { .. })),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .contains("certificate has expired (notAfter "),
+        "{err}"
+    );
 }
 
 #[test]
 fn refuses_unknown_ca() {
     let (_peer, port) = s_server("unknown-ca", &["-www"]);
     let err = connect(port, &client_opts()).unwrap_err();
-    assert!(matches!(err, Error::Verify(VerifyError::UnknownIssuer { .. })), "{err:?}");
-    assert!(err.to_string().contains("issuer \"/CN=Unknown Test CA\" is not a trusted CA"), "{err}");
+    assert!(
+        matches!(err, Error::Verify(VerifyError::UnknownIssuer { .. })),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .contains("issuer \"/CN=Unknown Test CA\" is not a trusted CA"),
+        "{err}"
+    );
 }
 
 #[test]
 fn refuses_version_mismatch() {
     let (_peer, port) = s_server("srv-ec", &["-www", "-tls1_2"]);
     let err = connect(port, &client_opts().version("TLSv1_3")).unwrap_err();
-    assert!(matches!(err, Error::Tls(TlsError::NoCommonVersion(_))), "{err:?}");
+    assert!(
+        matches!(err, Error::Tls(TlsError::NoCommonVersion(_))),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("protocol_version"), "{err}");
 }

@@ -2,7 +2,10 @@
 
 use std::io::{BufRead, Read, Write};
 
-use sslsock::{CertField, Error, FingerprintAlgorithm, Options, SslSocket, SubjectAltName, VerifyError, VerifyMode};
+use sslsock::{
+    CertField, Error, FingerprintAlgorithm, Options, SslSocket, SubjectAltName, VerifyError,
+    VerifyMode,
+};
 
 use crate::util::*;
 
@@ -15,17 +18,25 @@ fn echo_once(mut s: SslSocket) -> Result<(), String> {
 
 #[test]
 fn tls13_ecdsa_with_alpn_and_sni() {
-    let (addr, h) = serve(server_opts().alpn_protocols(["h2", "http/1.1"]), 1, |mut s| {
-        assert_eq!(s.servername(), Some("localhost"));
-        assert_eq!(s.alpn_selected().as_deref(), Some("http/1.1"));
-        assert_eq!(s.version(), Some("TLSv1_3"));
-        assert!(s.sock_certificate().is_some());
-        let mut line = String::new();
-        s.read_line(&mut line).unwrap();
-        s.write_all(line.to_uppercase().as_bytes()).unwrap();
-        s.close().map_err(|e| e.to_string())
-    });
-    let mut c = SslSocket::connect_opts(&addr.to_string(), &client_opts().alpn_protocols(["http/1.1"])).unwrap();
+    let (addr, h) = serve(
+        server_opts().alpn_protocols(["h2", "http/1.1"]),
+        1,
+        |mut s| {
+            assert_eq!(s.servername(), Some("localhost"));
+            assert_eq!(s.alpn_selected().as_deref(), Some("http/1.1"));
+            assert_eq!(s.version(), Some("TLSv1_3"));
+            assert!(s.sock_certificate().is_some());
+            let mut line = String::new();
+            s.read_line(&mut line).unwrap();
+            s.write_all(line.to_uppercase().as_bytes()).unwrap();
+            s.close().map_err(|e| e.to_string())
+        },
+    );
+    let mut c = SslSocket::connect_opts(
+        &addr.to_string(),
+        &client_opts().alpn_protocols(["http/1.1"]),
+    )
+    .unwrap();
     assert_eq!(c.version(), Some("TLSv1_3"));
     assert_eq!(c.version_int(), Some(0x0304));
     assert_eq!(c.alpn_selected().as_deref(), Some("http/1.1"));
@@ -37,17 +48,26 @@ fn tls13_ecdsa_with_alpn_and_sni() {
     let mut reply = String::new();
     c.read_line(&mut reply).unwrap();
     assert_eq!(reply, "HELLO TLS\n");
-    assert_eq!(c.read(&mut [0u8; 8]).unwrap(), 0, "close_notify reads as EOF");
+    assert_eq!(
+        c.read(&mut [0u8; 8]).unwrap(),
+        0,
+        "close_notify reads as EOF"
+    );
     h.join().unwrap().into_iter().for_each(|r| r.unwrap());
 }
 
 #[test]
 fn tls12_rsa() {
     let (addr, h) = serve(server_opts_with("srv-rsa"), 1, echo_once);
-    let mut c = SslSocket::connect_opts(&addr.to_string(), &client_opts().version("TLSv1_2")).unwrap();
+    let mut c =
+        SslSocket::connect_opts(&addr.to_string(), &client_opts().version("TLSv1_2")).unwrap();
     assert_eq!(c.version(), Some("TLSv1_2"));
     assert_eq!(c.version_int(), Some(0x0303));
-    assert!(c.cipher().unwrap().starts_with("ECDHE-RSA-"), "{:?}", c.cipher());
+    assert!(
+        c.cipher().unwrap().starts_with("ECDHE-RSA-"),
+        "{:?}",
+        c.cipher()
+    );
     assert!(c.cipher_iana().unwrap().starts_with("TLS_ECDHE_RSA_WITH_"));
     c.write_all(b"rsa\n").unwrap();
     let mut line = String::new();
@@ -95,7 +115,9 @@ fn ipv6_loopback_and_ip_identity() {
         assert_eq!(s.servername(), None);
         echo_once(s).unwrap();
     });
-    let opts = Options::new().ca_file(&pki().ca).family(sslsock::Family::V6);
+    let opts = Options::new()
+        .ca_file(&pki().ca)
+        .family(sslsock::Family::V6);
     let mut c = SslSocket::connect_opts(&format!("[::1]:{}", addr.port()), &opts).unwrap();
     c.write_all(b"six\n").unwrap();
     let mut line = String::new();
@@ -110,7 +132,10 @@ fn sni_disabled_still_verifies_peer_name() {
         assert_eq!(s.servername(), None, "hostname \"\" disables SNI");
         echo_once(s)
     });
-    let opts = Options::new().ca_file(&pki().ca).hostname("").verifycn_name("localhost");
+    let opts = Options::new()
+        .ca_file(&pki().ca)
+        .hostname("")
+        .verifycn_name("localhost");
     let mut c = SslSocket::connect_opts(&addr.to_string(), &opts).unwrap();
     c.write_all(b"nosni\n").unwrap();
     let mut line = String::new();
@@ -122,8 +147,14 @@ fn sni_disabled_still_verifies_peer_name() {
 fn peer_certificate_fields_and_fingerprints() {
     let (addr, h) = serve(server_opts(), 1, echo_once);
     let mut c = SslSocket::connect_opts(&addr.to_string(), &client_opts()).unwrap();
-    assert_eq!(c.peer_certificate(CertField::CommonName).as_deref(), Some("localhost"));
-    assert_eq!(c.peer_certificate(CertField::Subject).as_deref(), Some("/CN=localhost"));
+    assert_eq!(
+        c.peer_certificate(CertField::CommonName).as_deref(),
+        Some("localhost")
+    );
+    assert_eq!(
+        c.peer_certificate(CertField::Subject).as_deref(),
+        Some("/CN=localhost")
+    );
     assert_eq!(
         c.peer_certificate(CertField::Issuer).as_deref(),
         Some("/CN=sslsock Test CA/O=sslsock tests")
@@ -136,14 +167,21 @@ fn peer_certificate_fields_and_fingerprints() {
     assert!(fp.starts_with("sha256$") && fp.len() == 7 + 64, "{fp}");
     let fp_pub = c.fingerprint(FingerprintAlgorithm::Sha256, true).unwrap();
     assert!(fp_pub.starts_with("sha256$pub$") && fp_pub != fp);
-    assert_eq!(c.fingerprint_bin(FingerprintAlgorithm::Sha1, false).unwrap().len(), 20);
+    assert_eq!(
+        c.fingerprint_bin(FingerprintAlgorithm::Sha1, false)
+            .unwrap()
+            .len(),
+        20
+    );
     // The same fingerprint as openssl computes from the file.
     let out = std::process::Command::new("openssl")
         .args(["x509", "-noout", "-fingerprint", "-sha256", "-in"])
         .arg(pki().pair("srv-ec").cert)
         .output()
         .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).to_lowercase().replace(':', "");
+    let text = String::from_utf8_lossy(&out.stdout)
+        .to_lowercase()
+        .replace(':', "");
     assert!(text.trim().ends_with(&fp[7..]), "{text} vs {fp}");
     c.verify_hostname("localhost", "http").unwrap();
     assert!(c.verify_hostname("example.org", "http").is_err());
@@ -156,19 +194,32 @@ fn peer_certificate_fields_and_fingerprints() {
 #[test]
 fn wrong_name_is_refused_and_verify_none_is_explicit() {
     let (addr, h) = serve(server_opts(), 2, echo_once);
-    let err = SslSocket::connect_opts(&addr.to_string(), &client_opts().verifycn_name("www.example.org")).unwrap_err();
+    let err = SslSocket::connect_opts(
+        &addr.to_string(),
+        &client_opts().verifycn_name("www.example.org"),
+    )
+    .unwrap_err();
     match &err {
-        Error::Verify(VerifyError::NameMismatch { expected, presented, scheme }) => {
+        Error::Verify(VerifyError::NameMismatch {
+            expected,
+            presented,
+            scheme,
+        }) => {
             assert_eq!(expected, "www.example.org");
             assert!(presented.contains(&"localhost".to_string()));
             assert_eq!(scheme, "default");
         }
         other => panic!("unexpected {other:?}"),
     }
-    assert!(err.to_string().contains("does not match certificate names"), "{err}");
+    assert!(
+        err.to_string().contains("does not match certificate names"),
+        "{err}"
+    );
     let mut c = SslSocket::connect_opts(
         &addr.to_string(),
-        &Options::new().verify_mode(VerifyMode::NONE).hostname("www.example.org"),
+        &Options::new()
+            .verify_mode(VerifyMode::NONE)
+            .hostname("www.example.org"),
     )
     .unwrap();
     c.write_all(b"x\n").unwrap();
@@ -185,7 +236,10 @@ fn client_certificates() {
         .ca_file(&pki().ca)
         .verify_mode(VerifyMode::PEER | VerifyMode::FAIL_IF_NO_PEER_CERT);
     let (addr, h) = serve(server, 2, |s| {
-        assert_eq!(s.peer_certificate(CertField::CommonName).as_deref(), Some("test client"));
+        assert_eq!(
+            s.peer_certificate(CertField::CommonName).as_deref(),
+            Some("test client")
+        );
         echo_once(s)
     });
     // Without a certificate: refused by the server.
@@ -195,9 +249,16 @@ fn client_certificates() {
         c.read_line(&mut line)?;
         Ok(line)
     });
-    assert!(r.is_err(), "a client without certificate must be refused: {r:?}");
+    assert!(
+        r.is_err(),
+        "a client without certificate must be refused: {r:?}"
+    );
     let cli = pki().pair("client");
-    let mut c = SslSocket::connect_opts(&addr.to_string(), &client_opts().cert_file(cli.cert).key_file(cli.key)).unwrap();
+    let mut c = SslSocket::connect_opts(
+        &addr.to_string(),
+        &client_opts().cert_file(cli.cert).key_file(cli.key),
+    )
+    .unwrap();
     assert!(c.sock_certificate().is_some());
     c.write_all(b"with cert\n").unwrap();
     let mut line = String::new();
@@ -213,7 +274,11 @@ fn key_inside_cert_file_and_in_memory_material() {
     let opts = Options::new().cert_file(pki().path("srv-combined.pem"));
     let (addr, h) = serve(opts, 1, echo_once);
     let ca_pem = std::fs::read(&pki().ca).unwrap();
-    let mut c = SslSocket::connect_opts(&addr.to_string(), &Options::new().ca_cert(ca_pem).hostname("localhost")).unwrap();
+    let mut c = SslSocket::connect_opts(
+        &addr.to_string(),
+        &Options::new().ca_cert(ca_pem).hostname("localhost"),
+    )
+    .unwrap();
     c.write_all(b"mem\n").unwrap();
     let mut line = String::new();
     c.read_line(&mut line).unwrap();
@@ -234,7 +299,9 @@ fn ca_path_directory() {
     // A missing directory in the list is a configuration error naming it.
     let err = SslSocket::connect_opts(&addr.to_string(), &opts).unwrap_err();
     assert!(err.to_string().contains("/nonexistent-ca-dir"), "{err}");
-    let opts = Options::new().ca_path(dir.display().to_string()).hostname("localhost");
+    let opts = Options::new()
+        .ca_path(dir.display().to_string())
+        .hostname("localhost");
     let mut c = SslSocket::connect_opts(&addr.to_string(), &opts).unwrap();
     c.write_all(b"dir\n").unwrap();
     let mut line = String::new();
@@ -245,16 +312,27 @@ fn ca_path_directory() {
 #[test]
 fn no_ca_fails_closed() {
     let (addr, h) = serve(server_opts(), 1, echo_once);
-    let err = SslSocket::connect_opts(&addr.to_string(), &Options::new().no_ca().hostname("localhost")).unwrap_err();
-    assert!(matches!(err, Error::Verify(VerifyError::UnknownIssuer { .. })), "{err:?}");
+    let err = SslSocket::connect_opts(
+        &addr.to_string(),
+        &Options::new().no_ca().hostname("localhost"),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, Error::Verify(VerifyError::UnknownIssuer { .. })),
+        "{err:?}"
+    );
     assert!(h.join().unwrap()[0].is_err());
 }
 
 #[test]
 fn version_mismatch_between_ours() {
     let (addr, h) = serve(server_opts().version("TLSv1_2"), 1, echo_once);
-    let err = SslSocket::connect_opts(&addr.to_string(), &client_opts().version("TLSv1_3")).unwrap_err();
-    assert!(matches!(err, Error::Tls(sslsock::TlsError::NoCommonVersion(_))), "{err:?}");
+    let err =
+        SslSocket::connect_opts(&addr.to_string(), &client_opts().version("TLSv1_3")).unwrap_err();
+    assert!(
+        matches!(err, Error::Tls(sslsock::TlsError::NoCommonVersion(_))),
+        "{err:?}"
+    );
     assert!(h.join().unwrap()[0].is_err());
 }
 
@@ -263,7 +341,10 @@ fn service_name_ports_and_connect_errors() {
     // Nothing listens: a network error, not a TLS one.
     let port = free_port();
     let err = SslSocket::connect_opts(&format!("127.0.0.1:{port}"), &client_opts()).unwrap_err();
-    assert!(matches!(err, Error::Connect { .. }) && err.is_network(), "{err:?}");
+    assert!(
+        matches!(err, Error::Connect { .. }) && err.is_network(),
+        "{err:?}"
+    );
     let err = SslSocket::connect("no-such-host.invalid:https").unwrap_err();
     assert!(matches!(err, Error::Resolve { .. }), "{err:?}");
     let err = SslSocket::connect("localhost:no-such-service").unwrap_err();

@@ -10,7 +10,8 @@ use crate::util::*;
 fn echo(mut s: SslSocket) -> Result<(), String> {
     let mut line = String::new();
     s.read_line(&mut line).map_err(|e| e.to_string())?;
-    s.write_all(format!("echo:{line}").as_bytes()).map_err(|e| e.to_string())?;
+    s.write_all(format!("echo:{line}").as_bytes())
+        .map_err(|e| e.to_string())?;
     s.close().map_err(|e| e.to_string())
 }
 
@@ -20,13 +21,31 @@ fn openssl_s_client_verifies_our_server() {
     let (addr, h) = serve(server_opts().alpn_protocols(["foo"]), 1, echo);
     let mut peer = Peer::spawn(
         Command::new("openssl")
-            .args(["s_client", "-ign_eof", "-connect", &addr.to_string(), "-servername", "localhost", "-verify_hostname", "localhost", "-verify_return_error", "-alpn", "foo", "-CAfile"])
+            .args([
+                "s_client",
+                "-ign_eof",
+                "-connect",
+                &addr.to_string(),
+                "-servername",
+                "localhost",
+                "-verify_hostname",
+                "localhost",
+                "-verify_return_error",
+                "-alpn",
+                "foo",
+                "-CAfile",
+            ])
             .arg(&pki().ca)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped()),
     );
-    peer.child.stdin.take().unwrap().write_all(b"from s_client\n").unwrap();
+    peer.child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"from s_client\n")
+        .unwrap();
     let (out, err, _) = peer.finish(20);
     h.join().unwrap().into_iter().for_each(|r| r.unwrap());
     assert!(out.contains("Verify return code: 0 (ok)"), "{out}\n{err}");
@@ -52,13 +71,23 @@ fn curl_fetches_from_our_server() {
         s.close().map_err(|e| e.to_string())
     });
     let out = Command::new("curl")
-        .args(["-sS", "--http1.1", "--resolve", &format!("localhost:{}:127.0.0.1", addr.port()), "--cacert"])
+        .args([
+            "-sS",
+            "--http1.1",
+            "--resolve",
+            &format!("localhost:{}:127.0.0.1", addr.port()),
+            "--cacert",
+        ])
         .arg(&pki().ca)
         .arg(format!("https://localhost:{}/", addr.port()))
         .output()
         .unwrap();
     h.join().unwrap().into_iter().for_each(|r| r.unwrap());
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(String::from_utf8_lossy(&out.stdout), "hi curl!\n");
 }
 
@@ -86,8 +115,15 @@ with socket.create_connection(("127.0.0.1", int(sys.argv[1]))) as raw:
         .output()
         .unwrap();
     h.join().unwrap().into_iter().for_each(|r| r.unwrap());
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "TLSv1.3 x-test echo:from python");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "TLSv1.3 x-test echo:from python"
+    );
 }
 
 #[test]
@@ -110,7 +146,11 @@ print $c->get_sslversion, " ", $c->get_cipher, " ", $l;
         .output()
         .unwrap();
     h.join().unwrap().into_iter().for_each(|r| r.unwrap());
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         "TLSv1_2 ECDHE-ECDSA-AES256-GCM-SHA384 echo:from perl\n"

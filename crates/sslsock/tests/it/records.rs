@@ -29,7 +29,11 @@ fn read_returns_at_most_one_record_and_peek_pending_are_exact() {
     assert_eq!(&p[..n], b"bbbb", "peek does not consume");
     let n = c.read(&mut buf[..2]).unwrap();
     assert_eq!(&buf[..n], b"bb");
-    assert!(c.pending() >= 2, "rest of the record is pending: {}", c.pending());
+    assert!(
+        c.pending() >= 2,
+        "rest of the record is pending: {}",
+        c.pending()
+    );
     let n = c.read(&mut buf).unwrap();
     assert_eq!(&buf[..n], b"bb", "rest of the same record, not the next");
     let n = c.read(&mut buf).unwrap();
@@ -58,7 +62,9 @@ fn write_sends_at_most_one_record_and_write_all_moves_megabytes() {
             got += n;
         }
         if max_read > 16384 {
-            return Err(format!("a read returned {max_read} bytes, more than one record"));
+            return Err(format!(
+                "a read returned {max_read} bytes, more than one record"
+            ));
         }
         s.write_all(format!("{got} {sum}\n").as_bytes()).unwrap();
         s.close().map_err(|e| e.to_string())
@@ -103,7 +109,8 @@ fn lazy_handshake_talks_plain_first() {
         assert!(s.is_tls());
         echo_once_tls(s)
     });
-    let mut c = SslSocket::connect_opts(&addr.to_string(), &client_opts().start_handshake(false)).unwrap();
+    let mut c =
+        SslSocket::connect_opts(&addr.to_string(), &client_opts().start_handshake(false)).unwrap();
     assert!(!c.is_tls());
     assert_eq!(c.version(), None);
     c.write_all(b"STARTTLS\n").unwrap();
@@ -141,13 +148,17 @@ fn unclean_close_is_reported_not_hidden() {
     assert_eq!(&buf[..n], b"partial");
     let err = c.read(&mut buf).unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
-    assert!(c.errstr().unwrap().contains("close_notify"), "{:?}", c.errstr());
+    assert!(
+        c.errstr().unwrap().contains("close_notify"),
+        "{:?}",
+        c.errstr()
+    );
     h.join().unwrap().into_iter().for_each(|r| r.unwrap());
 }
 
 #[test]
 fn options_reused_through_a_shared_context() {
-    let (addr, h) = serve(server_opts(), 3, |s| echo_once_tls(s));
+    let (addr, h) = serve(server_opts(), 3, echo_once_tls);
     let ctx = sslsock::SslContext::new(&client_opts()).unwrap();
     for i in 0..3 {
         let mut c = SslSocket::connect_with(&addr.to_string(), &ctx).unwrap();

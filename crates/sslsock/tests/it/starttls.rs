@@ -62,7 +62,10 @@ fn ours_both_sides_plain_bytes_after_close_notify_survive() {
     });
     let slow = Arc::new(AtomicBool::new(false));
     let tcp = TcpStream::connect(addr).unwrap();
-    let stream = SlowReads { inner: tcp, slow: slow.clone() };
+    let stream = SlowReads {
+        inner: tcp,
+        slow: slow.clone(),
+    };
     let mut c = SslSocket::new_plain(stream, &client_opts().start_handshake(false)).unwrap();
     assert_eq!(line(&mut c), "220 ready\r\n");
     write_line(&mut c, "STARTTLS\r\n");
@@ -74,7 +77,10 @@ fn ours_both_sides_plain_bytes_after_close_notify_survive() {
     c.stop_ssl().unwrap();
     slow.store(false, Ordering::SeqCst);
     assert!(!c.is_tls());
-    assert!(c.pending() > 0, "the plain bytes that came with close_notify are kept");
+    assert!(
+        c.pending() > 0,
+        "the plain bytes that came with close_notify are kept"
+    );
     assert_eq!(line(&mut c), "plain after\r\n");
     write_line(&mut c, "client plain\r\n");
     assert_eq!(line(&mut c), "bye\r\n");
@@ -222,7 +228,11 @@ fn start_ssl_failure_gives_the_stream_back_when_asked() {
     });
     let tcp = TcpStream::connect(addr).unwrap();
     let err = SslSocket::start_ssl(tcp, &client_opts().keep_socket_on_error(true)).unwrap_err();
-    assert!(matches!(err.error, sslsock::Error::NotTls { .. }), "{:?}", err.error);
+    assert!(
+        matches!(err.error, sslsock::Error::NotTls { .. }),
+        "{:?}",
+        err.error
+    );
     assert!(err.to_string().contains("500 not TLS"), "{err}");
     let stream = err.stream.expect("stream kept");
     drop(stream);

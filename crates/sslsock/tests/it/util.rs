@@ -45,16 +45,27 @@ pub fn pki() -> &'static Pki {
     PKI.get_or_init(|| {
         let dir = std::env::temp_dir().join(format!("sslsock-it-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let ca = CertSpec::new("sslsock Test CA").subject("O", "sslsock tests").ca().self_signed().unwrap();
+        let ca = CertSpec::new("sslsock Test CA")
+            .subject("O", "sslsock tests")
+            .ca()
+            .self_signed()
+            .unwrap();
         write(&dir, "ca", &ca);
         let other = CertSpec::new("Unknown Test CA").ca().self_signed().unwrap();
         write(&dir, "other-ca", &other);
         let local = |spec: CertSpec| spec.san("localhost").san("127.0.0.1").san("::1");
-        write(&dir, "srv-ec", &local(CertSpec::new("localhost")).signed_by(&ca).unwrap());
+        write(
+            &dir,
+            "srv-ec",
+            &local(CertSpec::new("localhost")).signed_by(&ca).unwrap(),
+        );
         write(
             &dir,
             "srv-rsa",
-            &local(CertSpec::new("localhost")).key_type(KeyType::Rsa2048).signed_by(&ca).unwrap(),
+            &local(CertSpec::new("localhost"))
+                .key_type(KeyType::Rsa2048)
+                .signed_by(&ca)
+                .unwrap(),
         );
         let past = SystemTime::now() - Duration::from_secs(400 * 86_400);
         write(
@@ -65,10 +76,29 @@ pub fn pki() -> &'static Pki {
                 .signed_by(&ca)
                 .unwrap(),
         );
-        write(&dir, "selfsigned", &local(CertSpec::new("localhost")).self_signed().unwrap());
-        write(&dir, "unknown-ca", &local(CertSpec::new("localhost")).signed_by(&other).unwrap());
-        write(&dir, "wrongname", &CertSpec::new("other.example").san("other.example").signed_by(&ca).unwrap());
-        write(&dir, "client", &CertSpec::new("test client").signed_by(&ca).unwrap());
+        write(
+            &dir,
+            "selfsigned",
+            &local(CertSpec::new("localhost")).self_signed().unwrap(),
+        );
+        write(
+            &dir,
+            "unknown-ca",
+            &local(CertSpec::new("localhost")).signed_by(&other).unwrap(),
+        );
+        write(
+            &dir,
+            "wrongname",
+            &CertSpec::new("other.example")
+                .san("other.example")
+                .signed_by(&ca)
+                .unwrap(),
+        );
+        write(
+            &dir,
+            "client",
+            &CertSpec::new("test client").signed_by(&ca).unwrap(),
+        );
         // A PEM holding chain and key together, for "key in the cert file".
         let combined = format!(
             "{}{}",
@@ -101,7 +131,11 @@ pub fn client_opts() -> Options {
 }
 
 /// Runs `handler` for each of `n` accepted TLS connections in a thread.
-pub fn serve<F>(opts: Options, n: usize, handler: F) -> (SocketAddr, JoinHandle<Vec<Result<(), String>>>)
+pub fn serve<F>(
+    opts: Options,
+    n: usize,
+    handler: F,
+) -> (SocketAddr, JoinHandle<Vec<Result<(), String>>>)
 where
     F: Fn(SslSocket) -> Result<(), String> + Send + 'static,
 {
@@ -136,7 +170,11 @@ where
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Fails loudly when a peer program is missing: `.ci/run` installs them.
@@ -158,7 +196,10 @@ pub fn require_perl_ssl() {
         .status()
         .map(|s| s.success())
         .unwrap_or(false);
-    assert!(ok, "Perl IO::Socket::SSL is needed (apt-get install libio-socket-ssl-perl; .ci/run does it)");
+    assert!(
+        ok,
+        "Perl IO::Socket::SSL is needed (apt-get install libio-socket-ssl-perl; .ci/run does it)"
+    );
 }
 
 /// A child process killed when dropped.
@@ -175,7 +216,9 @@ impl Drop for Peer {
 
 impl Peer {
     pub fn spawn(cmd: &mut Command) -> Peer {
-        let child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
         Peer { child }
     }
 
@@ -194,7 +237,10 @@ impl Peer {
                 }
                 return (out, err, status.success());
             }
-            assert!(Instant::now() < deadline, "peer process did not finish in {secs}s");
+            assert!(
+                Instant::now() < deadline,
+                "peer process did not finish in {secs}s"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
