@@ -463,3 +463,25 @@ fn demo_reports_every_step() {
         "{out}"
     );
 }
+
+#[test]
+fn default_ca_comes_from_ssl_cert_file() {
+    let (_s, port) = s_server("srv", &["-www"]);
+    let addr = format!("127.0.0.1:{port}");
+    // No --ca-file: the default CA store is used, and SSL_CERT_FILE selects it.
+    let o = Command::new(BIN)
+        .args(["connect", &addr, "--sni", "localhost"])
+        .env("SSL_CERT_FILE", f("ca.pem"))
+        .env_remove("SSL_CERT_DIR")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The system store (or the bundled roots) does not know the test CA.
+    let o = Command::new(BIN)
+        .args(["connect", &addr, "--sni", "localhost"])
+        .env_remove("SSL_CERT_FILE")
+        .env_remove("SSL_CERT_DIR")
+        .output()
+        .unwrap();
+    one_line_error(&o, 1, "is not a trusted CA");
+}

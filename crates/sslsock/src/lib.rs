@@ -69,3 +69,8 @@ pub fn can_alpn() -> bool {
 pub fn can_npn() -> bool {
     false
 }
+
+/// The README's examples, compiled as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;

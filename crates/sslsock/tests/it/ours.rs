@@ -350,3 +350,94 @@ fn service_name_ports_and_connect_errors() {
     let err = SslSocket::connect("localhost:no-such-service").unwrap_err();
     assert!(matches!(err, Error::Config(_)), "{err:?}");
 }
+
+#[test]
+fn der_certificate_and_key_files() {
+    require("openssl");
+    let pair = pki().pair("srv-rsa");
+    let cert_der = pki().path("srv-rsa.der");
+    let key_der = pki().path("srv-rsa-key.der");
+    let ok = |args: &[&std::ffi::OsStr]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    ok(&[
+        "x509".as_ref(),
+        "-in".as_ref(),
+        pair.cert.as_os_str(),
+        "-outform".as_ref(),
+        "DER".as_ref(),
+        "-out".as_ref(),
+        cert_der.as_os_str(),
+    ]);
+    // A PKCS#1 RSA key in DER, the traditional form.
+    ok(&[
+        "rsa".as_ref(),
+        "-traditional".as_ref(),
+        "-in".as_ref(),
+        pair.key.as_os_str(),
+        "-outform".as_ref(),
+        "DER".as_ref(),
+        "-out".as_ref(),
+        key_der.as_os_str(),
+    ]);
+    let (addr, h) = serve(
+        Options::new().cert_file(&cert_der).key_file(&key_der),
+        1,
+        echo_once,
+    );
+    // The CA as DER too.
+    let ca_der = pki().path("ca.der");
+    ok(&[
+        "x509".as_ref(),
+        "-in".as_ref(),
+        pki().ca.as_os_str(),
+        "-outform".as_ref(),
+        "DER".as_ref(),
+        "-out".as_ref(),
+        ca_der.as_os_str(),
+    ]);
+    let mut c = SslSocket::connect_opts(
+        &addr.to_string(),
+        &Options::new().ca_file(&ca_der).hostname("localhost"),
+    )
+    .unwrap();
+    assert_eq!(
+        c.peer_certificate(CertField::CommonName).as_deref(),
+        Some("localhost")
+    );
+    c.write_all(b"der\n").unwrap();
+    let mut line = String::new();
+    c.read_line(&mut line).unwrap();
+    assert_eq!(line, "der\n");
+    h.join().unwrap().into_iter().for_each(|r| r.unwrap());
+}
+
+#[test]
+fn shared_context_resumes_sessions() {
+    let (addr, h) = serve(server_opts(), 2, echo_once);
+    let ctx = sslsock::SslContext::new(&client_opts()).unwrap();
+    let mut reused = Vec::new();
+    for _ in 0..2 {
+        let mut c = SslSocket::connect_with(&addr.to_string(), &ctx).unwrap();
+        reused.push(c.session_reused());
+        // Reading the reply also takes in the TLS 1.3 session tickets.
+        c.write_all(b"again\n").unwrap();
+        let mut line = String::new();
+        c.read_line(&mut line).unwrap();
+        assert_eq!(line, "again\n");
+        assert_eq!(
+            c.peer_certificate(CertField::CommonName).as_deref(),
+            Some("localhost")
+        );
+    }
+    assert_eq!(reused, [false, true]);
+    h.join().unwrap().into_iter().for_each(|r| r.unwrap());
+}

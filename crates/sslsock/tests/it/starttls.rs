@@ -104,7 +104,7 @@ fn start_ssl_on_accepted_stream_with_server_option() {
 
 const PERL_SERVER: &str = r#"
 use strict; use warnings; use IO::Socket::SSL; use IO::Socket::INET;
-my ($cert, $key) = @ARGV;
+my ($cert, $key, $version) = @ARGV;
 my $srv = IO::Socket::INET->new(LocalAddr => "127.0.0.1:0", Listen => 1, ReuseAddr => 1) or die "listen: $!";
 $| = 1; print $srv->sockport, "\n";
 my $c = $srv->accept or die "accept: $!";
@@ -112,7 +112,8 @@ $c->autoflush(1);
 print $c "220 ready\r\n";
 my $l = <$c>; die "want STARTTLS, got $l" unless $l eq "STARTTLS\r\n";
 print $c "220 go\r\n";
-IO::Socket::SSL->start_SSL($c, SSL_server => 1, SSL_cert_file => $cert, SSL_key_file => $key)
+IO::Socket::SSL->start_SSL($c, SSL_server => 1, SSL_cert_file => $cert, SSL_key_file => $key,
+    SSL_version => $version)
     or die "start_SSL: $SSL_ERROR";
 $l = <$c>; print $c "tls:$l";
 $l = <$c>; die "want STOPTLS, got $l" unless $l eq "STOPTLS\r\n";
@@ -127,12 +128,19 @@ close $c;
 #[test]
 fn perl_server_role_upgrade_and_downgrade() {
     require_perl_ssl();
+    for (version, expect) in [("SSLv23", "TLSv1_3"), ("TLSv1_2", "TLSv1_2")] {
+        perl_server_role(version, expect);
+    }
+}
+
+fn perl_server_role(version: &str, expect: &str) {
     let p = pki().pair("srv-rsa");
     let mut peer = Peer::spawn(
         Command::new("perl")
             .args(["-e", PERL_SERVER])
             .arg(&p.cert)
             .arg(&p.key)
+            .arg(version)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped()),
     );
@@ -145,7 +153,7 @@ fn perl_server_role_upgrade_and_downgrade() {
     write_line(&mut c, "STARTTLS\r\n");
     assert_eq!(line(&mut c), "220 go\r\n");
     c.connect_ssl().unwrap();
-    assert!(c.version().is_some());
+    assert_eq!(c.version(), Some(expect));
     write_line(&mut c, "secret hello\r\n");
     assert_eq!(line(&mut c), "tls:secret hello\r\n");
     write_line(&mut c, "STOPTLS\r\n");
