@@ -330,3 +330,19 @@ impl Error {
 
 /// A `Result` with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+thread_local! {
+    static LAST_ERROR: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Remembers `e` as this thread's last error (for [`errstr`]) and hands it back.
+pub(crate) fn noted(e: Error) -> Error {
+    LAST_ERROR.with(|l| *l.borrow_mut() = Some(e.to_string()));
+    e
+}
+
+/// The last error of a connect, accept or `start_ssl` in this thread, for when no socket
+/// exists to ask (`IO::Socket::SSL::errstr()`).
+pub fn errstr() -> Option<String> {
+    LAST_ERROR.with(|l| l.borrow().clone())
+}

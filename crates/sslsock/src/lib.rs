@@ -44,7 +44,7 @@ pub mod verify;
 pub mod x509;
 
 pub use context::SslContext;
-pub use error::{ConfigError, Error, TlsError, VerifyError, Want};
+pub use error::{errstr, ConfigError, Error, TlsError, VerifyError, Want};
 pub use listener::SslListener;
 pub use options::{Family, Options, Source, VerifyMode};
 pub use socket::{CertField, SslSocket, StartError};

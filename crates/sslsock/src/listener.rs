@@ -77,6 +77,7 @@ impl SslListener {
         match sock.with_timeouts(opts.timeout, |s| s.accept_ssl()) {
             Ok(()) => Ok((sock, peer)),
             Err(e) => {
+                let e = crate::error::noted(e);
                 if let Some(trap) = &opts.error_trap {
                     trap(sock.get_mut(), &e);
                 }

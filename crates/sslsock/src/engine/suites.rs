@@ -200,7 +200,15 @@ pub(crate) fn parse_cipher_list(spec: &str) -> Result<Vec<&'static SuiteInfo>, C
     };
     let mut list: Vec<&'static SuiteInfo> = Vec::new();
     let mut banned: Vec<&'static SuiteInfo> = Vec::new();
-    for term in spec.split([':', ',', ' ', ';']).filter(|t| !t.is_empty()) {
+    // "DEFAULT@SECLEVEL=1" is two terms: a rule and a special.
+    let terms = spec
+        .split([':', ',', ' ', ';'])
+        .flat_map(|t| match t.find('@') {
+            Some(i) if i > 0 => vec![&t[..i], &t[i..]],
+            _ => vec![t],
+        })
+        .filter(|t| !t.is_empty());
+    for term in terms {
         if term.eq_ignore_ascii_case("@STRENGTH") {
             list.sort_by_key(|s| std::cmp::Reverse(s.bits));
             continue;
@@ -343,7 +351,7 @@ pub(crate) fn parse_versions(spec: &str) -> Result<Versions, ConfigError> {
         };
         let norm = word.to_ascii_lowercase().replace(['_', '.'], "");
         let v = match norm.as_str() {
-            "sslv23" | "tls" | "any" | "all" => V::Any,
+            "sslv23" | "sslv2/3" | "tls" | "any" | "all" => V::Any,
             "sslv2" => V::Old("SSLv2"),
             "sslv3" => V::Old("SSLv3"),
             "tlsv1" | "tlsv10" => V::Old("TLSv1"),

@@ -108,6 +108,16 @@ impl<S: Read + Write> SslSocket<S> {
         }
     }
 
+    /// `Subject Name: ...` and `Issuer  Name: ...` lines, as Net::SSLeay's
+    /// `dump_peer_certificate` prints them (`dump_peer_certificate`).
+    pub fn dump_peer_certificate(&self) -> Option<String> {
+        let info = self.peer_certificate_info()?;
+        Some(format!(
+            "Subject Name: {}\nIssuer  Name: {}\n",
+            info.subject, info.issuer
+        ))
+    }
+
     /// The peer certificate's subjectAltNames (`peer_certificate('subjectAltNames')`).
     pub fn peer_subject_alt_names(&self) -> Vec<SubjectAltName> {
         self.peer_certificate_info()

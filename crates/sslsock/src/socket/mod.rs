@@ -47,6 +47,8 @@ pub struct SslSocket<S = TcpStream> {
     want: Want,
     /// Set while a handshake runs, so that a transport timeout reads as a handshake timeout.
     in_handshake: bool,
+    /// The last handshake on this socket failed (the Perl `opened() == -1` state).
+    handshake_failed: bool,
 }
 
 /// A failed [`SslSocket::start_ssl`]: the error, and the plain stream when
@@ -106,6 +108,10 @@ impl SslSocket<TcpStream> {
 
     /// Connects with a shared, prebuilt context.
     pub fn connect_with(addr: &str, ctx: &SslContext) -> Result<Self, Error> {
+        Self::connect_inner(addr, ctx).map_err(crate::error::noted)
+    }
+
+    fn connect_inner(addr: &str, ctx: &SslContext) -> Result<Self, Error> {
         let opts = ctx.options();
         let (host, port) = connect::split_host_port(addr)?;
         let stream = connect::tcp_connect(&host, port, opts.family, opts.local_addr, opts.timeout)?;
@@ -161,6 +167,7 @@ impl<S: Read + Write> SslSocket<S> {
             last_error: None,
             want: Want::Nothing,
             in_handshake: false,
+            handshake_failed: false,
         }
     }
 
@@ -181,7 +188,7 @@ impl<S: Read + Write> SslSocket<S> {
         match SslContext::new(options) {
             Ok(ctx) => Self::start_ssl_with(stream, &ctx),
             Err(error) => Err(StartError {
-                error,
+                error: crate::error::noted(error),
                 stream: options.keep_socket_on_error.then_some(stream),
             }),
         }
@@ -270,6 +277,7 @@ impl<S: Read + Write> SslSocket<S> {
         self.in_handshake = true;
         let result = self.drive_handshake();
         self.in_handshake = false;
+        self.handshake_failed = result.is_err();
         if let Err(e) = &result {
             self.last_error = Some(e.to_string());
             if !matches!(e, Error::Io(io) if io.kind() == io::ErrorKind::WouldBlock) {
@@ -547,6 +555,18 @@ impl<S: Read + Write> SslSocket<S> {
     /// What the last `WouldBlock` waited for (the Perl `$SSL_ERROR`).
     pub fn want(&self) -> Want {
         self.want
+    }
+
+    /// The Perl `opened()`: 1 when TLS is up, -1 when the last handshake failed (the plain
+    /// stream is still there), 0 for a plain socket that has not tried TLS.
+    pub fn opened(&self) -> i8 {
+        if self.is_tls() {
+            1
+        } else if self.handshake_failed {
+            -1
+        } else {
+            0
+        }
     }
 
     /// True while TLS is active on the socket.

@@ -230,3 +230,24 @@ fn malformed_option_strings() {
         Err(Error::Config(ConfigError::Version { .. }))
     ));
 }
+
+#[test]
+fn lazy_handshake_failure_leaves_a_plain_socket_marked_failed() {
+    let (addr, h) = serve_tcp(1, |mut tcp| {
+        let mut buf = [0u8; 2048];
+        let _ = tcp.read(&mut buf);
+        let _ = tcp.write_all(b"* OK plain only\r\n");
+    });
+    let mut c =
+        SslSocket::connect_opts(&addr.to_string(), &client_opts().start_handshake(false)).unwrap();
+    assert_eq!(c.opened(), 0);
+    let err = c.connect_ssl().unwrap_err();
+    assert!(matches!(err, Error::NotTls { .. }), "{err:?}");
+    assert_eq!(c.opened(), -1);
+    assert!(
+        c.errstr().unwrap().contains("* OK plain only"),
+        "{:?}",
+        c.errstr()
+    );
+    h.join().unwrap();
+}

@@ -163,6 +163,11 @@ fn peer_certificate_fields_and_fingerprints() {
     assert!(sans.contains(&SubjectAltName::Dns("localhost".into())));
     assert!(sans.contains(&SubjectAltName::Ip("::1".parse().unwrap())));
     assert_eq!(c.peer_certificates().len(), 1);
+    assert_eq!(
+        c.dump_peer_certificate().unwrap(),
+        "Subject Name: /CN=localhost\nIssuer  Name: /CN=sslsock Test CA/O=sslsock tests\n"
+    );
+    assert_eq!(c.opened(), 1);
     let fp = c.fingerprint(FingerprintAlgorithm::Sha256, false).unwrap();
     assert!(fp.starts_with("sha256$") && fp.len() == 7 + 64, "{fp}");
     let fp_pub = c.fingerprint(FingerprintAlgorithm::Sha256, true).unwrap();
