@@ -9,13 +9,6 @@ use sslsock::{
 
 use crate::util::*;
 
-fn echo_once(mut s: SslSocket) -> Result<(), String> {
-    let mut line = String::new();
-    s.read_line(&mut line).map_err(|e| e.to_string())?;
-    s.write_all(line.as_bytes()).map_err(|e| e.to_string())?;
-    s.close().map_err(|e| e.to_string())
-}
-
 #[test]
 fn tls13_ecdsa_with_alpn_and_sni() {
     let (addr, h) = serve(

@@ -42,16 +42,22 @@ fn line<R: BufRead>(r: &mut R) -> String {
     s
 }
 
+/// Server side of the test dialogue: greet in plain, upgrade on STARTTLS, echo one line in TLS.
+fn upgrade_and_echo_once(tcp: TcpStream) -> SslSocket {
+    let mut s = SslSocket::new_plain(tcp, &server_opts().server(true)).unwrap();
+    write_line(&mut s, "220 ready\r\n");
+    assert_eq!(line(&mut s), "STARTTLS\r\n");
+    write_line(&mut s, "220 go\r\n");
+    s.accept_ssl().unwrap();
+    let l = line(&mut s);
+    write_line(&mut s, &format!("tls:{l}"));
+    s
+}
+
 #[test]
 fn ours_both_sides_plain_bytes_after_close_notify_survive() {
     let (addr, h) = serve_tcp(1, |tcp| {
-        let mut s = SslSocket::new_plain(tcp, &server_opts().server(true)).unwrap();
-        write_line(&mut s, "220 ready\r\n");
-        assert_eq!(line(&mut s), "STARTTLS\r\n");
-        write_line(&mut s, "220 go\r\n");
-        s.accept_ssl().unwrap();
-        let l = line(&mut s);
-        write_line(&mut s, &format!("tls:{l}"));
+        let mut s = upgrade_and_echo_once(tcp);
         // The client closes TLS first; answer and send plain at once, in one burst.
         let mut buf = [0u8; 16];
         assert_eq!(s.read(&mut buf).unwrap(), 0, "peer's close_notify");
@@ -193,13 +199,7 @@ $l = <$c>; print STDOUT "GOT4 $l";
 fn perl_client_role_upgrade_and_downgrade() {
     require_perl_ssl();
     let (addr, h) = serve_tcp(1, |tcp| {
-        let mut s = SslSocket::new_plain(tcp, &server_opts().server(true)).unwrap();
-        write_line(&mut s, "220 ready\r\n");
-        assert_eq!(line(&mut s), "STARTTLS\r\n");
-        write_line(&mut s, "220 go\r\n");
-        s.accept_ssl().unwrap();
-        let l = line(&mut s);
-        write_line(&mut s, &format!("tls:{l}"));
+        let mut s = upgrade_and_echo_once(tcp);
         assert_eq!(line(&mut s), "STOPTLS\r\n");
         write_line(&mut s, "ok\r\n");
         s.stop_ssl().unwrap();

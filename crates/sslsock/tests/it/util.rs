@@ -1,6 +1,6 @@
 //! Shared helpers: a test PKI made at run time, loopback servers, external peers.
 
-use std::io::{Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -273,4 +273,12 @@ pub fn read_all<R: Read>(r: &mut R) -> Vec<u8> {
 pub fn write_line<W: Write>(w: &mut W, s: &str) {
     w.write_all(s.as_bytes()).unwrap();
     w.flush().unwrap();
+}
+
+/// Server handler: echo one line, then close.
+pub fn echo_once(mut s: SslSocket) -> Result<(), String> {
+    let mut line = String::new();
+    s.read_line(&mut line).map_err(|e| e.to_string())?;
+    s.write_all(line.as_bytes()).map_err(|e| e.to_string())?;
+    s.close().map_err(|e| e.to_string())
 }
