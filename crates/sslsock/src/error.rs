@@ -241,7 +241,9 @@ impl fmt::Display for VerifyError {
             VerifyError::BadPurpose => {
                 f.write_str("certificate is not allowed for this purpose (extended key usage)")
             }
-            VerifyError::BadSignature => f.write_str("a signature in the certificate chain is invalid"),
+            VerifyError::BadSignature => f.write_str(
+                "a signature in the certificate chain does not verify (an issuer with that name is trusted, but its key did not sign the certificate)",
+            ),
             VerifyError::Revoked => f.write_str("certificate is revoked"),
             VerifyError::BadEncoding(s) => write!(f, "certificate cannot be parsed: {s}"),
             VerifyError::Other(s) => f.write_str(s),

@@ -56,6 +56,15 @@ fn map_webpki(
     intermediates: &[CertificateDer<'_>],
 ) -> VerifyError {
     use webpki::Error as W;
+    let last = intermediates.last().unwrap_or(end_entity);
+    let parsed = X509Certificate::from_der(last).ok().map(|(_, c)| c);
+    let issuer = parsed
+        .as_ref()
+        .map_or_else(|| "?".to_owned(), |c| x509::oneline(c.issuer()));
+    // A lone certificate that names itself as issuer: whatever the path builder tripped over
+    // (no anchor, or an anchor with the same name but another key), it is untrusted self-signed.
+    let self_signed =
+        intermediates.is_empty() && parsed.as_ref().is_some_and(|c| c.subject() == c.issuer());
     match e {
         W::CertExpired { time, not_after } => VerifyError::Expired {
             not_after: not_after.as_secs(),
@@ -65,22 +74,15 @@ fn map_webpki(
             not_before: not_before.as_secs(),
             now: time.as_secs(),
         },
-        W::UnknownIssuer => {
-            let last = intermediates.last().unwrap_or(end_entity);
-            match X509Certificate::from_der(last) {
-                Ok((_, c)) if intermediates.is_empty() && c.subject() == c.issuer() => {
-                    VerifyError::SelfSigned {
-                        subject: x509::oneline(c.subject()),
-                    }
-                }
-                Ok((_, c)) => VerifyError::UnknownIssuer {
-                    issuer: x509::oneline(c.issuer()),
-                },
-                Err(_) => VerifyError::UnknownIssuer {
-                    issuer: "?".to_owned(),
-                },
-            }
+        W::UnknownIssuer
+        | W::InvalidSignatureForPublicKey
+        | W::UnsupportedSignatureAlgorithmForPublicKeyContext(_)
+        | W::UnsupportedSignatureAlgorithmContext(_)
+            if self_signed =>
+        {
+            VerifyError::SelfSigned { subject: issuer }
         }
+        W::UnknownIssuer => VerifyError::UnknownIssuer { issuer },
         W::CertRevoked => VerifyError::Revoked,
         W::InvalidSignatureForPublicKey
         | W::UnsupportedSignatureAlgorithmForPublicKeyContext(_)

@@ -439,3 +439,20 @@ fn shared_context_resumes_sessions() {
     assert_eq!(reused, [false, true]);
     h.join().unwrap().into_iter().for_each(|r| r.unwrap());
 }
+
+#[test]
+fn self_signed_named_like_a_trusted_certificate_is_reported_as_self_signed() {
+    // A trusted certificate with the same subject but another key (the Debian snakeoil case).
+    for trusted in ["selfsigned2", "selfsigned-rsa"] {
+        let (addr, h) = serve(server_opts_with("selfsigned"), 1, echo_once);
+        let opts = Options::new()
+            .ca_file(pki().pair(trusted).cert)
+            .hostname("localhost");
+        let err = SslSocket::connect_opts(&addr.to_string(), &opts).unwrap_err();
+        assert!(
+            matches!(err, Error::Verify(VerifyError::SelfSigned { .. })),
+            "{trusted}: {err:?}"
+        );
+        assert!(h.join().unwrap()[0].is_err());
+    }
+}

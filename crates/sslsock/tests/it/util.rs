@@ -83,6 +83,19 @@ pub fn pki() -> &'static Pki {
         );
         write(
             &dir,
+            "selfsigned2",
+            &local(CertSpec::new("localhost")).self_signed().unwrap(),
+        );
+        write(
+            &dir,
+            "selfsigned-rsa",
+            &local(CertSpec::new("localhost"))
+                .key_type(KeyType::Rsa2048)
+                .self_signed()
+                .unwrap(),
+        );
+        write(
+            &dir,
             "unknown-ca",
             &local(CertSpec::new("localhost")).signed_by(&other).unwrap(),
         );
