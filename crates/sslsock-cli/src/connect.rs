@@ -181,6 +181,7 @@ pub(crate) fn run(a: &ConnectArgs) -> Result<(), Failure> {
         )?;
         sock.connect_ssl()?;
     }
+    settle(&mut sock)?;
     let chain: Vec<CertSummary> = sock
         .peer_certificates()
         .iter()
@@ -243,6 +244,25 @@ pub(crate) fn run(a: &ConnectArgs) -> Result<(), Failure> {
     }
     let _ = sock.close();
     Ok(())
+}
+
+/// In TLS 1.3 a server refuses a client certificate (or its absence) only after the client
+/// has finished its handshake. Wait briefly for such an alert so that success is not claimed
+/// for a connection the server has already rejected. Data that arrives instead stays unread.
+fn settle(sock: &mut SslSocket) -> Result<(), Failure> {
+    if sock.version() != Some("TLSv1_3") {
+        return Ok(());
+    }
+    let before = sock.get_ref().read_timeout()?;
+    sock.get_ref()
+        .set_read_timeout(Some(Duration::from_millis(150)))?;
+    let outcome = sock.peek(&mut [0u8; 1]);
+    sock.get_ref().set_read_timeout(before)?;
+    match outcome {
+        Ok(_) => Ok(()),
+        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Sends `text` and collects the reply until EOF, close_notify or a read timeout.

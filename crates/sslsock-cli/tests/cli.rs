@@ -27,6 +27,11 @@ fn pki() -> &'static Pki {
         std::fs::create_dir_all(&dir).unwrap();
         let ca = CertSpec::new("CLI Test CA").ca().self_signed().unwrap();
         put(&dir, "ca", &ca);
+        put(
+            &dir,
+            "client",
+            &CertSpec::new("cli user").signed_by(&ca).unwrap(),
+        );
         let local = |s: CertSpec| s.san("localhost").san("127.0.0.1");
         put(
             &dir,
@@ -484,4 +489,52 @@ fn default_ca_comes_from_ssl_cert_file() {
         .output()
         .unwrap();
     one_line_error(&o, 1, "is not a trusted CA");
+}
+
+#[test]
+fn client_certificate_required_by_the_server() {
+    let ca = f("ca.pem");
+    let (_s, port) = s_server(
+        "srv",
+        &[
+            "-www",
+            "-CAfile",
+            &ca,
+            "-Verify",
+            "1",
+            "-verify_return_error",
+        ],
+    );
+    let addr = format!("127.0.0.1:{port}");
+    // TLS 1.3: the refusal comes after the client's handshake and must still be reported.
+    one_line_error(
+        &sslsock(&["connect", &addr, "--ca-file", &ca, "--sni", "localhost"]),
+        1,
+        "certificate_required",
+    );
+    let o = sslsock(&[
+        "connect",
+        &addr,
+        "--ca-file",
+        &ca,
+        "--sni",
+        "localhost",
+        "--cert",
+        &f("client.pem"),
+        "--key",
+        &f("client.key"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // TLS 1.2 refuses inside the handshake.
+    let o = sslsock(&[
+        "connect",
+        &addr,
+        "--ca-file",
+        &ca,
+        "--sni",
+        "localhost",
+        "--version",
+        "TLSv1_2",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
 }
