@@ -538,3 +538,30 @@ fn client_certificate_required_by_the_server() {
     ]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
 }
+
+#[test]
+fn serve_handles_clients_concurrently() {
+    let (_srv, port, _out) = serve(&[
+        "--cert",
+        &f("srv.pem"),
+        "--key",
+        &f("srv.key"),
+        "--count",
+        "2",
+    ]);
+    let opts = sslsock::Options::new()
+        .ca_file(f("ca.pem"))
+        .hostname("localhost");
+    let addr = format!("127.0.0.1:{port}");
+    // The first client connects and stays silent; the second must still be served.
+    let mut first = sslsock::SslSocket::connect_opts(&addr, &opts).unwrap();
+    let mut second = sslsock::SslSocket::connect_opts(&addr, &opts).unwrap();
+    second.write_all(b"second\n").unwrap();
+    let mut line = String::new();
+    second.read_line(&mut line).unwrap();
+    assert_eq!(line, "second\n");
+    first.write_all(b"first\n").unwrap();
+    line.clear();
+    first.read_line(&mut line).unwrap();
+    assert_eq!(line, "first\n");
+}
