@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-use crate::error::VerifyError;
+use crate::error::{ConfigError, VerifyError};
+use crate::verify::public_suffix::PublicSuffix;
 use crate::x509::{self, SubjectAltName};
 
 /// Where a `*` may stand in a certificate name.
@@ -23,6 +24,20 @@ pub enum Wildcards {
     Anywhere,
 }
 
+impl Wildcards {
+    /// Parses the Perl values `0`, `full_label` (alias `leftmost`) and `anywhere`.
+    pub fn parse(value: &str) -> Result<Wildcards, ConfigError> {
+        match value.to_ascii_lowercase().as_str() {
+            "0" | "" | "no" => Ok(Wildcards::No),
+            "full_label" | "leftmost" => Ok(Wildcards::FullLabel),
+            "anywhere" => Ok(Wildcards::Anywhere),
+            _ => Err(ConfigError::Invalid(format!(
+                "wildcards setting \"{value}\": use 0, full_label (or leftmost) or anywhere"
+            ))),
+        }
+    }
+}
+
 /// When the subject's commonName is compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -33,6 +48,20 @@ pub enum CheckCn {
     Always,
     /// Only when the subjectAltNames hold no DNS name.
     WhenOnly,
+}
+
+impl CheckCn {
+    /// Parses the Perl values `0`, `always` and `when_only`.
+    pub fn parse(value: &str) -> Result<CheckCn, ConfigError> {
+        match value.to_ascii_lowercase().as_str() {
+            "0" | "" | "no" => Ok(CheckCn::No),
+            "always" => Ok(CheckCn::Always),
+            "when_only" => Ok(CheckCn::WhenOnly),
+            _ => Err(ConfigError::Invalid(format!(
+                "check_cn setting \"{value}\": use 0, always or when_only"
+            ))),
+        }
+    }
 }
 
 /// A callback deciding the match itself: `(hostname, commonName, subjectAltNames) -> ok`.
@@ -55,6 +84,8 @@ pub struct Scheme {
     ip_in_cn: u8,
     accept_all: bool,
     callback: Option<SchemeCallback>,
+    /// The list that keeps wildcards from covering a public suffix; `None` disables the check.
+    public_suffix: Option<Arc<PublicSuffix>>,
 }
 
 impl fmt::Debug for Scheme {
@@ -66,6 +97,7 @@ impl fmt::Debug for Scheme {
             .field("check_cn", &self.check_cn)
             .field("ip_in_cn", &self.ip_in_cn)
             .field("callback", &self.callback.is_some())
+            .field("public_suffix_check", &self.public_suffix.is_some())
             .finish()
     }
 }
@@ -98,6 +130,7 @@ impl Scheme {
             ip_in_cn,
             accept_all: false,
             callback: None,
+            public_suffix: Some(PublicSuffix::builtin()),
         }
     }
 
@@ -131,20 +164,39 @@ impl Scheme {
         Some(s)
     }
 
-    /// A custom scheme (the hash form of the Perl module).
+    /// A custom scheme (the hash form of the Perl module). `ip_in_cn`: 0 (no IP in the
+    /// commonName), 4 or 6 (that family only), 1 (both).
     pub fn custom(
         wildcards_in_alt: Wildcards,
         wildcards_in_cn: Wildcards,
         check_cn: CheckCn,
         ip_in_cn: u8,
-    ) -> Scheme {
-        Scheme::preset(
+    ) -> Result<Scheme, ConfigError> {
+        if !matches!(ip_in_cn, 0 | 1 | 4 | 6) {
+            return Err(ConfigError::Invalid(format!(
+                "ip_in_cn {ip_in_cn}: use 0, 1, 4 or 6"
+            )));
+        }
+        Ok(Scheme::preset(
             "custom",
             wildcards_in_alt,
             wildcards_in_cn,
             check_cn,
             ip_in_cn,
-        )
+        ))
+    }
+
+    /// Checks wildcards against `list` instead of the built-in public suffix list.
+    pub fn with_public_suffix(mut self, list: Arc<PublicSuffix>) -> Scheme {
+        self.public_suffix = Some(list);
+        self
+    }
+
+    /// Turns the public suffix check off (`SSL_verifycn_publicsuffix => ''`): `*.co.uk`
+    /// then matches `example.co.uk`. Wildcards over a single label (`*.com`) still never match.
+    pub fn without_public_suffix(mut self) -> Scheme {
+        self.public_suffix = None;
+        self
     }
 
     /// A scheme that lets `callback(hostname, commonName, subjectAltNames)` decide.
@@ -216,13 +268,14 @@ pub fn verify_hostname(
 }
 
 fn matches(identity: &str, cn: Option<&str>, sans: &[SubjectAltName], scheme: &Scheme) -> bool {
-    let has_dns_san = sans.iter().any(|s| matches!(s, SubjectAltName::Dns(_)));
-    let check_cn = match scheme.check_cn {
+    let identity = identity.strip_suffix('.').unwrap_or(identity);
+    let check_cn_unless_dns = |has_dns: bool| match scheme.check_cn {
         CheckCn::Always => true,
-        CheckCn::WhenOnly => !has_dns_san,
+        CheckCn::WhenOnly => !has_dns,
         CheckCn::No => false,
     };
     if let Some(ip) = parse_ip(identity) {
+        // Addresses are compared in binary, so every textual form of one address matches.
         if sans
             .iter()
             .any(|s| matches!(s, SubjectAltName::Ip(a) if *a == ip))
@@ -235,10 +288,12 @@ fn matches(identity: &str, cn: Option<&str>, sans: &[SubjectAltName], scheme: &S
             6 => ip.is_ipv6(),
             _ => true,
         };
-        return check_cn
+        // As in the Perl module, DNS names do not count against an address: `when_only`
+        // consults the commonName.
+        return check_cn_unless_dns(false)
             && family_ok
             && cn
-                .and_then(|c| c.parse::<IpAddr>().ok())
+                .and_then(|c| c.trim().parse::<IpAddr>().ok())
                 .is_some_and(|c| c == ip);
     }
     if looks_like_ip(identity) {
@@ -248,15 +303,20 @@ fn matches(identity: &str, cn: Option<&str>, sans: &[SubjectAltName], scheme: &S
     let Some(host) = normalize_host(identity) else {
         return false;
     };
-    let dns_match = sans.iter().any(|s| match s {
-        SubjectAltName::Dns(pattern) => name_matches(pattern, &host, scheme.wildcards_in_alt),
-        _ => false,
-    });
-    if dns_match {
-        return true;
+    let psl = scheme.public_suffix.as_deref();
+    let mut has_dns = false;
+    for san in sans {
+        if let SubjectAltName::Dns(pattern) = san {
+            has_dns = true;
+            if name_matches(pattern.trim(), &host, scheme.wildcards_in_alt, psl) {
+                return true;
+            }
+        }
     }
-    check_cn
-        && cn.is_some_and(|c| !c.contains('\0') && name_matches(c, &host, scheme.wildcards_in_cn))
+    check_cn_unless_dns(has_dns)
+        && cn.is_some_and(|c| {
+            !c.contains('\0') && name_matches(c.trim(), &host, scheme.wildcards_in_cn, psl)
+        })
 }
 
 fn parse_ip(s: &str) -> Option<IpAddr> {
@@ -283,7 +343,12 @@ fn normalize_host(name: &str) -> Option<String> {
 }
 
 /// Matches one certificate name (possibly with a wildcard) against a normalized host.
-fn name_matches(pattern: &str, host: &str, wildcards: Wildcards) -> bool {
+fn name_matches(
+    pattern: &str,
+    host: &str,
+    wildcards: Wildcards,
+    psl: Option<&PublicSuffix>,
+) -> bool {
     let pattern = pattern
         .strip_suffix('.')
         .unwrap_or(pattern)
@@ -294,16 +359,13 @@ fn name_matches(pattern: &str, host: &str, wildcards: Wildcards) -> bool {
     if !pattern.contains('*') {
         return pattern == host;
     }
-    let (p_left, p_rest) = match pattern.split_once('.') {
-        Some(x) => x,
-        None => return false,
+    let (Some((p_left, p_rest)), Some((h_left, h_rest))) =
+        (pattern.split_once('.'), host.split_once('.'))
+    else {
+        return false;
     };
-    let (h_left, h_rest) = match host.split_once('.') {
-        Some(x) => x,
-        None => return false,
-    };
-    // The wildcard must be in the leftmost label only, once, and the rest must be at least two
-    // labels (no `*.com`, `*`, `*.*`).
+    // One wildcard, in the leftmost label only, and at least two labels after it
+    // (never `*`, `*.*`, `*.com`, `www.*.com`).
     if p_rest.contains('*')
         || p_left.matches('*').count() != 1
         || !p_rest.contains('.')
@@ -311,61 +373,53 @@ fn name_matches(pattern: &str, host: &str, wildcards: Wildcards) -> bool {
     {
         return false;
     }
-    match wildcards {
+    let label_ok = match wildcards {
         Wildcards::No => false,
         Wildcards::FullLabel => p_left == "*",
         Wildcards::Anywhere => {
-            if p_left.starts_with("xn--") || h_left.starts_with("xn--") && p_left != "*" {
-                return false;
-            }
+            // RFC 6125 6.4.3: no wildcard inside an A-label, on either side.
+            let in_a_label =
+                p_left.starts_with("xn--") || (h_left.starts_with("xn--") && p_left != "*");
             let (prefix, suffix) = p_left.split_once('*').unwrap_or((p_left, ""));
-            h_left.len() > prefix.len() + suffix.len()
+            !in_a_label
+                && h_left.len() > prefix.len() + suffix.len()
                 && h_left.starts_with(prefix)
                 && h_left.ends_with(suffix)
         }
-    }
+    };
+    // The wildcard label must lie outside the registrable domain: `*.co.uk` and
+    // `*.kobe.jp` cover public suffixes, `*.example.co.uk` and `*.city.kobe.jp` do not.
+    label_ok
+        && psl.is_none_or(|list| {
+            list.public_suffix(host, 1)
+                .is_some_and(|split| !split.rest.is_empty())
+        })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn nm(pattern: &str, host: &str, w: Wildcards) -> bool {
+        name_matches(pattern, host, w, Some(&PublicSuffix::builtin()))
+    }
+
     #[test]
     fn wildcard_rules() {
         use Wildcards::*;
-        assert!(name_matches("*.example.org", "www.example.org", FullLabel));
-        assert!(!name_matches(
-            "*.example.org",
-            "a.www.example.org",
-            FullLabel
-        ));
-        assert!(!name_matches("*.example.org", "example.org", Anywhere));
-        assert!(name_matches(
-            "www*.example.org",
-            "www1.example.org",
-            Anywhere
-        ));
-        assert!(!name_matches(
-            "www*.example.org",
-            "www.example.org",
-            Anywhere
-        ));
-        assert!(!name_matches(
-            "www*.example.org",
-            "www1.example.org",
-            FullLabel
-        ));
-        assert!(!name_matches("*.com", "example.com", Anywhere));
-        assert!(!name_matches("*", "localhost", Anywhere));
-        assert!(!name_matches("www.*.com", "www.x.com", Anywhere));
-        assert!(!name_matches("*.*.com", "a.b.com", Anywhere));
-        assert!(!name_matches(
-            "xn--*.example.org",
-            "xn--abc.example.org",
-            Anywhere
-        ));
-        assert!(name_matches("WWW.Example.ORG.", "www.example.org", No));
-        assert!(!name_matches("*.example.org", "www.example.org", No));
+        assert!(nm("*.example.org", "www.example.org", FullLabel));
+        assert!(!nm("*.example.org", "a.www.example.org", FullLabel));
+        assert!(!nm("*.example.org", "example.org", Anywhere));
+        assert!(nm("www*.example.org", "www1.example.org", Anywhere));
+        assert!(!nm("www*.example.org", "www.example.org", Anywhere));
+        assert!(!nm("www*.example.org", "www1.example.org", FullLabel));
+        assert!(!nm("*.com", "example.com", Anywhere));
+        assert!(!nm("*", "localhost", Anywhere));
+        assert!(!nm("www.*.com", "www.x.com", Anywhere));
+        assert!(!nm("*.*.com", "a.b.com", Anywhere));
+        assert!(!nm("xn--*.example.org", "xn--abc.example.org", Anywhere));
+        assert!(nm("WWW.Example.ORG.", "www.example.org", No));
+        assert!(!nm("*.example.org", "www.example.org", No));
     }
 
     #[test]

@@ -2,4 +2,5 @@
 
 pub mod fingerprint;
 pub mod hostname;
+pub mod public_suffix;
 pub mod roots;

@@ -3,6 +3,7 @@
 #![allow(unreachable_pub)]
 
 mod bad_input;
+mod hostname_table;
 mod openssl_server;
 mod ours;
 mod peers;

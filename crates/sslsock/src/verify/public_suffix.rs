@@ -1,0 +1,275 @@
+//! Public suffixes (publicsuffix.org), used to refuse wildcards such as `*.co.uk`.
+//!
+//! The built-in list is the ICANN section of the official list, embedded at build time
+//! (`data/public_suffix_list_icann.dat`, see `data/README.md` for its version and how to
+//! update it). Private-section entries (`s3.amazonaws.com`, `github.io`) are registrable
+//! names, not suffixes, for certificate checks.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use crate::error::ConfigError;
+
+/// The ICANN section of the public suffix list, as shipped.
+const BUILTIN_LIST: &str = include_str!("../../data/public_suffix_list_icann.dat");
+
+/// A public suffix list with its rules compiled for lookup.
+///
+/// ```
+/// use sslsock::verify::public_suffix::PublicSuffix;
+/// let psl = PublicSuffix::builtin();
+/// let split = psl.public_suffix("www.example.co.uk", 0).unwrap();
+/// assert_eq!((split.rest.as_str(), split.suffix.as_str()), ("www.example", "co.uk"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct PublicSuffix {
+    /// Plain rules (`co.uk`), in A-label form.
+    rules: HashSet<String>,
+    /// Parents of wildcard rules: `*.kobe.jp` is stored as `kobe.jp`.
+    wildcards: HashSet<String>,
+    /// Exception rules without the `!`: `city.kobe.jp`.
+    exceptions: HashSet<String>,
+    /// Labels taken as the suffix when no rule matches.
+    min_suffix: usize,
+}
+
+/// A name split into the part before its public suffix and the suffix itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SuffixSplit {
+    /// The labels before the suffix, "" when the whole name is a suffix.
+    pub rest: String,
+    /// The public suffix (extended by the requested labels), "" when there is none.
+    pub suffix: String,
+}
+
+impl PublicSuffix {
+    /// The built-in list (ICANN section), parsed once.
+    pub fn builtin() -> Arc<PublicSuffix> {
+        static BUILTIN: OnceLock<Arc<PublicSuffix>> = OnceLock::new();
+        BUILTIN
+            .get_or_init(|| Arc::new(PublicSuffix::parse(BUILTIN_LIST)))
+            .clone()
+    }
+
+    /// Parses a list in the publicsuffix.org format: one rule per line, `//` comments,
+    /// `*.` wildcards and `!` exceptions; every section is used.
+    pub fn from_list(text: &str) -> Result<PublicSuffix, ConfigError> {
+        let list = PublicSuffix::parse(text);
+        if list.rules.is_empty() && list.wildcards.is_empty() {
+            return Err(ConfigError::Invalid(
+                "public suffix list holds no rule".to_owned(),
+            ));
+        }
+        Ok(list)
+    }
+
+    /// Reads a list file in the publicsuffix.org format.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<PublicSuffix, ConfigError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+            path: path.to_owned(),
+            reason: format!("cannot read public suffix list: {e}"),
+        })?;
+        PublicSuffix::from_list(&text).map_err(|e| ConfigError::File {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// How many labels count as the suffix when no rule matches. Defaults to 1 (an unknown
+    /// top-level domain is a suffix); 0 gives an empty suffix.
+    pub fn with_min_suffix(mut self, labels: usize) -> PublicSuffix {
+        self.min_suffix = labels;
+        self
+    }
+
+    fn parse(text: &str) -> PublicSuffix {
+        let mut list = PublicSuffix {
+            rules: HashSet::new(),
+            wildcards: HashSet::new(),
+            exceptions: HashSet::new(),
+            min_suffix: 1,
+        };
+        for line in text.lines() {
+            // A rule ends at the first whitespace; the rest of the line is ignored.
+            let Some(rule) = line.split_whitespace().next() else {
+                continue;
+            };
+            if rule.starts_with("//") {
+                continue;
+            }
+            let (set, body) = if let Some(e) = rule.strip_prefix('!') {
+                (&mut list.exceptions, e)
+            } else if let Some(w) = rule.strip_prefix("*.") {
+                (&mut list.wildcards, w)
+            } else {
+                (&mut list.rules, rule)
+            };
+            // A wildcard anywhere but leftmost is not part of the format: skip the rule.
+            if body.contains('*') {
+                continue;
+            }
+            if let Some(ascii) = to_ascii(body) {
+                set.insert(ascii);
+            }
+        }
+        list
+    }
+
+    /// How many trailing labels of `labels` (A-label, lower case) form the public suffix.
+    fn suffix_labels(&self, labels: &[&str]) -> usize {
+        let n = labels.len();
+        let joined = |from: usize| labels[from..].join(".");
+        // An exception rule wins and its suffix is the rule minus its leftmost label.
+        for i in 0..n {
+            if self.exceptions.contains(&joined(i)) {
+                return n - i - 1;
+            }
+        }
+        for i in 0..n {
+            if self.rules.contains(&joined(i))
+                || (i + 1 < n && self.wildcards.contains(&joined(i + 1)))
+            {
+                return n - i;
+            }
+        }
+        self.min_suffix.min(n)
+    }
+
+    /// Splits `name` into the rest and its public suffix extended by `add` labels
+    /// (`add` = 1 gives the registrable domain). `None` when the name has fewer labels
+    /// than `add` asks for.
+    ///
+    /// Input is case-insensitive and the result lower case; a trailing dot stays on the
+    /// suffix; a name given in U-labels comes back in U-labels.
+    pub fn public_suffix(&self, name: &str, add: usize) -> Option<SuffixSplit> {
+        let (body, dot) = match name.strip_suffix('.') {
+            Some(b) => (b, "."),
+            None => (name, ""),
+        };
+        let unicode = !body.is_ascii();
+        let ascii = if unicode {
+            to_ascii(body)?
+        } else {
+            body.to_ascii_lowercase()
+        };
+        let labels: Vec<&str> = if ascii.is_empty() {
+            Vec::new()
+        } else {
+            ascii.split('.').collect()
+        };
+        let found = self.suffix_labels(&labels);
+        let take = found + add;
+        if take > labels.len() {
+            return None;
+        }
+        let split_at = labels.len() - take;
+        let out = |parts: &[&str]| {
+            let s = parts.join(".");
+            if unicode {
+                idna::domain_to_unicode(&s).0
+            } else {
+                s
+            }
+        };
+        let suffix = out(&labels[split_at..]);
+        Some(SuffixSplit {
+            rest: out(&labels[..split_at]),
+            suffix: if suffix.is_empty() {
+                suffix
+            } else {
+                suffix + dot
+            },
+        })
+    }
+
+    /// True when `name` (A-label or U-label) is itself a public suffix.
+    pub fn is_public_suffix(&self, name: &str) -> bool {
+        self.public_suffix(name, 0)
+            .is_some_and(|s| s.rest.is_empty() && !s.suffix.is_empty())
+    }
+}
+
+fn to_ascii(name: &str) -> Option<String> {
+    if name.is_ascii() {
+        return Some(name.to_ascii_lowercase());
+    }
+    idna::domain_to_ascii(name).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(psl: &PublicSuffix, name: &str, add: usize) -> Option<(String, String)> {
+        psl.public_suffix(name, add).map(|s| (s.rest, s.suffix))
+    }
+
+    fn pair(rest: &str, suffix: &str) -> Option<(String, String)> {
+        Some((rest.to_owned(), suffix.to_owned()))
+    }
+
+    #[test]
+    fn builtin_rules() {
+        let psl = PublicSuffix::builtin();
+        assert_eq!(
+            split(&psl, "www.example.com", 0),
+            pair("www.example", "com")
+        );
+        assert_eq!(
+            split(&psl, "WWW.Example.CO.UK", 0),
+            pair("www.example", "co.uk")
+        );
+        assert_eq!(
+            split(&psl, "www.example.com.", 0),
+            pair("www.example", "com.")
+        );
+        assert_eq!(
+            split(&psl, "www.example.com", 1),
+            pair("www", "example.com")
+        );
+        assert_eq!(split(&psl, "co.uk", 0), pair("", "co.uk"));
+        assert_eq!(split(&psl, "co.uk", 1), None);
+        // Wildcard and exception: *.kobe.jp and !city.kobe.jp.
+        assert_eq!(split(&psl, "a.b.kobe.jp", 0), pair("a", "b.kobe.jp"));
+        assert_eq!(
+            split(&psl, "www.city.kobe.jp", 0),
+            pair("www.city", "kobe.jp")
+        );
+        assert_eq!(split(&psl, "city.kobe.jp", 0), pair("city", "kobe.jp"));
+        // Private section not used.
+        assert_eq!(
+            split(&psl, "bucket.s3.amazonaws.com", 0),
+            pair("bucket.s3.amazonaws", "com")
+        );
+        // Unknown TLD: one label by default.
+        assert_eq!(split(&psl, "host.nodomain", 0), pair("host", "nodomain"));
+        let zero = (*psl).clone().with_min_suffix(0);
+        assert_eq!(split(&zero, "host.nodomain", 0), pair("host.nodomain", ""));
+        // U-labels in, U-labels out.
+        assert_eq!(
+            split(&psl, "www.食狮.公司.cn", 0),
+            pair("www.食狮", "公司.cn")
+        );
+        assert_eq!(
+            split(&psl, "www.xn--85x722f.xn--55qx5d.cn", 0),
+            pair("www.xn--85x722f", "xn--55qx5d.cn")
+        );
+        assert!(
+            psl.is_public_suffix("co.uk")
+                && psl.is_public_suffix("x.kobe.jp")
+                && !psl.is_public_suffix("city.kobe.jp")
+        );
+    }
+
+    #[test]
+    fn list_from_string() {
+        let psl = PublicSuffix::from_list("// comment\n*.bd\ncom\n!www.bd\n").unwrap();
+        assert_eq!(split(&psl, "c.bd", 0), pair("", "c.bd"));
+        assert_eq!(split(&psl, "x.c.bd", 0), pair("x", "c.bd"));
+        assert_eq!(split(&psl, "www.bd", 0), pair("www", "bd"));
+        assert!(PublicSuffix::from_list("// nothing\n").is_err());
+    }
+}
