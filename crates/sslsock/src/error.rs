@@ -131,12 +131,45 @@ pub enum VerifyError {
     BadPurpose,
     /// A signature in the chain is invalid.
     BadSignature,
-    /// The certificate is revoked.
-    Revoked,
+    /// A certificate of the chain is revoked.
+    Revoked(Revocation),
+    /// CRL checking is on but no CRL of the certificate's issuer is available.
+    CrlMissing {
+        /// The issuer whose CRL is missing.
+        issuer: String,
+    },
+    /// Pins are given (and mandatory, or the chain failed too) but none matches the leaf.
+    PinMismatch {
+        /// The leaf's fingerprint, in the algorithm of the first pin.
+        presented: String,
+        /// The pins given.
+        expected: Vec<String>,
+    },
+    /// The verify callback refused a certificate the engine accepted.
+    RejectedByCallback {
+        /// Depth of the refused certificate (0 = leaf).
+        depth: usize,
+        /// Its subject.
+        subject: String,
+    },
     /// The certificate could not be parsed.
     BadEncoding(String),
     /// Anything else the path validator reported.
     Other(String),
+}
+
+/// The details of a revocation, from the CRL entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Revocation {
+    /// Subject of the revoked certificate.
+    pub subject: String,
+    /// Its serial number, upper-case hex.
+    pub serial: String,
+    /// When it was revoked, seconds since the Unix epoch.
+    pub revoked_at: u64,
+    /// The CRL reason code (`keyCompromise`, ...), when given.
+    pub reason: Option<String>,
 }
 
 /// A TLS protocol failure.
@@ -216,7 +249,7 @@ impl fmt::Display for VerifyError {
                 presented.join(", ")
             ),
             VerifyError::NoName => f.write_str(
-                "no hostname known to verify the certificate against (set verifycn_name, or verify_mode NONE at your own risk)",
+                "no hostname known to verify the certificate against: give one with hostname or verifycn_name (or pin the certificate, or use scheme \"none\" if you check the identity yourself)",
             ),
             VerifyError::Expired { not_after, now } => write!(
                 f,
@@ -238,13 +271,32 @@ impl fmt::Display for VerifyError {
                 "unable to get local issuer certificate: issuer \"{issuer}\" is not a trusted CA"
             ),
             VerifyError::NoPeerCertificate => f.write_str("peer did not send a certificate"),
-            VerifyError::BadPurpose => {
-                f.write_str("certificate is not allowed for this purpose (extended key usage)")
-            }
+            VerifyError::BadPurpose => f.write_str(
+                "bad key usage: the certificate's extended key usage does not allow this purpose",
+            ),
             VerifyError::BadSignature => f.write_str(
                 "a signature in the certificate chain does not verify (an issuer with that name is trusted, but its key did not sign the certificate)",
             ),
-            VerifyError::Revoked => f.write_str("certificate is revoked"),
+            VerifyError::Revoked(r) => write!(
+                f,
+                "certificate \"{}\" (serial {}) was revoked on {}, reason: {}",
+                r.subject,
+                r.serial,
+                crate::x509::format_unix_time(r.revoked_at),
+                r.reason.as_deref().unwrap_or("unspecified")
+            ),
+            VerifyError::CrlMissing { issuer } => write!(
+                f,
+                "CRL checking is on but no CRL from issuer \"{issuer}\" is available (give crl_file)"
+            ),
+            VerifyError::PinMismatch { presented, expected } => write!(
+                f,
+                "certificate fingerprint {presented} matches none of the pinned fingerprints [{}]",
+                expected.join(", ")
+            ),
+            VerifyError::RejectedByCallback { depth, subject } => {
+                write!(f, "verify callback refused certificate \"{subject}\" at depth {depth}")
+            }
             VerifyError::BadEncoding(s) => write!(f, "certificate cannot be parsed: {s}"),
             VerifyError::Other(s) => f.write_str(s),
         }

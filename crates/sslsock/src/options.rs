@@ -9,7 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::Error;
+use crate::verify::chain::{VerifyCallback, VerifyInfo};
 use crate::verify::hostname::Scheme;
+use crate::verify::public_suffix::PublicSuffix;
 
 /// The `SSL_verify_mode` bits.
 ///
@@ -148,6 +150,15 @@ pub struct Options {
     pub(crate) start_handshake: Option<bool>,
     pub(crate) keep_socket_on_error: bool,
     pub(crate) error_trap: Option<ErrorTrap>,
+    pub(crate) fingerprints: Vec<String>,
+    pub(crate) force_fingerprint: bool,
+    pub(crate) verify_callback: Option<VerifyCallback>,
+    pub(crate) check_crl: bool,
+    pub(crate) crl_files: Vec<PathBuf>,
+    pub(crate) client_ca_files: Vec<PathBuf>,
+    pub(crate) client_ca_certs: Vec<Vec<u8>>,
+    /// `None`: the built-in list; `Some(None)`: no check; `Some(Some(list))`: that list.
+    pub(crate) public_suffix: Option<Option<Arc<PublicSuffix>>>,
 }
 
 impl fmt::Debug for Options {
@@ -322,6 +333,61 @@ impl Options {
         trap: impl Fn(&mut dyn PlainStream, &Error) + Send + Sync + 'static,
     ) -> Self {
         self.error_trap = Some(Arc::new(trap));
+        self
+    }
+
+    /// Accept a peer whose leaf certificate matches this fingerprint, whatever its chain
+    /// and name (`SSL_fingerprint`); may be given several times. Forms: `sha256$hex`,
+    /// `sha256$pub$hex` (public key), bare hex (algorithm from its length); colons are
+    /// ignored. A leaf that matches no pin is verified as usual, unless
+    /// [`force_fingerprint`](Self::force_fingerprint). Defaults to none.
+    pub fn fingerprint(mut self, pin: impl Into<String>) -> Self {
+        self.fingerprints.push(pin.into());
+        self
+    }
+    /// Make the pins mandatory: a leaf matching none is refused even when its chain
+    /// verifies. Defaults to false.
+    pub fn force_fingerprint(mut self, yes: bool) -> Self {
+        self.force_fingerprint = yes;
+        self
+    }
+    /// Decide per certificate of the peer's chain (`SSL_verify_callback`); see
+    /// [`VerifyCallback`] for when it is called and what it may override. Defaults to none.
+    pub fn verify_callback(
+        mut self,
+        cb: impl Fn(&VerifyInfo<'_>) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.verify_callback = Some(Arc::new(cb));
+        self
+    }
+    /// Check revocation with CRLs (`SSL_check_crl`): from [`crl_file`](Self::crl_file), else
+    /// those found in the CA files and directories. A CRL of the leaf's issuer is required;
+    /// intermediates are checked when their issuer's CRL is present. Defaults to false.
+    pub fn check_crl(mut self, yes: bool) -> Self {
+        self.check_crl = yes;
+        self
+    }
+    /// A CRL file, PEM (several CRLs) or DER (`SSL_crl_file`); implies
+    /// [`check_crl`](Self::check_crl). May be given several times. Defaults to none.
+    pub fn crl_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.crl_files.push(path.into());
+        self
+    }
+    /// Server: CA certificates whose names are sent as the acceptable CA list when asking for
+    /// a client certificate (`SSL_client_ca_file`). Defaults to the names of the trusted CAs.
+    pub fn client_ca_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.client_ca_files.push(path.into());
+        self
+    }
+    /// Server: like [`client_ca_file`](Self::client_ca_file) from PEM or DER in memory (`SSL_client_ca`).
+    pub fn client_ca(mut self, pem_or_der: impl Into<Vec<u8>>) -> Self {
+        self.client_ca_certs.push(pem_or_der.into());
+        self
+    }
+    /// The public suffix list that keeps certificate wildcards from covering a suffix
+    /// (`SSL_verifycn_publicsuffix`); `None` turns the check off. Defaults to the built-in list.
+    pub fn verifycn_publicsuffix(mut self, list: Option<Arc<PublicSuffix>>) -> Self {
+        self.public_suffix = Some(list);
         self
     }
 

@@ -8,17 +8,22 @@ mod verifier;
 use std::sync::Arc;
 
 use rustls::crypto::CryptoProvider;
-use rustls::server::WebPkiClientVerifier;
-use rustls::{ClientConfig, RootCertStore, ServerConfig};
-use rustls_pki_types::{CertificateDer, PrivateKeyDer, TrustAnchor};
+use rustls::{ClientConfig, ServerConfig};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::defaults;
 use crate::error::{ConfigError, Error, TlsError, VerifyError};
 use crate::options::{Options, VerifyMode};
+use crate::verify::chain::ChainPolicy;
+use crate::verify::crl::CrlSet;
+use crate::verify::fingerprint::Pin;
+use crate::verify::hostname::Scheme;
 use crate::verify::roots;
 use crate::x509;
 
 pub(crate) use session::Session;
+use verifier::ClientVerifier;
+pub(crate) use verifier::NO_NAME;
 
 /// Compiled engine configuration for one side.
 #[derive(Debug, Clone)]
@@ -69,7 +74,8 @@ fn provider_for(opts: &Options, tls12: bool, tls13: bool) -> Result<CryptoProvid
     })
 }
 
-fn trust_anchors(opts: &Options) -> Result<Arc<Vec<TrustAnchor<'static>>>, ConfigError> {
+/// The chain policy of `opts`: trusted CAs, pins, CRLs, callback.
+fn chain_policy(opts: &Options) -> Result<ChainPolicy, ConfigError> {
     let certs: Arc<Vec<CertificateDer<'static>>> = if opts.no_ca {
         Arc::new(Vec::new())
     } else if opts.ca_files.is_empty() && opts.ca_paths.is_empty() && opts.ca_certs.is_empty() {
@@ -81,14 +87,33 @@ fn trust_anchors(opts: &Options) -> Result<Arc<Vec<TrustAnchor<'static>>>, Confi
             &opts.ca_certs,
         )?)
     };
-    let mut anchors = Vec::with_capacity(certs.len());
-    for c in certs.iter() {
-        match webpki::anchor_from_trusted_cert(c) {
-            Ok(a) => anchors.push(a.to_owned()),
-            Err(e) => log::warn!("skipping unusable CA certificate: {e:?}"),
-        }
+    let pins = opts
+        .fingerprints
+        .iter()
+        .map(|p| Pin::parse(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut policy = ChainPolicy::new(&certs).with_pins(pins, opts.force_fingerprint);
+    if opts.check_crl || !opts.crl_files.is_empty() {
+        policy = policy.with_crls(CrlSet::load(
+            &opts.crl_files,
+            &opts.ca_files,
+            &opts.ca_paths,
+        )?);
     }
-    Ok(Arc::new(anchors))
+    if let Some(cb) = &opts.verify_callback {
+        policy = policy.with_callback(cb.clone());
+    }
+    Ok(policy)
+}
+
+/// The hostname scheme of `opts`, with its public suffix setting.
+fn scheme(opts: &Options) -> Scheme {
+    let scheme = opts.verifycn_scheme.clone().unwrap_or_default();
+    match &opts.public_suffix {
+        None => scheme,
+        Some(None) => scheme.without_public_suffix(),
+        Some(Some(list)) => scheme.with_public_suffix(list.clone()),
+    }
 }
 
 fn own_identity(
@@ -165,25 +190,32 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
             .with_protocol_versions(&engine_versions)
             .map_err(|e| ConfigError::Invalid(format!("inconsistent versions and suites: {e}")))?;
         let builder = if mode.verifies() {
-            let anchors = trust_anchors(opts)?;
-            if anchors.is_empty() {
+            let policy = chain_policy(opts)?;
+            if policy.trusts_nothing() {
                 return Err(ConfigError::Invalid(
-                    "verify_mode asks to verify clients but no CA is configured (ca_file/ca_path)"
+                    "verify_mode asks to verify clients but no CA (ca_file/ca_path) or fingerprint is configured"
                         .to_owned(),
                 ));
             }
-            let mut store = RootCertStore::empty();
-            store.roots.extend(anchors.iter().cloned());
-            let vb = WebPkiClientVerifier::builder_with_provider(Arc::new(store), provider.clone());
-            let vb = if mode.contains(VerifyMode::FAIL_IF_NO_PEER_CERT) {
-                vb
+            let hints = if opts.client_ca_files.is_empty() && opts.client_ca_certs.is_empty() {
+                ClientVerifier::hints_from(policy.anchor_subjects())
             } else {
-                vb.allow_unauthenticated()
+                let listed = roots::load_ca(&opts.client_ca_files, &[], &opts.client_ca_certs)?;
+                let subjects = listed
+                    .iter()
+                    .map(|c| {
+                        x509::subject_der(c)
+                            .map_err(|e| ConfigError::Certificate(format!("client CA: {e}")))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                ClientVerifier::hints_from(subjects.iter().map(Vec::as_slice))
             };
-            let verifier = vb
-                .build()
-                .map_err(|e| ConfigError::Invalid(format!("client certificate verifier: {e}")))?;
-            builder.with_client_cert_verifier(verifier)
+            builder.with_client_cert_verifier(Arc::new(ClientVerifier {
+                policy: Arc::new(policy),
+                mandatory: mode.contains(VerifyMode::FAIL_IF_NO_PEER_CERT),
+                hints,
+                provider: provider.clone(),
+            }))
         } else {
             builder.with_no_client_auth()
         };
@@ -194,18 +226,16 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
         cfg.ignore_client_order = defaults::HONOR_CIPHER_ORDER;
         EngineConfig::Server(Arc::new(cfg))
     } else {
-        let anchors = if mode.verifies() {
-            trust_anchors(opts)?
+        let policy = if mode.verifies() {
+            chain_policy(opts)?
         } else {
-            Arc::new(Vec::new())
-        };
-        if !mode.verifies() {
             log::warn!("dangerous: peer verification is off (VerifyMode::NONE); the server is not authenticated");
-        }
+            ChainPolicy::default()
+        };
         let verifier = verifier::ServerVerifier {
-            anchors,
+            policy: Arc::new(policy),
             mode,
-            scheme: opts.verifycn_scheme.clone().unwrap_or_default(),
+            scheme: scheme(opts),
             identity: opts.verifycn_name.clone(),
             provider: provider.clone(),
         };
@@ -246,7 +276,9 @@ pub(crate) fn map_error(e: rustls::Error) -> Error {
                 issuer: "?".to_owned(),
             },
             rustls::CertificateError::BadSignature => VerifyError::BadSignature,
-            rustls::CertificateError::Revoked => VerifyError::Revoked,
+            rustls::CertificateError::Revoked => {
+                VerifyError::Other("certificate is revoked".to_owned())
+            }
             rustls::CertificateError::InvalidPurpose
             | rustls::CertificateError::InvalidPurposeContext { .. } => VerifyError::BadPurpose,
             other => VerifyError::Other(format!("{other:?}")),

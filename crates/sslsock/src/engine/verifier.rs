@@ -1,98 +1,67 @@
-//! Our server-certificate verifier: webpki path building, then our own hostname schemes.
+//! Adapters from our verification policy to the engine's verifier traits: the chain policy of
+//! `verify::chain` on both sides, plus the host name check on the client side.
 
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
-use rustls::{CertificateError, DigitallySignedStruct, OtherError, SignatureScheme};
-use rustls_pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
-use x509_parser::prelude::{FromDer, X509Certificate};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::{
+    CertificateError, DigitallySignedStruct, DistinguishedName, OtherError, SignatureScheme,
+};
+use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
 use crate::error::VerifyError;
 use crate::options::VerifyMode;
+use crate::verify::chain::{Accepted, ChainPolicy, Usage};
 use crate::verify::hostname::{verify_hostname, Scheme};
-use crate::x509;
 
-#[derive(Debug)]
-pub(crate) struct ServerVerifier {
-    pub(crate) anchors: Arc<Vec<TrustAnchor<'static>>>,
-    pub(crate) mode: VerifyMode,
-    pub(crate) scheme: Scheme,
-    pub(crate) identity: Option<String>,
-    pub(crate) provider: Arc<CryptoProvider>,
-}
+/// The name handed to the engine when the caller gave none. The engine sends no SNI for an
+/// address, and the verifier reads this one as "no name known" (nobody verifies 0.0.0.0).
+pub(crate) const NO_NAME: IpAddr = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
 
 pub(crate) fn to_engine_error(e: VerifyError) -> rustls::Error {
     rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(Arc::new(e))))
 }
 
-/// Builds a path from `end_entity` to one of `anchors` for the given usage; no name check.
-pub(crate) fn verify_chain(
-    anchors: &[TrustAnchor<'_>],
-    end_entity: &CertificateDer<'_>,
-    intermediates: &[CertificateDer<'_>],
-    now: UnixTime,
+fn tls12_signature(
     provider: &CryptoProvider,
-    usage: webpki::KeyUsage,
-) -> Result<(), VerifyError> {
-    let cert = webpki::EndEntityCert::try_from(end_entity)
-        .map_err(|e| VerifyError::BadEncoding(format!("{e:?}")))?;
-    cert.verify_for_usage(
-        provider.signature_verification_algorithms.all,
-        anchors,
-        intermediates,
-        now,
-        usage,
-        None,
-        None,
+    message: &[u8],
+    cert: &CertificateDer<'_>,
+    dss: &DigitallySignedStruct,
+) -> Result<HandshakeSignatureValid, rustls::Error> {
+    rustls::crypto::verify_tls12_signature(
+        message,
+        cert,
+        dss,
+        &provider.signature_verification_algorithms,
     )
-    .map(|_| ())
-    .map_err(|e| map_webpki(e, end_entity, intermediates))
 }
 
-fn map_webpki(
-    e: webpki::Error,
-    end_entity: &CertificateDer<'_>,
-    intermediates: &[CertificateDer<'_>],
-) -> VerifyError {
-    use webpki::Error as W;
-    let last = intermediates.last().unwrap_or(end_entity);
-    let parsed = X509Certificate::from_der(last).ok().map(|(_, c)| c);
-    let issuer = parsed
-        .as_ref()
-        .map_or_else(|| "?".to_owned(), |c| x509::oneline(c.issuer()));
-    // A lone certificate that names itself as issuer: whatever the path builder tripped over
-    // (no anchor, or an anchor with the same name but another key), it is untrusted self-signed.
-    let self_signed =
-        intermediates.is_empty() && parsed.as_ref().is_some_and(|c| c.subject() == c.issuer());
-    match e {
-        W::CertExpired { time, not_after } => VerifyError::Expired {
-            not_after: not_after.as_secs(),
-            now: time.as_secs(),
-        },
-        W::CertNotValidYet { time, not_before } => VerifyError::NotYetValid {
-            not_before: not_before.as_secs(),
-            now: time.as_secs(),
-        },
-        W::UnknownIssuer
-        | W::InvalidSignatureForPublicKey
-        | W::UnsupportedSignatureAlgorithmForPublicKeyContext(_)
-        | W::UnsupportedSignatureAlgorithmContext(_)
-            if self_signed =>
-        {
-            VerifyError::SelfSigned { subject: issuer }
-        }
-        W::UnknownIssuer => VerifyError::UnknownIssuer { issuer },
-        W::CertRevoked => VerifyError::Revoked,
-        W::InvalidSignatureForPublicKey
-        | W::UnsupportedSignatureAlgorithmForPublicKeyContext(_)
-        | W::UnsupportedSignatureAlgorithmContext(_) => VerifyError::BadSignature,
-        W::RequiredEkuNotFoundContext(_) => VerifyError::BadPurpose,
-        W::BadDer | W::BadDerTime | W::TrailingData(_) => {
-            VerifyError::BadEncoding(format!("{e:?}"))
-        }
-        other => VerifyError::Other(format!("{other:?}")),
-    }
+fn tls13_signature(
+    provider: &CryptoProvider,
+    message: &[u8],
+    cert: &CertificateDer<'_>,
+    dss: &DigitallySignedStruct,
+) -> Result<HandshakeSignatureValid, rustls::Error> {
+    rustls::crypto::verify_tls13_signature(
+        message,
+        cert,
+        dss,
+        &provider.signature_verification_algorithms,
+    )
+}
+
+/// Client side: checks the server's chain, then its name.
+#[derive(Debug)]
+pub(crate) struct ServerVerifier {
+    pub(crate) policy: Arc<ChainPolicy>,
+    pub(crate) mode: VerifyMode,
+    pub(crate) scheme: Scheme,
+    /// `verifycn_name`: overrides the name given to the engine.
+    pub(crate) identity: Option<String>,
+    pub(crate) provider: Arc<CryptoProvider>,
 }
 
 impl ServerCertVerifier for ServerVerifier {
@@ -107,22 +76,20 @@ impl ServerCertVerifier for ServerVerifier {
         if !self.mode.verifies() {
             return Ok(ServerCertVerified::assertion());
         }
-        verify_chain(
-            &self.anchors,
-            end_entity,
-            intermediates,
-            now,
-            &self.provider,
-            webpki::KeyUsage::server_auth(),
-        )
-        .map_err(to_engine_error)?;
-        let name = match &self.identity {
-            Some(n) => n.clone(),
-            None => server_name.to_str().into_owned(),
-        };
-        if name.is_empty() && !self.scheme.accepts_all() {
-            return Err(to_engine_error(VerifyError::NoName));
+        let accepted = self
+            .policy
+            .verify(end_entity, intermediates, now, Usage::Server)
+            .map_err(to_engine_error)?;
+        if accepted == Accepted::Pinned || self.scheme.accepts_all() {
+            return Ok(ServerCertVerified::assertion());
         }
+        let name = match (&self.identity, server_name) {
+            (Some(n), _) => n.clone(),
+            (None, ServerName::IpAddress(ip)) if IpAddr::from(*ip) == NO_NAME => {
+                return Err(to_engine_error(VerifyError::NoName))
+            }
+            (None, other) => other.to_str().into_owned(),
+        };
         verify_hostname(end_entity, &name, &self.scheme).map_err(to_engine_error)?;
         Ok(ServerCertVerified::assertion())
     }
@@ -133,12 +100,7 @@ impl ServerCertVerifier for ServerVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        tls12_signature(&self.provider, message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -147,12 +109,72 @@ impl ServerCertVerifier for ServerVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        tls13_signature(&self.provider, message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+/// Server side: asks for (or requires) a client certificate and checks its chain.
+#[derive(Debug)]
+pub(crate) struct ClientVerifier {
+    pub(crate) policy: Arc<ChainPolicy>,
+    pub(crate) mandatory: bool,
+    /// The acceptable CA list sent in the CertificateRequest (`SSL_client_ca`).
+    pub(crate) hints: Vec<DistinguishedName>,
+    pub(crate) provider: Arc<CryptoProvider>,
+}
+
+impl ClientVerifier {
+    /// Hints from DER subject names (contents of the Name SEQUENCE).
+    pub(crate) fn hints_from<'a>(
+        subjects: impl Iterator<Item = &'a [u8]>,
+    ) -> Vec<DistinguishedName> {
+        subjects.map(DistinguishedName::in_sequence).collect()
+    }
+}
+
+impl ClientCertVerifier for ClientVerifier {
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &self.hints
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        self.policy
+            .verify(end_entity, intermediates, now, Usage::Client)
+            .map_err(to_engine_error)?;
+        Ok(ClientCertVerified::assertion())
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        self.mandatory
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        tls12_signature(&self.provider, message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        tls13_signature(&self.provider, message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {

@@ -144,15 +144,23 @@ impl SslSocket<TcpStream> {
 }
 
 /// The name a client hands to the engine: SNI name, else verify name, else peer host.
+/// Without any, the handshake may still go ahead when no name is needed (nothing verified,
+/// scheme `none`, or pins); otherwise it is refused before a byte is sent.
 fn client_name(opts: &Options, host: Option<&str>) -> Result<String, Error> {
     let sni = opts.hostname.as_deref().filter(|h| !h.is_empty());
     let host = host.map(|h| h.trim_start_matches('[').trim_end_matches(']'));
-    match sni.or(opts.verifycn_name.as_deref()).or(host) {
-        Some(n) => Ok(n.to_owned()),
-        // No name: fine only when nothing is verified; the engine then sends no SNI.
-        None if opts.verify_mode.is_some_and(|m| !m.verifies()) => Ok("0.0.0.0".to_owned()),
-        None => Err(Error::Verify(VerifyError::NoName)),
+    if let Some(n) = sni.or(opts.verifycn_name.as_deref()).or(host) {
+        return Ok(n.to_owned());
     }
+    let verifies = opts.verify_mode.is_none_or(|m| m.verifies());
+    let scheme_none = opts
+        .verifycn_scheme
+        .as_ref()
+        .is_some_and(|s| s.accepts_all());
+    if !verifies || scheme_none || !opts.fingerprints.is_empty() {
+        return Ok(crate::engine::NO_NAME.to_string());
+    }
+    Err(Error::Verify(VerifyError::NoName))
 }
 
 impl<S: Read + Write> SslSocket<S> {

@@ -1,5 +1,8 @@
-//! Verification policy: CA sources, hostname schemes, fingerprints. No TLS engine types.
+//! Verification policy: CA sources, chains, CRLs, pins, hostname schemes, public suffixes.
+//! No TLS engine types.
 
+pub mod chain;
+pub mod crl;
 pub mod fingerprint;
 pub mod hostname;
 pub mod public_suffix;

@@ -82,6 +82,18 @@ pub(crate) fn summary_of(cert: &X509Certificate<'_>) -> CertSummary {
     }
 }
 
+/// The DER contents of the subject Name (without its SEQUENCE header), as CA hints carry it.
+pub(crate) fn subject_der(der: &[u8]) -> Result<Vec<u8>, String> {
+    let (_, cert) = X509Certificate::from_der(der).map_err(|e| e.to_string())?;
+    let raw = cert.subject().as_raw();
+    let header = match raw.get(1) {
+        Some(&l) if l < 0x80 => 2,
+        Some(&l) => 2 + usize::from(l & 0x7f),
+        None => return Err("empty subject".to_owned()),
+    };
+    Ok(raw.get(header..).unwrap_or_default().to_vec())
+}
+
 /// The subject's first commonName; `None` when absent or not a string.
 pub(crate) fn common_name(cert: &X509Certificate<'_>) -> Option<String> {
     cert.subject()

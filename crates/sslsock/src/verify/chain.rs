@@ -1,0 +1,365 @@
+//! Chain policy: pins, path building to a trusted root, CRLs and the verify callback.
+//!
+//! The host name is not checked here (see [`super::hostname`]); everything else about
+//! whether a peer's certificate chain is acceptable is.
+
+use std::fmt;
+use std::sync::Arc;
+
+use rustls_pki_types::{CertificateDer, TrustAnchor, UnixTime};
+use webpki::{
+    ExpirationPolicy, RevocationCheckDepth, RevocationOptionsBuilder, UnknownStatusPolicy,
+};
+use x509_parser::prelude::{FromDer, X509Certificate};
+
+use super::crl::CrlSet;
+use super::fingerprint::{self, Pin};
+use crate::error::VerifyError;
+use crate::x509;
+
+/// What the verify callback is told about one certificate of the chain.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct VerifyInfo<'a> {
+    /// The verdict of the path validation for this certificate (OpenSSL's `preverify_ok`).
+    pub ok: bool,
+    /// 0 for the peer's own certificate, counting up towards the root.
+    pub depth: usize,
+    /// The certificate (DER).
+    pub cert_der: &'a [u8],
+    /// Its subject, OpenSSL one-line form.
+    pub subject: String,
+    /// Its issuer, OpenSSL one-line form.
+    pub issuer: String,
+    /// Why the validation failed at this certificate; `None` when it did not.
+    pub error: Option<&'a VerifyError>,
+}
+
+/// The verify callback (`SSL_verify_callback`): called for each certificate from the root
+/// down to the leaf; its answer decides. Returning `true` for a certificate the validation
+/// refused accepts it anyway, returning `false` refuses one it accepted. The host name is
+/// checked after the callback and cannot be overridden by it.
+pub type VerifyCallback = Arc<dyn Fn(&VerifyInfo<'_>) -> bool + Send + Sync>;
+
+/// For which side the peer's certificate must be valid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Usage {
+    /// A server certificate (extended key usage serverAuth).
+    Server,
+    /// A client certificate (extended key usage clientAuth).
+    Client,
+}
+
+/// How a chain was accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Accepted {
+    /// A pin matched the leaf; nothing else was checked.
+    Pinned,
+    /// The chain leads to a trusted root (and passed CRLs and the callback).
+    Chain,
+}
+
+/// Everything that decides whether a certificate chain is acceptable.
+#[derive(Default)]
+pub struct ChainPolicy {
+    anchors: Vec<TrustAnchor<'static>>,
+    anchor_ders: Vec<CertificateDer<'static>>,
+    pins: Vec<Pin>,
+    force_pin: bool,
+    crls: Option<CrlSet>,
+    callback: Option<VerifyCallback>,
+}
+
+impl fmt::Debug for ChainPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChainPolicy")
+            .field("anchors", &self.anchors.len())
+            .field("pins", &self.pins)
+            .field("force_pin", &self.force_pin)
+            .field("crls", &self.crls.as_ref().map(CrlSet::len))
+            .field("callback", &self.callback.is_some())
+            .finish()
+    }
+}
+
+impl ChainPolicy {
+    /// A policy trusting `roots` (unusable certificates are skipped with a warning).
+    pub fn new(roots: &[CertificateDer<'static>]) -> ChainPolicy {
+        let mut policy = ChainPolicy::default();
+        for der in roots {
+            match webpki::anchor_from_trusted_cert(der) {
+                Ok(a) => {
+                    policy.anchors.push(a.to_owned());
+                    policy.anchor_ders.push(der.clone());
+                }
+                Err(e) => log::warn!("skipping unusable CA certificate: {e:?}"),
+            }
+        }
+        policy
+    }
+
+    /// Accepts a leaf matching one of `pins`; with `force`, only such a leaf.
+    pub fn with_pins(mut self, pins: Vec<Pin>, force: bool) -> ChainPolicy {
+        self.pins = pins;
+        self.force_pin = force;
+        self
+    }
+
+    /// Checks revocation against `crls` (leaf: a CRL of its issuer is required).
+    pub fn with_crls(mut self, crls: CrlSet) -> ChainPolicy {
+        self.crls = Some(crls);
+        self
+    }
+
+    /// Lets `callback` decide per certificate.
+    pub fn with_callback(mut self, callback: VerifyCallback) -> ChainPolicy {
+        self.callback = Some(callback);
+        self
+    }
+
+    /// Subjects (DER) of the trusted roots, e.g. for the list of acceptable client CAs.
+    pub(crate) fn anchor_subjects(&self) -> impl Iterator<Item = &[u8]> {
+        self.anchors.iter().map(|a| a.subject.as_ref())
+    }
+
+    /// True when nothing is trusted: no root and no pin.
+    pub fn trusts_nothing(&self) -> bool {
+        self.anchors.is_empty() && self.pins.is_empty()
+    }
+
+    /// True when pins are configured.
+    pub fn has_pins(&self) -> bool {
+        !self.pins.is_empty()
+    }
+
+    /// Decides on the chain `end_entity` + `intermediates` at time `now`.
+    pub fn verify(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+        usage: Usage,
+    ) -> Result<Accepted, VerifyError> {
+        if self.pins.iter().any(|p| p.matches(end_entity)) {
+            return Ok(Accepted::Pinned);
+        }
+        if self.force_pin && !self.pins.is_empty() {
+            return Err(self.pin_mismatch(end_entity));
+        }
+        let outcome = self.path(end_entity, intermediates, now, usage);
+        let outcome = match &self.callback {
+            Some(cb) => self.ask_callback(cb, end_entity, intermediates, outcome, now),
+            None => outcome.map(|_| ()),
+        };
+        match outcome {
+            Ok(()) => Ok(Accepted::Chain),
+            // The pins were meant to let this peer in; say that they did not.
+            Err(_) if !self.pins.is_empty() => Err(self.pin_mismatch(end_entity)),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn pin_mismatch(&self, end_entity: &[u8]) -> VerifyError {
+        let first = &self.pins[0];
+        VerifyError::PinMismatch {
+            presented: fingerprint::fingerprint(end_entity, first.algorithm(), first.is_pubkey())
+                .unwrap_or_else(|_| "(unparsable certificate)".to_owned()),
+            expected: self.pins.iter().map(Pin::to_string).collect(),
+        }
+    }
+
+    /// Path validation; on success the path from the root down to the leaf.
+    fn path(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+        usage: Usage,
+    ) -> Result<Vec<Vec<u8>>, VerifyError> {
+        let cert = webpki::EndEntityCert::try_from(end_entity)
+            .map_err(|e| VerifyError::BadEncoding(format!("{e:?}")))?;
+        let crl_refs: Vec<&webpki::CertRevocationList<'static>> =
+            self.crls.iter().flat_map(|s| s.lists.iter()).collect();
+        let revocation = RevocationOptionsBuilder::new(&crl_refs).ok().map(|b| {
+            b.with_depth(RevocationCheckDepth::Chain)
+                .with_status_policy(UnknownStatusPolicy::Allow)
+                .with_expiration_policy(ExpirationPolicy::Enforce)
+                .build()
+        });
+        let key_usage = match usage {
+            Usage::Server => webpki::KeyUsage::server_auth(),
+            Usage::Client => webpki::KeyUsage::client_auth(),
+        };
+        let path = cert
+            .verify_for_usage(
+                webpki::ALL_VERIFICATION_ALGS,
+                &self.anchors,
+                intermediates,
+                now,
+                key_usage,
+                revocation,
+                None,
+            )
+            .map_err(|e| self.map_error(e, end_entity, intermediates))?;
+        if let Some(crls) = &self.crls {
+            if !crls.covers(end_entity) {
+                return Err(VerifyError::CrlMissing {
+                    issuer: parse(end_entity)
+                        .map_or_else(|| "?".to_owned(), |c| x509::oneline(c.issuer())),
+                });
+            }
+        }
+        let mut chain = Vec::new();
+        let anchor = path.anchor();
+        if let Some(i) = self.anchors.iter().position(|a| {
+            a.subject == anchor.subject
+                && a.subject_public_key_info == anchor.subject_public_key_info
+        }) {
+            chain.push(self.anchor_ders[i].to_vec());
+        }
+        let mids: Vec<Vec<u8>> = path
+            .intermediate_certificates()
+            .map(|c| c.der().to_vec())
+            .collect();
+        chain.extend(mids.into_iter().rev());
+        chain.push(end_entity.to_vec());
+        Ok(chain)
+    }
+
+    fn map_error(
+        &self,
+        e: webpki::Error,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+    ) -> VerifyError {
+        use webpki::Error as W;
+        let last = intermediates.last().unwrap_or(end_entity);
+        let parsed = parse(last);
+        let issuer = parsed
+            .as_ref()
+            .map_or_else(|| "?".to_owned(), |c| x509::oneline(c.issuer()));
+        // A lone certificate that names itself as issuer: whatever the path builder tripped
+        // over (no anchor, or an anchor with the same name but another key), it is an
+        // untrusted self-signed certificate.
+        let self_signed =
+            intermediates.is_empty() && parsed.as_ref().is_some_and(|c| c.subject() == c.issuer());
+        match e {
+            W::CertExpired { time, not_after } => VerifyError::Expired {
+                not_after: not_after.as_secs(),
+                now: time.as_secs(),
+            },
+            W::CertNotValidYet { time, not_before } => VerifyError::NotYetValid {
+                not_before: not_before.as_secs(),
+                now: time.as_secs(),
+            },
+            W::UnknownIssuer
+            | W::InvalidSignatureForPublicKey
+            | W::UnsupportedSignatureAlgorithmForPublicKeyContext(_)
+            | W::UnsupportedSignatureAlgorithmContext(_)
+                if self_signed =>
+            {
+                VerifyError::SelfSigned { subject: issuer }
+            }
+            W::UnknownIssuer => VerifyError::UnknownIssuer { issuer },
+            W::CertRevoked => {
+                let found = self.crls.as_ref().and_then(|crls| {
+                    std::iter::once(end_entity)
+                        .chain(intermediates)
+                        .find_map(|c| crls.revocation_of(c))
+                });
+                match found {
+                    Some(r) => VerifyError::Revoked(r),
+                    None => VerifyError::Other("certificate is revoked".to_owned()),
+                }
+            }
+            W::CrlExpired { time, next_update } => VerifyError::Other(format!(
+                "the CRL expired on {} (now {})",
+                x509::format_unix_time(next_update.as_secs()),
+                x509::format_unix_time(time.as_secs())
+            )),
+            W::InvalidSignatureForPublicKey
+            | W::UnsupportedSignatureAlgorithmForPublicKeyContext(_)
+            | W::UnsupportedSignatureAlgorithmContext(_) => VerifyError::BadSignature,
+            W::RequiredEkuNotFoundContext(_) => VerifyError::BadPurpose,
+            W::BadDer | W::BadDerTime | W::TrailingData(_) => {
+                VerifyError::BadEncoding(format!("{e:?}"))
+            }
+            other => VerifyError::Other(format!("{other:?}")),
+        }
+    }
+
+    /// Runs the callback from the top of the chain down to the leaf.
+    fn ask_callback(
+        &self,
+        cb: &VerifyCallback,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        outcome: Result<Vec<Vec<u8>>, VerifyError>,
+        now: UnixTime,
+    ) -> Result<(), VerifyError> {
+        let (chain, error): (Vec<Vec<u8>>, Option<VerifyError>) = match outcome {
+            Ok(chain) => (chain, None),
+            Err(e) => {
+                let mut presented: Vec<Vec<u8>> =
+                    intermediates.iter().rev().map(|c| c.to_vec()).collect();
+                presented.push(end_entity.to_vec());
+                (presented, Some(e))
+            }
+        };
+        let top = chain.len() - 1;
+        let error_depth = error.as_ref().map(|e| blame(e, &chain, now));
+        for (i, der) in chain.iter().enumerate() {
+            let depth = top - i;
+            let here = (error_depth == Some(depth))
+                .then_some(error.as_ref())
+                .flatten();
+            let parsed = parse(der);
+            let info = VerifyInfo {
+                ok: here.is_none(),
+                depth,
+                cert_der: der,
+                subject: parsed
+                    .as_ref()
+                    .map(|c| x509::oneline(c.subject()))
+                    .unwrap_or_default(),
+                issuer: parsed
+                    .as_ref()
+                    .map(|c| x509::oneline(c.issuer()))
+                    .unwrap_or_default(),
+                error: here,
+            };
+            if !cb(&info) {
+                let subject = info.subject;
+                return Err(error
+                    .clone()
+                    .unwrap_or(VerifyError::RejectedByCallback { depth, subject }));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn parse(der: &[u8]) -> Option<X509Certificate<'_>> {
+    X509Certificate::from_der(der).ok().map(|(_, c)| c)
+}
+
+/// The depth (in `chain`, listed root first) at which OpenSSL would report `e`.
+fn blame(e: &VerifyError, chain: &[Vec<u8>], now: UnixTime) -> usize {
+    let top = chain.len() - 1;
+    let depth_of = |pred: &dyn Fn(&X509Certificate<'_>) -> bool| {
+        chain
+            .iter()
+            .position(|d| parse(d).as_ref().is_some_and(pred))
+            .map_or(0, |i| top - i)
+    };
+    let now = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
+    match e {
+        VerifyError::Expired { .. } => depth_of(&|c| c.validity().not_after.timestamp() < now),
+        VerifyError::NotYetValid { .. } => depth_of(&|c| c.validity().not_before.timestamp() > now),
+        VerifyError::UnknownIssuer { .. } | VerifyError::SelfSigned { .. } => top,
+        VerifyError::Revoked(r) => depth_of(&|c| x509::oneline(c.subject()) == r.subject),
+        _ => 0,
+    }
+}
