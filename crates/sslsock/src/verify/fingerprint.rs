@@ -66,7 +66,7 @@ impl FingerprintAlgorithm {
     }
 
     /// The digest length in bytes.
-    pub fn len(self) -> usize {
+    pub fn digest_len(self) -> usize {
         match self {
             Self::Md5 => 16,
             Self::Sha1 => 20,
@@ -79,7 +79,7 @@ impl FingerprintAlgorithm {
 
     /// The algorithm whose digest has `len` bytes (how a bare hex pin is read).
     pub fn from_len(len: usize) -> Option<Self> {
-        ALL.into_iter().find(|a| a.len() == len)
+        ALL.into_iter().find(|a| a.digest_len() == len)
     }
 
     fn hash(self, data: &[u8]) -> Vec<u8> {
@@ -172,11 +172,11 @@ impl Pin {
             .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap_or_default())
             .collect();
         let algo = match named {
-            Some(a) if a.len() != digest.len() => {
+            Some(a) if a.digest_len() != digest.len() => {
                 return Err(bad(&format!(
                     "{} digests have {} bytes, this one {}",
                     a.name(),
-                    a.len(),
+                    a.digest_len(),
                     digest.len()
                 )))
             }
