@@ -70,6 +70,19 @@ pub(crate) struct ConnectArgs {
     /// Use IPv6 only.
     #[arg(short = '6')]
     ipv6: bool,
+    /// Accept the server if its certificate matches this fingerprint (algo$hex, algo$pub$hex
+    /// or hex); may be repeated. The certificate must then match one of them.
+    #[arg(long = "fingerprint")]
+    fingerprints: Vec<String>,
+    /// Hostname scheme: default, http, www, rfc2818, smtp, imap, ldap, sip, gist, none, ...
+    #[arg(long)]
+    scheme: Option<String>,
+    /// CRL file (PEM or DER) to check revocation with; implies --check-crl.
+    #[arg(long)]
+    crl_file: Vec<String>,
+    /// Check revocation with CRLs (from --crl-file, else from the CA file and directories).
+    #[arg(long)]
+    check_crl: bool,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -160,6 +173,20 @@ fn options(a: &ConnectArgs) -> Result<Options, Failure> {
     if a.starttls.is_some() {
         o = o.start_handshake(false);
     }
+    // On the command line a pin names the one certificate expected: it is mandatory.
+    for fp in &a.fingerprints {
+        o = o.fingerprint(fp);
+    }
+    o = o.force_fingerprint(!a.fingerprints.is_empty());
+    if let Some(name) = &a.scheme {
+        let scheme = sslsock::Scheme::named(name)
+            .ok_or_else(|| Failure::usage(format!("unknown hostname scheme \"{name}\"")))?;
+        o = o.verifycn_scheme(scheme);
+    }
+    for f in &a.crl_file {
+        o = o.crl_file(f);
+    }
+    o = o.check_crl(a.check_crl);
     Ok(o)
 }
 

@@ -5,6 +5,7 @@
 
 mod connect;
 mod demo;
+mod inspect;
 mod serve;
 mod starttls;
 
@@ -28,6 +29,12 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Show, offline on loopback, what sslsock does: verified TLS, STARTTLS up and down, refusals.
     Demo,
+    /// Check whether a certificate is valid for a host name under a scheme.
+    VerifyHostname(inspect::VerifyHostnameArgs),
+    /// Split a name into the rest and its public suffix.
+    PublicSuffix(inspect::PublicSuffixArgs),
+    /// Print the fingerprint of a certificate or of its public key.
+    Fingerprint(inspect::FingerprintArgs),
 }
 
 /// A failure with the exit code it maps to.
@@ -47,6 +54,13 @@ impl Failure {
         Failure {
             code: 1,
             message: message.into(),
+        }
+    }
+    /// An exit code whose reason the command has already printed.
+    pub(crate) fn silent(code: u8) -> Failure {
+        Failure {
+            code,
+            message: String::new(),
         }
     }
 }
@@ -83,11 +97,16 @@ fn main() -> ExitCode {
         Command::Connect(args) => connect::run(&args),
         Command::Serve(args) => serve::run(&args),
         Command::Demo => demo::run(),
+        Command::VerifyHostname(args) => inspect::verify_hostname_cmd(&args),
+        Command::PublicSuffix(args) => inspect::public_suffix_cmd(&args),
+        Command::Fingerprint(args) => inspect::fingerprint_cmd(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!("sslsock: {}", f.message.replace('\n', " "));
+            if !f.message.is_empty() {
+                eprintln!("sslsock: {}", f.message.replace('\n', " "));
+            }
             ExitCode::from(f.code)
         }
     }

@@ -5,7 +5,9 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use sslsock::x509::create::CertSpec;
-use sslsock::{FingerprintAlgorithm, Options, SslContext, SslListener, SslSocket};
+use sslsock::{
+    CertField, FingerprintAlgorithm, Options, SslContext, SslListener, SslSocket, VerifyMode,
+};
 
 use crate::Failure;
 
@@ -45,6 +47,22 @@ pub(crate) struct ServeArgs {
     /// Exit after this many connections.
     #[arg(long)]
     count: Option<u64>,
+    /// Ask clients for a certificate (request) or refuse those without one (require).
+    #[arg(long, value_enum, requires = "client_ca")]
+    verify_client: Option<VerifyClient>,
+    /// CA certificates (PEM or DER) that client certificates must chain to; their names are
+    /// sent as the acceptable CA list.
+    #[arg(long)]
+    client_ca: Option<String>,
+}
+
+/// How `serve` treats client certificates.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub(crate) enum VerifyClient {
+    /// Ask for one; clients without are served too.
+    Request,
+    /// Refuse clients without a valid certificate.
+    Require,
 }
 
 /// How long a client may take to finish its handshake.
@@ -79,6 +97,13 @@ pub(crate) fn run(a: &ServeArgs) -> Result<(), Failure> {
     }
     if let Some(v) = &a.version {
         opts = opts.version(v);
+    }
+    if let Some(ca) = &a.client_ca {
+        let mode = match a.verify_client {
+            Some(VerifyClient::Require) => VerifyMode::PEER | VerifyMode::FAIL_IF_NO_PEER_CERT,
+            Some(VerifyClient::Request) | None => VerifyMode::PEER,
+        };
+        opts = opts.ca_file(ca).client_ca_file(ca).verify_mode(mode);
     }
     let ctx = SslContext::new(&opts)?;
     let listener = SslListener::bind_with(&a.listen, &ctx)?;
@@ -126,7 +151,7 @@ fn handle(id: u64, tcp: TcpStream, peer: std::net::SocketAddr, ctx: &SslContext,
     };
     let _ = s.get_ref().set_read_timeout(None);
     println!(
-        "connection {id} from {peer}: {} {}{}{}",
+        "connection {id} from {peer}: {} {}{}{}{}",
         s.version().unwrap_or("?"),
         s.cipher().unwrap_or("?"),
         s.servername()
@@ -134,6 +159,9 @@ fn handle(id: u64, tcp: TcpStream, peer: std::net::SocketAddr, ctx: &SslContext,
             .unwrap_or_default(),
         s.alpn_selected()
             .map(|p| format!(" alpn={p}"))
+            .unwrap_or_default(),
+        s.peer_certificate(CertField::Subject)
+            .map(|c| format!(" client={c}"))
             .unwrap_or_default(),
     );
     let result = match mode {

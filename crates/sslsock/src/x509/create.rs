@@ -43,6 +43,7 @@ pub struct CertSpec {
     not_before: SystemTime,
     not_after: SystemTime,
     serial: Option<u64>,
+    eku: Option<Vec<ExtendedKeyUsagePurpose>>,
 }
 
 /// A created certificate with its private key.
@@ -73,6 +74,7 @@ impl CertSpec {
             not_before: now - Duration::from_secs(60),
             not_after: now + Duration::from_secs(365 * 86_400),
             serial: None,
+            eku: None,
         }
     }
     /// Adds a subject attribute (`O`, `OU`, `C`, `ST`, `L`, `CN`) after those already given.
@@ -105,6 +107,29 @@ impl CertSpec {
     pub fn serial(mut self, serial: u64) -> Self {
         self.serial = Some(serial);
         self
+    }
+
+    /// The extended key usages of a leaf, replacing the default (serverAuth and clientAuth):
+    /// `serverAuth`, `clientAuth`, `codeSigning`, `emailProtection`, `timeStamping`, `OCSPSigning`.
+    pub fn extended_key_usage(mut self, names: &[&str]) -> Result<Self, ConfigError> {
+        let mut out = Vec::new();
+        for n in names {
+            out.push(match *n {
+                "serverAuth" => ExtendedKeyUsagePurpose::ServerAuth,
+                "clientAuth" => ExtendedKeyUsagePurpose::ClientAuth,
+                "codeSigning" => ExtendedKeyUsagePurpose::CodeSigning,
+                "emailProtection" => ExtendedKeyUsagePurpose::EmailProtection,
+                "timeStamping" => ExtendedKeyUsagePurpose::TimeStamping,
+                "OCSPSigning" => ExtendedKeyUsagePurpose::OcspSigning,
+                other => {
+                    return Err(ConfigError::Invalid(format!(
+                        "unknown extended key usage \"{other}\""
+                    )))
+                }
+            });
+        }
+        self.eku = Some(out);
+        Ok(self)
     }
 
     fn params(&self) -> Result<CertificateParams, ConfigError> {
@@ -154,10 +179,12 @@ impl CertSpec {
                 KeyUsagePurpose::DigitalSignature,
                 KeyUsagePurpose::KeyEncipherment,
             ];
-            p.extended_key_usages = vec![
-                ExtendedKeyUsagePurpose::ServerAuth,
-                ExtendedKeyUsagePurpose::ClientAuth,
-            ];
+            p.extended_key_usages = self.eku.clone().unwrap_or_else(|| {
+                vec![
+                    ExtendedKeyUsagePurpose::ServerAuth,
+                    ExtendedKeyUsagePurpose::ClientAuth,
+                ]
+            });
         }
         p.use_authority_key_identifier_extension = true;
         Ok(p)

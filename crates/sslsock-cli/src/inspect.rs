@@ -1,0 +1,129 @@
+//! Commands that look at certificates and names without a connection:
+//! `verify-hostname`, `public-suffix`, `fingerprint`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde_json::json;
+use sslsock::verify::fingerprint::fingerprint;
+use sslsock::verify::hostname::{verify_hostname, Scheme};
+use sslsock::verify::public_suffix::PublicSuffix;
+use sslsock::FingerprintAlgorithm;
+
+use crate::Failure;
+
+/// Arguments of `sslsock verify-hostname`.
+#[derive(clap::Args)]
+pub(crate) struct VerifyHostnameArgs {
+    /// The certificate (PEM or DER); the first certificate of a PEM file is used.
+    #[arg(long)]
+    cert: PathBuf,
+    /// Hostname scheme: default, http, www, rfc2818, smtp, imap, ldap, sip, gist, none, ...
+    #[arg(long, default_value = "default")]
+    scheme: String,
+    /// Public suffix list to check wildcards against (publicsuffix.org format).
+    #[arg(long, conflicts_with = "no_public_suffix")]
+    public_suffix: Option<PathBuf>,
+    /// Do not check wildcards against public suffixes.
+    #[arg(long)]
+    no_public_suffix: bool,
+    /// The host name or IP address to check.
+    host: String,
+}
+
+/// Arguments of `sslsock public-suffix`.
+#[derive(clap::Args)]
+pub(crate) struct PublicSuffixArgs {
+    /// Public suffix list file (publicsuffix.org format) instead of the built-in one.
+    #[arg(long)]
+    list: Option<PathBuf>,
+    /// Labels taken as the suffix when no rule matches.
+    #[arg(long, default_value_t = 1)]
+    min_suffix: usize,
+    /// Extend the suffix by this many labels (1: the registrable domain).
+    #[arg(long, default_value_t = 0)]
+    add: usize,
+    /// Print {"rest": ..., "suffix": ...}.
+    #[arg(long)]
+    json: bool,
+    /// The name to split.
+    name: String,
+}
+
+/// Arguments of `sslsock fingerprint`.
+#[derive(clap::Args)]
+pub(crate) struct FingerprintArgs {
+    /// Digest: md5, sha1, sha224, sha256, sha384, sha512.
+    #[arg(long, default_value = "sha256")]
+    algo: String,
+    /// Hash the public key (SubjectPublicKeyInfo) instead of the certificate.
+    #[arg(long)]
+    pubkey: bool,
+    /// The certificate (PEM or DER); the first certificate of a PEM file is used.
+    file: PathBuf,
+}
+
+fn load_cert(path: &PathBuf) -> Result<Vec<u8>, Failure> {
+    let bytes =
+        std::fs::read(path).map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
+    let certs = sslsock::x509::parse_certificates(&bytes)
+        .map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
+    Ok(certs[0].to_vec())
+}
+
+pub(crate) fn verify_hostname_cmd(a: &VerifyHostnameArgs) -> Result<(), Failure> {
+    let mut scheme = Scheme::named(&a.scheme).ok_or_else(|| {
+        Failure::usage(format!(
+            "unknown scheme \"{}\" (use default, http, www, rfc2818, xmpp, ftp, smtp, imap, pop3, acap, netconf, syslog, snmp, ldap, sip, gist or none)",
+            a.scheme
+        ))
+    })?;
+    if a.no_public_suffix {
+        scheme = scheme.without_public_suffix();
+    } else if let Some(list) = &a.public_suffix {
+        scheme = scheme.with_public_suffix(Arc::new(PublicSuffix::from_file(list)?));
+    }
+    let cert = load_cert(&a.cert)?;
+    match verify_hostname(&cert, &a.host, &scheme) {
+        Ok(()) => {
+            println!("match");
+            Ok(())
+        }
+        Err(e) => {
+            println!("mismatch: {e}");
+            Err(Failure::silent(1))
+        }
+    }
+}
+
+pub(crate) fn public_suffix_cmd(a: &PublicSuffixArgs) -> Result<(), Failure> {
+    let list = match &a.list {
+        Some(path) => PublicSuffix::from_file(path)?,
+        None => (*PublicSuffix::builtin()).clone(),
+    }
+    .with_min_suffix(a.min_suffix);
+    let split = list.public_suffix(&a.name, a.add);
+    if a.json {
+        let (rest, suffix) = match &split {
+            Some(s) => (json!(s.rest), json!(s.suffix)),
+            None => (json!(null), json!(null)),
+        };
+        println!("{}", json!({"rest": rest, "suffix": suffix}));
+    } else {
+        match &split {
+            Some(s) => println!("rest: {}\nsuffix: {}", s.rest, s.suffix),
+            None => println!(
+                "rest: (none)\nsuffix: (none: \"{}\" has fewer labels than the suffix plus {})",
+                a.name, a.add
+            ),
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn fingerprint_cmd(a: &FingerprintArgs) -> Result<(), Failure> {
+    let algo = FingerprintAlgorithm::parse(&a.algo)?;
+    let cert = load_cert(&a.file)?;
+    println!("{}", fingerprint(&cert, algo, a.pubkey)?);
+    Ok(())
+}
