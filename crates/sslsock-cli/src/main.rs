@@ -24,7 +24,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Connect to HOST:PORT, handshake, show what was negotiated and verified.
-    Connect(connect::ConnectArgs),
+    Connect(Box<connect::ConnectArgs>),
     /// Run a TLS server (echo, sink or http).
     Serve(serve::ServeArgs),
     /// Show, offline on loopback, what sslsock does: verified TLS, STARTTLS up and down, refusals.
