@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::CertificateRevocationListDer;
-use webpki::{CertRevocationList, OwnedCertRevocationList};
+use webpki::{CertRevocationList, OwnedCertRevocationList, RevocationReason};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::error::{ConfigError, Revocation};
@@ -113,18 +113,26 @@ impl CrlSet {
                     subject: x509::oneline(cert.subject()),
                     serial: serial.iter().map(|b| format!("{b:02X}")).collect(),
                     revoked_at: entry.revocation_date.as_secs(),
-                    reason: entry.reason_code.map(|r| reason_name(&format!("{r:?}"))),
+                    reason: entry.reason_code.map(|r| reason_name(r).to_owned()),
                 })
             })
     }
 }
 
-/// `KeyCompromise` -> `keyCompromise`, the RFC 5280 spelling.
-fn reason_name(debug: &str) -> String {
-    let mut chars = debug.chars();
-    match chars.next() {
-        Some(c) => c.to_ascii_lowercase().to_string() + chars.as_str(),
-        None => String::new(),
+/// The RFC 5280 name of a CRL reason code.
+fn reason_name(r: RevocationReason) -> &'static str {
+    use RevocationReason as R;
+    match r {
+        R::Unspecified => "unspecified",
+        R::KeyCompromise => "keyCompromise",
+        R::CaCompromise => "cACompromise",
+        R::AffiliationChanged => "affiliationChanged",
+        R::Superseded => "superseded",
+        R::CessationOfOperation => "cessationOfOperation",
+        R::CertificateHold => "certificateHold",
+        R::RemoveFromCrl => "removeFromCRL",
+        R::PrivilegeWithdrawn => "privilegeWithdrawn",
+        R::AaCompromise => "aACompromise",
     }
 }
 

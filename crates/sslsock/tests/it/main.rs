@@ -10,3 +10,4 @@ mod peers;
 mod records;
 mod starttls;
 mod util;
+mod verification;

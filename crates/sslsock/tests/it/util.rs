@@ -295,3 +295,56 @@ pub fn echo_once(mut s: SslSocket) -> Result<(), String> {
     s.write_all(line.as_bytes()).map_err(|e| e.to_string())?;
     s.close().map_err(|e| e.to_string())
 }
+
+/// Writes a CRL signed by the CA `ca` (`<dir>/<ca>.pem` + `.key`) with `openssl ca -gencrl`,
+/// after revoking each certificate file in `revoke` with the given reason.
+pub fn openssl_crl(dir: &Path, ca: &str, revoke: &[(&Path, &str)]) -> PathBuf {
+    require("openssl");
+    let work = dir.join(format!("ca-db-{ca}-{}", revoke.len()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::write(work.join("index.txt"), "").unwrap();
+    std::fs::write(work.join("crlnumber"), "01\n").unwrap();
+    let cnf = work.join("ca.cnf");
+    std::fs::write(
+        &cnf,
+        format!(
+            "[ca]\ndefault_ca = d\n[d]\ndatabase = {w}/index.txt\ncrlnumber = {w}/crlnumber\n\
+             certificate = {c}\nprivate_key = {k}\ndefault_md = sha256\ndefault_crl_days = 30\n\
+             new_certs_dir = {w}\npolicy = p\n[p]\ncommonName = supplied\n",
+            w = work.display(),
+            c = dir.join(format!("{ca}.pem")).display(),
+            k = dir.join(format!("{ca}.key")).display(),
+        ),
+    )
+    .unwrap();
+    let run = |args: &[&std::ffi::OsStr]| {
+        let out = Command::new("openssl").args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    for (cert, reason) in revoke {
+        run(&[
+            "ca".as_ref(),
+            "-config".as_ref(),
+            cnf.as_os_str(),
+            "-revoke".as_ref(),
+            cert.as_os_str(),
+            "-crl_reason".as_ref(),
+            reason.as_ref(),
+        ]);
+    }
+    let crl = work.join("crl.pem");
+    run(&[
+        "ca".as_ref(),
+        "-config".as_ref(),
+        cnf.as_os_str(),
+        "-gencrl".as_ref(),
+        "-out".as_ref(),
+        crl.as_os_str(),
+    ]);
+    crl
+}
