@@ -142,7 +142,7 @@ fn pins_accept_a_self_signed_server_and_nothing_else() {
             expected,
         }) => {
             assert_eq!(presented, &pin);
-            assert_eq!(expected, &[wrong.clone()]);
+            assert_eq!(expected, std::slice::from_ref(&wrong));
         }
         other => panic!("{other:?}"),
     }
