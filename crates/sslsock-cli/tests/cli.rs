@@ -82,34 +82,40 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn wait_port(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "port {port} never opened");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
+/// Starts `openssl s_server` on a free port; retries when the port was taken meanwhile.
 fn s_server(pair: &str, extra: &[&str]) -> (Kill, u16) {
-    let port = free_port();
-    let child = Command::new("openssl")
-        .args([
-            "s_server",
-            "-accept",
-            &format!("127.0.0.1:{port}"),
-            "-cert",
-            &f(&format!("{pair}.pem")),
-            "-key",
-            &f(&format!("{pair}.key")),
-        ])
-        .args(extra)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("openssl is needed; .ci/run installs it");
-    wait_port(port);
-    (Kill(child), port)
+    for _ in 0..5 {
+        let port = free_port();
+        let mut child = Command::new("openssl")
+            .args([
+                "s_server",
+                "-accept",
+                &format!("127.0.0.1:{port}"),
+                "-cert",
+                &f(&format!("{pair}.pem")),
+                "-key",
+                &f(&format!("{pair}.key")),
+            ])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("openssl is needed; .ci/run installs it");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline && child.try_wait().unwrap().is_none() {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                std::thread::sleep(Duration::from_millis(50));
+                if child.try_wait().unwrap().is_none() {
+                    return (Kill(child), port);
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    panic!("openssl s_server did not start");
 }
 
 fn sslsock(args: &[&str]) -> Output {

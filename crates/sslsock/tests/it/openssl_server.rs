@@ -10,10 +10,9 @@ use crate::util::*;
 fn s_server(pair: &str, extra: &[&str]) -> (Peer, u16) {
     require("openssl");
     let p = pki().pair(pair);
-    let port = free_port();
-    let peer = Peer::spawn(
-        Command::new("openssl")
-            .arg("s_server")
+    spawn_listening(|port| {
+        let mut cmd = Command::new("openssl");
+        cmd.arg("s_server")
             .arg("-accept")
             .arg(format!("127.0.0.1:{port}"))
             .arg("-cert")
@@ -23,10 +22,9 @@ fn s_server(pair: &str, extra: &[&str]) -> (Peer, u16) {
             .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null()),
-    );
-    wait_listening(port);
-    (peer, port)
+            .stderr(Stdio::null());
+        cmd
+    })
 }
 
 fn connect(port: u16, opts: &Options) -> Result<SslSocket, Error> {
@@ -136,4 +134,59 @@ fn refuses_version_mismatch() {
         "{err:?}"
     );
     assert!(err.to_string().contains("protocol_version"), "{err}");
+}
+
+#[test]
+fn refuses_not_yet_valid() {
+    let (_peer, port) = s_server("future", &["-www"]);
+    let err = connect(port, &client_opts()).unwrap_err();
+    assert!(
+        matches!(err, Error::Verify(VerifyError::NotYetValid { .. })),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .contains("certificate is not yet valid (notBefore "),
+        "{err}"
+    );
+}
+
+#[test]
+fn refuses_bad_key_usage() {
+    let (_peer, port) = s_server("clientonly", &["-www"]);
+    let err = connect(port, &client_opts()).unwrap_err();
+    assert!(
+        matches!(err, Error::Verify(VerifyError::BadPurpose)),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("bad key usage"), "{err}");
+}
+
+#[test]
+fn refuses_pin_mismatch() {
+    let (_peer, port) = s_server("srv-ec", &["-www"]);
+    let wrong = format!("sha256${}", "ab".repeat(32));
+    let err = connect(
+        port,
+        &client_opts().fingerprint(&wrong).force_fingerprint(true),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, Error::Verify(VerifyError::PinMismatch { .. })),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains(&wrong), "{err}");
+}
+
+#[test]
+fn refuses_revoked() {
+    let p = pki();
+    let crl = openssl_crl(&p.dir, "ca", &[(&p.pair("srv-rsa").cert, "superseded")]);
+    let (_peer, port) = s_server("srv-rsa", &["-www"]);
+    let err = connect(port, &client_opts().crl_file(&crl)).unwrap_err();
+    assert!(
+        matches!(err, Error::Verify(VerifyError::Revoked(_))),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("reason: superseded"), "{err}");
 }

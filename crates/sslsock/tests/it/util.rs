@@ -94,6 +94,24 @@ pub fn pki() -> &'static Pki {
                 .self_signed()
                 .unwrap(),
         );
+        let soon = SystemTime::now() + Duration::from_secs(30 * 86_400);
+        write(
+            &dir,
+            "future",
+            &local(CertSpec::new("localhost"))
+                .validity(soon, soon + Duration::from_secs(30 * 86_400))
+                .signed_by(&ca)
+                .unwrap(),
+        );
+        write(
+            &dir,
+            "clientonly",
+            &local(CertSpec::new("localhost"))
+                .extended_key_usage(&["clientAuth"])
+                .unwrap()
+                .signed_by(&ca)
+                .unwrap(),
+        );
         write(
             &dir,
             "unknown-ca",
@@ -259,16 +277,32 @@ impl Peer {
     }
 }
 
-/// Waits until something listens on 127.0.0.1:`port` (without consuming a connection for long).
-pub fn wait_listening(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
+/// Starts the server `make(port)` builds on a free port and waits until it listens. A port
+/// taken by someone else between choosing and binding makes the server exit: then another
+/// port is tried.
+pub fn spawn_listening(make: impl Fn(u16) -> Command) -> (Peer, u16) {
+    for _ in 0..5 {
+        let port = free_port();
+        let mut peer = Peer::spawn(&mut make(port));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut up = false;
+        while Instant::now() < deadline {
+            if peer.child.try_wait().unwrap().is_some() {
+                break;
+            }
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                // Still alive a moment later: it is ours that listens.
+                std::thread::sleep(Duration::from_millis(50));
+                up = peer.child.try_wait().unwrap().is_none();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
         }
-        std::thread::sleep(Duration::from_millis(50));
+        if up {
+            return (peer, port);
+        }
     }
-    panic!("nothing listens on port {port}");
+    panic!("the server did not start listening");
 }
 
 /// Reads until EOF, close_notify or an unclean close; returns what arrived.
