@@ -217,6 +217,8 @@ pub(crate) fn run(a: &ConnectArgs) -> Result<(), Failure> {
     let fingerprint = sock.fingerprint(FingerprintAlgorithm::Sha256, false).ok();
     let verification = if a.no_verify {
         "disabled (--no-verify)"
+    } else if !a.fingerprints.is_empty() {
+        "ok (pinned fingerprint)"
     } else {
         "ok"
     };

@@ -43,6 +43,21 @@ fn pki() -> &'static Pki {
             "self",
             &local(CertSpec::new("localhost")).self_signed().unwrap(),
         );
+        put(
+            &dir,
+            "wild",
+            &CertSpec::new("*.cn.example.org")
+                .san("*.co.uk")
+                .san("*.example.org")
+                .san("192.0.2.1")
+                .self_signed()
+                .unwrap(),
+        );
+        put(
+            &dir,
+            "revoked",
+            &local(CertSpec::new("localhost")).signed_by(&ca).unwrap(),
+        );
         let other = CertSpec::new("Other CA").ca().self_signed().unwrap();
         put(
             &dir,
@@ -570,4 +585,448 @@ fn serve_handles_clients_concurrently() {
     line.clear();
     first.read_line(&mut line).unwrap();
     assert_eq!(line, "first\n");
+}
+
+fn run_ok(args: &[&str]) -> String {
+    let o = sslsock(args);
+    assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    String::from_utf8(o.stdout).unwrap()
+}
+
+#[test]
+fn verify_hostname_command() {
+    let wild = f("wild.pem");
+    assert_eq!(
+        run_ok(&["verify-hostname", "--cert", &wild, "www.example.org"]),
+        "match\n"
+    );
+    assert_eq!(
+        run_ok(&["verify-hostname", "--cert", &wild, "192.0.2.1"]),
+        "match\n"
+    );
+    let o = sslsock(&["verify-hostname", "--cert", &wild, "a.b.example.org"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.starts_with("mismatch: hostname \"a.b.example.org\" does not match certificate names"),
+        "{out}"
+    );
+    // The commonName wildcard counts for smtp (always), not for http (when_only, DNS names present).
+    assert_eq!(
+        run_ok(&[
+            "verify-hostname",
+            "--cert",
+            &wild,
+            "--scheme",
+            "smtp",
+            "x.cn.example.org"
+        ]),
+        "match\n"
+    );
+    assert_eq!(
+        sslsock(&[
+            "verify-hostname",
+            "--cert",
+            &wild,
+            "--scheme",
+            "http",
+            "x.cn.example.org"
+        ])
+        .status
+        .code(),
+        Some(1)
+    );
+    // *.co.uk covers a public suffix, unless the check is off or another list says otherwise.
+    assert_eq!(
+        sslsock(&["verify-hostname", "--cert", &wild, "example.co.uk"])
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(
+        run_ok(&[
+            "verify-hostname",
+            "--cert",
+            &wild,
+            "--no-public-suffix",
+            "example.co.uk"
+        ]),
+        "match\n"
+    );
+    let list = pki().dir.join("psl.dat");
+    std::fs::write(&list, "// only com\ncom\n").unwrap();
+    assert_eq!(
+        run_ok(&[
+            "verify-hostname",
+            "--cert",
+            &wild,
+            "--public-suffix",
+            list.to_str().unwrap(),
+            "example.co.uk"
+        ]),
+        "match\n"
+    );
+    // DER input, IP forms, bad arguments.
+    let der = pki().dir.join("wild.der");
+    let conv = Command::new("openssl")
+        .args([
+            "x509",
+            "-in",
+            &wild,
+            "-outform",
+            "DER",
+            "-out",
+            der.to_str().unwrap(),
+        ])
+        .status()
+        .unwrap();
+    assert!(conv.success());
+    assert_eq!(
+        run_ok(&[
+            "verify-hostname",
+            "--cert",
+            der.to_str().unwrap(),
+            "www.example.org"
+        ]),
+        "match\n"
+    );
+    assert_eq!(
+        sslsock(&[
+            "verify-hostname",
+            "--cert",
+            &wild,
+            "--scheme",
+            "gopher",
+            "x"
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
+    assert_eq!(
+        sslsock(&["verify-hostname", "--cert", "/nonexistent.pem", "x"])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn public_suffix_command() {
+    let json = |args: &[&str]| -> serde_json::Value {
+        let mut all = vec!["public-suffix", "--json"];
+        all.extend_from_slice(args);
+        serde_json::from_str(&run_ok(&all)).unwrap()
+    };
+    assert_eq!(
+        json(&["www.example.co.uk"]),
+        serde_json::json!({"rest": "www.example", "suffix": "co.uk"})
+    );
+    assert_eq!(
+        json(&["WWW.Example.COM."]),
+        serde_json::json!({"rest": "www.example", "suffix": "com."})
+    );
+    assert_eq!(
+        json(&["--add", "1", "www.example.com"]),
+        serde_json::json!({"rest": "www", "suffix": "example.com"})
+    );
+    assert_eq!(
+        json(&["--add", "1", "com"]),
+        serde_json::json!({"rest": null, "suffix": null})
+    );
+    assert_eq!(
+        json(&["www.city.kobe.jp"]),
+        serde_json::json!({"rest": "www.city", "suffix": "kobe.jp"})
+    );
+    assert_eq!(
+        json(&["foo.bar.kobe.jp"]),
+        serde_json::json!({"rest": "foo", "suffix": "bar.kobe.jp"})
+    );
+    assert_eq!(
+        json(&["bucket.s3.amazonaws.com"]),
+        serde_json::json!({"rest": "bucket.s3.amazonaws", "suffix": "com"})
+    );
+    assert_eq!(
+        json(&["host.nodomain"]),
+        serde_json::json!({"rest": "host", "suffix": "nodomain"})
+    );
+    assert_eq!(
+        json(&["--min-suffix", "0", "host.nodomain"]),
+        serde_json::json!({"rest": "host.nodomain", "suffix": ""})
+    );
+    assert_eq!(
+        json(&["www.食狮.公司.cn"]),
+        serde_json::json!({"rest": "www.食狮", "suffix": "公司.cn"})
+    );
+    let list = pki().dir.join("bd.dat");
+    std::fs::write(&list, "*.bd\n!www.bd\n").unwrap();
+    assert_eq!(
+        json(&["--list", list.to_str().unwrap(), "x.c.bd"]),
+        serde_json::json!({"rest": "x", "suffix": "c.bd"})
+    );
+    assert_eq!(
+        json(&["--list", list.to_str().unwrap(), "www.bd"]),
+        serde_json::json!({"rest": "www", "suffix": "bd"})
+    );
+    assert_eq!(
+        run_ok(&["public-suffix", "www.example.co.uk"]),
+        "rest: www.example\nsuffix: co.uk\n"
+    );
+    assert_eq!(
+        sslsock(&["public-suffix", "--list", "/nonexistent.dat", "x"])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn fingerprint_command_matches_openssl() {
+    let cert = f("srv.pem");
+    for algo in ["md5", "sha1", "sha256", "sha512"] {
+        let ours = run_ok(&["fingerprint", "--algo", algo, &cert]);
+        let theirs = Command::new("openssl")
+            .args([
+                "x509",
+                "-noout",
+                "-fingerprint",
+                &format!("-{algo}"),
+                "-in",
+                &cert,
+            ])
+            .output()
+            .unwrap();
+        let hex = String::from_utf8_lossy(&theirs.stdout)
+            .trim()
+            .rsplit('=')
+            .next()
+            .unwrap()
+            .replace(':', "")
+            .to_lowercase();
+        assert_eq!(ours, format!("{algo}${hex}\n"));
+    }
+    assert!(run_ok(&["fingerprint", "--pubkey", &cert]).starts_with("sha256$pub$"));
+    assert_eq!(
+        sslsock(&["fingerprint", "--algo", "sha3", &cert])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn connect_with_pins_accepts_only_the_pinned_certificate() {
+    // A self-signed server: refused, then accepted with the pin `serve` printed.
+    let (_srv, port, mut out) = serve(&["--count", "3"]);
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let pin = line.trim().rsplit(' ').next().unwrap().to_owned();
+    let addr = format!("127.0.0.1:{port}");
+    one_line_error(
+        &sslsock(&["connect", &addr, "--sni", "localhost"]),
+        1,
+        "self-signed certificate",
+    );
+    let out = run_ok(&["connect", &addr, "--fingerprint", &pin]);
+    assert!(
+        out.contains("verification: ok (pinned fingerprint)"),
+        "{out}"
+    );
+    let wrong = format!("sha256${}", "00".repeat(32));
+    one_line_error(
+        &sslsock(&["connect", &addr, "--fingerprint", &wrong]),
+        1,
+        "matches none of the pinned fingerprints",
+    );
+
+    // A server whose chain verifies is still refused with a wrong pin.
+    let (_s, port) = s_server("srv", &["-www"]);
+    let addr = format!("127.0.0.1:{port}");
+    let ca = f("ca.pem");
+    run_ok(&["connect", &addr, "--ca-file", &ca, "--sni", "localhost"]);
+    one_line_error(
+        &sslsock(&[
+            "connect",
+            &addr,
+            "--ca-file",
+            &ca,
+            "--sni",
+            "localhost",
+            "--fingerprint",
+            &wrong,
+        ]),
+        1,
+        "matches none of the pinned fingerprints",
+    );
+    one_line_error(
+        &sslsock(&["connect", &addr, "--fingerprint", "sha256$xyz"]),
+        2,
+        "fingerprint \"sha256$xyz\"",
+    );
+}
+
+#[test]
+fn connect_scheme_and_crl_options() {
+    let (_s, port) = s_server("revoked", &["-www"]);
+    let addr = format!("127.0.0.1:{port}");
+    let ca = f("ca.pem");
+    // --scheme none accepts any name; an unknown scheme is a usage error.
+    run_ok(&[
+        "connect",
+        &addr,
+        "--ca-file",
+        &ca,
+        "--verify-name",
+        "elsewhere.example",
+        "--scheme",
+        "none",
+    ]);
+    one_line_error(
+        &sslsock(&[
+            "connect",
+            &addr,
+            "--ca-file",
+            &ca,
+            "--verify-name",
+            "elsewhere.example",
+            "--scheme",
+            "http",
+        ]),
+        1,
+        "(scheme http)",
+    );
+    one_line_error(
+        &sslsock(&["connect", &addr, "--scheme", "gopher"]),
+        2,
+        "unknown hostname scheme",
+    );
+    // CRLs.
+    let crl = openssl_crl(&pki().dir, "ca", &pki().dir.join("revoked.pem"));
+    let base = [
+        "connect",
+        addr.as_str(),
+        "--ca-file",
+        ca.as_str(),
+        "--sni",
+        "localhost",
+    ];
+    let with = |extra: &[&str]| {
+        let mut v = base.to_vec();
+        v.extend_from_slice(extra);
+        sslsock(&v)
+    };
+    one_line_error(
+        &with(&["--crl-file", crl.to_str().unwrap()]),
+        1,
+        "was revoked on",
+    );
+    one_line_error(
+        &with(&["--check-crl"]),
+        1,
+        "no CRL from issuer \"/CN=CLI Test CA\"",
+    );
+    assert!(with(&[]).status.success());
+}
+
+/// Revokes `cert` with `openssl ca` and writes the CA's CRL; returns its path.
+fn openssl_crl(dir: &Path, ca: &str, cert: &Path) -> PathBuf {
+    let work = dir.join("ca-db");
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::write(work.join("index.txt"), "").unwrap();
+    std::fs::write(work.join("crlnumber"), "01\n").unwrap();
+    let cnf = work.join("ca.cnf");
+    std::fs::write(
+        &cnf,
+        format!(
+            "[ca]\ndefault_ca = d\n[d]\ndatabase = {w}/index.txt\ncrlnumber = {w}/crlnumber\ncertificate = {d}/{ca}.pem\n\
+             private_key = {d}/{ca}.key\ndefault_md = sha256\ndefault_crl_days = 30\n",
+            w = work.display(),
+            d = dir.display()
+        ),
+    )
+    .unwrap();
+    let crl = work.join("crl.pem");
+    for args in [
+        vec![
+            "ca",
+            "-config",
+            cnf.to_str().unwrap(),
+            "-revoke",
+            cert.to_str().unwrap(),
+        ],
+        vec![
+            "ca",
+            "-config",
+            cnf.to_str().unwrap(),
+            "-gencrl",
+            "-out",
+            crl.to_str().unwrap(),
+        ],
+    ] {
+        let o = Command::new("openssl").args(&args).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    crl
+}
+
+#[test]
+fn serve_verifies_client_certificates() {
+    let ca = f("ca.pem");
+    let (_srv, port, mut out) = serve(&[
+        "--cert",
+        &f("srv.pem"),
+        "--key",
+        &f("srv.key"),
+        "--verify-client",
+        "require",
+        "--client-ca",
+        &ca,
+        "--count",
+        "2",
+    ]);
+    let addr = format!("127.0.0.1:{port}");
+    let o = run_ok(&[
+        "connect",
+        &addr,
+        "--ca-file",
+        &ca,
+        "--sni",
+        "localhost",
+        "--cert",
+        &f("client.pem"),
+        "--key",
+        &f("client.key"),
+        "--send",
+        r"hi\n",
+        "--timeout",
+        "2",
+    ]);
+    assert!(o.ends_with("hi\n"), "{o}");
+    one_line_error(
+        &sslsock(&["connect", &addr, "--ca-file", &ca, "--sni", "localhost"]),
+        1,
+        "certificate_required",
+    );
+    let mut log = String::new();
+    for _ in 0..2 {
+        out.read_line(&mut log).unwrap();
+    }
+    assert!(log.contains("client=/CN=cli user"), "{log}");
+    assert!(
+        log.contains("handshake failed") && log.contains("peer did not send a certificate"),
+        "{log}"
+    );
+    assert_eq!(
+        sslsock(&[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--verify-client",
+            "require"
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
 }

@@ -38,7 +38,20 @@ pub struct VerifyInfo<'a> {
 /// The verify callback (`SSL_verify_callback`): called for each certificate from the root
 /// down to the leaf; its answer decides. Returning `true` for a certificate the validation
 /// refused accepts it anyway, returning `false` refuses one it accepted. The host name is
-/// checked after the callback and cannot be overridden by it.
+/// checked after the callback and cannot be overridden by it; a pinned leaf skips it.
+///
+/// The Perl callback gets `($ok, $store, $certname, $error, $cert, $depth)`; here they are
+/// [`VerifyInfo::ok`], (no store), [`VerifyInfo::subject`] / [`VerifyInfo::issuer`],
+/// [`VerifyInfo::error`] (`None` for Perl's `0`), [`VerifyInfo::cert_der`] and
+/// [`VerifyInfo::depth`]. When the chain cannot be built, the callback sees the certificates
+/// the peer sent, with the error at the certificate OpenSSL would blame (the top one for an
+/// unknown issuer, the expired one for an expiry).
+///
+/// ```
+/// use sslsock::Options;
+/// // Accept only chains of at most one intermediate below the root.
+/// let opts = Options::new().verify_callback(|info| info.ok && info.depth <= 2);
+/// ```
 pub type VerifyCallback = Arc<dyn Fn(&VerifyInfo<'_>) -> bool + Send + Sync>;
 
 /// For which side the peer's certificate must be valid.
