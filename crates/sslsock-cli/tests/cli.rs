@@ -25,7 +25,11 @@ fn pki() -> &'static Pki {
     P.get_or_init(|| {
         let dir = std::env::temp_dir().join(format!("sslsock-cli-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let ca = CertSpec::new("CLI Test CA").ca().self_signed().unwrap();
+        let ca = CertSpec::new("CLI Test CA")
+            .ca()
+            .purpose("cRLSign")
+            .self_signed()
+            .unwrap();
         put(&dir, "ca", &ca);
         put(
             &dir,

@@ -82,6 +82,13 @@ pub enum ConfigError {
     },
     /// A name or address is malformed.
     Name(String),
+    /// An encrypted key or PKCS#12 file could not be opened.
+    Password {
+        /// Which file (or data) and what in it.
+        what: String,
+        /// True when no password was given, false when the given one is wrong.
+        missing: bool,
+    },
     /// Any other invalid option, with a sentence saying which and why.
     Invalid(String),
 }
@@ -232,6 +239,21 @@ impl fmt::Display for ConfigError {
             }
             ConfigError::Cipher { spec, reason } => write!(f, "cipher string \"{spec}\": {reason}"),
             ConfigError::Groups { spec, reason } => write!(f, "group string \"{spec}\": {reason}"),
+            ConfigError::Password {
+                what,
+                missing: true,
+            } => {
+                write!(
+                    f,
+                    "{what}: it is encrypted and no password was given (key_password / passwd_cb)"
+                )
+            }
+            ConfigError::Password {
+                what,
+                missing: false,
+            } => {
+                write!(f, "{what}: wrong password (or corrupt encrypted data)")
+            }
         }
     }
 }

@@ -12,6 +12,7 @@ use crate::error::Error;
 use crate::verify::chain::{VerifyCallback, VerifyInfo};
 use crate::verify::hostname::Scheme;
 use crate::verify::public_suffix::PublicSuffix;
+use crate::x509::Password;
 
 /// The `SSL_verify_mode` bits.
 ///
@@ -159,6 +160,7 @@ pub struct Options {
     pub(crate) client_ca_certs: Vec<Vec<u8>>,
     /// `None`: the built-in list; `Some(None)`: no check; `Some(Some(list))`: that list.
     pub(crate) public_suffix: Option<Option<Arc<PublicSuffix>>>,
+    pub(crate) password: Password,
 }
 
 impl fmt::Debug for Options {
@@ -388,6 +390,18 @@ impl Options {
     /// (`SSL_verifycn_publicsuffix`); `None` turns the check off. Defaults to the built-in list.
     pub fn verifycn_publicsuffix(mut self, list: Option<Arc<PublicSuffix>>) -> Self {
         self.public_suffix = Some(list);
+        self
+    }
+
+    /// The password of an encrypted private key or PKCS#12 file. Defaults to none.
+    pub fn key_password(mut self, password: impl Into<String>) -> Self {
+        self.password = Password::Fixed(password.into());
+        self
+    }
+    /// A callback giving the password of an encrypted key or PKCS#12 file (`SSL_passwd_cb`);
+    /// called only when encrypted material is met. Defaults to none.
+    pub fn passwd_cb(mut self, cb: impl Fn() -> String + Send + Sync + 'static) -> Self {
+        self.password = Password::Callback(Arc::new(cb));
         self
     }
 

@@ -128,8 +128,8 @@ fn own_identity(
         }
         return Ok(None);
     };
-    let chain = x509::load_chain(cert)?;
-    let key = x509::load_key(opts.key.as_ref(), cert)?;
+    let chain = x509::load_chain(cert, &opts.password)?;
+    let key = x509::load_key(opts.key.as_ref(), cert, &opts.password)?;
     Ok(Some((chain, key)))
 }
 

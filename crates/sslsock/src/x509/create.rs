@@ -1,28 +1,116 @@
 //! Creating certificates and keys (the `CERT_create` / `KEY_create_*` equivalent).
 
+use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    Issuer, KeyPair, KeyUsagePurpose, SanType, SerialNumber,
+    BasicConstraints, CertificateParams, CrlDistributionPoint, CustomExtension, DistinguishedName,
+    DnType, DnValue, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose, RsaKeySize,
+    SanType, SerialNumber, SignatureAlgorithm,
 };
 
+use super::der;
 use crate::error::ConfigError;
 
-/// The key algorithm of a new certificate.
+/// The key algorithm of a new certificate (`KEY_create_rsa`, `KEY_create_ec`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum KeyType {
-    /// ECDSA on P-256 with SHA-256. Defaults to this.
+    /// ECDSA on P-256. Defaults to this.
     #[default]
     EcP256,
-    /// ECDSA on P-384 with SHA-384.
+    /// ECDSA on P-384.
     EcP384,
-    /// RSA 2048 with SHA-256.
+    /// RSA, 2048 bits.
     Rsa2048,
+    /// RSA, 3072 bits.
+    Rsa3072,
+    /// RSA, 4096 bits.
+    Rsa4096,
     /// Ed25519.
     Ed25519,
+}
+
+impl KeyType {
+    /// Parses `ec256`/`ec384`/`rsa2048`/`rsa3072`/`rsa4096`/`ed25519` (also `p256`, `rsa`).
+    pub fn parse(s: &str) -> Result<KeyType, ConfigError> {
+        Ok(match s.to_ascii_lowercase().replace(['-', '_'], "").as_str() {
+            "ec256" | "ec" | "p256" | "ecp256" | "prime256v1" => KeyType::EcP256,
+            "ec384" | "p384" | "ecp384" | "secp384r1" => KeyType::EcP384,
+            "rsa2048" | "rsa" => KeyType::Rsa2048,
+            "rsa3072" => KeyType::Rsa3072,
+            "rsa4096" => KeyType::Rsa4096,
+            "ed25519" => KeyType::Ed25519,
+            _ => {
+                return Err(ConfigError::Invalid(format!(
+                    "unknown key type \"{s}\" (use rsa2048, rsa3072, rsa4096, ec256, ec384 or ed25519)"
+                )))
+            }
+        })
+    }
+}
+
+/// The digest of the signature. For EC keys the curve decides (P-256: SHA-256, P-384:
+/// SHA-384) and for Ed25519 there is none to choose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Digest {
+    /// SHA-256. Defaults to this.
+    #[default]
+    Sha256,
+    /// SHA-384.
+    Sha384,
+    /// SHA-512.
+    Sha512,
+}
+
+impl Digest {
+    /// Parses `sha256`, `sha384`, `sha512`.
+    pub fn parse(s: &str) -> Result<Digest, ConfigError> {
+        match s.to_ascii_lowercase().replace('-', "").as_str() {
+            "sha256" => Ok(Digest::Sha256),
+            "sha384" => Ok(Digest::Sha384),
+            "sha512" => Ok(Digest::Sha512),
+            _ => Err(ConfigError::Invalid(format!(
+                "unknown signature digest \"{s}\" (use sha256, sha384 or sha512)"
+            ))),
+        }
+    }
+}
+
+/// One subjectAltName to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum San {
+    /// A DNS name (wildcards allowed).
+    Dns(String),
+    /// An IPv4 or IPv6 address.
+    Ip(IpAddr),
+    /// An e-mail address.
+    Email(String),
+    /// A URI.
+    Uri(String),
+}
+
+impl San {
+    /// Parses `DNS:name`, `IP:addr`, `email:x@y`, `URI:u`; without a type, an address or a DNS name.
+    pub fn parse(s: &str) -> Result<San, ConfigError> {
+        let bad_ip =
+            |v: &str| ConfigError::Invalid(format!("invalid IP address \"{v}\" in subjectAltName"));
+        Ok(match s.split_once(':') {
+            Some((t, v)) if t.eq_ignore_ascii_case("dns") => San::Dns(v.to_owned()),
+            Some((t, v)) if t.eq_ignore_ascii_case("ip") => {
+                San::Ip(v.parse().map_err(|_| bad_ip(v))?)
+            }
+            Some((t, v)) if t.eq_ignore_ascii_case("email") => San::Email(v.to_owned()),
+            Some((t, v)) if t.eq_ignore_ascii_case("uri") => San::Uri(v.to_owned()),
+            _ => match s.parse::<IpAddr>() {
+                Ok(ip) => San::Ip(ip),
+                Err(_) => San::Dns(s.to_owned()),
+            },
+        })
+    }
 }
 
 /// What a new certificate should say. Subject attributes are written in the order given.
@@ -39,11 +127,18 @@ pub struct CertSpec {
     subject: Vec<(String, String)>,
     sans: Vec<String>,
     is_ca: bool,
+    purposes: Vec<String>,
     key_type: KeyType,
+    digest: Digest,
     not_before: SystemTime,
     not_after: SystemTime,
     serial: Option<u64>,
     eku: Option<Vec<ExtendedKeyUsagePurpose>>,
+    ocsp_urls: Vec<String>,
+    ca_issuer_urls: Vec<String>,
+    crl_urls: Vec<String>,
+    must_staple: bool,
+    extensions: Vec<(String, Vec<u8>, bool)>,
 }
 
 /// A created certificate with its private key.
@@ -58,43 +153,300 @@ pub struct Issued {
     pub key_pem: String,
 }
 
+impl Issued {
+    /// An issuer made elsewhere: its certificate (PEM or DER) and private key (PKCS#8 PEM or
+    /// any form [`super::parse_private_key`] reads, decrypted with `password`).
+    pub fn from_parts(
+        cert: &[u8],
+        key: &[u8],
+        password: &super::Password,
+    ) -> Result<Issued, ConfigError> {
+        let certs = super::load_certificates(cert, password)
+            .map_err(|e| ConfigError::Certificate(format!("issuer certificate: {e}")))?;
+        let key = super::load_private_key(key, password)
+            .map_err(|e| ConfigError::Certificate(format!("issuer key: {e}")))?;
+        Ok(Issued {
+            cert_pem: super::save::certs_to_pem(&certs[..1]),
+            cert_der: certs[0].to_vec(),
+            key_pem: super::save::key_to_pem(&key, None)?,
+        })
+    }
+}
+
 fn err(e: rcgen::Error) -> ConfigError {
     ConfigError::Certificate(format!("cannot create certificate: {e}"))
 }
 
+/// Attribute names (short and long) and their OIDs, for subjects.
+const ATTRIBUTES: &[(&str, &str, &[u64])] = &[
+    ("CN", "commonName", &[2, 5, 4, 3]),
+    ("C", "countryName", &[2, 5, 4, 6]),
+    ("L", "localityName", &[2, 5, 4, 7]),
+    ("ST", "stateOrProvinceName", &[2, 5, 4, 8]),
+    ("street", "streetAddress", &[2, 5, 4, 9]),
+    ("O", "organizationName", &[2, 5, 4, 10]),
+    ("OU", "organizationalUnitName", &[2, 5, 4, 11]),
+    ("title", "title", &[2, 5, 4, 12]),
+    ("SN", "surname", &[2, 5, 4, 4]),
+    ("serialNumber", "serialNumber", &[2, 5, 4, 5]),
+    ("postalCode", "postalCode", &[2, 5, 4, 17]),
+    ("GN", "givenName", &[2, 5, 4, 42]),
+    (
+        "emailAddress",
+        "emailAddress",
+        &[1, 2, 840, 113_549, 1, 9, 1],
+    ),
+    (
+        "DC",
+        "domainComponent",
+        &[0, 9, 2342, 19_200_300, 100, 1, 25],
+    ),
+    ("UID", "userId", &[0, 9, 2342, 19_200_300, 100, 1, 1]),
+];
+
+fn parse_oid(s: &str) -> Option<Vec<u64>> {
+    let parts: Option<Vec<u64>> = s.split('.').map(|p| p.parse().ok()).collect();
+    parts.filter(|p| p.len() >= 2)
+}
+
+fn dn_type(key: &str) -> Result<DnType, ConfigError> {
+    let oid: Vec<u64> = match ATTRIBUTES
+        .iter()
+        .find(|(short, long, _)| short.eq_ignore_ascii_case(key) || long.eq_ignore_ascii_case(key))
+    {
+        Some((_, _, oid)) => oid.to_vec(),
+        None => parse_oid(key).ok_or_else(|| {
+            ConfigError::Invalid(format!("unknown subject attribute \"{key}\" (use CN, O, OU, C, ST, L, emailAddress, ... or a dotted OID)"))
+        })?,
+    };
+    Ok(match oid.as_slice() {
+        [2, 5, 4, 3] => DnType::CommonName,
+        [2, 5, 4, 6] => DnType::CountryName,
+        [2, 5, 4, 7] => DnType::LocalityName,
+        [2, 5, 4, 8] => DnType::StateOrProvinceName,
+        [2, 5, 4, 10] => DnType::OrganizationName,
+        [2, 5, 4, 11] => DnType::OrganizationalUnitName,
+        _ => DnType::CustomDnType(oid),
+    })
+}
+
+/// Flags set by one purpose of the Perl module's table.
+#[derive(Default)]
+struct Flags {
+    ca: bool,
+    key_usage: BTreeSet<&'static str>,
+    ext_key_usage: BTreeSet<&'static str>,
+    cert_type: BTreeSet<&'static str>,
+}
+
+/// The purpose table of IO::Socket::SSL::Utils::CERT_create: what each purpose sets.
+fn purpose_flags(name: &str) -> Option<Flags> {
+    let mut f = Flags::default();
+    let ds_ke = |f: &mut Flags| {
+        f.key_usage.insert("digitalSignature");
+        f.key_usage.insert("keyEncipherment");
+    };
+    let ca = |f: &mut Flags| {
+        f.ca = true;
+        f.key_usage.insert("digitalSignature");
+        f.key_usage.insert("keyCertSign");
+    };
+    match name.to_ascii_lowercase().as_str() {
+        "client" => {
+            ds_ke(&mut f);
+            f.ext_key_usage.insert("clientAuth");
+            f.cert_type.insert("client");
+        }
+        "server" => {
+            ds_ke(&mut f);
+            f.ext_key_usage.insert("serverAuth");
+            f.cert_type.insert("server");
+        }
+        "email" | "emailprotection" => {
+            ds_ke(&mut f);
+            f.ext_key_usage.insert("emailProtection");
+            f.cert_type.insert("email");
+        }
+        "objsign" | "codesigning" => {
+            ds_ke(&mut f);
+            f.ext_key_usage.insert("codeSigning");
+            f.cert_type.insert("objsign");
+        }
+        "ca" => ca(&mut f),
+        "sslca" => {
+            ca(&mut f);
+            f.cert_type.insert("sslCA");
+        }
+        "emailca" => {
+            ca(&mut f);
+            f.cert_type.insert("emailCA");
+        }
+        "objca" => {
+            ca(&mut f);
+            f.cert_type.insert("objCA");
+        }
+        "timestamping" => {
+            f.ext_key_usage.insert("timeStamping");
+        }
+        "clientauth" => {
+            f.ext_key_usage.insert("clientAuth");
+        }
+        "serverauth" => {
+            f.ext_key_usage.insert("serverAuth");
+        }
+        other => {
+            let ku = [
+                "digitalSignature",
+                "nonRepudiation",
+                "keyEncipherment",
+                "dataEncipherment",
+                "keyAgreement",
+                "keyCertSign",
+                "cRLSign",
+                "encipherOnly",
+                "decipherOnly",
+            ]
+            .into_iter()
+            .find(|k| k.eq_ignore_ascii_case(other))?;
+            f.key_usage.insert(ku);
+        }
+    }
+    Some(f)
+}
+
+/// Evaluates purposes like the Perl module: enabled ones add their flags, then `-name`
+/// ones remove theirs.
+fn evaluate_purposes(list: &[String], is_ca: bool) -> Result<Flags, ConfigError> {
+    let mut wanted: Vec<(String, bool)> = Vec::new();
+    for entry in list.iter().flat_map(|p| {
+        p.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '+' || c == '_'))
+    }) {
+        if entry.is_empty() {
+            continue;
+        }
+        let (on, name) = match entry.as_bytes()[0] {
+            b'-' => (false, &entry[1..]),
+            b'+' => (true, &entry[1..]),
+            _ => (true, entry),
+        };
+        wanted.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        wanted.push((name.to_owned(), on));
+    }
+    if is_ca {
+        for d in ["CA", "sslCA", "emailCA", "objCA"] {
+            if !wanted.iter().any(|(n, _)| n.eq_ignore_ascii_case(d)) {
+                wanted.push((d.to_owned(), true));
+            }
+        }
+    }
+    if wanted.is_empty() {
+        wanted = vec![("server".to_owned(), true), ("client".to_owned(), true)];
+    }
+    let mut out = Flags::default();
+    let mut off = Flags::default();
+    for (name, on) in &wanted {
+        let f = purpose_flags(name)
+            .ok_or_else(|| ConfigError::Invalid(format!("unknown purpose \"{name}\"")))?;
+        let target = if *on { &mut out } else { &mut off };
+        target.ca |= f.ca;
+        target.key_usage.extend(f.key_usage);
+        target.ext_key_usage.extend(f.ext_key_usage);
+        target.cert_type.extend(f.cert_type);
+    }
+    out.ca &= !off.ca;
+    out.key_usage.retain(|k| !off.key_usage.contains(k));
+    out.ext_key_usage.retain(|k| !off.ext_key_usage.contains(k));
+    out.cert_type.retain(|k| !off.cert_type.contains(k));
+    Ok(out)
+}
+
+/// netscapeCertType bits (bit 0 is the most significant).
+fn ns_cert_type_der(types: &BTreeSet<&'static str>) -> Vec<u8> {
+    let names = [
+        "client", "server", "email", "objsign", "", "sslCA", "emailCA", "objCA",
+    ];
+    let bits = names
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| types.contains(**n))
+        .fold(0u8, |acc, (i, _)| acc | (0x80 >> i));
+    let unused = if bits == 0 {
+        0
+    } else {
+        bits.trailing_zeros() as u8
+    };
+    der::encode(0x03, &[unused, bits])
+}
+
+fn access_description(method: &[u8], uri: &str) -> Vec<u8> {
+    let mut v = der::encode(0x06, method);
+    v.extend(der::encode(0x86, uri.as_bytes()));
+    der::encode(0x30, &v)
+}
+
 impl CertSpec {
-    /// A leaf with commonName `cn`, valid from now for one year, EC P-256 key.
+    /// A certificate with commonName `cn`, valid from now for one year, EC P-256 key.
     pub fn new(cn: &str) -> CertSpec {
         let now = SystemTime::now();
         CertSpec {
             subject: vec![("CN".to_owned(), cn.to_owned())],
             sans: Vec::new(),
             is_ca: false,
+            purposes: Vec::new(),
             key_type: KeyType::default(),
+            digest: Digest::default(),
             not_before: now - Duration::from_secs(60),
             not_after: now + Duration::from_secs(365 * 86_400),
             serial: None,
             eku: None,
+            ocsp_urls: Vec::new(),
+            ca_issuer_urls: Vec::new(),
+            crl_urls: Vec::new(),
+            must_staple: false,
+            extensions: Vec::new(),
         }
     }
-    /// Adds a subject attribute (`O`, `OU`, `C`, `ST`, `L`, `CN`) after those already given.
+    /// A certificate whose subject is given entirely by `attrs`, in order (no CN is implied).
+    pub fn with_subject(attrs: &[(&str, &str)]) -> CertSpec {
+        let mut s = CertSpec::new("");
+        s.subject = attrs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        s
+    }
+    /// Adds a subject attribute (`CN`, `O`, `OU`, `C`, `ST`, `L`, `emailAddress`, long names, or
+    /// a dotted OID) after those already given.
     pub fn subject(mut self, key: &str, value: &str) -> Self {
         self.subject.push((key.to_owned(), value.to_owned()));
         self
     }
-    /// Adds a subjectAltName: an IP address when it parses as one, else a DNS name.
+    /// Adds a subjectAltName: `DNS:`, `IP:`, `email:`, `URI:` prefixed, or without prefix an
+    /// IP address when it parses as one, else a DNS name.
     pub fn san(mut self, name: &str) -> Self {
         self.sans.push(name.to_owned());
         self
     }
-    /// Makes it a CA (basicConstraints CA:TRUE, keyCertSign, cRLSign).
+    /// Makes it a CA: the purposes default to CA, sslCA, emailCA, objCA.
     pub fn ca(mut self) -> Self {
         self.is_ca = true;
+        self
+    }
+    /// Purposes as in the Perl module (`server`, `client`, `email`, `objsign`, `CA`, `sslCA`,
+    /// `emailCA`, `objCA`, single keyUsage or extendedKeyUsage names), comma separated;
+    /// `-name` removes. Defaults to `server,client` (or the CA set for [`ca`](Self::ca)).
+    pub fn purpose(mut self, list: &str) -> Self {
+        self.purposes.push(list.to_owned());
         self
     }
     /// The key algorithm. Defaults to [`KeyType::EcP256`].
     pub fn key_type(mut self, k: KeyType) -> Self {
         self.key_type = k;
+        self
+    }
+    /// The signature digest for RSA issuers. Defaults to SHA-256.
+    pub fn digest(mut self, d: Digest) -> Self {
+        self.digest = d;
         self
     }
     /// The validity period. Defaults to now - 1 minute .. now + 1 year.
@@ -103,62 +455,92 @@ impl CertSpec {
         self.not_after = not_after;
         self
     }
-    /// The serial number. Defaults to a random 64-bit positive number.
+    /// The serial number. Defaults to a random positive 64-bit number.
     pub fn serial(mut self, serial: u64) -> Self {
         self.serial = Some(serial);
         self
     }
-
-    /// The extended key usages of a leaf, replacing the default (serverAuth and clientAuth):
-    /// `serverAuth`, `clientAuth`, `codeSigning`, `emailProtection`, `timeStamping`, `OCSPSigning`.
+    /// The extended key usages, replacing those the purposes give: `serverAuth`, `clientAuth`,
+    /// `codeSigning`, `emailProtection`, `timeStamping`, `OCSPSigning`.
     pub fn extended_key_usage(mut self, names: &[&str]) -> Result<Self, ConfigError> {
         let mut out = Vec::new();
         for n in names {
-            out.push(match *n {
-                "serverAuth" => ExtendedKeyUsagePurpose::ServerAuth,
-                "clientAuth" => ExtendedKeyUsagePurpose::ClientAuth,
-                "codeSigning" => ExtendedKeyUsagePurpose::CodeSigning,
-                "emailProtection" => ExtendedKeyUsagePurpose::EmailProtection,
-                "timeStamping" => ExtendedKeyUsagePurpose::TimeStamping,
-                "OCSPSigning" => ExtendedKeyUsagePurpose::OcspSigning,
-                other => {
-                    return Err(ConfigError::Invalid(format!(
-                        "unknown extended key usage \"{other}\""
-                    )))
-                }
-            });
+            out.push(eku(n).ok_or_else(|| {
+                ConfigError::Invalid(format!("unknown extended key usage \"{n}\""))
+            })?);
         }
         self.eku = Some(out);
         Ok(self)
+    }
+    /// An OCSP responder URL (authorityInfoAccess).
+    pub fn ocsp_url(mut self, url: &str) -> Self {
+        self.ocsp_urls.push(url.to_owned());
+        self
+    }
+    /// A CA issuers URL (authorityInfoAccess).
+    pub fn ca_issuers_url(mut self, url: &str) -> Self {
+        self.ca_issuer_urls.push(url.to_owned());
+        self
+    }
+    /// A CRL distribution point URL.
+    pub fn crl_url(mut self, url: &str) -> Self {
+        self.crl_urls.push(url.to_owned());
+        self
+    }
+    /// Adds the TLS feature extension "status_request" (OCSP must-staple, RFC 7633).
+    pub fn must_staple(mut self) -> Self {
+        self.must_staple = true;
+        self
+    }
+    /// Adds an arbitrary extension: dotted OID, DER value, critical flag.
+    pub fn extension(mut self, oid: &str, der_value: Vec<u8>, critical: bool) -> Self {
+        self.extensions.push((oid.to_owned(), der_value, critical));
+        self
     }
 
     fn params(&self) -> Result<CertificateParams, ConfigError> {
         let mut p = CertificateParams::default();
         let mut dn = DistinguishedName::new();
         for (k, v) in &self.subject {
-            let t = match k.to_ascii_uppercase().as_str() {
-                "CN" => DnType::CommonName,
-                "O" => DnType::OrganizationName,
-                "OU" => DnType::OrganizationalUnitName,
-                "C" => DnType::CountryName,
-                "ST" => DnType::StateOrProvinceName,
-                "L" => DnType::LocalityName,
-                other => {
-                    return Err(ConfigError::Invalid(format!(
-                        "unknown subject attribute \"{other}\""
-                    )))
+            let t = dn_type(k)?;
+            if dn.get(&t).is_some() {
+                return Err(ConfigError::Invalid(format!(
+                    "subject attribute \"{k}\" given twice"
+                )));
+            }
+            let value = match &t {
+                DnType::CustomDnType(oid) if oid.as_slice() == [1, 2, 840, 113_549, 1, 9, 1] => {
+                    DnValue::Ia5String(v.clone().try_into().map_err(|_| {
+                        ConfigError::Invalid(format!("emailAddress \"{v}\" is not ASCII"))
+                    })?)
                 }
+                DnType::CountryName => {
+                    DnValue::PrintableString(v.clone().try_into().map_err(|_| {
+                        ConfigError::Invalid(format!("countryName \"{v}\" is not printable"))
+                    })?)
+                }
+                _ => DnValue::Utf8String(v.clone()),
             };
-            dn.push(t, v.as_str());
+            dn.push(t, value);
         }
         p.distinguished_name = dn;
         for s in &self.sans {
-            p.subject_alt_names.push(match s.parse::<IpAddr>() {
-                Ok(ip) => SanType::IpAddress(ip),
-                Err(_) => SanType::DnsName(
-                    s.clone()
+            p.subject_alt_names.push(match San::parse(s)? {
+                San::Ip(ip) => SanType::IpAddress(ip),
+                San::Dns(d) => SanType::DnsName(
+                    d.clone()
                         .try_into()
-                        .map_err(|_| ConfigError::Name(format!("invalid DNS name \"{s}\"")))?,
+                        .map_err(|_| ConfigError::Name(format!("invalid DNS name \"{d}\"")))?,
+                ),
+                San::Email(e) => SanType::Rfc822Name(
+                    e.clone()
+                        .try_into()
+                        .map_err(|_| ConfigError::Name(format!("invalid e-mail \"{e}\"")))?,
+                ),
+                San::Uri(u) => SanType::URI(
+                    u.clone()
+                        .try_into()
+                        .map_err(|_| ConfigError::Name(format!("invalid URI \"{u}\"")))?,
                 ),
             });
         }
@@ -166,41 +548,96 @@ impl CertSpec {
         p.not_after = self.not_after.into();
         let serial = self.serial.unwrap_or_else(random_serial);
         p.serial_number = Some(SerialNumber::from(serial.to_be_bytes().to_vec()));
-        if self.is_ca {
-            p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-            p.key_usages = vec![
-                KeyUsagePurpose::KeyCertSign,
-                KeyUsagePurpose::CrlSign,
-                KeyUsagePurpose::DigitalSignature,
-            ];
+
+        let flags = evaluate_purposes(&self.purposes, self.is_ca)?;
+        p.is_ca = if flags.ca {
+            IsCa::Ca(BasicConstraints::Unconstrained)
         } else {
-            p.is_ca = IsCa::ExplicitNoCa;
-            p.key_usages = vec![
-                KeyUsagePurpose::DigitalSignature,
-                KeyUsagePurpose::KeyEncipherment,
-            ];
-            p.extended_key_usages = self.eku.clone().unwrap_or_else(|| {
-                vec![
-                    ExtendedKeyUsagePurpose::ServerAuth,
-                    ExtendedKeyUsagePurpose::ClientAuth,
-                ]
-            });
+            IsCa::ExplicitNoCa
+        };
+        p.key_usages = flags
+            .key_usage
+            .iter()
+            .filter_map(|k| key_usage(k))
+            .collect();
+        p.extended_key_usages = match &self.eku {
+            Some(list) => list.clone(),
+            None => flags.ext_key_usage.iter().filter_map(|k| eku(k)).collect(),
+        };
+        if !flags.cert_type.is_empty() {
+            p.custom_extensions.push(CustomExtension::from_oid_content(
+                &[2, 16, 840, 1, 113_730, 1, 1],
+                ns_cert_type_der(&flags.cert_type),
+            ));
+        }
+        if !self.ocsp_urls.is_empty() || !self.ca_issuer_urls.is_empty() {
+            let ocsp = [0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01];
+            let issuers = [0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02];
+            let mut body = Vec::new();
+            for u in &self.ocsp_urls {
+                body.extend(access_description(&ocsp, u));
+            }
+            for u in &self.ca_issuer_urls {
+                body.extend(access_description(&issuers, u));
+            }
+            p.custom_extensions.push(CustomExtension::from_oid_content(
+                &[1, 3, 6, 1, 5, 5, 7, 1, 1],
+                der::encode(0x30, &body),
+            ));
+        }
+        if !self.crl_urls.is_empty() {
+            p.crl_distribution_points = vec![CrlDistributionPoint {
+                uris: self.crl_urls.clone(),
+            }];
+        }
+        if self.must_staple {
+            p.custom_extensions.push(CustomExtension::from_oid_content(
+                &[1, 3, 6, 1, 5, 5, 7, 1, 24],
+                vec![0x30, 0x03, 0x02, 0x01, 0x05],
+            ));
+        }
+        for (oid, value, critical) in &self.extensions {
+            let arcs = parse_oid(oid)
+                .ok_or_else(|| ConfigError::Invalid(format!("invalid extension OID \"{oid}\"")))?;
+            if der::Tlv::parse(value).is_none_or(|t| t.len != value.len()) {
+                return Err(ConfigError::Invalid(format!(
+                    "extension {oid}: the value is not one DER item"
+                )));
+            }
+            let mut ext = CustomExtension::from_oid_content(&arcs, value.clone());
+            ext.set_criticality(*critical);
+            p.custom_extensions.push(ext);
         }
         p.use_authority_key_identifier_extension = true;
         Ok(p)
     }
 
-    fn key(&self) -> Result<KeyPair, ConfigError> {
-        let alg = match self.key_type {
+    /// The signature algorithm for a key of `kind` with this spec's digest.
+    fn algorithm(&self, kind: KeyType) -> &'static SignatureAlgorithm {
+        match kind {
             KeyType::EcP256 => &rcgen::PKCS_ECDSA_P256_SHA256,
             KeyType::EcP384 => &rcgen::PKCS_ECDSA_P384_SHA384,
-            KeyType::Rsa2048 => &rcgen::PKCS_RSA_SHA256,
             KeyType::Ed25519 => &rcgen::PKCS_ED25519,
-        };
-        KeyPair::generate_for(alg).map_err(err)
+            KeyType::Rsa2048 | KeyType::Rsa3072 | KeyType::Rsa4096 => match self.digest {
+                Digest::Sha256 => &rcgen::PKCS_RSA_SHA256,
+                Digest::Sha384 => &rcgen::PKCS_RSA_SHA384,
+                Digest::Sha512 => &rcgen::PKCS_RSA_SHA512,
+            },
+        }
     }
 
-    /// Creates a self-signed certificate.
+    fn key(&self) -> Result<KeyPair, ConfigError> {
+        let alg = self.algorithm(self.key_type);
+        match self.key_type {
+            KeyType::Rsa2048 => KeyPair::generate_rsa_for(alg, RsaKeySize::_2048),
+            KeyType::Rsa3072 => KeyPair::generate_rsa_for(alg, RsaKeySize::_3072),
+            KeyType::Rsa4096 => KeyPair::generate_rsa_for(alg, RsaKeySize::_4096),
+            _ => KeyPair::generate_for(alg),
+        }
+        .map_err(err)
+    }
+
+    /// Creates a self-signed certificate with a new key.
     pub fn self_signed(&self) -> Result<Issued, ConfigError> {
         let key = self.key()?;
         let cert = self.params()?.self_signed(&key).map_err(err)?;
@@ -211,9 +648,12 @@ impl CertSpec {
         })
     }
 
-    /// Creates a certificate signed by `issuer` (which must be a CA made here or loaded).
+    /// Creates a certificate with a new key, signed by `issuer`.
     pub fn signed_by(&self, issuer: &Issued) -> Result<Issued, ConfigError> {
-        let issuer_key = KeyPair::from_pem(&issuer.key_pem).map_err(err)?;
+        let plain = KeyPair::from_pem(&issuer.key_pem).map_err(err)?;
+        let kind = issuer_kind(plain.algorithm());
+        let issuer_key =
+            KeyPair::from_pem_and_sign_algo(&issuer.key_pem, self.algorithm(kind)).map_err(err)?;
         let issuer =
             Issuer::from_ca_cert_der(&issuer.cert_der.clone().into(), issuer_key).map_err(err)?;
         let key = self.key()?;
@@ -226,9 +666,118 @@ impl CertSpec {
     }
 }
 
+/// The key family of an issuer key, to pick the matching signature algorithm.
+fn issuer_kind(alg: &SignatureAlgorithm) -> KeyType {
+    if alg == &rcgen::PKCS_ECDSA_P384_SHA384 {
+        KeyType::EcP384
+    } else if alg == &rcgen::PKCS_ECDSA_P256_SHA256 {
+        KeyType::EcP256
+    } else if alg == &rcgen::PKCS_ED25519 {
+        KeyType::Ed25519
+    } else {
+        KeyType::Rsa2048
+    }
+}
+
+fn key_usage(name: &str) -> Option<KeyUsagePurpose> {
+    Some(match name {
+        "digitalSignature" => KeyUsagePurpose::DigitalSignature,
+        "nonRepudiation" => KeyUsagePurpose::ContentCommitment,
+        "keyEncipherment" => KeyUsagePurpose::KeyEncipherment,
+        "dataEncipherment" => KeyUsagePurpose::DataEncipherment,
+        "keyAgreement" => KeyUsagePurpose::KeyAgreement,
+        "keyCertSign" => KeyUsagePurpose::KeyCertSign,
+        "cRLSign" => KeyUsagePurpose::CrlSign,
+        "encipherOnly" => KeyUsagePurpose::EncipherOnly,
+        "decipherOnly" => KeyUsagePurpose::DecipherOnly,
+        _ => return None,
+    })
+}
+
+fn eku(name: &str) -> Option<ExtendedKeyUsagePurpose> {
+    Some(match name {
+        "serverAuth" => ExtendedKeyUsagePurpose::ServerAuth,
+        "clientAuth" => ExtendedKeyUsagePurpose::ClientAuth,
+        "codeSigning" => ExtendedKeyUsagePurpose::CodeSigning,
+        "emailProtection" => ExtendedKeyUsagePurpose::EmailProtection,
+        "timeStamping" => ExtendedKeyUsagePurpose::TimeStamping,
+        "OCSPSigning" => ExtendedKeyUsagePurpose::OcspSigning,
+        _ => return None,
+    })
+}
+
 fn random_serial() -> u64 {
     let mut b = [0u8; 8];
-    // A failing system RNG leaves zeros; the fixed top bit still makes a positive 64-bit serial.
+    // A failing system RNG leaves zeros; the fixed second bit still makes a positive 63-bit serial.
     let _ = aws_lc_rs::rand::fill(&mut b);
     (u64::from_be_bytes(b) & !(1 << 63)) | (1 << 62)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(f: &Flags) -> (bool, Vec<&str>, Vec<&str>, Vec<&str>) {
+        (
+            f.ca,
+            f.key_usage.iter().copied().collect(),
+            f.ext_key_usage.iter().copied().collect(),
+            f.cert_type.iter().copied().collect(),
+        )
+    }
+
+    #[test]
+    fn purpose_table_like_perl() {
+        let f = evaluate_purposes(&[], false).unwrap();
+        assert_eq!(
+            names(&f),
+            (
+                false,
+                vec!["digitalSignature", "keyEncipherment"],
+                vec!["clientAuth", "serverAuth"],
+                vec!["client", "server"]
+            )
+        );
+        let f = evaluate_purposes(&[], true).unwrap();
+        assert_eq!(
+            names(&f),
+            (
+                true,
+                vec!["digitalSignature", "keyCertSign"],
+                vec![],
+                vec!["emailCA", "objCA", "sslCA"]
+            )
+        );
+        let f = evaluate_purposes(&["sslCA,server".to_owned()], false).unwrap();
+        assert_eq!(
+            names(&f),
+            (
+                true,
+                vec!["digitalSignature", "keyCertSign", "keyEncipherment"],
+                vec!["serverAuth"],
+                vec!["server", "sslCA"]
+            )
+        );
+        let f = evaluate_purposes(&["server,-keyEncipherment,cRLSign".to_owned()], false).unwrap();
+        assert_eq!(
+            names(&f),
+            (
+                false,
+                vec!["cRLSign", "digitalSignature"],
+                vec!["serverAuth"],
+                vec!["server"]
+            )
+        );
+        let f = evaluate_purposes(&["-objCA".to_owned()], true).unwrap();
+        assert_eq!(names(&f).3, vec!["emailCA", "sslCA"]);
+        assert!(evaluate_purposes(&["flying".to_owned()], false).is_err());
+    }
+
+    #[test]
+    fn netscape_cert_type_bits() {
+        let t: BTreeSet<&str> = ["server", "client"].into_iter().collect();
+        assert_eq!(ns_cert_type_der(&t), [0x03, 0x02, 0x06, 0xc0]);
+        let t: BTreeSet<&str> = ["sslCA", "emailCA", "objCA"].into_iter().collect();
+        assert_eq!(ns_cert_type_der(&t), [0x03, 0x02, 0x00, 0x07]);
+    }
 }

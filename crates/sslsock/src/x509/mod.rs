@@ -1,9 +1,18 @@
-//! Certificate and key reading (the part of IO::Socket::SSL::Utils the sockets need).
+//! Certificates and keys (the IO::Socket::SSL::Utils equivalent): load, save, create, inspect.
 //!
-//! Formats are detected from the content, not from the file name: PEM when a
-//! `-----BEGIN` line is present, DER otherwise.
+//! Formats are detected from the content, not from the file name: PEM when a `-----BEGIN`
+//! line is present, PKCS#12 when the DER is a PFX, DER otherwise.
 
 pub mod create;
+mod der;
+pub mod info;
+pub mod keys;
+mod pem;
+pub mod pkcs12;
+pub mod save;
+
+pub use keys::{parse_private_key, LoadError, Password};
+pub use pkcs12::{is_pkcs12, parse_pkcs12, Pkcs12Contents};
 
 use std::net::IpAddr;
 use std::path::Path;
@@ -161,20 +170,9 @@ pub(crate) fn read_file(path: &Path, what: &str) -> Result<Vec<u8>, ConfigError>
     })
 }
 
-fn describe(src: &Source) -> String {
-    match src {
-        Source::File(p) => p.display().to_string(),
-        Source::Memory(_) => "in-memory data".to_owned(),
-    }
-}
-
-fn is_pem(bytes: &[u8]) -> bool {
-    bytes.windows(10).any(|w| w == b"-----BEGIN")
-}
-
 /// Reads every certificate from PEM (other blocks skipped) or one DER certificate.
 pub fn parse_certificates(bytes: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
-    let certs: Vec<CertificateDer<'static>> = if is_pem(bytes) {
+    let certs: Vec<CertificateDer<'static>> = if pem::is_pem(bytes) {
         CertificateDer::pem_slice_iter(bytes)
             .collect::<Result<_, _>>()
             .map_err(|e| format!("malformed PEM: {e}"))?
@@ -190,56 +188,81 @@ pub fn parse_certificates(bytes: &[u8]) -> Result<Vec<CertificateDer<'static>>, 
     Ok(certs)
 }
 
-/// Reads a private key: PKCS#8, PKCS#1 RSA or SEC1 EC, in PEM or DER.
-pub fn parse_private_key(bytes: &[u8]) -> Result<PrivateKeyDer<'static>, String> {
-    if is_pem(bytes) {
-        if bytes.windows(9).any(|w| w == b"ENCRYPTED") {
-            return Err("the private key is encrypted; encrypted keys are not supported here, decrypt it first (openssl pkey -in KEY -out PLAIN)".to_owned());
+/// Reads certificates from PEM, DER or PKCS#12 (opened with `password`).
+pub fn load_certificates(
+    bytes: &[u8],
+    password: &Password,
+) -> Result<Vec<CertificateDer<'static>>, LoadError> {
+    if !pem::is_pem(bytes) && is_pkcs12(bytes) {
+        let certs = parse_pkcs12(bytes, password)?.certs;
+        if certs.is_empty() {
+            return Err(LoadError::Malformed(
+                "the PKCS#12 file holds no certificate".to_owned(),
+            ));
         }
-        PrivateKeyDer::from_pem_slice(bytes).map_err(|e| match e {
-            rustls_pki_types::pem::Error::NoItemsFound => "no private key found".to_owned(),
-            other => format!("malformed PEM private key: {other}"),
-        })
-    } else {
-        PrivateKeyDer::try_from(bytes)
-            .map(|k| k.clone_key())
-            .map_err(|e| format!("not a DER private key: {e}"))
+        return Ok(certs);
     }
+    parse_certificates(bytes).map_err(LoadError::Malformed)
+}
+
+/// Reads a private key from a key file, or from a PEM or PKCS#12 certificate file.
+pub fn load_private_key(
+    bytes: &[u8],
+    password: &Password,
+) -> Result<PrivateKeyDer<'static>, LoadError> {
+    if !pem::is_pem(bytes) && is_pkcs12(bytes) {
+        return parse_pkcs12(bytes, password)?.key.ok_or_else(|| {
+            LoadError::Malformed("the PKCS#12 file holds no private key".to_owned())
+        });
+    }
+    parse_private_key(bytes, password)
 }
 
 /// Loads a certificate chain from a [`Source`]; the error names the file.
-pub(crate) fn load_chain(src: &Source) -> Result<Vec<CertificateDer<'static>>, ConfigError> {
+pub(crate) fn load_chain(
+    src: &Source,
+    password: &Password,
+) -> Result<Vec<CertificateDer<'static>>, ConfigError> {
     let bytes = read_source(src, "certificate")?;
-    parse_certificates(&bytes).map_err(|reason| located(src, "certificate", reason))
+    load_certificates(&bytes, password).map_err(|e| located(src, "certificate", e, false))
 }
 
 /// Loads a private key from `key`, or from the certificate source when no key source is given.
 pub(crate) fn load_key(
     key: Option<&Source>,
     cert: &Source,
+    password: &Password,
 ) -> Result<PrivateKeyDer<'static>, ConfigError> {
     let src = key.unwrap_or(cert);
     let bytes = read_source(src, "private key")?;
-    parse_private_key(&bytes).map_err(|reason| {
-        let reason = if key.is_none() {
-            format!(
-                "{reason} (no key file given, so the key was looked for in the certificate file)"
-            )
-        } else {
-            reason
-        };
-        located(src, "private key", reason)
-    })
+    load_private_key(&bytes, password).map_err(|e| located(src, "private key", e, key.is_none()))
 }
 
-fn located(src: &Source, what: &str, reason: String) -> ConfigError {
-    match src {
-        Source::File(p) => ConfigError::File {
-            path: p.clone(),
-            reason: format!("{what}: {reason}"),
+fn located(src: &Source, what: &str, e: LoadError, from_cert_file: bool) -> ConfigError {
+    let place = match src {
+        Source::File(p) => p.display().to_string(),
+        Source::Memory(_) => "in-memory data".to_owned(),
+    };
+    match e {
+        LoadError::NeedPassword | LoadError::WrongPassword => ConfigError::Password {
+            what: format!("{place}: {what}"),
+            missing: e == LoadError::NeedPassword,
         },
-        Source::Memory(_) => {
-            ConfigError::Certificate(format!("{what} in {}: {reason}", describe(src)))
+        LoadError::Malformed(reason) => {
+            let reason = if from_cert_file {
+                format!("{reason} (no key file given, so the key was looked for in the certificate file)")
+            } else {
+                reason
+            };
+            match src {
+                Source::File(p) => ConfigError::File {
+                    path: p.clone(),
+                    reason: format!("{what}: {reason}"),
+                },
+                Source::Memory(_) => {
+                    ConfigError::Certificate(format!("{what} in {place}: {reason}"))
+                }
+            }
         }
     }
 }
@@ -285,6 +308,6 @@ mod tests {
                 .unwrap_err()
                 .contains("no certificate")
         );
-        assert!(parse_private_key(b"hello").is_err());
+        assert!(parse_private_key(b"hello", &Password::None).is_err());
     }
 }

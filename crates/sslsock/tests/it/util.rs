@@ -48,6 +48,7 @@ pub fn pki() -> &'static Pki {
         let ca = CertSpec::new("sslsock Test CA")
             .subject("O", "sslsock tests")
             .ca()
+            .purpose("cRLSign")
             .self_signed()
             .unwrap();
         write(&dir, "ca", &ca);

@@ -325,9 +325,14 @@ fn chain_pki(dir: &std::path::Path) {
         std::fs::write(dir.join(format!("{name}.pem")), &i.cert_pem).unwrap();
         std::fs::write(dir.join(format!("{name}.key")), &i.key_pem).unwrap();
     };
-    let root = CertSpec::new("CRL Root").ca().self_signed().unwrap();
+    let root = CertSpec::new("CRL Root")
+        .ca()
+        .purpose("cRLSign")
+        .self_signed()
+        .unwrap();
     let mid = CertSpec::new("CRL Intermediate")
         .ca()
+        .purpose("cRLSign")
         .signed_by(&root)
         .unwrap();
     let good = CertSpec::new("localhost")
