@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 TLS or verification failure, 2 usage or configuration error,
 //! 3 network error. Errors go to stderr as one line starting with `sslsock: `.
 
+mod cert;
 mod connect;
 mod demo;
 mod inspect;
@@ -35,6 +36,9 @@ enum Command {
     PublicSuffix(inspect::PublicSuffixArgs),
     /// Print the fingerprint of a certificate or of its public key.
     Fingerprint(inspect::FingerprintArgs),
+    /// Create and inspect certificates and keys.
+    #[command(subcommand)]
+    Cert(cert::CertCommand),
 }
 
 /// A failure with the exit code it maps to.
@@ -100,6 +104,7 @@ fn main() -> ExitCode {
         Command::VerifyHostname(args) => inspect::verify_hostname_cmd(&args),
         Command::PublicSuffix(args) => inspect::public_suffix_cmd(&args),
         Command::Fingerprint(args) => inspect::fingerprint_cmd(&args),
+        Command::Cert(cmd) => cert::run(&cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

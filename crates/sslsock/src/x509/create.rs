@@ -11,6 +11,7 @@ use rcgen::{
 };
 
 use super::der;
+use super::ATTRIBUTES;
 use crate::error::ConfigError;
 
 /// The key algorithm of a new certificate (`KEY_create_rsa`, `KEY_create_ec`).
@@ -176,33 +177,6 @@ impl Issued {
 fn err(e: rcgen::Error) -> ConfigError {
     ConfigError::Certificate(format!("cannot create certificate: {e}"))
 }
-
-/// Attribute names (short and long) and their OIDs, for subjects.
-const ATTRIBUTES: &[(&str, &str, &[u64])] = &[
-    ("CN", "commonName", &[2, 5, 4, 3]),
-    ("C", "countryName", &[2, 5, 4, 6]),
-    ("L", "localityName", &[2, 5, 4, 7]),
-    ("ST", "stateOrProvinceName", &[2, 5, 4, 8]),
-    ("street", "streetAddress", &[2, 5, 4, 9]),
-    ("O", "organizationName", &[2, 5, 4, 10]),
-    ("OU", "organizationalUnitName", &[2, 5, 4, 11]),
-    ("title", "title", &[2, 5, 4, 12]),
-    ("SN", "surname", &[2, 5, 4, 4]),
-    ("serialNumber", "serialNumber", &[2, 5, 4, 5]),
-    ("postalCode", "postalCode", &[2, 5, 4, 17]),
-    ("GN", "givenName", &[2, 5, 4, 42]),
-    (
-        "emailAddress",
-        "emailAddress",
-        &[1, 2, 840, 113_549, 1, 9, 1],
-    ),
-    (
-        "DC",
-        "domainComponent",
-        &[0, 9, 2342, 19_200_300, 100, 1, 25],
-    ),
-    ("UID", "userId", &[0, 9, 2342, 19_200_300, 100, 1, 1]),
-];
 
 fn parse_oid(s: &str) -> Option<Vec<u64>> {
     let parts: Option<Vec<u64>> = s.split('.').map(|p| p.parse().ok()).collect();

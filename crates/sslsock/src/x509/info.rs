@@ -148,9 +148,12 @@ impl CertInfo {
 }
 
 fn oid_name(oid: &Oid<'_>) -> String {
-    oid2sn(oid, oid_registry())
-        .map(str::to_owned)
-        .unwrap_or_else(|_| oid.to_id_string())
+    let dotted = oid.to_id_string();
+    match dotted.as_str() {
+        "1.3.6.1.5.5.7.1.24" => "tlsfeature".to_owned(),
+        "1.3.6.1.4.1.11129.2.4.2" => "ct_precert_scts".to_owned(),
+        _ => oid2sn(oid, oid_registry()).map(str::to_owned).unwrap_or(dotted),
+    }
 }
 
 fn name_entries(name: &x509_parser::x509::X509Name<'_>) -> Vec<(String, String)> {
@@ -160,7 +163,9 @@ fn name_entries(name: &x509_parser::x509::X509Name<'_>) -> Vec<(String, String)>
                 .as_str()
                 .map(str::to_owned)
                 .unwrap_or_else(|_| hex(a.as_slice()));
-            (oid_name(a.attr_type()), value)
+            let oid = a.attr_type().to_id_string();
+            let name = super::attribute_long_name(&oid).map_or_else(|| oid_name(a.attr_type()), str::to_owned);
+            (name, value)
         })
         .collect()
 }
@@ -237,6 +242,19 @@ fn general_name(gn: &GeneralName<'_>) -> (String, String) {
             other => ("OTHER", format!("{other:?}")),
         };
     (t.to_owned(), v)
+}
+
+/// netscapeCertType bits in OpenSSL's words.
+fn ns_cert_type(raw: &[u8]) -> String {
+    let bits = super::der::Tlv::parse(raw).and_then(|t| t.value.get(1).copied()).unwrap_or(0);
+    let names = ["SSL Client", "SSL Server", "S/MIME", "Object Signing", "Unused", "SSL CA", "S/MIME CA", "Object Signing CA"];
+    names
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| bits & (0x80 >> i) != 0)
+        .map(|(_, n)| *n)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn tls_features(raw: &[u8]) -> String {
@@ -395,7 +413,7 @@ fn describe(parsed: &ParsedExtension<'_>, oid: &str, raw: &[u8], info: &mut Cert
             }
             parts.join(", ")
         }
-        ParsedExtension::NSCertType(t) => t.to_string(),
+        ParsedExtension::NSCertType(_) => ns_cert_type(raw),
         // TLS feature (RFC 7633): a SEQUENCE of INTEGER extension numbers.
         _ if oid == "1.3.6.1.5.5.7.1.24" => tls_features(raw),
         _ => hex(raw),

@@ -25,6 +25,41 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 use crate::error::ConfigError;
 use crate::options::Source;
 
+/// Attribute names (short and long) and their OIDs, for subjects.
+pub(crate) const ATTRIBUTES: &[(&str, &str, &[u64])] = &[
+    ("CN", "commonName", &[2, 5, 4, 3]),
+    ("C", "countryName", &[2, 5, 4, 6]),
+    ("L", "localityName", &[2, 5, 4, 7]),
+    ("ST", "stateOrProvinceName", &[2, 5, 4, 8]),
+    ("street", "streetAddress", &[2, 5, 4, 9]),
+    ("O", "organizationName", &[2, 5, 4, 10]),
+    ("OU", "organizationalUnitName", &[2, 5, 4, 11]),
+    ("title", "title", &[2, 5, 4, 12]),
+    ("SN", "surname", &[2, 5, 4, 4]),
+    ("serialNumber", "serialNumber", &[2, 5, 4, 5]),
+    ("postalCode", "postalCode", &[2, 5, 4, 17]),
+    ("GN", "givenName", &[2, 5, 4, 42]),
+    (
+        "emailAddress",
+        "emailAddress",
+        &[1, 2, 840, 113_549, 1, 9, 1],
+    ),
+    (
+        "DC",
+        "domainComponent",
+        &[0, 9, 2342, 19_200_300, 100, 1, 25],
+    ),
+    ("UID", "userId", &[0, 9, 2342, 19_200_300, 100, 1, 1]),
+];
+
+/// The OpenSSL long name of a name attribute (`organizationalUnitName`), if known.
+pub(crate) fn attribute_long_name(oid: &str) -> Option<&'static str> {
+    ATTRIBUTES.iter().find(|(_, _, arcs)| {
+        let dotted: Vec<String> = arcs.iter().map(u64::to_string).collect();
+        dotted.join(".") == oid
+    }).map(|(_, long, _)| *long)
+}
+
 /// One subjectAltName entry, as `peer_certificate('subjectAltNames')` reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
