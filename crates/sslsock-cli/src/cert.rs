@@ -15,7 +15,7 @@ use crate::Failure;
 #[derive(clap::Subcommand)]
 pub(crate) enum CertCommand {
     /// Create a key and a certificate, self-signed or signed by a CA.
-    Create(CreateArgs),
+    Create(Box<CreateArgs>),
     /// Show the contents of each certificate in a PEM, DER or PKCS#12 file.
     Show(ShowArgs),
 }
@@ -131,7 +131,9 @@ fn parse_subject(s: &str) -> Result<Vec<(String, String)>, Failure> {
         .filter(|p| !p.trim().is_empty())
         .map(|p| match p.split_once('=') {
             Some((k, v)) => Ok((k.trim().to_owned(), v.trim().to_owned())),
-            None => Err(Failure::usage(format!("subject part \"{p}\" is not KEY=VALUE"))),
+            None => Err(Failure::usage(format!(
+                "subject part \"{p}\" is not KEY=VALUE"
+            ))),
         })
         .collect()
 }
@@ -154,7 +156,10 @@ fn create(a: &CreateArgs) -> Result<(), Failure> {
         None => {
             let cn = sans
                 .iter()
-                .find_map(|s| s.strip_prefix("DNS:").or_else(|| (!s.contains(':')).then_some(s.as_str())))
+                .find_map(|s| {
+                    s.strip_prefix("DNS:")
+                        .or_else(|| (!s.contains(':')).then_some(s.as_str()))
+                })
                 .unwrap_or("sslsock certificate");
             vec![("CN".to_owned(), cn.to_owned())]
         }
@@ -162,12 +167,18 @@ fn create(a: &CreateArgs) -> Result<(), Failure> {
     if subject.is_empty() {
         return Err(Failure::usage("the subject is empty"));
     }
-    let attrs: Vec<(&str, &str)> = subject.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let attrs: Vec<(&str, &str)> = subject
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     let now = SystemTime::now();
     let mut spec = CertSpec::with_subject(&attrs)
         .key_type(KeyType::parse(&a.key)?)
         .digest(Digest::parse(&a.digest)?)
-        .validity(now - Duration::from_secs(60), now + Duration::from_secs(u64::from(a.days) * 86_400));
+        .validity(
+            now - Duration::from_secs(60),
+            now + Duration::from_secs(u64::from(a.days) * 86_400),
+        );
     for s in &sans {
         spec = spec.san(s);
     }
@@ -194,7 +205,10 @@ fn create(a: &CreateArgs) -> Result<(), Failure> {
     }
     let issued = match (&a.ca_cert, &a.ca_key) {
         (Some(cert), Some(key)) => {
-            let password = a.ca_password.as_deref().map_or(Password::None, Password::from);
+            let password = a
+                .ca_password
+                .as_deref()
+                .map_or(Password::None, Password::from);
             let issuer = Issued::from_parts(&read(cert)?, &read(key)?, &password)?;
             spec.signed_by(&issuer)?
         }
@@ -207,7 +221,9 @@ fn create(a: &CreateArgs) -> Result<(), Failure> {
     save::write_file(&a.out_key, key_pem.as_bytes(), true)?;
     let mut chain = vec![issued.cert_der.clone().into()];
     if let Some(ca) = &a.ca_cert {
-        chain.extend(sslsock::x509::load_certificates(&read(ca)?, &Password::None).unwrap_or_default());
+        chain.extend(
+            sslsock::x509::load_certificates(&read(ca)?, &Password::None).unwrap_or_default(),
+        );
     }
     if let (Some(p12), Some(pw)) = (&a.pkcs12, &a.password) {
         let bytes = save::to_pkcs12(&chain, &key, pw, Pkcs12Encryption::Aes256)?;
@@ -228,7 +244,11 @@ fn create(a: &CreateArgs) -> Result<(), Failure> {
 }
 
 fn name_text(attrs: &[(String, String)]) -> String {
-    attrs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
+    attrs
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn show(a: &ShowArgs) -> Result<(), Failure> {
@@ -263,17 +283,36 @@ fn show(a: &ShowArgs) -> Result<(), Failure> {
         println!("  subject:     {}", name_text(&info.subject));
         println!("  issuer:      {}", name_text(&info.issuer));
         println!("  serial:      {} ({})", info.serial, info.serial_hex);
-        println!("  validity:    {} .. {}", info.not_before_text, info.not_after_text);
+        println!(
+            "  validity:    {} .. {}",
+            info.not_before_text, info.not_after_text
+        );
         println!("  signature:   {}", info.signature_algorithm);
-        let curve = info.pubkey_curve.as_deref().map(|c| format!(" {c}")).unwrap_or_default();
-        println!("  public key:  {} {} bit{curve}", info.pubkey_type, info.pubkey_size);
+        let curve = info
+            .pubkey_curve
+            .as_deref()
+            .map(|c| format!(" {c}"))
+            .unwrap_or_default();
+        println!(
+            "  public key:  {} {} bit{curve}",
+            info.pubkey_type, info.pubkey_size
+        );
         if !info.subject_alt_names.is_empty() {
-            let sans: Vec<String> = info.subject_alt_names.iter().map(|(t, v)| format!("{t}:{v}")).collect();
+            let sans: Vec<String> = info
+                .subject_alt_names
+                .iter()
+                .map(|(t, v)| format!("{t}:{v}"))
+                .collect();
             println!("  alt names:   {}", sans.join(", "));
         }
         println!("  {}:  {}", info.digest, info.fingerprint);
         for e in &info.extensions {
-            println!("  {}{}: {}", e.name, if e.critical { " (critical)" } else { "" }, e.value);
+            println!(
+                "  {}{}: {}",
+                e.name,
+                if e.critical { " (critical)" } else { "" },
+                e.value
+            );
         }
     }
     Ok(())
@@ -286,7 +325,14 @@ mod tests {
     #[test]
     fn subjects() {
         let s = parse_subject("CN=a.example, O=Example\\, Inc.,C=DE").unwrap();
-        assert_eq!(s, [("CN".into(), "a.example".into()), ("O".into(), "Example, Inc.".into()), ("C".into(), "DE".into())]);
+        assert_eq!(
+            s,
+            [
+                ("CN".into(), "a.example".into()),
+                ("O".into(), "Example, Inc.".into()),
+                ("C".into(), "DE".into())
+            ]
+        );
         let s = parse_subject("/CN=x/OU=y").unwrap();
         assert_eq!(s.len(), 2);
         assert!(parse_subject("CN").is_err());

@@ -42,6 +42,7 @@ enum Command {
 }
 
 /// A failure with the exit code it maps to.
+#[derive(Debug)]
 pub(crate) struct Failure {
     code: u8,
     message: String,

@@ -152,7 +152,9 @@ fn oid_name(oid: &Oid<'_>) -> String {
     match dotted.as_str() {
         "1.3.6.1.5.5.7.1.24" => "tlsfeature".to_owned(),
         "1.3.6.1.4.1.11129.2.4.2" => "ct_precert_scts".to_owned(),
-        _ => oid2sn(oid, oid_registry()).map(str::to_owned).unwrap_or(dotted),
+        _ => oid2sn(oid, oid_registry())
+            .map(str::to_owned)
+            .unwrap_or(dotted),
     }
 }
 
@@ -164,7 +166,8 @@ fn name_entries(name: &x509_parser::x509::X509Name<'_>) -> Vec<(String, String)>
                 .map(str::to_owned)
                 .unwrap_or_else(|_| hex(a.as_slice()));
             let oid = a.attr_type().to_id_string();
-            let name = super::attribute_long_name(&oid).map_or_else(|| oid_name(a.attr_type()), str::to_owned);
+            let name = super::attribute_long_name(&oid)
+                .map_or_else(|| oid_name(a.attr_type()), str::to_owned);
             (name, value)
         })
         .collect()
@@ -246,8 +249,19 @@ fn general_name(gn: &GeneralName<'_>) -> (String, String) {
 
 /// netscapeCertType bits in OpenSSL's words.
 fn ns_cert_type(raw: &[u8]) -> String {
-    let bits = super::der::Tlv::parse(raw).and_then(|t| t.value.get(1).copied()).unwrap_or(0);
-    let names = ["SSL Client", "SSL Server", "S/MIME", "Object Signing", "Unused", "SSL CA", "S/MIME CA", "Object Signing CA"];
+    let bits = super::der::Tlv::parse(raw)
+        .and_then(|t| t.value.get(1).copied())
+        .unwrap_or(0);
+    let names = [
+        "SSL Client",
+        "SSL Server",
+        "S/MIME",
+        "Object Signing",
+        "Unused",
+        "SSL CA",
+        "S/MIME CA",
+        "Object Signing CA",
+    ];
     names
         .iter()
         .enumerate()

@@ -54,10 +54,13 @@ pub(crate) const ATTRIBUTES: &[(&str, &str, &[u64])] = &[
 
 /// The OpenSSL long name of a name attribute (`organizationalUnitName`), if known.
 pub(crate) fn attribute_long_name(oid: &str) -> Option<&'static str> {
-    ATTRIBUTES.iter().find(|(_, _, arcs)| {
-        let dotted: Vec<String> = arcs.iter().map(u64::to_string).collect();
-        dotted.join(".") == oid
-    }).map(|(_, long, _)| *long)
+    ATTRIBUTES
+        .iter()
+        .find(|(_, _, arcs)| {
+            let dotted: Vec<String> = arcs.iter().map(u64::to_string).collect();
+            dotted.join(".") == oid
+        })
+        .map(|(_, long, _)| *long)
 }
 
 /// One subjectAltName entry, as `peer_certificate('subjectAltNames')` reports it.

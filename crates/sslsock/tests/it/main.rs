@@ -11,3 +11,4 @@ mod records;
 mod starttls;
 mod util;
 mod verification;
+mod x509_files;
