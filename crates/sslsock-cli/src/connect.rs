@@ -55,6 +55,9 @@ pub(crate) struct ConnectArgs {
     /// Client private key.
     #[arg(long, requires = "cert")]
     key: Option<String>,
+    /// Password of an encrypted client key or PKCS#12 --cert.
+    #[arg(long, requires = "cert")]
+    key_password: Option<String>,
     /// Send this text after the handshake (\r, \n and \t are honoured) and print the reply.
     #[arg(long)]
     send: Option<String>,
@@ -155,6 +158,9 @@ fn options(a: &ConnectArgs) -> Result<Options, Failure> {
     }
     if let Some(k) = &a.key {
         o = o.key_file(k);
+    }
+    if let Some(pw) = &a.key_password {
+        o = o.key_password(pw);
     }
     if let Some(t) = a.timeout {
         if !(t.is_finite() && t > 0.0) {

@@ -35,6 +35,9 @@ pub(crate) struct ServeArgs {
     /// Private key for --cert.
     #[arg(long, requires = "cert")]
     key: Option<String>,
+    /// Password of an encrypted key or PKCS#12 --cert.
+    #[arg(long, requires = "cert")]
+    key_password: Option<String>,
     /// ALPN protocols to accept, comma-separated, in preference order.
     #[arg(long)]
     alpn: Option<String>,
@@ -76,6 +79,9 @@ pub(crate) fn run(a: &ServeArgs) -> Result<(), Failure> {
             opts = opts.cert_file(c);
             if let Some(k) = &a.key {
                 opts = opts.key_file(k);
+            }
+            if let Some(pw) = &a.key_password {
+                opts = opts.key_password(pw);
             }
         }
         None => {

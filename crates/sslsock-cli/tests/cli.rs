@@ -1199,6 +1199,40 @@ fn cert_create_makes_a_chain_openssl_verifies_and_serve_serves() {
         text.contains("Verify return code: 0 (ok)") && text.contains("HTTP/1.1 200 OK"),
         "{text}"
     );
+    // The PKCS#12 file alone serves too, with its password; a wrong one is a one-line error.
+    one_line_error(
+        &sslsock(&[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--cert",
+            &path("leaf.p12"),
+            "--key-password",
+            "nope",
+        ]),
+        2,
+        "wrong password",
+    );
+    let (_srv, port, _out) = serve(&[
+        "--cert",
+        &path("leaf.p12"),
+        "--key-password",
+        "p12pw",
+        "--count",
+        "1",
+    ]);
+    let out = run_ok(&[
+        "connect",
+        &format!("127.0.0.1:{port}"),
+        "--ca-file",
+        &path("root.pem"),
+        "--sni",
+        "localhost",
+    ]);
+    assert!(
+        out.contains("1 subject: /CN=CLI Intermediate"),
+        "chain from the PKCS#12 file: {out}"
+    );
 }
 
 fn month(m: &str) -> u32 {

@@ -429,7 +429,7 @@ impl CertSpec {
         self.not_after = not_after;
         self
     }
-    /// The serial number. Defaults to a random positive 64-bit number.
+    /// The serial number. Defaults to a random positive number of 127 bits.
     pub fn serial(mut self, serial: u64) -> Self {
         self.serial = Some(serial);
         self
@@ -520,8 +520,11 @@ impl CertSpec {
         }
         p.not_before = self.not_before.into();
         p.not_after = self.not_after.into();
-        let serial = self.serial.unwrap_or_else(random_serial);
-        p.serial_number = Some(SerialNumber::from(serial.to_be_bytes().to_vec()));
+        let serial = match self.serial {
+            Some(n) => positive(&n.to_be_bytes()),
+            None => random_serial()?,
+        };
+        p.serial_number = Some(SerialNumber::from(serial));
 
         let flags = evaluate_purposes(&self.purposes, self.is_ca)?;
         p.is_ca = if flags.ca {
@@ -680,11 +683,30 @@ fn eku(name: &str) -> Option<ExtendedKeyUsagePurpose> {
     })
 }
 
-fn random_serial() -> u64 {
-    let mut b = [0u8; 8];
-    // A failing system RNG leaves zeros; the fixed second bit still makes a positive 63-bit serial.
-    let _ = aws_lc_rs::rand::fill(&mut b);
-    (u64::from_be_bytes(b) & !(1 << 63)) | (1 << 62)
+/// 16 random bytes with the sign bit clear: a positive serial with 127 bits of entropy.
+fn random_serial() -> Result<Vec<u8>, ConfigError> {
+    let mut b = [0u8; 16];
+    aws_lc_rs::rand::fill(&mut b)
+        .map_err(|_| ConfigError::Certificate("no randomness for the serial number".to_owned()))?;
+    b[0] &= 0x7f;
+    b[0] |= 0x40;
+    Ok(b.to_vec())
+}
+
+/// Big-endian bytes as a positive DER INTEGER value: leading zeros dropped, a zero added
+/// where the top bit would make it negative.
+fn positive(bytes: &[u8]) -> Vec<u8> {
+    let trimmed: Vec<u8> = bytes.iter().copied().skip_while(|b| *b == 0).collect();
+    match trimmed.first() {
+        None => vec![0],
+        Some(b) if b & 0x80 != 0 => [&[0u8][..], &trimmed].concat(),
+        Some(_) => trimmed,
+    }
+}
+
+/// A new private key as PKCS#8 PEM (`KEY_create_rsa`, `KEY_create_ec`).
+pub fn create_key(kind: KeyType) -> Result<String, ConfigError> {
+    Ok(CertSpec::new("").key_type(kind).key()?.serialize_pem())
 }
 
 #[cfg(test)]
@@ -745,6 +767,19 @@ mod tests {
         let f = evaluate_purposes(&["-objCA".to_owned()], true).unwrap();
         assert_eq!(names(&f).3, vec!["emailCA", "sslCA"]);
         assert!(evaluate_purposes(&["flying".to_owned()], false).is_err());
+    }
+
+    #[test]
+    fn serials_are_positive() {
+        assert_eq!(positive(&1u64.to_be_bytes()), [1]);
+        assert_eq!(positive(&u64::MAX.to_be_bytes())[0], 0);
+        assert_eq!(positive(&0u64.to_be_bytes()), [0]);
+        let r = random_serial().unwrap();
+        assert_eq!(r.len(), 16);
+        assert!(r[0] & 0x80 == 0 && r[0] & 0x40 != 0);
+        assert!(create_key(KeyType::Ed25519)
+            .unwrap()
+            .starts_with("-----BEGIN PRIVATE KEY-----"));
     }
 
     #[test]
