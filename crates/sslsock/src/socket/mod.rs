@@ -7,7 +7,7 @@ mod info;
 use std::fmt;
 use std::io::{self, BufRead, Read, Write};
 use std::net::TcpStream;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::context::SslContext;
 use crate::defaults::MAX_RECORD_PLAINTEXT;
@@ -47,6 +47,16 @@ pub struct SslSocket<S = TcpStream> {
     want: Want,
     /// Set while a handshake runs, so that a transport timeout reads as a handshake timeout.
     in_handshake: bool,
+    /// When a timed blocking operation (connect, accept, handshake) must be over.
+    deadline: Option<Instant>,
+    /// Read/write timeouts are set on a blocking transport: WouldBlock means "timed out".
+    io_timeouts: bool,
+    /// The transport is in non-blocking mode.
+    nonblocking: bool,
+    /// An error met while decrypting ahead, reported by the next read.
+    deferred: Option<Error>,
+    /// Decrypted data that arrived while `stop_ssl` waited for close_notify.
+    stop_kept: Vec<u8>,
     /// The last handshake on this socket failed (the Perl `opened() == -1` state).
     handshake_failed: bool,
 }
@@ -124,22 +134,49 @@ impl SslSocket<TcpStream> {
         Ok(sock)
     }
 
-    /// Runs `f` with the TCP read/write timeouts set to `t`, restoring them afterwards.
+    /// Runs `f` under a deadline `t` from now, restoring the transport timeouts afterwards.
+    /// The deadline holds for the whole operation, so a peer that trickles one byte at a time
+    /// is cut off as surely as a silent one.
     pub(crate) fn with_timeouts<T>(
         &mut self,
         t: Option<Duration>,
         f: impl FnOnce(&mut Self) -> Result<T, Error>,
     ) -> Result<T, Error> {
-        if t.is_none() {
+        let Some(t) = t.filter(|_| !self.nonblocking) else {
             return f(self);
-        }
+        };
         let (r, w) = (self.stream.read_timeout()?, self.stream.write_timeout()?);
-        self.stream.set_read_timeout(t)?;
-        self.stream.set_write_timeout(t)?;
+        self.stream.set_read_timeout(Some(t))?;
+        self.stream.set_write_timeout(Some(t))?;
+        self.deadline = Some(Instant::now() + t);
         let out = f(self);
+        self.deadline = None;
         let _ = self.stream.set_read_timeout(r);
         let _ = self.stream.set_write_timeout(w);
         out
+    }
+
+    /// Switches the transport between blocking and non-blocking mode. In non-blocking mode
+    /// every operation may return `io::ErrorKind::WouldBlock`; [`want`](Self::want) then says
+    /// what to wait for, and repeating the call continues where it stopped.
+    pub fn set_blocking(&mut self, blocking: bool) -> Result<(), Error> {
+        self.stream.set_nonblocking(!blocking)?;
+        self.nonblocking = !blocking;
+        Ok(())
+    }
+
+    /// Read timeout for blocking reads; an expired one reads as `io::ErrorKind::TimedOut`.
+    pub fn set_read_timeout(&mut self, t: Option<Duration>) -> Result<(), Error> {
+        self.stream.set_read_timeout(t)?;
+        self.io_timeouts = t.is_some() || self.stream.write_timeout()?.is_some();
+        Ok(())
+    }
+
+    /// Write timeout for blocking writes; an expired one reads as `io::ErrorKind::TimedOut`.
+    pub fn set_write_timeout(&mut self, t: Option<Duration>) -> Result<(), Error> {
+        self.stream.set_write_timeout(t)?;
+        self.io_timeouts = t.is_some() || self.stream.read_timeout()?.is_some();
+        Ok(())
     }
 }
 
@@ -175,6 +212,11 @@ impl<S: Read + Write> SslSocket<S> {
             last_error: None,
             want: Want::Nothing,
             in_handshake: false,
+            deadline: None,
+            io_timeouts: false,
+            nonblocking: false,
+            deferred: None,
+            stop_kept: Vec::new(),
             handshake_failed: false,
         }
     }
@@ -285,13 +327,13 @@ impl<S: Read + Write> SslSocket<S> {
         self.in_handshake = true;
         let result = self.drive_handshake();
         self.in_handshake = false;
-        self.handshake_failed = result.is_err();
-        if let Err(e) = &result {
+        let would_block =
+            matches!(&result, Err(Error::Io(io)) if io.kind() == io::ErrorKind::WouldBlock);
+        self.handshake_failed = result.is_err() && !would_block;
+        if let (Err(e), false) = (&result, would_block) {
             self.last_error = Some(e.to_string());
-            if !matches!(e, Error::Io(io) if io.kind() == io::ErrorKind::WouldBlock) {
-                // The session is unusable; the socket is plain (and most likely useless) again.
-                self.tls = None;
-            }
+            // The session is unusable; the socket is plain (and most likely useless) again.
+            self.tls = None;
         }
         result
     }
@@ -301,7 +343,11 @@ impl<S: Read + Write> SslSocket<S> {
             self.flush_tls()?;
             match &self.tls {
                 Some(s) if s.is_handshaking() => {}
-                Some(_) => return Ok(()),
+                Some(_) => {
+                    // Data the peer sent right behind its last handshake message is pending now.
+                    self.decrypt_ahead();
+                    return Ok(());
+                }
                 None => return Err(Error::State("no TLS session")),
             }
             if !self.read_record()? {
@@ -345,16 +391,36 @@ impl<S: Read + Write> SslSocket<S> {
         match self.input.fill_from(&mut self.stream) {
             Ok(n) => {
                 self.want = Want::Nothing;
+                if self.deadline.is_some_and(|d| Instant::now() > d) {
+                    return Err(self.timeout_error());
+                }
                 Ok(n)
             }
             Err(e) => Err(self.transport_error(e, Want::Read)),
         }
     }
 
+    fn timeout_error(&self) -> Error {
+        Error::Timeout(if self.in_handshake {
+            "waiting for the peer during the TLS handshake"
+        } else {
+            "waiting for the peer"
+        })
+    }
+
     fn transport_error(&mut self, e: io::Error, want: Want) -> Error {
         match e.kind() {
-            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut if self.in_handshake => {
-                Error::Timeout("waiting for the peer during the TLS handshake")
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut if self.deadline.is_some() => {
+                self.timeout_error()
+            }
+            io::ErrorKind::WouldBlock if self.io_timeouts && !self.nonblocking => {
+                Error::Io(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    match want {
+                        Want::Write => "write timed out",
+                        _ => "read timed out",
+                    },
+                ))
             }
             io::ErrorKind::WouldBlock => {
                 self.want = want;
@@ -402,6 +468,9 @@ impl<S: Read + Write> SslSocket<S> {
             }
             return Ok(self.input.data());
         }
+        if let Some(e) = self.deferred.take() {
+            return Err(e);
+        }
         loop {
             let ready = match self.tls.as_mut().map(|s| s.plaintext().map(|c| c.len())) {
                 Some(Ok(_)) => true,
@@ -419,8 +488,12 @@ impl<S: Read + Write> SslSocket<S> {
                 break;
             }
             self.read_record()?;
-            // Answer what the record asked for (key update, alerts) before reading on.
-            self.flush_tls()?;
+            // Answer what the record asked for (key update, alerts); if the transport cannot
+            // take it now it stays queued and goes out with the next write or flush.
+            match self.flush_tls() {
+                Err(Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {}
+                other => other?,
+            }
         }
         match self.tls.as_mut() {
             Some(s) => s.plaintext().map_err(Error::Io),
@@ -430,8 +503,40 @@ impl<S: Read + Write> SslSocket<S> {
 
     fn consume_inner(&mut self, n: usize) {
         match self.tls.as_mut() {
-            Some(s) => s.consume(n),
+            Some(s) => {
+                s.consume(n);
+                if s.pending() == 0 {
+                    self.decrypt_ahead();
+                }
+            }
             None => self.input.consume(n),
+        }
+    }
+
+    /// Decrypts complete records already read from the transport, until one yields data, so
+    /// that `pending()` tells the truth: data sitting in our buffer is data the transport
+    /// will never signal again. Stops at the peer's close_notify; what follows stays raw.
+    fn decrypt_ahead(&mut self) {
+        while let Some(s) = self.tls.as_mut() {
+            if s.pending() > 0 || s.is_handshaking() || matches!(s.plaintext(), Ok([])) {
+                return;
+            }
+            match record_len(self.input.data()) {
+                Ok(Some(n)) => {
+                    let fed = s.feed_record(&self.input.data()[..n]);
+                    self.input.consume(n);
+                    if let Err(e) = fed {
+                        let _ = self.flush_tls();
+                        self.deferred = Some(e);
+                        return;
+                    }
+                }
+                Ok(None) => return,
+                Err(e) => {
+                    self.deferred = Some(e);
+                    return;
+                }
+            }
         }
     }
 
@@ -442,15 +547,21 @@ impl<S: Read + Write> SslSocket<S> {
                 .write(data)
                 .map_err(|e| self.transport_error(e, Want::Write));
         }
-        // Finish anything an earlier (interrupted) call left queued.
+        // Finish anything an earlier (interrupted) call left queued; until that is out,
+        // nothing new is taken, so a repeated call neither loses nor duplicates data.
         self.flush_tls()?;
         let chunk = &data[..data.len().min(MAX_RECORD_PLAINTEXT)];
         let n = match self.tls.as_mut() {
             Some(s) => s.write_plaintext(chunk).map_err(Error::Io)?,
             None => 0,
         };
-        self.flush_tls()?;
-        Ok(n)
+        // The data is taken (encrypted and queued): report it written even if the transport
+        // takes the record only later; `flush` or the next write sends the rest.
+        match self.flush_tls() {
+            Err(Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => Ok(n),
+            Err(e) => Err(e),
+            Ok(()) => Ok(n),
+        }
     }
 
     fn record<T>(&mut self, r: Result<T, Error>) -> io::Result<T> {
@@ -510,13 +621,13 @@ impl<S: Read + Write> SslSocket<S> {
             self.close_sent = true;
         }
         self.flush_tls()?;
-        let mut kept: Vec<u8> = Vec::new();
+        // Kept in the socket, not on the stack: a non-blocking stop_ssl resumes here.
         while let Some(s) = self.tls.as_mut() {
             match s.plaintext() {
                 Ok([]) => break,
                 Ok(chunk) => {
                     let n = chunk.len();
-                    kept.extend_from_slice(chunk);
+                    self.stop_kept.extend_from_slice(chunk);
                     s.consume(n);
                     continue;
                 }
@@ -531,6 +642,8 @@ impl<S: Read + Write> SslSocket<S> {
             }
         }
         self.tls = None;
+        self.deferred = None;
+        let kept = std::mem::take(&mut self.stop_kept);
         self.input.unread(&kept);
         Ok(())
     }
@@ -563,6 +676,12 @@ impl<S: Read + Write> SslSocket<S> {
     /// What the last `WouldBlock` waited for (the Perl `$SSL_ERROR`).
     pub fn want(&self) -> Want {
         self.want
+    }
+
+    /// True when encrypted output is queued for the transport (after a `write` that could not
+    /// send everything on a non-blocking transport): call `flush` when it is writable.
+    pub fn wants_write(&self) -> bool {
+        self.tls.as_ref().is_some_and(|s| s.wants_write())
     }
 
     /// The Perl `opened()`: 1 when TLS is up, -1 when the last handshake failed (the plain
