@@ -57,6 +57,9 @@ pub(crate) struct ServeArgs {
     /// sent as the acceptable CA list.
     #[arg(long)]
     client_ca: Option<String>,
+    /// Seconds a client may take for its whole handshake.
+    #[arg(long, default_value_t = 30.0)]
+    handshake_timeout: f64,
 }
 
 /// How `serve` treats client certificates.
@@ -68,11 +71,13 @@ pub(crate) enum VerifyClient {
     Require,
 }
 
-/// How long a client may take to finish its handshake.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
-
 pub(crate) fn run(a: &ServeArgs) -> Result<(), Failure> {
-    let mut opts = Options::new().server(true).timeout(HANDSHAKE_TIMEOUT);
+    if !(a.handshake_timeout.is_finite() && a.handshake_timeout > 0.0) {
+        return Err(Failure::usage("--handshake-timeout must be a positive number of seconds"));
+    }
+    let mut opts = Options::new()
+        .server(true)
+        .timeout(Duration::from_secs_f64(a.handshake_timeout));
     let mut generated_fp = None;
     match &a.cert {
         Some(c) => {
@@ -147,15 +152,15 @@ pub(crate) fn run(a: &ServeArgs) -> Result<(), Failure> {
 }
 
 fn handle(id: u64, tcp: TcpStream, peer: std::net::SocketAddr, ctx: &SslContext, mode: Mode) {
-    let _ = tcp.set_read_timeout(Some(HANDSHAKE_TIMEOUT));
-    let mut s = match SslSocket::start_ssl_with(tcp, ctx) {
+    // The whole handshake is under one deadline, so a client trickling bytes cannot hold
+    // this worker longer than --handshake-timeout.
+    let mut s = match SslSocket::accept_with(tcp, ctx) {
         Ok(s) => s,
         Err(e) => {
             println!("connection {id} from {peer}: handshake failed: {e}");
             return;
         }
     };
-    let _ = s.get_ref().set_read_timeout(None);
     println!(
         "connection {id} from {peer}: {} {}{}{}{}",
         s.version().unwrap_or("?"),

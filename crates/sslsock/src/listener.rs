@@ -69,29 +69,24 @@ impl SslListener {
     /// the listener stays usable.
     pub fn accept(&self) -> Result<(SslSocket<TcpStream>, SocketAddr), Error> {
         let (tcp, peer) = self.accept_tcp()?;
-        let opts = self.ctx.options();
-        let mut sock = SslSocket::new_plain_with(tcp, &self.ctx);
-        if opts.is_lazy() {
-            return Ok((sock, peer));
+        if self.ctx.options().is_lazy() {
+            return Ok((SslSocket::new_plain_with(tcp, &self.ctx), peer));
         }
-        match sock.with_timeouts(opts.timeout, |s| s.accept_ssl()) {
-            Ok(()) => Ok((sock, peer)),
-            Err(e) => {
-                let e = crate::error::noted(e);
-                if let Some(trap) = &opts.error_trap {
-                    trap(sock.get_mut(), &e);
-                }
-                Err(e)
-            }
-        }
+        Ok((SslSocket::accept_with(tcp, &self.ctx)?, peer))
     }
 
-    /// Accepts a plain TCP connection only; upgrade it with [`SslSocket::start_ssl_with`]
-    /// and [`context`](Self::context), e.g. in a worker thread.
+    /// Accepts a plain TCP connection only; run the handshake with
+    /// [`SslSocket::accept_with`] and [`context`](Self::context), e.g. in a worker thread, or
+    /// non-blocking with [`SslSocket::new_plain_with`] and `accept_ssl`.
     pub fn accept_tcp(&self) -> Result<(TcpStream, SocketAddr), Error> {
         let (tcp, peer) = self.tcp.accept()?;
         let _ = tcp.set_nodelay(true);
         Ok((tcp, peer))
+    }
+
+    /// Switches the listening socket to non-blocking accepts.
+    pub fn set_nonblocking(&self, yes: bool) -> Result<(), Error> {
+        Ok(self.tcp.set_nonblocking(yes)?)
     }
 
     /// The local address (useful after binding port 0).

@@ -134,6 +134,25 @@ impl SslSocket<TcpStream> {
         Ok(sock)
     }
 
+    /// Runs the server handshake on an accepted connection under the context's timeout (a
+    /// deadline for the whole handshake), calling its `error_trap` on failure. This is what
+    /// [`crate::SslListener::accept`] does; a worker thread calls it after
+    /// [`crate::SslListener::accept_tcp`].
+    pub fn accept_with(tcp: TcpStream, ctx: &SslContext) -> Result<Self, Error> {
+        let opts = ctx.options();
+        let mut sock = SslSocket::new_plain_with(tcp, ctx);
+        match sock.with_timeouts(opts.timeout, |s| s.accept_ssl()) {
+            Ok(()) => Ok(sock),
+            Err(e) => {
+                let e = crate::error::noted(e);
+                if let Some(trap) = &opts.error_trap {
+                    trap(sock.get_mut(), &e);
+                }
+                Err(e)
+            }
+        }
+    }
+
     /// Runs `f` under a deadline `t` from now, restoring the transport timeouts afterwards.
     /// The deadline holds for the whole operation, so a peer that trickles one byte at a time
     /// is cut off as surely as a silent one.
@@ -736,9 +755,19 @@ impl<S: Read + Write> SslSocket<S> {
         Ok(SslSocket::plain(stream, ctx, name))
     }
 
-    /// [`new_plain`](Self::new_plain) with a prebuilt server context.
-    pub(crate) fn new_plain_with(stream: S, ctx: &SslContext) -> Self {
-        SslSocket::plain(stream, ctx.clone(), None)
+    /// [`new_plain`](Self::new_plain) with a prebuilt context: wraps a connected stream
+    /// without starting TLS. For a client context the peer name comes from the context's
+    /// `hostname` / `verifycn_name` / `peer`; [`connect_ssl`](Self::connect_ssl) refuses to
+    /// start without one when the peer is verified.
+    pub fn new_plain_with(stream: S, ctx: &SslContext) -> Self {
+        let name = if ctx.is_server() {
+            None
+        } else {
+            let opts = ctx.options();
+            let peer = opts.peer.as_deref().and_then(|p| connect::split_host_port(p).ok()).map(|(h, _)| h);
+            client_name(opts, peer.as_deref()).ok()
+        };
+        SslSocket::plain(stream, ctx.clone(), name)
     }
 }
 
