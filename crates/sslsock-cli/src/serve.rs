@@ -73,7 +73,9 @@ pub(crate) enum VerifyClient {
 
 pub(crate) fn run(a: &ServeArgs) -> Result<(), Failure> {
     if !(a.handshake_timeout.is_finite() && a.handshake_timeout > 0.0) {
-        return Err(Failure::usage("--handshake-timeout must be a positive number of seconds"));
+        return Err(Failure::usage(
+            "--handshake-timeout must be a positive number of seconds",
+        ));
     }
     let mut opts = Options::new()
         .server(true)

@@ -1,8 +1,12 @@
 //! `SslSocket`: a stream that is plain or TLS, can switch both ways, and reads record-exact.
 
+#[cfg(feature = "tokio")]
+pub mod async_io;
 mod buffer;
 pub(crate) mod connect;
 mod info;
+#[cfg(feature = "mio")]
+mod mio_source;
 
 use std::fmt;
 use std::io::{self, BufRead, Read, Write};
@@ -670,15 +674,21 @@ impl<S: Read + Write> SslSocket<S> {
     /// Closes TLS the fast way (`close` with `SSL_fast_shutdown`): sends close_notify without
     /// waiting for the peer's, then drops the transport.
     pub fn close(mut self) -> Result<(), Error> {
+        let r = self.shutdown_tls();
+        let _ = self.stream.flush();
+        r
+    }
+
+    /// Sends close_notify (once) and pushes it out, keeping the socket: reads still see what
+    /// the peer sends until its own close_notify. Resumable on a non-blocking transport.
+    pub fn shutdown_tls(&mut self) -> Result<(), Error> {
         if let Some(s) = self.tls.as_mut() {
             if !s.is_handshaking() && !self.close_sent {
                 s.send_close_notify();
                 self.close_sent = true;
             }
         }
-        let r = self.flush_tls();
-        let _ = self.stream.flush();
-        r
+        self.flush_tls()
     }
 
     /// Drops the TLS state without telling the peer (`SSL_no_shutdown`), e.g. in a forked
@@ -764,7 +774,11 @@ impl<S: Read + Write> SslSocket<S> {
             None
         } else {
             let opts = ctx.options();
-            let peer = opts.peer.as_deref().and_then(|p| connect::split_host_port(p).ok()).map(|(h, _)| h);
+            let peer = opts
+                .peer
+                .as_deref()
+                .and_then(|p| connect::split_host_port(p).ok())
+                .map(|(h, _)| h);
             client_name(opts, peer.as_deref()).ok()
         };
         SslSocket::plain(stream, ctx.clone(), name)

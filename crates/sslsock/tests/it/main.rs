@@ -4,11 +4,21 @@
 
 mod bad_input;
 mod hostname_table;
+// The examples' servers, driven by the tests.
+#[cfg(feature = "mio")]
+#[path = "../../examples/mio_echo.rs"]
+#[allow(dead_code)]
+mod mio_echo;
+mod nonblocking;
 mod openssl_server;
 mod ours;
 mod peers;
 mod records;
 mod starttls;
+#[cfg(feature = "tokio")]
+#[path = "../../examples/tokio_echo.rs"]
+#[allow(dead_code)]
+mod tokio_echo;
 mod util;
 mod verification;
 mod x509_files;

@@ -1,0 +1,270 @@
+//! Async TLS over tokio: the same socket (record-exact input, STARTTLS both ways, the same
+//! verification and errors) driven by `poll_*` instead of blocking calls.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), sslsock::Error> {
+//! use tokio::io::{AsyncReadExt, AsyncWriteExt};
+//! use sslsock::{Options, SslContext};
+//! use sslsock::socket::async_io::TlsStream;
+//! let ctx = SslContext::new(&Options::new())?;
+//! let mut tls = TlsStream::connect("www.example.org:443", &ctx).await?;
+//! tls.write_all(b"HEAD / HTTP/1.0\r\n\r\n").await?;
+//! tls.flush().await?;
+//! let mut reply = Vec::new();
+//! let _ = tls.read_to_end(&mut reply).await;
+//! # Ok(()) }
+//! ```
+
+use std::io::{self, Read, Write};
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+
+use super::{connect, SslSocket};
+use crate::context::SslContext;
+use crate::error::Error;
+
+/// A tokio stream seen through `Read`/`Write`: `Pending` becomes `WouldBlock`, and the waker
+/// of the current poll is the one the stream registers.
+#[derive(Debug)]
+pub struct AsyncIo<S> {
+    inner: S,
+    waker: Option<Waker>,
+}
+
+impl<S> AsyncIo<S> {
+    fn context(&self) -> io::Result<Context<'_>> {
+        match &self.waker {
+            Some(w) => Ok(Context::from_waker(w)),
+            None => Err(io::Error::new(io::ErrorKind::WouldBlock, "not polled yet")),
+        }
+    }
+
+    /// The tokio stream.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+}
+
+fn ready<T>(p: Poll<io::Result<T>>) -> io::Result<T> {
+    match p {
+        Poll::Ready(r) => r,
+        Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
+    }
+}
+
+impl<S: AsyncRead + Unpin> Read for AsyncIo<S> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let waker = self.waker.clone();
+        let mut cx = match &waker {
+            Some(w) => Context::from_waker(w),
+            None => return Err(io::ErrorKind::WouldBlock.into()),
+        };
+        let mut rb = ReadBuf::new(buf);
+        ready(Pin::new(&mut self.inner).poll_read(&mut cx, &mut rb))?;
+        Ok(rb.filled().len())
+    }
+}
+
+impl<S: AsyncWrite + Unpin> Write for AsyncIo<S> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let waker = self.waker.clone();
+        let mut cx = match &waker {
+            Some(w) => Context::from_waker(w),
+            None => return Err(io::ErrorKind::WouldBlock.into()),
+        };
+        ready(Pin::new(&mut self.inner).poll_write(&mut cx, buf))
+    }
+
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        let waker = self.waker.clone();
+        let mut cx = match &waker {
+            Some(w) => Context::from_waker(w),
+            None => return Err(io::ErrorKind::WouldBlock.into()),
+        };
+        ready(Pin::new(&mut self.inner).poll_write_vectored(&mut cx, bufs))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let _ = self.context()?;
+        let waker = self.waker.clone();
+        let mut cx = match &waker {
+            Some(w) => Context::from_waker(w),
+            None => return Err(io::ErrorKind::WouldBlock.into()),
+        };
+        ready(Pin::new(&mut self.inner).poll_flush(&mut cx))
+    }
+}
+
+/// An async TLS stream over a tokio byte stream (a `TcpStream` by default).
+///
+/// Writes are encrypted one record per call; call `flush` (`AsyncWriteExt::flush`) to be
+/// sure the last record left. Reads return one record's data at most.
+#[derive(Debug)]
+pub struct TlsStream<S = TcpStream> {
+    sock: SslSocket<AsyncIo<S>>,
+}
+
+impl TlsStream<TcpStream> {
+    /// Connects and runs the client handshake (verified, secure defaults from `ctx`), within
+    /// the context's timeout when it has one.
+    pub async fn connect(addr: &str, ctx: &SslContext) -> Result<Self, Error> {
+        let (host, port) = connect::split_host_port(addr)?;
+        let timeout = ctx.options().timeout;
+        let tcp = with_deadline(timeout, "connecting", async {
+            TcpStream::connect((host.as_str(), port))
+                .await
+                .map_err(|source| Error::Connect {
+                    addr: addr.to_owned(),
+                    source,
+                })
+        })
+        .await?;
+        let _ = tcp.set_nodelay(true);
+        let mut s = TlsStream::new_plain(tcp, ctx);
+        if s.sock.peer_name.is_none() {
+            s.sock.peer_name = Some(super::client_name(ctx.options(), Some(&host))?);
+        }
+        with_deadline(
+            timeout,
+            "waiting for the peer during the TLS handshake",
+            s.connect_ssl(),
+        )
+        .await?;
+        Ok(s)
+    }
+
+    /// Runs the server handshake on an accepted connection, within the context's timeout.
+    pub async fn accept(tcp: TcpStream, ctx: &SslContext) -> Result<Self, Error> {
+        let mut s = TlsStream::new_plain(tcp, ctx);
+        with_deadline(
+            ctx.options().timeout,
+            "waiting for the peer during the TLS handshake",
+            s.accept_ssl(),
+        )
+        .await?;
+        Ok(s)
+    }
+}
+
+async fn with_deadline<T>(
+    t: Option<Duration>,
+    what: &'static str,
+    f: impl std::future::Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    match t {
+        Some(t) => tokio::time::timeout(t, f)
+            .await
+            .map_err(|_| Error::Timeout(what))?,
+        None => f.await,
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> TlsStream<S> {
+    /// Wraps a connected stream without starting TLS: talk plain, then
+    /// [`connect_ssl`](Self::connect_ssl) or [`accept_ssl`](Self::accept_ssl) (STARTTLS).
+    pub fn new_plain(stream: S, ctx: &SslContext) -> Self {
+        TlsStream {
+            sock: SslSocket::new_plain_with(
+                AsyncIo {
+                    inner: stream,
+                    waker: None,
+                },
+                ctx,
+            ),
+        }
+    }
+
+    /// Runs `op` on the socket with the waker of `cx`; `WouldBlock` becomes `Pending`.
+    fn poll_op<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        op: impl FnOnce(&mut SslSocket<AsyncIo<S>>) -> Result<T, Error>,
+    ) -> Poll<Result<T, Error>> {
+        let io = self.sock.get_mut();
+        if !io.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            io.waker = Some(cx.waker().clone());
+        }
+        match op(&mut self.sock) {
+            Err(Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => Poll::Pending,
+            other => Poll::Ready(other),
+        }
+    }
+
+    /// The client handshake (`connect_SSL`), e.g. after a plain STARTTLS exchange.
+    pub async fn connect_ssl(&mut self) -> Result<(), Error> {
+        std::future::poll_fn(|cx| self.poll_op(cx, |s| s.connect_ssl())).await
+    }
+
+    /// The server handshake (`accept_SSL`).
+    pub async fn accept_ssl(&mut self) -> Result<(), Error> {
+        std::future::poll_fn(|cx| self.poll_op(cx, |s| s.accept_ssl())).await
+    }
+
+    /// Ends TLS and returns to plain (`stop_SSL`): the bytes the peer sends after its
+    /// close_notify are read in plain next.
+    pub async fn stop_ssl(&mut self) -> Result<(), Error> {
+        std::future::poll_fn(|cx| self.poll_op(cx, |s| s.stop_ssl())).await
+    }
+
+    /// The socket, for what it tells: version, cipher, certificates, `pending`, ...
+    pub fn socket(&self) -> &SslSocket<AsyncIo<S>> {
+        &self.sock
+    }
+
+    /// The tokio stream.
+    pub fn get_ref(&self) -> &S {
+        &self.sock.get_ref().inner
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for TlsStream<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        this.poll_op(cx, |s| {
+            let chunk = s.fill_buf_inner()?;
+            let n = chunk.len().min(buf.remaining());
+            buf.put_slice(&chunk[..n]);
+            s.consume_inner(n);
+            Ok(())
+        })
+        .map_err(Error::into_io)
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for TlsStream<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.get_mut()
+            .poll_op(cx, |s| s.write_inner(buf))
+            .map_err(Error::into_io)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.get_mut()
+            .poll_op(cx, |s| {
+                s.flush_tls()?;
+                Ok(s.stream.flush()?)
+            })
+            .map_err(Error::into_io)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        match this.poll_op(cx, |s| s.shutdown_tls()) {
+            Poll::Ready(Ok(())) => Pin::new(&mut this.sock.get_mut().inner).poll_shutdown(cx),
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e.into_io())),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}

@@ -1,0 +1,417 @@
+//! Non-blocking sockets: WouldBlock and want(), exact pending(), tickets, deadlines.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+use sslsock::{Error, Options, SslContext, SslListener, SslSocket, Want};
+
+use crate::util::*;
+
+/// A connected loopback pair, both non-blocking, wrapped without TLS yet.
+fn nonblocking_pair() -> (SslSocket, SslSocket) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let c = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+    let (s, _) = l.accept().unwrap();
+    for t in [&c, &s] {
+        t.set_nonblocking(true).unwrap();
+        t.set_nodelay(true).unwrap();
+    }
+    let cctx = SslContext::new(&client_opts()).unwrap();
+    let sctx = SslContext::new(&server_opts().server(true)).unwrap();
+    (
+        SslSocket::new_plain_with(c, &cctx),
+        SslSocket::new_plain_with(s, &sctx),
+    )
+}
+
+fn would_block<T: std::fmt::Debug>(r: Result<T, Error>) -> bool {
+    match r {
+        Err(Error::Io(e)) => e.kind() == std::io::ErrorKind::WouldBlock,
+        Ok(_) => false,
+        Err(e) => panic!("unexpected error {e}"),
+    }
+}
+
+fn io_would_block<T: std::fmt::Debug>(r: &std::io::Result<T>) -> bool {
+    matches!(r, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+}
+
+#[test]
+fn both_ends_nonblocking_in_one_thread_handshake_bulk_and_close() {
+    let (mut client, mut server) = nonblocking_pair();
+    // The server speaks second: before the ClientHello it can only wait to read.
+    assert!(would_block(server.accept_ssl()));
+    assert_eq!(server.want(), Want::Read);
+    // The client sends its hello, then waits for the answer.
+    assert!(would_block(client.connect_ssl()));
+    assert_eq!(client.want(), Want::Read);
+    let (mut c_done, mut s_done) = (false, false);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !(c_done && s_done) {
+        assert!(Instant::now() < deadline, "handshake does not progress");
+        if !s_done {
+            s_done = !would_block(server.accept_ssl());
+            if !s_done {
+                assert_eq!(server.want(), Want::Read);
+            }
+        }
+        if !c_done {
+            c_done = !would_block(client.connect_ssl());
+            if !c_done {
+                assert_eq!(client.want(), Want::Read);
+            }
+        }
+    }
+    assert!(client.is_tls() && server.is_tls());
+
+    // 64 MiB from client to server, both sides stepping each other.
+    const TOTAL: usize = 64 << 20;
+    let chunk: Vec<u8> = (0..65_536u32).map(|i| (i * 31 % 253) as u8).collect();
+    let (mut sent, mut received) = (0usize, 0usize);
+    let (mut sum_sent, mut sum_received) = (0u64, 0u64);
+    let mut saw_write_block = false;
+    let mut buf = vec![0u8; 65_536];
+    while received < TOTAL {
+        while sent < TOTAL {
+            let want = (TOTAL - sent).min(chunk.len());
+            let r = client.write(&chunk[..want]);
+            if io_would_block(&r) {
+                assert_eq!(client.want(), Want::Write);
+                saw_write_block = true;
+                break;
+            }
+            let n = r.unwrap();
+            sum_sent += chunk[..n].iter().map(|&b| u64::from(b)).sum::<u64>();
+            sent += n;
+        }
+        let _ = client.flush();
+        loop {
+            let r = server.read(&mut buf);
+            if io_would_block(&r) {
+                assert_eq!(server.want(), Want::Read);
+                break;
+            }
+            let n = r.unwrap();
+            assert!(n > 0 && n <= 16_384);
+            sum_received += buf[..n].iter().map(|&b| u64::from(b)).sum::<u64>();
+            received += n;
+        }
+    }
+    assert_eq!((received, sum_received), (TOTAL, sum_sent));
+    assert!(
+        saw_write_block,
+        "64 MiB must fill the socket buffers at some point"
+    );
+
+    // Close: the client's close_notify reads as EOF on the server.
+    loop {
+        match client.shutdown_tls() {
+            Ok(()) => break,
+            Err(e) => assert!(would_block::<()>(Err(e))),
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match server.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => panic!("{n} unexpected bytes"),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                assert!(Instant::now() < deadline)
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+#[test]
+fn slow_loris_is_cut_off_while_others_are_served() {
+    let listener = SslListener::bind(
+        "127.0.0.1:0",
+        &server_opts().timeout(Duration::from_millis(1500)),
+    )
+    .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let ctx = listener.context().clone();
+    let h = std::thread::spawn(move || {
+        let mut workers = Vec::new();
+        for _ in 0..2 {
+            let (tcp, _) = listener.accept_tcp().unwrap();
+            let ctx = ctx.clone();
+            workers.push(std::thread::spawn(move || {
+                let started = Instant::now();
+                let r = SslSocket::accept_with(tcp, &ctx).and_then(|mut s| {
+                    let mut line = [0u8; 6];
+                    s.read_exact(&mut line)?;
+                    s.write_all(&line)?;
+                    s.close()
+                });
+                (r.map_err(|e| e.to_string()), started.elapsed())
+            }));
+        }
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap())
+            .collect::<Vec<_>>()
+    });
+    // The slow client: a valid-looking ClientHello header, then one byte every 200 ms.
+    let mut loris = TcpStream::connect(addr).unwrap();
+    loris.write_all(&[22, 3, 1, 1, 0]).unwrap();
+    let trickle = std::thread::spawn(move || {
+        for _ in 0..40 {
+            if loris.write_all(&[0]).is_err() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        false
+    });
+    // Meanwhile a normal client is served at once.
+    std::thread::sleep(Duration::from_millis(300));
+    let started = Instant::now();
+    let mut c = SslSocket::connect_opts(&addr.to_string(), &client_opts()).unwrap();
+    c.write_all(b"hello\n").unwrap();
+    let mut echo = [0u8; 6];
+    c.read_exact(&mut echo).unwrap();
+    assert_eq!(&echo, b"hello\n");
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "served while the slow client trickles"
+    );
+    let results = h.join().unwrap();
+    let (loris_result, loris_time) = &results[0];
+    let err = loris_result.as_ref().unwrap_err();
+    assert!(
+        err.contains("timed out while waiting for the peer during the TLS handshake"),
+        "{err}"
+    );
+    assert!(
+        *loris_time < Duration::from_secs(3),
+        "cut off by the deadline, not by the trickle: {loris_time:?}"
+    );
+    assert!(results[1].0.is_ok(), "{:?}", results[1]);
+    assert!(
+        trickle.join().unwrap(),
+        "the slow client saw its connection closed"
+    );
+}
+
+#[test]
+fn blocking_read_timeout_reads_as_timed_out() {
+    let (addr, h) = serve(server_opts(), 1, |mut s| {
+        std::thread::sleep(Duration::from_millis(700));
+        s.write_all(b"late\n").map_err(|e| e.to_string())?;
+        s.close().map_err(|e| e.to_string())
+    });
+    let mut c = SslSocket::connect_opts(&addr.to_string(), &client_opts()).unwrap();
+    c.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let err = c.read(&mut [0u8; 8]).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
+    // Nothing was lost: the data still arrives.
+    c.set_read_timeout(None).unwrap();
+    let mut line = [0u8; 5];
+    c.read_exact(&mut line).unwrap();
+    assert_eq!(&line, b"late\n");
+    h.join().unwrap().into_iter().for_each(|r| r.unwrap());
+    let _ = Options::new();
+}
+
+/// A non-blocking client socket connected to `addr`, TLS not started.
+fn nonblocking_client(addr: std::net::SocketAddr) -> SslSocket {
+    let tcp = TcpStream::connect(addr).unwrap();
+    tcp.set_nonblocking(true).unwrap();
+    SslSocket::new_plain_with(tcp, &SslContext::new(&client_opts()).unwrap())
+}
+
+/// Level-triggered poll(2) on the socket's fd, as a select/poll loop does. True when ready.
+fn wait_readable(sock: &SslSocket, timeout: Duration) -> bool {
+    use rustix::event::{poll, PollFd, PollFlags, Timespec};
+    let mut fds = [PollFd::new(sock.get_ref(), PollFlags::IN)];
+    let t = Timespec {
+        tv_sec: timeout.as_secs() as i64,
+        tv_nsec: i64::from(timeout.subsec_nanos()),
+    };
+    poll(&mut fds, Some(&t)).unwrap() > 0
+}
+
+/// The manual's poll loop: wait for the fd only when `pending()` says nothing is buffered,
+/// one read per round. Reads until close_notify or until `until` bytes arrived.
+fn poll_read(sock: &mut SslSocket, until: Option<usize>) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    while until.is_none_or(|u| out.len() < u) {
+        if sock.pending() == 0 {
+            assert!(
+                wait_readable(sock, Duration::from_secs(5)),
+                "stalled: nothing pending and the fd not readable"
+            );
+        }
+        match sock.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    out
+}
+
+fn poll_read_all(sock: &mut SslSocket) -> Vec<u8> {
+    poll_read(sock, None)
+}
+
+fn nonblocking_handshake(sock: &mut SslSocket) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        match sock.connect_ssl() {
+            Ok(()) => return,
+            Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                assert_eq!(sock.want(), Want::Read);
+                assert!(Instant::now() < deadline);
+                wait_readable(sock, Duration::from_secs(10));
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+/// A stream that holds writes while corked and sends them in one go when uncorked.
+struct Corked {
+    inner: TcpStream,
+    held: Vec<u8>,
+    corked: bool,
+}
+
+impl Read for Corked {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.inner.read(buf)
+    }
+}
+
+impl Write for Corked {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.corked {
+            self.held.extend_from_slice(buf);
+            return Ok(buf.len());
+        }
+        self.inner.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.write_all(&std::mem::take(&mut self.held))?;
+        self.inner.flush()
+    }
+}
+
+#[test]
+fn poll_loop_reads_many_small_records_without_stalling() {
+    const N: usize = 2000;
+    let expected: String = (0..N).map(|i| format!("record {i}\n")).collect();
+    let total = expected.len();
+    let (addr, h) = serve_tcp(1, move |tcp| {
+        let corked = Corked {
+            inner: tcp,
+            held: Vec::new(),
+            corked: false,
+        };
+        let mut s = SslSocket::start_ssl(corked, &server_opts().server(true)).unwrap();
+        // Many small records in one flight, then silence: they land in the client's buffer
+        // together while its fd has nothing more to say.
+        s.get_mut().corked = true;
+        for i in 0..N {
+            s.write_all(format!("record {i}\n").as_bytes()).unwrap();
+        }
+        s.get_mut().corked = false;
+        s.flush().unwrap();
+        let mut ack = [0u8; 1];
+        s.read_exact(&mut ack).unwrap();
+        s.close().unwrap();
+    });
+    let mut sock = nonblocking_client(addr);
+    nonblocking_handshake(&mut sock);
+    let text = String::from_utf8(poll_read(&mut sock, Some(total))).unwrap();
+    assert_eq!(text, expected);
+    sock.write_all(b"!").unwrap();
+    sock.flush().unwrap();
+    assert!(poll_read_all(&mut sock).is_empty());
+    h.join().unwrap();
+}
+
+#[test]
+fn tickets_alone_give_would_block_not_an_error() {
+    let go = std::sync::Arc::new(std::sync::Barrier::new(2));
+    let go2 = go.clone();
+    let (addr, h) = serve(server_opts().version("TLSv1_3"), 1, move |mut s| {
+        // The server sent its session tickets right after the handshake; now it waits.
+        go2.wait();
+        s.write_all(b"data\n").map_err(|e| e.to_string())?;
+        s.close().map_err(|e| e.to_string())
+    });
+    let mut sock = nonblocking_client(addr);
+    nonblocking_handshake(&mut sock);
+    // The fd turns readable because of the tickets only.
+    assert!(
+        wait_readable(&sock, Duration::from_secs(10)),
+        "tickets make the fd readable"
+    );
+    let mut buf = [0u8; 64];
+    let r = sock.read(&mut buf);
+    assert!(
+        matches!(&r, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "{r:?}"
+    );
+    assert_eq!(sock.want(), Want::Read);
+    assert_eq!(sock.pending(), 0);
+    go.wait();
+    assert_eq!(poll_read_all(&mut sock), b"data\n");
+    h.join().unwrap().into_iter().for_each(|r| r.unwrap());
+}
+
+#[cfg(feature = "mio")]
+mod with_mio {
+    use std::io::{Read, Write};
+    use std::sync::{Arc, Barrier};
+
+    use sslsock::{SslContext, SslSocket};
+
+    use crate::util::*;
+
+    use crate::mio_echo;
+
+    #[test]
+    fn mio_server_serves_1000_concurrent_clients() {
+        const CLIENTS: usize = 1000;
+        let listener = mio::net::TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let ctx = SslContext::new(&server_opts().server(true)).unwrap();
+        let server =
+            std::thread::spawn(move || mio_echo::serve(listener, &ctx, Some(CLIENTS)).unwrap());
+        let ctx = SslContext::new(&client_opts()).unwrap();
+        let barrier = Arc::new(Barrier::new(CLIENTS));
+        let clients: Vec<_> = (0..CLIENTS)
+            .map(|i| {
+                let (ctx, barrier) = (ctx.clone(), barrier.clone());
+                std::thread::Builder::new()
+                    .stack_size(256 * 1024)
+                    .spawn(move || {
+                        let mut c = SslSocket::connect_with(&addr.to_string(), &ctx).unwrap();
+                        // Every client holds its connection until all are connected.
+                        barrier.wait();
+                        let msg = format!("client {i}\n");
+                        c.write_all(msg.as_bytes()).unwrap();
+                        let mut back = vec![0u8; msg.len()];
+                        c.read_exact(&mut back).unwrap();
+                        assert_eq!(back, msg.as_bytes());
+                        c.close().unwrap();
+                    })
+                    .unwrap()
+            })
+            .collect();
+        for c in clients {
+            c.join().unwrap();
+        }
+        let most = server.join().unwrap();
+        println!("mio server: {CLIENTS} clients served, {most} connections open at once");
+        assert_eq!(most, CLIENTS);
+    }
+}
