@@ -2,6 +2,8 @@
 
 #![allow(unreachable_pub)]
 
+#[cfg(feature = "tokio")]
+mod async_tokio;
 mod bad_input;
 mod hostname_table;
 // The examples' servers, driven by the tests.

@@ -1,0 +1,227 @@
+//! The tokio stream: the same verification and errors as the blocking socket, 1,000
+//! concurrent clients, bulk transfer, and STARTTLS up and down against Perl.
+
+use std::sync::Arc;
+
+use sslsock::socket::async_io::TlsStream;
+use sslsock::{Error, SslContext, VerifyError};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::tokio_echo;
+use crate::util::*;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn tokio_server_serves_1000_concurrent_clients() {
+    const CLIENTS: usize = 1000;
+    runtime().block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let sctx = SslContext::new(&server_opts().server(true)).unwrap();
+        let server = tokio::spawn(tokio_echo::serve(listener, sctx, Some(CLIENTS)));
+        let cctx = SslContext::new(&client_opts()).unwrap();
+        let barrier = Arc::new(tokio::sync::Barrier::new(CLIENTS));
+        let mut clients = tokio::task::JoinSet::new();
+        for i in 0..CLIENTS {
+            let (addr, cctx, barrier) = (addr.clone(), cctx.clone(), barrier.clone());
+            clients.spawn(async move {
+                let mut tls = TlsStream::connect(&addr, &cctx).await.unwrap();
+                // Every client holds its connection until all are connected.
+                barrier.wait().await;
+                let msg = format!("client {i}\n");
+                tls.write_all(msg.as_bytes()).await.unwrap();
+                tls.flush().await.unwrap();
+                let mut back = vec![0u8; msg.len()];
+                tls.read_exact(&mut back).await.unwrap();
+                assert_eq!(back, msg.as_bytes());
+                tls.shutdown().await.unwrap();
+            });
+        }
+        while let Some(r) = clients.join_next().await {
+            r.unwrap();
+        }
+        let most = server.await.unwrap().unwrap();
+        println!("tokio server: {CLIENTS} clients served, {most} connections open at once");
+        assert_eq!(most, CLIENTS);
+    });
+}
+
+#[test]
+fn async_verification_errors_are_the_blocking_ones() {
+    runtime().block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let sctx = SslContext::new(&server_opts().server(true)).unwrap();
+        tokio::spawn(async move {
+            for _ in 0..3 {
+                let (tcp, _) = listener.accept().await.unwrap();
+                let _ = TlsStream::accept(tcp, &sctx).await;
+            }
+        });
+        let wrong = SslContext::new(&client_opts().verifycn_name("elsewhere.example")).unwrap();
+        let err = TlsStream::connect(&addr, &wrong).await.unwrap_err();
+        assert!(
+            matches!(err, Error::Verify(VerifyError::NameMismatch { .. })),
+            "{err:?}"
+        );
+        let pinned = SslContext::new(
+            &client_opts()
+                .fingerprint(format!("sha256${}", "00".repeat(32)))
+                .force_fingerprint(true),
+        )
+        .unwrap();
+        let err = TlsStream::connect(&addr, &pinned).await.unwrap_err();
+        assert!(
+            matches!(err, Error::Verify(VerifyError::PinMismatch { .. })),
+            "{err:?}"
+        );
+        let ok = TlsStream::connect(&addr, &SslContext::new(&client_opts()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(ok.socket().version(), Some("TLSv1_3"));
+    });
+}
+
+async fn bulk<S: AsyncRead + AsyncWrite + Unpin>(tls: &mut TlsStream<S>, total: usize) -> u64 {
+    let chunk: Vec<u8> = (0..65_536u32).map(|i| (i * 31 % 253) as u8).collect();
+    let mut sent = 0;
+    let mut sum = 0u64;
+    while sent < total {
+        let n = (total - sent).min(chunk.len());
+        tls.write_all(&chunk[..n]).await.unwrap();
+        sum += chunk[..n].iter().map(|&b| u64::from(b)).sum::<u64>();
+        sent += n;
+    }
+    tls.flush().await.unwrap();
+    sum
+}
+
+#[test]
+fn async_64_mib_checksum_matches() {
+    const TOTAL: usize = 64 << 20;
+    runtime().block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let sctx = SslContext::new(&server_opts().server(true)).unwrap();
+        let server = tokio::spawn(async move {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let mut tls = TlsStream::accept(tcp, &sctx).await.unwrap();
+            let mut buf = vec![0u8; 65_536];
+            let (mut got, mut sum) = (0usize, 0u64);
+            while got < TOTAL {
+                let n = tls.read(&mut buf).await.unwrap();
+                assert!(n > 0 && n <= 16_384);
+                sum += buf[..n].iter().map(|&b| u64::from(b)).sum::<u64>();
+                got += n;
+            }
+            tls.write_all(format!("{sum}\n").as_bytes()).await.unwrap();
+            tls.flush().await.unwrap();
+            sum
+        });
+        let mut tls = TlsStream::connect(&addr, &SslContext::new(&client_opts()).unwrap())
+            .await
+            .unwrap();
+        let sent = bulk(&mut tls, TOTAL).await;
+        let mut reply = String::new();
+        loop {
+            let mut b = [0u8; 1];
+            tls.read_exact(&mut b).await.unwrap();
+            if b[0] == b'\n' {
+                break;
+            }
+            reply.push(char::from(b[0]));
+        }
+        assert_eq!(reply, sent.to_string());
+        assert_eq!(server.await.unwrap(), sent);
+    });
+}
+
+/// Reads one line byte by byte, so nothing beyond it is taken from the stream.
+async fn line<S: AsyncRead + AsyncWrite + Unpin>(s: &mut TlsStream<S>) -> String {
+    let mut out = Vec::new();
+    loop {
+        let mut b = [0u8; 1];
+        if s.read(&mut b).await.unwrap() == 0 {
+            break;
+        }
+        out.push(b[0]);
+        if b[0] == b'\n' {
+            break;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+async fn send<S: AsyncRead + AsyncWrite + Unpin>(s: &mut TlsStream<S>, text: &str) {
+    s.write_all(text.as_bytes()).await.unwrap();
+    s.flush().await.unwrap();
+}
+
+const PERL_SERVER: &str = r#"
+use strict; use warnings; use IO::Socket::SSL; use IO::Socket::INET;
+my ($cert, $key) = @ARGV;
+my $srv = IO::Socket::INET->new(LocalAddr => "127.0.0.1:0", Listen => 1, ReuseAddr => 1) or die "listen: $!";
+$| = 1; print $srv->sockport, "\n";
+my $c = $srv->accept or die "accept: $!";
+$c->autoflush(1);
+print $c "220 ready\r\n";
+my $l = <$c>; die "want STARTTLS, got $l" unless $l eq "STARTTLS\r\n";
+print $c "220 go\r\n";
+IO::Socket::SSL->start_SSL($c, SSL_server => 1, SSL_cert_file => $cert, SSL_key_file => $key)
+    or die "start_SSL: $SSL_ERROR";
+$l = <$c>; print $c "tls:$l";
+$l = <$c>; die "want STOPTLS, got $l" unless $l eq "STOPTLS\r\n";
+print $c "ok\r\n";
+$c->stop_SSL or die "stop_SSL: $SSL_ERROR";
+print $c "plain after\r\n";
+$l = <$c>; print $c "echo:$l";
+close $c;
+"#;
+
+#[test]
+fn async_starttls_up_and_down_with_perl() {
+    require_perl_ssl();
+    let p = pki().pair("srv-ec");
+    let mut perl = Peer::spawn(
+        std::process::Command::new("perl")
+            .args(["-e", PERL_SERVER])
+            .arg(&p.cert)
+            .arg(&p.key)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped()),
+    );
+    let mut out = std::io::BufReader::new(perl.child.stdout.take().unwrap());
+    let mut port = String::new();
+    std::io::BufRead::read_line(&mut out, &mut port).unwrap();
+    let port: u16 = port.trim().parse().unwrap();
+    runtime().block_on(async {
+        let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        let ctx = SslContext::new(&client_opts()).unwrap();
+        let mut s = TlsStream::new_plain(tcp, &ctx);
+        assert_eq!(line(&mut s).await, "220 ready\r\n");
+        send(&mut s, "STARTTLS\r\n").await;
+        assert_eq!(line(&mut s).await, "220 go\r\n");
+        s.connect_ssl().await.unwrap();
+        assert!(s.socket().is_tls());
+        send(&mut s, "secret\r\n").await;
+        assert_eq!(line(&mut s).await, "tls:secret\r\n");
+        send(&mut s, "STOPTLS\r\n").await;
+        assert_eq!(line(&mut s).await, "ok\r\n");
+        s.stop_ssl().await.unwrap();
+        assert!(!s.socket().is_tls());
+        assert_eq!(line(&mut s).await, "plain after\r\n");
+        send(&mut s, "plain again\r\n").await;
+        assert_eq!(line(&mut s).await, "echo:plain again\r\n");
+    });
+    perl.child.stdout = Some(out.into_inner());
+    let (_, stderr, ok) = perl.finish(20);
+    assert!(ok, "perl: {stderr}");
+}
