@@ -1,13 +1,13 @@
 //! `sslsock serve`: a TLS server for trying clients against (echo, sink or http).
 
-use std::io::{BufRead, Read, Write};
-use std::net::TcpStream;
+use std::io::Write;
 use std::time::Duration;
 
+use sslsock::socket::async_io::TlsStream;
 use sslsock::x509::create::CertSpec;
-use sslsock::{
-    CertField, FingerprintAlgorithm, Options, SslContext, SslListener, SslSocket, VerifyMode,
-};
+use sslsock::{CertField, FingerprintAlgorithm, Options, SslContext, SslListener, VerifyMode};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 
 use crate::Failure;
 
@@ -119,93 +119,103 @@ pub(crate) fn run(a: &ServeArgs) -> Result<(), Failure> {
         opts = opts.ca_file(ca).client_ca_file(ca).verify_mode(mode);
     }
     let ctx = SslContext::new(&opts)?;
-    let listener = SslListener::bind_with(&a.listen, &ctx)?;
-    println!("listening on {}", listener.local_addr()?);
+    // One thread runs every connection as a task: a client that stalls costs a task, not a
+    // thread, and its handshake deadline ends it.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(serve_all(a, ctx, generated_fp))
+}
+
+async fn serve_all(
+    a: &ServeArgs,
+    ctx: SslContext,
+    generated_fp: Option<String>,
+) -> Result<(), Failure> {
+    let std_listener = SslListener::bind_with(&a.listen, &ctx)?;
+    println!("listening on {}", std_listener.local_addr()?);
     if let Some(fp) = generated_fp {
         println!("self-signed certificate for localhost, 127.0.0.1, ::1: {fp}");
     }
     std::io::stdout().flush()?;
-    let mut workers = Vec::new();
+    std_listener.set_nonblocking(true)?;
+    let listener = TcpListener::from_std(std_listener.get_ref().try_clone()?)?;
+    let mut tasks = tokio::task::JoinSet::new();
     let mut n: u64 = 0;
     while a.count.is_none_or(|c| n < c) {
-        let (tcp, peer) = match listener.accept_tcp() {
+        let (tcp, peer) = match listener.accept().await {
             Ok(x) => x,
             Err(e) => {
                 eprintln!("sslsock: accept failed: {e}");
                 continue;
             }
         };
+        let _ = tcp.set_nodelay(true);
         n += 1;
-        let ctx = ctx.clone();
-        let mode = a.mode;
-        let id = n;
-        workers.push(std::thread::spawn(move || {
-            handle(id, tcp, peer, &ctx, mode)
-        }));
-        // Without --count the server runs until killed; forget finished workers.
-        if a.count.is_none() {
-            workers.retain(|w| !w.is_finished());
-        }
+        tasks.spawn(handle(n, tcp, peer, ctx.clone(), a.mode));
+        // Without --count the server runs until killed; reap finished tasks as it goes.
+        while tasks.try_join_next().is_some() {}
     }
-    for w in workers {
-        let _ = w.join();
-    }
+    while tasks.join_next().await.is_some() {}
     Ok(())
 }
 
-fn handle(id: u64, tcp: TcpStream, peer: std::net::SocketAddr, ctx: &SslContext, mode: Mode) {
-    // The whole handshake is under one deadline, so a client trickling bytes cannot hold
-    // this worker longer than --handshake-timeout.
-    let mut s = match SslSocket::accept_with(tcp, ctx) {
+async fn handle(id: u64, tcp: TcpStream, peer: std::net::SocketAddr, ctx: SslContext, mode: Mode) {
+    // The whole handshake is under one deadline (--handshake-timeout).
+    let mut s = match TlsStream::accept(tcp, &ctx).await {
         Ok(s) => s,
         Err(e) => {
             println!("connection {id} from {peer}: handshake failed: {e}");
             return;
         }
     };
+    let sock = s.socket();
     println!(
         "connection {id} from {peer}: {} {}{}{}{}",
-        s.version().unwrap_or("?"),
-        s.cipher().unwrap_or("?"),
-        s.servername()
+        sock.version().unwrap_or("?"),
+        sock.cipher().unwrap_or("?"),
+        sock.servername()
             .map(|n| format!(" sni={n}"))
             .unwrap_or_default(),
-        s.alpn_selected()
+        sock.alpn_selected()
             .map(|p| format!(" alpn={p}"))
             .unwrap_or_default(),
-        s.peer_certificate(CertField::Subject)
+        sock.peer_certificate(CertField::Subject)
             .map(|c| format!(" client={c}"))
             .unwrap_or_default(),
     );
     let result = match mode {
-        Mode::Echo => echo(&mut s),
-        Mode::Sink => sink(&mut s).map(|total| println!("connection {id}: received {total} bytes")),
-        Mode::Http => http(&mut s),
+        Mode::Echo => echo(&mut s).await,
+        Mode::Sink => sink(&mut s)
+            .await
+            .map(|total| println!("connection {id}: received {total} bytes")),
+        Mode::Http => http(&mut s).await,
     };
     match result {
         Ok(()) => {
-            let _ = s.close();
+            let _ = s.shutdown().await;
         }
         Err(e) => println!("connection {id}: {e}"),
     }
 }
 
-fn echo(s: &mut SslSocket) -> std::io::Result<()> {
+async fn echo(s: &mut TlsStream) -> std::io::Result<()> {
     let mut buf = vec![0u8; 16_384];
     loop {
-        let n = s.read(&mut buf)?;
+        let n = s.read(&mut buf).await?;
         if n == 0 {
             return Ok(());
         }
-        s.write_all(&buf[..n])?;
+        s.write_all(&buf[..n]).await?;
+        s.flush().await?;
     }
 }
 
-fn sink(s: &mut SslSocket) -> std::io::Result<u64> {
+async fn sink(s: &mut TlsStream) -> std::io::Result<u64> {
     let mut buf = vec![0u8; 16_384];
     let mut total = 0u64;
     loop {
-        let n = s.read(&mut buf)?;
+        let n = s.read(&mut buf).await?;
         if n == 0 {
             return Ok(total);
         }
@@ -213,24 +223,30 @@ fn sink(s: &mut SslSocket) -> std::io::Result<u64> {
     }
 }
 
-fn http(s: &mut SslSocket) -> std::io::Result<()> {
-    let mut line = String::new();
-    loop {
-        line.clear();
-        if s.read_line(&mut line)? == 0 || line == "\r\n" || line == "\n" {
+/// Reads the request head (up to the empty line) and answers with a small page.
+async fn http(s: &mut TlsStream) -> std::io::Result<()> {
+    let mut head = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !head.ends_with(b"\r\n\r\n") && !head.ends_with(b"\n\n") {
+        let n = s.read(&mut buf).await?;
+        if n == 0 {
+            break;
+        }
+        head.extend_from_slice(&buf[..n]);
+        if head.len() > 65_536 {
             break;
         }
     }
+    let sock = s.socket();
     let body = format!(
         "<html><body><h1>sslsock</h1><p>{} {}</p></body></html>\n",
-        s.version().unwrap_or("?"),
-        s.cipher().unwrap_or("?")
+        sock.version().unwrap_or("?"),
+        sock.cipher().unwrap_or("?")
     );
-    let head = format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+    let reply = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
-    s.write_all(head.as_bytes())?;
-    s.write_all(body.as_bytes())?;
-    s.flush()
+    s.write_all(reply.as_bytes()).await?;
+    s.flush().await
 }

@@ -1390,3 +1390,57 @@ fn cert_show_json_agrees_with_openssl() {
         );
     }
 }
+
+#[test]
+fn serve_keeps_serving_while_200_clients_stall_mid_handshake() {
+    const STALLED: usize = 200;
+    let (mut srv, port, mut out) = serve(&[
+        "--cert",
+        &f("srv.pem"),
+        "--key",
+        &f("srv.key"),
+        "--handshake-timeout",
+        "3",
+        "--count",
+        &(STALLED + 1).to_string(),
+    ]);
+    // 200 clients start a handshake and stop: a record header and a few bytes, then nothing.
+    let stalled: Vec<std::net::TcpStream> = (0..STALLED)
+        .map(|_| {
+            let mut t = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+            t.write_all(&[22, 3, 1, 2, 0, 1, 0]).unwrap();
+            t
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let started = Instant::now();
+    let opts = sslsock::Options::new()
+        .ca_file(f("ca.pem"))
+        .hostname("localhost");
+    let mut c = sslsock::SslSocket::connect_opts(&format!("127.0.0.1:{port}"), &opts).unwrap();
+    c.write_all(b"still here\n").unwrap();
+    let mut line = String::new();
+    c.read_line(&mut line).unwrap();
+    assert_eq!(line, "still here\n");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "served at once: {:?}",
+        started.elapsed()
+    );
+    drop(c);
+    // The stalled ones are cut off by the deadline and the server ends after all of them.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while srv.0.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "serve did not finish");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut out, &mut log).unwrap();
+    assert_eq!(
+        log.matches("handshake failed: timed out").count(),
+        STALLED,
+        "{log}"
+    );
+    assert_eq!(log.matches(": TLSv1_3").count(), 1, "{log}");
+    drop(stalled);
+}
