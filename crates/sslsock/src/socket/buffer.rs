@@ -41,14 +41,16 @@ impl InputBuffer {
         }
     }
 
-    /// Reads once from `r` into the free space; returns the count (0 on EOF).
-    pub(crate) fn fill_from(&mut self, r: &mut impl Read) -> io::Result<usize> {
-        if self.end == self.buf.len() {
+    /// Reads once from `r` into the free space, at most `max` bytes; returns the count
+    /// (0 on EOF).
+    pub(crate) fn fill_from(&mut self, r: &mut impl Read, max: usize) -> io::Result<usize> {
+        if self.buf.len() - self.end < max.min(MAX_RECORD) {
             self.buf.copy_within(self.start..self.end, 0);
             self.end -= self.start;
             self.start = 0;
         }
-        let n = r.read(&mut self.buf[self.end..])?;
+        let stop = self.buf.len().min(self.end.saturating_add(max));
+        let n = r.read(&mut self.buf[self.end..stop])?;
         self.end += n;
         Ok(n)
     }
@@ -68,6 +70,15 @@ impl InputBuffer {
         self.start = 0;
         self.end = v.len();
     }
+}
+
+/// How many more bytes complete the record at the front of `data` (the header first).
+pub(crate) fn record_missing(data: &[u8]) -> usize {
+    if data.len() < 5 {
+        return 5 - data.len();
+    }
+    let len = 5 + usize::from(u16::from_be_bytes([data[3], data[4]]));
+    len.saturating_sub(data.len()).max(1)
 }
 
 /// The length of the complete record at the front of `data`, `None` when more bytes are needed,
@@ -125,7 +136,7 @@ mod tests {
     #[test]
     fn unread_keeps_order() {
         let mut b = InputBuffer::new();
-        b.fill_from(&mut &b"tail"[..]).unwrap();
+        b.fill_from(&mut &b"tail"[..], usize::MAX).unwrap();
         b.unread(b"head-");
         assert_eq!(b.data(), b"head-tail");
     }

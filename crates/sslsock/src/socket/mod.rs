@@ -19,7 +19,7 @@ use crate::engine::Session;
 use crate::error::{Error, VerifyError, Want};
 use crate::options::Options;
 
-use buffer::{record_len, InputBuffer};
+use buffer::{record_len, record_missing, InputBuffer};
 
 pub use info::CertField;
 
@@ -395,7 +395,17 @@ impl<S: Read + Write> SslSocket<S> {
                 }
                 return Ok(true);
             }
-            if self.fill()? == 0 {
+            // Once application data flows, read no further than this record: what follows
+            // stays in the transport, so its readiness keeps telling the truth, a 16 KiB read
+            // leaves nothing pending, and plain bytes after close_notify are never taken.
+            // During the handshake every record is the engine's anyway.
+            let handshaking = self.tls.as_ref().is_some_and(|s| s.is_handshaking());
+            let max = if handshaking {
+                usize::MAX
+            } else {
+                record_missing(self.input.data())
+            };
+            if self.fill(max)? == 0 {
                 if !self.input.is_empty() {
                     return Err(Error::Tls(crate::error::TlsError::BadMessage(
                         "connection closed in the middle of a TLS record".to_owned(),
@@ -409,9 +419,9 @@ impl<S: Read + Write> SslSocket<S> {
         }
     }
 
-    /// One read from the transport into the input buffer.
-    fn fill(&mut self) -> Result<usize, Error> {
-        match self.input.fill_from(&mut self.stream) {
+    /// One read of at most `max` bytes from the transport into the input buffer.
+    fn fill(&mut self, max: usize) -> Result<usize, Error> {
+        match self.input.fill_from(&mut self.stream, max) {
             Ok(n) => {
                 self.want = Want::Nothing;
                 if self.deadline.is_some_and(|d| Instant::now() > d) {
@@ -448,6 +458,11 @@ impl<S: Read + Write> SslSocket<S> {
             io::ErrorKind::WouldBlock => {
                 self.want = want;
                 Error::Io(e)
+            }
+            // A non-blocking TCP connect still in progress: wait for writable, as for WouldBlock.
+            io::ErrorKind::NotConnected if want == Want::Write => {
+                self.want = want;
+                Error::Io(io::ErrorKind::WouldBlock.into())
             }
             _ => Error::Io(e),
         }
@@ -487,7 +502,7 @@ impl<S: Read + Write> SslSocket<S> {
     fn fill_buf_inner(&mut self) -> Result<&[u8], Error> {
         if self.tls.is_none() {
             if self.input.is_empty() {
-                self.fill()?;
+                self.fill(usize::MAX)?;
             }
             return Ok(self.input.data());
         }

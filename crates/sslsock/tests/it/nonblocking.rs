@@ -379,6 +379,57 @@ mod with_mio {
     use crate::mio_echo;
 
     #[test]
+    fn mio_connect_in_progress_then_handshake_and_echo() {
+        use mio::{Events, Interest, Poll, Token};
+        let listener = mio::net::TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let sctx = SslContext::new(&server_opts().server(true)).unwrap();
+        let server = std::thread::spawn(move || mio_echo::serve(listener, &sctx, Some(1)).unwrap());
+        // A non-blocking connect returns at once; the handshake starts while it is in progress.
+        let tcp = mio::net::TcpStream::connect(addr).unwrap();
+        let mut tls = SslSocket::new_plain_with(tcp, &SslContext::new(&client_opts()).unwrap());
+        let mut poll = Poll::new().unwrap();
+        poll.registry()
+            .register(&mut tls, Token(0), Interest::READABLE | Interest::WRITABLE)
+            .unwrap();
+        let mut events = Events::with_capacity(8);
+        let mut sent = false;
+        let mut got = Vec::new();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while got.len() < 5 {
+            assert!(std::time::Instant::now() < deadline, "no progress");
+            poll.poll(&mut events, Some(std::time::Duration::from_millis(200)))
+                .unwrap();
+            if !tls.is_tls() {
+                match tls.connect_ssl() {
+                    Ok(()) => {}
+                    Err(sslsock::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        continue
+                    }
+                    Err(e) => panic!("{e}"),
+                }
+            }
+            if !sent {
+                tls.write_all(b"ping\n").unwrap();
+                sent = true;
+            }
+            let _ = tls.flush();
+            let mut buf = [0u8; 64];
+            loop {
+                match tls.read(&mut buf) {
+                    Ok(n) => got.extend_from_slice(&buf[..n]),
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                    Err(e) => panic!("{e}"),
+                }
+            }
+        }
+        assert_eq!(got, b"ping\n");
+        let _ = tls.shutdown_tls();
+        drop(tls);
+        server.join().unwrap();
+    }
+
+    #[test]
     fn mio_server_serves_1000_concurrent_clients() {
         const CLIENTS: usize = 1000;
         let listener = mio::net::TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();

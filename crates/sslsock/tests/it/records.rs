@@ -45,6 +45,29 @@ fn read_returns_at_most_one_record_and_peek_pending_are_exact() {
 }
 
 #[test]
+fn a_read_of_16_kib_leaves_nothing_pending() {
+    let (addr, h) = serve(server_opts(), 1, |mut s| {
+        for fill in [b'a', b'b', b'c'] {
+            s.write_all(&[fill; 10_000]).unwrap();
+        }
+        let mut ack = [0u8; 1];
+        s.read_exact(&mut ack).unwrap();
+        s.close().map_err(|e| e.to_string())
+    });
+    let mut c = SslSocket::connect_opts(&addr.to_string(), &client_opts()).unwrap();
+    let mut buf = vec![0u8; 16_384];
+    let mut seen = Vec::new();
+    while seen.len() < 30_000 {
+        let n = c.read(&mut buf).unwrap();
+        assert_eq!(c.pending(), 0, "after a 16 KiB read nothing stays pending");
+        assert!(buf[..n].iter().all(|&b| b == buf[0]), "one record per read");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    c.write_all(b"!").unwrap();
+    h.join().unwrap().into_iter().for_each(|r| r.unwrap());
+}
+
+#[test]
 fn write_sends_at_most_one_record_and_write_all_moves_megabytes() {
     const TOTAL: usize = 3 * 1024 * 1024 + 17;
     let (addr, h) = serve(server_opts(), 1, |mut s| {
