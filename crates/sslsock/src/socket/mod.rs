@@ -621,6 +621,36 @@ impl<S: Read + Write> SslSocket<S> {
         self.record(r)
     }
 
+    /// Reads a line, ending with `\n`, into `line` (the Perl readline). On a non-blocking
+    /// socket it returns what has arrived rather than waiting: `Ok(n)` with a partial line
+    /// when the transport would block after some bytes, `WouldBlock` when none had arrived.
+    /// Nothing is lost: the rest of the line comes with the next call. `Ok(0)` at EOF.
+    pub fn readline(&mut self, line: &mut Vec<u8>) -> io::Result<usize> {
+        let mut total = 0;
+        loop {
+            let r = self.fill_buf_inner().map(|chunk| {
+                let newline = chunk.iter().position(|&b| b == b'\n');
+                let take = newline.map_or(chunk.len(), |i| i + 1);
+                line.extend_from_slice(&chunk[..take]);
+                (take, newline.is_some())
+            });
+            match r {
+                Ok((0, _)) => return Ok(total),
+                Ok((n, done)) => {
+                    self.consume_inner(n);
+                    total += n;
+                    if done {
+                        return Ok(total);
+                    }
+                }
+                Err(Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock && total > 0 => {
+                    return Ok(total)
+                }
+                Err(e) => return self.record(Err(e)),
+            }
+        }
+    }
+
     /// Bytes readable without touching the transport (`pending`): decrypted data in TLS mode,
     /// buffered bytes in plain mode.
     pub fn pending(&self) -> usize {

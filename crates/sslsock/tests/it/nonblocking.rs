@@ -125,6 +125,76 @@ fn both_ends_nonblocking_in_one_thread_handshake_bulk_and_close() {
 }
 
 #[test]
+fn readline_on_a_nonblocking_socket_returns_what_it_has() {
+    let go = std::sync::Arc::new(std::sync::Barrier::new(2));
+    let go2 = go.clone();
+    let (addr, h) = serve(server_opts(), 1, move |mut s| {
+        s.write_all(b"first line\npart")
+            .map_err(|e| e.to_string())?;
+        go2.wait();
+        go2.wait();
+        s.write_all(b"ial line\n").map_err(|e| e.to_string())?;
+        s.close().map_err(|e| e.to_string())
+    });
+    let mut sock = nonblocking_client(addr);
+    nonblocking_handshake(&mut sock);
+    go.wait();
+    let mut line = Vec::new();
+    let read_line = |sock: &mut SslSocket, line: &mut Vec<u8>| loop {
+        match sock.readline(line) {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                wait_readable(sock, Duration::from_secs(5));
+            }
+            other => return other.unwrap(),
+        }
+    };
+    assert_eq!(read_line(&mut sock, &mut line), 11);
+    assert_eq!(line, b"first line\n");
+    line.clear();
+    // Only "part" is there: it comes back at once instead of blocking.
+    assert_eq!(read_line(&mut sock, &mut line), 4);
+    assert_eq!(line, b"part");
+    go.wait();
+    line.clear();
+    assert_eq!(read_line(&mut sock, &mut line), 9);
+    assert_eq!(line, b"ial line\n");
+    line.clear();
+    assert_eq!(read_line(&mut sock, &mut line), 0, "EOF");
+    h.join().unwrap().into_iter().for_each(|r| r.unwrap());
+}
+
+#[test]
+fn blocking_64_mib_checksum_matches() {
+    const TOTAL: usize = 64 << 20;
+    let (addr, h) = serve(server_opts(), 1, |mut s| {
+        let mut buf = vec![0u8; 65_536];
+        let (mut got, mut sum) = (0usize, 0u64);
+        while got < TOTAL {
+            let n = s.read(&mut buf).map_err(|e| e.to_string())?;
+            if n == 0 {
+                return Err("early EOF".into());
+            }
+            sum += buf[..n].iter().map(|&b| u64::from(b)).sum::<u64>();
+            got += n;
+        }
+        s.write_all(format!("{sum}\n").as_bytes())
+            .map_err(|e| e.to_string())?;
+        s.close().map_err(|e| e.to_string())
+    });
+    let mut c = SslSocket::connect_opts(&addr.to_string(), &client_opts()).unwrap();
+    let chunk: Vec<u8> = (0..65_536u32).map(|i| (i * 31 % 253) as u8).collect();
+    let mut sum = 0u64;
+    for _ in 0..TOTAL / chunk.len() {
+        c.write_all(&chunk).unwrap();
+        sum += chunk.iter().map(|&b| u64::from(b)).sum::<u64>();
+    }
+    let mut line = Vec::new();
+    c.readline(&mut line).unwrap();
+    assert_eq!(String::from_utf8(line).unwrap(), format!("{sum}\n"));
+    h.join().unwrap().into_iter().for_each(|r| r.unwrap());
+}
+
+#[test]
 fn slow_loris_is_cut_off_while_others_are_served() {
     let listener = SslListener::bind(
         "127.0.0.1:0",
