@@ -38,6 +38,20 @@ impl std::fmt::Debug for SslContext {
     }
 }
 
+static DEFAULT_CONTEXT: std::sync::RwLock<Option<SslContext>> = std::sync::RwLock::new(None);
+
+/// Makes `ctx` the context of [`crate::SslSocket::connect`] (`set_default_context`); `None`
+/// returns to a fresh context with the defaults for each call.
+pub fn set_default_context(ctx: Option<SslContext>) {
+    if let Ok(mut g) = DEFAULT_CONTEXT.write() {
+        *g = ctx;
+    }
+}
+
+pub(crate) fn default_context() -> Option<SslContext> {
+    DEFAULT_CONTEXT.read().ok().and_then(|g| g.clone())
+}
+
 impl SslContext {
     /// Compiles `options`. Every file is read and every string parsed here, so a bad option
     /// fails before any connection is made.

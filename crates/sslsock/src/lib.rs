@@ -43,7 +43,15 @@ pub mod socket;
 pub mod verify;
 pub mod x509;
 
-pub use context::SslContext;
+pub use context::{set_default_context, SslContext};
+pub use engine::{set_default_session_cache, SessionCache, TicketKeyCallback};
+
+/// Advanced: the engine's own configuration types, for [`Options::engine_callback`]. Using
+/// them ties code to the engine (rustls 0.23).
+pub mod advanced {
+    pub use crate::engine::{EngineConfigMut, EngineHook};
+    pub use rustls::{ClientConfig, ServerConfig};
+}
 pub use error::{errstr, ConfigError, Error, TlsError, VerifyError, Want};
 pub use listener::SslListener;
 pub use options::{Family, Options, Source, VerifyMode};
@@ -67,6 +75,30 @@ pub fn can_alpn() -> bool {
 }
 /// False: NPN is obsolete and not implemented by the TLS engine (`can_npn`).
 pub fn can_npn() -> bool {
+    false
+}
+/// True: ECDHE key exchange with configurable groups (`can_ecdh`).
+pub fn can_ecdh() -> bool {
+    true
+}
+/// True: IPv6 sockets (`can_ipv6`).
+pub fn can_ipv6() -> bool {
+    true
+}
+/// True: several certificates (RSA and ECDSA) per name (`can_multi_cert`).
+pub fn can_multi_cert() -> bool {
+    true
+}
+/// True: stateless tickets under application keys (`can_ticket_keycb`).
+pub fn can_ticket_keycb() -> bool {
+    true
+}
+/// False: OCSP is not implemented in this build (`can_ocsp`).
+pub fn can_ocsp() -> bool {
+    false
+}
+/// False: TLS 1.3 post-handshake authentication is not offered by the engine (`can_pha`).
+pub fn can_pha() -> bool {
     false
 }
 

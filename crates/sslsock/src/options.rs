@@ -161,6 +161,13 @@ pub struct Options {
     /// `None`: the built-in list; `Some(None)`: no check; `Some(Some(list))`: that list.
     pub(crate) public_suffix: Option<Option<Arc<PublicSuffix>>>,
     pub(crate) password: Password,
+    pub(crate) sni_certs: Vec<(String, Source, Option<Source>)>,
+    pub(crate) session_cache_size: Option<usize>,
+    pub(crate) session_cache: Option<crate::engine::SessionCache>,
+    pub(crate) ticket_keycb: Option<crate::engine::TicketKeyCallback>,
+    pub(crate) honor_cipher_order: Option<bool>,
+    pub(crate) npn_protocols: Vec<Vec<u8>>,
+    pub(crate) engine_hook: Option<crate::engine::EngineHook>,
 }
 
 impl fmt::Debug for Options {
@@ -402,6 +409,68 @@ impl Options {
     /// called only when encrypted material is met. Defaults to none.
     pub fn passwd_cb(mut self, cb: impl Fn() -> String + Send + Sync + 'static) -> Self {
         self.password = Password::Callback(Arc::new(cb));
+        self
+    }
+
+    /// Server: a certificate for clients asking for `name` with SNI (`SSL_cert_file` as a
+    /// hash). `""` is the default for clients without SNI or with an unknown name; a name may
+    /// be a wildcard (`*.example.org`); `name%anything` adds an alternate (an RSA and an ECDSA
+    /// certificate for one name: the client's signature algorithms pick). Without a key the
+    /// key is looked for in the certificate file. Defaults to none (the one `cert_file`).
+    pub fn sni_cert(mut self, name: &str, cert: impl Into<PathBuf>, key: Option<PathBuf>) -> Self {
+        let name = name.split('%').next().unwrap_or("").to_owned();
+        self.sni_certs
+            .push((name, Source::File(cert.into()), key.map(Source::File)));
+        self
+    }
+    /// Client: sessions kept for resumption; server: sessions kept in its cache
+    /// (`SSL_session_cache_size`); 0 turns caching off. Defaults to 256 on both sides.
+    pub fn session_cache_size(mut self, n: usize) -> Self {
+        self.session_cache_size = Some(n);
+        self
+    }
+    /// Client: a cache shared with other contexts (`SSL_session_cache`). Defaults to the
+    /// process-wide cache when one is set ([`crate::set_default_session_cache`]), else one per context.
+    pub fn session_cache(mut self, cache: &crate::engine::SessionCache) -> Self {
+        self.session_cache = Some(cache.clone());
+        self
+    }
+    /// Server: stateless session tickets under keys from `cb` (`SSL_ticket_keycb`): called
+    /// with `None` it returns the current (key, name); with a ticket's name it returns that
+    /// key, or `None` for a retired one, and the client then does a full handshake. Resumed
+    /// clients get new tickets under the current key. Defaults to tickets bound to the
+    /// server's session cache.
+    pub fn ticket_keycb(
+        mut self,
+        cb: impl Fn(Option<&[u8; 16]>) -> Option<([u8; 32], [u8; 16])> + Send + Sync + 'static,
+    ) -> Self {
+        self.ticket_keycb = Some(Arc::new(cb));
+        self
+    }
+    /// Server: choose the cipher suite by the server's order (`SSL_honor_cipher_order`).
+    /// Defaults to true.
+    pub fn honor_cipher_order(mut self, yes: bool) -> Self {
+        self.honor_cipher_order = Some(yes);
+        self
+    }
+    /// NPN (`SSL_npn_protocols`) is obsolete and not implemented by the TLS engine: any
+    /// protocol given here makes the configuration fail with an error saying so. Use ALPN.
+    pub fn npn_protocols<I, P>(mut self, protos: I) -> Self
+    where
+        I: IntoIterator<Item = P>,
+        P: AsRef<[u8]>,
+    {
+        self.npn_protocols = protos.into_iter().map(|p| p.as_ref().to_vec()).collect();
+        self
+    }
+    /// Advanced (`SSL_create_ctx_callback`): change the engine configuration before it is
+    /// frozen. This ties the caller to the engine's types ([`crate::advanced`]); everything
+    /// sslsock set (verification included) can be undone here, so use it with care.
+    pub fn engine_callback(
+        mut self,
+        hook: impl Fn(crate::advanced::EngineConfigMut<'_>) + Send + Sync + 'static,
+    ) -> Self {
+        self.engine_hook = Some(Arc::new(hook));
         self
     }
 

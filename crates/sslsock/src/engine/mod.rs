@@ -2,8 +2,26 @@
 //! sans-IO [`Session`] the socket drives one record at a time.
 
 pub(crate) mod session;
+mod session_cache;
+mod sni;
 pub(crate) mod suites;
+mod tickets;
 mod verifier;
+
+pub use session_cache::{set_default_session_cache, SessionCache};
+pub use tickets::TicketKeyCallback;
+
+/// The engine configuration handed to an [`EngineHook`].
+pub type EngineHook = Arc<dyn Fn(EngineConfigMut<'_>) + Send + Sync>;
+
+/// The engine configuration of a context, mutable before it is frozen (advanced).
+#[non_exhaustive]
+pub enum EngineConfigMut<'a> {
+    /// A client context.
+    Client(&'a mut ClientConfig),
+    /// A server context.
+    Server(&'a mut ServerConfig),
+}
 
 use std::sync::Arc;
 
@@ -179,13 +197,19 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
         ));
     }
 
+    if !opts.npn_protocols.is_empty() {
+        return Err(ConfigError::Invalid(
+            "NPN (next protocol negotiation) is obsolete and not supported by the TLS engine; use ALPN (alpn_protocols)"
+                .to_owned(),
+        ));
+    }
     let config = if opts.server {
-        let Some((chain, key)) = identity else {
+        if identity.is_none() && opts.sni_certs.is_empty() {
             return Err(ConfigError::Invalid(
                 "a server needs a certificate and key (cert_file/key_file or cert_pem/key_pem)"
                     .to_owned(),
             ));
-        };
+        }
         let builder = ServerConfig::builder_with_provider(provider.clone())
             .with_protocol_versions(&engine_versions)
             .map_err(|e| ConfigError::Invalid(format!("inconsistent versions and suites: {e}")))?;
@@ -219,11 +243,37 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
         } else {
             builder.with_no_client_auth()
         };
-        let mut cfg = builder
-            .with_single_cert(chain, key)
-            .map_err(|e| mismatch(opts, e))?;
+        let mut cfg = if opts.sni_certs.is_empty() {
+            let (chain, key) =
+                identity.ok_or_else(|| ConfigError::Invalid("no certificate".to_owned()))?;
+            builder
+                .with_single_cert(chain, key)
+                .map_err(|e| mismatch(opts, e))?
+        } else {
+            builder.with_cert_resolver(Arc::new(sni_resolver(opts, identity, &provider)?))
+        };
         cfg.alpn_protocols = alpn;
-        cfg.ignore_client_order = defaults::HONOR_CIPHER_ORDER;
+        cfg.ignore_client_order = opts
+            .honor_cipher_order
+            .unwrap_or(defaults::HONOR_CIPHER_ORDER);
+        if let Some(n) = opts.session_cache_size {
+            cfg.session_storage = if n == 0 {
+                Arc::new(rustls::server::NoServerSessionStorage {})
+            } else {
+                rustls::server::ServerSessionMemoryCache::new(n)
+            };
+        }
+        if let Some(cb) = &opts.ticket_keycb {
+            cfg.ticketer = Arc::new(tickets::KeyCallbackTicketer {
+                callback: cb.clone(),
+            });
+        }
+        if keylog_wanted() {
+            cfg.key_log = Arc::new(rustls::KeyLogFile::new());
+        }
+        if let Some(hook) = &opts.engine_hook {
+            hook(EngineConfigMut::Server(&mut cfg));
+        }
         EngineConfig::Server(Arc::new(cfg))
     } else {
         let policy = if mode.verifies() {
@@ -253,9 +303,67 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
         };
         cfg.alpn_protocols = alpn;
         cfg.enable_sni = opts.hostname.as_deref() != Some("");
+        let shared = opts
+            .session_cache
+            .clone()
+            .or_else(session_cache::default_session_cache);
+        match (shared, opts.session_cache_size) {
+            (Some(cache), _) => cfg.resumption = rustls::client::Resumption::store(cache.store),
+            (None, Some(0)) => cfg.resumption = rustls::client::Resumption::disabled(),
+            (None, Some(n)) => cfg.resumption = rustls::client::Resumption::in_memory_sessions(n),
+            (None, None) => {}
+        }
+        if keylog_wanted() {
+            cfg.key_log = Arc::new(rustls::KeyLogFile::new());
+        }
+        if let Some(hook) = &opts.engine_hook {
+            hook(EngineConfigMut::Client(&mut cfg));
+        }
         EngineConfig::Client(Arc::new(cfg))
     };
     Ok(Built { config, own_chain })
+}
+
+/// SSLKEYLOGFILE names a file to log session secrets to (for Wireshark); off when unset.
+fn keylog_wanted() -> bool {
+    std::env::var_os("SSLKEYLOGFILE").is_some_and(|v| !v.is_empty())
+}
+
+/// The per-name certificates, with the main certificate (if any) as the default.
+fn sni_resolver(
+    opts: &Options,
+    main: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
+    provider: &CryptoProvider,
+) -> Result<sni::SniResolver, ConfigError> {
+    let certified =
+        |chain: Vec<CertificateDer<'static>>, key: PrivateKeyDer<'static>, what: String| {
+            let signing = provider.key_provider.load_private_key(key).map_err(|e| {
+                ConfigError::Certificate(format!("{what}: unusable private key: {e}"))
+            })?;
+            let ck = rustls::sign::CertifiedKey::new(chain, signing);
+            ck.keys_match().map_err(|_| {
+                ConfigError::Certificate(format!(
+                    "{what}: the private key does not match the certificate"
+                ))
+            })?;
+            Ok::<_, ConfigError>(Arc::new(ck))
+        };
+    let mut resolver = sni::SniResolver::default();
+    if let Some((chain, key)) = main {
+        resolver.add("", certified(chain, key, "cert_file".to_owned())?);
+    }
+    for (name, cert, key) in &opts.sni_certs {
+        let chain = x509::load_chain(cert, &opts.password)?;
+        let key = x509::load_key(key.as_ref(), cert, &opts.password)?;
+        let what = match cert {
+            crate::options::Source::File(p) => {
+                format!("certificate for \"{name}\" ({})", p.display())
+            }
+            crate::options::Source::Memory(_) => format!("certificate for \"{name}\""),
+        };
+        resolver.add(name, certified(chain, key, what)?);
+    }
+    Ok(resolver)
 }
 
 /// Turns an engine error into ours, keeping typed verification failures.

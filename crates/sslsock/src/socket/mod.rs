@@ -112,7 +112,10 @@ impl SslSocket<TcpStream> {
     /// and the secure defaults: TLS 1.2+, CA from [`crate::default_ca`], hostname scheme
     /// `default`, SNI from the host name.
     pub fn connect(addr: &str) -> Result<Self, Error> {
-        Self::connect_with(addr, &SslContext::new(&Options::new())?)
+        match crate::context::default_context() {
+            Some(ctx) => Self::connect_with(addr, &ctx),
+            None => Self::connect_with(addr, &SslContext::new(&Options::new())?),
+        }
     }
 
     /// Connects with the given options (`IO::Socket::SSL->new(PeerAddr => .., %args)`).

@@ -1,0 +1,59 @@
+//! Per-name server certificates (SNI), with RSA and ECDSA alternates per name.
+
+use std::sync::Arc;
+
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::CertifiedKey;
+
+/// Certificates by host name; "" holds the default for clients without SNI or with an
+/// unknown name.
+#[derive(Debug, Default)]
+pub(crate) struct SniResolver {
+    /// (lower-case name or `*.suffix`, alternates in configuration order).
+    names: Vec<(String, Vec<Arc<CertifiedKey>>)>,
+    default: Vec<Arc<CertifiedKey>>,
+}
+
+impl SniResolver {
+    /// Adds a certificate for `name` ("" for the default); a name may get several (RSA,
+    /// ECDSA), the first the client can verify is used.
+    pub(crate) fn add(&mut self, name: &str, ck: Arc<CertifiedKey>) {
+        let name = name.trim_end_matches('.').to_ascii_lowercase();
+        if name.is_empty() {
+            self.default.push(ck);
+            return;
+        }
+        match self.names.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, list)) => list.push(ck),
+            None => self.names.push((name, vec![ck])),
+        }
+    }
+
+    fn lookup(&self, host: &str) -> Option<&[Arc<CertifiedKey>]> {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        if let Some((_, list)) = self.names.iter().find(|(n, _)| *n == host) {
+            return Some(list);
+        }
+        // A wildcard entry covers exactly one more label, as in a certificate.
+        let (_, parent) = host.split_once('.')?;
+        self.names
+            .iter()
+            .find(|(n, _)| n.strip_prefix("*.").is_some_and(|rest| rest == parent))
+            .map(|(_, list)| list.as_slice())
+    }
+}
+
+impl ResolvesServerCert for SniResolver {
+    fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        let candidates = hello
+            .server_name()
+            .and_then(|n| self.lookup(n))
+            .unwrap_or(&self.default);
+        let schemes = hello.signature_schemes();
+        candidates
+            .iter()
+            .find(|ck| ck.key.choose_scheme(schemes).is_some())
+            .or_else(|| candidates.first())
+            .cloned()
+    }
+}

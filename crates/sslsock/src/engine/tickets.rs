@@ -1,0 +1,77 @@
+//! Stateless session tickets under keys the application rotates (`SSL_ticket_keycb`).
+
+use std::fmt;
+use std::sync::Arc;
+
+use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
+use rustls::server::ProducesTickets;
+
+/// The ticket key callback: with `None` it returns the current (key, name); with the name
+/// found in a ticket it returns that key, or `None` for a retired one (no resumption then).
+pub type TicketKeyCallback =
+    Arc<dyn Fn(Option<&[u8; 16]>) -> Option<([u8; 32], [u8; 16])> + Send + Sync>;
+
+/// How long a ticket may be used, as told to clients.
+const LIFETIME_SECS: u32 = 12 * 3600;
+
+pub(crate) struct KeyCallbackTicketer {
+    pub(crate) callback: TicketKeyCallback,
+}
+
+impl fmt::Debug for KeyCallbackTicketer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("KeyCallbackTicketer")
+    }
+}
+
+fn sealing_key(key: &[u8; 32]) -> Option<LessSafeKey> {
+    UnboundKey::new(&AES_256_GCM, key)
+        .ok()
+        .map(LessSafeKey::new)
+}
+
+impl ProducesTickets for KeyCallbackTicketer {
+    fn enabled(&self) -> bool {
+        true
+    }
+
+    fn lifetime(&self) -> u32 {
+        LIFETIME_SECS
+    }
+
+    /// name (16) || nonce (12) || AES-256-GCM(plain) with the name as additional data.
+    fn encrypt(&self, plain: &[u8]) -> Option<Vec<u8>> {
+        let (key, name) = (self.callback)(None)?;
+        let mut nonce = [0u8; NONCE_LEN];
+        aws_lc_rs::rand::fill(&mut nonce).ok()?;
+        let mut body = plain.to_vec();
+        sealing_key(&key)?
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(name),
+                &mut body,
+            )
+            .ok()?;
+        let mut out = Vec::with_capacity(16 + NONCE_LEN + body.len());
+        out.extend_from_slice(&name);
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&body);
+        Some(out)
+    }
+
+    /// Tickets under a retired name, or that do not authenticate, are ignored: full handshake.
+    fn decrypt(&self, cipher: &[u8]) -> Option<Vec<u8>> {
+        let name: [u8; 16] = cipher.get(..16)?.try_into().ok()?;
+        let nonce: [u8; NONCE_LEN] = cipher.get(16..16 + NONCE_LEN)?.try_into().ok()?;
+        let (key, _current) = (self.callback)(Some(&name))?;
+        let mut body = cipher.get(16 + NONCE_LEN..)?.to_vec();
+        let plain = sealing_key(&key)?
+            .open_in_place(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(name),
+                &mut body,
+            )
+            .ok()?;
+        Some(plain.to_vec())
+    }
+}
