@@ -86,6 +86,12 @@ pub(crate) struct ConnectArgs {
     /// Check revocation with CRLs (from --crl-file, else from the CA file and directories).
     #[arg(long)]
     check_crl: bool,
+    /// Connect this many times through one context (sessions resume) and report which did.
+    #[arg(long, default_value_t = 1)]
+    reconnect: u32,
+    /// Print the negotiated key exchange group.
+    #[arg(long)]
+    show_groups: bool,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -198,8 +204,49 @@ fn options(a: &ConnectArgs) -> Result<Options, Failure> {
 
 pub(crate) fn run(a: &ConnectArgs) -> Result<(), Failure> {
     let opts = options(a)?;
+    // One context for every connection: with --reconnect, later ones resume its sessions.
     let ctx = SslContext::new(&opts)?;
-    let mut sock = SslSocket::connect_with(&a.addr, &ctx)?;
+    if a.reconnect == 0 {
+        return Err(Failure::usage("--reconnect must be at least 1"));
+    }
+    let mut reports = Vec::new();
+    for n in 1..=a.reconnect {
+        reports.push(connect_once(a, &ctx, n)?);
+    }
+    if a.json {
+        if reports.len() == 1 {
+            println!("{}", reports[0]);
+        } else {
+            let resumed: Vec<u32> = reports
+                .iter()
+                .filter(|r| r["session_reused"] == true)
+                .filter_map(|r| r["connection"].as_u64().map(|n| n as u32))
+                .collect();
+            println!("{}", json!({ "connections": reports, "resumed": resumed }));
+        }
+    } else if reports.len() > 1 {
+        let resumed: Vec<String> = reports
+            .iter()
+            .filter(|r| r["session_reused"] == true)
+            .map(|r| r["connection"].to_string())
+            .collect();
+        println!(
+            "resumed: {} of {} connections ({})",
+            resumed.len(),
+            reports.len(),
+            if resumed.is_empty() {
+                "none".to_owned()
+            } else {
+                resumed.join(", ")
+            }
+        );
+    }
+    Ok(())
+}
+
+/// The full connect routine (handshake, --send, report) for connection `n`.
+fn connect_once(a: &ConnectArgs, ctx: &SslContext, n: u32) -> Result<serde_json::Value, Failure> {
+    let mut sock = SslSocket::connect_with(&a.addr, ctx)?;
     let io_timeout = a
         .timeout
         .map(Duration::from_secs_f64)
@@ -232,22 +279,32 @@ pub(crate) fn run(a: &ConnectArgs) -> Result<(), Failure> {
         Some(text) => Some(exchange(&mut sock, &unescape(text))?),
         None => None,
     };
-    if a.json {
-        let obj = json!({
-            "address": a.addr,
-            "version": sock.version(),
-            "version_int": sock.version_int(),
-            "cipher": sock.cipher(),
-            "cipher_iana": sock.cipher_iana(),
-            "group": sock.group(),
-            "alpn": sock.alpn_selected(),
-            "chain": chain.iter().map(|c| json!({"subject": c.subject, "issuer": c.issuer})).collect::<Vec<_>>(),
-            "fingerprint": fingerprint,
-            "verification": verification,
-            "reply": reply.as_ref().map(|r| String::from_utf8_lossy(&r.0).into_owned()),
-        });
-        println!("{obj}");
-    } else {
+    let report = json!({
+        "connection": n,
+        "address": a.addr,
+        "version": sock.version(),
+        "version_int": sock.version_int(),
+        "cipher": sock.cipher(),
+        "cipher_iana": sock.cipher_iana(),
+        "group": sock.group(),
+        "alpn": sock.alpn_selected(),
+        "session_reused": sock.session_reused(),
+        "chain": chain.iter().map(|c| json!({"subject": c.subject, "issuer": c.issuer})).collect::<Vec<_>>(),
+        "fingerprint": fingerprint,
+        "verification": verification,
+        "reply": reply.as_ref().map(|r| String::from_utf8_lossy(&r.0).into_owned()),
+    });
+    if !a.json {
+        if a.reconnect > 1 {
+            println!(
+                "connection {n}:   {}",
+                if sock.session_reused() {
+                    "resumed"
+                } else {
+                    "full handshake"
+                }
+            );
+        }
         println!("connected:    {}", a.addr);
         println!("version:      {}", sock.version().unwrap_or("?"));
         println!(
@@ -255,13 +312,19 @@ pub(crate) fn run(a: &ConnectArgs) -> Result<(), Failure> {
             sock.cipher().unwrap_or("?"),
             sock.cipher_iana().unwrap_or("?")
         );
-        println!(
-            "group:        {}",
-            sock.group().unwrap_or_else(|| "-".into())
-        );
+        if a.show_groups || a.reconnect == 1 {
+            println!(
+                "group:        {}",
+                sock.group().unwrap_or_else(|| "-".into())
+            );
+        }
         println!(
             "alpn:         {}",
             sock.alpn_selected().unwrap_or_else(|| "-".into())
+        );
+        println!(
+            "resumed:      {}",
+            if sock.session_reused() { "yes" } else { "no" }
         );
         println!("peer chain:");
         for (i, c) in chain.iter().enumerate() {
@@ -278,7 +341,7 @@ pub(crate) fn run(a: &ConnectArgs) -> Result<(), Failure> {
         }
     }
     let _ = sock.close();
-    Ok(())
+    Ok(report)
 }
 
 /// In TLS 1.3 a server refuses a client certificate (or its absence) only after the client

@@ -60,6 +60,57 @@ pub(crate) struct ServeArgs {
     /// Seconds a client may take for its whole handshake.
     #[arg(long, default_value_t = 30.0)]
     handshake_timeout: f64,
+    /// A certificate for clients asking for NAME with SNI, as NAME=CERT[:KEY]; repeatable.
+    /// NAME "" is the default; "*.example.org" works as in a certificate.
+    #[arg(long)]
+    sni: Vec<String>,
+    /// Session tickets under the keys in this file: one "NAME-HEX KEY-HEX" line per key
+    /// (16 and 32 bytes), the first is current; tickets under other names do not resume.
+    #[arg(long)]
+    ticket_key_file: Option<String>,
+    /// Sessions the server keeps for resumption (0: none).
+    #[arg(long)]
+    session_cache: Option<usize>,
+}
+
+/// Reads "NAME-HEX KEY-HEX" lines; the first is the current key.
+fn ticket_keys(path: &str) -> Result<Vec<([u8; 16], [u8; 32])>, Failure> {
+    let text = std::fs::read_to_string(path).map_err(|e| Failure::usage(format!("{path}: {e}")))?;
+    let hex = |s: &str| -> Option<Vec<u8>> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+            .collect()
+    };
+    let mut keys = Vec::new();
+    for (n, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'))
+    {
+        let bad = || {
+            Failure::usage(format!(
+                "{path}:{}: want \"NAME-HEX KEY-HEX\" (16 and 32 bytes)",
+                n + 1
+            ))
+        };
+        let mut parts = line.split_whitespace();
+        let name: [u8; 16] = parts
+            .next()
+            .and_then(hex)
+            .and_then(|v| v.try_into().ok())
+            .ok_or_else(bad)?;
+        let key: [u8; 32] = parts
+            .next()
+            .and_then(hex)
+            .and_then(|v| v.try_into().ok())
+            .ok_or_else(bad)?;
+        keys.push((name, key));
+    }
+    if keys.is_empty() {
+        return Err(Failure::usage(format!("{path}: no ticket key")));
+    }
+    Ok(keys)
 }
 
 /// How `serve` treats client certificates.
@@ -110,6 +161,29 @@ pub(crate) fn run(a: &ServeArgs) -> Result<(), Failure> {
     }
     if let Some(v) = &a.version {
         opts = opts.version(v);
+    }
+    for spec in &a.sni {
+        let (name, files) = spec
+            .split_once('=')
+            .ok_or_else(|| Failure::usage(format!("--sni {spec}: want NAME=CERT[:KEY]")))?;
+        let (cert, key) = match files.split_once(':') {
+            Some((c, k)) => (c, Some(std::path::PathBuf::from(k))),
+            None => (files, None),
+        };
+        opts = opts.sni_cert(name, cert, key);
+    }
+    if let Some(path) = &a.ticket_key_file {
+        let keys = ticket_keys(path)?;
+        opts = opts.ticket_keycb(move |name| match name {
+            None => Some((keys[0].1, keys[0].0)),
+            Some(n) => keys
+                .iter()
+                .find(|(k, _)| k == n)
+                .map(|(_, key)| (*key, keys[0].0)),
+        });
+    }
+    if let Some(n) = a.session_cache {
+        opts = opts.session_cache_size(n);
     }
     if let Some(ca) = &a.client_ca {
         let mode = match a.verify_client {
