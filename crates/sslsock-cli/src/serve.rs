@@ -74,7 +74,10 @@ pub(crate) struct ServeArgs {
 }
 
 /// Reads "NAME-HEX KEY-HEX" lines; the first is the current key.
-fn ticket_keys(path: &str) -> Result<Vec<([u8; 16], [u8; 32])>, Failure> {
+/// A ticket key: its 16-byte name and 32-byte AES key.
+type TicketKey = ([u8; 16], [u8; 32]);
+
+fn ticket_keys(path: &str) -> Result<Vec<TicketKey>, Failure> {
     let text = std::fs::read_to_string(path).map_err(|e| Failure::usage(format!("{path}: {e}")))?;
     let hex = |s: &str| -> Option<Vec<u8>> {
         (0..s.len())
