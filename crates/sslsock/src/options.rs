@@ -168,6 +168,7 @@ pub struct Options {
     pub(crate) honor_cipher_order: Option<bool>,
     pub(crate) npn_protocols: Vec<Vec<u8>>,
     pub(crate) engine_hook: Option<crate::engine::EngineHook>,
+    pub(crate) release_buffers: bool,
 }
 
 impl fmt::Debug for Options {
@@ -471,6 +472,15 @@ impl Options {
         hook: impl Fn(crate::advanced::EngineConfigMut<'_>) + Send + Sync + 'static,
     ) -> Self {
         self.engine_hook = Some(Arc::new(hook));
+        self
+    }
+
+    /// Free the input buffer whenever it runs empty (`SSL_mode_release_buffers`): an idle
+    /// connection then holds only the engine's state, at the cost of an allocation per
+    /// record while data flows. Defaults to false (the buffer is allocated at the first read
+    /// and kept).
+    pub fn release_buffers(mut self, yes: bool) -> Self {
+        self.release_buffers = yes;
         self
     }
 

@@ -415,6 +415,10 @@ pub(crate) fn map_error(e: rustls::Error) -> Error {
                 Error::Tls(TlsError::NoCommonParameters(text))
             }
         }
+        R::NoApplicationProtocol => Error::Tls(TlsError::NoCommonParameters(
+            "no common application protocol (ALPN): the client offered none the server accepts"
+                .to_owned(),
+        )),
         R::InvalidMessage(m) => Error::Tls(TlsError::BadMessage(format!("{m:?}"))),
         R::PeerMisbehaved(m) => Error::Tls(TlsError::BadMessage(format!("{m:?}"))),
         other => Error::Tls(TlsError::Other(other.to_string())),

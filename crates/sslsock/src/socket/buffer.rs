@@ -6,10 +6,11 @@ use crate::error::Error;
 
 /// Largest TLS record on the wire: 5-byte header + 2^14 + 2048 bytes (RFC 5246 6.2.3).
 pub(crate) const MAX_RECORD: usize = 5 + 16_384 + 2_048;
-const CAPACITY: usize = 4 * MAX_RECORD;
+const CAPACITY: usize = 2 * MAX_RECORD;
 
-/// Bytes read from the transport that nobody has consumed yet. Allocated once; bytes move
-/// only when a partial record must be shifted to the front to make room.
+/// Bytes read from the transport that nobody has consumed yet. Allocated at the first
+/// read (and again after [`release`](Self::release)); bytes move only when a partial record
+/// must be shifted to the front to make room.
 pub(crate) struct InputBuffer {
     buf: Box<[u8]>,
     start: usize,
@@ -19,9 +20,18 @@ pub(crate) struct InputBuffer {
 impl InputBuffer {
     pub(crate) fn new() -> Self {
         InputBuffer {
-            buf: vec![0; CAPACITY].into_boxed_slice(),
+            buf: Box::default(),
             start: 0,
             end: 0,
+        }
+    }
+
+    /// Gives the memory back while nothing is buffered (an idle connection).
+    pub(crate) fn release(&mut self) {
+        if self.start == self.end {
+            self.buf = Box::default();
+            self.start = 0;
+            self.end = 0;
         }
     }
 
@@ -44,6 +54,9 @@ impl InputBuffer {
     /// Reads once from `r` into the free space, at most `max` bytes; returns the count
     /// (0 on EOF).
     pub(crate) fn fill_from(&mut self, r: &mut impl Read, max: usize) -> io::Result<usize> {
+        if self.buf.is_empty() {
+            self.buf = vec![0; CAPACITY].into_boxed_slice();
+        }
         if self.buf.len() - self.end < max.min(MAX_RECORD) {
             self.buf.copy_within(self.start..self.end, 0);
             self.end -= self.start;

@@ -372,6 +372,9 @@ impl<S: Read + Write> SslSocket<S> {
                 Some(_) => {
                     // Data the peer sent right behind its last handshake message is pending now.
                     self.decrypt_ahead();
+                    if self.ctx.options().release_buffers {
+                        self.input.release();
+                    }
                     return Ok(());
                 }
                 None => return Err(Error::State("no TLS session")),
@@ -551,6 +554,9 @@ impl<S: Read + Write> SslSocket<S> {
                 }
             }
             None => self.input.consume(n),
+        }
+        if self.ctx.options().release_buffers {
+            self.input.release();
         }
     }
 

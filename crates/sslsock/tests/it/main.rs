@@ -16,6 +16,7 @@ mod openssl_server;
 mod ours;
 mod peers;
 mod records;
+mod server_features;
 mod starttls;
 #[cfg(feature = "tokio")]
 #[path = "../../examples/tokio_echo.rs"]

@@ -1,0 +1,424 @@
+//! SNI certificates, RSA+ECDSA alternates, ALPN, session caches and tickets.
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use sslsock::x509::create::{CertSpec, KeyType};
+use sslsock::{Error, Options, SessionCache, SslContext, SslSocket, TlsError};
+
+use crate::util::*;
+
+/// Certificates for several names, signed by the test CA, written once.
+fn sni_pki() -> &'static PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let d = pki().path("sni");
+        std::fs::create_dir_all(&d).unwrap();
+        let ca = sslsock::x509::create::Issued::from_parts(
+            &std::fs::read(&pki().ca).unwrap(),
+            &std::fs::read(pki().path("ca.key")).unwrap(),
+            &sslsock::x509::Password::None,
+        )
+        .unwrap();
+        for (file, cn, kt) in [
+            ("a", "a.test", KeyType::EcP256),
+            ("wild", "*.wild.test", KeyType::EcP256),
+            ("dual-ec", "dual.test", KeyType::EcP256),
+            ("dual-rsa", "dual.test", KeyType::Rsa2048),
+        ] {
+            let i = CertSpec::new(cn)
+                .san(cn)
+                .key_type(kt)
+                .signed_by(&ca)
+                .unwrap();
+            std::fs::write(d.join(format!("{file}.pem")), &i.cert_pem).unwrap();
+            std::fs::write(d.join(format!("{file}.key")), &i.key_pem).unwrap();
+        }
+        d
+    })
+}
+
+fn sni_server() -> Options {
+    let d = sni_pki();
+    server_opts()
+        .sni_cert("a.test", d.join("a.pem"), Some(d.join("a.key")))
+        .sni_cert("*.wild.test", d.join("wild.pem"), Some(d.join("wild.key")))
+        .sni_cert(
+            "dual.test",
+            d.join("dual-rsa.pem"),
+            Some(d.join("dual-rsa.key")),
+        )
+        .sni_cert(
+            "dual.test%ecc",
+            d.join("dual-ec.pem"),
+            Some(d.join("dual-ec.key")),
+        )
+}
+
+/// Runs `openssl s_client` with `args` against `addr` and returns its output.
+fn s_client(addr: &std::net::SocketAddr, args: &[&str]) -> String {
+    require("openssl");
+    let mut p = Peer::spawn(
+        Command::new("openssl")
+            .args(["s_client", "-connect", &addr.to_string(), "-CAfile"])
+            .arg(&pki().ca)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
+    // One line and an empty one: enough for the echo and the HTTP handlers alike.
+    p.child.stdin.take().unwrap().write_all(b"x\n\n").unwrap();
+    let (out, err, _) = p.finish(20);
+    out + &err
+}
+
+fn reply_with_name(mut s: SslSocket) -> Result<(), String> {
+    let mut line = String::new();
+    s.read_line(&mut line).map_err(|e| e.to_string())?;
+    let name = s.servername().unwrap_or("-").to_owned();
+    s.write_all(format!("sni={name}\n").as_bytes())
+        .map_err(|e| e.to_string())?;
+    s.close().map_err(|e| e.to_string())
+}
+
+#[test]
+fn sni_picks_the_certificate_by_name() {
+    let (addr, h) = serve(sni_server(), 5, reply_with_name);
+    for (name, subject) in [
+        (Some("a.test"), "CN = a.test"),
+        (Some("x.wild.test"), "CN = *.wild.test"),
+        (Some("unknown.test"), "CN = localhost"),
+        (Some("a.b.wild.test"), "CN = localhost"),
+        (None, "CN = localhost"),
+    ] {
+        let mut args = vec!["-ign_eof"];
+        match name {
+            Some(n) => args.extend(["-servername", n]),
+            None => args.push("-noservername"),
+        }
+        let out = s_client(&addr, &args);
+        assert!(
+            out.contains(&format!("subject={subject}")) || out.contains(&format!("s:{subject}")),
+            "{name:?}: {out}"
+        );
+        assert!(
+            out.contains(&format!("sni={}", name.unwrap_or("-"))),
+            "{name:?}: servername() {out}"
+        );
+    }
+    h.join().unwrap().into_iter().for_each(|r| r.unwrap());
+}
+
+#[test]
+fn rsa_and_ecdsa_clients_each_get_a_certificate_they_can_verify() {
+    let (addr, h) = serve(sni_server(), 4, reply_with_name);
+    for (sigalgs, version, want) in [
+        (
+            "rsa_pss_rsae_sha256",
+            "-tls1_3",
+            "Server public key is 2048 bit",
+        ),
+        (
+            "ecdsa_secp256r1_sha256",
+            "-tls1_3",
+            "Server public key is 256 bit",
+        ),
+        ("RSA+SHA256", "-tls1_2", "Server public key is 2048 bit"),
+        ("ECDSA+SHA256", "-tls1_2", "Server public key is 256 bit"),
+    ] {
+        let out = s_client(
+            &addr,
+            &[
+                "-ign_eof",
+                "-servername",
+                "dual.test",
+                "-sigalgs",
+                sigalgs,
+                version,
+                "-verify_return_error",
+            ],
+        );
+        assert!(out.contains(want), "{sigalgs}: {out}");
+        assert!(
+            out.contains("Verify return code: 0 (ok)"),
+            "{sigalgs}: {out}"
+        );
+    }
+    h.join().unwrap().into_iter().for_each(|r| r.unwrap());
+}
+
+#[test]
+fn alpn_with_openssl_curl_and_ours() {
+    let (addr, h) = serve(
+        server_opts().alpn_protocols(["h2", "http/1.1"]),
+        3,
+        |mut s| {
+            let mut line = String::new();
+            loop {
+                line.clear();
+                if s.read_line(&mut line).map_err(|e| e.to_string())? == 0 || line.trim().is_empty()
+                {
+                    break;
+                }
+            }
+            let alpn = s.alpn_selected().unwrap_or_else(|| "-".into());
+            let body = format!("alpn={alpn}\n");
+            let _ = s.write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+                .as_bytes(),
+            );
+            let _ = s.close();
+            Ok(())
+        },
+    );
+    // openssl s_client offering both gets the server's first choice.
+    let out = s_client(
+        &addr,
+        &[
+            "-ign_eof",
+            "-servername",
+            "localhost",
+            "-alpn",
+            "http/1.1,h2",
+        ],
+    );
+    assert!(out.contains("ALPN protocol: h2"), "{out}");
+    // curl: --http1.1 offers only http/1.1; --http2 offers h2 first.
+    require("curl");
+    let curl = |flag: &str| {
+        Command::new("curl")
+            .args([
+                "-sv",
+                flag,
+                "--resolve",
+                &format!("localhost:{}:127.0.0.1", addr.port()),
+                "--cacert",
+            ])
+            .arg(&pki().ca)
+            .arg(format!("https://localhost:{}/", addr.port()))
+            .output()
+            .unwrap()
+    };
+    let o = curl("--http1.1");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "alpn=http/1.1\n",
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = curl("--http2");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("ALPN: server accepted h2"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    h.join().unwrap();
+}
+
+#[test]
+fn alpn_without_overlap_fails_and_without_offer_proceeds() {
+    let (addr, h) = serve(server_opts().alpn_protocols(["x-one"]), 2, echo_once);
+    let err = SslSocket::connect_opts(&addr.to_string(), &client_opts().alpn_protocols(["x-two"]))
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Tls(TlsError::AlertReceived(a)) if a.contains("no_application_protocol")),
+        "{err:?}"
+    );
+    let mut c = SslSocket::connect_opts(&addr.to_string(), &client_opts()).unwrap();
+    assert_eq!(c.alpn_selected(), None);
+    c.write_all(b"no alpn\n").unwrap();
+    let mut line = String::new();
+    c.read_line(&mut line).unwrap();
+    let results = h.join().unwrap();
+    assert!(
+        results[0]
+            .as_ref()
+            .unwrap_err()
+            .contains("application protocol"),
+        "{results:?}"
+    );
+    let npn = SslContext::new(&client_opts().npn_protocols(["http/1.1"])).unwrap_err();
+    assert!(
+        npn.to_string().contains("NPN") && npn.to_string().contains("obsolete"),
+        "{npn}"
+    );
+    assert!(!sslsock::can_npn() && sslsock::can_alpn() && sslsock::can_server_sni());
+}
+
+/// Connects twice with `ctx` (reading a reply so TLS 1.3 tickets arrive); returns whether
+/// each connection resumed.
+fn twice(addr: &str, ctx: &SslContext) -> Vec<bool> {
+    (0..2)
+        .map(|_| {
+            let mut c = SslSocket::connect_with(addr, ctx).unwrap();
+            c.write_all(b"r\n").unwrap();
+            let mut line = String::new();
+            c.read_line(&mut line).unwrap();
+            c.session_reused()
+        })
+        .collect()
+}
+
+#[test]
+fn resumption_ours_to_ours_in_tls12_and_tls13() {
+    for version in ["TLSv1_2", "TLSv1_3"] {
+        let (addr, h) = serve(server_opts(), 6, echo_once);
+        let ctx = SslContext::new(&client_opts().version(version)).unwrap();
+        assert_eq!(twice(&addr.to_string(), &ctx), [false, true], "{version}");
+        // A cache of size 0 never resumes.
+        let none = SslContext::new(&client_opts().version(version).session_cache_size(0)).unwrap();
+        assert_eq!(twice(&addr.to_string(), &none), [false, false], "{version}");
+        // A shared cache resumes across contexts.
+        let cache = SessionCache::new(10);
+        let c1 = SslContext::new(&client_opts().version(version).session_cache(&cache)).unwrap();
+        let c2 = SslContext::new(&client_opts().version(version).session_cache(&cache)).unwrap();
+        let mut first = SslSocket::connect_with(&addr.to_string(), &c1).unwrap();
+        first.write_all(b"r\n").unwrap();
+        let mut line = String::new();
+        first.read_line(&mut line).unwrap();
+        drop(first);
+        // A session is only resumed under the verifier that checked it: another context
+        // (its own verification policy) does a full handshake even with the shared cache.
+        let mut second = SslSocket::connect_with(&addr.to_string(), &c2).unwrap();
+        assert!(
+            !second.session_reused(),
+            "{version}: resumed under another context's verifier"
+        );
+        second.write_all(b"r\n").unwrap();
+        line.clear();
+        second.read_line(&mut line).unwrap();
+        h.join().unwrap().into_iter().for_each(|r| r.unwrap());
+    }
+}
+
+#[test]
+fn resumption_ours_to_openssl_s_server() {
+    require("openssl");
+    for v in ["-tls1_2", "-tls1_3"] {
+        let p = pki().pair("srv-ec");
+        let (_peer, port) = spawn_listening(|port| {
+            let mut cmd = Command::new("openssl");
+            cmd.args([
+                "s_server",
+                "-accept",
+                &format!("127.0.0.1:{port}"),
+                "-www",
+                v,
+                "-cert",
+            ])
+            .arg(&p.cert)
+            .arg("-key")
+            .arg(&p.key)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+            cmd
+        });
+        let ctx = SslContext::new(&client_opts()).unwrap();
+        let resumed: Vec<bool> = (0..3)
+            .map(|_| {
+                let mut c = SslSocket::connect_with(&format!("127.0.0.1:{port}"), &ctx).unwrap();
+                c.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+                let _ = read_all(&mut c);
+                c.session_reused()
+            })
+            .collect();
+        assert_eq!(resumed, [false, true, true], "{v}");
+    }
+}
+
+#[test]
+fn openssl_s_client_resumes_with_ours_and_not_after_key_rotation() {
+    require("openssl");
+    // Ticket keys: the current one and the retired ones, changeable while serving.
+    let keys: Arc<Mutex<(u8, Vec<u8>)>> = Arc::new(Mutex::new((1, vec![1])));
+    let k = keys.clone();
+    let opts = server_opts()
+        .session_cache_size(0)
+        .ticket_keycb(move |name| {
+            let (current, valid) = &*k.lock().unwrap();
+            let key_for = |n: u8| ([n; 32], [n; 16]);
+            match name {
+                None => Some((key_for(*current).0, key_for(*current).1)),
+                Some(n) if valid.contains(&n[0]) => Some((key_for(n[0]).0, key_for(*current).1)),
+                Some(_) => None,
+            }
+        });
+    let (addr, h) = serve(opts, 5, echo_once);
+    let sess = pki().path("s_client.sess");
+    let run = |args: &[&str]| {
+        s_client(
+            &addr,
+            &[&["-ign_eof", "-servername", "localhost"], args].concat(),
+        )
+    };
+    let out = run(&["-sess_out", sess.to_str().unwrap()]);
+    assert!(out.contains("New, TLSv1.3"), "{out}");
+    let out = run(&["-sess_in", sess.to_str().unwrap()]);
+    assert!(
+        out.contains("Reused, TLSv1.3"),
+        "second connection resumes: {out}"
+    );
+    // Rotate: key 2 is current, key 1 still accepted (and its tickets replaced).
+    *keys.lock().unwrap() = (2, vec![1, 2]);
+    let out = run(&[
+        "-sess_in",
+        sess.to_str().unwrap(),
+        "-sess_out",
+        sess.to_str().unwrap(),
+    ]);
+    assert!(
+        out.contains("Reused, TLSv1.3"),
+        "old key still valid: {out}"
+    );
+    // Key 1 retired: the saved session (under key 2 now) resumes; an old one would not.
+    *keys.lock().unwrap() = (3, vec![3]);
+    let out = run(&["-sess_in", sess.to_str().unwrap()]);
+    assert!(
+        out.contains("New, TLSv1.3"),
+        "retired key does not resume: {out}"
+    );
+    let _ = run(&[]);
+    h.join().unwrap().into_iter().for_each(|r| r.unwrap());
+}
+
+#[test]
+fn default_context_serves_the_one_line_connect() {
+    let (addr, h) = serve(server_opts(), 1, echo_once);
+    sslsock::set_default_context(Some(SslContext::new(&client_opts()).unwrap()));
+    let r = SslSocket::connect(&addr.to_string());
+    sslsock::set_default_context(None);
+    let mut c = r.unwrap();
+    c.write_all(b"default\n").unwrap();
+    let mut line = String::new();
+    c.read_line(&mut line).unwrap();
+    assert_eq!(line, "default\n");
+    h.join().unwrap().into_iter().for_each(|r| r.unwrap());
+}
+
+#[test]
+fn engine_callback_sees_the_config() {
+    let seen = Arc::new(Mutex::new(false));
+    let s2 = seen.clone();
+    let ctx = SslContext::new(&client_opts().engine_callback(move |cfg| {
+        if let sslsock::advanced::EngineConfigMut::Client(c) = cfg {
+            c.alpn_protocols = vec![b"x-hook".to_vec()];
+            *s2.lock().unwrap() = true;
+        }
+    }))
+    .unwrap();
+    assert!(*seen.lock().unwrap());
+    let (addr, h) = serve(server_opts().alpn_protocols(["x-hook"]), 1, echo_once);
+    let mut c = SslSocket::connect_with(&addr.to_string(), &ctx).unwrap();
+    assert_eq!(c.alpn_selected().as_deref(), Some("x-hook"));
+    c.write_all(b"x\n").unwrap();
+    let mut line = String::new();
+    c.read_line(&mut line).unwrap();
+    h.join().unwrap().into_iter().for_each(|r| r.unwrap());
+}
