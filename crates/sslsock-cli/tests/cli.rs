@@ -1444,3 +1444,154 @@ fn serve_keeps_serving_while_200_clients_stall_mid_handshake() {
     assert_eq!(log.matches(": TLSv1_3").count(), 1, "{log}");
     drop(stalled);
 }
+
+#[test]
+fn reconnect_resumes_against_ours_and_openssl_in_both_versions() {
+    let ca = f("ca.pem");
+    let (_srv, port, _out) = serve(&[
+        "--cert",
+        &f("srv.pem"),
+        "--key",
+        &f("srv.key"),
+        "--count",
+        "10",
+    ]);
+    for version in ["TLSv1_2", "TLSv1_3"] {
+        let addr = format!("127.0.0.1:{port}");
+        let o = run_ok(&[
+            "connect",
+            &addr,
+            "--ca-file",
+            &ca,
+            "--sni",
+            "localhost",
+            "--reconnect",
+            "5",
+            "--version",
+            version,
+            "--send",
+            r"x\n",
+            "--timeout",
+            "0.3",
+            "--json",
+        ]);
+        let v: serde_json::Value = serde_json::from_str(&o).unwrap();
+        assert_eq!(
+            v["resumed"],
+            serde_json::json!([2, 3, 4, 5]),
+            "ours {version}: {o}"
+        );
+        assert_eq!(v["connections"][4]["version"], version);
+    }
+    for flag in ["-tls1_2", "-tls1_3"] {
+        let (_s, port) = s_server("srv", &["-www", flag]);
+        let o = run_ok(&[
+            "connect",
+            &format!("127.0.0.1:{port}"),
+            "--ca-file",
+            &ca,
+            "--sni",
+            "localhost",
+            "--reconnect",
+            "5",
+        ]);
+        assert!(
+            o.contains("resumed: 4 of 5 connections (2, 3, 4, 5)"),
+            "openssl {flag}: {o}"
+        );
+        assert_eq!(
+            o.matches("connection 1:   full handshake").count(),
+            1,
+            "{o}"
+        );
+    }
+}
+
+#[test]
+fn serve_sni_ticket_keys_and_session_cache() {
+    let d = pki().dir.join("serve-sni");
+    std::fs::create_dir_all(&d).unwrap();
+    let ca = sslsock::x509::create::Issued::from_parts(
+        &std::fs::read(f("ca.pem")).unwrap(),
+        &std::fs::read(f("ca.key")).unwrap(),
+        &sslsock::x509::Password::None,
+    )
+    .unwrap();
+    let other = CertSpec::new("other.test")
+        .san("other.test")
+        .signed_by(&ca)
+        .unwrap();
+    std::fs::write(
+        d.join("other.pem"),
+        format!("{}{}", other.cert_pem, other.key_pem),
+    )
+    .unwrap();
+    let keys = d.join("tickets.txt");
+    std::fs::write(&keys, format!("{} {}\n", "ab".repeat(16), "cd".repeat(32))).unwrap();
+    let (_srv, port, _out) = serve(&[
+        "--cert",
+        &f("srv.pem"),
+        "--key",
+        &f("srv.key"),
+        "--sni",
+        &format!("other.test={}", d.join("other.pem").display()),
+        "--ticket-key-file",
+        keys.to_str().unwrap(),
+        "--session-cache",
+        "0",
+        "--count",
+        "6",
+    ]);
+    let addr = format!("127.0.0.1:{port}");
+    let ca_file = f("ca.pem");
+    let o = run_ok(&[
+        "connect",
+        &addr,
+        "--ca-file",
+        &ca_file,
+        "--sni",
+        "other.test",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&o).unwrap();
+    assert_eq!(v["chain"][0]["subject"], "/CN=other.test");
+    let o = run_ok(&[
+        "connect",
+        &addr,
+        "--ca-file",
+        &ca_file,
+        "--sni",
+        "localhost",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&o).unwrap();
+    assert_eq!(v["chain"][0]["subject"], "/CN=localhost");
+    // No server session cache, but tickets under the file's key: TLS 1.3 resumes.
+    let o = run_ok(&[
+        "connect",
+        &addr,
+        "--ca-file",
+        &ca_file,
+        "--sni",
+        "localhost",
+        "--reconnect",
+        "4",
+        "--send",
+        r"x\n",
+        "--timeout",
+        "0.3",
+    ]);
+    assert!(o.contains("resumed: 3 of 4 connections (2, 3, 4)"), "{o}");
+    assert_eq!(
+        sslsock(&[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--ticket-key-file",
+            "/nonexistent"
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
+}
