@@ -6,7 +6,10 @@ use std::sync::{Arc, RwLock};
 use rustls::client::ClientSessionMemoryCache;
 
 /// A client-side cache of TLS sessions (TLS 1.2 session ids and tickets, TLS 1.3 tickets),
-/// keyed by server name; share one between contexts to resume across them.
+/// keyed by server name. A session resumes only under the verification that accepted it:
+/// connections of one [`crate::SslContext`] (and its clones) resume from the cache, while
+/// another context, with verification of its own, does a full handshake even when it
+/// shares the cache.
 ///
 /// ```
 /// let cache = sslsock::SessionCache::new(100);
