@@ -1595,3 +1595,45 @@ fn serve_sni_ticket_keys_and_session_cache() {
         Some(2)
     );
 }
+
+#[test]
+fn sslkeylogfile_is_honoured_when_set() {
+    let (_s, port) = s_server("srv", &["-www"]);
+    let log = pki().dir.join("keylog.txt");
+    let _ = std::fs::remove_file(&log);
+    let o = Command::new(BIN)
+        .args([
+            "connect",
+            &format!("127.0.0.1:{port}"),
+            "--ca-file",
+            &f("ca.pem"),
+            "--sni",
+            "localhost",
+        ])
+        .env("SSLKEYLOGFILE", &log)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains("CLIENT_HANDSHAKE_TRAFFIC_SECRET")
+            && text.contains("CLIENT_TRAFFIC_SECRET_0"),
+        "{text}"
+    );
+    // Unset: no file is written.
+    let quiet = pki().dir.join("keylog-unset.txt");
+    let o = Command::new(BIN)
+        .args([
+            "connect",
+            &format!("127.0.0.1:{port}"),
+            "--ca-file",
+            &f("ca.pem"),
+            "--sni",
+            "localhost",
+        ])
+        .env_remove("SSLKEYLOGFILE")
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    assert!(!quiet.exists());
+}
