@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 TLS or verification failure, 2 usage or configuration error,
 //! 3 network error. Errors go to stderr as one line starting with `sslsock: `.
 
+mod bench;
 mod cert;
 mod connect;
 mod demo;
@@ -39,6 +40,9 @@ enum Command {
     /// Create and inspect certificates and keys.
     #[command(subcommand)]
     Cert(cert::CertCommand),
+    /// The roles of the benchmark harness (sink server; handshake, bulk and idle clients).
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 /// A failure with the exit code it maps to.
@@ -106,6 +110,7 @@ fn main() -> ExitCode {
         Command::PublicSuffix(args) => inspect::public_suffix_cmd(&args),
         Command::Fingerprint(args) => inspect::fingerprint_cmd(&args),
         Command::Cert(cmd) => cert::run(&cmd),
+        Command::Bench(cmd) => bench::run(&cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -163,6 +163,14 @@ impl Session {
             .map(|g| format!("{:?}", g.name()))
     }
 
+    /// TLS 1.3 session tickets received (client side).
+    pub(crate) fn tickets_received(&self) -> u32 {
+        match &self.conn {
+            Connection::Client(c) => c.tls13_tickets_received(),
+            Connection::Server(_) => 0,
+        }
+    }
+
     pub(crate) fn peer_certificates(&self) -> Option<&[CertificateDer<'static>]> {
         self.conn.peer_certificates()
     }

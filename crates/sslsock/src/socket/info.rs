@@ -74,6 +74,12 @@ impl<S: Read + Write> SslSocket<S> {
         self.tls.as_ref()?.server_name()
     }
 
+    /// Client: TLS 1.3 session tickets received so far (a later connection can resume once
+    /// one has arrived; they come after the handshake, with the first reads).
+    pub fn tickets_received(&self) -> u32 {
+        self.tls.as_ref().map_or(0, |s| s.tickets_received())
+    }
+
     /// True when the session was resumed (`get_session_reused`).
     pub fn session_reused(&self) -> bool {
         self.tls.as_ref().is_some_and(|s| s.resumed())

@@ -1,0 +1,242 @@
+//! `sslsock bench`: the roles of the benchmark harness (`bench/README.md` in the shared kit):
+//! a sink server and handshake, bulk and idle clients printing the `RESULT` line.
+
+use std::io::{ErrorKind, Read, Write};
+use std::time::{Duration, Instant};
+
+use sslsock::socket::async_io::TlsStream;
+use sslsock::{Options, SslContext, SslSocket, VerifyMode};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::Failure;
+
+/// The benchmark roles.
+#[derive(clap::Subcommand)]
+pub(crate) enum BenchCommand {
+    /// Sink server: handshake, read to EOF, discard, close; many connections at once.
+    Server(ServerArgs),
+    /// Handshake client: connect, handshake, close, in a loop.
+    Handshake(HandshakeArgs),
+    /// Bulk client: one connection, write MiB in chunks, close_notify, wait for the server.
+    Bulk(BulkArgs),
+    /// Idle client: open K connections and hold them.
+    Idle(IdleArgs),
+}
+
+/// Arguments of `sslsock bench server`.
+#[derive(clap::Args)]
+pub(crate) struct ServerArgs {
+    #[arg(long)]
+    port: u16,
+    #[arg(long)]
+    cert_file: String,
+    #[arg(long)]
+    key_file: String,
+    /// default, 1.2 or 1.3.
+    #[arg(long, default_value = "default")]
+    tls: String,
+    /// Exit after this many seconds.
+    #[arg(long, default_value_t = 3600)]
+    max_seconds: u64,
+}
+
+/// Arguments of `sslsock bench handshake`.
+#[derive(clap::Args)]
+pub(crate) struct HandshakeArgs {
+    #[arg(long)]
+    port: u16,
+    #[arg(long, default_value_t = 5.0)]
+    seconds: f64,
+    #[arg(long, default_value_t = 1_000_000)]
+    n: u64,
+    #[arg(long, default_value = "default")]
+    tls: String,
+    /// Resume the session of the previous connection.
+    #[arg(long)]
+    reuse: bool,
+    /// Verify the server (off by default, like s_time).
+    #[arg(long)]
+    verify: bool,
+}
+
+/// Arguments of `sslsock bench bulk`.
+#[derive(clap::Args)]
+pub(crate) struct BulkArgs {
+    #[arg(long)]
+    port: u16,
+    #[arg(long, default_value_t = 1024)]
+    mib: u64,
+    #[arg(long, default_value_t = 16_384)]
+    chunk: usize,
+    #[arg(long, default_value = "default")]
+    tls: String,
+}
+
+/// Arguments of `sslsock bench idle`.
+#[derive(clap::Args)]
+pub(crate) struct IdleArgs {
+    #[arg(long)]
+    port: u16,
+    #[arg(long, default_value_t = 1000)]
+    conns: usize,
+    #[arg(long, default_value = "default")]
+    tls: String,
+    /// Seconds to hold the connections.
+    #[arg(long, default_value_t = 3600)]
+    hold_seconds: u64,
+}
+
+fn version(tls: &str) -> Result<Option<&'static str>, Failure> {
+    match tls {
+        "default" => Ok(None),
+        "1.2" => Ok(Some("TLSv1_2")),
+        "1.3" => Ok(Some("TLSv1_3")),
+        other => Err(Failure::usage(format!(
+            "--tls {other}: use default, 1.2 or 1.3"
+        ))),
+    }
+}
+
+fn client_ctx(tls: &str, verify: bool, reuse: bool) -> Result<SslContext, Failure> {
+    // Without reuse no session is kept, so every connection is a full handshake.
+    let mut o = Options::new()
+        .hostname("localhost")
+        .session_cache_size(if reuse { 16 } else { 0 });
+    if !verify {
+        o = o.verify_mode(VerifyMode::NONE);
+    }
+    if let Some(v) = version(tls)? {
+        o = o.version(v);
+    }
+    Ok(SslContext::new(&o)?)
+}
+
+pub(crate) fn run(cmd: &BenchCommand) -> Result<(), Failure> {
+    match cmd {
+        BenchCommand::Server(a) => server(a),
+        BenchCommand::Handshake(a) => handshake(a),
+        BenchCommand::Bulk(a) => bulk(a),
+        BenchCommand::Idle(a) => idle(a),
+    }
+}
+
+fn server(a: &ServerArgs) -> Result<(), Failure> {
+    let mut o = Options::new()
+        .server(true)
+        .cert_file(&a.cert_file)
+        .key_file(&a.key_file)
+        .release_buffers(true);
+    if let Some(v) = version(&a.tls)? {
+        o = o.version(v);
+    }
+    let ctx = SslContext::new(&o)?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", a.port)).await?;
+        let stop = tokio::time::sleep(Duration::from_secs(a.max_seconds));
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                _ = &mut stop => return Ok(()),
+                accepted = listener.accept() => {
+                    let Ok((tcp, _)) = accepted else { continue };
+                    let _ = tcp.set_nodelay(true);
+                    let ctx = ctx.clone();
+                    tokio::spawn(async move {
+                        if let Ok(mut tls) = TlsStream::accept(tcp, &ctx).await {
+                            let mut buf = vec![0u8; 16_384];
+                            while matches!(tls.read(&mut buf).await, Ok(n) if n > 0) {}
+                            let _ = tls.shutdown().await;
+                        }
+                    });
+                }
+            }
+        }
+    })
+}
+
+fn handshake(a: &HandshakeArgs) -> Result<(), Failure> {
+    let ctx = client_ctx(&a.tls, a.verify, a.reuse)?;
+    let addr = format!("127.0.0.1:{}", a.port);
+    let started = Instant::now();
+    let (mut conns, mut reused) = (0u64, 0u64);
+    let (mut version, mut cipher) = (String::new(), String::new());
+    while conns < a.n && started.elapsed().as_secs_f64() < a.seconds {
+        let mut s = SslSocket::connect_with(&addr, &ctx)?;
+        if s.session_reused() {
+            reused += 1;
+        }
+        if a.reuse && s.version() == Some("TLSv1_3") {
+            wait_for_ticket(&mut s)?;
+        }
+        version = s.version().unwrap_or("?").to_owned();
+        cipher = s.cipher().unwrap_or("?").to_owned();
+        let _ = s.close();
+        conns += 1;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "RESULT impl=sslsock conns={conns} seconds={secs:.3} rate={:.1} reused={reused} version={version} cipher={cipher}",
+        conns as f64 / secs
+    );
+    Ok(())
+}
+
+/// TLS 1.3 tickets come after the handshake; wait up to a second for one.
+fn wait_for_ticket(s: &mut SslSocket) -> Result<(), Failure> {
+    s.set_blocking(false)?;
+    let deadline = Instant::now() + Duration::from_secs(1);
+    let mut buf = [0u8; 64];
+    while s.tickets_received() == 0 && Instant::now() < deadline {
+        match s.read(&mut buf) {
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                std::thread::sleep(Duration::from_micros(50))
+            }
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    s.set_blocking(true)?;
+    Ok(())
+}
+
+fn bulk(a: &BulkArgs) -> Result<(), Failure> {
+    let ctx = client_ctx(&a.tls, false, false)?;
+    let mut s = SslSocket::connect_with(&format!("127.0.0.1:{}", a.port), &ctx)?;
+    let chunk = vec![0x5au8; a.chunk.max(1)];
+    let total = a.mib * 1024 * 1024;
+    let started = Instant::now();
+    let mut sent = 0u64;
+    while sent < total {
+        let n = ((total - sent) as usize).min(chunk.len());
+        s.write_all(&chunk[..n])?;
+        sent += n as u64;
+    }
+    s.shutdown_tls()?;
+    let _ = s.get_ref().shutdown(std::net::Shutdown::Write);
+    // Wait for the server to close.
+    let mut buf = [0u8; 1024];
+    while matches!(s.read(&mut buf), Ok(n) if n > 0) {}
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "RESULT impl=sslsock bytes={sent} seconds={secs:.3} MBps={:.1} version={}",
+        sent as f64 / secs / 1e6,
+        s.version().unwrap_or("?")
+    );
+    Ok(())
+}
+
+fn idle(a: &IdleArgs) -> Result<(), Failure> {
+    let ctx = client_ctx(&a.tls, false, false)?;
+    let addr = format!("127.0.0.1:{}", a.port);
+    let mut held = Vec::with_capacity(a.conns);
+    for _ in 0..a.conns {
+        held.push(SslSocket::connect_with(&addr, &ctx)?);
+    }
+    println!("RESULT impl=sslsock conns={}", held.len());
+    std::io::stdout().flush()?;
+    std::thread::sleep(Duration::from_secs(a.hold_seconds));
+    Ok(())
+}
