@@ -165,36 +165,16 @@ async fn send<S: AsyncRead + AsyncWrite + Unpin>(s: &mut TlsStream<S>, text: &st
     s.flush().await.unwrap();
 }
 
-const PERL_SERVER: &str = r#"
-use strict; use warnings; use IO::Socket::SSL; use IO::Socket::INET;
-my ($cert, $key) = @ARGV;
-my $srv = IO::Socket::INET->new(LocalAddr => "127.0.0.1:0", Listen => 1, ReuseAddr => 1) or die "listen: $!";
-$| = 1; print $srv->sockport, "\n";
-my $c = $srv->accept or die "accept: $!";
-$c->autoflush(1);
-print $c "220 ready\r\n";
-my $l = <$c>; die "want STARTTLS, got $l" unless $l eq "STARTTLS\r\n";
-print $c "220 go\r\n";
-IO::Socket::SSL->start_SSL($c, SSL_server => 1, SSL_cert_file => $cert, SSL_key_file => $key)
-    or die "start_SSL: $SSL_ERROR";
-$l = <$c>; print $c "tls:$l";
-$l = <$c>; die "want STOPTLS, got $l" unless $l eq "STOPTLS\r\n";
-print $c "ok\r\n";
-$c->stop_SSL or die "stop_SSL: $SSL_ERROR";
-print $c "plain after\r\n";
-$l = <$c>; print $c "echo:$l";
-close $c;
-"#;
-
 #[test]
 fn async_starttls_up_and_down_with_perl() {
     require_perl_ssl();
     let p = pki().pair("srv-ec");
     let mut perl = Peer::spawn(
         std::process::Command::new("perl")
-            .args(["-e", PERL_SERVER])
+            .args(["-e", crate::starttls::PERL_SERVER])
             .arg(&p.cert)
             .arg(&p.key)
+            .arg("SSLv23")
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped()),
     );

@@ -107,7 +107,8 @@ fn start_ssl_on_accepted_stream_with_server_option() {
     h.join().unwrap();
 }
 
-const PERL_SERVER: &str = r#"
+/// A Perl IO::Socket::SSL server: plain greeting, STARTTLS, one echo, STOPTLS, plain echo.
+pub(crate) const PERL_SERVER: &str = r#"
 use strict; use warnings; use IO::Socket::SSL; use IO::Socket::INET;
 my ($cert, $key, $version) = @ARGV;
 my $srv = IO::Socket::INET->new(LocalAddr => "127.0.0.1:0", Listen => 1, ReuseAddr => 1) or die "listen: $!";
