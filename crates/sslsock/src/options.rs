@@ -169,6 +169,7 @@ pub struct Options {
     pub(crate) npn_protocols: Vec<Vec<u8>>,
     pub(crate) engine_hook: Option<crate::engine::EngineHook>,
     pub(crate) release_buffers: bool,
+    pub(crate) per_name_ciphers: Vec<(String, Option<String>, Option<String>)>,
 }
 
 impl fmt::Debug for Options {
@@ -422,6 +423,23 @@ impl Options {
         let name = name.split('%').next().unwrap_or("").to_owned();
         self.sni_certs
             .push((name, Source::File(cert.into()), key.map(Source::File)));
+        self
+    }
+    /// Server: TLS 1.2 cipher string (`cipher_list`) and/or TLS 1.3 suites (`ciphersuites`) for
+    /// clients asking for `name` with SNI (the hash form of `SSL_cipher_list` /
+    /// `SSL_ciphersuites`); wildcards as in [`sni_cert`](Self::sni_cert). Defaults to the
+    /// context's lists for every name.
+    pub fn ciphers_for(
+        mut self,
+        name: &str,
+        cipher_list: Option<&str>,
+        ciphersuites: Option<&str>,
+    ) -> Self {
+        self.per_name_ciphers.push((
+            name.to_owned(),
+            cipher_list.map(str::to_owned),
+            ciphersuites.map(str::to_owned),
+        ));
         self
     }
     /// Client: sessions kept for resumption; server: sessions kept in its cache

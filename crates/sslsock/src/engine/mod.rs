@@ -47,8 +47,12 @@ pub(crate) use verifier::NO_NAME;
 #[derive(Debug, Clone)]
 pub(crate) enum EngineConfig {
     Client(Arc<ClientConfig>),
-    Server(Arc<ServerConfig>),
+    /// The default configuration, and those for SNI names with their own cipher lists.
+    Server(Arc<ServerConfig>, PerName),
 }
+
+/// Server configurations chosen by the SNI name in the ClientHello.
+pub(crate) type PerName = Arc<Vec<(String, Arc<ServerConfig>)>>;
 
 /// What `build` produces besides the engine config.
 pub(crate) struct Built {
@@ -274,7 +278,31 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
         if let Some(hook) = &opts.engine_hook {
             hook(EngineConfigMut::Server(&mut cfg));
         }
-        EngineConfig::Server(Arc::new(cfg))
+        let mut by_name = Vec::new();
+        for (name, cipher_list, ciphersuites) in &opts.per_name_ciphers {
+            let mut o = opts.clone();
+            o.per_name_ciphers.clear();
+            if cipher_list.is_some() {
+                o.cipher_list = cipher_list.clone();
+            }
+            if ciphersuites.is_some() {
+                o.ciphersuites = ciphersuites.clone();
+            }
+            let EngineConfig::Server(named, _) = build(&o)?.config else {
+                return Err(ConfigError::Invalid(
+                    "per-name configuration is not a server one".to_owned(),
+                ));
+            };
+            let mut named = Arc::try_unwrap(named).unwrap_or_else(|a| (*a).clone());
+            // One session cache and ticket key set for all names, so resumption works across them.
+            named.session_storage = cfg.session_storage.clone();
+            named.ticketer = cfg.ticketer.clone();
+            by_name.push((
+                name.trim_end_matches('.').to_ascii_lowercase(),
+                Arc::new(named),
+            ));
+        }
+        EngineConfig::Server(Arc::new(cfg), Arc::new(by_name))
     } else {
         let policy = if mode.verifies() {
             chain_policy(opts)?

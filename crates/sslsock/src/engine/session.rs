@@ -13,6 +13,15 @@ pub(crate) struct Session {
     conn: Connection,
     /// Decrypted bytes not yet taken by the application.
     pending: usize,
+    /// Server with per-name configurations: the ClientHello is read first, then the
+    /// configuration for its SNI name replaces the placeholder `conn`.
+    accepting: Option<Box<Accepting>>,
+}
+
+struct Accepting {
+    acceptor: rustls::server::Acceptor,
+    by_name: super::PerName,
+    default: std::sync::Arc<rustls::ServerConfig>,
 }
 
 impl std::fmt::Debug for Session {
@@ -47,23 +56,73 @@ impl Session {
         Ok(Session {
             conn: Connection::Client(conn),
             pending: 0,
+            accepting: None,
         })
     }
 
     /// A server session.
     pub(crate) fn server(config: &EngineConfig) -> Result<Session, Error> {
-        let EngineConfig::Server(cfg) = config else {
+        let EngineConfig::Server(cfg, by_name) = config else {
             return Err(Error::State("a client context cannot accept a handshake"));
         };
         let conn = ServerConnection::new(cfg.clone()).map_err(map_error)?;
+        let accepting = (!by_name.is_empty()).then(|| {
+            Box::new(Accepting {
+                acceptor: rustls::server::Acceptor::default(),
+                by_name: by_name.clone(),
+                default: cfg.clone(),
+            })
+        });
         Ok(Session {
             conn: Connection::Server(conn),
             pending: 0,
+            accepting,
         })
+    }
+
+    /// Reads the ClientHello into the acceptor; once it is complete, starts the connection
+    /// with the configuration of its SNI name.
+    fn feed_acceptor(&mut self, mut record: &[u8]) -> Result<(), Error> {
+        let Some(acc) = self.accepting.as_mut() else {
+            return Ok(());
+        };
+        while !record.is_empty() {
+            if acc.acceptor.read_tls(&mut record).map_err(Error::Io)? == 0 {
+                break;
+            }
+        }
+        let accepted = match acc.acceptor.accept() {
+            Ok(None) => return Ok(()),
+            Ok(Some(a)) => a,
+            Err((e, _alert)) => return Err(map_error(e)),
+        };
+        let name = accepted
+            .client_hello()
+            .server_name()
+            .map(str::to_ascii_lowercase);
+        let cfg = name
+            .and_then(|n| {
+                acc.by_name
+                    .iter()
+                    .find(|(pattern, _)| super::sni::name_matches(pattern, &n))
+                    .map(|(_, c)| c.clone())
+            })
+            .unwrap_or_else(|| acc.default.clone());
+        let conn = accepted
+            .into_connection(cfg)
+            .map_err(|(e, _alert)| map_error(e))?;
+        self.conn = Connection::Server(conn);
+        self.accepting = None;
+        let state = self.conn.process_new_packets().map_err(map_error)?;
+        self.pending = state.plaintext_bytes_to_read();
+        Ok(())
     }
 
     /// Feeds exactly one complete TLS record and processes it.
     pub(crate) fn feed_record(&mut self, mut record: &[u8]) -> Result<(), Error> {
+        if self.accepting.is_some() {
+            return self.feed_acceptor(record);
+        }
         while !record.is_empty() {
             let n = self.conn.read_tls(&mut record).map_err(Error::Io)?;
             if n == 0 {

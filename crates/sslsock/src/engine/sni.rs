@@ -31,15 +31,24 @@ impl SniResolver {
 
     fn lookup(&self, host: &str) -> Option<&[Arc<CertifiedKey>]> {
         let host = host.trim_end_matches('.').to_ascii_lowercase();
-        if let Some((_, list)) = self.names.iter().find(|(n, _)| *n == host) {
-            return Some(list);
-        }
-        // A wildcard entry covers exactly one more label, as in a certificate.
-        let (_, parent) = host.split_once('.')?;
         self.names
             .iter()
-            .find(|(n, _)| n.strip_prefix("*.").is_some_and(|rest| rest == parent))
+            .find(|(n, _)| *n == host)
+            .or_else(|| self.names.iter().find(|(n, _)| name_matches(n, &host)))
             .map(|(_, list)| list.as_slice())
+    }
+}
+
+/// True when the configured `pattern` (lower case; `*.suffix` covers exactly one more label,
+/// as in a certificate) names `host` (lower case).
+pub(crate) fn name_matches(pattern: &str, host: &str) -> bool {
+    let host = host.trim_end_matches('.');
+    if pattern == host {
+        return true;
+    }
+    match (pattern.strip_prefix("*."), host.split_once('.')) {
+        (Some(rest), Some((label, parent))) => !label.is_empty() && rest == parent,
+        _ => false,
     }
 }
 

@@ -151,6 +151,38 @@ fn rsa_and_ecdsa_clients_each_get_a_certificate_they_can_verify() {
 }
 
 #[test]
+fn cipher_lists_per_sni_name() {
+    let opts = sni_server()
+        .ciphers_for(
+            "a.test",
+            Some("ECDHE+CHACHA20"),
+            Some("TLS_CHACHA20_POLY1305_SHA256"),
+        )
+        .ciphers_for(
+            "*.wild.test",
+            Some("ECDHE+AES128"),
+            Some("TLS_AES_128_GCM_SHA256"),
+        );
+    let (addr, h) = serve(opts, 6, reply_with_name);
+    for (name, version, want) in [
+        ("a.test", "-tls1_3", "TLS_CHACHA20_POLY1305_SHA256"),
+        ("a.test", "-tls1_2", "ECDHE-ECDSA-CHACHA20-POLY1305"),
+        ("x.wild.test", "-tls1_3", "TLS_AES_128_GCM_SHA256"),
+        ("x.wild.test", "-tls1_2", "ECDHE-ECDSA-AES128-GCM-SHA256"),
+        ("other.test", "-tls1_3", "TLS_AES_256_GCM_SHA384"),
+        ("other.test", "-tls1_2", "ECDHE-ECDSA-AES256-GCM-SHA384"),
+    ] {
+        let out = s_client(&addr, &["-ign_eof", "-servername", name, version]);
+        assert!(
+            out.contains(&format!("Cipher is {want}")),
+            "{name} {version}: {out}"
+        );
+        assert!(out.contains(&format!("sni={name}")), "{name}: {out}");
+    }
+    h.join().unwrap().into_iter().for_each(|r| r.unwrap());
+}
+
+#[test]
 fn alpn_with_openssl_curl_and_ours() {
     let (addr, h) = serve(
         server_opts().alpn_protocols(["h2", "http/1.1"]),
