@@ -31,5 +31,8 @@ pub(crate) fn kx_groups() -> Vec<&'static dyn SupportedKxGroup> {
     rustls::crypto::aws_lc_rs::DEFAULT_KX_GROUPS.to_vec()
 }
 
+/// Sessions a client context keeps for resumption (`SSL_session_cache_size`).
+pub const CLIENT_SESSION_CACHE_SIZE: usize = 256;
+
 /// The largest plaintext a TLS record carries; one `write` sends at most this much.
 pub const MAX_RECORD_PLAINTEXT: usize = 16_384;

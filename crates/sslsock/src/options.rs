@@ -170,6 +170,7 @@ pub struct Options {
     pub(crate) engine_hook: Option<crate::engine::EngineHook>,
     pub(crate) release_buffers: bool,
     pub(crate) per_name_ciphers: Vec<(String, Option<String>, Option<String>)>,
+    pub(crate) session_key: Option<String>,
 }
 
 impl fmt::Debug for Options {
@@ -446,6 +447,13 @@ impl Options {
     /// (`SSL_session_cache_size`); 0 turns caching off. Defaults to 256 on both sides.
     pub fn session_cache_size(mut self, n: usize) -> Self {
         self.session_cache_size = Some(n);
+        self
+    }
+    /// Client: file sessions under this key instead of `host:port` (`SSL_session_key`), e.g.
+    /// to resume across the ports of one server (FTPS control and data). Defaults to
+    /// `host:port` of the peer (for `start_ssl`: the `peer` option, else the server name).
+    pub fn session_key(mut self, key: impl Into<String>) -> Self {
+        self.session_key = Some(key.into());
         self
     }
     /// Client: a cache shared with other contexts (`SSL_session_cache`). Defaults to the

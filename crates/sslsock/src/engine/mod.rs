@@ -46,7 +46,11 @@ pub(crate) use verifier::NO_NAME;
 /// Compiled engine configuration for one side.
 #[derive(Debug, Clone)]
 pub(crate) enum EngineConfig {
-    Client(Arc<ClientConfig>),
+    /// The configuration, and the session store it resumes from (none: resumption off).
+    Client(
+        Arc<ClientConfig>,
+        Option<Arc<dyn rustls::client::ClientSessionStore>>,
+    ),
     /// The default configuration, and those for SNI names with their own cipher lists.
     Server(Arc<ServerConfig>, PerName),
 }
@@ -335,19 +339,25 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
             .session_cache
             .clone()
             .or_else(session_cache::default_session_cache);
-        match (shared, opts.session_cache_size) {
-            (Some(cache), _) => cfg.resumption = rustls::client::Resumption::store(cache.store),
-            (None, Some(0)) => cfg.resumption = rustls::client::Resumption::disabled(),
-            (None, Some(n)) => cfg.resumption = rustls::client::Resumption::in_memory_sessions(n),
-            (None, None) => {}
-        }
+        let store: Option<Arc<dyn rustls::client::ClientSessionStore>> =
+            match (shared, opts.session_cache_size) {
+                (Some(cache), _) => Some(cache.store),
+                (None, Some(0)) => None,
+                (None, n) => Some(Arc::new(rustls::client::ClientSessionMemoryCache::new(
+                    n.unwrap_or(defaults::CLIENT_SESSION_CACHE_SIZE),
+                ))),
+            };
+        cfg.resumption = match &store {
+            Some(s) => rustls::client::Resumption::store(s.clone()),
+            None => rustls::client::Resumption::disabled(),
+        };
         if keylog_wanted() {
             cfg.key_log = Arc::new(rustls::KeyLogFile::new());
         }
         if let Some(hook) = &opts.engine_hook {
             hook(EngineConfigMut::Client(&mut cfg));
         }
-        EngineConfig::Client(Arc::new(cfg))
+        EngineConfig::Client(Arc::new(cfg), store)
     };
     Ok(Built { config, own_chain })
 }

@@ -42,8 +42,13 @@ pub(crate) struct CipherNames {
 
 impl Session {
     /// A client session toward `name` (SNI and, unless overridden, the verified identity).
-    pub(crate) fn client(config: &EngineConfig, name: &str) -> Result<Session, Error> {
-        let EngineConfig::Client(cfg) = config else {
+    /// Its sessions are filed under `session_key` (`host:port` or the configured key) when given.
+    pub(crate) fn client(
+        config: &EngineConfig,
+        name: &str,
+        session_key: Option<&str>,
+    ) -> Result<Session, Error> {
+        let EngineConfig::Client(cfg, store) = config else {
             return Err(Error::State(
                 "a server context cannot start a client handshake",
             ));
@@ -52,7 +57,21 @@ impl Session {
             ServerName::try_from(name.trim_end_matches('.').to_owned()).map_err(|_| {
                 ConfigError::Name(format!("\"{name}\" is not a valid host name or IP address"))
             })?;
-        let conn = ClientConnection::new(cfg.clone(), server_name).map_err(map_error)?;
+        let cfg = match (session_key, store) {
+            (Some(key), Some(store)) => {
+                // The same configuration (and verifier) with sessions filed under the key.
+                let mut keyed = (**cfg).clone();
+                keyed.resumption = rustls::client::Resumption::store(std::sync::Arc::new(
+                    super::session_cache::KeyedStore {
+                        inner: store.clone(),
+                        key: super::session_cache::keyed_name(key),
+                    },
+                ));
+                std::sync::Arc::new(keyed)
+            }
+            _ => cfg.clone(),
+        };
+        let conn = ClientConnection::new(cfg, server_name).map_err(map_error)?;
         Ok(Session {
             conn: Connection::Client(conn),
             pending: 0,

@@ -63,6 +63,8 @@ pub struct SslSocket<S = TcpStream> {
     stop_kept: Vec<u8>,
     /// The last handshake on this socket failed (the Perl `opened() == -1` state).
     handshake_failed: bool,
+    /// Client: what sessions are filed under (`host:port`, or `session_key`).
+    session_key: Option<String>,
 }
 
 /// A failed [`SslSocket::start_ssl`]: the error, and the plain stream when
@@ -134,6 +136,9 @@ impl SslSocket<TcpStream> {
         let stream = connect::tcp_connect(&host, port, opts.family, opts.local_addr, opts.timeout)?;
         let name = client_name(opts, Some(&host))?;
         let mut sock = SslSocket::plain(stream, ctx.clone(), Some(name));
+        if opts.session_key.is_none() {
+            sock.session_key = Some(format!("{host}:{port}"));
+        }
         if !opts.is_lazy() {
             let timeout = opts.timeout;
             sock.with_timeouts(timeout, |s| s.connect_ssl())?;
@@ -228,6 +233,11 @@ fn client_name(opts: &Options, host: Option<&str>) -> Result<String, Error> {
 
 impl<S: Read + Write> SslSocket<S> {
     fn plain(stream: S, ctx: SslContext, peer_name: Option<String>) -> Self {
+        let session_key = ctx
+            .options()
+            .session_key
+            .clone()
+            .or_else(|| ctx.options().peer.clone());
         SslSocket {
             stream,
             input: InputBuffer::new(),
@@ -244,6 +254,7 @@ impl<S: Read + Write> SslSocket<S> {
             deferred: None,
             stop_kept: Vec::new(),
             handshake_failed: false,
+            session_key,
         }
     }
 
@@ -329,7 +340,11 @@ impl<S: Read + Write> SslSocket<S> {
                 .peer_name
                 .clone()
                 .map_or_else(|| client_name(self.ctx.options(), None), Ok)?;
-            self.tls = Some(Session::client(self.ctx.engine(), &name)?);
+            self.tls = Some(Session::client(
+                self.ctx.engine(),
+                &name,
+                self.session_key.as_deref(),
+            )?);
             self.close_sent = false;
         }
         self.handshake()

@@ -329,6 +329,59 @@ fn resumption_ours_to_ours_in_tls12_and_tls13() {
     }
 }
 
+/// Two listeners sharing one server context (one session store), on two ports.
+fn two_ports(counts: [usize; 2]) -> (u16, u16, Vec<std::thread::JoinHandle<()>>) {
+    let ctx = SslContext::new(&server_opts().server(true)).unwrap();
+    let mut ports = Vec::new();
+    let mut handles = Vec::new();
+    for count in counts {
+        let l = sslsock::SslListener::bind_with("127.0.0.1:0", &ctx).unwrap();
+        ports.push(l.local_addr().unwrap().port());
+        handles.push(std::thread::spawn(move || {
+            for _ in 0..count {
+                if let Ok((s, _)) = l.accept() {
+                    let _ = echo_once(s);
+                }
+            }
+        }));
+    }
+    (ports[0], ports[1], handles)
+}
+
+fn resumed(port: u16, ctx: &SslContext) -> bool {
+    let mut c = SslSocket::connect_with(&format!("127.0.0.1:{port}"), ctx).unwrap();
+    c.write_all(b"k\n").unwrap();
+    let mut line = String::new();
+    c.read_line(&mut line).unwrap();
+    c.session_reused()
+}
+
+#[test]
+fn sessions_are_keyed_by_host_and_port_unless_a_session_key_is_given() {
+    let (p1, p2, handles) = two_ports([4, 2]);
+    // Default: host:port. The second port is a new session although the name is the same.
+    let ctx = SslContext::new(&client_opts()).unwrap();
+    assert_eq!(
+        [resumed(p1, &ctx), resumed(p1, &ctx), resumed(p2, &ctx)],
+        [false, true, false]
+    );
+    // session_key shares the session across the ports (the FTPS case).
+    let keyed = SessionCache::new(10);
+    let ctx = SslContext::new(
+        &client_opts()
+            .session_key("ftp.example")
+            .session_cache(&keyed),
+    )
+    .unwrap();
+    assert_eq!([resumed(p1, &ctx), resumed(p2, &ctx)], [false, true]);
+    // del forgets them.
+    keyed.del("ftp.example");
+    assert!(!resumed(p1, &ctx));
+    for h in handles {
+        h.join().unwrap();
+    }
+}
+
 #[test]
 fn resumption_ours_to_openssl_s_server() {
     require("openssl");
