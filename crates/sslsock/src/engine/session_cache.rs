@@ -10,7 +10,9 @@ use rustls::NamedGroup;
 use rustls_pki_types::ServerName;
 
 /// A client-side cache of TLS sessions (TLS 1.2 session ids and tickets, TLS 1.3 tickets),
-/// keyed by server name. A session resumes only under the verification that accepted it:
+/// filed under `host:port` of the peer or the connection's `session_key`. Sessions are
+/// opaque: the handshake gets and adds them, [`SessionCache::del`] forgets them. A session
+/// resumes only under the verification that accepted it:
 /// connections of one [`crate::SslContext`] (and its clones) resume from the cache, while
 /// another context, with verification of its own, does a full handshake even when it
 /// shares the cache.
