@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Side-by-side performance of sslsock against openssl, Perl IO::Socket::SSL, Python ssl and the
+# plain-rustls floor, in one run with the shared harness (bench.py). Prints a markdown table of
+# medians [min-max] and the ratios ours/peer.
+#
+#   bench/compare.sh                 # the whole comparison (about 25 minutes on 2 cores)
+#   RUNS=3 QUICK=1 bench/compare.sh  # a short pass: fewer configurations
+#
+# BENCH_DIR points at the harness (default ../shared/bench next to this checkout).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BENCH_DIR=${BENCH_DIR:-$ROOT/../shared/bench}
+RUNS=${RUNS:-5}
+QUICK=${QUICK:-0}
+OUT=${OUT:-$ROOT/target/bench/compare-$(date +%Y%m%d-%H%M%S).jsonl}
+mkdir -p "$(dirname "$OUT")"
+
+need=()
+perl -MIO::Socket::SSL -e 1 >/dev/null 2>&1 || need+=(libio-socket-ssl-perl)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v iperf3 >/dev/null 2>&1 || need+=(iperf3)
+if [ "${#need[@]}" -gt 0 ]; then
+    sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}"
+fi
+ulimit -n 20000 2>/dev/null || true
+
+cargo build --release -q -p sslsock-cli
+S=$ROOT/target/release/sslsock
+# The engine floor, built out of tree so the harness stays untouched.
+CARGO_TARGET_DIR=$ROOT/target/rustls-sink cargo build --release -q --manifest-path "$BENCH_DIR/rustls-sink/Cargo.toml"
+SINK=$ROOT/target/rustls-sink/release/rustls-sink
+
+SRV="$S bench server --port {port} --cert-file {cert_file} --key-file {key_file} --tls {tls}"
+FLOOR="$SINK --port {port} --cert-file {cert_file} --key-file {key_file} --tls {tls}"
+HS="$S bench handshake --port {port} --seconds {seconds} --n {n} --tls {tls} {reuse}"
+BULK="$S bench bulk --port {port} --mib {mib} --chunk {chunk} --tls {tls}"
+B() { python3 "$BENCH_DIR/bench.py" "$@" --runs "$RUNS" --out "$OUT"; }
+
+certs=(ecdsa rsa); tlss=(default 1.2)
+[ "$QUICK" = 1 ] && certs=(ecdsa) && tlss=(default)
+
+python3 "$BENCH_DIR/bench.py" speed --out "$OUT"
+python3 "$BENCH_DIR/bench.py" tcp --runs "$RUNS" --out "$OUT"
+for cert in "${certs[@]}"; do
+    for tls in "${tlss[@]}"; do
+        # Full handshakes against each server with the same client (s_time).
+        B hs --server-cmd "$SRV" --server-label sslsock --client s_time --cert "$cert" --tls "$tls"
+        B hs --server openssl --client s_time --cert "$cert" --tls "$tls"
+        B hs --server perl-select --client s_time --cert "$cert" --tls "$tls"
+        B hs --server python-select --client s_time --cert "$cert" --tls "$tls"
+        B hs --server-cmd "$FLOOR" --server-label rustls-sink --client s_time --cert "$cert" --tls "$tls"
+    done
+done
+# Each library against itself.
+B hs --server-cmd "$SRV" --server-label sslsock --client-cmd "$HS" --client-label sslsock
+B hs --server perl-select --client perl
+# Resumption: TLS 1.2 ids (s_time and ours), TLS 1.3 tickets (Perl and ours).
+B hs --server-cmd "$SRV" --server-label sslsock --client s_time --tls 1.2 --reuse
+B hs --server openssl --client s_time --tls 1.2 --reuse
+B hs --server-cmd "$SRV" --server-label sslsock --client-cmd "$HS" --client-label sslsock --tls 1.2 --reuse
+B hs --server-cmd "$SRV" --server-label sslsock --client-cmd "$HS" --client-label sslsock --reuse
+B hs --server perl-select --client perl --reuse
+# Bulk: 1 GiB in 16 KiB writes.
+B bulk --server-cmd "$SRV" --server-label sslsock --client-cmd "$BULK" --client-label sslsock
+B bulk --server perl-select --client perl
+B bulk --server python-select --client python
+B bulk --server-cmd "$FLOOR" --server-label rustls-sink --client-cmd "$BULK" --client-label sslsock
+# Idle memory per connection (1,000 connections).
+B idle --server-cmd "$SRV" --server-label sslsock --conns 1000
+B idle --server perl-select --conns 1000
+B idle --server python-select --conns 1000
+
+python3 "$BENCH_DIR/bench.py" report "$OUT"
+python3 "$ROOT/bench/ratios.py" "$OUT"
+echo "results: $OUT"
