@@ -44,7 +44,7 @@ pub mod verify;
 pub mod x509;
 
 pub use context::{set_default_context, SslContext};
-pub use engine::{set_default_session_cache, SessionCache, TicketKeyCallback};
+pub use engine::{set_default_session_cache, CachedSession, SessionCache, TicketKeyCallback};
 
 /// Advanced: the engine's own configuration types, for [`Options::engine_callback`]. Using
 /// them ties code to the engine (rustls 0.23).

@@ -8,7 +8,7 @@ pub(crate) mod suites;
 mod tickets;
 mod verifier;
 
-pub use session_cache::{set_default_session_cache, SessionCache};
+pub use session_cache::{set_default_session_cache, CachedSession, SessionCache};
 pub use tickets::TicketKeyCallback;
 
 /// The engine configuration handed to an [`EngineHook`].

@@ -10,8 +10,9 @@ use rustls::NamedGroup;
 use rustls_pki_types::ServerName;
 
 /// A client-side cache of TLS sessions (TLS 1.2 session ids and tickets, TLS 1.3 tickets),
-/// filed under `host:port` of the peer or the connection's `session_key`. Sessions are
-/// opaque: the handshake gets and adds them, [`SessionCache::del`] forgets them. A session
+/// filed under `host:port` of the peer or the connection's `session_key`. The handshake gets and adds sessions by itself; [`SessionCache::get`],
+/// [`SessionCache::add`] and [`SessionCache::del`] do it by hand (`get_session`,
+/// `add_session`, `del_session`), for example to file a session under another key. A session
 /// resumes only under the verification that accepted it:
 /// connections of one [`crate::SslContext`] (and its clones) resume from the cache, while
 /// another context, with verification of its own, does a full handshake even when it
@@ -40,13 +41,72 @@ impl SessionCache {
         }
     }
 
-    /// Forgets the sessions stored under `key` (`del_session`): `host:port`, or the
-    /// `session_key` of the connections. Sessions are opaque; the handshake itself gets and
-    /// adds them.
+    /// Takes the session stored under `key` (`get_session`): `host:port`, or the
+    /// `session_key` of the connections; `None` when there is none.
+    ///
+    /// A TLS 1.2 session stays in the cache (it may be resumed again); a TLS 1.3 ticket is
+    /// single-use (RFC 8446, section C.4), so it leaves the cache with the returned
+    /// [`CachedSession`] and comes back only through [`SessionCache::add`].
+    ///
+    /// ```
+    /// let cache = sslsock::SessionCache::new(10);
+    /// assert!(cache.get("example.org:443").is_none());
+    /// ```
+    pub fn get(&self, key: &str) -> Option<CachedSession> {
+        let name = keyed_name(key);
+        let session = CachedSession {
+            tls12: self.store.tls12_session(&name),
+            tls13: self.store.take_tls13_ticket(&name),
+        };
+        (session.tls12.is_some() || session.tls13.is_some()).then_some(session)
+    }
+
+    /// Files `session` under `key` (`add_session`); the next connection with that
+    /// `host:port` or `session_key` offers it.
+    pub fn add(&self, key: &str, session: CachedSession) {
+        let name = keyed_name(key);
+        if let Some(tls12) = session.tls12 {
+            self.store.set_tls12_session(name.clone(), tls12);
+        }
+        if let Some(tls13) = session.tls13 {
+            self.store.insert_tls13_ticket(name, tls13);
+        }
+    }
+
+    /// Forgets the sessions stored under `key` (`del_session`).
     pub fn del(&self, key: &str) {
         let name = keyed_name(key);
         self.store.remove_tls12_session(&name);
         while self.store.take_tls13_ticket(&name).is_some() {}
+    }
+}
+
+/// A session taken from a [`SessionCache`]: the TLS 1.2 session and the TLS 1.3 ticket
+/// stored under one key, opaque apart from what it resumes. It resumes only through a
+/// context with the verification that accepted it.
+pub struct CachedSession {
+    tls12: Option<Tls12ClientSessionValue>,
+    tls13: Option<Tls13ClientSessionValue>,
+}
+
+impl CachedSession {
+    /// The TLS version the session resumes, as `version()` of a socket names it:
+    /// `"TLSv1_3"` when it holds a ticket, else `"TLSv1_2"`.
+    pub fn version(&self) -> &'static str {
+        if self.tls13.is_some() {
+            "TLSv1_3"
+        } else {
+            "TLSv1_2"
+        }
+    }
+}
+
+impl fmt::Debug for CachedSession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CachedSession")
+            .field("tls12", &self.tls12.is_some())
+            .field("tls13", &self.tls13.is_some())
+            .finish()
     }
 }
 

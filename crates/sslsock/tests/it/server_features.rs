@@ -383,6 +383,30 @@ fn sessions_are_keyed_by_host_and_port_unless_a_session_key_is_given() {
 }
 
 #[test]
+fn sessions_move_between_keys_with_get_and_add() {
+    for version in ["TLSv1_2", "TLSv1_3"] {
+        let (p1, p2, handles) = two_ports([1, 1]);
+        let cache = SessionCache::new(10);
+        let ctx = SslContext::new(&client_opts().version(version).session_cache(&cache)).unwrap();
+        assert!(cache.get(&format!("127.0.0.1:{p2}")).is_none());
+        assert!(!resumed(p1, &ctx), "{version}");
+        let session = cache
+            .get(&format!("127.0.0.1:{p1}"))
+            .unwrap_or_else(|| panic!("{version}: no session filed under host:port"));
+        assert_eq!(session.version(), version);
+        // Filed under the second port, the first port's session resumes there.
+        cache.add(&format!("127.0.0.1:{p2}"), session);
+        assert!(
+            resumed(p2, &ctx),
+            "{version}: the added session did not resume"
+        );
+        for h in handles {
+            h.join().unwrap();
+        }
+    }
+}
+
+#[test]
 fn resumption_ours_to_openssl_s_server() {
     require("openssl");
     for v in ["-tls1_2", "-tls1_3"] {
