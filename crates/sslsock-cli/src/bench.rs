@@ -223,9 +223,10 @@ fn bulk(a: &BulkArgs) -> Result<(), Failure> {
     while matches!(s.read(&mut buf), Ok(n) if n > 0) {}
     let secs = started.elapsed().as_secs_f64();
     println!(
-        "RESULT impl=sslsock bytes={sent} seconds={secs:.3} MBps={:.1} version={}",
+        "RESULT impl=sslsock bytes={sent} seconds={secs:.3} MBps={:.1} version={} cipher={}",
         sent as f64 / secs / 1e6,
-        s.version().unwrap_or("?")
+        s.version().unwrap_or("?"),
+        s.cipher().unwrap_or("?")
     );
     Ok(())
 }

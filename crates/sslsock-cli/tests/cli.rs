@@ -1637,3 +1637,80 @@ fn sslkeylogfile_is_honoured_when_set() {
     assert!(o.status.success());
     assert!(!quiet.exists());
 }
+
+/// The `RESULT` line of a bench client, as `key=value` pairs.
+fn bench_result(out: &str) -> std::collections::HashMap<String, String> {
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("RESULT "))
+        .unwrap_or_else(|| panic!("no RESULT line in {out:?}"));
+    line.split_whitespace()
+        .skip(1)
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+#[test]
+fn bench_roles_speak_the_harness_protocol() {
+    let port = free_port().to_string();
+    let server = Command::new(BIN)
+        .args(["bench", "server", "--port", &port, "--cert-file"])
+        .arg(f("srv.pem"))
+        .arg("--key-file")
+        .arg(f("srv.key"))
+        .args(["--max-seconds", "60"])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _server = Kill(server);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().unwrap())).is_err() {
+        assert!(Instant::now() < deadline, "bench server did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for tls in ["1.2", "1.3"] {
+        let full = bench_result(&run_ok(&[
+            "bench",
+            "handshake",
+            "--port",
+            &port,
+            "--n",
+            "3",
+            "--tls",
+            tls,
+        ]));
+        assert_eq!(full["conns"], "3", "{tls}: {full:?}");
+        assert_eq!(full["reused"], "0", "{tls}: {full:?}");
+        let want = if tls == "1.2" { "TLSv1_2" } else { "TLSv1_3" };
+        assert_eq!(full["version"], want);
+        // With --reuse every connection after the first resumes.
+        let resumed = bench_result(&run_ok(&[
+            "bench",
+            "handshake",
+            "--port",
+            &port,
+            "--n",
+            "4",
+            "--tls",
+            tls,
+            "--reuse",
+        ]));
+        assert_eq!(resumed["reused"], "3", "{tls}: {resumed:?}");
+    }
+    let bulk = bench_result(&run_ok(&["bench", "bulk", "--port", &port, "--mib", "2"]));
+    assert_eq!(bulk["bytes"], (2 * 1024 * 1024).to_string());
+    assert!(bulk["MBps"].parse::<f64>().unwrap() > 0.0, "{bulk:?}");
+    assert_eq!(bulk["cipher"], "TLS_AES_256_GCM_SHA384", "{bulk:?}");
+    let idle = bench_result(&run_ok(&[
+        "bench",
+        "idle",
+        "--port",
+        &port,
+        "--conns",
+        "20",
+        "--hold-seconds",
+        "0",
+    ]));
+    assert_eq!(idle["conns"], "20");
+}
