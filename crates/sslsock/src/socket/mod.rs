@@ -450,7 +450,14 @@ impl<S: Read + Write> SslSocket<S> {
                 }
                 Ok(n)
             }
-            Err(e) => Err(self.transport_error(e, Want::Read)),
+            Err(e) => {
+                // A connection waiting for its peer is idle: with release_buffers it waits
+                // without an input buffer (an empty one goes back to the thread's spare).
+                if e.kind() == io::ErrorKind::WouldBlock && self.ctx.options().release_buffers {
+                    self.input.release();
+                }
+                Err(self.transport_error(e, Want::Read))
+            }
         }
     }
 
