@@ -35,19 +35,13 @@ impl InputBuffer {
     }
 
     /// Gives the memory back while nothing is buffered (an idle connection): to the
-    /// thread's spare slot, or to the allocator when the slot is taken. Only offsets into
+    /// thread's spare slot, whose previous buffer goes to the allocator. Only offsets into
     /// the buffer are ever read, so old bytes in a reused buffer stay unreachable.
     pub(crate) fn release(&mut self) {
         if self.start == self.end && !self.buf.is_empty() {
             let buf = std::mem::take(&mut self.buf);
             if buf.len() == CAPACITY {
-                SPARE.with(|spare| {
-                    if let Some(old) = spare.take() {
-                        spare.set(Some(old));
-                    } else {
-                        spare.set(Some(buf));
-                    }
-                });
+                SPARE.with(|spare| spare.set(Some(buf)));
             }
             self.start = 0;
             self.end = 0;
