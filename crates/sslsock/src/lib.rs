@@ -34,6 +34,7 @@
 #![deny(missing_docs)]
 
 pub mod context;
+mod copy;
 pub mod defaults;
 mod engine;
 pub mod error;

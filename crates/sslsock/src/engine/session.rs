@@ -1,11 +1,13 @@
 //! A sans-IO TLS session: feed one record, take plaintext, queue plaintext, take outgoing bytes.
 
-use std::io::{self, BufRead, Write};
+use std::io::{self, BufRead, IoSlice, Write};
 
 use rustls::{ClientConnection, Connection, HandshakeKind, ServerConnection};
 use rustls_pki_types::{CertificateDer, ServerName};
 
 use super::{map_error, suites, EngineConfig};
+use crate::copy::{SlicedReader, COPY_SLICE};
+use crate::defaults::MAX_RECORD_PLAINTEXT;
 use crate::error::{ConfigError, Error};
 
 /// One TLS session in one role. Owns no transport.
@@ -138,12 +140,13 @@ impl Session {
     }
 
     /// Feeds exactly one complete TLS record and processes it.
-    pub(crate) fn feed_record(&mut self, mut record: &[u8]) -> Result<(), Error> {
+    pub(crate) fn feed_record(&mut self, record: &[u8]) -> Result<(), Error> {
         if self.accepting.is_some() {
             return self.feed_acceptor(record);
         }
-        while !record.is_empty() {
-            let n = self.conn.read_tls(&mut record).map_err(Error::Io)?;
+        let mut reader = SlicedReader(record);
+        while !reader.0.is_empty() {
+            let n = self.conn.read_tls(&mut reader).map_err(Error::Io)?;
             if n == 0 {
                 break;
             }
@@ -182,9 +185,22 @@ impl Session {
         self.pending
     }
 
-    /// Queues plaintext for encryption; returns how much was taken.
+    /// Queues plaintext for encryption; returns how much was taken (at most one record).
+    ///
+    /// The engine copies the plaintext into a fresh record buffer, which the heap often places
+    /// just past the caller's buffer: handed over in slices, each copy stays small (see
+    /// `crate::copy`). Same bytes, same records.
     pub(crate) fn write_plaintext(&mut self, data: &[u8]) -> io::Result<usize> {
-        self.conn.writer().write(data)
+        if data.len() <= COPY_SLICE {
+            return self.conn.writer().write(data);
+        }
+        let mut slices = [IoSlice::new(&[]); MAX_RECORD_PLAINTEXT / COPY_SLICE];
+        let mut n = 0;
+        for (slot, piece) in slices.iter_mut().zip(data.chunks(COPY_SLICE)) {
+            *slot = IoSlice::new(piece);
+            n += 1;
+        }
+        self.conn.writer().write_vectored(&slices[..n])
     }
 
     pub(crate) fn wants_write(&self) -> bool {

@@ -231,7 +231,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for TlsStream<S> {
         this.poll_op(cx, |s| {
             let chunk = s.fill_buf_inner()?;
             let n = chunk.len().min(buf.remaining());
-            buf.put_slice(&chunk[..n]);
+            for piece in chunk[..n].chunks(crate::copy::COPY_SLICE) {
+                buf.put_slice(piece);
+            }
             s.consume_inner(n);
             Ok(())
         })

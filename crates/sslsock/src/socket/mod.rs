@@ -518,7 +518,7 @@ impl<S: Read + Write> SslSocket<S> {
         let n = {
             let chunk = self.fill_buf_inner()?;
             let n = chunk.len().min(buf.len());
-            buf[..n].copy_from_slice(&chunk[..n]);
+            crate::copy::copy_sliced(buf, &chunk[..n]);
             n
         };
         self.consume_inner(n);
@@ -646,7 +646,7 @@ impl<S: Read + Write> SslSocket<S> {
     pub fn peek(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let r = self.fill_buf_inner().map(|chunk| {
             let n = chunk.len().min(buf.len());
-            buf[..n].copy_from_slice(&chunk[..n]);
+            crate::copy::copy_sliced(buf, &chunk[..n]);
             n
         });
         self.record(r)

@@ -1,0 +1,60 @@
+//! Byte copies on the data path, made in slices small enough to stay off `rep movsb`.
+//!
+//! glibc copies more than about 2 KiB with `rep movsb`. When the destination lies a few bytes
+//! past the source modulo 4 KiB, as with a record buffer the heap placed right after the
+//! caller's 16 KiB buffer, that instruction runs many times slower on some x86 CPUs (4 KiB
+//! aliasing; 0.4-0.6 s per GB instead of 0.02 on an AMD EPYC). Smaller copies take the vector
+//! path, which does not mind the distance and costs the same otherwise.
+
+use std::io::{self, Read};
+
+/// The largest single copy: below glibc's smallest `rep movsb` threshold (2 KiB with SSE2).
+pub(crate) const COPY_SLICE: usize = 1024;
+
+/// `dst[..src.len()].copy_from_slice(src)`, in slices of at most [`COPY_SLICE`] bytes.
+pub(crate) fn copy_sliced(dst: &mut [u8], src: &[u8]) {
+    for (d, s) in dst[..src.len()]
+        .chunks_mut(COPY_SLICE)
+        .zip(src.chunks(COPY_SLICE))
+    {
+        d.copy_from_slice(s);
+    }
+}
+
+/// Reads from a byte slice with [`copy_sliced`]; hands a record to the engine.
+pub(crate) struct SlicedReader<'a>(pub(crate) &'a [u8]);
+
+impl Read for SlicedReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = buf.len().min(self.0.len());
+        copy_sliced(buf, &self.0[..n]);
+        self.0 = &self.0[n..];
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sliced_copies_are_whole_copies() {
+        let src: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
+        for len in [0, 1, COPY_SLICE - 1, COPY_SLICE, COPY_SLICE + 1, 5000] {
+            let mut dst = vec![0xeeu8; 5001];
+            copy_sliced(&mut dst, &src[..len]);
+            assert_eq!(&dst[..len], &src[..len]);
+            assert!(
+                dst[len..].iter().all(|&b| b == 0xee),
+                "nothing past the copy"
+            );
+        }
+        let mut r = SlicedReader(&src);
+        let mut out = vec![0u8; 3000];
+        assert_eq!(r.read(&mut out).unwrap(), 3000);
+        assert_eq!(out, src[..3000]);
+        assert_eq!(r.read(&mut out).unwrap(), 2000);
+        assert_eq!(out[..2000], src[3000..]);
+        assert_eq!(r.read(&mut out).unwrap(), 0);
+    }
+}
