@@ -69,9 +69,11 @@ B bulk --server-cmd "$SRV" --server-label sslsock --client-cmd "$BULK" --client-
 B bulk --server perl-select --client perl
 B bulk --server python-select --client python
 B bulk --server-cmd "$FLOOR" --server-label rustls-sink --client-cmd "$BULK" --client-label sslsock
-# Diagnosis, not a peer: the client with glibc's `rep movsb` copies turned off. The engine copies
-# each record's plaintext into a fresh buffer that the heap places just past the caller's 16 KiB
-# chunk; at that distance `rep movsb` is many times slower on some x86 CPUs (4 KiB aliasing).
+# A check, not a peer: the client with glibc's `rep movsb` turned off. The engine copies each
+# record's plaintext into a fresh buffer that the heap places just past the caller's 16 KiB
+# chunk, where `rep movsb` is many times slower on some x86 CPUs (4 KiB aliasing); sslsock
+# copies in small slices to avoid it (src/copy.rs). This row faster than ours means a copy
+# still goes that way.
 B bulk --server-cmd "$SRV" --server-label sslsock \
     --client-cmd "env GLIBC_TUNABLES=glibc.cpu.x86_rep_movsb_threshold=1000000000 $BULK" --client-label sslsock-no-rep-movsb
 # Idle memory per connection (1,000 connections).
