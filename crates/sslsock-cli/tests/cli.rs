@@ -1413,7 +1413,6 @@ fn serve_keeps_serving_while_200_clients_stall_mid_handshake() {
         })
         .collect();
     std::thread::sleep(Duration::from_millis(200));
-    let started = Instant::now();
     let opts = sslsock::Options::new()
         .ca_file(f("ca.pem"))
         .hostname("localhost");
@@ -1422,11 +1421,6 @@ fn serve_keeps_serving_while_200_clients_stall_mid_handshake() {
     let mut line = String::new();
     c.read_line(&mut line).unwrap();
     assert_eq!(line, "still here\n");
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "served at once: {:?}",
-        started.elapsed()
-    );
     drop(c);
     // The stalled ones are cut off by the deadline and the server ends after all of them.
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -1442,6 +1436,10 @@ fn serve_keeps_serving_while_200_clients_stall_mid_handshake() {
         "{log}"
     );
     assert_eq!(log.matches(": TLSv1_3").count(), 1, "{log}");
+    // Served while the 200 waited: before the first of them reached its deadline.
+    let served = log.find(": TLSv1_3").unwrap();
+    let first_cut = log.find("handshake failed: timed out").unwrap();
+    assert!(served < first_cut, "{log}");
     drop(stalled);
 }
 
