@@ -3,7 +3,7 @@
 # plain-rustls floor, in one run with the shared harness (bench.py). Prints a markdown table of
 # medians [min-max] and the ratios ours/peer.
 #
-#   bench/compare.sh                 # the whole comparison (about 25 minutes on 2 cores)
+#   bench/compare.sh                 # the whole comparison (about 20 minutes on 2 cores once built)
 #   RUNS=3 QUICK=1 bench/compare.sh  # a short pass: fewer configurations
 #
 # BENCH_DIR points at the harness (default ../shared/bench next to this checkout).
@@ -11,6 +11,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 BENCH_DIR=${BENCH_DIR:-$ROOT/../shared/bench}
+if [ ! -f "$BENCH_DIR/bench.py" ]; then
+    echo "compare.sh: no harness at $BENCH_DIR (set BENCH_DIR to the folder with bench.py)" >&2
+    exit 2
+fi
 RUNS=${RUNS:-5}
 QUICK=${QUICK:-0}
 OUT=${OUT:-$ROOT/target/bench/compare-$(date +%Y%m%d-%H%M%S).jsonl}
