@@ -5,23 +5,31 @@
 //! caller's 16 KiB buffer, that instruction runs many times slower on some x86 CPUs (4 KiB
 //! aliasing; 0.4-0.6 s per GB instead of 0.02 on an AMD EPYC). Smaller copies take the vector
 //! path, which does not mind the distance. Where both ends are known the distance is checked
-//! first; the engine's record buffer is not known, so plaintext goes in always in slices.
+//! first ([`pieces`]); the engine's record buffer is not known, so plaintext goes in always in
+//! slices.
 
 use std::io::{self, Read};
 
 /// The largest single copy: below glibc's smallest `rep movsb` threshold (2 KiB with SSE2).
 pub(crate) const COPY_SLICE: usize = 1024;
 
-/// `dst[..src.len()].copy_from_slice(src)`; in slices of at most [`COPY_SLICE`] bytes when
-/// the destination lies just past the source modulo 4 KiB, in one copy otherwise.
+/// The pieces in which to copy `src` to `dst`: slices of at most [`COPY_SLICE`] bytes when
+/// the destination lies just past the source modulo 4 KiB, all of it at once otherwise.
+pub(crate) fn pieces(dst: *const u8, src: &[u8]) -> std::slice::Chunks<'_, u8> {
+    let size = if aliases(dst, src.as_ptr()) {
+        COPY_SLICE
+    } else {
+        src.len().max(1)
+    };
+    src.chunks(size)
+}
+
+/// `dst[..src.len()].copy_from_slice(src)`, in the [`pieces`] the distance calls for.
 pub(crate) fn copy_sliced(dst: &mut [u8], src: &[u8]) {
-    let dst = &mut dst[..src.len()];
-    if !aliases(dst.as_ptr(), src.as_ptr()) {
-        dst.copy_from_slice(src);
-        return;
-    }
-    for (d, s) in dst.chunks_mut(COPY_SLICE).zip(src.chunks(COPY_SLICE)) {
-        d.copy_from_slice(s);
+    let mut at = 0;
+    for piece in pieces(dst.as_ptr(), src) {
+        dst[at..at + piece.len()].copy_from_slice(piece);
+        at += piece.len();
     }
 }
 
@@ -69,6 +77,8 @@ mod tests {
         let (s, d) = both.split_at_mut(4096);
         s.copy_from_slice(&src[..4096]);
         assert!(aliases(d[21..].as_ptr(), s.as_ptr()));
+        assert_eq!(pieces(d[21..].as_ptr(), s).count(), 4096 / COPY_SLICE);
+        assert_eq!(pieces(d[200..].as_ptr(), s).count(), 1);
         copy_sliced(&mut d[21..], s);
         assert_eq!(&d[21..21 + 4096], &src[..4096]);
         assert!(

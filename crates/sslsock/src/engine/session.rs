@@ -195,11 +195,10 @@ impl Session {
             return self.conn.writer().write(data);
         }
         let mut slices = [IoSlice::new(&[]); MAX_RECORD_PLAINTEXT / COPY_SLICE];
-        let mut n = 0;
         for (slot, piece) in slices.iter_mut().zip(data.chunks(COPY_SLICE)) {
             *slot = IoSlice::new(piece);
-            n += 1;
         }
+        let n = data.len().div_ceil(COPY_SLICE).min(slices.len());
         self.conn.writer().write_vectored(&slices[..n])
     }
 

@@ -231,7 +231,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for TlsStream<S> {
         this.poll_op(cx, |s| {
             let chunk = s.fill_buf_inner()?;
             let n = chunk.len().min(buf.remaining());
-            for piece in chunk[..n].chunks(crate::copy::COPY_SLICE) {
+            // Where the copy lands: just after the filled part (only compared, never read).
+            let dst = buf.filled().as_ptr_range().end;
+            for piece in crate::copy::pieces(dst, &chunk[..n]) {
                 buf.put_slice(piece);
             }
             s.consume_inner(n);
