@@ -7,6 +7,7 @@ use rustls_pki_types::CertificateDer;
 use crate::engine::{self, EngineConfig};
 use crate::error::Error;
 use crate::options::Options;
+use crate::verify::chain::ChainPolicy;
 
 /// A compiled, immutable TLS configuration (the Perl module's `SSL_Context`), cheap to clone.
 ///
@@ -28,6 +29,7 @@ struct Inner {
     engine: EngineConfig,
     options: Options,
     own_chain: Vec<CertificateDer<'static>>,
+    chain_policy: Option<Arc<ChainPolicy>>,
 }
 
 impl std::fmt::Debug for SslContext {
@@ -62,6 +64,7 @@ impl SslContext {
                 engine: built.config,
                 options: options.clone(),
                 own_chain: built.own_chain,
+                chain_policy: built.chain_policy,
             }),
         })
     }
@@ -82,5 +85,10 @@ impl SslContext {
 
     pub(crate) fn own_chain(&self) -> &[CertificateDer<'static>] {
         &self.inner.own_chain
+    }
+
+    /// The policy peers are verified with; `None` when they are not.
+    pub(crate) fn chain_policy(&self) -> Option<&ChainPolicy> {
+        self.inner.chain_policy.as_deref()
     }
 }

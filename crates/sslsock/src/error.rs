@@ -138,6 +138,30 @@ pub enum VerifyError {
     BadPurpose,
     /// A signature in the chain is invalid.
     BadSignature,
+    /// The peer's handshake signature (CertificateVerify, or the TLS 1.2 key exchange) was
+    /// refused: made with a key that is too weak or of an unsupported kind, or not verifying.
+    HandshakeSignature {
+        /// The key of the peer's certificate: `RSA 1024 bits`, `EC secp256k1`, ...
+        key: String,
+        /// Why the signature was refused.
+        reason: String,
+    },
+    /// A name the certificate was accepted for lies outside the name constraints of a CA on
+    /// the validated path.
+    NameConstraint {
+        /// The name (the host name checked, or the certificate name that matched it).
+        name: String,
+        /// The CA whose constraints it violates (subject, OpenSSL one-line form).
+        ca: String,
+        /// Which constraint, and how.
+        violation: String,
+    },
+    /// The validated path carries more name constraints than are checked (see
+    /// [`crate::verify::name_constraints::MAX_SUBTREES`]).
+    TooManyNameConstraints {
+        /// The limit.
+        limit: usize,
+    },
     /// A certificate of the chain is revoked.
     Revoked(Revocation),
     /// CRL checking is on but no CRL of the certificate's issuer is available.
@@ -298,6 +322,22 @@ impl fmt::Display for VerifyError {
             ),
             VerifyError::BadSignature => f.write_str(
                 "a signature in the certificate chain does not verify (an issuer with that name is trusted, but its key did not sign the certificate)",
+            ),
+            VerifyError::HandshakeSignature { key, reason } => write!(
+                f,
+                "the peer's handshake signature was refused: {reason} (the key of its certificate: {key})"
+            ),
+            VerifyError::NameConstraint {
+                name,
+                ca,
+                violation,
+            } => write!(
+                f,
+                "name \"{name}\" violates the name constraints of CA \"{ca}\": {violation}"
+            ),
+            VerifyError::TooManyNameConstraints { limit } => write!(
+                f,
+                "the certificate path carries more than {limit} name constraints; refused rather than checked"
             ),
             VerifyError::Revoked(r) => write!(
                 f,

@@ -62,6 +62,8 @@ pub(crate) type PerName = Arc<Vec<(String, Arc<ServerConfig>)>>;
 pub(crate) struct Built {
     pub(crate) config: EngineConfig,
     pub(crate) own_chain: Vec<CertificateDer<'static>>,
+    /// The policy peers are verified with; `None` when they are not.
+    pub(crate) chain_policy: Option<Arc<ChainPolicy>>,
 }
 
 fn provider_for(opts: &Options, tls12: bool, tls13: bool) -> Result<CryptoProvider, ConfigError> {
@@ -211,6 +213,7 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
                 .to_owned(),
         ));
     }
+    let mut chain_policy_used = None;
     let config = if opts.server {
         if identity.is_none() && opts.sni_certs.is_empty() {
             return Err(ConfigError::Invalid(
@@ -242,8 +245,10 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
                     .collect::<Result<Vec<_>, _>>()?;
                 ClientVerifier::hints_from(subjects.iter().map(Vec::as_slice))
             };
+            let policy = Arc::new(policy);
+            chain_policy_used = Some(policy.clone());
             builder.with_client_cert_verifier(Arc::new(ClientVerifier {
-                policy: Arc::new(policy),
+                policy,
                 mandatory: mode.contains(VerifyMode::FAIL_IF_NO_PEER_CERT),
                 hints,
                 provider: provider.clone(),
@@ -314,8 +319,12 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
             log::warn!("dangerous: peer verification is off (VerifyMode::NONE); the server is not authenticated");
             ChainPolicy::default()
         };
+        let policy = Arc::new(policy);
+        if mode.verifies() {
+            chain_policy_used = Some(policy.clone());
+        }
         let verifier = verifier::ServerVerifier {
-            policy: Arc::new(policy),
+            policy,
             mode,
             scheme: scheme(opts),
             identity: opts.verifycn_name.clone(),
@@ -359,7 +368,11 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
         }
         EngineConfig::Client(Arc::new(cfg), store)
     };
-    Ok(Built { config, own_chain })
+    Ok(Built {
+        config,
+        own_chain,
+        chain_policy: chain_policy_used,
+    })
 }
 
 /// SSLKEYLOGFILE names a file to log session secrets to (for Wireshark); off when unset.

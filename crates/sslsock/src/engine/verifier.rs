@@ -15,7 +15,9 @@ use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 use crate::error::VerifyError;
 use crate::options::VerifyMode;
 use crate::verify::chain::{Accepted, ChainPolicy, Usage};
-use crate::verify::hostname::{verify_hostname, Scheme};
+use crate::verify::fingerprint::FingerprintAlgorithm;
+use crate::verify::hostname::{verify_hostname_in_path, Scheme};
+use crate::x509::info::CertInfo;
 
 /// The name handed to the engine when the caller gave none. The engine sends no SNI for an
 /// address, and the verifier reads this one as "no name known" (nobody verifies 0.0.0.0).
@@ -37,6 +39,7 @@ fn tls12_signature(
         dss,
         &provider.signature_verification_algorithms,
     )
+    .map_err(|e| handshake_signature_error(e, cert, dss.scheme))
 }
 
 fn tls13_signature(
@@ -51,6 +54,67 @@ fn tls13_signature(
         dss,
         &provider.signature_verification_algorithms,
     )
+    .map_err(|e| handshake_signature_error(e, cert, dss.scheme))
+}
+
+/// The engine reports a refused handshake signature in the words of a refused certificate
+/// signature; say instead that the peer's own key made it, and what is wrong with that key.
+fn handshake_signature_error(
+    e: rustls::Error,
+    cert: &CertificateDer<'_>,
+    scheme: SignatureScheme,
+) -> rustls::Error {
+    use rustls::CertificateError as C;
+    let unsupported = match &e {
+        rustls::Error::InvalidCertificate(C::BadSignature) => false,
+        // The engine still maps the key-type mismatch to this deprecated variant.
+        #[allow(deprecated)]
+        rustls::Error::InvalidCertificate(
+            C::UnsupportedSignatureAlgorithm
+            | C::UnsupportedSignatureAlgorithmContext { .. }
+            | C::UnsupportedSignatureAlgorithmForPublicKeyContext { .. },
+        ) => true,
+        _ => return e,
+    };
+    let info = CertInfo::from_der(cert, FingerprintAlgorithm::Sha256).ok();
+    let key = info.as_ref().map_or_else(
+        || "unreadable".to_owned(),
+        |i| match &i.pubkey_curve {
+            Some(curve) if i.pubkey_type == "EC" => format!("EC {curve}"),
+            _ => format!("{} {} bits", i.pubkey_type, i.pubkey_size),
+        },
+    );
+    let reason = info.as_ref().and_then(key_weakness).unwrap_or_else(|| {
+        if unsupported {
+            format!("the signature scheme {scheme:?} does not fit the key or is not supported")
+        } else {
+            "the signature does not verify with the certificate's public key".to_owned()
+        }
+    });
+    to_engine_error(VerifyError::HandshakeSignature { key, reason })
+}
+
+/// What keeps a key from making an acceptable handshake signature here, if anything.
+fn key_weakness(info: &CertInfo) -> Option<String> {
+    match (info.pubkey_type.as_str(), info.pubkey_curve.as_deref()) {
+        ("RSA", _) if info.pubkey_size < 2048 => Some(format!(
+            "an RSA key of {} bits is too weak (2048 to 8192 bits are accepted)",
+            info.pubkey_size
+        )),
+        ("RSA", _) if info.pubkey_size > 8192 => Some(format!(
+            "an RSA key of {} bits is larger than the 8192 bits accepted",
+            info.pubkey_size
+        )),
+        ("RSA" | "ED25519", _) => None,
+        ("EC", Some("prime256v1" | "secp384r1" | "secp521r1")) => None,
+        ("EC", curve) => Some(format!(
+            "the elliptic curve {} is not supported (P-256, P-384 and P-521 are)",
+            curve.unwrap_or("(unnamed)")
+        )),
+        (kind, _) => Some(format!(
+            "keys of type {kind} are not supported for TLS signatures (RSA, ECDSA and Ed25519 are)"
+        )),
+    }
 }
 
 /// Client side: checks the server's chain, then its name.
@@ -90,7 +154,8 @@ impl ServerCertVerifier for ServerVerifier {
             }
             (None, other) => other.to_str().into_owned(),
         };
-        verify_hostname(end_entity, &name, &self.scheme).map_err(to_engine_error)?;
+        verify_hostname_in_path(end_entity, &name, &self.scheme, accepted.issuers())
+            .map_err(to_engine_error)?;
         Ok(ServerCertVerified::assertion())
     }
 

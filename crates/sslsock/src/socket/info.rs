@@ -6,6 +6,7 @@ use rustls_pki_types::CertificateDer;
 
 use super::SslSocket;
 use crate::error::ConfigError;
+use crate::verify::chain::Usage;
 use crate::verify::fingerprint::{self, FingerprintAlgorithm};
 use crate::verify::hostname::{self, Scheme};
 use crate::x509::{CertSummary, SubjectAltName};
@@ -162,13 +163,37 @@ impl<S: Read + Write> SslSocket<S> {
         Ok(fingerprint::fingerprint_bin(&cert, algo, pubkey)?)
     }
 
-    /// Checks the peer certificate against `name` with `scheme` (`verify_hostname`).
+    /// Checks the peer certificate against `name` with `scheme` (`verify_hostname`). A name
+    /// accepted from the commonName is held to the name constraints of the CAs on the
+    /// certificate's path, as in the handshake.
     pub fn verify_hostname(&self, name: &str, scheme: &str) -> Result<(), Error> {
-        let cert = self
-            .peer_certificate_der()
+        let chain = self.peer_certificates();
+        let (leaf, intermediates) = chain
+            .split_first()
             .ok_or(Error::Verify(VerifyError::NoPeerCertificate))?;
         let scheme = Scheme::named(scheme)
             .ok_or_else(|| ConfigError::Invalid(format!("unknown hostname scheme \"{scheme}\"")))?;
-        Ok(hostname::verify_hostname(&cert, name, &scheme)?)
+        let usage = if self.ctx.is_server() {
+            Usage::Client
+        } else {
+            Usage::Server
+        };
+        // The path the handshake validated; without one (verification off, a pinned leaf, a
+        // chain the verify callback let through) the CAs as the peer sent them, whose
+        // constraints can only refuse more.
+        let issuers: Vec<Vec<u8>> = match self
+            .ctx
+            .chain_policy()
+            .map(|p| p.validated_path(leaf, intermediates, usage))
+        {
+            Some(Ok(mut path)) => {
+                path.pop();
+                path
+            }
+            _ => intermediates.iter().map(|c| c.to_vec()).collect(),
+        };
+        Ok(hostname::verify_hostname_in_path(
+            leaf, name, &scheme, &issuers,
+        )?)
     }
 }

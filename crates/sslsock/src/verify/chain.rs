@@ -65,13 +65,29 @@ pub enum Usage {
 }
 
 /// How a chain was accepted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Accepted {
     /// A pin matched the leaf; nothing else was checked.
     Pinned,
     /// The chain leads to a trusted root (and passed CRLs and the callback).
-    Chain,
+    Chain {
+        /// The certificates (DER) the decision rests on, root first and the leaf last: the
+        /// validated path, or, when the verify callback accepted a chain that the validation
+        /// refused, the certificates as the peer sent them.
+        path: Vec<Vec<u8>>,
+    },
+}
+
+impl Accepted {
+    /// The CA certificates of the path (the leaf left out); none for a pinned leaf. Their
+    /// name constraints bind the names the host name check accepts.
+    pub fn issuers(&self) -> &[Vec<u8>] {
+        match self {
+            Accepted::Pinned => &[],
+            Accepted::Chain { path } => path.split_last().map_or(&[], |(_, cas)| cas),
+        }
+    }
 }
 
 /// Everything that decides whether a certificate chain is acceptable.
@@ -164,10 +180,10 @@ impl ChainPolicy {
         let outcome = self.path(end_entity, intermediates, now, usage);
         let outcome = match &self.callback {
             Some(cb) => self.ask_callback(cb, end_entity, intermediates, outcome, now),
-            None => outcome.map(|_| ()),
+            None => outcome,
         };
         match outcome {
-            Ok(()) => Ok(Accepted::Chain),
+            Ok(path) => Ok(Accepted::Chain { path }),
             // The pins were meant to let this peer in; say that they did not.
             Err(_) if !self.pins.is_empty() => Err(self.pin_mismatch(end_entity)),
             Err(e) => Err(e),
@@ -181,6 +197,17 @@ impl ChainPolicy {
                 .unwrap_or_else(|_| "(unparsable certificate)".to_owned()),
             expected: self.pins.iter().map(Pin::to_string).collect(),
         }
+    }
+
+    /// The path from a trusted root down to `end_entity`, without pins or the callback: the
+    /// path a handshake validated, found again.
+    pub(crate) fn validated_path(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        usage: Usage,
+    ) -> Result<Vec<Vec<u8>>, VerifyError> {
+        self.path(end_entity, intermediates, UnixTime::now(), usage)
     }
 
     /// Path validation; on success the path from the root down to the leaf.
@@ -303,7 +330,8 @@ impl ChainPolicy {
         }
     }
 
-    /// Runs the callback from the top of the chain down to the leaf.
+    /// Runs the callback from the top of the chain down to the leaf; on acceptance the chain
+    /// it was shown.
     fn ask_callback(
         &self,
         cb: &VerifyCallback,
@@ -311,7 +339,7 @@ impl ChainPolicy {
         intermediates: &[CertificateDer<'_>],
         outcome: Result<Vec<Vec<u8>>, VerifyError>,
         now: UnixTime,
-    ) -> Result<(), VerifyError> {
+    ) -> Result<Vec<Vec<u8>>, VerifyError> {
         let (chain, error): (Vec<Vec<u8>>, Option<VerifyError>) = match outcome {
             Ok(chain) => (chain, None),
             Err(e) => {
@@ -350,7 +378,7 @@ impl ChainPolicy {
                     .unwrap_or(VerifyError::RejectedByCallback { depth, subject }));
             }
         }
-        Ok(())
+        Ok(chain)
     }
 }
 

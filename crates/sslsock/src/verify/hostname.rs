@@ -9,6 +9,7 @@ use std::sync::Arc;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::error::{ConfigError, VerifyError};
+use crate::verify::name_constraints::{self, ConstrainedName};
 use crate::verify::public_suffix::PublicSuffix;
 use crate::x509::{self, SubjectAltName};
 
@@ -153,6 +154,7 @@ impl Scheme {
             }
             "rfc5971" | "gist" => Scheme::preset("gist", FullLabel, FullLabel, WhenOnly, 0),
             "rfc5922" | "sip" => Scheme::preset("sip", No, No, Always, 0),
+            "strict" | "rfc9525" => Scheme::preset("strict", FullLabel, No, CheckCn::No, 0),
             "none" => Scheme {
                 accept_all: true,
                 ..Scheme::preset("none", No, No, CheckCn::No, 0)
@@ -222,6 +224,10 @@ impl Scheme {
 
 /// Checks `identity` (host name or IP address) against a DER certificate with `scheme`.
 ///
+/// This looks at the certificate alone. A name accepted from the commonName is not held
+/// against the name constraints of the CAs that issued the certificate; when they are known,
+/// use [`verify_hostname_in_path`].
+///
 /// ```no_run
 /// # let der: Vec<u8> = vec![];
 /// use sslsock::verify::hostname::{verify_hostname, Scheme};
@@ -233,6 +239,32 @@ pub fn verify_hostname(
     identity: &str,
     scheme: &Scheme,
 ) -> Result<(), VerifyError> {
+    verify_hostname_in_path(cert_der, identity, scheme, &[] as &[&[u8]])
+}
+
+/// Checks `identity` against a DER certificate with `scheme`, and holds the accepted name to
+/// the name constraints of `issuers`: the CA certificates of the validated path (trust
+/// anchor included, any order), as [`crate::verify::chain::Accepted::issuers`] gives them.
+///
+/// The path validator applies name constraints to the subjectAltNames; a scheme that accepts
+/// the name from the commonName (`default`, `http`, `ldap`, `smtp`, ...) would otherwise let a
+/// name-constrained CA vouch for any host by writing it into a CN. So the host name checked
+/// (and a wildcard commonName that matched it) must lie within every CA's permitted
+/// subtrees and outside its excluded ones, or the check fails with
+/// [`VerifyError::NameConstraint`].
+///
+/// ```no_run
+/// # let (leaf, intermediate, root): (Vec<u8>, Vec<u8>, Vec<u8>) = Default::default();
+/// use sslsock::verify::hostname::{verify_hostname_in_path, Scheme};
+/// verify_hostname_in_path(&leaf, "www.example.org", &Scheme::default(), &[intermediate, root])?;
+/// # Ok::<(), sslsock::VerifyError>(())
+/// ```
+pub fn verify_hostname_in_path<C: AsRef<[u8]>>(
+    cert_der: &[u8],
+    identity: &str,
+    scheme: &Scheme,
+    issuers: &[C],
+) -> Result<(), VerifyError> {
     if scheme.accept_all {
         return Ok(());
     }
@@ -240,12 +272,12 @@ pub fn verify_hostname(
         X509Certificate::from_der(cert_der).map_err(|e| VerifyError::BadEncoding(e.to_string()))?;
     let cn = x509::common_name(&cert);
     let sans = x509::subject_alt_names(&cert);
-    let ok = match &scheme.callback {
-        Some(cb) => cb(identity, cn.as_deref(), &sans),
+    let matched = match &scheme.callback {
+        Some(cb) => cb(identity, cn.as_deref(), &sans).then_some(Matched::Callback),
         None => matches(identity, cn.as_deref(), &sans, scheme),
     };
-    if ok {
-        return Ok(());
+    if let Some(matched) = matched {
+        return hold_to_constraints(identity, matched, issuers);
     }
     let mut presented: Vec<String> = sans
         .iter()
@@ -267,7 +299,49 @@ pub fn verify_hostname(
     })
 }
 
-fn matches(identity: &str, cn: Option<&str>, sans: &[SubjectAltName], scheme: &Scheme) -> bool {
+/// Which certificate name accepted the identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Matched<'c> {
+    /// A subjectAltName: the path validator has held it to the name constraints already.
+    San,
+    /// The commonName, as written in the certificate.
+    Cn(&'c str),
+    /// The scheme's callback, which does not say which name.
+    Callback,
+}
+
+/// The identity (and a wildcard commonName that matched it) must satisfy every CA's name
+/// constraints: the identity is what the certificate is taken to vouch for, and a wildcard
+/// stands for more names than the one asked for.
+fn hold_to_constraints<C: AsRef<[u8]>>(
+    identity: &str,
+    matched: Matched<'_>,
+    issuers: &[C],
+) -> Result<(), VerifyError> {
+    if issuers.is_empty() {
+        return Ok(());
+    }
+    let identity = identity.strip_suffix('.').unwrap_or(identity);
+    if let Some(ip) = parse_ip(identity) {
+        return name_constraints::check(issuers, &[ConstrainedName::Ip(ip)]);
+    }
+    // A callback may accept a name that is no valid host name; it is then checked as given.
+    let host = normalize_host(identity).unwrap_or_else(|| identity.to_ascii_lowercase());
+    let pattern = match matched {
+        Matched::Cn(cn) if cn.contains('*') => Some(cn.trim().to_ascii_lowercase()),
+        _ => None,
+    };
+    let mut names = vec![ConstrainedName::Dns(&host)];
+    names.extend(pattern.as_deref().map(ConstrainedName::Dns));
+    name_constraints::check(issuers, &names)
+}
+
+fn matches<'c>(
+    identity: &str,
+    cn: Option<&'c str>,
+    sans: &[SubjectAltName],
+    scheme: &Scheme,
+) -> Option<Matched<'c>> {
     let identity = identity.strip_suffix('.').unwrap_or(identity);
     let check_cn_unless_dns = |has_dns: bool| match scheme.check_cn {
         CheckCn::Always => true,
@@ -280,7 +354,7 @@ fn matches(identity: &str, cn: Option<&str>, sans: &[SubjectAltName], scheme: &S
             .iter()
             .any(|s| matches!(s, SubjectAltName::Ip(a) if *a == ip))
         {
-            return true;
+            return Some(Matched::San);
         }
         let family_ok = match scheme.ip_in_cn {
             0 => false,
@@ -290,33 +364,28 @@ fn matches(identity: &str, cn: Option<&str>, sans: &[SubjectAltName], scheme: &S
         };
         // As in the Perl module, DNS names do not count against an address: `when_only`
         // consults the commonName.
-        return check_cn_unless_dns(false)
-            && family_ok
-            && cn
-                .and_then(|c| c.trim().parse::<IpAddr>().ok())
-                .is_some_and(|c| c == ip);
+        let cn = cn.filter(|c| c.trim().parse::<IpAddr>().ok() == Some(ip))?;
+        return (check_cn_unless_dns(false) && family_ok).then_some(Matched::Cn(cn));
     }
     if looks_like_ip(identity) {
         // Shaped like an address but not a valid one (`1.2.3.4.5`, `[::1]`): matches nothing.
-        return false;
+        return None;
     }
-    let Some(host) = normalize_host(identity) else {
-        return false;
-    };
+    let host = normalize_host(identity)?;
     let psl = scheme.public_suffix.as_deref();
     let mut has_dns = false;
     for san in sans {
         if let SubjectAltName::Dns(pattern) = san {
             has_dns = true;
             if name_matches(pattern.trim(), &host, scheme.wildcards_in_alt, psl) {
-                return true;
+                return Some(Matched::San);
             }
         }
     }
-    check_cn_unless_dns(has_dns)
-        && cn.is_some_and(|c| {
-            !c.contains('\0') && name_matches(c.trim(), &host, scheme.wildcards_in_cn, psl)
-        })
+    let cn = cn.filter(|c| {
+        !c.contains('\0') && name_matches(c.trim(), &host, scheme.wildcards_in_cn, psl)
+    })?;
+    check_cn_unless_dns(has_dns).then_some(Matched::Cn(cn))
 }
 
 fn parse_ip(s: &str) -> Option<IpAddr> {

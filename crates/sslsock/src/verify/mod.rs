@@ -5,5 +5,6 @@ pub mod chain;
 pub mod crl;
 pub mod fingerprint;
 pub mod hostname;
+pub mod name_constraints;
 pub mod public_suffix;
 pub mod roots;
