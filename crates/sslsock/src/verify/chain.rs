@@ -14,6 +14,7 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 
 use super::crl::CrlSet;
 use super::fingerprint::{self, Pin};
+use super::name_constraints;
 use crate::error::VerifyError;
 use crate::x509;
 
@@ -265,6 +266,8 @@ impl ChainPolicy {
             .collect();
         chain.extend(mids.into_iter().rev());
         chain.push(end_entity.to_vec());
+        // The path validator holds only subjectAltNames to name constraints.
+        name_constraints::check_leaf_common_names(&chain)?;
         Ok(chain)
     }
 

@@ -310,9 +310,11 @@ enum Matched<'c> {
     Callback,
 }
 
-/// The identity (and a wildcard commonName that matched it) must satisfy every CA's name
-/// constraints: the identity is what the certificate is taken to vouch for, and a wildcard
-/// stands for more names than the one asked for.
+/// The identity (and the commonName that matched it) must satisfy every CA's name
+/// constraints: the identity is what the certificate is taken to vouch for, a wildcard stands
+/// for more names than the one asked for, and an address written in the commonName is an
+/// untyped string, so it must pass the DNS constraints as well as the IP ones (OpenSSL, too,
+/// reads a commonName that looks like a host name as one).
 fn hold_to_constraints<C: AsRef<[u8]>>(
     identity: &str,
     matched: Matched<'_>,
@@ -322,17 +324,23 @@ fn hold_to_constraints<C: AsRef<[u8]>>(
         return Ok(());
     }
     let identity = identity.strip_suffix('.').unwrap_or(identity);
+    let cn = match matched {
+        Matched::Cn(cn) => Some(cn.trim().trim_end_matches('.').to_ascii_lowercase()),
+        Matched::San | Matched::Callback => None,
+    };
     if let Some(ip) = parse_ip(identity) {
-        return name_constraints::check(issuers, &[ConstrainedName::Ip(ip)]);
+        let mut names = vec![ConstrainedName::Ip(ip)];
+        names.extend(cn.as_deref().map(ConstrainedName::Dns));
+        return name_constraints::check(issuers, &names);
     }
     // A callback may accept a name that is no valid host name; it is then checked as given.
     let host = normalize_host(identity).unwrap_or_else(|| identity.to_ascii_lowercase());
-    let pattern = match matched {
-        Matched::Cn(cn) if cn.contains('*') => Some(cn.trim().to_ascii_lowercase()),
-        _ => None,
-    };
     let mut names = vec![ConstrainedName::Dns(&host)];
-    names.extend(pattern.as_deref().map(ConstrainedName::Dns));
+    names.extend(
+        cn.as_deref()
+            .filter(|c| *c != host)
+            .map(ConstrainedName::Dns),
+    );
     name_constraints::check(issuers, &names)
 }
 

@@ -102,6 +102,59 @@ pub fn check<C: AsRef<[u8]>>(
     Ok(())
 }
 
+/// OpenSSL's rule for path validation: when the leaf (the last of `path`, listed root first)
+/// has no DNS subjectAltName, each commonName that reads as a host name must satisfy the DNS
+/// constraints of the CAs above it, whatever host name is checked later (or none).
+pub(crate) fn check_leaf_common_names(path: &[Vec<u8>]) -> Result<(), VerifyError> {
+    let Some((leaf, issuers)) = path.split_last() else {
+        return Ok(());
+    };
+    if !issuers
+        .iter()
+        .any(|der| contains(der, &NAME_CONSTRAINTS_OID))
+    {
+        return Ok(());
+    }
+    let (_, cert) =
+        X509Certificate::from_der(leaf).map_err(|e| VerifyError::BadEncoding(e.to_string()))?;
+    let has_dns_san = x509::subject_alt_names(&cert)
+        .iter()
+        .any(|n| matches!(n, x509::SubjectAltName::Dns(_)));
+    if has_dns_san {
+        return Ok(());
+    }
+    let names: Vec<String> = cert
+        .subject()
+        .iter_common_name()
+        .filter_map(|cn| cn.as_str().ok())
+        .filter_map(host_name_in_common_name)
+        .collect();
+    let names: Vec<ConstrainedName<'_>> = names.iter().map(|n| ConstrainedName::Dns(n)).collect();
+    check(issuers, &names)
+}
+
+/// The commonName as a host name when it reads as one (OpenSSL's test: letters, digits, `_`,
+/// inner `-` and `.`, at least two labels), lower-cased and without a final dot.
+fn host_name_in_common_name(cn: &str) -> Option<String> {
+    let cn = cn.strip_suffix('.').unwrap_or(cn).as_bytes();
+    let last = cn.len().checked_sub(1)?;
+    let mut labels = false;
+    for (i, &c) in cn.iter().enumerate() {
+        if c.is_ascii_alphanumeric() || c == b'_' {
+            continue;
+        }
+        let inner = i > 0 && i < last;
+        match c {
+            b'-' if inner => {}
+            b'.' if inner && cn[i + 1] != b'.' && cn[i + 1] != b'-' && cn[i - 1] != b'-' => {
+                labels = true;
+            }
+            _ => return None,
+        }
+    }
+    labels.then(|| String::from_utf8_lossy(cn).to_ascii_lowercase())
+}
+
 fn check_one_ca(
     ca: &str,
     permitted: &[GeneralSubtree<'_>],
@@ -319,6 +372,22 @@ mod tests {
         )
         .is_err());
         assert!(ip_covers(&[1, 2, 3], "1.2.3.4".parse().unwrap()).is_err());
+    }
+
+    #[test]
+    fn common_names_that_read_as_host_names() {
+        let h = host_name_in_common_name;
+        assert_eq!(h("Evil.Example").as_deref(), Some("evil.example"));
+        assert_eq!(h("www.evil.example.").as_deref(), Some("www.evil.example"));
+        assert_eq!(h("192.0.2.9").as_deref(), Some("192.0.2.9"));
+        assert_eq!(h("localhost"), None);
+        assert_eq!(h("*.evil.example"), None);
+        assert_eq!(h("John Doe"), None);
+        assert_eq!(h("a..b"), None);
+        assert_eq!(h("a.-b"), None);
+        assert_eq!(h(".a.b"), None);
+        assert_eq!(h("2001:db8::1"), None);
+        assert_eq!(h(""), None);
     }
 
     #[test]

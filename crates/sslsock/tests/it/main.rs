@@ -11,6 +11,8 @@ mod hostname_table;
 #[path = "../../examples/mio_echo.rs"]
 #[allow(dead_code)]
 mod mio_echo;
+mod name_constraints;
+mod nc_pki;
 mod nonblocking;
 mod openssl_server;
 mod ours;

@@ -1,0 +1,327 @@
+//! Name constraints hold for names accepted from the commonName: every case of `nc_pki`
+//! under every scheme name over real handshakes (blocking and tokio), beside `openssl verify`
+//! and Perl IO::Socket::SSL.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::process::{Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+
+use sslsock::{Options, Scheme, SslContext, SslListener, SslSocket};
+
+use crate::nc_pki::{self, every_scheme, letter, CASES, FAMILIES};
+use crate::util::require_perl_ssl;
+
+/// A server for `leaf` (sending its chain), accepting until the test process ends.
+fn server(leaf: &str) -> SocketAddr {
+    static SERVERS: OnceLock<Mutex<HashMap<String, SocketAddr>>> = OnceLock::new();
+    let mut servers = SERVERS.get_or_init(Default::default).lock().unwrap();
+    *servers.entry(leaf.to_owned()).or_insert_with(|| {
+        let dir = nc_pki::dir();
+        let opts = Options::new()
+            .cert_file(dir.join(format!("{leaf}-chain.pem")))
+            .key_file(dir.join(format!("{leaf}.key")));
+        let listener = SslListener::bind("127.0.0.1:0", &opts).unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || loop {
+            // Refused handshakes are the point of most cases: the verdict is the client's.
+            if let Ok((s, _)) = listener.accept() {
+                drop(s);
+            }
+        });
+        addr
+    })
+}
+
+fn client_ctx(host: &str, scheme: &str) -> SslContext {
+    SslContext::new(
+        &Options::new()
+            .ca_file(nc_pki::dir().join("roots.pem"))
+            .verifycn_name(host)
+            .verifycn_scheme(Scheme::named(scheme).unwrap()),
+    )
+    .unwrap()
+}
+
+fn blocking(leaf: &str, host: &str, scheme: &str) -> Result<(), String> {
+    let ctx = client_ctx(host, scheme);
+    SslSocket::connect_with(&server(leaf).to_string(), &ctx)
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
+/// Checks one verdict against the table; a `C` must name the constraining CA.
+fn check(
+    bad: &mut Vec<String>,
+    how: &str,
+    case: &nc_pki::Case,
+    col: usize,
+    scheme: &str,
+    outcome: Result<(), String>,
+) {
+    let err = outcome.as_ref().err().cloned().unwrap_or_default();
+    let got = letter(outcome);
+    let want = case.expect.as_bytes()[col] as char;
+    if got != want {
+        bad.push(format!(
+            "{how}: {} {} scheme {scheme}: got {got}, want {want} ({}) {err}",
+            case.leaf, case.host, case.what
+        ));
+    } else if got == 'C' && !err.contains(&format!("CA \"/CN={}\"", case.ca)) {
+        bad.push(format!(
+            "{how}: {} {} scheme {scheme}: the error does not name CA {}: {err}",
+            case.leaf, case.host, case.ca
+        ));
+    }
+}
+
+#[test]
+fn constrained_names_under_every_scheme_name() {
+    let mut bad = Vec::new();
+    for case in CASES {
+        for (col, scheme) in every_scheme() {
+            let outcome = blocking(case.leaf, case.host, scheme);
+            check(&mut bad, "blocking", case, col, scheme, outcome);
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "{} wrong verdicts:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
+}
+
+#[test]
+fn a_constraint_error_says_which_constraint() {
+    let e = blocking("cn-outside", "evil.example", "default").unwrap_err();
+    assert!(
+        e.contains(
+            "name \"evil.example\" violates the name constraints of CA \"/CN=NC DNS permitted\""
+        ) && e.contains("permitted subtrees [DNS:allowed.example]"),
+        "{e}"
+    );
+    let e = blocking("cn-wild-excl", "www.good.example", "default").unwrap_err();
+    assert!(
+        e.contains("\"*.good.example\"") && e.contains("excluded subtree DNS:secret.good.example"),
+        "{e}"
+    );
+    let e = blocking("cn-ip4-excluded", "198.51.100.7", "http").unwrap_err();
+    assert!(
+        e.contains("excluded subtree IP:198.51.100.0/255.255.255.0"),
+        "{e}"
+    );
+}
+
+#[cfg(feature = "tokio")]
+#[test]
+fn tokio_verdicts_are_the_blocking_ones() {
+    use sslsock::socket::async_io::TlsStream;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut bad = Vec::new();
+    for case in CASES {
+        let addr = server(case.leaf).to_string();
+        for (col, names) in FAMILIES.iter().enumerate() {
+            let ctx = client_ctx(case.host, names[0]);
+            let outcome = rt
+                .block_on(TlsStream::connect(&addr, &ctx))
+                .map(drop)
+                .map_err(|e| e.to_string());
+            check(&mut bad, "tokio", case, col, names[0], outcome);
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "{} wrong verdicts:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
+}
+
+/// `openssl verify` on the chain alone: it applies DNS constraints to a commonName that looks
+/// like a host name when the leaf has no DNS SAN.
+fn openssl_verify(leaf: &str) -> Result<(), String> {
+    let dir = nc_pki::dir();
+    let out = Command::new("openssl")
+        .current_dir(dir)
+        .args(["verify", "-CAfile", "roots.pem", "-untrusted"])
+        .arg(format!("{leaf}-ints.pem"))
+        .args(["-purpose", "sslserver"])
+        .arg(format!("{leaf}.pem"))
+        .output()
+        .expect("openssl is needed; .ci/run installs it");
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(text
+            .lines()
+            .find(|l| l.contains("error"))
+            .unwrap_or(&text)
+            .to_owned())
+    }
+}
+
+const PERL_CLIENT: &str = r#"
+use strict; use warnings;
+use IO::Socket::SSL;
+my $ca = shift;
+$| = 1;
+while (my $line = <STDIN>) {
+    chomp $line;
+    my ($port, $host, $scheme) = split / /, $line;
+    my $s = IO::Socket::SSL->new(
+        PeerAddr => "127.0.0.1:$port",
+        SSL_hostname => '',
+        SSL_ca_file => $ca,
+        SSL_verify_mode => SSL_VERIFY_PEER,
+        SSL_verifycn_name => $host,
+        SSL_verifycn_scheme => $scheme,
+    );
+    if ($s) { print "ok\n"; close($s); }
+    else { my $e = $SSL_ERROR || "$!"; $e =~ s/\n/ /g; print "fail $e\n"; }
+}
+"#;
+
+/// Perl's verdicts for `(leaf, host, scheme)` queries, one Perl process for all.
+fn perl_verdicts(queries: &[(&str, &str, &str)]) -> Vec<Result<(), String>> {
+    require_perl_ssl();
+    let input: String = queries
+        .iter()
+        .map(|(leaf, host, scheme)| format!("{} {host} {scheme}\n", server(leaf).port()))
+        .collect();
+    let mut child = Command::new("perl")
+        .args(["-e", PERL_CLIENT])
+        .arg(nc_pki::dir().join("roots.pem"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let verdicts: Vec<Result<(), String>> = text
+        .lines()
+        .map(|l| if l == "ok" { Ok(()) } else { Err(l.to_owned()) })
+        .collect();
+    assert_eq!(verdicts.len(), queries.len(), "perl printed:\n{text}");
+    verdicts
+}
+
+/// Where sslsock refuses and Perl accepts, by design: a CN that matched beside SANs (Perl's
+/// chain check, OpenSSL's, skips the CN when DNS SANs exist), a wildcard CN outside the
+/// constraints or standing for an excluded name (OpenSSL does not read `*.x` as a host name),
+/// and an address in the CN outside the IP constraints (OpenSSL holds only DNS constraints
+/// against the CN).
+const STRICTER_THAN_PERL: &[(&str, &str, &[&str])] = &[
+    (
+        "san-in-cn-out",
+        "evil.example",
+        &["default", "ldap", "smtp", "sip"],
+    ),
+    (
+        "cn-wild-out",
+        "www.evil.example",
+        &["default", "rfc2818", "http", "smtp", "gist"],
+    ),
+    (
+        "cn-wild-excl",
+        "www.good.example",
+        &["default", "rfc2818", "http", "smtp", "gist"],
+    ),
+    (
+        "cn-wild-excl",
+        "secret.good.example",
+        &["default", "rfc2818", "http", "smtp", "gist"],
+    ),
+    ("cn-ip4-outside", "203.0.113.5", &["default", "http"]),
+    ("cn-ip6-outside", "2001:db9::5", &["default"]),
+    ("cn-ip4-excluded", "198.51.100.7", &["default", "http"]),
+    ("cn-ip6-excluded", "2001:db8:bad::1", &["default"]),
+];
+
+/// The verdict table beside `openssl verify` (chain with its CN rule, no host name) and Perl
+/// (per scheme; Perl has no `strict`). sslsock never accepts what either refuses for a
+/// constraint, and refuses where Perl accepts exactly in the cells listed above.
+#[test]
+fn verdicts_beside_openssl_and_perl() {
+    let heads: Vec<&str> = FAMILIES.iter().map(|f| f[0]).collect();
+    let perl_heads: Vec<&str> = heads.iter().copied().filter(|h| *h != "strict").collect();
+    let queries: Vec<(&str, &str, &str)> = CASES
+        .iter()
+        .flat_map(|c| perl_heads.iter().map(move |h| (c.leaf, c.host, *h)))
+        .collect();
+    let perl = perl_verdicts(&queries);
+    let mut table = format!(
+        "| case | host | openssl verify | {} |\n|---|---|---|{}\n",
+        heads.join(" | "),
+        "---|".repeat(heads.len())
+    );
+    let mut bad = Vec::new();
+    let mut perl_iter = perl.into_iter();
+    for case in CASES {
+        let openssl = openssl_verify(case.leaf);
+        let openssl_nc_refusal = openssl
+            .as_ref()
+            .err()
+            .is_some_and(|e| e.contains("subtree violation"));
+        let mut cells = Vec::new();
+        for head in &heads {
+            let ours = letter(blocking(case.leaf, case.host, head));
+            let theirs = (*head != "strict").then(|| perl_iter.next().unwrap());
+            let perl_ok = theirs.as_ref().map(Result::is_ok);
+            if ours == 'Y' && openssl_nc_refusal {
+                bad.push(format!(
+                    "{} {head}: accepted, openssl verify refuses: {openssl:?}",
+                    case.leaf
+                ));
+            }
+            if ours == 'Y' && perl_ok == Some(false) {
+                bad.push(format!(
+                    "{} {} {head}: accepted, Perl refuses: {theirs:?}",
+                    case.leaf, case.host
+                ));
+            }
+            let listed = STRICTER_THAN_PERL
+                .iter()
+                .any(|(l, h, s)| *l == case.leaf && *h == case.host && s.contains(head));
+            if (ours != 'Y' && perl_ok == Some(true)) != listed {
+                bad.push(format!(
+                    "{} {} {head}: sslsock {ours}, Perl {theirs:?}, listed as stricter: {listed}",
+                    case.leaf, case.host
+                ));
+            }
+            let p = match perl_ok {
+                Some(true) => "ok",
+                Some(false) => "refused",
+                None => "-",
+            };
+            cells.push(format!("{ours} / {p}"));
+        }
+        table.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            case.leaf,
+            case.host,
+            if openssl.is_ok() {
+                "ok"
+            } else if openssl_nc_refusal {
+                "subtree violation"
+            } else {
+                "refused"
+            },
+            cells.join(" | ")
+        ));
+    }
+    println!("sslsock / Perl (Y accepted, C name constraint, N name mismatch):\n{table}");
+    assert!(bad.is_empty(), "{}\n{table}", bad.join("\n"));
+}
