@@ -310,8 +310,8 @@ enum Matched<'c> {
     Callback,
 }
 
-/// The identity (and the commonName that matched it) must satisfy every CA's name
-/// constraints: the identity is what the certificate is taken to vouch for, a wildcard stands
+/// A name from the commonName, or one a callback accepted, and the host name checked must
+/// satisfy every CA's name constraints: the identity is what the certificate is taken to vouch for, a wildcard stands
 /// for more names than the one asked for, and an address written in the commonName is an
 /// untyped string, so it must pass the DNS constraints as well as the IP ones (OpenSSL, too,
 /// reads a commonName that looks like a host name as one).
@@ -320,7 +320,8 @@ fn hold_to_constraints<C: AsRef<[u8]>>(
     matched: Matched<'_>,
     issuers: &[C],
 ) -> Result<(), VerifyError> {
-    if issuers.is_empty() {
+    // A subjectAltName has been held to the constraints by the path validator already.
+    if issuers.is_empty() || matched == Matched::San {
         return Ok(());
     }
     let identity = identity.strip_suffix('.').unwrap_or(identity);

@@ -325,3 +325,120 @@ fn verdicts_beside_openssl_and_perl() {
     println!("sslsock / Perl (Y accepted, C name constraint, N name mismatch):\n{table}");
     assert!(bad.is_empty(), "{}\n{table}", bad.join("\n"));
 }
+
+#[test]
+fn a_path_with_too_many_constraints_is_refused_not_searched() {
+    assert!(nc_pki::MANY_SUBTREES > sslsock::verify::name_constraints::MAX_SUBTREES);
+    for scheme in ["default", "strict", "none"] {
+        let e = blocking("many-cn", "www.allowed.example", scheme).unwrap_err();
+        assert!(
+            e.contains("more than 1024 name constraints; refused rather than checked"),
+            "{scheme}: {e}"
+        );
+    }
+    // A name from a subjectAltName is the path validator's to check, within its own budget.
+    blocking("many-san", "www.allowed.example", "default").unwrap();
+}
+
+#[test]
+fn verify_hostname_after_the_handshake_holds_the_constraints() {
+    // Verified handshake: the path found again.
+    let ctx = client_ctx("www.allowed.example", "default");
+    let sock = SslSocket::connect_with(&server("san-in-cn-out").to_string(), &ctx).unwrap();
+    let e = sock.verify_hostname("evil.example", "default").unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("name constraints of CA \"/CN=NC DNS permitted\""),
+        "{e}"
+    );
+    let e = sock.verify_hostname("evil.example", "rfc2818").unwrap_err();
+    assert!(
+        e.to_string().contains("does not match certificate names"),
+        "{e}"
+    );
+    sock.verify_hostname("www.allowed.example", "strict")
+        .unwrap();
+    // Unverified handshake: the CAs as the peer sent them still bind.
+    let ctx = SslContext::new(&Options::new().verify_mode(sslsock::VerifyMode::NONE)).unwrap();
+    let sock = SslSocket::connect_with(&server("cn-outside").to_string(), &ctx).unwrap();
+    let e = sock.verify_hostname("evil.example", "default").unwrap_err();
+    assert!(e.to_string().contains("name constraints of CA"), "{e}");
+    let sock = SslSocket::connect_with(&server("cn-inside").to_string(), &ctx).unwrap();
+    sock.verify_hostname("www.allowed.example", "default")
+        .unwrap();
+}
+
+/// A 1024-bit RSA leaf under a trusted CA: its chain is fine, its handshake signature is
+/// not, and the error says so (not "an issuer ... did not sign").
+#[test]
+fn a_weak_leaf_key_is_named_in_the_error() {
+    use crate::util::{require, spawn_listening};
+    require("openssl");
+    let dir = nc_pki::dir();
+    let run = |args: &[&str]| nc_pki::openssl(dir, args);
+    run(&[
+        "genpkey",
+        "-algorithm",
+        "RSA",
+        "-pkeyopt",
+        "rsa_keygen_bits:1024",
+        "-out",
+        "weak.key",
+    ]);
+    run(&[
+        "req", "-new", "-config", "nc.cnf", "-key", "weak.key", "-subj", "/CN=weak", "-out",
+        "weak.csr",
+    ]);
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "weak.csr",
+        "-CA",
+        "root.pem",
+        "-CAkey",
+        "root.key",
+        "-set_serial",
+        "77",
+        "-days",
+        "30",
+        "-extfile",
+        "nc.cnf",
+        "-extensions",
+        "leaf_san",
+        "-out",
+        "weak.pem",
+    ]);
+    let (_server, port) = spawn_listening(|port| {
+        let mut c = Command::new("openssl");
+        c.current_dir(dir)
+            .args([
+                "s_server", "-quiet", "-cert", "weak.pem", "-key", "weak.key",
+            ])
+            .args(["-cipher", "DEFAULT@SECLEVEL=0", "-accept"])
+            .arg(port.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        c
+    });
+    for version in ["TLSv1_3", "TLSv1_2"] {
+        let ctx = SslContext::new(
+            &Options::new()
+                .ca_file(dir.join("roots.pem"))
+                .verifycn_name("www.allowed.example")
+                .version(version),
+        )
+        .unwrap();
+        let e = SslSocket::connect_with(&format!("127.0.0.1:{port}"), &ctx)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("handshake signature was refused")
+                && e.contains("an RSA key of 1024 bits is too weak")
+                && e.contains("RSA 1024 bits")
+                && !e.contains("did not sign"),
+            "{version}: {e}"
+        );
+    }
+}

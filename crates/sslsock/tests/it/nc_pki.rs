@@ -40,168 +40,31 @@ pub struct Case {
 }
 
 /// Schemes: default rfc2818 http ldap smtp gist sip strict none.
+#[rustfmt::skip]
 pub const CASES: &[Case] = &[
-    Case {
-        leaf: "cn-outside",
-        host: "evil.example",
-        expect: "CCCCCCCCC",
-        ca: "NC DNS permitted",
-        what: "no SAN, CN outside permitted DNS",
-    },
-    Case {
-        leaf: "cn-inside",
-        host: "www.allowed.example",
-        expect: "YYYYYYYNY",
-        ca: "",
-        what: "no SAN, CN inside permitted DNS",
-    },
-    Case {
-        leaf: "cn-excluded",
-        host: "evil.example",
-        expect: "CCCCCCCCC",
-        ca: "NC DNS excluded",
-        what: "no SAN, CN equal to excluded DNS",
-    },
-    Case {
-        leaf: "cn-excluded-sub",
-        host: "www.evil.example",
-        expect: "CCCCCCCCC",
-        ca: "NC DNS excluded",
-        what: "no SAN, CN below excluded DNS",
-    },
-    Case {
-        leaf: "cn-excluded-ok",
-        host: "good.example",
-        expect: "YYYYYYYNY",
-        ca: "",
-        what: "no SAN, CN beside excluded DNS",
-    },
-    Case {
-        leaf: "san-in-cn-out",
-        host: "evil.example",
-        expect: "CNNCCNCNY",
-        ca: "NC DNS permitted",
-        what: "SAN inside, CN outside, CN asked",
-    },
-    Case {
-        leaf: "san-in-cn-out",
-        host: "www.allowed.example",
-        expect: "YYYYYYYYY",
-        ca: "",
-        what: "SAN inside, CN outside, SAN asked",
-    },
-    Case {
-        leaf: "cn-wild",
-        host: "www.allowed.example",
-        expect: "YYYNYYNNY",
-        ca: "",
-        what: "no SAN, CN *.allowed.example inside permitted",
-    },
-    Case {
-        leaf: "cn-wild-out",
-        host: "www.evil.example",
-        expect: "CCCNCCNNY",
-        ca: "NC DNS permitted",
-        what: "no SAN, CN *.evil.example outside permitted",
-    },
-    Case {
-        leaf: "cn-wild-excl",
-        host: "www.good.example",
-        expect: "CCCNCCNNY",
-        ca: "NC DNS excluded",
-        what: "no SAN, CN *.good.example covers excluded secret.good.example",
-    },
-    Case {
-        leaf: "cn-wild-excl",
-        host: "secret.good.example",
-        expect: "CCCNCCNNY",
-        ca: "NC DNS excluded",
-        what: "no SAN, CN *.good.example, excluded name asked",
-    },
-    Case {
-        leaf: "cn-ip4-outside",
-        host: "203.0.113.5",
-        expect: "CNCNNNNNY",
-        ca: "NC IP permitted",
-        what: "no SAN, IPv4 CN outside permitted IP",
-    },
-    Case {
-        leaf: "cn-ip4-inside",
-        host: "192.0.2.5",
-        expect: "YNYNNNNNY",
-        ca: "",
-        what: "no SAN, IPv4 CN inside permitted IP",
-    },
-    Case {
-        leaf: "cn-ip6-outside",
-        host: "2001:db9::5",
-        expect: "CNNNNNNNY",
-        ca: "NC IP permitted",
-        what: "no SAN, IPv6 CN outside permitted IP",
-    },
-    Case {
-        leaf: "cn-ip6-inside",
-        host: "2001:db8::5",
-        expect: "YNNNNNNNY",
-        ca: "",
-        what: "no SAN, IPv6 CN inside permitted IP",
-    },
-    Case {
-        leaf: "cn-ip4-excluded",
-        host: "198.51.100.7",
-        expect: "CNCNNNNNY",
-        ca: "NC IP excluded",
-        what: "no SAN, IPv4 CN in excluded IP",
-    },
-    Case {
-        leaf: "cn-ip6-excluded",
-        host: "2001:db8:bad::1",
-        expect: "CNNNNNNNY",
-        ca: "NC IP excluded",
-        what: "no SAN, IPv6 CN in excluded IP",
-    },
-    Case {
-        leaf: "cn-ip-under-dns",
-        host: "192.0.2.9",
-        expect: "CCCCCCCCC",
-        ca: "NC DNS permitted",
-        what: "no SAN, IPv4 CN under DNS-only constraints (read as a DNS name too)",
-    },
-    Case {
-        leaf: "root-nc-out",
-        host: "evil.example",
-        expect: "CCCCCCCCC",
-        ca: "NC Root",
-        what: "constraint on the root, intermediate between",
-    },
-    Case {
-        leaf: "root-nc-in",
-        host: "www.allowed.example",
-        expect: "YYYYYYYNY",
-        ca: "",
-        what: "constraint on the root, leaf inside",
-    },
-    Case {
-        leaf: "multi-out",
-        host: "other.example",
-        expect: "CCCCCCCCC",
-        ca: "NC Inner permitted",
-        what: "two constraining intermediates, inner one violated",
-    },
-    Case {
-        leaf: "multi-excl",
-        host: "bad.allowed.example",
-        expect: "CCCCCCCCC",
-        ca: "NC Inner excluded",
-        what: "permitted above, excluded below, excluded hit",
-    },
-    Case {
-        leaf: "multi-in",
-        host: "www.allowed.example",
-        expect: "YYYYYYYNY",
-        ca: "",
-        what: "two constraining intermediates, inside both",
-    },
+    Case { leaf: "cn-outside", host: "evil.example", expect: "CCCCCCCCC", ca: "NC DNS permitted", what: "no SAN, CN outside permitted DNS" },
+    Case { leaf: "cn-inside", host: "www.allowed.example", expect: "YYYYYYYNY", ca: "", what: "no SAN, CN inside permitted DNS" },
+    Case { leaf: "cn-excluded", host: "evil.example", expect: "CCCCCCCCC", ca: "NC DNS excluded", what: "no SAN, CN equal to excluded DNS" },
+    Case { leaf: "cn-excluded-sub", host: "www.evil.example", expect: "CCCCCCCCC", ca: "NC DNS excluded", what: "no SAN, CN below excluded DNS" },
+    Case { leaf: "cn-excluded-ok", host: "good.example", expect: "YYYYYYYNY", ca: "", what: "no SAN, CN beside excluded DNS" },
+    Case { leaf: "san-in-cn-out", host: "evil.example", expect: "CNNCCNCNY", ca: "NC DNS permitted", what: "SAN inside, CN outside, CN asked" },
+    Case { leaf: "san-in-cn-out", host: "www.allowed.example", expect: "YYYYYYYYY", ca: "", what: "SAN inside, CN outside, SAN asked" },
+    Case { leaf: "cn-wild", host: "www.allowed.example", expect: "YYYNYYNNY", ca: "", what: "no SAN, CN *.allowed.example inside permitted" },
+    Case { leaf: "cn-wild-out", host: "www.evil.example", expect: "CCCNCCNNY", ca: "NC DNS permitted", what: "no SAN, CN *.evil.example outside permitted" },
+    Case { leaf: "cn-wild-excl", host: "www.good.example", expect: "CCCNCCNNY", ca: "NC DNS excluded", what: "no SAN, CN *.good.example covers excluded secret.good.example" },
+    Case { leaf: "cn-wild-excl", host: "secret.good.example", expect: "CCCNCCNNY", ca: "NC DNS excluded", what: "no SAN, CN *.good.example, excluded name asked" },
+    Case { leaf: "cn-ip4-outside", host: "203.0.113.5", expect: "CNCNNNNNY", ca: "NC IP permitted", what: "no SAN, IPv4 CN outside permitted IP" },
+    Case { leaf: "cn-ip4-inside", host: "192.0.2.5", expect: "YNYNNNNNY", ca: "", what: "no SAN, IPv4 CN inside permitted IP" },
+    Case { leaf: "cn-ip6-outside", host: "2001:db9::5", expect: "CNNNNNNNY", ca: "NC IP permitted", what: "no SAN, IPv6 CN outside permitted IP" },
+    Case { leaf: "cn-ip6-inside", host: "2001:db8::5", expect: "YNNNNNNNY", ca: "", what: "no SAN, IPv6 CN inside permitted IP" },
+    Case { leaf: "cn-ip4-excluded", host: "198.51.100.7", expect: "CNCNNNNNY", ca: "NC IP excluded", what: "no SAN, IPv4 CN in excluded IP" },
+    Case { leaf: "cn-ip6-excluded", host: "2001:db8:bad::1", expect: "CNNNNNNNY", ca: "NC IP excluded", what: "no SAN, IPv6 CN in excluded IP" },
+    Case { leaf: "cn-ip-under-dns", host: "192.0.2.9", expect: "CCCCCCCCC", ca: "NC DNS permitted", what: "no SAN, IPv4 CN under DNS-only constraints (read as a DNS name too)" },
+    Case { leaf: "root-nc-out", host: "evil.example", expect: "CCCCCCCCC", ca: "NC Root", what: "constraint on the root, intermediate between" },
+    Case { leaf: "root-nc-in", host: "www.allowed.example", expect: "YYYYYYYNY", ca: "", what: "constraint on the root, leaf inside" },
+    Case { leaf: "multi-out", host: "other.example", expect: "CCCCCCCCC", ca: "NC Inner permitted", what: "two constraining intermediates, inner one violated" },
+    Case { leaf: "multi-excl", host: "bad.allowed.example", expect: "CCCCCCCCC", ca: "NC Inner excluded", what: "permitted above, excluded below, excluded hit" },
+    Case { leaf: "multi-in", host: "www.allowed.example", expect: "YYYYYYYNY", ca: "", what: "two constraining intermediates, inside both" },
 ];
 
 /// The PKI's directory: `roots.pem` (both roots), `<leaf>.pem`, `<leaf>.key`,
@@ -262,6 +125,10 @@ nameConstraints = critical,permitted;DNS:allowed.example
 basicConstraints = critical,CA:true
 keyUsage = critical,keyCertSign,cRLSign
 nameConstraints = critical,excluded;DNS:bad.allowed.example
+[many]
+basicConstraints = critical,CA:true
+keyUsage = critical,keyCertSign,cRLSign
+nameConstraints = critical,@many_subtrees
 [leaf]
 basicConstraints = CA:false
 keyUsage = critical,digitalSignature
@@ -273,7 +140,8 @@ extendedKeyUsage = serverAuth
 subjectAltName = DNS:www.allowed.example
 ";
 
-fn openssl(dir: &Path, args: &[&str]) {
+/// Runs openssl in `dir`, failing the test with its stderr when it fails.
+pub fn openssl(dir: &Path, args: &[&str]) {
     let out = Command::new("openssl")
         .current_dir(dir)
         .args(args)
@@ -382,108 +250,65 @@ fn cat(dir: &Path, out: &str, parts: &[&str]) {
     std::fs::write(dir.join(out), text).unwrap();
 }
 
+/// (file, CN, issuer, extension section), each after its issuer.
+#[rustfmt::skip]
+const INTERMEDIATES: &[(&str, &str, &str, &str)] = &[
+    ("int-dns-perm", "NC DNS permitted", "root", "dns_permitted"),
+    ("int-dns-excl", "NC DNS excluded", "root", "dns_excluded"),
+    ("int-ip-perm", "NC IP permitted", "root", "ip_permitted"),
+    ("int-ip-excl", "NC IP excluded", "root", "ip_excluded"),
+    ("int-under-root-nc", "NC Plain under constrained root", "root-nc", "ca"),
+    ("int-outer", "NC Outer permitted", "root", "outer_permitted"),
+    ("int-inner", "NC Inner permitted", "int-outer", "inner_permitted"),
+    ("int-inner-excl", "NC Inner excluded", "int-inner", "inner_excluded"),
+    ("int-many", "NC Many", "root", "many"),
+];
+
+/// (file, CN, intermediates from the leaf's issuer up, extension section).
+#[rustfmt::skip]
+const LEAVES: &[(&str, &str, &[&str], &str)] = &[
+    ("cn-outside", "evil.example", &["int-dns-perm"], "leaf"),
+    ("cn-inside", "www.allowed.example", &["int-dns-perm"], "leaf"),
+    ("cn-excluded", "evil.example", &["int-dns-excl"], "leaf"),
+    ("cn-excluded-sub", "www.evil.example", &["int-dns-excl"], "leaf"),
+    ("cn-excluded-ok", "good.example", &["int-dns-excl"], "leaf"),
+    ("san-in-cn-out", "evil.example", &["int-dns-perm"], "leaf_san"),
+    ("cn-wild", "*.allowed.example", &["int-dns-perm"], "leaf"),
+    ("cn-wild-out", "*.evil.example", &["int-dns-perm"], "leaf"),
+    ("cn-wild-excl", "*.good.example", &["int-dns-excl"], "leaf"),
+    ("cn-ip4-outside", "203.0.113.5", &["int-ip-perm"], "leaf"),
+    ("cn-ip4-inside", "192.0.2.5", &["int-ip-perm"], "leaf"),
+    ("cn-ip6-outside", "2001:db9::5", &["int-ip-perm"], "leaf"),
+    ("cn-ip6-inside", "2001:db8::5", &["int-ip-perm"], "leaf"),
+    ("cn-ip4-excluded", "198.51.100.7", &["int-ip-excl"], "leaf"),
+    ("cn-ip6-excluded", "2001:db8:bad::1", &["int-ip-excl"], "leaf"),
+    ("cn-ip-under-dns", "192.0.2.9", &["int-dns-perm"], "leaf"),
+    ("root-nc-out", "evil.example", &["int-under-root-nc"], "leaf"),
+    ("root-nc-in", "www.allowed.example", &["int-under-root-nc"], "leaf"),
+    ("multi-out", "other.example", &["int-inner", "int-outer"], "leaf"),
+    ("multi-excl", "bad.allowed.example", &["int-inner-excl", "int-inner", "int-outer"], "leaf"),
+    ("multi-in", "www.allowed.example", &["int-inner", "int-outer"], "leaf"),
+    ("many-cn", "www.allowed.example", &["int-many"], "leaf"),
+    ("many-san", "www.allowed.example", &["int-many"], "leaf_san"),
+];
+
+/// Subtrees of the CA `NC Many`: past the checker's limit, `allowed.example` among them.
+pub const MANY_SUBTREES: usize = 1100;
+
 fn build(dir: &Path) {
-    std::fs::write(dir.join("nc.cnf"), CONFIG).unwrap();
+    let mut config = CONFIG.to_owned();
+    config.push_str("[many_subtrees]\npermitted;DNS.0 = allowed.example\n");
+    for i in 1..MANY_SUBTREES {
+        config.push_str(&format!("permitted;DNS.{i} = n{i}.example\n"));
+    }
+    std::fs::write(dir.join("nc.cnf"), config).unwrap();
     root(dir, "root", "NC Test Root", "root");
     root(dir, "root-nc", "NC Root", "root_nc");
     cat(dir, "roots.pem", &["root", "root-nc"]);
-    for (name, cn, issuer, section) in [
-        ("int-dns-perm", "NC DNS permitted", "root", "dns_permitted"),
-        ("int-dns-excl", "NC DNS excluded", "root", "dns_excluded"),
-        ("int-ip-perm", "NC IP permitted", "root", "ip_permitted"),
-        ("int-ip-excl", "NC IP excluded", "root", "ip_excluded"),
-        (
-            "int-under-root-nc",
-            "NC Plain under constrained root",
-            "root-nc",
-            "ca",
-        ),
-        ("int-outer", "NC Outer permitted", "root", "outer_permitted"),
-        (
-            "int-inner",
-            "NC Inner permitted",
-            "int-outer",
-            "inner_permitted",
-        ),
-        (
-            "int-inner-excl",
-            "NC Inner excluded",
-            "int-inner",
-            "inner_excluded",
-        ),
-    ] {
+    for (name, cn, issuer, section) in INTERMEDIATES {
         issue(dir, name, cn, issuer, section);
     }
-    // (leaf, CN, intermediates from the leaf's issuer up, extension section)
-    let leaves: &[(&str, &str, &[&str], &str)] = &[
-        ("cn-outside", "evil.example", &["int-dns-perm"], "leaf"),
-        (
-            "cn-inside",
-            "www.allowed.example",
-            &["int-dns-perm"],
-            "leaf",
-        ),
-        ("cn-excluded", "evil.example", &["int-dns-excl"], "leaf"),
-        (
-            "cn-excluded-sub",
-            "www.evil.example",
-            &["int-dns-excl"],
-            "leaf",
-        ),
-        ("cn-excluded-ok", "good.example", &["int-dns-excl"], "leaf"),
-        (
-            "san-in-cn-out",
-            "evil.example",
-            &["int-dns-perm"],
-            "leaf_san",
-        ),
-        ("cn-wild", "*.allowed.example", &["int-dns-perm"], "leaf"),
-        ("cn-wild-out", "*.evil.example", &["int-dns-perm"], "leaf"),
-        ("cn-wild-excl", "*.good.example", &["int-dns-excl"], "leaf"),
-        ("cn-ip4-outside", "203.0.113.5", &["int-ip-perm"], "leaf"),
-        ("cn-ip4-inside", "192.0.2.5", &["int-ip-perm"], "leaf"),
-        ("cn-ip6-outside", "2001:db9::5", &["int-ip-perm"], "leaf"),
-        ("cn-ip6-inside", "2001:db8::5", &["int-ip-perm"], "leaf"),
-        ("cn-ip4-excluded", "198.51.100.7", &["int-ip-excl"], "leaf"),
-        (
-            "cn-ip6-excluded",
-            "2001:db8:bad::1",
-            &["int-ip-excl"],
-            "leaf",
-        ),
-        ("cn-ip-under-dns", "192.0.2.9", &["int-dns-perm"], "leaf"),
-        (
-            "root-nc-out",
-            "evil.example",
-            &["int-under-root-nc"],
-            "leaf",
-        ),
-        (
-            "root-nc-in",
-            "www.allowed.example",
-            &["int-under-root-nc"],
-            "leaf",
-        ),
-        (
-            "multi-out",
-            "other.example",
-            &["int-inner", "int-outer"],
-            "leaf",
-        ),
-        (
-            "multi-excl",
-            "bad.allowed.example",
-            &["int-inner-excl", "int-inner", "int-outer"],
-            "leaf",
-        ),
-        (
-            "multi-in",
-            "www.allowed.example",
-            &["int-inner", "int-outer"],
-            "leaf",
-        ),
-    ];
-    for (name, cn, ints, section) in leaves {
+    for (name, cn, ints, section) in LEAVES {
         issue(dir, name, cn, ints[0], section);
         cat(dir, &format!("{name}-ints.pem"), ints);
         let mut chain = vec![*name];
