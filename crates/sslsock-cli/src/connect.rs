@@ -77,7 +77,7 @@ pub(crate) struct ConnectArgs {
     /// or hex); may be repeated. The certificate must then match one of them.
     #[arg(long = "fingerprint")]
     fingerprints: Vec<String>,
-    /// Hostname scheme: default, http, www, rfc2818, smtp, imap, ldap, sip, gist, none, ...
+    /// Hostname scheme: strict (SAN only, for new code), default, http, www, rfc2818, smtp, imap, ldap, sip, gist, none, ...
     #[arg(long)]
     scheme: Option<String>,
     /// CRL file (PEM or DER) to check revocation with; implies --check-crl.

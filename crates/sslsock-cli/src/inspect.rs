@@ -18,7 +18,7 @@ pub(crate) struct VerifyHostnameArgs {
     /// The certificate (PEM or DER); the first certificate of a PEM file is used.
     #[arg(long)]
     cert: PathBuf,
-    /// Hostname scheme: default, http, www, rfc2818, smtp, imap, ldap, sip, gist, none, ...
+    /// Hostname scheme: strict (SAN only, for new code), default, http, www, rfc2818, smtp, imap, ldap, sip, gist, none, ...
     #[arg(long, default_value = "default")]
     scheme: String,
     /// Public suffix list to check wildcards against (publicsuffix.org format).
@@ -74,7 +74,7 @@ fn load_cert(path: &PathBuf) -> Result<Vec<u8>, Failure> {
 pub(crate) fn verify_hostname_cmd(a: &VerifyHostnameArgs) -> Result<(), Failure> {
     let mut scheme = Scheme::named(&a.scheme).ok_or_else(|| {
         Failure::usage(format!(
-            "unknown scheme \"{}\" (use default, http, www, rfc2818, xmpp, ftp, smtp, imap, pop3, acap, netconf, syslog, snmp, ldap, sip, gist or none)",
+            "unknown scheme \"{}\" (use strict, rfc9525, default, http, www, rfc2818, xmpp, ftp, smtp, imap, pop3, acap, netconf, syslog, snmp, ldap, sip, gist or none)",
             a.scheme
         ))
     })?;

@@ -11,6 +11,11 @@ use sslsock::x509::create::{CertSpec, Issued};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sslsock");
 
+// The name-constrained PKI and its cases, shared with the library's tests.
+#[path = "../../sslsock/tests/it/nc_pki.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod nc_pki;
+
 struct Pki {
     dir: PathBuf,
 }
@@ -1702,4 +1707,39 @@ fn bench_roles_speak_the_harness_protocol() {
         "0",
     ]));
     assert_eq!(idle["conns"], "20");
+}
+
+#[test]
+fn connect_holds_the_common_name_to_name_constraints_under_every_scheme() {
+    let roots = nc_pki::dir().join("roots.pem");
+    let mut bad = Vec::new();
+    for case in nc_pki::CASES {
+        let addr = nc_pki::server(case.leaf).to_string();
+        for (col, names) in nc_pki::FAMILIES.iter().enumerate() {
+            let o = Command::new(BIN)
+                .args(["connect", &addr, "--ca-file"])
+                .arg(&roots)
+                .args(["--verify-name", case.host, "--scheme", names[0]])
+                .output()
+                .unwrap();
+            let outcome = if o.status.success() {
+                Ok(())
+            } else {
+                assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+                Err(stderr(&o))
+            };
+            let got = nc_pki::letter(outcome);
+            let want = case.expect.as_bytes()[col] as char;
+            if got != want {
+                bad.push(format!(
+                    "{} {} --scheme {}: got {got}, want {want}: {}",
+                    case.leaf,
+                    case.host,
+                    names[0],
+                    stderr(&o)
+                ));
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
 }

@@ -291,7 +291,9 @@ impl Options {
         self.verifycn_name = Some(name.into());
         self
     }
-    /// The hostname scheme (`SSL_verifycn_scheme`). Defaults to `default`.
+    /// The hostname scheme (`SSL_verifycn_scheme`). Defaults to `default`, the Perl module's
+    /// default; new code should choose `Scheme::named("strict")` (SAN only, RFC 9525). The
+    /// schemes are tabled in [`crate::verify::hostname`].
     pub fn verifycn_scheme(mut self, scheme: Scheme) -> Self {
         self.verifycn_scheme = Some(scheme);
         self

@@ -1,6 +1,42 @@
 //! Hostname verification with the per-protocol schemes of the Perl module.
 //!
 //! Pure policy over a parsed certificate: no TLS engine types here.
+//!
+//! # Schemes
+//!
+//! What each scheme checks, as the manual's `verify_hostname` section lists them. "Leftmost
+//! label" wildcards stand for one whole label (`*.example.org`); "anywhere" wildcards may sit
+//! inside it (`www*.example.org`, covering at least one character).
+//!
+//! | scheme (aliases) | wildcards in DNS SANs | CN compared | wildcards in CN | IP address in CN |
+//! |---|---|---|---|---|
+//! | `strict` (`rfc9525`) | leftmost label | never | - | no |
+//! | `default` | anywhere | always | anywhere | IPv4 and IPv6 |
+//! | `rfc2818` (`xmpp`, `rfc3920`, `ftp`, `rfc4217`) | anywhere | when no DNS SAN | anywhere | no |
+//! | `http` (`www`) | anywhere | when no DNS SAN | anywhere | IPv4 |
+//! | `smtp` (`rfc2595`, `imap`, `pop3`, `acap`, `rfc4642`, `nntp`, `rfc5539`, `netconf`, `rfc5538`, `syslog`, `rfc5425`, `snmp`, `rfc5953`) | leftmost label | always | leftmost label | no |
+//! | `ldap` (`rfc4513`) | leftmost label | always | none | no |
+//! | `gist` (`rfc5971`) | leftmost label | when no DNS SAN | leftmost label | no |
+//! | `sip` (`rfc5922`) | none | always | none | no |
+//! | `none` | nothing is checked | | | |
+//!
+//! In every scheme but `none`:
+//! - An IP address is compared in binary with the iPAddress SANs (every textual form of an
+//!   address matches), never with DNS names; a DNS name never with an address.
+//! - A wildcard never covers a public suffix (`*.com`, `*.co.uk`; the built-in ICANN list, or
+//!   [`Scheme::with_public_suffix`]), needs two labels after it, and never sits inside an
+//!   A-label (`xn--*`).
+//! - A name accepted from the CN must lie within the name constraints of every CA on the
+//!   validated path ([`verify_hostname_in_path`]); the path validator already holds the SANs
+//!   to them, and (as OpenSSL does) a leaf's CN that reads as a host name when the leaf has
+//!   no DNS SAN, whatever the scheme.
+//!
+//! Which to choose: `strict` for new code. Certificates from public CAs carry their names in
+//! SANs (required since 2012), and RFC 9525 no longer looks at the CN, whose free text is
+//! how a name escapes what the certificate's type and constraints say. `default` stays the
+//! default, as in the Perl module, for code ported from it and for private CAs that name the
+//! host only in the CN; a protocol's own scheme (`http`, `smtp`, `ldap`, ...) when the
+//! protocol's RFC is the contract.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -68,7 +104,8 @@ impl CheckCn {
 /// A callback deciding the match itself: `(hostname, commonName, subjectAltNames) -> ok`.
 pub type SchemeCallback = Arc<dyn Fn(&str, Option<&str>, &[SubjectAltName]) -> bool + Send + Sync>;
 
-/// A hostname verification scheme (`SSL_verifycn_scheme`).
+/// A hostname verification scheme (`SSL_verifycn_scheme`); see the [module docs](self) for
+/// what each named scheme checks and which to choose (`strict` for new code).
 ///
 /// ```
 /// use sslsock::verify::hostname::Scheme;
@@ -135,8 +172,9 @@ impl Scheme {
         }
     }
 
-    /// A named scheme: a protocol name or its RFC (`"http"`, `"www"`, `"rfc2818"`, `"smtp"`,
-    /// `"ldap"`, `"sip"`, `"gist"`, `"default"`, `"none"`, ...). Case-insensitive.
+    /// A named scheme: `"strict"` (alias `"rfc9525"`), or a protocol name or its RFC (`"http"`,
+    /// `"www"`, `"rfc2818"`, `"smtp"`, `"ldap"`, `"sip"`, `"gist"`, `"default"`, `"none"`,
+    /// ...), as tabled in the [module docs](self). Case-insensitive.
     pub fn named(name: &str) -> Option<Scheme> {
         use CheckCn::{Always, WhenOnly};
         use Wildcards::{Anywhere, FullLabel, No};

@@ -2,37 +2,13 @@
 //! under every scheme name over real handshakes (blocking and tokio), beside `openssl verify`
 //! and Perl IO::Socket::SSL.
 
-use std::collections::HashMap;
 use std::io::Write;
-use std::net::SocketAddr;
 use std::process::{Command, Stdio};
-use std::sync::{Mutex, OnceLock};
 
-use sslsock::{Options, Scheme, SslContext, SslListener, SslSocket};
+use sslsock::{Options, Scheme, SslContext, SslSocket};
 
-use crate::nc_pki::{self, every_scheme, letter, CASES, FAMILIES};
+use crate::nc_pki::{self, every_scheme, letter, server, CASES, FAMILIES};
 use crate::util::require_perl_ssl;
-
-/// A server for `leaf` (sending its chain), accepting until the test process ends.
-fn server(leaf: &str) -> SocketAddr {
-    static SERVERS: OnceLock<Mutex<HashMap<String, SocketAddr>>> = OnceLock::new();
-    let mut servers = SERVERS.get_or_init(Default::default).lock().unwrap();
-    *servers.entry(leaf.to_owned()).or_insert_with(|| {
-        let dir = nc_pki::dir();
-        let opts = Options::new()
-            .cert_file(dir.join(format!("{leaf}-chain.pem")))
-            .key_file(dir.join(format!("{leaf}.key")));
-        let listener = SslListener::bind("127.0.0.1:0", &opts).unwrap();
-        let addr = listener.local_addr().unwrap();
-        std::thread::spawn(move || loop {
-            // Refused handshakes are the point of most cases: the verdict is the client's.
-            if let Ok((s, _)) = listener.accept() {
-                drop(s);
-            }
-        });
-        addr
-    })
-}
 
 fn client_ctx(host: &str, scheme: &str) -> SslContext {
     SslContext::new(
@@ -328,7 +304,7 @@ fn verdicts_beside_openssl_and_perl() {
 
 #[test]
 fn a_path_with_too_many_constraints_is_refused_not_searched() {
-    assert!(nc_pki::MANY_SUBTREES > sslsock::verify::name_constraints::MAX_SUBTREES);
+    const { assert!(nc_pki::MANY_SUBTREES > sslsock::verify::name_constraints::MAX_SUBTREES) };
     for scheme in ["default", "strict", "none"] {
         let e = blocking("many-cn", "www.allowed.example", scheme).unwrap_err();
         assert!(

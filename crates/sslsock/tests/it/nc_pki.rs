@@ -2,9 +2,13 @@
 //! code), and the cases that hold names against it. Shared by the library's and the CLI's
 //! tests.
 
+use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
+
+use sslsock::{Options, SslListener};
 
 /// Scheme families in table column order: the first name of each is the column head, the
 /// others are its aliases.
@@ -334,4 +338,25 @@ pub fn every_scheme() -> impl Iterator<Item = (usize, &'static str)> {
         .iter()
         .enumerate()
         .flat_map(|(i, names)| names.iter().map(move |n| (i, *n)))
+}
+
+/// A server for `leaf` (sending its chain), accepting until the test process ends.
+pub fn server(leaf: &str) -> SocketAddr {
+    static SERVERS: OnceLock<Mutex<HashMap<String, SocketAddr>>> = OnceLock::new();
+    let mut servers = SERVERS.get_or_init(Default::default).lock().unwrap();
+    *servers.entry(leaf.to_owned()).or_insert_with(|| {
+        let dir = dir();
+        let opts = Options::new()
+            .cert_file(dir.join(format!("{leaf}-chain.pem")))
+            .key_file(dir.join(format!("{leaf}.key")));
+        let listener = SslListener::bind("127.0.0.1:0", &opts).unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || loop {
+            // Refused handshakes are the point of most cases: the verdict is the client's.
+            if let Ok((s, _)) = listener.accept() {
+                let _ = s.close();
+            }
+        });
+        addr
+    })
 }
