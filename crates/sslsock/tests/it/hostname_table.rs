@@ -7,21 +7,7 @@ use sslsock::verify::hostname::{verify_hostname, CheckCn, Scheme, Wildcards};
 use sslsock::verify::public_suffix::PublicSuffix;
 use sslsock::x509::create::CertSpec;
 
-/// Scheme families in table column order, with every name the manual gives each.
-const FAMILIES: [&[&str]; 9] = [
-    &["default"],
-    &["rfc2818", "rfc3920", "xmpp", "rfc4217", "ftp"],
-    &["http", "www"],
-    &["ldap", "rfc4513"],
-    &[
-        "smtp", "rfc2595", "imap", "pop3", "acap", "rfc4642", "rfc5539", "nntp", "rfc5538",
-        "netconf", "rfc5425", "syslog", "rfc5953", "snmp",
-    ],
-    &["gist", "rfc5971"],
-    &["sip", "rfc5922"],
-    &["strict", "rfc9525"],
-    &["none"],
-];
+use crate::nc_pki::FAMILIES;
 
 struct Certs {
     main: Vec<u8>,

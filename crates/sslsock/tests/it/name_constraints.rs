@@ -2,13 +2,12 @@
 //! under every scheme name over real handshakes (blocking and tokio), beside `openssl verify`
 //! and Perl IO::Socket::SSL.
 
-use std::io::Write;
 use std::process::{Command, Stdio};
 
 use sslsock::{Options, Scheme, SslContext, SslSocket};
 
 use crate::nc_pki::{self, every_scheme, letter, server, CASES, FAMILIES};
-use crate::util::require_perl_ssl;
+use crate::util::{require_perl_ssl, run_with_input};
 
 fn client_ctx(host: &str, scheme: &str) -> SslContext {
     SslContext::new(
@@ -171,20 +170,12 @@ fn perl_verdicts(queries: &[(&str, &str, &str)]) -> Vec<Result<(), String>> {
         .iter()
         .map(|(leaf, host, scheme)| format!("{} {host} {scheme}\n", server(leaf).port()))
         .collect();
-    let mut child = Command::new("perl")
-        .args(["-e", PERL_CLIENT])
-        .arg(nc_pki::dir().join("roots.pem"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = run_with_input(
+        Command::new("perl")
+            .args(["-e", PERL_CLIENT])
+            .arg(nc_pki::dir().join("roots.pem")),
+        input.as_bytes(),
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     let verdicts: Vec<Result<(), String>> = text
         .lines()

@@ -234,6 +234,17 @@ pub fn require_perl_ssl() {
     );
 }
 
+/// Runs `cmd` with `input` on its stdin (stdout captured) and waits for it.
+pub fn run_with_input(cmd: &mut Command, input: &[u8]) -> std::process::Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
 /// A child process killed when dropped.
 pub struct Peer {
     pub child: Child,

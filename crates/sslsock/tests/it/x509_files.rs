@@ -1,7 +1,6 @@
 //! Certificates and keys: what we create passes openssl, what openssl makes loads here, and
 //! servers work with every key format.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -37,30 +36,22 @@ fn p(path: &Path) -> &str {
 /// Serves one connection with `opts` and checks `openssl s_client` verifies it against `ca`.
 fn s_client_accepts(opts: Options, ca: &Path) {
     let (addr, h) = serve(opts, 1, echo_once);
-    let mut child = Command::new("openssl")
-        .args([
-            "s_client",
-            "-ign_eof",
-            "-connect",
-            &addr.to_string(),
-            "-servername",
-            "localhost",
-            "-verify_return_error",
-            "-CAfile",
-            p(ca),
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"key format\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = run_with_input(
+        Command::new("openssl")
+            .args([
+                "s_client",
+                "-ign_eof",
+                "-connect",
+                &addr.to_string(),
+                "-servername",
+                "localhost",
+                "-verify_return_error",
+                "-CAfile",
+                p(ca),
+            ])
+            .stderr(Stdio::piped()),
+        b"key format\n",
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     h.join().unwrap().into_iter().for_each(|r| r.unwrap());
     assert!(
