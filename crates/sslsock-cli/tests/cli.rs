@@ -1514,7 +1514,7 @@ fn reconnect_resumes_against_ours_and_openssl_in_both_versions() {
 fn serve_sni_ticket_keys_and_session_cache() {
     let d = pki().dir.join("serve-sni");
     std::fs::create_dir_all(&d).unwrap();
-    let ca = sslsock::x509::create::Issued::from_parts(
+    let ca = Issued::from_parts(
         &std::fs::read(f("ca.pem")).unwrap(),
         &std::fs::read(f("ca.key")).unwrap(),
         &sslsock::x509::Password::None,

@@ -1,8 +1,6 @@
 //! Every default of sslsock, written once. The newest IO::Socket::SSL is the reference where it
 //! is stricter than the manual.
 
-use rustls::crypto::SupportedKxGroup;
-
 use crate::engine::suites::Versions;
 use crate::options::VerifyMode;
 
@@ -26,10 +24,9 @@ pub(crate) fn versions() -> Versions {
     }
 }
 
-/// X25519MLKEM768 first, then X25519, P-256, P-384.
-pub(crate) fn kx_groups() -> Vec<&'static dyn SupportedKxGroup> {
-    rustls::crypto::aws_lc_rs::DEFAULT_KX_GROUPS.to_vec()
-}
+/// Key exchange groups in order of preference (`SSL_ecdh_curve` syntax): the post-quantum
+/// hybrid first.
+pub const GROUPS: &str = "X25519MLKEM768:X25519:P-256:P-384";
 
 /// Sessions a client context keeps for resumption (`SSL_session_cache_size`).
 pub const CLIENT_SESSION_CACHE_SIZE: usize = 256;

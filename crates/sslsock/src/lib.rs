@@ -50,8 +50,7 @@ pub use engine::{set_default_session_cache, CachedSession, SessionCache, TicketK
 /// Advanced: the engine's own configuration types, for [`Options::engine_callback`]. Using
 /// them ties code to the engine (rustls 0.23).
 pub mod advanced {
-    pub use crate::engine::{EngineConfigMut, EngineHook};
-    pub use rustls::{ClientConfig, ServerConfig};
+    pub use crate::engine::{ClientConfig, EngineConfigMut, EngineHook, ServerConfig};
 }
 pub use error::{errstr, ConfigError, Error, TlsError, VerifyError, Want};
 pub use listener::SslListener;

@@ -8,6 +8,7 @@ pub(crate) mod suites;
 mod tickets;
 mod verifier;
 
+pub use rustls::{ClientConfig, ServerConfig};
 pub use session_cache::{set_default_session_cache, CachedSession, SessionCache};
 pub use tickets::TicketKeyCallback;
 
@@ -23,10 +24,18 @@ pub enum EngineConfigMut<'a> {
     Server(&'a mut ServerConfig),
 }
 
+impl std::fmt::Debug for EngineConfigMut<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EngineConfigMut::Client(c) => f.debug_tuple("Client").field(c).finish(),
+            EngineConfigMut::Server(c) => f.debug_tuple("Server").field(c).finish(),
+        }
+    }
+}
+
 use std::sync::Arc;
 
 use rustls::crypto::CryptoProvider;
-use rustls::{ClientConfig, ServerConfig};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::defaults;
@@ -93,7 +102,7 @@ fn provider_for(opts: &Options, tls12: bool, tls13: bool) -> Result<CryptoProvid
     }
     let kx_groups = match &opts.ecdh_curve {
         Some(spec) => suites::parse_groups(spec)?,
-        None => defaults::kx_groups(),
+        None => suites::parse_groups(defaults::GROUPS)?,
     };
     Ok(CryptoProvider {
         cipher_suites: suites,

@@ -418,7 +418,11 @@ pub(crate) fn parse_groups(spec: &str) -> Result<Vec<&'static dyn SupportedKxGro
         let group: Option<&'static dyn SupportedKxGroup> = match name.to_ascii_lowercase().as_str()
         {
             "auto" => {
-                out.extend(rustls::crypto::aws_lc_rs::DEFAULT_KX_GROUPS.iter().copied());
+                for g in parse_groups(crate::defaults::GROUPS)? {
+                    if !out.iter().any(|x| x.name() == g.name()) {
+                        out.push(g);
+                    }
+                }
                 continue;
             }
             "x25519mlkem768" => Some(kx_group::X25519MLKEM768),

@@ -134,9 +134,7 @@ fn decrypt_pkcs8(der: &[u8], password: &Password) -> Result<PrivateKeyDer<'stati
             .map_err(|e| LoadError::Malformed(format!("not an encrypted PKCS#8 key: {e}")))?;
         match info.decrypt(pw.as_bytes()) {
             Ok(doc) => doc.as_bytes().to_vec(),
-            Err(pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::UnsupportedAlgorithm {
-                oid,
-            })) => {
+            Err(pkcs8::Error::EncryptedPrivateKey(pkcs5::Error::UnsupportedAlgorithm { oid })) => {
                 return Err(LoadError::Malformed(format!(
                     "unsupported key encryption algorithm {oid}"
                 )))
@@ -345,14 +343,10 @@ pub fn encrypt_pkcs8(pkcs8: &[u8], password: &str) -> Result<Vec<u8>, LoadError>
     aws_lc_rs::rand::fill(&mut salt)
         .map_err(|_| LoadError::Malformed("no randomness".to_owned()))?;
     aws_lc_rs::rand::fill(&mut iv).map_err(|_| LoadError::Malformed("no randomness".to_owned()))?;
-    let fail =
-        |e: pkcs8::pkcs5::Error| LoadError::Malformed(format!("cannot encrypt the key: {e}"));
-    let params = pkcs8::pkcs5::pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(
-        PBKDF2_ITERATIONS,
-        &salt,
-        iv,
-    )
-    .map_err(fail)?;
+    let fail = |e: pkcs5::Error| LoadError::Malformed(format!("cannot encrypt the key: {e}"));
+    let params =
+        pkcs5::pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(PBKDF2_ITERATIONS, &salt, iv)
+            .map_err(fail)?;
     let ct = params.encrypt(password.as_bytes(), pkcs8).map_err(fail)?;
     let info = pkcs8::EncryptedPrivateKeyInfo {
         encryption_algorithm: params.into(),

@@ -128,7 +128,7 @@ fn both_ends_nonblocking_in_one_thread_handshake_bulk_and_close() {
 
 #[test]
 fn readline_on_a_nonblocking_socket_returns_what_it_has() {
-    let go = std::sync::Arc::new(std::sync::Barrier::new(2));
+    let go = Arc::new(std::sync::Barrier::new(2));
     let go2 = go.clone();
     let (addr, h) = serve(server_opts(), 1, move |mut s| {
         s.write_all(b"first line\npart")
@@ -413,7 +413,7 @@ fn poll_loop_reads_many_small_records_without_stalling() {
 
 #[test]
 fn tickets_alone_give_would_block_not_an_error() {
-    let go = std::sync::Arc::new(std::sync::Barrier::new(2));
+    let go = Arc::new(std::sync::Barrier::new(2));
     let go2 = go.clone();
     let (addr, h) = serve(server_opts().version("TLSv1_3"), 1, move |mut s| {
         // The server sent its session tickets right after the handshake; now it waits.
