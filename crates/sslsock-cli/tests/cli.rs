@@ -1,145 +1,18 @@
 //! The `sslsock` command against real peers: exit codes, one-line errors, serve reachability.
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::OnceLock;
-use std::time::{Duration, Instant, SystemTime};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use sslsock::x509::create::{CertSpec, Issued};
+use sslsock_test_support::{constrained, free_port, openssl_crl, pki, s_server, Peer};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sslsock");
 
 // The name-constrained PKI and its cases, shared with the library's tests.
-#[path = "../../sslsock/tests/it/nc_pki.rs"]
-#[allow(dead_code, unreachable_pub)]
-mod nc_pki;
-
-struct Pki {
-    dir: PathBuf,
-}
-
-fn put(dir: &Path, name: &str, i: &Issued) {
-    std::fs::write(dir.join(format!("{name}.pem")), &i.cert_pem).unwrap();
-    std::fs::write(dir.join(format!("{name}.key")), &i.key_pem).unwrap();
-}
-
-fn pki() -> &'static Pki {
-    static P: OnceLock<Pki> = OnceLock::new();
-    P.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("sslsock-cli-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let ca = CertSpec::new("CLI Test CA")
-            .ca()
-            .purpose("cRLSign")
-            .self_signed()
-            .unwrap();
-        put(&dir, "ca", &ca);
-        put(
-            &dir,
-            "client",
-            &CertSpec::new("cli user").signed_by(&ca).unwrap(),
-        );
-        let local = |s: CertSpec| s.san("localhost").san("127.0.0.1");
-        put(
-            &dir,
-            "srv",
-            &local(CertSpec::new("localhost")).signed_by(&ca).unwrap(),
-        );
-        put(
-            &dir,
-            "self",
-            &local(CertSpec::new("localhost")).self_signed().unwrap(),
-        );
-        put(
-            &dir,
-            "wild",
-            &CertSpec::new("*.cn.example.org")
-                .san("*.co.uk")
-                .san("*.example.org")
-                .san("192.0.2.1")
-                .self_signed()
-                .unwrap(),
-        );
-        put(
-            &dir,
-            "revoked",
-            &local(CertSpec::new("localhost")).signed_by(&ca).unwrap(),
-        );
-        let other = CertSpec::new("Other CA").ca().self_signed().unwrap();
-        put(
-            &dir,
-            "unknown",
-            &local(CertSpec::new("localhost")).signed_by(&other).unwrap(),
-        );
-        let past = SystemTime::now() - Duration::from_secs(100 * 86_400);
-        put(
-            &dir,
-            "expired",
-            &local(CertSpec::new("localhost"))
-                .validity(past, past + Duration::from_secs(86_400))
-                .signed_by(&ca)
-                .unwrap(),
-        );
-        Pki { dir }
-    })
-}
 
 fn f(name: &str) -> String {
-    pki().dir.join(name).display().to_string()
-}
-
-struct Kill(Child);
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Starts `openssl s_server` on a free port; retries when the port was taken meanwhile.
-fn s_server(pair: &str, extra: &[&str]) -> (Kill, u16) {
-    for _ in 0..5 {
-        let port = free_port();
-        let mut child = Command::new("openssl")
-            .args([
-                "s_server",
-                "-accept",
-                &format!("127.0.0.1:{port}"),
-                "-cert",
-                &f(&format!("{pair}.pem")),
-                "-key",
-                &f(&format!("{pair}.key")),
-            ])
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("openssl is needed; .ci/run installs it");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline && child.try_wait().unwrap().is_none() {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                std::thread::sleep(Duration::from_millis(50));
-                if child.try_wait().unwrap().is_none() {
-                    return (Kill(child), port);
-                }
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-    panic!("openssl s_server did not start");
+    pki().file(name)
 }
 
 fn sslsock(args: &[&str]) -> Output {
@@ -163,7 +36,7 @@ fn one_line_error(o: &Output, code: i32, needle: &str) {
 
 #[test]
 fn connect_succeeds_with_ca_and_sends() {
-    let (_s, port) = s_server("srv", &["-www"]);
+    let (_s, port) = s_server("srv-ec", &["-www"]);
     let ca = f("ca.pem");
     let o = sslsock(&[
         "connect",
@@ -204,16 +77,16 @@ fn connect_failure_classes_exit_1_with_one_line() {
     let ca = f("ca.pem");
     let cases: &[(&str, &[&str], &[&str], &str)] = &[
         (
-            "srv",
+            "srv-ec",
             &["-www"],
             &["--verify-name", "www.example.org"],
             "does not match certificate names",
         ),
-        ("self", &["-www"], &[], "self-signed certificate"),
+        ("selfsigned", &["-www"], &[], "self-signed certificate"),
         ("expired", &["-www"], &[], "certificate has expired"),
-        ("unknown", &["-www"], &[], "is not a trusted CA"),
+        ("unknown-ca", &["-www"], &[], "is not a trusted CA"),
         (
-            "srv",
+            "srv-ec",
             &["-www", "-tls1_2"],
             &["--version", "TLSv1_3"],
             "no common protocol version",
@@ -278,8 +151,8 @@ fn connect_starttls_smtp_against_a_plain_then_tls_peer() {
     let listener = sslsock::SslListener::bind(
         "127.0.0.1:0",
         &sslsock::Options::new()
-            .cert_file(f("srv.pem"))
-            .key_file(f("srv.key"))
+            .cert_file(f("srv-ec.pem"))
+            .key_file(f("srv-ec.key"))
             .start_handshake(false),
     )
     .unwrap();
@@ -320,7 +193,7 @@ fn connect_starttls_smtp_against_a_plain_then_tls_peer() {
 }
 
 /// Starts `sslsock serve` and returns it with its port (read from its first line).
-fn serve(args: &[&str]) -> (Kill, u16, BufReader<std::process::ChildStdout>) {
+fn serve(args: &[&str]) -> (Peer, u16, BufReader<std::process::ChildStdout>) {
     let mut child = Command::new(BIN)
         .args(["serve", "--listen", "127.0.0.1:0"])
         .args(args)
@@ -338,16 +211,16 @@ fn serve(args: &[&str]) -> (Kill, u16, BufReader<std::process::ChildStdout>) {
         .unwrap()
         .parse()
         .unwrap_or_else(|_| panic!("{first}"));
-    (Kill(child), port, out)
+    (Peer { child }, port, out)
 }
 
 #[test]
 fn serve_is_reachable_by_openssl_curl_python_and_perl() {
     let (mut srv, port, mut out) = serve(&[
         "--cert",
-        &f("srv.pem"),
+        &f("srv-ec.pem"),
         "--key",
-        &f("srv.key"),
+        &f("srv-ec.key"),
         "--mode",
         "http",
         "--count",
@@ -449,7 +322,7 @@ my $l = <$c>; print $l;
     // --count 4: the server exits by itself after the four clients.
     let deadline = Instant::now() + Duration::from_secs(20);
     let status = loop {
-        if let Some(s) = srv.0.try_wait().unwrap() {
+        if let Some(s) = srv.child.try_wait().unwrap() {
             break s;
         }
         assert!(Instant::now() < deadline, "serve --count 4 did not exit");
@@ -501,7 +374,7 @@ fn demo_reports_every_step() {
 
 #[test]
 fn default_ca_comes_from_ssl_cert_file() {
-    let (_s, port) = s_server("srv", &["-www"]);
+    let (_s, port) = s_server("srv-ec", &["-www"]);
     let addr = format!("127.0.0.1:{port}");
     // No --ca-file: the default CA store is used, and SSL_CERT_FILE selects it.
     let o = Command::new(BIN)
@@ -525,7 +398,7 @@ fn default_ca_comes_from_ssl_cert_file() {
 fn client_certificate_required_by_the_server() {
     let ca = f("ca.pem");
     let (_s, port) = s_server(
-        "srv",
+        "srv-ec",
         &[
             "-www",
             "-CAfile",
@@ -573,9 +446,9 @@ fn client_certificate_required_by_the_server() {
 fn serve_handles_clients_concurrently() {
     let (_srv, port, _out) = serve(&[
         "--cert",
-        &f("srv.pem"),
+        &f("srv-ec.pem"),
         "--key",
-        &f("srv.key"),
+        &f("srv-ec.key"),
         "--count",
         "2",
     ]);
@@ -791,7 +664,7 @@ fn public_suffix_command() {
 
 #[test]
 fn fingerprint_command_matches_openssl() {
-    let cert = f("srv.pem");
+    let cert = f("srv-ec.pem");
     for algo in ["md5", "sha1", "sha256", "sha512"] {
         let ours = run_ok(&["fingerprint", "--algo", algo, &cert]);
         let theirs = Command::new("openssl")
@@ -849,7 +722,7 @@ fn connect_with_pins_accepts_only_the_pinned_certificate() {
     );
 
     // A server whose chain verifies is still refused with a wrong pin.
-    let (_s, port) = s_server("srv", &["-www"]);
+    let (_s, port) = s_server("srv-ec", &["-www"]);
     let addr = format!("127.0.0.1:{port}");
     let ca = f("ca.pem");
     run_ok(&["connect", &addr, "--ca-file", &ca, "--sni", "localhost"]);
@@ -910,7 +783,11 @@ fn connect_scheme_and_crl_options() {
         "unknown hostname scheme",
     );
     // CRLs.
-    let crl = openssl_crl(&pki().dir, "ca", &pki().dir.join("revoked.pem"));
+    let crl = openssl_crl(
+        &pki().dir,
+        "ca",
+        &[(&pki().path("revoked.pem"), "unspecified")],
+    );
     let base = [
         "connect",
         addr.as_str(),
@@ -932,51 +809,9 @@ fn connect_scheme_and_crl_options() {
     one_line_error(
         &with(&["--check-crl"]),
         1,
-        "no CRL from issuer \"/CN=CLI Test CA\"",
+        "no CRL from issuer \"/CN=sslsock Test CA/O=sslsock tests\"",
     );
     assert!(with(&[]).status.success());
-}
-
-/// Revokes `cert` with `openssl ca` and writes the CA's CRL; returns its path.
-fn openssl_crl(dir: &Path, ca: &str, cert: &Path) -> PathBuf {
-    let work = dir.join("ca-db");
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work).unwrap();
-    std::fs::write(work.join("index.txt"), "").unwrap();
-    std::fs::write(work.join("crlnumber"), "01\n").unwrap();
-    let cnf = work.join("ca.cnf");
-    std::fs::write(
-        &cnf,
-        format!(
-            "[ca]\ndefault_ca = d\n[d]\ndatabase = {w}/index.txt\ncrlnumber = {w}/crlnumber\ncertificate = {d}/{ca}.pem\n\
-             private_key = {d}/{ca}.key\ndefault_md = sha256\ndefault_crl_days = 30\n",
-            w = work.display(),
-            d = dir.display()
-        ),
-    )
-    .unwrap();
-    let crl = work.join("crl.pem");
-    for args in [
-        vec![
-            "ca",
-            "-config",
-            cnf.to_str().unwrap(),
-            "-revoke",
-            cert.to_str().unwrap(),
-        ],
-        vec![
-            "ca",
-            "-config",
-            cnf.to_str().unwrap(),
-            "-gencrl",
-            "-out",
-            crl.to_str().unwrap(),
-        ],
-    ] {
-        let o = Command::new("openssl").args(&args).output().unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    }
-    crl
 }
 
 #[test]
@@ -984,9 +819,9 @@ fn serve_verifies_client_certificates() {
     let ca = f("ca.pem");
     let (_srv, port, mut out) = serve(&[
         "--cert",
-        &f("srv.pem"),
+        &f("srv-ec.pem"),
         "--key",
-        &f("srv.key"),
+        &f("srv-ec.key"),
         "--verify-client",
         "require",
         "--client-ca",
@@ -1021,7 +856,7 @@ fn serve_verifies_client_certificates() {
     for _ in 0..2 {
         out.read_line(&mut log).unwrap();
     }
-    assert!(log.contains("client=/CN=cli user"), "{log}");
+    assert!(log.contains("client=/CN=test client"), "{log}");
     assert!(
         log.contains("handshake failed") && log.contains("peer did not send a certificate"),
         "{log}"
@@ -1401,9 +1236,9 @@ fn serve_keeps_serving_while_200_clients_stall_mid_handshake() {
     const STALLED: usize = 200;
     let (mut srv, port, mut out) = serve(&[
         "--cert",
-        &f("srv.pem"),
+        &f("srv-ec.pem"),
         "--key",
-        &f("srv.key"),
+        &f("srv-ec.key"),
         "--handshake-timeout",
         "3",
         "--count",
@@ -1429,7 +1264,7 @@ fn serve_keeps_serving_while_200_clients_stall_mid_handshake() {
     drop(c);
     // The stalled ones are cut off by the deadline and the server ends after all of them.
     let deadline = Instant::now() + Duration::from_secs(30);
-    while srv.0.try_wait().unwrap().is_none() {
+    while srv.child.try_wait().unwrap().is_none() {
         assert!(Instant::now() < deadline, "serve did not finish");
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -1453,9 +1288,9 @@ fn reconnect_resumes_against_ours_and_openssl_in_both_versions() {
     let ca = f("ca.pem");
     let (_srv, port, _out) = serve(&[
         "--cert",
-        &f("srv.pem"),
+        &f("srv-ec.pem"),
         "--key",
-        &f("srv.key"),
+        &f("srv-ec.key"),
         "--count",
         "10",
     ]);
@@ -1487,7 +1322,7 @@ fn reconnect_resumes_against_ours_and_openssl_in_both_versions() {
         assert_eq!(v["connections"][4]["version"], version);
     }
     for flag in ["-tls1_2", "-tls1_3"] {
-        let (_s, port) = s_server("srv", &["-www", flag]);
+        let (_s, port) = s_server("srv-ec", &["-www", flag]);
         let o = run_ok(&[
             "connect",
             &format!("127.0.0.1:{port}"),
@@ -1533,9 +1368,9 @@ fn serve_sni_ticket_keys_and_session_cache() {
     std::fs::write(&keys, format!("{} {}\n", "ab".repeat(16), "cd".repeat(32))).unwrap();
     let (_srv, port, _out) = serve(&[
         "--cert",
-        &f("srv.pem"),
+        &f("srv-ec.pem"),
         "--key",
-        &f("srv.key"),
+        &f("srv-ec.key"),
         "--sni",
         &format!("other.test={}", d.join("other.pem").display()),
         "--ticket-key-file",
@@ -1592,7 +1427,7 @@ fn serve_sni_ticket_keys_and_session_cache() {
 
 #[test]
 fn sslkeylogfile_is_honoured_when_set() {
-    let (_s, port) = s_server("srv", &["-www"]);
+    let (_s, port) = s_server("srv-ec", &["-www"]);
     let log = pki().dir.join("keylog.txt");
     let _ = std::fs::remove_file(&log);
     let o = Command::new(BIN)
@@ -1650,14 +1485,14 @@ fn bench_roles_speak_the_harness_protocol() {
     let port = free_port().to_string();
     let server = Command::new(BIN)
         .args(["bench", "server", "--port", &port, "--cert-file"])
-        .arg(f("srv.pem"))
+        .arg(f("srv-ec.pem"))
         .arg("--key-file")
-        .arg(f("srv.key"))
+        .arg(f("srv-ec.key"))
         .args(["--max-seconds", "60"])
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    let _server = Kill(server);
+    let _server = Peer { child: server };
     let deadline = Instant::now() + Duration::from_secs(20);
     while std::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().unwrap())).is_err() {
         assert!(Instant::now() < deadline, "bench server did not start");
@@ -1711,11 +1546,11 @@ fn bench_roles_speak_the_harness_protocol() {
 
 #[test]
 fn connect_holds_the_common_name_to_name_constraints_under_every_scheme() {
-    let roots = nc_pki::dir().join("roots.pem");
+    let roots = constrained::dir().join("roots.pem");
     let mut bad = Vec::new();
-    for case in nc_pki::CASES {
-        let addr = nc_pki::server(case.leaf).to_string();
-        for (col, names) in nc_pki::FAMILIES.iter().enumerate() {
+    for case in constrained::CASES {
+        let addr = constrained::server(case.leaf).to_string();
+        for (col, names) in constrained::FAMILIES.iter().enumerate() {
             let o = Command::new(BIN)
                 .args(["connect", &addr, "--ca-file"])
                 .arg(&roots)
@@ -1728,7 +1563,7 @@ fn connect_holds_the_common_name_to_name_constraints_under_every_scheme() {
                 assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
                 Err(stderr(&o))
             };
-            let got = nc_pki::letter(outcome);
+            let got = constrained::letter(outcome);
             let want = case.expect.as_bytes()[col] as char;
             if got != want {
                 bad.push(format!(

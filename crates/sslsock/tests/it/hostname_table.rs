@@ -7,7 +7,7 @@ use sslsock::verify::hostname::{verify_hostname, CheckCn, Scheme, Wildcards};
 use sslsock::verify::public_suffix::PublicSuffix;
 use sslsock::x509::create::CertSpec;
 
-use crate::nc_pki::FAMILIES;
+use sslsock_test_support::constrained::FAMILIES;
 
 struct Certs {
     main: Vec<u8>,

@@ -12,7 +12,6 @@ mod hostname_table;
 #[allow(dead_code)]
 mod mio_echo;
 mod name_constraints;
-mod nc_pki;
 mod nonblocking;
 mod openssl_server;
 mod ours;

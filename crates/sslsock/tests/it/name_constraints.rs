@@ -6,8 +6,10 @@ use std::process::{Command, Stdio};
 
 use sslsock::{Options, Scheme, SslContext, SslSocket};
 
-use crate::nc_pki::{self, every_scheme, letter, server, CASES, FAMILIES};
 use crate::util::{require_perl_ssl, run_with_input};
+use sslsock_test_support::constrained::{
+    self as nc_pki, every_scheme, letter, server, CASES, FAMILIES,
+};
 
 fn client_ctx(host: &str, scheme: &str) -> SslContext {
     SslContext::new(

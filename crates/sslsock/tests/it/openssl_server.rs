@@ -1,31 +1,10 @@
 //! Our client against `openssl s_server`: success, and a precise refusal for each failure class.
 
 use std::io::{Read, Write};
-use std::process::{Command, Stdio};
 
 use sslsock::{Error, Options, SslSocket, TlsError, VerifyError};
 
 use crate::util::*;
-
-fn s_server(pair: &str, extra: &[&str]) -> (Peer, u16) {
-    require("openssl");
-    let p = pki().pair(pair);
-    spawn_listening(|port| {
-        let mut cmd = Command::new("openssl");
-        cmd.arg("s_server")
-            .arg("-accept")
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("-cert")
-            .arg(&p.cert)
-            .arg("-key")
-            .arg(&p.key)
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        cmd
-    })
-}
 
 fn connect(port: u16, opts: &Options) -> Result<SslSocket, Error> {
     SslSocket::connect_opts(&format!("127.0.0.1:{port}"), opts)

@@ -28,6 +28,7 @@ pub const FAMILIES: [&[&str]; 9] = [
 ];
 
 /// One certificate chain and a name to check it for.
+#[derive(Debug)]
 pub struct Case {
     /// The leaf (its chain file is `<leaf>-chain.pem`).
     pub leaf: &'static str,
@@ -76,8 +77,7 @@ pub const CASES: &[Case] = &[
 pub fn dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("sslsock-nc-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::scratch_dir("nc");
         build(&dir);
         dir
     })
