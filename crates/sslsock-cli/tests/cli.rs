@@ -5,7 +5,9 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use sslsock::x509::create::{CertSpec, Issued};
-use sslsock_test_support::{constrained, free_port, openssl_crl, pki, s_server, Peer};
+use sslsock_test_support::{
+    constrained, free_port, openssl_crl, openssl_fingerprint, pki, s_server, Peer,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sslsock");
 
@@ -667,24 +669,7 @@ fn fingerprint_command_matches_openssl() {
     let cert = f("srv-ec.pem");
     for algo in ["md5", "sha1", "sha256", "sha512"] {
         let ours = run_ok(&["fingerprint", "--algo", algo, &cert]);
-        let theirs = Command::new("openssl")
-            .args([
-                "x509",
-                "-noout",
-                "-fingerprint",
-                &format!("-{algo}"),
-                "-in",
-                &cert,
-            ])
-            .output()
-            .unwrap();
-        let hex = String::from_utf8_lossy(&theirs.stdout)
-            .trim()
-            .rsplit('=')
-            .next()
-            .unwrap()
-            .replace(':', "")
-            .to_lowercase();
+        let hex = openssl_fingerprint(std::path::Path::new(&cert), algo);
         assert_eq!(ours, format!("{algo}${hex}\n"));
     }
     assert!(run_ok(&["fingerprint", "--pubkey", &cert]).starts_with("sha256$pub$"));

@@ -204,3 +204,25 @@ pub fn s_server(pair: &str, extra: &[&str]) -> (Peer, u16) {
         cmd
     })
 }
+
+/// What `openssl x509 -fingerprint -<algo>` says of `cert`: lower-case hex without colons.
+pub fn openssl_fingerprint(cert: &Path, algo: &str) -> String {
+    require("openssl");
+    let out = Command::new("openssl")
+        .args(["x509", "-noout", "-fingerprint", &format!("-{algo}"), "-in"])
+        .arg(cert)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .rsplit('=')
+        .next()
+        .unwrap()
+        .replace(':', "")
+        .to_lowercase()
+}
