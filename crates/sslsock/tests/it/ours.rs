@@ -456,26 +456,3 @@ fn self_signed_named_like_a_trusted_certificate_is_reported_as_self_signed() {
         assert!(h.join().unwrap()[0].is_err());
     }
 }
-
-#[test]
-fn default_ca_override_is_used_and_inspectable() {
-    sslsock::set_default_ca(Some(&[pki().ca.clone()])).unwrap();
-    let ca = sslsock::default_ca();
-    assert_eq!(ca.origin, sslsock::CaOrigin::Override);
-    assert_eq!(ca.certs.len(), 1);
-    assert_eq!(ca.ca_file.as_deref(), Some(pki().ca.as_path()));
-    let (addr, h) = serve(server_opts(), 1, echo_once);
-    // No CA option at all: the default store, now the override, is used.
-    let result = SslSocket::connect_opts(&addr.to_string(), &Options::new().hostname("localhost"));
-    sslsock::set_default_ca(None).unwrap();
-    assert_ne!(
-        sslsock::default_ca().origin,
-        sslsock::CaOrigin::Override,
-        "None forgets the override"
-    );
-    let mut c = result.unwrap();
-    c.write_all(b"default ca\n").unwrap();
-    let mut line = String::new();
-    c.read_line(&mut line).unwrap();
-    h.join().unwrap().into_iter().for_each(|r| r.unwrap());
-}

@@ -498,20 +498,6 @@ fn openssl_s_client_resumes_with_ours_and_not_after_key_rotation() {
 }
 
 #[test]
-fn default_context_serves_the_one_line_connect() {
-    let (addr, h) = serve(server_opts(), 1, echo_once);
-    sslsock::set_default_context(Some(SslContext::new(&client_opts()).unwrap()));
-    let r = SslSocket::connect(&addr.to_string());
-    sslsock::set_default_context(None);
-    let mut c = r.unwrap();
-    c.write_all(b"default\n").unwrap();
-    let mut line = String::new();
-    c.read_line(&mut line).unwrap();
-    assert_eq!(line, "default\n");
-    h.join().unwrap().into_iter().for_each(|r| r.unwrap());
-}
-
-#[test]
 fn engine_callback_sees_the_config() {
     let seen = Arc::new(Mutex::new(false));
     let s2 = seen.clone();
