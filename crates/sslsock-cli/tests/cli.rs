@@ -1237,7 +1237,7 @@ fn serve_keeps_serving_while_200_clients_stall_mid_handshake() {
             t
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(200));
+    // Connected after all of them, so accepted after all of them: the backlog is in order.
     let opts = sslsock::Options::new()
         .ca_file(f("ca.pem"))
         .hostname("localhost");

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sslsock::{Error, Options, SslContext, SslListener, SslSocket, Want};
+use sslsock::{Error, SslContext, SslListener, SslSocket, Want};
 
 use crate::util::*;
 
@@ -198,20 +198,22 @@ fn blocking_64_mib_checksum_matches() {
 
 #[test]
 fn slow_loris_is_cut_off_while_others_are_served() {
-    let listener = SslListener::bind(
-        "127.0.0.1:0",
-        &server_opts().timeout(Duration::from_millis(1500)),
-    )
-    .unwrap();
+    const TIMEOUT: Duration = Duration::from_millis(1500);
+    const GAP: Duration = Duration::from_millis(50);
+    let listener = SslListener::bind("127.0.0.1:0", &server_opts().timeout(TIMEOUT)).unwrap();
     let addr = listener.local_addr().unwrap();
     let ctx = listener.context().clone();
     // Set when the slow client's handshake ends (the first connection accepted).
     let loris_done = Arc::new(AtomicBool::new(false));
     let done = loris_done.clone();
+    let (accepted, loris_accepted) = std::sync::mpsc::channel();
     let h = std::thread::spawn(move || {
         let mut workers = Vec::new();
         for i in 0..2 {
             let (tcp, _) = listener.accept_tcp().unwrap();
+            if i == 0 {
+                accepted.send(()).unwrap();
+            }
             let ctx = ctx.clone();
             let done = done.clone();
             workers.push(std::thread::spawn(move || {
@@ -233,20 +235,26 @@ fn slow_loris_is_cut_off_while_others_are_served() {
             .map(|w| w.join().unwrap())
             .collect::<Vec<_>>()
     });
-    // The slow client: a valid-looking ClientHello header, then one byte every 200 ms.
+    // The slow client: a valid-looking ClientHello header, then one byte at a time, far more
+    // often than the timeout, until the server has given up on it and the socket fails.
     let mut loris = TcpStream::connect(addr).unwrap();
     loris.write_all(&[22, 3, 1, 1, 0]).unwrap();
     let trickle = std::thread::spawn(move || {
-        for _ in 0..40 {
+        let mut last = Instant::now();
+        let mut widest = Duration::ZERO;
+        // Fewer than the 256 bytes of ClientHello body announced: the record never completes.
+        for _ in 0..255 {
             if loris.write_all(&[0]).is_err() {
-                return true;
+                return (true, widest);
             }
-            std::thread::sleep(Duration::from_millis(200));
+            widest = widest.max(last.elapsed());
+            last = Instant::now();
+            std::thread::sleep(GAP);
         }
-        false
+        (false, widest)
     });
-    // Meanwhile a normal client is served at once.
-    std::thread::sleep(Duration::from_millis(300));
+    // A normal client, once the slow one holds the server, is served at once.
+    loris_accepted.recv().unwrap();
     let mut c = SslSocket::connect_opts(&addr.to_string(), &client_opts()).unwrap();
     c.write_all(b"hello\n").unwrap();
     let mut echo = [0u8; 6];
@@ -263,17 +271,26 @@ fn slow_loris_is_cut_off_while_others_are_served() {
         "{err}"
     );
     assert!(results[1].is_ok(), "{:?}", results[1]);
-    // The trickle goes on for 8 s; a timeout renewed by every byte would never fire in it.
+    // The trickle stopped because the server cut it off, though no gap between its bytes came
+    // near the timeout: a timeout renewed by every byte would never have fired.
+    let (cut_off, widest) = trickle.join().unwrap();
     assert!(
-        trickle.join().unwrap(),
-        "cut off by the handshake deadline while still trickling"
+        cut_off,
+        "the server never closed the slow client's connection"
+    );
+    assert!(
+        widest < TIMEOUT,
+        "a gap of {widest:?} between bytes: this run cannot tell a renewed timeout from a deadline"
     );
 }
 
 #[test]
 fn blocking_read_timeout_reads_as_timed_out() {
-    let (addr, h) = serve(server_opts(), 1, |mut s| {
-        std::thread::sleep(Duration::from_millis(700));
+    let (timed_out, client_timed_out) = std::sync::mpsc::channel::<()>();
+    let client_timed_out = std::sync::Mutex::new(client_timed_out);
+    let (addr, h) = serve(server_opts(), 1, move |mut s| {
+        // Nothing is sent until the client has seen its read time out.
+        client_timed_out.lock().unwrap().recv().unwrap();
         s.write_all(b"late\n").map_err(|e| e.to_string())?;
         s.close().map_err(|e| e.to_string())
     });
@@ -282,13 +299,13 @@ fn blocking_read_timeout_reads_as_timed_out() {
         .unwrap();
     let err = c.read(&mut [0u8; 8]).unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
+    timed_out.send(()).unwrap();
     // Nothing was lost: the data still arrives.
     c.set_read_timeout(None).unwrap();
     let mut line = [0u8; 5];
     c.read_exact(&mut line).unwrap();
     assert_eq!(&line, b"late\n");
     h.join().unwrap().into_iter().for_each(|r| r.unwrap());
-    let _ = Options::new();
 }
 
 /// A non-blocking client socket connected to `addr`, TLS not started.

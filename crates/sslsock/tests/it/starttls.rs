@@ -4,30 +4,33 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
-use sslsock::{Options, SslSocket};
+use sslsock::SslSocket;
 
 use crate::util::*;
 
-/// A stream whose reads wait a moment while `slow` is set, so that everything the peer sends
-/// in that time arrives in one read.
-struct SlowReads {
+/// A stream whose first read after `arm` waits until the peer says it has sent everything,
+/// so that all of it arrives in that one read.
+struct GatedReads {
     inner: TcpStream,
-    slow: Arc<AtomicBool>,
+    armed: Arc<AtomicBool>,
+    peer_sent: mpsc::Receiver<()>,
 }
 
-impl Read for SlowReads {
+impl Read for GatedReads {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if self.slow.load(Ordering::SeqCst) {
-            std::thread::sleep(Duration::from_millis(300));
+        if self.armed.swap(false, Ordering::SeqCst) {
+            self.peer_sent
+                .recv()
+                .expect("the peer signals what it sent");
         }
         self.inner.read(buf)
     }
 }
 
-impl Write for SlowReads {
+impl Write for GatedReads {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.inner.write(buf)
     }
@@ -56,21 +59,24 @@ fn upgrade_and_echo_once(tcp: TcpStream) -> SslSocket {
 
 #[test]
 fn ours_both_sides_plain_bytes_after_close_notify_survive() {
-    let (addr, h) = serve_tcp(1, |tcp| {
+    let (sent, peer_sent) = mpsc::channel();
+    let (addr, h) = serve_tcp(1, move |tcp| {
         let mut s = upgrade_and_echo_once(tcp);
         // The client closes TLS first; answer and send plain at once, in one burst.
         let mut buf = [0u8; 16];
         assert_eq!(s.read(&mut buf).unwrap(), 0, "peer's close_notify");
         s.stop_ssl().unwrap();
         write_line(&mut s, "plain after\r\n");
+        sent.send(()).unwrap();
         assert_eq!(line(&mut s), "client plain\r\n");
         write_line(&mut s, "bye\r\n");
     });
-    let slow = Arc::new(AtomicBool::new(false));
+    let armed = Arc::new(AtomicBool::new(false));
     let tcp = TcpStream::connect(addr).unwrap();
-    let stream = SlowReads {
+    let stream = GatedReads {
         inner: tcp,
-        slow: slow.clone(),
+        armed: armed.clone(),
+        peer_sent,
     };
     let mut c = SslSocket::new_plain(stream, &client_opts().start_handshake(false)).unwrap();
     assert_eq!(line(&mut c), "220 ready\r\n");
@@ -79,9 +85,9 @@ fn ours_both_sides_plain_bytes_after_close_notify_survive() {
     c.connect_ssl().unwrap();
     write_line(&mut c, "hello\r\n");
     assert_eq!(line(&mut c), "tls:hello\r\n");
-    slow.store(true, Ordering::SeqCst);
+    // stop_ssl's read for the peer's close_notify gets the plain bytes behind it too.
+    armed.store(true, Ordering::SeqCst);
     c.stop_ssl().unwrap();
-    slow.store(false, Ordering::SeqCst);
     assert!(!c.is_tls());
     // The plain bytes were sent in one burst with close_notify; they were not taken from
     // the transport with it (reads stop at the record's end), so they come next.
@@ -245,5 +251,4 @@ fn start_ssl_failure_gives_the_stream_back_when_asked() {
     let stream = err.stream.expect("stream kept");
     drop(stream);
     h.join().unwrap();
-    let _ = Options::new();
 }
