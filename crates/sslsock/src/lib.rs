@@ -106,3 +106,23 @@ pub fn can_pha() -> bool {
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]
 struct ReadmeDoctests;
+
+#[cfg(test)]
+mod tests {
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    /// The public socket, context and listener types can be moved to and shared between
+    /// threads.
+    #[test]
+    fn public_types_are_send_and_sync() {
+        assert_send_sync::<crate::SslSocket>();
+        assert_send_sync::<crate::SslSocket<std::net::TcpStream>>();
+        assert_send_sync::<crate::SslContext>();
+        assert_send_sync::<crate::SslListener>();
+        assert_send_sync::<crate::Options>();
+        assert_send_sync::<crate::Error>();
+        assert_send_sync::<crate::SessionCache>();
+        #[cfg(feature = "tokio")]
+        assert_send_sync::<crate::socket::async_io::TlsStream<tokio::net::TcpStream>>();
+    }
+}

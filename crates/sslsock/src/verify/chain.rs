@@ -407,3 +407,270 @@ fn blame(e: &VerifyError, chain: &[Vec<u8>], now: UnixTime) -> usize {
         _ => 0,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The chain policy over DER alone: no socket, no engine.
+
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, SystemTime};
+
+    use rcgen::{
+        CertificateRevocationListParams, Issuer, KeyIdMethod, KeyPair, RevocationReason,
+        RevokedCertParams, SerialNumber,
+    };
+
+    use super::*;
+    use crate::verify::fingerprint::FingerprintAlgorithm;
+    use crate::x509::create::{CertSpec, Issued};
+
+    struct Pki {
+        root: Issued,
+        mid: Issued,
+        leaf: Issued,
+        expired: Issued,
+        stranger: Issued,
+    }
+
+    fn pki() -> Pki {
+        let root = CertSpec::new("Unit Root")
+            .ca()
+            .purpose("cRLSign")
+            .self_signed()
+            .unwrap();
+        let mid = CertSpec::new("Unit Mid")
+            .ca()
+            .purpose("cRLSign")
+            .signed_by(&root)
+            .unwrap();
+        let leaf = CertSpec::new("leaf.example")
+            .san("leaf.example")
+            .serial(0x1001)
+            .signed_by(&mid)
+            .unwrap();
+        let past = SystemTime::now() - Duration::from_secs(90 * 86_400);
+        let expired = CertSpec::new("old.example")
+            .san("old.example")
+            .validity(past, past + Duration::from_secs(86_400))
+            .signed_by(&mid)
+            .unwrap();
+        let stranger = CertSpec::new("stranger.example")
+            .san("stranger.example")
+            .self_signed()
+            .unwrap();
+        Pki {
+            root,
+            mid,
+            leaf,
+            expired,
+            stranger,
+        }
+    }
+
+    fn der(i: &Issued) -> CertificateDer<'static> {
+        CertificateDer::from(i.cert_der.clone())
+    }
+
+    fn policy(p: &Pki) -> ChainPolicy {
+        ChainPolicy::new(&[der(&p.root)])
+    }
+
+    fn check(
+        policy: &ChainPolicy,
+        leaf: &Issued,
+        mids: &[&Issued],
+    ) -> Result<Accepted, VerifyError> {
+        let mids: Vec<CertificateDer<'static>> = mids.iter().map(|m| der(m)).collect();
+        policy.verify(&der(leaf), &mids, UnixTime::now(), Usage::Server)
+    }
+
+    /// A CRL by `issuer` revoking the certificates with `serials` (big-endian bytes).
+    fn crl(issuer: &Issued, serials: &[&[u8]]) -> CrlSet {
+        let key = KeyPair::from_pem(&issuer.key_pem).unwrap();
+        let issuer = Issuer::from_ca_cert_der(&issuer.cert_der.clone().into(), key).unwrap();
+        let now = time::OffsetDateTime::now_utc();
+        let params = CertificateRevocationListParams {
+            this_update: now - time::Duration::hours(1),
+            next_update: now + time::Duration::days(1),
+            crl_number: SerialNumber::from(1u64),
+            issuing_distribution_point: None,
+            revoked_certs: serials
+                .iter()
+                .map(|s| RevokedCertParams {
+                    serial_number: SerialNumber::from_slice(s),
+                    revocation_time: now - time::Duration::hours(1),
+                    reason_code: Some(RevocationReason::KeyCompromise),
+                    invalidity_date: None,
+                })
+                .collect(),
+            key_identifier_method: KeyIdMethod::Sha256,
+        };
+        let der = params.signed_by(&issuer).unwrap().der().to_vec();
+        CrlSet {
+            lists: CrlSet::parse(&der)
+                .unwrap()
+                .into_iter()
+                .map(webpki::CertRevocationList::from)
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_path_runs_from_the_root_to_the_leaf() {
+        let p = pki();
+        let accepted = check(&policy(&p), &p.leaf, &[&p.mid]).unwrap();
+        let Accepted::Chain { path } = &accepted else {
+            panic!("{accepted:?}");
+        };
+        assert_eq!(
+            path,
+            &[
+                p.root.cert_der.clone(),
+                p.mid.cert_der.clone(),
+                p.leaf.cert_der.clone()
+            ]
+        );
+        assert_eq!(accepted.issuers(), &path[..2]);
+    }
+
+    #[test]
+    fn failures_are_typed() {
+        let p = pki();
+        assert!(matches!(
+            check(&policy(&p), &p.leaf, &[]),
+            Err(VerifyError::UnknownIssuer { issuer }) if issuer == "/CN=Unit Mid"
+        ));
+        assert!(matches!(
+            check(&policy(&p), &p.stranger, &[]),
+            Err(VerifyError::SelfSigned { subject }) if subject == "/CN=stranger.example"
+        ));
+        assert!(matches!(
+            check(&policy(&p), &p.expired, &[&p.mid]),
+            Err(VerifyError::Expired { .. })
+        ));
+        let server_only = CertSpec::new("srv.example")
+            .extended_key_usage(&["serverAuth"])
+            .unwrap()
+            .signed_by(&p.mid)
+            .unwrap();
+        let client = policy(&p).verify(
+            &der(&server_only),
+            &[der(&p.mid)],
+            UnixTime::now(),
+            Usage::Client,
+        );
+        assert!(matches!(client, Err(VerifyError::BadPurpose)), "{client:?}");
+    }
+
+    #[test]
+    fn the_callback_sees_each_depth_and_decides() {
+        let p = pki();
+        let seen: Arc<Mutex<Vec<(usize, bool, String)>>> = Arc::default();
+        let log = seen.clone();
+        let accept_all = policy(&p).with_callback(Arc::new(move |info: &VerifyInfo<'_>| {
+            log.lock().unwrap().push((
+                info.depth,
+                info.ok,
+                info.error.map(ToString::to_string).unwrap_or_default(),
+            ));
+            true
+        }));
+        // An expired leaf: blamed at depth 0, the CAs above it fine; the callback lets it in,
+        // and the path is then the chain as sent.
+        let accepted = check(&accept_all, &p.expired, &[&p.mid]).unwrap();
+        assert_eq!(accepted.issuers(), &[p.mid.cert_der.clone()]);
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(seen.len(), 2, "{seen:?}");
+        assert_eq!((seen[0].0, seen[0].1), (1, true));
+        assert_eq!((seen[1].0, seen[1].1), (0, false));
+        assert!(seen[1].2.contains("expired"), "{seen:?}");
+        // An unknown issuer is blamed at the top of what was sent.
+        let tops: Arc<Mutex<Vec<(usize, bool)>>> = Arc::default();
+        let log = tops.clone();
+        let refuse = policy(&p).with_callback(Arc::new(move |info: &VerifyInfo<'_>| {
+            log.lock().unwrap().push((info.depth, info.ok));
+            info.ok
+        }));
+        let stranger_mid = CertSpec::new("Other Mid").ca().self_signed().unwrap();
+        let leaf = CertSpec::new("x.example").signed_by(&stranger_mid).unwrap();
+        assert!(matches!(
+            check(&refuse, &leaf, &[&stranger_mid]),
+            Err(VerifyError::UnknownIssuer { .. })
+        ));
+        assert_eq!(tops.lock().unwrap()[0], (1, false));
+        // A valid chain refused by the callback at the intermediate.
+        let picky = policy(&p).with_callback(Arc::new(|info: &VerifyInfo<'_>| info.depth != 1));
+        assert!(matches!(
+            check(&picky, &p.leaf, &[&p.mid]),
+            Err(VerifyError::RejectedByCallback { depth: 1, subject }) if subject == "/CN=Unit Mid"
+        ));
+    }
+
+    #[test]
+    fn pins_accept_a_leaf_whatever_its_chain() {
+        let p = pki();
+        let pin = |i: &Issued| {
+            Pin::parse(
+                &fingerprint::fingerprint(&i.cert_der, FingerprintAlgorithm::Sha256, false)
+                    .unwrap(),
+            )
+            .unwrap()
+        };
+        let pinned = policy(&p).with_pins(vec![pin(&p.stranger)], false);
+        assert_eq!(check(&pinned, &p.stranger, &[]).unwrap(), Accepted::Pinned);
+        assert!(check(&pinned, &p.leaf, &[&p.mid]).unwrap().issuers().len() == 2);
+        // A chain that fails, with pins that do not match: the pins are what failed.
+        assert!(matches!(
+            check(&pinned, &p.expired, &[&p.mid]),
+            Err(VerifyError::PinMismatch { .. })
+        ));
+        // Forced: only a pinned leaf, even with a valid chain.
+        let forced = policy(&p).with_pins(vec![pin(&p.stranger)], true);
+        assert!(matches!(
+            check(&forced, &p.leaf, &[&p.mid]),
+            Err(VerifyError::PinMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn crls_revoke_and_must_cover_the_leaf() {
+        let p = pki();
+        let revoking = crl(&p.mid, &[&[0x10, 0x01]]);
+        assert!(revoking.covers(&p.leaf.cert_der));
+        assert!(!revoking.covers(&p.mid.cert_der));
+        let r = revoking.revocation_of(&p.leaf.cert_der).unwrap();
+        assert_eq!(r.subject, "/CN=leaf.example");
+        assert_eq!(r.serial, "1001");
+        assert_eq!(r.reason.as_deref(), Some("keyCompromise"));
+        let refused = check(&policy(&p).with_crls(revoking), &p.leaf, &[&p.mid]);
+        assert!(
+            matches!(refused, Err(VerifyError::Revoked(ref r)) if r.subject == "/CN=leaf.example"),
+            "{refused:?}"
+        );
+        // A CRL of the leaf's issuer that does not list it: accepted.
+        check(
+            &policy(&p).with_crls(crl(&p.mid, &[&[7]])),
+            &p.leaf,
+            &[&p.mid],
+        )
+        .unwrap();
+        // Only the root's CRL: the leaf's issuer has none, which fails closed.
+        assert!(matches!(
+            check(&policy(&p).with_crls(crl(&p.root, &[])), &p.leaf, &[&p.mid]),
+            Err(VerifyError::CrlMissing { issuer }) if issuer == "/CN=Unit Mid"
+        ));
+        // A revoked intermediate, found through the root's CRL.
+        let mid_serial = X509Certificate::from_der(&p.mid.cert_der)
+            .unwrap()
+            .1
+            .raw_serial()
+            .to_vec();
+        let mut both = crl(&p.root, &[&mid_serial]);
+        both.lists.extend(crl(&p.mid, &[]).lists);
+        let refused = check(&policy(&p).with_crls(both), &p.leaf, &[&p.mid]);
+        assert!(
+            matches!(refused, Err(VerifyError::Revoked(ref r)) if r.subject == "/CN=Unit Mid"),
+            "{refused:?}"
+        );
+    }
+}

@@ -363,13 +363,25 @@ mod tests {
 
     #[test]
     fn evp_bytes_to_key_matches_openssl() {
-        // openssl enc -aes-128-cbc -P -md md5 -pass pass:secret -S 0001020304050607
-        let key = evp_bytes_to_key(b"secret", &[0, 1, 2, 3, 4, 5, 6, 7], 16);
-        assert_eq!(key.len(), 16);
+        // Known answers from `openssl enc -aes-256-cbc -P -md md5 -pass pass:secret
+        // -S 0001020304050607`: key=035FB814...F9DBFB7851, iv=1D112C3C...080816BE4 (the key
+        // and the IV are one stream of 48 bytes).
+        let salt = [0, 1, 2, 3, 4, 5, 6, 7];
+        let stream = evp_bytes_to_key(b"secret", &salt, 48);
         assert_eq!(
-            evp_bytes_to_key(b"secret", &[0, 1, 2, 3, 4, 5, 6, 7], 32)[..16],
-            key[..]
+            hex(&stream[..32]),
+            "035fb8145b73cf111570dc936112be9c375a5d3d8b915bc213bdbef9dbfb7851"
         );
+        assert_eq!(hex(&stream[32..]), "1d112c3c48b1d30dbceeaff080816be4");
+        // AES-128: the first 16 bytes.
+        assert_eq!(
+            hex(&evp_bytes_to_key(b"secret", &salt, 16)),
+            "035fb8145b73cf111570dc936112be9c"
+        );
+    }
+
+    fn hex(b: &[u8]) -> String {
+        b.iter().map(|x| format!("{x:02x}")).collect()
     }
 
     #[test]
