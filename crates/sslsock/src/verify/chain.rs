@@ -578,7 +578,7 @@ mod tests {
         // An expired leaf: blamed at depth 0, the CAs above it fine; the callback lets it in,
         // and the path is then the chain as sent.
         let accepted = check(&accept_all, &p.expired, &[&p.mid]).unwrap();
-        assert_eq!(accepted.issuers(), &[p.mid.cert_der.clone()]);
+        assert_eq!(accepted.issuers(), std::slice::from_ref(&p.mid.cert_der));
         let seen = seen.lock().unwrap().clone();
         assert_eq!(seen.len(), 2, "{seen:?}");
         assert_eq!((seen[0].0, seen[0].1), (1, true));
