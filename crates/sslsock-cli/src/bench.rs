@@ -2,6 +2,7 @@
 //! a sink server and handshake, bulk and idle clients printing the `RESULT` line.
 
 use std::io::{ErrorKind, Read, Write};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use sslsock::socket::async_io::TlsStream;
@@ -28,13 +29,15 @@ pub(crate) enum BenchCommand {
 pub(crate) struct ServerArgs {
     #[arg(long)]
     port: u16,
-    #[arg(long)]
-    cert_file: String,
-    #[arg(long)]
-    key_file: String,
+    /// The server's certificate (as `serve --cert`).
+    #[arg(long, alias = "cert-file")]
+    cert: PathBuf,
+    /// Its key (as `serve --key`).
+    #[arg(long, alias = "key-file")]
+    key: PathBuf,
     /// default, 1.2 or 1.3.
-    #[arg(long, default_value = "default")]
-    tls: String,
+    #[arg(long, value_enum, default_value = "default")]
+    tls: Tls,
     /// Exit after this many seconds.
     #[arg(long, default_value_t = 3600)]
     max_seconds: u64,
@@ -49,8 +52,8 @@ pub(crate) struct HandshakeArgs {
     seconds: f64,
     #[arg(long, default_value_t = 1_000_000)]
     n: u64,
-    #[arg(long, default_value = "default")]
-    tls: String,
+    #[arg(long, value_enum, default_value = "default")]
+    tls: Tls,
     /// Resume the session of the previous connection.
     #[arg(long)]
     reuse: bool,
@@ -68,8 +71,8 @@ pub(crate) struct BulkArgs {
     mib: u64,
     #[arg(long, default_value_t = 16_384)]
     chunk: usize,
-    #[arg(long, default_value = "default")]
-    tls: String,
+    #[arg(long, value_enum, default_value = "default")]
+    tls: Tls,
 }
 
 /// Arguments of `sslsock bench idle`.
@@ -79,25 +82,35 @@ pub(crate) struct IdleArgs {
     port: u16,
     #[arg(long, default_value_t = 1000)]
     conns: usize,
-    #[arg(long, default_value = "default")]
-    tls: String,
+    #[arg(long, value_enum, default_value = "default")]
+    tls: Tls,
     /// Seconds to hold the connections.
     #[arg(long, default_value_t = 3600)]
     hold_seconds: u64,
 }
 
-fn version(tls: &str) -> Result<Option<&'static str>, Failure> {
+/// The protocol versions of a benchmark run (the harness's `--tls`).
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub(crate) enum Tls {
+    /// TLS 1.2 and 1.3.
+    Default,
+    /// TLS 1.2 only.
+    #[value(name = "1.2")]
+    V12,
+    /// TLS 1.3 only.
+    #[value(name = "1.3")]
+    V13,
+}
+
+fn version(tls: Tls) -> Option<&'static str> {
     match tls {
-        "default" => Ok(None),
-        "1.2" => Ok(Some("TLSv1_2")),
-        "1.3" => Ok(Some("TLSv1_3")),
-        other => Err(Failure::usage(format!(
-            "--tls {other}: use default, 1.2 or 1.3"
-        ))),
+        Tls::Default => None,
+        Tls::V12 => Some("TLSv1_2"),
+        Tls::V13 => Some("TLSv1_3"),
     }
 }
 
-fn client_ctx(tls: &str, verify: bool, reuse: bool) -> Result<SslContext, Failure> {
+fn client_ctx(tls: Tls, verify: bool, reuse: bool) -> Result<SslContext, Failure> {
     // Without reuse no session is kept, so every connection is a full handshake.
     let mut o = Options::new()
         .hostname("localhost")
@@ -105,7 +118,7 @@ fn client_ctx(tls: &str, verify: bool, reuse: bool) -> Result<SslContext, Failur
     if !verify {
         o = o.verify_mode(VerifyMode::NONE);
     }
-    if let Some(v) = version(tls)? {
+    if let Some(v) = version(tls) {
         o = o.version(v);
     }
     Ok(SslContext::new(&o)?)
@@ -123,18 +136,21 @@ pub(crate) fn run(cmd: &BenchCommand) -> Result<(), Failure> {
 fn server(a: &ServerArgs) -> Result<(), Failure> {
     let mut o = Options::new()
         .server(true)
-        .cert_file(&a.cert_file)
-        .key_file(&a.key_file)
+        .cert_file(&a.cert)
+        .key_file(&a.key)
         .release_buffers(true);
-    if let Some(v) = version(&a.tls)? {
+    if let Some(v) = version(a.tls) {
         o = o.version(v);
     }
     let ctx = SslContext::new(&o)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .build()?;
+        .build()
+        .map_err(Failure::runtime)?;
     rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", a.port)).await?;
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", a.port))
+            .await
+            .map_err(Failure::network)?;
         let stop = tokio::time::sleep(Duration::from_secs(a.max_seconds));
         tokio::pin!(stop);
         loop {
@@ -160,7 +176,7 @@ fn server(a: &ServerArgs) -> Result<(), Failure> {
 }
 
 fn handshake(a: &HandshakeArgs) -> Result<(), Failure> {
-    let ctx = client_ctx(&a.tls, a.verify, a.reuse)?;
+    let ctx = client_ctx(a.tls, a.verify, a.reuse)?;
     let addr = format!("127.0.0.1:{}", a.port);
     let started = Instant::now();
     let (mut conns, mut reused) = (0u64, 0u64);
@@ -179,7 +195,7 @@ fn handshake(a: &HandshakeArgs) -> Result<(), Failure> {
         conns += 1;
     }
     let secs = started.elapsed().as_secs_f64();
-    println!(
+    crate::out::outln!(
         "RESULT impl=sslsock conns={conns} seconds={secs:.3} rate={:.1} reused={reused} version={version} cipher={cipher}",
         conns as f64 / secs
     );
@@ -205,7 +221,7 @@ fn wait_for_ticket(s: &mut SslSocket) -> Result<(), Failure> {
 }
 
 fn bulk(a: &BulkArgs) -> Result<(), Failure> {
-    let ctx = client_ctx(&a.tls, false, false)?;
+    let ctx = client_ctx(a.tls, false, false)?;
     let mut s = SslSocket::connect_with(&format!("127.0.0.1:{}", a.port), &ctx)?;
     let chunk = vec![0x5au8; a.chunk.max(1)];
     let total = a.mib * 1024 * 1024;
@@ -213,7 +229,7 @@ fn bulk(a: &BulkArgs) -> Result<(), Failure> {
     let mut sent = 0u64;
     while sent < total {
         let n = ((total - sent) as usize).min(chunk.len());
-        s.write_all(&chunk[..n])?;
+        s.write_all(&chunk[..n]).map_err(Failure::network)?;
         sent += n as u64;
     }
     s.shutdown_tls()?;
@@ -222,7 +238,7 @@ fn bulk(a: &BulkArgs) -> Result<(), Failure> {
     let mut buf = [0u8; 1024];
     while matches!(s.read(&mut buf), Ok(n) if n > 0) {}
     let secs = started.elapsed().as_secs_f64();
-    println!(
+    crate::out::outln!(
         "RESULT impl=sslsock bytes={sent} seconds={secs:.3} MBps={:.1} version={} cipher={}",
         sent as f64 / secs / 1e6,
         s.version().unwrap_or("?"),
@@ -232,14 +248,14 @@ fn bulk(a: &BulkArgs) -> Result<(), Failure> {
 }
 
 fn idle(a: &IdleArgs) -> Result<(), Failure> {
-    let ctx = client_ctx(&a.tls, false, false)?;
+    let ctx = client_ctx(a.tls, false, false)?;
     let addr = format!("127.0.0.1:{}", a.port);
     let mut held = Vec::with_capacity(a.conns);
     for _ in 0..a.conns {
         held.push(SslSocket::connect_with(&addr, &ctx)?);
     }
-    println!("RESULT impl=sslsock conns={}", held.len());
-    std::io::stdout().flush()?;
+    crate::out::outln!("RESULT impl=sslsock conns={}", held.len());
+    crate::out::flush()?;
     std::thread::sleep(Duration::from_secs(a.hold_seconds));
     Ok(())
 }

@@ -1,14 +1,16 @@
 //! `sslsock cert create` and `sslsock cert show`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use sslsock::x509::create::{CertSpec, Digest, Issued, KeyType};
+use sslsock::x509::create::{CertSpec, Issued};
 use sslsock::x509::info::CertInfo;
 use sslsock::x509::pkcs12::Pkcs12Encryption;
 use sslsock::x509::{save, Password};
 use sslsock::FingerprintAlgorithm;
 
+use crate::args::{secret, FingerprintDigest, KeyTypeArg, SignatureDigest};
+use crate::out::outln;
 use crate::Failure;
 
 /// `sslsock cert ...`
@@ -35,8 +37,8 @@ pub(crate) struct CreateArgs {
     /// The CA's private key.
     #[arg(long, requires = "ca_cert")]
     ca_key: Option<PathBuf>,
-    /// Password of an encrypted CA key.
-    #[arg(long)]
+    /// Password of an encrypted CA key (TEXT, pass:TEXT, env:VARIABLE or file:PATH).
+    #[arg(long, value_parser = secret)]
     ca_password: Option<String>,
     /// Subject, e.g. "CN=example.org,O=Example,C=DE" or "/CN=example.org/O=Example"; kept in order.
     #[arg(long)]
@@ -47,12 +49,12 @@ pub(crate) struct CreateArgs {
     /// Days of validity from now.
     #[arg(long, default_value_t = 365)]
     days: u32,
-    /// Key type: rsa2048, rsa3072, rsa4096, ec256, ec384, ed25519.
-    #[arg(long, default_value = "ec256")]
-    key: String,
-    /// Signature digest for RSA issuers: sha256, sha384, sha512.
-    #[arg(long, default_value = "sha256")]
-    digest: String,
+    /// Type of the new key.
+    #[arg(long, value_enum, default_value = "ec256")]
+    key_type: KeyTypeArg,
+    /// Signature digest for RSA issuers.
+    #[arg(long, value_enum, default_value = "sha256")]
+    digest: SignatureDigest,
     /// Serial number (default: random, 64 bits).
     #[arg(long)]
     serial: Option<u64>,
@@ -78,11 +80,12 @@ pub(crate) struct CreateArgs {
     /// Also write key and chain as PKCS#12 to this file (needs --password).
     #[arg(long, requires = "password")]
     pkcs12: Option<PathBuf>,
-    /// Password of the PKCS#12 file.
-    #[arg(long)]
+    /// Password of the PKCS#12 file (TEXT, pass:TEXT, env:VARIABLE or file:PATH).
+    #[arg(long, value_parser = secret)]
     password: Option<String>,
-    /// Encrypt the key file with this password (PBES2, AES-256).
-    #[arg(long)]
+    /// Encrypt the key file with this password (PBES2, AES-256; TEXT, pass:TEXT,
+    /// env:VARIABLE or file:PATH).
+    #[arg(long, value_parser = secret)]
     key_password: Option<String>,
 }
 
@@ -91,13 +94,13 @@ pub(crate) struct CreateArgs {
 pub(crate) struct ShowArgs {
     /// A PEM (one or several certificates), DER or PKCS#12 file.
     file: PathBuf,
-    /// Password of a PKCS#12 file.
-    #[arg(long)]
+    /// Password of a PKCS#12 file (TEXT, pass:TEXT, env:VARIABLE or file:PATH).
+    #[arg(long, value_parser = secret)]
     password: Option<String>,
-    /// Digest for the fingerprints: md5, sha1, sha224, sha256, sha384, sha512.
-    #[arg(long, default_value = "sha256")]
-    digest: String,
-    /// Print JSON: one object for one certificate, an array for several.
+    /// Digest of the fingerprints.
+    #[arg(long, value_enum, default_value = "sha256")]
+    digest: FingerprintDigest,
+    /// Print JSON lines: one object per certificate, in file order, whatever their number.
     #[arg(long)]
     json: bool,
 }
@@ -138,8 +141,8 @@ fn parse_subject(s: &str) -> Result<Vec<(String, String)>, Failure> {
         .collect()
 }
 
-fn read(path: &PathBuf) -> Result<Vec<u8>, Failure> {
-    std::fs::read(path).map_err(|e| Failure::usage(format!("{}: {e}", path.display())))
+fn read(path: &Path) -> Result<Vec<u8>, Failure> {
+    std::fs::read(path).map_err(|e| Failure::file(path, &e))
 }
 
 fn create(a: &CreateArgs) -> Result<(), Failure> {
@@ -173,8 +176,8 @@ fn create(a: &CreateArgs) -> Result<(), Failure> {
         .collect();
     let now = SystemTime::now();
     let mut spec = CertSpec::with_subject(&attrs)
-        .key_type(KeyType::parse(&a.key)?)
-        .digest(Digest::parse(&a.digest)?)
+        .key_type(a.key_type.into())
+        .digest(a.digest.into())
         .validity(
             now - Duration::from_secs(60),
             now + Duration::from_secs(u64::from(a.days) * 86_400),
@@ -230,16 +233,16 @@ fn create(a: &CreateArgs) -> Result<(), Failure> {
         save::write_file(p12, &bytes, true)?;
     }
     let info = CertInfo::from_der(&issued.cert_der, FingerprintAlgorithm::Sha256)?;
-    println!("certificate: {}", a.out_cert.display());
-    println!("key:         {}", a.out_key.display());
+    outln!("certificate: {}", a.out_cert.display());
+    outln!("key:         {}", a.out_key.display());
     if let Some(p12) = &a.pkcs12 {
-        println!("pkcs12:      {}", p12.display());
+        outln!("pkcs12:      {}", p12.display());
     }
-    println!("subject:     {}", name_text(&info.subject));
-    println!("issuer:      {}", name_text(&info.issuer));
-    println!("serial:      {}", info.serial);
-    println!("valid until: {}", info.not_after_text);
-    println!("sha256:      {}", info.fingerprint);
+    outln!("subject:     {}", name_text(&info.subject));
+    outln!("issuer:      {}", name_text(&info.issuer));
+    outln!("serial:      {}", info.serial);
+    outln!("valid until: {}", info.not_after_text);
+    outln!("sha256:      {}", info.fingerprint);
     Ok(())
 }
 
@@ -252,7 +255,7 @@ fn name_text(attrs: &[(String, String)]) -> String {
 }
 
 fn show(a: &ShowArgs) -> Result<(), Failure> {
-    let digest = FingerprintAlgorithm::parse(&a.digest)?;
+    let digest: FingerprintAlgorithm = a.digest.into();
     let password = a.password.as_deref().map_or(Password::None, Password::from);
     let bytes = read(&a.file)?;
     let certs = sslsock::x509::load_certificates(&bytes, &password).map_err(|e| match e {
@@ -266,36 +269,34 @@ fn show(a: &ShowArgs) -> Result<(), Failure> {
         .map(|c| CertInfo::from_der(c, digest))
         .collect::<Result<Vec<_>, _>>()?;
     if a.json {
-        let value = if infos.len() == 1 {
-            serde_json::to_value(&infos[0])
-        } else {
-            serde_json::to_value(&infos)
+        for info in &infos {
+            outln!("{}", info.to_json());
         }
-        .map_err(|e| Failure::tls(e.to_string()))?;
-        println!("{value}");
         return Ok(());
     }
     for (i, info) in infos.iter().enumerate() {
         if i > 0 {
-            println!();
+            outln!();
         }
-        println!("certificate {}:", i + 1);
-        println!("  subject:     {}", name_text(&info.subject));
-        println!("  issuer:      {}", name_text(&info.issuer));
-        println!("  serial:      {} ({})", info.serial, info.serial_hex);
-        println!(
+        outln!("certificate {}:", i + 1);
+        outln!("  subject:     {}", name_text(&info.subject));
+        outln!("  issuer:      {}", name_text(&info.issuer));
+        outln!("  serial:      {} ({})", info.serial, info.serial_hex);
+        outln!(
             "  validity:    {} .. {}",
-            info.not_before_text, info.not_after_text
+            info.not_before_text,
+            info.not_after_text
         );
-        println!("  signature:   {}", info.signature_algorithm);
+        outln!("  signature:   {}", info.signature_algorithm);
         let curve = info
             .pubkey_curve
             .as_deref()
             .map(|c| format!(" {c}"))
             .unwrap_or_default();
-        println!(
+        outln!(
             "  public key:  {} {} bit{curve}",
-            info.pubkey_type, info.pubkey_size
+            info.pubkey_type,
+            info.pubkey_size
         );
         if !info.subject_alt_names.is_empty() {
             let sans: Vec<String> = info
@@ -303,11 +304,11 @@ fn show(a: &ShowArgs) -> Result<(), Failure> {
                 .iter()
                 .map(|(t, v)| format!("{t}:{v}"))
                 .collect();
-            println!("  alt names:   {}", sans.join(", "));
+            outln!("  alt names:   {}", sans.join(", "));
         }
-        println!("  {}:  {}", info.digest, info.fingerprint);
+        outln!("  {}:  {}", info.digest, info.fingerprint);
         for e in &info.extensions {
-            println!(
+            outln!(
                 "  {}{}: {}",
                 e.name,
                 if e.critical { " (critical)" } else { "" },

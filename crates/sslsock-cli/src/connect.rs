@@ -1,13 +1,15 @@
 //! `sslsock connect`: handshake with a server and report what was negotiated and verified.
 
 use std::io::{ErrorKind, Read, Write};
-use std::time::Duration;
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
-use serde_json::json;
-use sslsock::{
-    CertSummary, Family, FingerprintAlgorithm, Options, SslContext, SslSocket, VerifyMode,
-};
+use serde::Serialize;
+use sslsock::{Family, FingerprintAlgorithm, Options, SslContext, SslSocket, VerifyMode};
 
+use crate::args::IdentityArgs;
+use crate::out::{self, outln};
 use crate::starttls::{self, Protocol};
 use crate::Failure;
 
@@ -18,10 +20,10 @@ pub(crate) struct ConnectArgs {
     addr: String,
     /// Trust the CA certificates in this PEM file instead of the default CA store.
     #[arg(long)]
-    ca_file: Option<String>,
+    ca_file: Option<PathBuf>,
     /// Trust the CA certificates in these directories (':'-separated).
-    #[arg(long)]
-    ca_path: Option<String>,
+    #[arg(long, value_delimiter = ':')]
+    ca_path: Vec<PathBuf>,
     /// Do not verify the server (dangerous: anyone can impersonate it).
     #[arg(long)]
     no_verify: bool,
@@ -49,18 +51,17 @@ pub(crate) struct ConnectArgs {
     /// Key exchange groups, e.g. X25519:P-256.
     #[arg(long)]
     groups: Option<String>,
-    /// Client certificate (PEM or DER; may hold the key too).
-    #[arg(long)]
-    cert: Option<String>,
-    /// Client private key.
-    #[arg(long, requires = "cert")]
-    key: Option<String>,
-    /// Password of an encrypted client key or PKCS#12 --cert.
-    #[arg(long, requires = "cert")]
-    key_password: Option<String>,
+    /// The client certificate, its key and password.
+    #[command(flatten)]
+    identity: IdentityArgs,
     /// Send this text after the handshake (\r, \n and \t are honoured) and print the reply.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "stdin")]
     send: Option<String>,
+    /// Send standard input to the server and print what it sends, until either side ends
+    /// (after standard input ends, until the server closes or is silent for --timeout,
+    /// 5 s by default).
+    #[arg(long)]
+    stdin: bool,
     /// Talk this protocol in plain first and upgrade with STARTTLS.
     #[arg(long, value_enum)]
     starttls: Option<Protocol>,
@@ -77,12 +78,13 @@ pub(crate) struct ConnectArgs {
     /// or hex); may be repeated. The certificate must then match one of them.
     #[arg(long = "fingerprint")]
     fingerprints: Vec<String>,
-    /// Hostname scheme: strict (SAN only, for new code), default, http, www, rfc2818, smtp, imap, ldap, sip, gist, none, ...
-    #[arg(long)]
+    /// Hostname scheme: strict (SAN only, for new code), default (the default), http, smtp,
+    /// ldap, ... (see the README's table).
+    #[arg(long, value_parser = crate::args::scheme_names(), ignore_case = true)]
     scheme: Option<String>,
     /// CRL file (PEM or DER) to check revocation with; implies --check-crl.
     #[arg(long)]
-    crl_file: Vec<String>,
+    crl_file: Vec<PathBuf>,
     /// Check revocation with CRLs (from --crl-file, else from the CA file and directories).
     #[arg(long)]
     check_crl: bool,
@@ -92,6 +94,12 @@ pub(crate) struct ConnectArgs {
     /// Print the negotiated key exchange group.
     #[arg(long)]
     show_groups: bool,
+    /// Print the server's certificate chain as PEM.
+    #[arg(long)]
+    showcerts: bool,
+    /// Print one line: version, cipher, peer subject and verification.
+    #[arg(long, conflicts_with = "json")]
+    brief: bool,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -126,13 +134,11 @@ fn options(a: &ConnectArgs) -> Result<Options, Failure> {
     if let Some(f) = &a.ca_file {
         o = o.ca_file(f);
     }
-    if let Some(p) = &a.ca_path {
-        o = o.ca_path(p);
+    for p in &a.ca_path {
+        o = o.ca_path(p.to_string_lossy());
     }
     if a.no_verify {
-        eprintln!(
-            "sslsock: warning: --no-verify: the server's identity is NOT checked (dangerous)"
-        );
+        log::warn!("--no-verify: the server's identity is NOT checked (dangerous)");
         o = o.verify_mode(VerifyMode::NONE);
     }
     if let Some(n) = &a.verify_name {
@@ -159,15 +165,7 @@ fn options(a: &ConnectArgs) -> Result<Options, Failure> {
     if let Some(g) = &a.groups {
         o = o.ecdh_curve(g);
     }
-    if let Some(c) = &a.cert {
-        o = o.cert_file(c);
-    }
-    if let Some(k) = &a.key {
-        o = o.key_file(k);
-    }
-    if let Some(pw) = &a.key_password {
-        o = o.key_password(pw);
-    }
+    o = a.identity.apply(o);
     if let Some(t) = a.timeout {
         if !(t.is_finite() && t > 0.0) {
             return Err(Failure::usage(format!(
@@ -202,6 +200,43 @@ fn options(a: &ConnectArgs) -> Result<Options, Failure> {
     Ok(o)
 }
 
+/// What one connection negotiated and verified (`--json`).
+#[derive(Serialize)]
+struct Report {
+    connection: u32,
+    address: String,
+    version: Option<&'static str>,
+    version_int: Option<u16>,
+    cipher: Option<&'static str>,
+    cipher_iana: Option<&'static str>,
+    group: Option<String>,
+    alpn: Option<String>,
+    session_reused: bool,
+    /// The server's chain as sent, leaf first.
+    chain: Vec<ChainEntry>,
+    /// The same certificates in PEM, with --showcerts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    chain_pem: Option<Vec<String>>,
+    fingerprint: Option<String>,
+    verification: &'static str,
+    /// The server's answer to --send (lossy UTF-8).
+    reply: Option<String>,
+}
+
+/// One certificate of the chain.
+#[derive(Serialize)]
+struct ChainEntry {
+    subject: String,
+    issuer: String,
+}
+
+/// `--json` with `--reconnect`: every connection, and which of them resumed.
+#[derive(Serialize)]
+struct Reconnects<'a> {
+    connections: &'a [Report],
+    resumed: Vec<u32>,
+}
+
 pub(crate) fn run(a: &ConnectArgs) -> Result<(), Failure> {
     let opts = options(a)?;
     // One context for every connection: with --reconnect, later ones resume its sessions.
@@ -209,49 +244,57 @@ pub(crate) fn run(a: &ConnectArgs) -> Result<(), Failure> {
     if a.reconnect == 0 {
         return Err(Failure::usage("--reconnect must be at least 1"));
     }
+    if a.stdin && a.reconnect > 1 {
+        return Err(Failure::usage(
+            "--stdin talks over one connection: drop --reconnect",
+        ));
+    }
     let mut reports = Vec::new();
     for n in 1..=a.reconnect {
         reports.push(connect_once(a, &ctx, n)?);
     }
+    let resumed: Vec<u32> = reports
+        .iter()
+        .filter(|r| r.session_reused)
+        .map(|r| r.connection)
+        .collect();
     if a.json {
-        if reports.len() == 1 {
-            println!("{}", reports[0]);
+        let text = if reports.len() == 1 {
+            serde_json::to_string(&reports[0])
         } else {
-            let resumed: Vec<u32> = reports
-                .iter()
-                .filter(|r| r["session_reused"] == true)
-                .filter_map(|r| r["connection"].as_u64().map(|n| n as u32))
-                .collect();
-            println!("{}", json!({ "connections": reports, "resumed": resumed }));
+            serde_json::to_string(&Reconnects {
+                connections: &reports,
+                resumed,
+            })
         }
+        .map_err(|e| Failure::usage(format!("cannot write the report: {e}")))?;
+        outln!("{text}");
     } else if reports.len() > 1 {
-        let resumed: Vec<String> = reports
-            .iter()
-            .filter(|r| r["session_reused"] == true)
-            .map(|r| r["connection"].to_string())
-            .collect();
-        println!(
+        let list: Vec<String> = resumed.iter().map(u32::to_string).collect();
+        outln!(
             "resumed: {} of {} connections ({})",
-            resumed.len(),
+            list.len(),
             reports.len(),
-            if resumed.is_empty() {
+            if list.is_empty() {
                 "none".to_owned()
             } else {
-                resumed.join(", ")
+                list.join(", ")
             }
         );
     }
     Ok(())
 }
 
-/// The full connect routine (handshake, --send, report) for connection `n`.
-fn connect_once(a: &ConnectArgs, ctx: &SslContext, n: u32) -> Result<serde_json::Value, Failure> {
+/// The full connect routine (handshake, --send or --stdin, report) for connection `n`.
+fn connect_once(a: &ConnectArgs, ctx: &SslContext, n: u32) -> Result<Report, Failure> {
     let mut sock = SslSocket::connect_with(&a.addr, ctx)?;
     let io_timeout = a
         .timeout
         .map(Duration::from_secs_f64)
         .or_else(|| a.send.as_ref().map(|_| Duration::from_secs(5)));
-    sock.get_ref().set_read_timeout(io_timeout)?;
+    sock.get_ref()
+        .set_read_timeout(io_timeout)
+        .map_err(Failure::network)?;
     if let Some(proto) = a.starttls {
         let host = a.addr.rsplit_once(':').map_or(a.addr.as_str(), |(h, _)| h);
         starttls::negotiate(
@@ -262,11 +305,21 @@ fn connect_once(a: &ConnectArgs, ctx: &SslContext, n: u32) -> Result<serde_json:
         sock.connect_ssl()?;
     }
     settle(&mut sock)?;
-    let chain: Vec<CertSummary> = sock
-        .peer_certificates()
+    let certs = sock.peer_certificates();
+    let chain: Vec<ChainEntry> = certs
         .iter()
-        .filter_map(|c| CertSummary::from_der(c).ok())
+        .filter_map(|c| sslsock::CertSummary::from_der(c).ok())
+        .map(|c| ChainEntry {
+            subject: c.subject,
+            issuer: c.issuer,
+        })
         .collect();
+    let chain_pem = a.showcerts.then(|| {
+        certs
+            .iter()
+            .map(|c| sslsock::x509::save::certs_to_pem(std::slice::from_ref(c)))
+            .collect::<Vec<_>>()
+    });
     let fingerprint = sock.fingerprint(FingerprintAlgorithm::Sha256, false).ok();
     let verification = if a.no_verify {
         "disabled (--no-verify)"
@@ -275,73 +328,164 @@ fn connect_once(a: &ConnectArgs, ctx: &SslContext, n: u32) -> Result<serde_json:
     } else {
         "ok"
     };
+    let report = Report {
+        connection: n,
+        address: a.addr.clone(),
+        version: sock.version(),
+        version_int: sock.version_int(),
+        cipher: sock.cipher(),
+        cipher_iana: sock.cipher_iana(),
+        group: sock.group(),
+        alpn: sock.alpn_selected(),
+        session_reused: sock.session_reused(),
+        chain,
+        chain_pem,
+        fingerprint,
+        verification,
+        reply: None,
+    };
+    if a.brief {
+        outln!(
+            "{} {} {} verification: {}",
+            report.version.unwrap_or("?"),
+            report.cipher.unwrap_or("?"),
+            report.chain.first().map_or("-", |c| c.subject.as_str()),
+            report.verification
+        );
+    } else if !a.json {
+        print_report(a, &report)?;
+    }
     let reply = match &a.send {
         Some(text) => Some(exchange(&mut sock, &unescape(text))?),
         None => None,
     };
-    let report = json!({
-        "connection": n,
-        "address": a.addr,
-        "version": sock.version(),
-        "version_int": sock.version_int(),
-        "cipher": sock.cipher(),
-        "cipher_iana": sock.cipher_iana(),
-        "group": sock.group(),
-        "alpn": sock.alpn_selected(),
-        "session_reused": sock.session_reused(),
-        "chain": chain.iter().map(|c| json!({"subject": c.subject, "issuer": c.issuer})).collect::<Vec<_>>(),
-        "fingerprint": fingerprint,
-        "verification": verification,
-        "reply": reply.as_ref().map(|r| String::from_utf8_lossy(&r.0).into_owned()),
-    });
-    if !a.json {
-        if a.reconnect > 1 {
-            println!(
-                "connection {n}:   {}",
-                if sock.session_reused() {
-                    "resumed"
-                } else {
-                    "full handshake"
-                }
-            );
+    if a.stdin {
+        pump_stdin(
+            &mut sock,
+            a.timeout
+                .map_or(Duration::from_secs(5), Duration::from_secs_f64),
+        )?;
+    }
+    if let Some((bytes, note)) = &reply {
+        if !a.json {
+            out::bytes(bytes)?;
         }
-        println!("connected:    {}", a.addr);
-        println!("version:      {}", sock.version().unwrap_or("?"));
-        println!(
-            "cipher:       {} ({})",
-            sock.cipher().unwrap_or("?"),
-            sock.cipher_iana().unwrap_or("?")
-        );
-        if a.show_groups || a.reconnect == 1 {
-            println!(
-                "group:        {}",
-                sock.group().unwrap_or_else(|| "-".into())
-            );
-        }
-        println!(
-            "alpn:         {}",
-            sock.alpn_selected().unwrap_or_else(|| "-".into())
-        );
-        println!(
-            "resumed:      {}",
-            if sock.session_reused() { "yes" } else { "no" }
-        );
-        println!("peer chain:");
-        for (i, c) in chain.iter().enumerate() {
-            println!("  {i} subject: {}", c.subject);
-            println!("    issuer:  {}", c.issuer);
-        }
-        println!("fingerprint:  {}", fingerprint.as_deref().unwrap_or("-"));
-        println!("verification: {verification}");
-        if let Some((bytes, note)) = &reply {
-            std::io::stdout().write_all(bytes)?;
-            if let Some(n) = note {
-                eprintln!("sslsock: note: {n}");
-            }
+        if let Some(n) = note {
+            log::warn!("{n}");
         }
     }
     let _ = sock.close();
-    Ok(report)
+    Ok(Report {
+        reply: reply.map(|(bytes, _)| String::from_utf8_lossy(&bytes).into_owned()),
+        ..report
+    })
+}
+
+/// The text report of one connection.
+fn print_report(a: &ConnectArgs, r: &Report) -> Result<(), Failure> {
+    if a.reconnect > 1 {
+        outln!(
+            "connection {}:   {}",
+            r.connection,
+            if r.session_reused {
+                "resumed"
+            } else {
+                "full handshake"
+            }
+        );
+    }
+    outln!("connected:    {}", r.address);
+    outln!("version:      {}", r.version.unwrap_or("?"));
+    outln!(
+        "cipher:       {} ({})",
+        r.cipher.unwrap_or("?"),
+        r.cipher_iana.unwrap_or("?")
+    );
+    if a.show_groups || a.reconnect == 1 {
+        outln!("group:        {}", r.group.as_deref().unwrap_or("-"));
+    }
+    outln!("alpn:         {}", r.alpn.as_deref().unwrap_or("-"));
+    outln!(
+        "resumed:      {}",
+        if r.session_reused { "yes" } else { "no" }
+    );
+    outln!("peer chain:");
+    for (i, c) in r.chain.iter().enumerate() {
+        outln!("  {i} subject: {}", c.subject);
+        outln!("    issuer:  {}", c.issuer);
+    }
+    for pem in r.chain_pem.iter().flatten() {
+        out::bytes(pem.as_bytes())?;
+    }
+    outln!("fingerprint:  {}", r.fingerprint.as_deref().unwrap_or("-"));
+    outln!("verification: {}", r.verification);
+    Ok(())
+}
+
+/// How often the loop of [`pump_stdin`] looks at standard input while waiting for the server.
+const STDIN_POLL: Duration = Duration::from_millis(50);
+
+/// Standard input to the server, the server's bytes to standard output, until the server
+/// closes; after standard input ends, until the server closes or is silent for `quiet`.
+fn pump_stdin(sock: &mut SslSocket, quiet: Duration) -> Result<(), Failure> {
+    // A thread reads standard input (it blocks, on a terminal until a line is typed); the
+    // socket is read with a short timeout, so that input is sent while the server is silent.
+    let (tx, rx) = mpsc::channel::<Option<Vec<u8>>>();
+    std::thread::spawn(move || {
+        let mut stdin = std::io::stdin().lock();
+        let mut buf = vec![0u8; 16_384];
+        loop {
+            match stdin.read(&mut buf) {
+                Ok(0) | Err(_) => {
+                    let _ = tx.send(None);
+                    return;
+                }
+                Ok(n) => {
+                    if tx.send(Some(buf[..n].to_vec())).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    sock.get_ref()
+        .set_read_timeout(Some(STDIN_POLL))
+        .map_err(Failure::network)?;
+    let mut input_open = true;
+    let mut last_heard = Instant::now();
+    let mut buf = vec![0u8; 16_384];
+    loop {
+        while input_open {
+            match rx.try_recv() {
+                Ok(Some(data)) => {
+                    sock.write_all(&data).map_err(Failure::network)?;
+                    sock.flush().map_err(Failure::network)?;
+                }
+                Ok(None) | Err(mpsc::TryRecvError::Disconnected) => {
+                    input_open = false;
+                    last_heard = Instant::now();
+                }
+                Err(mpsc::TryRecvError::Empty) => break,
+            }
+        }
+        match sock.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => {
+                out::bytes(&buf[..n])?;
+                last_heard = Instant::now();
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                if !input_open && last_heard.elapsed() >= quiet {
+                    return Ok(());
+                }
+            }
+            Err(e) if e.kind() == ErrorKind::UnexpectedEof => {
+                log::warn!("server closed the connection without close_notify");
+                return Ok(());
+            }
+            Err(e) => return Err(Failure::network(e)),
+        }
+    }
 }
 
 /// In TLS 1.3 a server refuses a client certificate (or its absence) only after the client
@@ -351,22 +495,25 @@ fn settle(sock: &mut SslSocket) -> Result<(), Failure> {
     if sock.version() != Some("TLSv1_3") {
         return Ok(());
     }
-    let before = sock.get_ref().read_timeout()?;
+    let before = sock.get_ref().read_timeout().map_err(Failure::network)?;
     sock.get_ref()
-        .set_read_timeout(Some(Duration::from_millis(150)))?;
+        .set_read_timeout(Some(Duration::from_millis(150)))
+        .map_err(Failure::network)?;
     let outcome = sock.peek(&mut [0u8; 1]);
-    sock.get_ref().set_read_timeout(before)?;
+    sock.get_ref()
+        .set_read_timeout(before)
+        .map_err(Failure::network)?;
     match outcome {
         Ok(_) => Ok(()),
         Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => Ok(()),
-        Err(e) => Err(e.into()),
+        Err(e) => Err(Failure::network(e)),
     }
 }
 
 /// Sends `text` and collects the reply until EOF, close_notify or a read timeout.
 fn exchange(sock: &mut SslSocket, text: &str) -> Result<(Vec<u8>, Option<&'static str>), Failure> {
-    sock.write_all(text.as_bytes())?;
-    sock.flush()?;
+    sock.write_all(text.as_bytes()).map_err(Failure::network)?;
+    sock.flush().map_err(Failure::network)?;
     let mut out = Vec::new();
     let mut buf = [0u8; 16_384];
     loop {
@@ -382,7 +529,7 @@ fn exchange(sock: &mut SslSocket, text: &str) -> Result<(Vec<u8>, Option<&'stati
                     Some("server closed the connection without close_notify"),
                 ))
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(Failure::network(e)),
         }
     }
 }

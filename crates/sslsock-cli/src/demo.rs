@@ -7,6 +7,7 @@ use std::time::Instant;
 use sslsock::x509::create::{CertSpec, Issued};
 use sslsock::{CertSummary, FingerprintAlgorithm, Options, SslListener, SslSocket};
 
+use crate::out::outln;
 use crate::Failure;
 
 struct Report {
@@ -15,19 +16,20 @@ struct Report {
 }
 
 impl Report {
-    fn step(&mut self, title: &str, outcome: Result<String, String>) {
+    fn step(&mut self, title: &str, outcome: Result<String, String>) -> Result<(), Failure> {
         self.total += 1;
         let n = self.total;
         match outcome {
             Ok(detail) => {
                 self.passed += 1;
-                println!("[{n}] {title:<58} ok");
+                outln!("[{n}] {title:<58} ok");
                 for line in detail.lines() {
-                    println!("      {line}");
+                    outln!("      {line}");
                 }
             }
-            Err(why) => println!("[{n}] {title:<58} FAILED\n      {why}"),
+            Err(why) => outln!("[{n}] {title:<58} FAILED\n      {why}"),
         }
+        Ok(())
     }
 }
 
@@ -44,9 +46,7 @@ fn send(s: &mut impl Write, text: &str) -> Result<(), String> {
 }
 
 pub(crate) fn run() -> Result<(), Failure> {
-    println!(
-        "sslsock demo: everything runs on loopback (127.0.0.1), nothing leaves this machine\n"
-    );
+    outln!("sslsock demo: everything runs on loopback (127.0.0.1), nothing leaves this machine\n");
     let mut report = Report {
         passed: 0,
         total: 0,
@@ -67,7 +67,7 @@ pub(crate) fn run() -> Result<(), Failure> {
     let (ca, leaf) = match pki {
         Ok(p) => p,
         Err(e) => {
-            report.step("create a CA and a server certificate", Err(e.to_string()));
+            report.step("create a CA and a server certificate", Err(e.to_string()))?;
             return Err(Failure::tls("demo stopped: no certificates"));
         }
     };
@@ -90,7 +90,7 @@ pub(crate) fn run() -> Result<(), Failure> {
                 .collect::<Vec<_>>()
                 .join(", "),
         )),
-    );
+    )?;
 
     let server_opts = Options::new()
         .cert_pem(leaf.cert_pem.clone())
@@ -120,7 +120,7 @@ pub(crate) fn run() -> Result<(), Failure> {
     report.step(
         "start a TLS server and a STARTTLS server",
         Ok(format!("TLS on {tls_addr}, plain-then-TLS on {plain_addr}")),
-    );
+    )?;
 
     let client = Options::new()
         .ca_cert(ca.cert_pem.clone())
@@ -141,7 +141,7 @@ pub(crate) fn run() -> Result<(), Failure> {
             c.alpn_selected().unwrap_or_default(),
             reply.trim_end()
         ))
-    })());
+    })())?;
 
     report.step(
         "STARTTLS: upgrade, exchange, downgrade, go on in plain",
@@ -172,7 +172,7 @@ pub(crate) fn run() -> Result<(), Failure> {
             log.push(format!("plain  < {}", after.trim_end()));
             Ok(log.join("\n"))
         })(),
-    );
+    )?;
 
     report.step(
         "refuse a server that does not match the expected name",
@@ -180,16 +180,16 @@ pub(crate) fn run() -> Result<(), Failure> {
             &tls_addr.to_string(),
             &client.clone().verifycn_name("wrong.example"),
         ),
-    );
+    )?;
     report.step(
         "refuse a server signed by an unknown CA",
         expect_refusal(
             &tls_addr.to_string(),
             &Options::new().no_ca().hostname("localhost"),
         ),
-    );
+    )?;
 
-    println!(
+    outln!(
         "\n{} of {} steps as expected ({} ms)",
         report.passed,
         report.total,

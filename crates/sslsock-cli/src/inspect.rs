@@ -1,15 +1,16 @@
 //! Commands that look at certificates and names without a connection:
 //! `verify-hostname`, `public-suffix`, `fingerprint`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::json;
 use sslsock::verify::fingerprint::fingerprint;
 use sslsock::verify::hostname::{verify_hostname, Scheme};
 use sslsock::verify::public_suffix::PublicSuffix;
-use sslsock::FingerprintAlgorithm;
 
+use crate::args::FingerprintDigest;
+use crate::out::outln;
 use crate::Failure;
 
 /// Arguments of `sslsock verify-hostname`.
@@ -18,8 +19,9 @@ pub(crate) struct VerifyHostnameArgs {
     /// The certificate (PEM or DER); the first certificate of a PEM file is used.
     #[arg(long)]
     cert: PathBuf,
-    /// Hostname scheme: strict (SAN only, for new code), default, http, www, rfc2818, smtp, imap, ldap, sip, gist, none, ...
-    #[arg(long, default_value = "default")]
+    /// Hostname scheme: strict (SAN only, for new code), default, http, smtp, ldap, ... (see
+    /// the README's table).
+    #[arg(long, default_value = "default", value_parser = crate::args::scheme_names(), ignore_case = true)]
     scheme: String,
     /// Public suffix list to check wildcards against (publicsuffix.org format).
     #[arg(long, conflicts_with = "no_public_suffix")]
@@ -53,9 +55,9 @@ pub(crate) struct PublicSuffixArgs {
 /// Arguments of `sslsock fingerprint`.
 #[derive(clap::Args)]
 pub(crate) struct FingerprintArgs {
-    /// Digest: md5, sha1, sha224, sha256, sha384, sha512.
-    #[arg(long, default_value = "sha256")]
-    algo: String,
+    /// Digest of the fingerprint.
+    #[arg(long, value_enum, default_value = "sha256", alias = "algo")]
+    digest: FingerprintDigest,
     /// Hash the public key (SubjectPublicKeyInfo) instead of the certificate.
     #[arg(long)]
     pubkey: bool,
@@ -63,21 +65,16 @@ pub(crate) struct FingerprintArgs {
     file: PathBuf,
 }
 
-fn load_cert(path: &PathBuf) -> Result<Vec<u8>, Failure> {
-    let bytes =
-        std::fs::read(path).map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
+fn load_cert(path: &Path) -> Result<Vec<u8>, Failure> {
+    let bytes = std::fs::read(path).map_err(|e| Failure::file(path, &e))?;
     let certs = sslsock::x509::parse_certificates(&bytes)
         .map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
     Ok(certs[0].to_vec())
 }
 
 pub(crate) fn verify_hostname_cmd(a: &VerifyHostnameArgs) -> Result<(), Failure> {
-    let mut scheme = Scheme::named(&a.scheme).ok_or_else(|| {
-        Failure::usage(format!(
-            "unknown scheme \"{}\" (use strict, rfc9525, default, http, www, rfc2818, xmpp, ftp, smtp, imap, pop3, acap, netconf, syslog, snmp, ldap, sip, gist or none)",
-            a.scheme
-        ))
-    })?;
+    let mut scheme = Scheme::named(&a.scheme)
+        .ok_or_else(|| Failure::usage(format!("unknown scheme \"{}\"", a.scheme)))?;
     if a.no_public_suffix {
         scheme = scheme.without_public_suffix();
     } else if let Some(list) = &a.public_suffix {
@@ -86,11 +83,11 @@ pub(crate) fn verify_hostname_cmd(a: &VerifyHostnameArgs) -> Result<(), Failure>
     let cert = load_cert(&a.cert)?;
     match verify_hostname(&cert, &a.host, &scheme) {
         Ok(()) => {
-            println!("match");
+            outln!("match");
             Ok(())
         }
         Err(e) => {
-            println!("mismatch: {e}");
+            outln!("mismatch: {e}");
             Err(Failure::silent(1))
         }
     }
@@ -108,13 +105,14 @@ pub(crate) fn public_suffix_cmd(a: &PublicSuffixArgs) -> Result<(), Failure> {
             Some(s) => (json!(s.rest), json!(s.suffix)),
             None => (json!(null), json!(null)),
         };
-        println!("{}", json!({"rest": rest, "suffix": suffix}));
+        outln!("{}", json!({"rest": rest, "suffix": suffix}));
     } else {
         match &split {
-            Some(s) => println!("rest: {}\nsuffix: {}", s.rest, s.suffix),
-            None => println!(
+            Some(s) => outln!("rest: {}\nsuffix: {}", s.rest, s.suffix),
+            None => outln!(
                 "rest: (none)\nsuffix: (none: \"{}\" has fewer labels than the suffix plus {})",
-                a.name, a.add
+                a.name,
+                a.add
             ),
         }
     }
@@ -122,8 +120,7 @@ pub(crate) fn public_suffix_cmd(a: &PublicSuffixArgs) -> Result<(), Failure> {
 }
 
 pub(crate) fn fingerprint_cmd(a: &FingerprintArgs) -> Result<(), Failure> {
-    let algo = FingerprintAlgorithm::parse(&a.algo)?;
     let cert = load_cert(&a.file)?;
-    println!("{}", fingerprint(&cert, algo, a.pubkey)?);
+    outln!("{}", fingerprint(&cert, a.digest.into(), a.pubkey)?);
     Ok(())
 }

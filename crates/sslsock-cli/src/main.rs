@@ -1,16 +1,20 @@
 //! The `sslsock` command: connect, serve and demonstrate TLS sockets.
 //!
-//! Exit codes: 0 success, 1 TLS or verification failure, 2 usage or configuration error,
-//! 3 network error. Errors go to stderr as one line starting with `sslsock: `.
+//! Exit codes: 0 success, 1 TLS or verification failure, 2 usage, configuration or local
+//! (file, standard output) error, 3 network error. Errors go to stderr as one line starting
+//! with `sslsock: `.
 
+mod args;
 mod bench;
 mod cert;
 mod connect;
 mod demo;
 mod inspect;
+mod out;
 mod serve;
 mod starttls;
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -19,6 +23,10 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(name = "sslsock", version, about)]
 struct Cli {
+    /// Show the library's log on stderr: handshake steps, dropped names (-vv: every detail).
+    /// Warnings are shown without it.
+    #[arg(short = 'v', long = "debug", action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -94,14 +102,49 @@ impl From<sslsock::ConfigError> for Failure {
     }
 }
 
-impl From<std::io::Error> for Failure {
-    fn from(e: std::io::Error) -> Failure {
+impl Failure {
+    /// A transport failure: exit 3.
+    pub(crate) fn network(e: std::io::Error) -> Failure {
         sslsock::Error::from(e).into()
+    }
+    /// The async runtime could not start: exit 2.
+    pub(crate) fn runtime(e: std::io::Error) -> Failure {
+        Failure::usage(format!("cannot start the async runtime: {e}"))
+    }
+    /// A local file that cannot be read or written: exit 2.
+    pub(crate) fn file(path: &std::path::Path, e: &std::io::Error) -> Failure {
+        Failure::usage(format!("{}: {e}", path.display()))
     }
 }
 
+/// A usage error on one line, as every error of the command: clap's message with its
+/// details (possible values, tips), without the usage block.
+fn one_line(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    text.lines()
+        .map(str::trim)
+        .filter(|l| {
+            !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more information")
+        })
+        .map(|l| l.strip_prefix("error: ").unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            let _ = writeln!(std::io::stderr(), "sslsock: {}", one_line(&e));
+            return ExitCode::from(2);
+        }
+        // --help and --version.
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+    };
+    out::init_log(cli.verbose);
     let result = match cli.command {
         Command::Connect(args) => connect::run(&args),
         Command::Serve(args) => serve::run(&args),
@@ -116,7 +159,11 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             if !f.message.is_empty() {
-                eprintln!("sslsock: {}", f.message.replace('\n', " "));
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "sslsock: {}",
+                    f.message.replace('\n', " ")
+                );
             }
             ExitCode::from(f.code)
         }

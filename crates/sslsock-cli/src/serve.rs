@@ -1,6 +1,6 @@
 //! `sslsock serve`: a TLS server for trying clients against (echo, sink or http).
 
-use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use sslsock::socket::async_io::TlsStream;
@@ -9,6 +9,8 @@ use sslsock::{CertField, FingerprintAlgorithm, Options, SslContext, SslListener,
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+use crate::args::IdentityArgs;
+use crate::out::{self, outln};
 use crate::Failure;
 
 /// What the server does with each connection.
@@ -28,16 +30,10 @@ pub(crate) struct ServeArgs {
     /// Address to listen on, e.g. 127.0.0.1:8443 or [::1]:8443 (port 0 picks a free port).
     #[arg(long)]
     listen: String,
-    /// Certificate chain (PEM or DER; may hold the key too). Without it a self-signed
-    /// certificate for localhost, 127.0.0.1 and ::1 is created.
-    #[arg(long)]
-    cert: Option<String>,
-    /// Private key for --cert.
-    #[arg(long, requires = "cert")]
-    key: Option<String>,
-    /// Password of an encrypted key or PKCS#12 --cert.
-    #[arg(long, requires = "cert")]
-    key_password: Option<String>,
+    /// The server's certificate, key and password. Without --cert a self-signed certificate
+    /// for localhost, 127.0.0.1 and ::1 is created.
+    #[command(flatten)]
+    identity: IdentityArgs,
     /// ALPN protocols to accept, comma-separated, in preference order.
     #[arg(long)]
     alpn: Option<String>,
@@ -56,7 +52,7 @@ pub(crate) struct ServeArgs {
     /// CA certificates (PEM or DER) that client certificates must chain to; their names are
     /// sent as the acceptable CA list.
     #[arg(long)]
-    client_ca: Option<String>,
+    client_ca: Option<PathBuf>,
     /// Seconds a client may take for its whole handshake.
     #[arg(long, default_value_t = 30.0)]
     handshake_timeout: f64,
@@ -67,7 +63,7 @@ pub(crate) struct ServeArgs {
     /// Session tickets under the keys in this file: one "NAME-HEX KEY-HEX" line per key
     /// (16 and 32 bytes), the first is current; tickets under other names do not resume.
     #[arg(long)]
-    ticket_key_file: Option<String>,
+    ticket_key_file: Option<PathBuf>,
     /// Sessions the server keeps for resumption (0: none).
     #[arg(long)]
     session_cache: Option<usize>,
@@ -77,8 +73,9 @@ pub(crate) struct ServeArgs {
 /// A ticket key: its 16-byte name and 32-byte AES key.
 type TicketKey = ([u8; 16], [u8; 32]);
 
-fn ticket_keys(path: &str) -> Result<Vec<TicketKey>, Failure> {
-    let text = std::fs::read_to_string(path).map_err(|e| Failure::usage(format!("{path}: {e}")))?;
+fn ticket_keys(path: &Path) -> Result<Vec<TicketKey>, Failure> {
+    let text = std::fs::read_to_string(path).map_err(|e| Failure::file(path, &e))?;
+    let path = path.display();
     let hex = |s: &str| -> Option<Vec<u8>> {
         (0..s.len())
             .step_by(2)
@@ -135,16 +132,8 @@ pub(crate) fn run(a: &ServeArgs) -> Result<(), Failure> {
         .server(true)
         .timeout(Duration::from_secs_f64(a.handshake_timeout));
     let mut generated_fp = None;
-    match &a.cert {
-        Some(c) => {
-            opts = opts.cert_file(c);
-            if let Some(k) = &a.key {
-                opts = opts.key_file(k);
-            }
-            if let Some(pw) = &a.key_password {
-                opts = opts.key_password(pw);
-            }
-        }
+    match &a.identity.cert {
+        Some(_) => opts = a.identity.apply(opts),
         None => {
             let issued = CertSpec::new("localhost")
                 .san("localhost")
@@ -170,7 +159,7 @@ pub(crate) fn run(a: &ServeArgs) -> Result<(), Failure> {
             .split_once('=')
             .ok_or_else(|| Failure::usage(format!("--sni {spec}: want NAME=CERT[:KEY]")))?;
         let (cert, key) = match files.split_once(':') {
-            Some((c, k)) => (c, Some(std::path::PathBuf::from(k))),
+            Some((c, k)) => (c, Some(PathBuf::from(k))),
             None => (files, None),
         };
         opts = opts.sni_cert(name, cert, key);
@@ -200,7 +189,8 @@ pub(crate) fn run(a: &ServeArgs) -> Result<(), Failure> {
     // thread, and its handshake deadline ends it.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .build()?;
+        .build()
+        .map_err(Failure::runtime)?;
     runtime.block_on(serve_all(a, ctx, generated_fp))
 }
 
@@ -210,20 +200,25 @@ async fn serve_all(
     generated_fp: Option<String>,
 ) -> Result<(), Failure> {
     let std_listener = SslListener::bind_with(&a.listen, &ctx)?;
-    println!("listening on {}", std_listener.local_addr()?);
+    let local = std_listener.local_addr()?;
+    outln!("listening on {local}");
     if let Some(fp) = generated_fp {
-        println!("self-signed certificate for localhost, 127.0.0.1, ::1: {fp}");
+        outln!("self-signed certificate for localhost, 127.0.0.1, ::1: {fp}");
     }
-    std::io::stdout().flush()?;
+    out::flush()?;
     std_listener.set_nonblocking(true)?;
-    let listener = TcpListener::from_std(std_listener.get_ref().try_clone()?)?;
+    let listener = std_listener
+        .get_ref()
+        .try_clone()
+        .and_then(TcpListener::from_std)
+        .map_err(Failure::network)?;
     let mut tasks = tokio::task::JoinSet::new();
     let mut n: u64 = 0;
     while a.count.is_none_or(|c| n < c) {
         let (tcp, peer) = match listener.accept().await {
             Ok(x) => x,
             Err(e) => {
-                eprintln!("sslsock: accept failed: {e}");
+                log::warn!("accept failed: {e}");
                 continue;
             }
         };
@@ -242,12 +237,14 @@ async fn handle(id: u64, tcp: TcpStream, peer: std::net::SocketAddr, ctx: SslCon
     let mut s = match TlsStream::accept(tcp, &ctx).await {
         Ok(s) => s,
         Err(e) => {
-            println!("connection {id} from {peer}: handshake failed: {e}");
+            say(format_args!(
+                "connection {id} from {peer}: handshake failed: {e}"
+            ));
             return;
         }
     };
     let sock = s.socket();
-    println!(
+    say(format_args!(
         "connection {id} from {peer}: {} {}{}{}{}",
         sock.version().unwrap_or("?"),
         sock.cipher().unwrap_or("?"),
@@ -260,20 +257,26 @@ async fn handle(id: u64, tcp: TcpStream, peer: std::net::SocketAddr, ctx: SslCon
         sock.peer_certificate(CertField::Subject)
             .map(|c| format!(" client={c}"))
             .unwrap_or_default(),
-    );
+    ));
     let result = match mode {
         Mode::Echo => echo(&mut s).await,
         Mode::Sink => sink(&mut s)
             .await
-            .map(|total| println!("connection {id}: received {total} bytes")),
+            .map(|total| say(format_args!("connection {id}: received {total} bytes"))),
         Mode::Http => http(&mut s).await,
     };
     match result {
         Ok(()) => {
             let _ = s.shutdown().await;
         }
-        Err(e) => println!("connection {id}: {e}"),
+        Err(e) => say(format_args!("connection {id}: {e}")),
     }
+}
+
+/// A line of the connection log on standard output. The server goes on serving when nobody
+/// reads it any more.
+fn say(args: std::fmt::Arguments<'_>) {
+    let _ = out::line(args);
 }
 
 async fn echo(s: &mut TlsStream) -> std::io::Result<()> {
@@ -300,30 +303,90 @@ async fn sink(s: &mut TlsStream) -> std::io::Result<u64> {
     }
 }
 
-/// Reads the request head (up to the empty line) and answers with a small page.
+/// The largest request head read.
+const MAX_HEAD: usize = 65_536;
+
+/// Reads the request head (up to the empty line) and its body, and answers with a small page.
+/// The body (Content-Length, or chunked) is read and discarded, so that a client that sends
+/// one gets its answer once it is sent.
 async fn http(s: &mut TlsStream) -> std::io::Result<()> {
-    let mut head = Vec::new();
+    let mut data = Vec::new();
     let mut buf = [0u8; 4096];
-    while !head.ends_with(b"\r\n\r\n") && !head.ends_with(b"\n\n") {
+    let head_end = loop {
+        if let Some(end) = head_end(&data) {
+            break end;
+        }
+        if data.len() > MAX_HEAD {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "request head larger than 64 KiB",
+            ));
+        }
         let n = s.read(&mut buf).await?;
         if n == 0 {
-            break;
+            break data.len();
         }
-        head.extend_from_slice(&buf[..n]);
-        if head.len() > 65_536 {
-            break;
+        data.extend_from_slice(&buf[..n]);
+    };
+    let head = String::from_utf8_lossy(&data[..head_end]).to_ascii_lowercase();
+    let mut body = data.split_off(head_end);
+    if head.contains("\ntransfer-encoding: chunked") {
+        // The last chunk is "0" and an empty line (no trailers expected).
+        while !body.ends_with(b"0\r\n\r\n") {
+            let n = s.read(&mut buf).await?;
+            if n == 0 {
+                break;
+            }
+            body.extend_from_slice(&buf[..n]);
+        }
+    } else {
+        let length = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or(0);
+        let mut got = body.len() as u64;
+        while got < length {
+            let n = s.read(&mut buf).await?;
+            if n == 0 {
+                break;
+            }
+            got += n as u64;
         }
     }
     let sock = s.socket();
-    let body = format!(
+    let page = format!(
         "<html><body><h1>sslsock</h1><p>{} {}</p></body></html>\n",
         sock.version().unwrap_or("?"),
         sock.cipher().unwrap_or("?")
     );
     let reply = format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+        page.len()
     );
     s.write_all(reply.as_bytes()).await?;
     s.flush().await
+}
+
+/// Where the head ends (after its empty line), if it has.
+fn head_end(data: &[u8]) -> Option<usize> {
+    let crlf = data
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|i| i + 4);
+    let lf = data.windows(2).position(|w| w == b"\n\n").map(|i| i + 2);
+    match (crlf, lf) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn head_ends() {
+        assert_eq!(super::head_end(b"GET / HTTP/1.0\r\n\r\nbody"), Some(18));
+        assert_eq!(super::head_end(b"GET / HTTP/1.0\n\n"), Some(16));
+        assert_eq!(super::head_end(b"GET / HTTP/1.0\r\nHost: x\r\n"), None);
+    }
 }

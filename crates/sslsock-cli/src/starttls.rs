@@ -20,7 +20,7 @@ pub(crate) enum Protocol {
 
 fn line(s: &mut SslSocket<TcpStream>) -> Result<String, Failure> {
     let mut l = String::new();
-    let n = s.read_line(&mut l)?;
+    let n = s.read_line(&mut l).map_err(Failure::network)?;
     if n == 0 {
         return Err(Failure::tls(
             "server closed the connection before agreeing to STARTTLS",
@@ -52,8 +52,8 @@ fn expect(got: &str, prefix: &str, step: &str) -> Result<(), Failure> {
 }
 
 fn send(s: &mut SslSocket<TcpStream>, text: &str) -> Result<(), Failure> {
-    s.write_all(text.as_bytes())?;
-    s.flush()?;
+    s.write_all(text.as_bytes()).map_err(Failure::network)?;
+    s.flush().map_err(Failure::network)?;
     Ok(())
 }
 
@@ -62,7 +62,7 @@ fn read_until(s: &mut SslSocket<TcpStream>, needle: &str) -> Result<String, Fail
     let mut seen = String::new();
     let mut buf = [0u8; 1];
     while !seen.contains(needle) {
-        if s.read(&mut buf)? == 0 {
+        if s.read(&mut buf).map_err(Failure::network)? == 0 {
             return Err(Failure::tls(format!(
                 "server closed the connection while waiting for {needle}"
             )));
@@ -128,9 +128,9 @@ pub(crate) fn negotiate(
             let mut req = Vec::with_capacity(8);
             req.extend_from_slice(&8u32.to_be_bytes());
             req.extend_from_slice(&80_877_103u32.to_be_bytes());
-            s.write_all(&req)?;
+            s.write_all(&req).map_err(Failure::network)?;
             let mut answer = [0u8; 1];
-            s.read_exact(&mut answer)?;
+            s.read_exact(&mut answer).map_err(Failure::network)?;
             match answer[0] {
                 b'S' => Ok(()),
                 other => Err(Failure::tls(format!(

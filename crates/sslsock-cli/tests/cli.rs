@@ -765,7 +765,7 @@ fn connect_scheme_and_crl_options() {
     one_line_error(
         &sslsock(&["connect", &addr, "--scheme", "gopher"]),
         2,
-        "unknown hostname scheme",
+        "invalid value 'gopher' for '--scheme <SCHEME>' [possible values: strict,",
     );
     // CRLs.
     let crl = openssl_crl(
@@ -881,7 +881,7 @@ fn cert_create_makes_a_chain_openssl_verifies_and_serve_serves() {
         "--ca",
         "--subject",
         "CN=CLI Root,O=Example",
-        "--key",
+        "--key-type",
         "rsa2048",
         "--out-cert",
         &path("root.pem"),

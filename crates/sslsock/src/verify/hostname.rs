@@ -172,6 +172,14 @@ impl Scheme {
         }
     }
 
+    /// Every name [`Scheme::named`] knows (lower case): the schemes and their aliases.
+    pub const NAMES: &'static [&'static str] = &[
+        "strict", "rfc9525", "default", "rfc2818", "rfc3920", "xmpp", "rfc4217", "ftp", "http",
+        "www", "ldap", "rfc4513", "smtp", "rfc2595", "imap", "pop3", "acap", "rfc4642", "rfc5539",
+        "nntp", "rfc5538", "netconf", "rfc5425", "syslog", "rfc5953", "snmp", "gist", "rfc5971",
+        "sip", "rfc5922", "none",
+    ];
+
     /// A named scheme: `"strict"` (alias `"rfc9525"`), or a protocol name or its RFC (`"http"`,
     /// `"www"`, `"rfc2818"`, `"smtp"`, `"ldap"`, `"sip"`, `"gist"`, `"default"`, `"none"`,
     /// ...), as tabled in the [module docs](self). Case-insensitive.
@@ -544,6 +552,14 @@ mod tests {
         assert!(parse_ip("12345.6").is_none());
         assert!(looks_like_ip("[::1]"));
         assert!(parse_ip("[::1]").is_none());
+    }
+
+    #[test]
+    fn every_listed_name_is_known() {
+        for n in Scheme::NAMES {
+            assert!(Scheme::named(n).is_some(), "{n}");
+        }
+        assert!(Scheme::named("STRICT").is_some());
     }
 
     #[test]

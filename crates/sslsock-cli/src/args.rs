@@ -1,0 +1,139 @@
+//! Arguments shared by several subcommands: one flag per concept, the same everywhere.
+
+use std::path::{Path, PathBuf};
+
+use sslsock::x509::create::{Digest, KeyType};
+use sslsock::{FingerprintAlgorithm, Options};
+
+/// The local identity: a certificate, its key and their password (`connect`, `serve`).
+#[derive(clap::Args, Debug, Default)]
+pub(crate) struct IdentityArgs {
+    /// Certificate chain (PEM, DER or PKCS#12; a PEM may hold the key too).
+    #[arg(long)]
+    pub(crate) cert: Option<PathBuf>,
+    /// Private key for --cert (PEM or DER; PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, requires = "cert")]
+    pub(crate) key: Option<PathBuf>,
+    /// Password of an encrypted key or PKCS#12 --cert: TEXT, pass:TEXT, env:VARIABLE or
+    /// file:PATH (its first line).
+    #[arg(long, requires = "cert", alias = "key-password", value_parser = secret)]
+    pub(crate) password: Option<String>,
+}
+
+impl IdentityArgs {
+    /// Adds the identity, if any, to `opts`.
+    pub(crate) fn apply(&self, mut opts: Options) -> Options {
+        if let Some(c) = &self.cert {
+            opts = opts.cert_file(c);
+        }
+        if let Some(k) = &self.key {
+            opts = opts.key_file(k);
+        }
+        if let Some(pw) = &self.password {
+            opts = opts.key_password(pw);
+        }
+        opts
+    }
+}
+
+/// A password given as `TEXT`, `pass:TEXT`, `env:VARIABLE` or `file:PATH` (the file's first
+/// line), so that it need not stand in the process list.
+pub(crate) fn secret(value: &str) -> Result<String, String> {
+    if let Some(text) = value.strip_prefix("pass:") {
+        return Ok(text.to_owned());
+    }
+    if let Some(var) = value.strip_prefix("env:") {
+        return std::env::var(var).map_err(|_| format!("environment variable {var} is not set"));
+    }
+    if let Some(path) = value.strip_prefix("file:") {
+        let text = std::fs::read_to_string(Path::new(path)).map_err(|e| format!("{path}: {e}"))?;
+        return Ok(text.lines().next().unwrap_or_default().to_owned());
+    }
+    Ok(value.to_owned())
+}
+
+/// A digest for fingerprints.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub(crate) enum FingerprintDigest {
+    /// MD5 (legacy).
+    Md5,
+    /// SHA-1 (legacy).
+    Sha1,
+    /// SHA-224.
+    Sha224,
+    /// SHA-256.
+    Sha256,
+    /// SHA-384.
+    Sha384,
+    /// SHA-512.
+    Sha512,
+}
+
+impl From<FingerprintDigest> for FingerprintAlgorithm {
+    fn from(d: FingerprintDigest) -> Self {
+        match d {
+            FingerprintDigest::Md5 => FingerprintAlgorithm::Md5,
+            FingerprintDigest::Sha1 => FingerprintAlgorithm::Sha1,
+            FingerprintDigest::Sha224 => FingerprintAlgorithm::Sha224,
+            FingerprintDigest::Sha256 => FingerprintAlgorithm::Sha256,
+            FingerprintDigest::Sha384 => FingerprintAlgorithm::Sha384,
+            FingerprintDigest::Sha512 => FingerprintAlgorithm::Sha512,
+        }
+    }
+}
+
+/// The type of a new key.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub(crate) enum KeyTypeArg {
+    /// RSA, 2048 bits.
+    Rsa2048,
+    /// RSA, 3072 bits.
+    Rsa3072,
+    /// RSA, 4096 bits.
+    Rsa4096,
+    /// ECDSA on P-256.
+    Ec256,
+    /// ECDSA on P-384.
+    Ec384,
+    /// Ed25519.
+    Ed25519,
+}
+
+impl From<KeyTypeArg> for KeyType {
+    fn from(k: KeyTypeArg) -> Self {
+        match k {
+            KeyTypeArg::Rsa2048 => KeyType::Rsa2048,
+            KeyTypeArg::Rsa3072 => KeyType::Rsa3072,
+            KeyTypeArg::Rsa4096 => KeyType::Rsa4096,
+            KeyTypeArg::Ec256 => KeyType::EcP256,
+            KeyTypeArg::Ec384 => KeyType::EcP384,
+            KeyTypeArg::Ed25519 => KeyType::Ed25519,
+        }
+    }
+}
+
+/// The digest a certificate is signed with (RSA and ECDSA issuers).
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub(crate) enum SignatureDigest {
+    /// SHA-256.
+    Sha256,
+    /// SHA-384.
+    Sha384,
+    /// SHA-512.
+    Sha512,
+}
+
+impl From<SignatureDigest> for Digest {
+    fn from(d: SignatureDigest) -> Self {
+        match d {
+            SignatureDigest::Sha256 => Digest::Sha256,
+            SignatureDigest::Sha384 => Digest::Sha384,
+            SignatureDigest::Sha512 => Digest::Sha512,
+        }
+    }
+}
+
+/// The host name schemes, for `--scheme`.
+pub(crate) fn scheme_names() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(sslsock::Scheme::NAMES)
+}

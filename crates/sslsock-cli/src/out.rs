@@ -1,0 +1,91 @@
+//! Standard output and the log on standard error.
+//!
+//! Output goes through [`line`] and [`bytes`]: a reader that has gone away (`sslsock ... |
+//! head -1`) ends the command quietly instead of with a panic, and any other failure to
+//! write is a local error, not a network one.
+
+use std::fmt;
+use std::io::{ErrorKind, Write};
+
+use crate::Failure;
+
+/// Writes one line to standard output.
+pub(crate) fn line(args: fmt::Arguments<'_>) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    out.write_fmt(args)
+        .and_then(|()| out.write_all(b"\n"))
+        .map_err(output_error)
+}
+
+/// Writes raw bytes to standard output and flushes them.
+pub(crate) fn bytes(data: &[u8]) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(data)
+        .and_then(|()| out.flush())
+        .map_err(output_error)
+}
+
+/// Flushes standard output.
+pub(crate) fn flush() -> Result<(), Failure> {
+    std::io::stdout().flush().map_err(output_error)
+}
+
+fn output_error(e: std::io::Error) -> Failure {
+    if e.kind() == ErrorKind::BrokenPipe {
+        // Whoever reads has what it wanted.
+        Failure::silent(0)
+    } else {
+        Failure::usage(format!("cannot write to standard output: {e}"))
+    }
+}
+
+/// `println!` through [`line`], returning the failure to the caller with `?`.
+macro_rules! outln {
+    () => {
+        $crate::out::line(format_args!(""))?
+    };
+    ($($arg:tt)*) => {
+        $crate::out::line(format_args!($($arg)*))?
+    };
+}
+pub(crate) use outln;
+
+/// The library's log on standard error: warnings always, the handshake's steps with `-v`
+/// (`-vv` for every detail).
+struct StderrLog {
+    level: log::LevelFilter,
+}
+
+impl log::Log for StderrLog {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        metadata.level() <= self.level
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        if self.enabled(record.metadata()) {
+            let level = record.level().as_str().to_ascii_lowercase();
+            // Nothing to be done when standard error itself is gone.
+            let _ = writeln!(
+                std::io::stderr(),
+                "sslsock: {level}: {} ({})",
+                record.args(),
+                record.target()
+            );
+        }
+    }
+
+    fn flush(&self) {}
+}
+
+/// Installs the log with the verbosity of `-v` given `verbose` times.
+pub(crate) fn init_log(verbose: u8) {
+    let level = match verbose {
+        0 => log::LevelFilter::Warn,
+        1 => log::LevelFilter::Debug,
+        _ => log::LevelFilter::Trace,
+    };
+    // Installed once for the life of the process.
+    if log::set_logger(Box::leak(Box::new(StderrLog { level }))).is_ok() {
+        log::set_max_level(level);
+    }
+}
