@@ -6,12 +6,10 @@ use std::time::{Duration, Instant};
 
 use sslsock::x509::create::{CertSpec, Issued};
 use sslsock_test_support::{
-    constrained, free_port, openssl_crl, openssl_fingerprint, pki, s_server, Peer,
+    constrained, free_port, openssl_crl, openssl_fingerprint, pki, require, s_server, Peer,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_sslsock");
-
-// The name-constrained PKI and its cases, shared with the library's tests.
 
 fn f(name: &str) -> String {
     pki().file(name)
@@ -1562,4 +1560,244 @@ fn connect_holds_the_common_name_to_name_constraints_under_every_scheme() {
         }
     }
     assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+#[test]
+fn connect_showcerts_prints_the_chain_as_pem() {
+    let (_s, port) = s_server("srv-ec", &["-www"]);
+    let addr = format!("127.0.0.1:{port}");
+    let out = run_ok(&[
+        "connect",
+        &addr,
+        "--ca-file",
+        &f("ca.pem"),
+        "--sni",
+        "localhost",
+        "--showcerts",
+    ]);
+    let leaf = std::fs::read_to_string(f("srv-ec.pem")).unwrap();
+    assert!(out.contains(leaf.trim()), "{out}");
+    assert_eq!(
+        out.matches("-----BEGIN CERTIFICATE-----").count(),
+        1,
+        "{out}"
+    );
+    let json = run_ok(&[
+        "connect",
+        &addr,
+        "--ca-file",
+        &f("ca.pem"),
+        "--showcerts",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["chain_pem"][0].as_str().unwrap().trim(), leaf.trim());
+    let brief = run_ok(&["connect", &addr, "--ca-file", &f("ca.pem"), "--brief"]);
+    assert_eq!(brief.lines().count(), 1, "{brief}");
+    assert!(
+        brief.starts_with("TLSv1_3 TLS_") && brief.contains("/CN=localhost verification: ok"),
+        "{brief}"
+    );
+}
+
+#[test]
+fn connect_stdin_streams_both_ways() {
+    let (_s, port) = s_server("srv-ec", &["-www"]);
+    let mut child = Command::new(BIN)
+        .args([
+            "connect",
+            &format!("127.0.0.1:{port}"),
+            "--ca-file",
+            &f("ca.pem"),
+            "--stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"GET / HTTP/1.0\r\n\r\n")
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(out.contains("verification: ok"), "{out}");
+    // openssl -www answers after the request and closes: the page comes after stdin ended.
+    assert!(out.contains("HTTP/1.0 200 ok"), "{out}");
+}
+
+#[test]
+fn a_closed_stdout_ends_the_command_quietly() {
+    let (_s, port) = s_server("srv-ec", &["-www"]);
+    let mut child = Command::new(BIN)
+        .args([
+            "connect",
+            &format!("127.0.0.1:{port}"),
+            "--ca-file",
+            &f("ca.pem"),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader is gone before the first line is written (`| head -0`).
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(o.stderr.is_empty(), "{}", stderr(&o));
+}
+
+#[test]
+fn local_file_errors_are_not_network_errors() {
+    one_line_error(
+        &sslsock(&["cert", "show", "/nonexistent/x.pem"]),
+        2,
+        "/nonexistent/x.pem",
+    );
+    one_line_error(
+        &sslsock(&["fingerprint", "/nonexistent/x.pem"]),
+        2,
+        "/nonexistent/x.pem",
+    );
+    one_line_error(
+        &sslsock(&[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--ticket-key-file",
+            "/nonexistent/keys",
+        ]),
+        2,
+        "/nonexistent/keys",
+    );
+    one_line_error(
+        &sslsock(&["connect", "127.0.0.1:1", "--ca-file", "/nonexistent/ca.pem"]),
+        2,
+        "/nonexistent/ca.pem",
+    );
+}
+
+#[test]
+fn passwords_come_from_the_environment_or_a_file() {
+    let d = pki().dir.join("passwords");
+    std::fs::create_dir_all(&d).unwrap();
+    let (cert, key) = (d.join("c.pem"), d.join("c.key"));
+    let o = Command::new(BIN)
+        .args([
+            "cert",
+            "create",
+            "--san",
+            "localhost",
+            "--key-password",
+            "env:SSLSOCK_TEST_PW",
+        ])
+        .arg("--out-cert")
+        .arg(&cert)
+        .arg("--out-key")
+        .arg(&key)
+        .env("SSLSOCK_TEST_PW", "s3cret")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::read_to_string(&key)
+        .unwrap()
+        .contains("ENCRYPTED PRIVATE KEY"));
+    let pw_file = d.join("pw.txt");
+    std::fs::write(&pw_file, "s3cret\n").unwrap();
+    let fingerprint = |password: &str| {
+        let o = Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0", "--count", "0", "--cert"])
+            .arg(&cert)
+            .arg("--key")
+            .arg(&key)
+            .args(["--password", password])
+            .output()
+            .unwrap();
+        (o.status.code(), stderr(&o))
+    };
+    assert_eq!(
+        fingerprint(&format!("file:{}", pw_file.display())).0,
+        Some(0)
+    );
+    assert_eq!(fingerprint("pass:s3cret").0, Some(0));
+    let (code, err) = fingerprint("pass:wrong");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("wrong password"), "{err}");
+    let (code, err) = fingerprint("env:SSLSOCK_NO_SUCH_VARIABLE");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("environment variable SSLSOCK_NO_SUCH_VARIABLE is not set"),
+        "{err}"
+    );
+}
+
+#[test]
+fn cert_show_json_is_one_object_per_line() {
+    let two = pki().dir.join("two.pem");
+    std::fs::write(
+        &two,
+        std::fs::read_to_string(f("srv-ec.pem")).unwrap()
+            + &std::fs::read_to_string(f("ca.pem")).unwrap(),
+    )
+    .unwrap();
+    for (file, n) in [(f("srv-ec.pem"), 1), (two.display().to_string(), 2)] {
+        let out = run_ok(&["cert", "show", "--json", &file]);
+        let lines: Vec<serde_json::Value> = out
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), n, "{out}");
+        assert!(lines.iter().all(|v| v["subject"].is_array()), "{out}");
+    }
+}
+
+#[test]
+fn serve_http_answers_requests_with_a_body() {
+    require("curl");
+    let (_srv, port, _out) = serve(&["--mode", "http", "--count", "3"]);
+    let url = format!("https://127.0.0.1:{port}/");
+    let big = "x".repeat(200_000);
+    let body_file = pki().dir.join("http-body.txt");
+    std::fs::write(&body_file, &big).unwrap();
+    let data = format!("@{}", body_file.display());
+    for extra in [
+        &["-d", "x=1"][..],
+        &["--data-binary", &data],
+        &["-H", "Transfer-Encoding: chunked", "--data-binary", &data],
+    ] {
+        let o = Command::new("curl")
+            .args(["-sk", "--max-time", "20"])
+            .args(extra)
+            .arg(&url)
+            .output()
+            .unwrap();
+        let page = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            o.status.success() && page.contains("<h1>sslsock</h1>"),
+            "{extra:?}: {page} {}",
+            stderr(&o)
+        );
+    }
+}
+
+#[test]
+fn debug_shows_the_library_log_and_warnings_show_without_it() {
+    let (_s, port) = s_server("srv-ec", &["-www"]);
+    let addr = format!("127.0.0.1:{port}");
+    let o = sslsock(&["-v", "connect", &addr, "--ca-file", &f("ca.pem")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("sslsock: debug: "), "{}", stderr(&o));
+    let o = sslsock(&["connect", &addr, "--ca-file", &f("ca.pem")]);
+    assert!(o.stderr.is_empty(), "{}", stderr(&o));
+    let o = sslsock(&["connect", &addr, "--no-verify"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("sslsock: warn: --no-verify"),
+        "{}",
+        stderr(&o)
+    );
 }
