@@ -36,7 +36,7 @@ S=$ROOT/target/release/sslsock
 CARGO_TARGET_DIR=$ROOT/target/rustls-sink cargo build --release -q --manifest-path "$BENCH_DIR/rustls-sink/Cargo.toml"
 SINK=$ROOT/target/rustls-sink/release/rustls-sink
 
-SRV="$S bench server --port {port} --cert-file {cert_file} --key-file {key_file} --tls {tls}"
+SRV="$S bench server --port {port} --cert {cert_file} --key {key_file} --tls {tls}"
 FLOOR="$SINK --port {port} --cert-file {cert_file} --key-file {key_file} --tls {tls}"
 HS="$S bench handshake --port {port} --seconds {seconds} --n {n} --tls {tls} {reuse}"
 BULK="$S bench bulk --port {port} --mib {mib} --chunk {chunk} --tls {tls}"
