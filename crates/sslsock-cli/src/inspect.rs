@@ -101,19 +101,23 @@ pub(crate) fn public_suffix_cmd(a: &PublicSuffixArgs) -> Result<(), Failure> {
     .with_min_suffix(a.min_suffix);
     let split = list.public_suffix(&a.name, a.add);
     if a.json {
-        let (rest, suffix) = match &split {
-            Some(s) => (json!(s.rest), json!(s.suffix)),
-            None => (json!(null), json!(null)),
+        let Some(s) = &split else {
+            return Err(Failure::usage(format!(
+                "\"{}\" is not a valid domain name",
+                a.name
+            )));
         };
+        let (rest, suffix) = (json!(s.rest), json!(s.suffix));
         outln!("{}", json!({"rest": rest, "suffix": suffix}));
     } else {
         match &split {
             Some(s) => outln!("rest: {}\nsuffix: {}", s.rest, s.suffix),
-            None => outln!(
-                "rest: (none)\nsuffix: (none: \"{}\" has fewer labels than the suffix plus {})",
-                a.name,
-                a.add
-            ),
+            None => {
+                return Err(Failure::usage(format!(
+                    "\"{}\" is not a valid domain name",
+                    a.name
+                )))
+            }
         }
     }
     Ok(())

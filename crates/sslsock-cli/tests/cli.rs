@@ -614,7 +614,11 @@ fn public_suffix_command() {
     );
     assert_eq!(
         json(&["--add", "1", "com"]),
-        serde_json::json!({"rest": null, "suffix": null})
+        serde_json::json!({"rest": "", "suffix": "com"})
+    );
+    assert_eq!(
+        json(&["--add", "1", "co.uk"]),
+        serde_json::json!({"rest": "", "suffix": "co.uk"})
     );
     assert_eq!(
         json(&["www.city.kobe.jp"]),

@@ -460,10 +460,19 @@ fn normalize_host(name: &str) -> Option<String> {
         return None;
     }
     let ascii = idna::domain_to_ascii(name).ok()?;
-    if ascii.is_empty() || ascii.split('.').any(str::is_empty) {
+    if ascii.is_empty() || ascii.split('.').any(str::is_empty) || !host_name_chars(&ascii, false) {
         return None;
     }
     Some(ascii)
+}
+
+/// Only what a host name may hold (letters, digits, `-`, `_`, `.`; `*` in a pattern): a
+/// name with anything else (`w$w.example.com`) never matches, even the same string in a
+/// certificate, as in the Perl module.
+fn host_name_chars(name: &str, pattern: bool) -> bool {
+    name.bytes().all(|b| {
+        b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.') || (pattern && b == b'*')
+    })
 }
 
 /// Matches one certificate name (possibly with a wildcard) against a normalized host.
@@ -477,7 +486,7 @@ fn name_matches(
         .strip_suffix('.')
         .unwrap_or(pattern)
         .to_ascii_lowercase();
-    if pattern.contains('\0') || pattern.is_empty() {
+    if pattern.is_empty() || !host_name_chars(&pattern, true) {
         return false;
     }
     if !pattern.contains('*') {
@@ -544,6 +553,10 @@ mod tests {
         assert!(!nm("xn--*.example.org", "xn--abc.example.org", Anywhere));
         assert!(nm("WWW.Example.ORG.", "www.example.org", No));
         assert!(!nm("*.example.org", "www.example.org", No));
+        // Characters no host name has never match, not even themselves.
+        assert!(normalize_host("w$w.example.com").is_none());
+        assert!(!nm("w$w.example.com", "w$w.example.com", No));
+        assert!(nm("_srv.example.com", "_srv.example.com", No));
     }
 
     #[test]

@@ -139,8 +139,10 @@ impl PublicSuffix {
     }
 
     /// Splits `name` into the rest and its public suffix extended by `add` labels
-    /// (`add` = 1 gives the registrable domain). `None` when the name has fewer labels
-    /// than `add` asks for.
+    /// (`add` = 1 gives the registrable domain). When the name has no more labels than the
+    /// suffix and `add` ask for, the suffix is the whole name and the rest is empty (`com` with
+    /// `add` = 1: rest `""`, suffix `com`), as in the Perl module. `None` only for a name that
+    /// cannot be put in A-label form.
     ///
     /// Input is case-insensitive and the result lower case; a trailing dot stays on the
     /// suffix; a name given in U-labels comes back in U-labels.
@@ -161,10 +163,7 @@ impl PublicSuffix {
             ascii.split('.').collect()
         };
         let found = self.suffix_labels(&labels);
-        let take = found + add;
-        if take > labels.len() {
-            return None;
-        }
+        let take = (found + add).min(labels.len());
         let split_at = labels.len() - take;
         let out = |parts: &[&str]| {
             let s = parts.join(".");
@@ -231,7 +230,9 @@ mod tests {
             pair("www", "example.com")
         );
         assert_eq!(split(&psl, "co.uk", 0), pair("", "co.uk"));
-        assert_eq!(split(&psl, "co.uk", 1), None);
+        assert_eq!(split(&psl, "co.uk", 1), pair("", "co.uk"));
+        assert_eq!(split(&psl, "com", 1), pair("", "com"));
+        assert_eq!(split(&psl, "example.com", 2), pair("", "example.com"));
         // Wildcard and exception: *.kobe.jp and !city.kobe.jp.
         assert_eq!(split(&psl, "a.b.kobe.jp", 0), pair("a", "b.kobe.jp"));
         assert_eq!(
