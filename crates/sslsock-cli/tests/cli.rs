@@ -1805,3 +1805,41 @@ fn debug_shows_the_library_log_and_warnings_show_without_it() {
         stderr(&o)
     );
 }
+
+#[test]
+fn starttls_timeout_is_the_handshake_timeout() {
+    // An SMTP server that agrees to STARTTLS and then says nothing until the client leaves.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (tcp, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(tcp.try_clone().unwrap());
+        let mut tcp = tcp;
+        let mut line = String::new();
+        tcp.write_all(b"220 stall.example ESMTP\r\n").unwrap();
+        reader.read_line(&mut line).unwrap();
+        tcp.write_all(b"250 stall.example\r\n").unwrap();
+        line.clear();
+        reader.read_line(&mut line).unwrap();
+        assert_eq!(line, "STARTTLS\r\n");
+        tcp.write_all(b"220 go ahead\r\n").unwrap();
+        // Read the ClientHello and whatever follows, answering nothing, until the client closes.
+        let _ = std::io::Read::read_to_end(&mut reader, &mut Vec::new());
+    });
+    let o = sslsock(&[
+        "connect",
+        &format!("127.0.0.1:{port}"),
+        "--starttls",
+        "smtp",
+        "--timeout",
+        "1",
+        "--ca-file",
+        &f("ca.pem"),
+    ]);
+    one_line_error(
+        &o,
+        3,
+        "timed out while waiting for the peer during the TLS handshake",
+    );
+    server.join().unwrap();
+}

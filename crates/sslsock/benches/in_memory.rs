@@ -38,6 +38,8 @@ fn pipe() -> (End, End) {
     )
 }
 
+impl sslsock::socket::Transport for End {}
+
 impl Read for End {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let mut inbox = self.inbox.borrow_mut();

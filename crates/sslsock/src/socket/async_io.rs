@@ -35,6 +35,9 @@ pub struct AsyncIo<S> {
     waker: Option<Waker>,
 }
 
+/// The async adapter is non-blocking: deadlines are the async code's (`tokio::time`).
+impl<S: AsyncRead + AsyncWrite + Unpin> super::Transport for AsyncIo<S> {}
+
 impl<S> AsyncIo<S> {
     fn context(&self) -> io::Result<Context<'_>> {
         match &self.waker {

@@ -1,7 +1,5 @@
 //! What a socket can tell about its connection: version, cipher, certificates, fingerprints.
 
-use std::io::{Read, Write};
-
 use rustls_pki_types::CertificateDer;
 
 use super::SslSocket;
@@ -36,7 +34,7 @@ impl CertField {
     }
 }
 
-impl<S: Read + Write> SslSocket<S> {
+impl<S: super::Transport> SslSocket<S> {
     /// The cipher suite in OpenSSL naming, e.g. `ECDHE-RSA-AES128-GCM-SHA256` (`get_cipher`).
     pub fn cipher(&self) -> Option<&'static str> {
         self.tls.as_ref()?.cipher().map(|c| c.openssl)

@@ -8,7 +8,7 @@ use super::SslSocket;
 /// Registers the underlying stream. Before waiting for readiness, check
 /// [`SslSocket::pending`] (data may sit decrypted in the socket) and
 /// [`SslSocket::wants_write`] (encrypted output may wait for the stream to turn writable).
-impl<S: Source + std::io::Read + std::io::Write> Source for SslSocket<S> {
+impl<S: Source + super::Transport> Source for SslSocket<S> {
     fn register(
         &mut self,
         registry: &Registry,
@@ -31,3 +31,6 @@ impl<S: Source + std::io::Read + std::io::Write> Source for SslSocket<S> {
         self.get_mut().deregister(registry)
     }
 }
+
+/// Non-blocking: time is the caller's.
+impl super::Transport for mio::net::TcpStream {}

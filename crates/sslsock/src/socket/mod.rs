@@ -99,6 +99,68 @@ impl<S> From<StartError<S>> for Error {
     }
 }
 
+/// A byte stream TLS runs over.
+///
+/// Blocking streams that can time out a read or a write (TCP and Unix sockets) say so here;
+/// on them the context's `timeout` is a deadline for every handshake, however the socket was
+/// made (`connect`, `accept`, `start_ssl`, `connect_ssl`, `accept_ssl`). Other streams
+/// (non-blocking, async adapters, in-memory pipes) leave time to the caller and need no code:
+///
+/// ```
+/// use std::io::{Read, Write};
+/// struct Pipe; // any Read + Write
+/// # impl Read for Pipe { fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> { Ok(0) } }
+/// # impl Write for Pipe { fn write(&mut self, b: &[u8]) -> std::io::Result<usize> { Ok(b.len()) }
+/// #     fn flush(&mut self) -> std::io::Result<()> { Ok(()) } }
+/// impl sslsock::socket::Transport for Pipe {}
+/// ```
+pub trait Transport: Read + Write {
+    /// The read and write timeouts now set, or `None` when this stream has no timeouts.
+    fn timeouts(&self) -> io::Result<Option<(Option<Duration>, Option<Duration>)>> {
+        Ok(None)
+    }
+
+    /// Sets the read and write timeouts (called only when [`timeouts`](Self::timeouts) says the
+    /// stream has them).
+    fn set_timeouts(&self, read: Option<Duration>, write: Option<Duration>) -> io::Result<()> {
+        let _ = (read, write);
+        Ok(())
+    }
+}
+
+impl Transport for TcpStream {
+    fn timeouts(&self) -> io::Result<Option<(Option<Duration>, Option<Duration>)>> {
+        Ok(Some((self.read_timeout()?, self.write_timeout()?)))
+    }
+
+    fn set_timeouts(&self, read: Option<Duration>, write: Option<Duration>) -> io::Result<()> {
+        self.set_read_timeout(read)?;
+        self.set_write_timeout(write)
+    }
+}
+
+#[cfg(unix)]
+impl Transport for std::os::unix::net::UnixStream {
+    fn timeouts(&self) -> io::Result<Option<(Option<Duration>, Option<Duration>)>> {
+        Ok(Some((self.read_timeout()?, self.write_timeout()?)))
+    }
+
+    fn set_timeouts(&self, read: Option<Duration>, write: Option<Duration>) -> io::Result<()> {
+        self.set_read_timeout(read)?;
+        self.set_write_timeout(write)
+    }
+}
+
+impl<T: Transport + ?Sized> Transport for Box<T> {
+    fn timeouts(&self) -> io::Result<Option<(Option<Duration>, Option<Duration>)>> {
+        (**self).timeouts()
+    }
+
+    fn set_timeouts(&self, read: Option<Duration>, write: Option<Duration>) -> io::Result<()> {
+        (**self).set_timeouts(read, write)
+    }
+}
+
 impl<S> fmt::Debug for SslSocket<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SslSocket")
@@ -140,8 +202,7 @@ impl SslSocket<TcpStream> {
             sock.session_key = Some(format!("{host}:{port}"));
         }
         if !opts.is_lazy() {
-            let timeout = opts.timeout;
-            sock.with_timeouts(timeout, |s| s.connect_ssl())?;
+            sock.connect_ssl()?;
         }
         Ok(sock)
     }
@@ -153,7 +214,7 @@ impl SslSocket<TcpStream> {
     pub fn accept_with(tcp: TcpStream, ctx: &SslContext) -> Result<Self, Error> {
         let opts = ctx.options();
         let mut sock = SslSocket::new_plain_with(tcp, ctx);
-        match sock.with_timeouts(opts.timeout, |s| s.accept_ssl()) {
+        match sock.accept_ssl() {
             Ok(()) => Ok(sock),
             Err(e) => {
                 let e = crate::error::noted(e);
@@ -163,28 +224,6 @@ impl SslSocket<TcpStream> {
                 Err(e)
             }
         }
-    }
-
-    /// Runs `f` under a deadline `t` from now, restoring the transport timeouts afterwards.
-    /// The deadline holds for the whole operation, so a peer that trickles one byte at a time
-    /// is cut off as surely as a silent one.
-    pub(crate) fn with_timeouts<T>(
-        &mut self,
-        t: Option<Duration>,
-        f: impl FnOnce(&mut Self) -> Result<T, Error>,
-    ) -> Result<T, Error> {
-        let Some(t) = t.filter(|_| !self.nonblocking) else {
-            return f(self);
-        };
-        let (r, w) = (self.stream.read_timeout()?, self.stream.write_timeout()?);
-        self.stream.set_read_timeout(Some(t))?;
-        self.stream.set_write_timeout(Some(t))?;
-        self.deadline = Some(Instant::now() + t);
-        let out = f(self);
-        self.deadline = None;
-        let _ = self.stream.set_read_timeout(r);
-        let _ = self.stream.set_write_timeout(w);
-        out
     }
 
     /// Switches the transport between blocking and non-blocking mode. In non-blocking mode
@@ -231,7 +270,7 @@ fn client_name(opts: &Options, host: Option<&str>) -> Result<String, Error> {
     Err(Error::Verify(VerifyError::NoName))
 }
 
-impl<S: Read + Write> SslSocket<S> {
+impl<S: Transport> SslSocket<S> {
     fn plain(stream: S, ctx: SslContext, peer_name: Option<String>) -> Self {
         let session_key = ctx
             .options()
@@ -364,7 +403,35 @@ impl<S: Read + Write> SslSocket<S> {
         self.handshake()
     }
 
+    /// Runs `f` under a deadline `t` from now, restoring the transport timeouts afterwards.
+    /// The deadline holds for the whole operation, so a peer that trickles one byte at a time
+    /// is cut off as surely as a silent one. Without `t`, on a non-blocking socket, on a
+    /// stream without timeouts, or inside another deadline, `f` just runs.
+    pub(crate) fn with_timeouts<T>(
+        &mut self,
+        t: Option<Duration>,
+        f: impl FnOnce(&mut Self) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let Some(t) = t.filter(|_| !self.nonblocking && self.deadline.is_none()) else {
+            return f(self);
+        };
+        let Some((r, w)) = self.stream.timeouts()? else {
+            return f(self);
+        };
+        self.stream.set_timeouts(Some(t), Some(t))?;
+        self.deadline = Some(Instant::now() + t);
+        let out = f(self);
+        self.deadline = None;
+        let _ = self.stream.set_timeouts(r, w);
+        out
+    }
+
     fn handshake(&mut self) -> Result<(), Error> {
+        let timeout = self.ctx.options().timeout;
+        self.with_timeouts(timeout, Self::handshake_now)
+    }
+
+    fn handshake_now(&mut self) -> Result<(), Error> {
         self.in_handshake = true;
         let result = self.drive_handshake();
         self.in_handshake = false;
@@ -822,7 +889,7 @@ impl<S: Read + Write> SslSocket<S> {
     }
 }
 
-impl<S: Read + Write> SslSocket<S> {
+impl<S: Transport> SslSocket<S> {
     /// Wraps a plain stream without starting TLS, for protocols that talk plain first:
     /// read and write in plain, then [`connect_ssl`](Self::connect_ssl) or
     /// [`accept_ssl`](Self::accept_ssl).
@@ -861,14 +928,14 @@ impl<S: Read + Write> SslSocket<S> {
     }
 }
 
-impl<S: Read + Write> Read for SslSocket<S> {
+impl<S: Transport> Read for SslSocket<S> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let r = self.read_inner(buf);
         self.record(r)
     }
 }
 
-impl<S: Read + Write> BufRead for SslSocket<S> {
+impl<S: Transport> BufRead for SslSocket<S> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
         // Two steps so the error path can record the message before the buffer is borrowed.
         let r = self.fill_buf_inner().map(|c| c.len());
@@ -881,7 +948,7 @@ impl<S: Read + Write> BufRead for SslSocket<S> {
     }
 }
 
-impl<S: Read + Write> Write for SslSocket<S> {
+impl<S: Transport> Write for SslSocket<S> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let r = self.write_inner(buf);
         self.record(r)

@@ -374,6 +374,8 @@ struct Corked {
     corked: bool,
 }
 
+impl sslsock::socket::Transport for Corked {}
+
 impl Read for Corked {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         self.inner.read(buf)

@@ -19,6 +19,8 @@ struct GatedReads {
     peer_sent: mpsc::Receiver<()>,
 }
 
+impl sslsock::socket::Transport for GatedReads {}
+
 impl Read for GatedReads {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         if self.armed.swap(false, Ordering::SeqCst) {
@@ -251,4 +253,57 @@ fn start_ssl_failure_gives_the_stream_back_when_asked() {
     let stream = err.stream.expect("stream kept");
     drop(stream);
     h.join().unwrap();
+}
+
+/// The context's timeout covers the handshake of a STARTTLS upgrade (`connect_ssl`,
+/// `start_ssl`) and of `accept_ssl`, as it covers a direct connect: a peer that goes quiet
+/// after agreeing gets the handshake timeout, not a transport error.
+#[test]
+fn timeout_covers_starttls_handshakes() {
+    let timeout = Duration::from_millis(500);
+    // A server that agrees to STARTTLS and then says nothing.
+    let (stalled, stall) = mpsc::channel::<()>();
+    let stall = std::sync::Mutex::new(stall);
+    let (addr, h) = serve_tcp(2, move |mut tcp| {
+        write_line(&mut tcp, "220 ready\r\n");
+        let mut buf = [0u8; 64];
+        let _ = tcp.read(&mut buf);
+        write_line(&mut tcp, "220 go\r\n");
+        // Hold the connection open until the client has given up.
+        let _ = stall.lock().unwrap().recv();
+    });
+    let expect_timeout = |e: sslsock::Error| {
+        assert!(
+            e.to_string()
+                .contains("timed out while waiting for the peer during the TLS handshake"),
+            "{e}"
+        );
+    };
+    let opts = client_opts().timeout(timeout).start_handshake(false);
+    let mut c = SslSocket::new_plain(TcpStream::connect(addr).unwrap(), &opts).unwrap();
+    assert_eq!(line(&mut c), "220 ready\r\n");
+    write_line(&mut c, "STARTTLS\r\n");
+    assert_eq!(line(&mut c), "220 go\r\n");
+    expect_timeout(c.connect_ssl().unwrap_err());
+    stalled.send(()).unwrap();
+    // start_ssl on the raw stream, after the plain dialogue.
+    let mut tcp = TcpStream::connect(addr).unwrap();
+    let mut reader = BufReader::new(tcp.try_clone().unwrap());
+    assert_eq!(line(&mut reader), "220 ready\r\n");
+    write_line(&mut tcp, "STARTTLS\r\n");
+    assert_eq!(line(&mut reader), "220 go\r\n");
+    expect_timeout(
+        SslSocket::start_ssl(tcp, &client_opts().timeout(timeout))
+            .unwrap_err()
+            .error,
+    );
+    stalled.send(()).unwrap();
+    h.join().unwrap();
+    // accept_ssl: a client that connects and sends nothing.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let quiet = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (tcp, _) = listener.accept().unwrap();
+    let mut s = SslSocket::new_plain(tcp, &server_opts().server(true).timeout(timeout)).unwrap();
+    expect_timeout(s.accept_ssl().unwrap_err());
+    drop(quiet);
 }
