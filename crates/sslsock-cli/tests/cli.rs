@@ -1800,7 +1800,7 @@ fn debug_shows_the_library_log_and_warnings_show_without_it() {
     let o = sslsock(&["connect", &addr, "--no-verify"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("sslsock: warn: --no-verify"),
+        stderr(&o).contains("sslsock: warn: dangerous: peer verification is off"),
         "{}",
         stderr(&o)
     );
