@@ -86,6 +86,17 @@ pub enum Family {
     V6,
 }
 
+impl Family {
+    /// True when `addr` is of this family.
+    pub fn admits(self, addr: &SocketAddr) -> bool {
+        match self {
+            Family::Any => true,
+            Family::V4 => addr.is_ipv4(),
+            Family::V6 => addr.is_ipv6(),
+        }
+    }
+}
+
 /// Where a certificate chain or key comes from.
 #[derive(Clone)]
 #[non_exhaustive]

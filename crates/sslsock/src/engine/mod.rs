@@ -50,16 +50,20 @@ use crate::x509;
 
 pub(crate) use session::Session;
 use verifier::ClientVerifier;
-pub(crate) use verifier::NO_NAME;
 
 /// Compiled engine configuration for one side.
 #[derive(Debug, Clone)]
 pub(crate) enum EngineConfig {
-    /// The configuration, and the session store it resumes from (none: resumption off).
-    Client(
-        Arc<ClientConfig>,
-        Option<Arc<dyn rustls::client::ClientSessionStore>>,
-    ),
+    /// A client context.
+    Client {
+        /// For handshakes toward a named peer.
+        config: Arc<ClientConfig>,
+        /// The same, for a peer without a name (nothing verified, scheme `none`, or a pin): its
+        /// verifier knows that no name was given, so no address stands for "no name".
+        nameless: Arc<ClientConfig>,
+        /// The session store it resumes from (none: resumption off).
+        store: Option<Arc<dyn rustls::client::ClientSessionStore>>,
+    },
     /// The default configuration, and those for SNI names with their own cipher lists.
     Server(Arc<ServerConfig>, PerName),
 }
@@ -338,7 +342,12 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
             scheme: scheme(opts),
             identity: opts.verifycn_name.clone(),
             provider: provider.clone(),
+            nameless: false,
         };
+        let nameless_verifier = Arc::new(verifier::ServerVerifier {
+            nameless: true,
+            ..verifier.clone()
+        });
         let builder = ClientConfig::builder_with_provider(provider.clone())
             .with_protocol_versions(&engine_versions)
             .map_err(|e| ConfigError::Invalid(format!("inconsistent versions and suites: {e}")))?
@@ -375,7 +384,15 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
         if let Some(hook) = &opts.engine_hook {
             hook(EngineConfigMut::Client(&mut cfg));
         }
-        EngineConfig::Client(Arc::new(cfg), store)
+        let mut nameless = cfg.clone();
+        nameless
+            .dangerous()
+            .set_certificate_verifier(nameless_verifier);
+        EngineConfig::Client {
+            config: Arc::new(cfg),
+            nameless: Arc::new(nameless),
+            store,
+        }
     };
     Ok(Built {
         config,

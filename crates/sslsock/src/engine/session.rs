@@ -43,22 +43,39 @@ pub(crate) struct CipherNames {
 }
 
 impl Session {
-    /// A client session toward `name` (SNI and, unless overridden, the verified identity).
-    /// Its sessions are filed under `session_key` (`host:port` or the configured key) when given.
+    /// A client session toward `name` (SNI and, unless overridden, the verified identity),
+    /// or toward a peer without a name (`None`: no SNI, and no name check possible). Its
+    /// sessions are filed under `session_key` (`host:port` or the configured key) when given.
     pub(crate) fn client(
         config: &EngineConfig,
-        name: &str,
+        name: Option<&str>,
         session_key: Option<&str>,
     ) -> Result<Session, Error> {
-        let EngineConfig::Client(cfg, store) = config else {
+        let EngineConfig::Client {
+            config: named,
+            nameless,
+            store,
+        } = config
+        else {
             return Err(Error::State(
                 "a server context cannot start a client handshake",
             ));
         };
-        let server_name =
-            ServerName::try_from(name.trim_end_matches('.').to_owned()).map_err(|_| {
-                ConfigError::Name(format!("\"{name}\" is not a valid host name or IP address"))
-            })?;
+        let (cfg, server_name) = match name {
+            Some(name) => {
+                let server_name = ServerName::try_from(name.trim_end_matches('.').to_owned())
+                    .map_err(|_| {
+                        ConfigError::Name(format!(
+                            "\"{name}\" is not a valid host name or IP address"
+                        ))
+                    })?;
+                (named, server_name)
+            }
+            None => (
+                nameless,
+                ServerName::IpAddress(super::verifier::PLACEHOLDER_NAME.into()),
+            ),
+        };
         let cfg = match (session_key, store) {
             (Some(key), Some(store)) => {
                 // The same configuration (and verifier) with sessions filed under the key.

@@ -19,9 +19,9 @@ use crate::verify::fingerprint::FingerprintAlgorithm;
 use crate::verify::hostname::{verify_hostname_in_path, Scheme};
 use crate::x509::info::CertInfo;
 
-/// The name handed to the engine when the caller gave none. The engine sends no SNI for an
-/// address, and the verifier reads this one as "no name known" (nobody verifies 0.0.0.0).
-pub(crate) const NO_NAME: IpAddr = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+/// What the engine is handed for a peer without a name: an address, so that no SNI goes out.
+/// Only the nameless configuration (whose verifier knows there is no name) ever sees it.
+pub(crate) const PLACEHOLDER_NAME: IpAddr = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
 
 pub(crate) fn to_engine_error(e: VerifyError) -> rustls::Error {
     rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(Arc::new(e))))
@@ -118,7 +118,7 @@ fn key_weakness(info: &CertInfo) -> Option<String> {
 }
 
 /// Client side: checks the server's chain, then its name.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct ServerVerifier {
     pub(crate) policy: Arc<ChainPolicy>,
     pub(crate) mode: VerifyMode,
@@ -126,6 +126,8 @@ pub(crate) struct ServerVerifier {
     /// `verifycn_name`: overrides the name given to the engine.
     pub(crate) identity: Option<String>,
     pub(crate) provider: Arc<CryptoProvider>,
+    /// The handshake has no peer name: a name check, when one is due, fails with `NoName`.
+    pub(crate) nameless: bool,
 }
 
 impl ServerCertVerifier for ServerVerifier {
@@ -147,12 +149,10 @@ impl ServerCertVerifier for ServerVerifier {
         if accepted == Accepted::Pinned || self.scheme.accepts_all() {
             return Ok(ServerCertVerified::assertion());
         }
-        let name = match (&self.identity, server_name) {
-            (Some(n), _) => n.clone(),
-            (None, ServerName::IpAddress(ip)) if IpAddr::from(*ip) == NO_NAME => {
-                return Err(to_engine_error(VerifyError::NoName))
-            }
-            (None, other) => other.to_str().into_owned(),
+        let name = match &self.identity {
+            Some(n) => n.clone(),
+            None if self.nameless => return Err(to_engine_error(VerifyError::NoName)),
+            None => server_name.to_str().into_owned(),
         };
         verify_hostname_in_path(end_entity, &name, &self.scheme, accepted.issuers())
             .map_err(to_engine_error)?;

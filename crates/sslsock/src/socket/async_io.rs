@@ -113,44 +113,112 @@ pub struct TlsStream<S = TcpStream> {
 
 impl TlsStream<TcpStream> {
     /// Connects and runs the client handshake (verified, secure defaults from `ctx`), within
-    /// the context's timeout when it has one.
+    /// the context's timeout when it has one: the same name, SNI, address family, local
+    /// address, session key (`host:port`) and `error_trap` as [`SslSocket::connect_with`].
     pub async fn connect(addr: &str, ctx: &SslContext) -> Result<Self, Error> {
+        Self::connect_inner(addr, ctx)
+            .await
+            .map_err(crate::error::noted)
+    }
+
+    async fn connect_inner(addr: &str, ctx: &SslContext) -> Result<Self, Error> {
+        let opts = ctx.options();
         let (host, port) = connect::split_host_port(addr)?;
-        let timeout = ctx.options().timeout;
-        let tcp = with_deadline(timeout, "connecting", async {
-            TcpStream::connect((host.as_str(), port))
-                .await
-                .map_err(|source| Error::Connect {
-                    addr: addr.to_owned(),
-                    source,
-                })
-        })
+        let timeout = opts.timeout;
+        let tcp = with_deadline(
+            timeout,
+            "connecting",
+            tcp_connect(&host, port, opts.family, opts.local_addr),
+        )
         .await?;
         let _ = tcp.set_nodelay(true);
-        let mut s = TlsStream::new_plain(tcp, ctx);
-        if s.sock.peer_name.is_none() {
-            s.sock.peer_name = Some(super::client_name(ctx.options(), Some(&host))?);
+        let mut s = TlsStream::new_client(tcp, ctx, &host)?;
+        if opts.session_key.is_none() {
+            s.sock.session_key = Some(format!("{host}:{port}"));
         }
-        with_deadline(
+        if opts.is_lazy() {
+            return Ok(s);
+        }
+        let result = with_deadline(
             timeout,
             "waiting for the peer during the TLS handshake",
             s.connect_ssl(),
         )
-        .await?;
-        Ok(s)
+        .await;
+        s.trap_on_error(result)
     }
 
-    /// Runs the server handshake on an accepted connection, within the context's timeout.
+    /// Runs the server handshake on an accepted connection, within the context's timeout,
+    /// calling the context's `error_trap` when it fails.
     pub async fn accept(tcp: TcpStream, ctx: &SslContext) -> Result<Self, Error> {
         let mut s = TlsStream::new_plain(tcp, ctx);
-        with_deadline(
+        let result = with_deadline(
             ctx.options().timeout,
             "waiting for the peer during the TLS handshake",
             s.accept_ssl(),
         )
-        .await?;
-        Ok(s)
+        .await;
+        s.trap_on_error(result).map_err(crate::error::noted)
     }
+
+    /// On a failed handshake, hands the plain stream to the context's `error_trap`.
+    fn trap_on_error(mut self, result: Result<(), Error>) -> Result<Self, Error> {
+        match result {
+            Ok(()) => Ok(self),
+            Err(e) => {
+                if let Some(trap) = &self.sock.context().options().error_trap.clone() {
+                    trap(self.sock.get_mut(), &e);
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Resolves `host`, keeps the addresses of `family`, and connects to the first that answers,
+/// from `local` when given.
+async fn tcp_connect(
+    host: &str,
+    port: u16,
+    family: crate::options::Family,
+    local: Option<std::net::SocketAddr>,
+) -> Result<TcpStream, Error> {
+    let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|e| Error::Resolve {
+            host: host.to_owned(),
+            reason: e.to_string(),
+        })?
+        .filter(|a| family.admits(a))
+        .collect();
+    if addrs.is_empty() {
+        return Err(Error::Resolve {
+            host: host.to_owned(),
+            reason: format!("no {family:?} address"),
+        });
+    }
+    let mut last = None;
+    for addr in addrs {
+        let attempt = async {
+            let socket = if addr.is_ipv4() {
+                tokio::net::TcpSocket::new_v4()?
+            } else {
+                tokio::net::TcpSocket::new_v6()?
+            };
+            if let Some(local) = local {
+                socket.bind(local)?;
+            }
+            socket.connect(addr).await
+        };
+        match attempt.await {
+            Ok(s) => return Ok(s),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(Error::Connect {
+        addr: format!("{host}:{port}"),
+        source: last.unwrap_or_else(|| io::Error::other("no address tried")),
+    })
 }
 
 async fn with_deadline<T>(
@@ -179,6 +247,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin> TlsStream<S> {
                 ctx,
             ),
         }
+    }
+
+    /// Wraps a connected stream as the client side toward `name`, without starting TLS (see
+    /// [`SslSocket::new_client`]): one context, many peers, each with its own name.
+    pub fn new_client(stream: S, ctx: &SslContext, name: &str) -> Result<Self, Error> {
+        Ok(TlsStream {
+            sock: SslSocket::new_client(
+                AsyncIo {
+                    inner: stream,
+                    waker: None,
+                },
+                ctx,
+                name,
+            )?,
+        })
     }
 
     /// Runs `op` on the socket with the waker of `cx`; `WouldBlock` becomes `Pending`.

@@ -122,11 +122,7 @@ pub(crate) fn tcp_connect(
             host: host.to_owned(),
             reason: e.to_string(),
         })?
-        .filter(|a| match family {
-            Family::Any => true,
-            Family::V4 => a.is_ipv4(),
-            Family::V6 => a.is_ipv6(),
-        })
+        .filter(|a| family.admits(a))
         .collect();
     if addrs.is_empty() {
         return Err(Error::Resolve {

@@ -43,7 +43,8 @@ pub struct SslSocket<S = TcpStream> {
     input: InputBuffer,
     tls: Option<Session>,
     ctx: SslContext,
-    /// Client: the name given to the engine (SNI unless disabled, and the default identity).
+    /// Client: the name given to the engine (SNI unless disabled, and the default identity);
+    /// `None` until one is known (resolved from the options at the handshake).
     peer_name: Option<String>,
     /// We sent close_notify on the current session.
     close_sent: bool,
@@ -197,12 +198,17 @@ impl SslSocket<TcpStream> {
         let (host, port) = connect::split_host_port(addr)?;
         let stream = connect::tcp_connect(&host, port, opts.family, opts.local_addr, opts.timeout)?;
         let name = client_name(opts, Some(&host))?;
-        let mut sock = SslSocket::plain(stream, ctx.clone(), Some(name));
+        let mut sock = SslSocket::plain(stream, ctx.clone(), name);
         if opts.session_key.is_none() {
             sock.session_key = Some(format!("{host}:{port}"));
         }
         if !opts.is_lazy() {
-            sock.connect_ssl()?;
+            if let Err(e) = sock.connect_ssl() {
+                if let Some(trap) = &opts.error_trap {
+                    trap(sock.get_mut(), &e);
+                }
+                return Err(e);
+            }
         }
         Ok(sock)
     }
@@ -251,13 +257,13 @@ impl SslSocket<TcpStream> {
 }
 
 /// The name a client hands to the engine: SNI name, else verify name, else peer host.
-/// Without any, the handshake may still go ahead when no name is needed (nothing verified,
-/// scheme `none`, or pins); otherwise it is refused before a byte is sent.
-fn client_name(opts: &Options, host: Option<&str>) -> Result<String, Error> {
+/// `Ok(None)`: there is none, and none is needed (nothing verified, scheme `none`, or pins);
+/// when one is needed and there is none, the handshake is refused before a byte is sent.
+fn client_name(opts: &Options, host: Option<&str>) -> Result<Option<String>, Error> {
     let sni = opts.hostname.as_deref().filter(|h| !h.is_empty());
     let host = host.map(|h| h.trim_start_matches('[').trim_end_matches(']'));
     if let Some(n) = sni.or(opts.verifycn_name.as_deref()).or(host) {
-        return Ok(n.to_owned());
+        return Ok(Some(n.to_owned()));
     }
     let verifies = opts.verify_mode.is_none_or(|m| m.verifies());
     let scheme_none = opts
@@ -265,9 +271,17 @@ fn client_name(opts: &Options, host: Option<&str>) -> Result<String, Error> {
         .as_ref()
         .is_some_and(|s| s.accepts_all());
     if !verifies || scheme_none || !opts.fingerprints.is_empty() {
-        return Ok(crate::engine::NO_NAME.to_string());
+        return Ok(None);
     }
     Err(Error::Verify(VerifyError::NoName))
+}
+
+/// The peer host of the `peer` option (`PeerAddr`), if any.
+fn configured_peer_host(opts: &Options) -> Option<String> {
+    opts.peer
+        .as_deref()
+        .and_then(|p| connect::split_host_port(p).ok())
+        .map(|(h, _)| h)
 }
 
 impl<S: Transport> SslSocket<S> {
@@ -327,15 +341,8 @@ impl<S: Transport> SslSocket<S> {
         let name = if ctx.is_server() {
             None
         } else {
-            match client_name(
-                opts,
-                opts.peer
-                    .as_deref()
-                    .and_then(|p| connect::split_host_port(p).ok())
-                    .map(|(h, _)| h)
-                    .as_deref(),
-            ) {
-                Ok(n) => Some(n),
+            match client_name(opts, configured_peer_host(opts).as_deref()) {
+                Ok(n) => n,
                 Err(error) => {
                     return Err(StartError {
                         error,
@@ -375,13 +382,13 @@ impl<S: Transport> SslSocket<S> {
             ));
         }
         if self.tls.is_none() {
-            let name = self
-                .peer_name
-                .clone()
-                .map_or_else(|| client_name(self.ctx.options(), None), Ok)?;
+            let name = match &self.peer_name {
+                Some(n) => Some(n.clone()),
+                None => client_name(self.ctx.options(), None)?,
+            };
             self.tls = Some(Session::client(
                 self.ctx.engine(),
-                &name,
+                name.as_deref(),
                 self.session_key.as_deref(),
             )?);
             self.close_sent = false;
@@ -898,12 +905,7 @@ impl<S: Transport> SslSocket<S> {
         let name = if ctx.is_server() {
             None
         } else {
-            let peer = options
-                .peer
-                .as_deref()
-                .and_then(|p| connect::split_host_port(p).ok())
-                .map(|(h, _)| h);
-            Some(client_name(options, peer.as_deref())?)
+            client_name(options, configured_peer_host(options).as_deref())?
         };
         Ok(SslSocket::plain(stream, ctx, name))
     }
@@ -911,20 +913,44 @@ impl<S: Transport> SslSocket<S> {
     /// [`new_plain`](Self::new_plain) with a prebuilt context: wraps a connected stream
     /// without starting TLS. For a client context the peer name comes from the context's
     /// `hostname` / `verifycn_name` / `peer`; [`connect_ssl`](Self::connect_ssl) refuses to
-    /// start without one when the peer is verified.
+    /// start without one when the peer is verified. To talk to several hosts through one
+    /// context, give each its name with [`new_client`](Self::new_client).
     pub fn new_plain_with(stream: S, ctx: &SslContext) -> Self {
         let name = if ctx.is_server() {
             None
         } else {
             let opts = ctx.options();
-            let peer = opts
-                .peer
-                .as_deref()
-                .and_then(|p| connect::split_host_port(p).ok())
-                .map(|(h, _)| h);
-            client_name(opts, peer.as_deref()).ok()
+            client_name(opts, configured_peer_host(opts).as_deref())
+                .ok()
+                .flatten()
         };
         SslSocket::plain(stream, ctx.clone(), name)
+    }
+
+    /// Wraps a connected plain stream as the client side toward `name` (sent in SNI and
+    /// checked against the certificate, unless the context overrides either), without starting
+    /// TLS: talk plain, then [`connect_ssl`](Self::connect_ssl). One context serves any number
+    /// of peers this way, each with its own name (`SSL_reuse_ctx` for STARTTLS).
+    ///
+    /// ```no_run
+    /// use std::net::TcpStream;
+    /// use sslsock::{Options, SslContext, SslSocket};
+    /// let ctx = SslContext::new(&Options::new())?;
+    /// for host in ["mx1.example.org", "mx2.example.org"] {
+    ///     let tcp = TcpStream::connect((host, 25))?;
+    ///     let mut smtp = SslSocket::new_client(tcp, &ctx, host)?;
+    ///     // ... EHLO, STARTTLS, 220 ...
+    ///     smtp.connect_ssl()?;
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn new_client(stream: S, ctx: &SslContext, name: &str) -> Result<Self, Error> {
+        if ctx.is_server() {
+            return Err(Error::State("new_client with a server context"));
+        }
+        let host = name.trim_start_matches('[').trim_end_matches(']');
+        let name = client_name(ctx.options(), Some(host))?;
+        Ok(SslSocket::plain(stream, ctx.clone(), name))
     }
 }
 

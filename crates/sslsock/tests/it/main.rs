@@ -5,6 +5,7 @@
 #[cfg(feature = "tokio")]
 mod async_tokio;
 mod bad_input;
+mod context_boundary;
 mod hostname_table;
 // The examples' servers, driven by the tests.
 #[cfg(feature = "mio")]

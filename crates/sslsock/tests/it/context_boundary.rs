@@ -1,0 +1,235 @@
+//! One context, many connections: the peer's name belongs to the connection, and the
+//! blocking and async paths honour the same options.
+
+use std::io::{BufRead, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+
+use sslsock::x509::create::{CertSpec, Issued};
+use sslsock::{
+    Error, Options, SessionCache, SslContext, SslListener, SslSocket, VerifyError, VerifyMode,
+};
+
+use crate::util::*;
+
+fn line<R: BufRead>(r: &mut R) -> String {
+    let mut s = String::new();
+    r.read_line(&mut s).unwrap();
+    s
+}
+
+/// A STARTTLS server on the test PKI's `pair`: greets, upgrades, reports the SNI it saw.
+fn starttls_server(pair: &str, n: usize) -> (SocketAddr, std::thread::JoinHandle<()>) {
+    let opts = server_opts_with(pair).server(true);
+    serve_tcp(n, move |tcp| {
+        let mut s = SslSocket::new_plain(tcp, &opts).unwrap();
+        write_line(&mut s, "220 ready\r\n");
+        assert_eq!(line(&mut s), "STARTTLS\r\n");
+        write_line(&mut s, "220 go\r\n");
+        if s.accept_ssl().is_ok() {
+            let sni = s.servername().unwrap_or("-").to_owned();
+            write_line(&mut s, &format!("sni {sni}\r\n"));
+        }
+    })
+}
+
+/// Plain dialogue, then the client handshake toward `name`.
+fn upgrade(addr: SocketAddr, ctx: &SslContext, name: &str) -> Result<String, Error> {
+    let mut s = SslSocket::new_client(TcpStream::connect(addr).unwrap(), ctx, name)?;
+    assert_eq!(line(&mut s), "220 ready\r\n");
+    write_line(&mut s, "STARTTLS\r\n");
+    assert_eq!(line(&mut s), "220 go\r\n");
+    s.connect_ssl()?;
+    Ok(line(&mut s))
+}
+
+#[test]
+fn one_context_does_starttls_to_two_hosts_with_their_own_names() {
+    let ctx = SslContext::new(&Options::new().ca_file(&pki().ca)).unwrap();
+    let (a, ha) = starttls_server("srv-ec", 1);
+    let (b, hb) = starttls_server("wrongname", 2);
+    assert_eq!(upgrade(a, &ctx, "localhost").unwrap(), "sni localhost\r\n");
+    assert_eq!(
+        upgrade(b, &ctx, "other.example").unwrap(),
+        "sni other.example\r\n"
+    );
+    // The name is the connection's: the same context toward b under a's name is refused.
+    let e = upgrade(b, &ctx, "localhost").unwrap_err();
+    assert!(
+        matches!(&e, Error::Verify(VerifyError::NameMismatch { expected, .. }) if expected == "localhost"),
+        "{e:?}"
+    );
+    ha.join().unwrap();
+    hb.join().unwrap();
+}
+
+/// A certificate for the address 0.0.0.0, signed by the test CA.
+fn zero_address_cert() -> Issued {
+    let ca = Issued::from_parts(
+        &std::fs::read(&pki().ca).unwrap(),
+        &std::fs::read(pki().path("ca.key")).unwrap(),
+        &sslsock::x509::Password::None,
+    )
+    .unwrap();
+    CertSpec::new("zero").san("0.0.0.0").signed_by(&ca).unwrap()
+}
+
+#[test]
+fn a_connection_to_0_0_0_0_is_verified_against_0_0_0_0() {
+    let cert = zero_address_cert();
+    let opts = Options::new().cert_pem(cert.cert_pem).key_pem(cert.key_pem);
+    let listener = SslListener::bind("0.0.0.0:0", &opts).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let h = std::thread::spawn(move || listener.accept().map(|(s, _)| s.close()));
+    // Not "no hostname known": 0.0.0.0 is a name like any other address.
+    let c = SslSocket::connect_opts(
+        &format!("0.0.0.0:{port}"),
+        &Options::new().ca_file(&pki().ca),
+    )
+    .unwrap();
+    assert_eq!(
+        c.peer_certificate(sslsock::CertField::CommonName)
+            .as_deref(),
+        Some("zero")
+    );
+    drop(c);
+    h.join().unwrap().unwrap().ok();
+}
+
+#[cfg(feature = "tokio")]
+mod async_paths {
+    use super::*;
+    use sslsock::socket::async_io::TlsStream;
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    /// What a server saw of each client: the SNI name and the client's address.
+    type Seen = Vec<(Option<String>, SocketAddr)>;
+
+    fn recording_server(n: usize) -> (SocketAddr, std::thread::JoinHandle<Seen>) {
+        let listener = SslListener::bind("127.0.0.1:0", &server_opts()).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let h = std::thread::spawn(move || {
+            (0..n)
+                .map(|_| {
+                    let (s, peer) = listener.accept().unwrap();
+                    let sni = s.servername().map(str::to_owned);
+                    let _ = s.close();
+                    (sni, peer)
+                })
+                .collect()
+        });
+        (addr, h)
+    }
+
+    #[test]
+    fn blocking_and_async_send_the_same_sni_without_verification() {
+        let ctx = SslContext::new(&Options::new().verify_mode(VerifyMode::NONE)).unwrap();
+        let (addr, h) = recording_server(2);
+        let target = format!("localhost:{}", addr.port());
+        drop(SslSocket::connect_with(&target, &ctx).unwrap());
+        drop(rt().block_on(TlsStream::connect(&target, &ctx)).unwrap());
+        let seen = h.join().unwrap();
+        assert_eq!(seen[0].0.as_deref(), Some("localhost"), "blocking");
+        assert_eq!(seen[1].0.as_deref(), Some("localhost"), "async");
+    }
+
+    #[test]
+    fn async_connect_honours_family_and_local_address() {
+        let (addr, h) = recording_server(1);
+        // 127.0.0.2 is ours too (all of 127/8 is loopback on Linux).
+        let local: SocketAddr = "127.0.0.2:0".parse().unwrap();
+        let ctx = SslContext::new(&client_opts().local_addr(local)).unwrap();
+        let target = format!("localhost:{}", addr.port());
+        drop(rt().block_on(TlsStream::connect(&target, &ctx)).unwrap());
+        let seen = h.join().unwrap();
+        assert_eq!(seen[0].1.ip().to_string(), "127.0.0.2");
+        // IPv6 only, toward a server that has only an IPv4 address.
+        let v6 = SslContext::new(&client_opts().family(sslsock::Family::V6)).unwrap();
+        let e = rt()
+            .block_on(TlsStream::connect(
+                &format!("127.0.0.1:{}", addr.port()),
+                &v6,
+            ))
+            .unwrap_err();
+        assert!(matches!(e, Error::Resolve { .. }), "{e:?}");
+    }
+
+    #[test]
+    fn async_sessions_are_filed_under_host_and_port() {
+        let cache = SessionCache::new(8);
+        let (addr, h) = recording_server(1);
+        let ctx = SslContext::new(&client_opts().session_cache(&cache)).unwrap();
+        let target = format!("localhost:{}", addr.port());
+        let rt = rt();
+        rt.block_on(async {
+            let mut s = TlsStream::connect(&target, &ctx).await.unwrap();
+            // TLS 1.3 tickets arrive after the handshake: read until the server closes.
+            let _ = tokio::io::AsyncReadExt::read_to_end(&mut s, &mut Vec::new()).await;
+        });
+        h.join().unwrap();
+        assert!(cache.get(&target).is_some(), "filed under {target}");
+    }
+
+    #[test]
+    fn error_trap_sees_async_accept_and_client_failures() {
+        let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+        let log = seen.clone();
+        let sctx = SslContext::new(&server_opts().server(true).error_trap(move |stream, err| {
+            log.lock().unwrap().push(format!("server: {err}"));
+            let _ = stream.write_all(b"HTTP/1.0 400 Bad Request\r\n\r\n");
+        }))
+        .unwrap();
+        let rt = rt();
+        let reply = rt.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let server = tokio::spawn(async move {
+                let (tcp, _) = listener.accept().await.unwrap();
+                TlsStream::accept(tcp, &sctx).await.map(drop)
+            });
+            let mut plain = tokio::net::TcpStream::connect(addr).await.unwrap();
+            tokio::io::AsyncWriteExt::write_all(&mut plain, b"GET / HTTP/1.0\r\n\r\n")
+                .await
+                .unwrap();
+            let mut reply = Vec::new();
+            let _ = tokio::io::AsyncReadExt::read_to_end(&mut plain, &mut reply).await;
+            assert!(server.await.unwrap().is_err());
+            String::from_utf8_lossy(&reply).into_owned()
+        });
+        assert!(reply.starts_with("HTTP/1.0 400"), "{reply}");
+        // A client whose server does not speak TLS: blocking and async call the trap.
+        let log = seen.clone();
+        let cctx = SslContext::new(&client_opts().error_trap(move |_, err| {
+            log.lock().unwrap().push(format!("client: {err}"));
+        }))
+        .unwrap();
+        let plain = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = plain.local_addr().unwrap().port();
+        let h = std::thread::spawn(move || {
+            for _ in 0..2 {
+                let (mut tcp, _) = plain.accept().unwrap();
+                let _ = tcp.write_all(b"220 plain smtp\r\n");
+            }
+        });
+        let target = format!("127.0.0.1:{port}");
+        assert!(SslSocket::connect_with(&target, &cctx).is_err());
+        assert!(rt.block_on(TlsStream::connect(&target, &cctx)).is_err());
+        h.join().unwrap();
+        let seen = seen.lock().unwrap();
+        assert!(
+            seen[0].starts_with("server: peer does not speak TLS"),
+            "{seen:?}"
+        );
+        assert_eq!(
+            seen.iter().filter(|s| s.starts_with("client: ")).count(),
+            2,
+            "{seen:?}"
+        );
+    }
+}
