@@ -1843,3 +1843,28 @@ fn starttls_timeout_is_the_handshake_timeout() {
     );
     server.join().unwrap();
 }
+
+#[test]
+fn dropped_groups_are_said_on_stderr() {
+    let (_s, port) = s_server("srv-ec", &["-www"]);
+    let o = sslsock(&[
+        "connect",
+        &format!("127.0.0.1:{port}"),
+        "--ca-file",
+        &f("ca.pem"),
+        "--groups",
+        "X448:ffdhe2048:P-256",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("sslsock: warn: group X448 is not available in this TLS engine; dropped")
+            && err.contains("group ffdhe2048 is not available"),
+        "{err}"
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("group:        secp256r1"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}

@@ -30,6 +30,7 @@ struct Inner {
     options: Options,
     own_chain: Vec<CertificateDer<'static>>,
     chain_policy: Option<Arc<ChainPolicy>>,
+    unavailable: Vec<String>,
 }
 
 impl std::fmt::Debug for SslContext {
@@ -65,6 +66,7 @@ impl SslContext {
                 options: options.clone(),
                 own_chain: built.own_chain,
                 chain_policy: built.chain_policy,
+                unavailable: built.unavailable,
             }),
         })
     }
@@ -72,6 +74,21 @@ impl SslContext {
     /// True when this context is for the server side.
     pub fn is_server(&self) -> bool {
         self.inner.options.server
+    }
+
+    /// The names of the cipher, TLS 1.3 suite and group lists that OpenSSL knows and this
+    /// engine lacks (`X448`, `ffdhe2048`, `DHE-RSA-AES128-GCM-SHA256`, ...). They are dropped
+    /// from the lists, as OpenSSL drops what it lacks, with a warning through `log`; a list
+    /// left empty is a configuration error.
+    ///
+    /// ```
+    /// use sslsock::{Options, SslContext};
+    /// let ctx = SslContext::new(&Options::new().ecdh_curve("X448:P-256"))?;
+    /// assert_eq!(ctx.unavailable_names(), ["X448"]);
+    /// # Ok::<(), sslsock::Error>(())
+    /// ```
+    pub fn unavailable_names(&self) -> &[String] {
+        &self.inner.unavailable
     }
 
     /// The options this context was built from.

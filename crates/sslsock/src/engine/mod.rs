@@ -77,20 +77,31 @@ pub(crate) struct Built {
     pub(crate) own_chain: Vec<CertificateDer<'static>>,
     /// The policy peers are verified with; `None` when they are not.
     pub(crate) chain_policy: Option<Arc<ChainPolicy>>,
+    /// Cipher, suite and group names OpenSSL knows that the engine lacks, dropped.
+    pub(crate) unavailable: Vec<String>,
 }
 
-fn provider_for(opts: &Options, tls12: bool, tls13: bool) -> Result<CryptoProvider, ConfigError> {
+fn provider_for(
+    opts: &Options,
+    tls12: bool,
+    tls13: bool,
+    unavailable: &mut Vec<String>,
+) -> Result<CryptoProvider, ConfigError> {
     let base = rustls::crypto::aws_lc_rs::default_provider();
     let mut suites: Vec<rustls::SupportedCipherSuite> = Vec::new();
     if tls13 {
         match &opts.ciphersuites {
-            Some(spec) => suites.extend(suites::parse_ciphersuites(spec)?.iter().map(|s| s.suite)),
+            Some(spec) => suites.extend(
+                suites::parse_ciphersuites(spec, unavailable)?
+                    .iter()
+                    .map(|s| s.suite),
+            ),
             None => suites.extend(suites::SUITES.iter().filter(|s| s.tls13).map(|s| s.suite)),
         }
     }
     if let Some(spec) = &opts.cipher_list {
         // Validated even when TLS 1.2 is off, so a bad string never passes silently.
-        let list = suites::parse_cipher_list(spec)?;
+        let list = suites::parse_cipher_list(spec, unavailable)?;
         if tls12 {
             suites.extend(list.iter().map(|s| s.suite));
         }
@@ -105,8 +116,8 @@ fn provider_for(opts: &Options, tls12: bool, tls13: bool) -> Result<CryptoProvid
         });
     }
     let kx_groups = match &opts.ecdh_curve {
-        Some(spec) => suites::parse_groups(spec)?,
-        None => suites::parse_groups(defaults::GROUPS)?,
+        Some(spec) => suites::parse_groups(spec, unavailable)?,
+        None => suites::parse_groups(defaults::GROUPS, unavailable)?,
     };
     Ok(CryptoProvider {
         cipher_suites: suites,
@@ -201,7 +212,13 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
         Some(spec) => suites::parse_versions(spec)?,
         None => defaults::versions(),
     };
-    let provider = Arc::new(provider_for(opts, versions.tls12, versions.tls13)?);
+    let mut unavailable = Vec::new();
+    let provider = Arc::new(provider_for(
+        opts,
+        versions.tls12,
+        versions.tls13,
+        &mut unavailable,
+    )?);
     let engine_versions = versions.engine_versions();
     let identity = own_identity(opts)?;
     let own_chain = identity
@@ -398,6 +415,7 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
         config,
         own_chain,
         chain_policy: chain_policy_used,
+        unavailable,
     })
 }
 

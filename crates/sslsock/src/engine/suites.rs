@@ -193,7 +193,10 @@ fn is_known_word(word: &str) -> bool {
 }
 
 /// Evaluates an OpenSSL cipher string (`SSL_cipher_list`) over the TLS 1.2 suites.
-pub(crate) fn parse_cipher_list(spec: &str) -> Result<Vec<&'static SuiteInfo>, ConfigError> {
+pub(crate) fn parse_cipher_list(
+    spec: &str,
+    unavailable: &mut Vec<String>,
+) -> Result<Vec<&'static SuiteInfo>, ConfigError> {
     let err = |reason: String| ConfigError::Cipher {
         spec: spec.to_owned(),
         reason,
@@ -230,7 +233,7 @@ pub(crate) fn parse_cipher_list(spec: &str) -> Result<Vec<&'static SuiteInfo>, C
             }
             if !is_known_word(w) {
                 if looks_like_openssl_suite(w) {
-                    log::info!("cipher \"{w}\" is not available in this TLS engine; ignored");
+                    unavailable_name(unavailable, "cipher", w);
                 } else {
                     return Err(err(format!("unknown cipher or keyword \"{w}\"")));
                 }
@@ -282,8 +285,20 @@ fn looks_like_openssl_suite(w: &str) -> bool {
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
+/// A name OpenSSL knows and this engine lacks: dropped from its list, as OpenSSL drops what
+/// it lacks, but said (a warning, and [`crate::SslContext::unavailable_names`]).
+fn unavailable_name(unavailable: &mut Vec<String>, what: &str, name: &str) {
+    log::warn!("{what} {name} is not available in this TLS engine; dropped from the list");
+    if !unavailable.iter().any(|n| n == name) {
+        unavailable.push(name.to_owned());
+    }
+}
+
 /// Parses the TLS 1.3 suite list (`SSL_ciphersuites`): exact names separated by ':'.
-pub(crate) fn parse_ciphersuites(spec: &str) -> Result<Vec<&'static SuiteInfo>, ConfigError> {
+pub(crate) fn parse_ciphersuites(
+    spec: &str,
+    unavailable: &mut Vec<String>,
+) -> Result<Vec<&'static SuiteInfo>, ConfigError> {
     let mut out = Vec::new();
     for name in spec.split(':').map(str::trim).filter(|n| !n.is_empty()) {
         match SUITES.iter().find(|s| {
@@ -293,7 +308,7 @@ pub(crate) fn parse_ciphersuites(spec: &str) -> Result<Vec<&'static SuiteInfo>, 
         }) {
             Some(s) => out.push(s),
             None if matches!(name, "TLS_AES_128_CCM_SHA256" | "TLS_AES_128_CCM_8_SHA256") => {
-                log::info!("TLS 1.3 suite {name} is not available in this TLS engine; ignored")
+                unavailable_name(unavailable, "TLS 1.3 suite", name)
             }
             None => {
                 return Err(ConfigError::Cipher {
@@ -404,7 +419,10 @@ pub(crate) fn parse_versions(spec: &str) -> Result<Versions, ConfigError> {
 }
 
 /// Parses `SSL_ecdh_curve`: group names separated by ':' (or "auto" for the defaults).
-pub(crate) fn parse_groups(spec: &str) -> Result<Vec<&'static dyn SupportedKxGroup>, ConfigError> {
+pub(crate) fn parse_groups(
+    spec: &str,
+    unavailable: &mut Vec<String>,
+) -> Result<Vec<&'static dyn SupportedKxGroup>, ConfigError> {
     let err = |reason: String| ConfigError::Groups {
         spec: spec.to_owned(),
         reason,
@@ -418,7 +436,7 @@ pub(crate) fn parse_groups(spec: &str) -> Result<Vec<&'static dyn SupportedKxGro
         let group: Option<&'static dyn SupportedKxGroup> = match name.to_ascii_lowercase().as_str()
         {
             "auto" => {
-                for g in parse_groups(crate::defaults::GROUPS)? {
+                for g in parse_groups(crate::defaults::GROUPS, unavailable)? {
                     if !out.iter().any(|x| x.name() == g.name()) {
                         out.push(g);
                     }
@@ -439,7 +457,7 @@ pub(crate) fn parse_groups(spec: &str) -> Result<Vec<&'static dyn SupportedKxGro
         match group {
             Some(g) if !out.iter().any(|x| x.name() == g.name()) => out.push(g),
             Some(_) => {}
-            None => log::info!("group {name} is not available in this TLS engine; ignored"),
+            None => unavailable_name(unavailable, "group", name),
         }
     }
     if out.is_empty() {
@@ -476,11 +494,24 @@ mod tests {
 
     #[test]
     fn openssl_cipher_strings() {
-        assert_eq!(parse_cipher_list("DEFAULT").unwrap().len(), 6);
-        assert_eq!(parse_cipher_list("HIGH:!aNULL").unwrap().len(), 6);
-        assert_eq!(parse_cipher_list("ALL:!LOW:!EXP").unwrap().len(), 6);
         assert_eq!(
-            names(&parse_cipher_list("ECDHE+AESGCM").unwrap()),
+            parse_cipher_list("DEFAULT", &mut Vec::new()).unwrap().len(),
+            6
+        );
+        assert_eq!(
+            parse_cipher_list("HIGH:!aNULL", &mut Vec::new())
+                .unwrap()
+                .len(),
+            6
+        );
+        assert_eq!(
+            parse_cipher_list("ALL:!LOW:!EXP", &mut Vec::new())
+                .unwrap()
+                .len(),
+            6
+        );
+        assert_eq!(
+            names(&parse_cipher_list("ECDHE+AESGCM", &mut Vec::new()).unwrap()),
             [
                 "ECDHE-ECDSA-AES256-GCM-SHA384",
                 "ECDHE-ECDSA-AES128-GCM-SHA256",
@@ -489,25 +520,27 @@ mod tests {
             ]
         );
         assert_eq!(
-            names(&parse_cipher_list("ECDHE-RSA-AES128-GCM-SHA256").unwrap()),
+            names(&parse_cipher_list("ECDHE-RSA-AES128-GCM-SHA256", &mut Vec::new()).unwrap()),
             ["ECDHE-RSA-AES128-GCM-SHA256"]
         );
         assert_eq!(
-            names(&parse_cipher_list("EECDH+aRSA+AES128:!CHACHA20").unwrap()),
+            names(&parse_cipher_list("EECDH+aRSA+AES128:!CHACHA20", &mut Vec::new()).unwrap()),
             ["ECDHE-RSA-AES128-GCM-SHA256"]
         );
-        let moved = parse_cipher_list("ALL:+AES128").unwrap();
+        let moved = parse_cipher_list("ALL:+AES128", &mut Vec::new()).unwrap();
         assert_eq!(moved.last().unwrap().bits, 128);
-        assert!(parse_cipher_list("ALL:!ALL").is_err());
-        assert!(parse_cipher_list("RC4-SHA")
+        assert!(parse_cipher_list("ALL:!ALL", &mut Vec::new()).is_err());
+        assert!(parse_cipher_list("RC4-SHA", &mut Vec::new())
             .unwrap_err()
             .to_string()
             .contains("selects no cipher"));
-        assert!(parse_cipher_list("FOOBAR")
+        assert!(parse_cipher_list("FOOBAR", &mut Vec::new())
             .unwrap_err()
             .to_string()
             .contains("unknown cipher or keyword \"FOOBAR\""));
-        assert!(parse_cipher_list("RC4-SHA:ECDHE-ECDSA-CHACHA20-POLY1305").is_ok());
+        assert!(
+            parse_cipher_list("RC4-SHA:ECDHE-ECDSA-CHACHA20-POLY1305", &mut Vec::new()).is_ok()
+        );
         assert!(parse_cipher_list(
             "DEFAULT !EXP !MEDIUM !LOW !eNULL !aNULL !RC4 !DES !MD5 !PSK !SRP"
         )
@@ -567,20 +600,22 @@ mod tests {
 
     #[test]
     fn group_strings() {
-        let g = parse_groups("X25519:P-256:prime256v1:secp384r1").unwrap();
+        let g = parse_groups("X25519:P-256:prime256v1:secp384r1", &mut Vec::new()).unwrap();
         assert_eq!(g.len(), 3);
         assert_eq!(
-            parse_groups("auto").unwrap()[0].name(),
+            parse_groups("auto", &mut Vec::new()).unwrap()[0].name(),
             rustls::NamedGroup::X25519MLKEM768
         );
-        assert!(parse_groups("P-521").is_err());
-        assert!(parse_groups("curve9")
+        assert!(parse_groups("P-521", &mut Vec::new()).is_err());
+        assert!(parse_groups("curve9", &mut Vec::new())
             .unwrap_err()
             .to_string()
             .contains("unknown group"));
-        assert!(parse_ciphersuites("TLS_AES_128_GCM_SHA256:TLS_FOO").is_err());
+        assert!(parse_ciphersuites("TLS_AES_128_GCM_SHA256:TLS_FOO", &mut Vec::new()).is_err());
         assert_eq!(
-            parse_ciphersuites("TLS_AES_128_GCM_SHA256").unwrap().len(),
+            parse_ciphersuites("TLS_AES_128_GCM_SHA256", &mut Vec::new())
+                .unwrap()
+                .len(),
             1
         );
     }

@@ -233,3 +233,29 @@ mod async_paths {
         );
     }
 }
+
+#[test]
+fn names_the_engine_lacks_are_dropped_and_said() {
+    let ctx = SslContext::new(
+        &Options::new()
+            .ecdh_curve("X448:ffdhe2048:P-256")
+            .cipher_list("DHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256")
+            .ciphersuites("TLS_AES_128_CCM_SHA256:TLS_AES_128_GCM_SHA256"),
+    )
+    .unwrap();
+    assert_eq!(
+        ctx.unavailable_names(),
+        [
+            "TLS_AES_128_CCM_SHA256",
+            "DHE-RSA-AES128-GCM-SHA256",
+            "X448",
+            "ffdhe2048"
+        ]
+    );
+    assert!(SslContext::new(&client_opts())
+        .unwrap()
+        .unavailable_names()
+        .is_empty());
+    // Nothing left: an error, not an empty list.
+    assert!(SslContext::new(&Options::new().ecdh_curve("X448:ffdhe2048")).is_err());
+}
