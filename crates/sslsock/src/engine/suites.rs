@@ -542,7 +542,8 @@ mod tests {
             parse_cipher_list("RC4-SHA:ECDHE-ECDSA-CHACHA20-POLY1305", &mut Vec::new()).is_ok()
         );
         assert!(parse_cipher_list(
-            "DEFAULT !EXP !MEDIUM !LOW !eNULL !aNULL !RC4 !DES !MD5 !PSK !SRP"
+            "DEFAULT !EXP !MEDIUM !LOW !eNULL !aNULL !RC4 !DES !MD5 !PSK !SRP",
+            &mut Vec::new()
         )
         .is_ok());
     }
