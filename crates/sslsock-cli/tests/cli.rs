@@ -1868,3 +1868,24 @@ fn dropped_groups_are_said_on_stderr() {
         String::from_utf8_lossy(&o.stdout)
     );
 }
+
+#[test]
+fn serve_with_an_alpn_curl_does_not_offer_still_answers() {
+    require("curl");
+    let (_srv, port, _out) = serve(&["--mode", "http", "--alpn", "foo", "--count", "1"]);
+    let o = Command::new("curl")
+        .args([
+            "-sk",
+            "--max-time",
+            "20",
+            &format!("https://127.0.0.1:{port}/"),
+        ])
+        .output()
+        .unwrap();
+    let page = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success() && page.contains("<h1>sslsock</h1>"),
+        "{page} {}",
+        stderr(&o)
+    );
+}

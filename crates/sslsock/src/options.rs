@@ -159,6 +159,7 @@ pub struct Options {
     pub(crate) ciphersuites: Option<String>,
     pub(crate) ecdh_curve: Option<String>,
     pub(crate) alpn_protocols: Vec<Vec<u8>>,
+    pub(crate) alpn_strict: bool,
     pub(crate) start_handshake: Option<bool>,
     pub(crate) keep_socket_on_error: bool,
     pub(crate) error_trap: Option<ErrorTrap>,
@@ -338,6 +339,14 @@ impl Options {
         P: AsRef<[u8]>,
     {
         self.alpn_protocols = protos.into_iter().map(|p| p.as_ref().to_vec()).collect();
+        self
+    }
+    /// Server: refuse a client whose ALPN offer shares no protocol with ours (alert
+    /// `no_application_protocol`, RFC 7301's strict reading). Defaults to off: as OpenSSL and
+    /// the Perl module do, the handshake goes on without ALPN and
+    /// [`crate::SslSocket::alpn_selected`] says `None`.
+    pub fn alpn_strict(mut self, strict: bool) -> Self {
+        self.alpn_strict = strict;
         self
     }
     /// `false` delays the handshake until `connect_ssl`/`accept_ssl` (`SSL_startHandshake`).

@@ -64,9 +64,14 @@ pub(crate) enum EngineConfig {
         /// The session store it resumes from (none: resumption off).
         store: Option<Arc<dyn rustls::client::ClientSessionStore>>,
     },
-    /// The default configuration, and those for SNI names with their own cipher lists.
-    Server(Arc<ServerConfig>, PerName),
+    /// The default configuration, those for SNI names with their own cipher lists, and
+    /// whether a ClientHello whose ALPN offer misses ours may go on without ALPN.
+    Server(Arc<ServerConfig>, PerName, AlpnFallback),
 }
+
+/// Server: go on without ALPN when the client's offer shares nothing with ours (`true`), or
+/// refuse (`alpn_strict`).
+pub(crate) type AlpnFallback = bool;
 
 /// Server configurations chosen by the SNI name in the ClientHello.
 pub(crate) type PerName = Arc<Vec<(String, Arc<ServerConfig>)>>;
@@ -327,7 +332,7 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
             if ciphersuites.is_some() {
                 o.ciphersuites = ciphersuites.clone();
             }
-            let EngineConfig::Server(named, _) = build(&o)?.config else {
+            let EngineConfig::Server(named, ..) = build(&o)?.config else {
                 return Err(ConfigError::Invalid(
                     "per-name configuration is not a server one".to_owned(),
                 ));
@@ -341,7 +346,8 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
                 Arc::new(named),
             ));
         }
-        EngineConfig::Server(Arc::new(cfg), Arc::new(by_name))
+        let fallback = !opts.alpn_strict && !cfg.alpn_protocols.is_empty();
+        EngineConfig::Server(Arc::new(cfg), Arc::new(by_name), fallback)
     } else {
         let policy = if mode.verifies() {
             chain_policy(opts)?

@@ -24,6 +24,25 @@ struct Accepting {
     acceptor: rustls::server::Acceptor,
     by_name: super::PerName,
     default: std::sync::Arc<rustls::ServerConfig>,
+    alpn_fallback: super::AlpnFallback,
+}
+
+/// When the client offers ALPN and none of its protocols is ours, the handshake goes on
+/// without ALPN (as OpenSSL servers do) instead of failing: `cfg` without its protocols.
+fn without_alpn_if_disjoint<'a>(
+    cfg: std::sync::Arc<rustls::ServerConfig>,
+    offered: Option<impl Iterator<Item = &'a [u8]>>,
+) -> std::sync::Arc<rustls::ServerConfig> {
+    let Some(mut offered) = offered else {
+        return cfg;
+    };
+    if cfg.alpn_protocols.is_empty() || offered.any(|p| cfg.alpn_protocols.iter().any(|o| o == p)) {
+        return cfg;
+    }
+    log::debug!("the client's ALPN offer shares no protocol with ours: going on without ALPN");
+    let mut plain = (*cfg).clone();
+    plain.alpn_protocols.clear();
+    std::sync::Arc::new(plain)
 }
 
 impl std::fmt::Debug for Session {
@@ -100,15 +119,17 @@ impl Session {
 
     /// A server session.
     pub(crate) fn server(config: &EngineConfig) -> Result<Session, Error> {
-        let EngineConfig::Server(cfg, by_name) = config else {
+        let EngineConfig::Server(cfg, by_name, alpn_fallback) = config else {
             return Err(Error::State("a client context cannot accept a handshake"));
         };
         let conn = ServerConnection::new(cfg.clone()).map_err(map_error)?;
-        let accepting = (!by_name.is_empty()).then(|| {
+        // The ClientHello is looked at first when it may choose the configuration.
+        let accepting = (!by_name.is_empty() || *alpn_fallback).then(|| {
             Box::new(Accepting {
                 acceptor: rustls::server::Acceptor::default(),
                 by_name: by_name.clone(),
                 default: cfg.clone(),
+                alpn_fallback: *alpn_fallback,
             })
         });
         Ok(Session {
@@ -146,6 +167,11 @@ impl Session {
                     .map(|(_, c)| c.clone())
             })
             .unwrap_or_else(|| acc.default.clone());
+        let cfg = if acc.alpn_fallback {
+            without_alpn_if_disjoint(cfg, accepted.client_hello().alpn())
+        } else {
+            cfg
+        };
         let conn = accepted
             .into_connection(cfg)
             .map_err(|(e, _alert)| map_error(e))?;

@@ -259,3 +259,42 @@ fn names_the_engine_lacks_are_dropped_and_said() {
     // Nothing left: an error, not an empty list.
     assert!(SslContext::new(&Options::new().ecdh_curve("X448:ffdhe2048")).is_err());
 }
+
+#[test]
+fn a_server_goes_on_without_alpn_when_the_offer_misses_unless_strict() {
+    for strict in [false, true] {
+        let (addr, h) = serve(
+            server_opts().alpn_protocols(["foo"]).alpn_strict(strict),
+            1,
+            |s| {
+                let selected = s.alpn_selected();
+                // The client may be gone already; its view is checked on its side.
+                let _ = s.close();
+                match selected {
+                    None => Ok(()),
+                    Some(p) => Err(format!("selected {p}")),
+                }
+            },
+        );
+        let client = client_opts().alpn_protocols(["h2", "http/1.1"]);
+        let result = SslSocket::connect_opts(&addr.to_string(), &client);
+        if strict {
+            let e = result.unwrap_err();
+            assert!(e.to_string().contains("no_application_protocol"), "{e}");
+            assert!(h.join().unwrap()[0].is_err());
+        } else {
+            let c = result.unwrap();
+            assert_eq!(c.alpn_selected(), None);
+            drop(c);
+            h.join().unwrap()[0].clone().unwrap();
+        }
+    }
+    // An offer that matches still selects.
+    let (addr, h) = serve(server_opts().alpn_protocols(["foo", "h2"]), 1, echo_once);
+    let mut c =
+        SslSocket::connect_opts(&addr.to_string(), &client_opts().alpn_protocols(["h2"])).unwrap();
+    assert_eq!(c.alpn_selected().as_deref(), Some("h2"));
+    write_line(&mut c, "x\n");
+    assert_eq!(line(&mut c), "x\n");
+    h.join().unwrap()[0].clone().unwrap();
+}
