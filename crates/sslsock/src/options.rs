@@ -160,6 +160,7 @@ pub struct Options {
     pub(crate) ecdh_curve: Option<String>,
     pub(crate) alpn_protocols: Vec<Vec<u8>>,
     pub(crate) alpn_strict: bool,
+    pub(crate) unclean_close_is_eof: bool,
     pub(crate) start_handshake: Option<bool>,
     pub(crate) keep_socket_on_error: bool,
     pub(crate) error_trap: Option<ErrorTrap>,
@@ -339,6 +340,15 @@ impl Options {
         P: AsRef<[u8]>,
     {
         self.alpn_protocols = protos.into_iter().map(|p| p.as_ref().to_vec()).collect();
+        self
+    }
+    /// Reads a peer's close without close_notify as an ordinary end of stream, as the Perl
+    /// module does. Defaults to off: such a read fails with `io::ErrorKind::UnexpectedEof`
+    /// ("peer closed the connection without sending close_notify (possible truncation)"),
+    /// because an attacker who can cut the connection can cut the data short too; turn this
+    /// on only for peers known to close that way whose protocol carries its own lengths.
+    pub fn treat_unclean_close_as_eof(mut self, yes: bool) -> Self {
+        self.unclean_close_is_eof = yes;
         self
     }
     /// Server: refuse a client whose ALPN offer shares no protocol with ours (alert

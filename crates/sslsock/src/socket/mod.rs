@@ -615,6 +615,13 @@ impl<S: Transport> SslSocket<S> {
             let ready = match self.tls.as_mut().map(|s| s.plaintext().map(|c| c.len())) {
                 Some(Ok(_)) => true,
                 Some(Err(e)) if e.kind() == io::ErrorKind::WouldBlock => false,
+                Some(Err(e))
+                    if e.kind() == io::ErrorKind::UnexpectedEof
+                        && self.ctx.options().unclean_close_is_eof =>
+                {
+                    log::debug!("peer closed without close_notify: read as end of stream");
+                    return Ok(&[]);
+                }
                 Some(Err(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
                     return Err(Error::Io(io::Error::new(
                         io::ErrorKind::UnexpectedEof,

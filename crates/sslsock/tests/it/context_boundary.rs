@@ -298,3 +298,30 @@ fn a_server_goes_on_without_alpn_when_the_offer_misses_unless_strict() {
     assert_eq!(line(&mut c), "x\n");
     h.join().unwrap()[0].clone().unwrap();
 }
+
+#[test]
+fn a_close_without_close_notify_is_an_error_unless_asked_to_read_it_as_eof() {
+    for lenient in [false, true] {
+        let (addr, h) = serve(server_opts(), 1, |mut s| {
+            s.write_all(b"data\n").map_err(|e| e.to_string())?;
+            // Gone without close_notify.
+            drop(s.close_no_shutdown());
+            Ok(())
+        });
+        let opts = client_opts().treat_unclean_close_as_eof(lenient);
+        let mut c = SslSocket::connect_opts(&addr.to_string(), &opts).unwrap();
+        assert_eq!(line(&mut c), "data\n");
+        let next = std::io::Read::read(&mut c, &mut [0u8; 16]);
+        if lenient {
+            assert_eq!(next.unwrap(), 0);
+        } else {
+            let e = next.unwrap_err();
+            assert_eq!(e.kind(), std::io::ErrorKind::UnexpectedEof);
+            assert!(
+                e.to_string().contains("without sending close_notify"),
+                "{e}"
+            );
+        }
+        h.join().unwrap()[0].clone().unwrap();
+    }
+}
