@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::error::Error;
+use crate::error::{ConfigError, Error};
 use crate::verify::chain::{VerifyCallback, VerifyInfo};
 use crate::verify::hostname::Scheme;
 use crate::verify::public_suffix::PublicSuffix;
@@ -184,6 +184,80 @@ pub struct Options {
     pub(crate) release_buffers: bool,
     pub(crate) per_name_ciphers: Vec<(String, Option<String>, Option<String>)>,
     pub(crate) session_key: Option<String>,
+}
+
+impl Options {
+    /// An option of the other side is a configuration error naming it, not a silent no-op.
+    pub(crate) fn check_side(&self) -> Result<(), ConfigError> {
+        let (set, side, other): (Vec<&str>, &str, &str) = if self.server {
+            let mut set = Vec::new();
+            if self.hostname.is_some() {
+                set.push("hostname (SSL_hostname)");
+            }
+            if self.verifycn_name.is_some() {
+                set.push("verifycn_name");
+            }
+            if self.verifycn_scheme.is_some() {
+                set.push("verifycn_scheme");
+            }
+            if self.public_suffix.is_some() {
+                set.push("verifycn_publicsuffix");
+            }
+            if self.session_key.is_some() {
+                set.push("session_key");
+            }
+            if self.session_cache.is_some() {
+                set.push("session_cache (a client session cache)");
+            }
+            if self.use_cert.is_some() {
+                set.push("use_cert");
+            }
+            if self.local_addr.is_some() {
+                set.push("local_addr");
+            }
+            (set, "server", "client")
+        } else {
+            let mut set = Vec::new();
+            if !self.sni_certs.is_empty() {
+                set.push("sni_cert");
+            }
+            if self.ticket_keycb.is_some() {
+                set.push("ticket_keycb");
+            }
+            if self.honor_cipher_order.is_some() {
+                set.push("honor_cipher_order");
+            }
+            if !self.client_ca_files.is_empty() || !self.client_ca_certs.is_empty() {
+                set.push("client_ca");
+            }
+            if !self.per_name_ciphers.is_empty() {
+                set.push("per-name cipher lists");
+            }
+            if self.alpn_strict {
+                set.push("alpn_strict");
+            }
+            if self
+                .verify_mode
+                .is_some_and(|m| m.contains(VerifyMode::FAIL_IF_NO_PEER_CERT))
+            {
+                set.push("verify_mode FAIL_IF_NO_PEER_CERT");
+            }
+            (set, "client", "server")
+        };
+        match set.as_slice() {
+            [] => Ok(()),
+            names => Err(ConfigError::Invalid(format!(
+                "{} {} only for a {other} context; this is a {side} context{}",
+                names.join(", "),
+                if names.len() == 1 {
+                    "is an option"
+                } else {
+                    "are options"
+                },
+                if self.server { " (server(true))" } else { "" }
+            ))),
+        }
+    }
 }
 
 impl fmt::Debug for Options {

@@ -213,6 +213,7 @@ fn mismatch(opts: &Options, e: rustls::Error) -> ConfigError {
 
 /// Compiles options into an engine configuration.
 pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
+    opts.check_side()?;
     let versions = match &opts.version {
         Some(spec) => suites::parse_versions(spec)?,
         None => defaults::versions(),

@@ -325,3 +325,37 @@ fn a_close_without_close_notify_is_an_error_unless_asked_to_read_it_as_eof() {
         h.join().unwrap()[0].clone().unwrap();
     }
 }
+
+#[test]
+fn options_of_the_other_side_are_refused_by_name() {
+    let e = SslContext::new(&server_opts().server(true).hostname("x.example")).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("hostname (SSL_hostname) is an option only for a client context; this is a server context"),
+        "{e}"
+    );
+    let e = SslContext::new(
+        &server_opts()
+            .server(true)
+            .verifycn_name("a")
+            .session_key("k"),
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("verifycn_name, session_key are options only for a client"),
+        "{e}"
+    );
+    let e = SslContext::new(&client_opts().honor_cipher_order(true)).unwrap_err();
+    assert!(
+        e.to_string().contains(
+            "honor_cipher_order is an option only for a server context; this is a client context"
+        ),
+        "{e}"
+    );
+    let e = SslContext::new(
+        &client_opts().verify_mode(VerifyMode::PEER | VerifyMode::FAIL_IF_NO_PEER_CERT),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("FAIL_IF_NO_PEER_CERT"), "{e}");
+}

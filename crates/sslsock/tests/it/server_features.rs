@@ -254,8 +254,13 @@ fn alpn_with_openssl_curl_and_ours() {
 }
 
 #[test]
-fn alpn_without_overlap_fails_and_without_offer_proceeds() {
-    let (addr, h) = serve(server_opts().alpn_protocols(["x-one"]), 2, echo_once);
+fn strict_alpn_without_overlap_fails_and_without_offer_proceeds() {
+    // alpn_strict: the default goes on without ALPN (context_boundary tests it).
+    let (addr, h) = serve(
+        server_opts().alpn_protocols(["x-one"]).alpn_strict(true),
+        2,
+        echo_once,
+    );
     let err = SslSocket::connect_opts(&addr.to_string(), &client_opts().alpn_protocols(["x-two"]))
         .unwrap_err();
     assert!(
