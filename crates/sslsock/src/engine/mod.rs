@@ -64,9 +64,18 @@ pub(crate) enum EngineConfig {
         /// The session store it resumes from (none: resumption off).
         store: Option<Arc<dyn rustls::client::ClientSessionStore>>,
     },
-    /// The default configuration, those for SNI names with their own cipher lists, and
-    /// whether a ClientHello whose ALPN offer misses ours may go on without ALPN.
-    Server(Arc<ServerConfig>, PerName, AlpnFallback),
+    /// A server context.
+    Server {
+        /// The default configuration.
+        config: Arc<ServerConfig>,
+        /// Those for SNI names with their own cipher lists.
+        by_name: PerName,
+        /// Whether a ClientHello whose ALPN offer misses ours goes on without ALPN.
+        alpn_fallback: AlpnFallback,
+        /// The certificates by SNI name, when there are several: the ClientHello is read
+        /// first, so that the socket knows which one it presents.
+        certs: Option<Arc<sni::SniResolver>>,
+    },
 }
 
 /// Server: go on without ALPN when the client's offer shares nothing with ours (`true`), or
@@ -250,6 +259,7 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
         ));
     }
     let mut chain_policy_used = None;
+    let mut sni_certs = None;
     let config = if opts.server {
         if identity.is_none() && opts.sni_certs.is_empty() {
             return Err(ConfigError::Invalid(
@@ -299,7 +309,9 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
                 .with_single_cert(chain, key)
                 .map_err(|e| mismatch(opts, e))?
         } else {
-            builder.with_cert_resolver(Arc::new(sni_resolver(opts, identity, &provider)?))
+            let resolver = Arc::new(sni_resolver(opts, identity, &provider)?);
+            sni_certs = Some(resolver.clone());
+            builder.with_cert_resolver(resolver)
         };
         cfg.alpn_protocols = alpn;
         cfg.ignore_client_order = opts
@@ -333,7 +345,7 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
             if ciphersuites.is_some() {
                 o.ciphersuites = ciphersuites.clone();
             }
-            let EngineConfig::Server(named, ..) = build(&o)?.config else {
+            let EngineConfig::Server { config: named, .. } = build(&o)?.config else {
                 return Err(ConfigError::Invalid(
                     "per-name configuration is not a server one".to_owned(),
                 ));
@@ -347,8 +359,12 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
                 Arc::new(named),
             ));
         }
-        let fallback = !opts.alpn_strict && !cfg.alpn_protocols.is_empty();
-        EngineConfig::Server(Arc::new(cfg), Arc::new(by_name), fallback)
+        EngineConfig::Server {
+            alpn_fallback: !opts.alpn_strict && !cfg.alpn_protocols.is_empty(),
+            config: Arc::new(cfg),
+            by_name: Arc::new(by_name),
+            certs: sni_certs,
+        }
     } else {
         let policy = if mode.verifies() {
             chain_policy(opts)?

@@ -18,6 +18,9 @@ pub(crate) struct Session {
     /// Server with per-name configurations: the ClientHello is read first, then the
     /// configuration for its SNI name replaces the placeholder `conn`.
     accepting: Option<Box<Accepting>>,
+    /// Server: the certificate chain chosen for this ClientHello, when the context has
+    /// several (SNI); `None`: the context's one.
+    own_chain: Option<Vec<CertificateDer<'static>>>,
 }
 
 struct Accepting {
@@ -25,6 +28,7 @@ struct Accepting {
     by_name: super::PerName,
     default: std::sync::Arc<rustls::ServerConfig>,
     alpn_fallback: super::AlpnFallback,
+    certs: Option<std::sync::Arc<super::sni::SniResolver>>,
 }
 
 /// When the client offers ALPN and none of its protocols is ours, the handshake goes on
@@ -114,28 +118,38 @@ impl Session {
             conn: Connection::Client(conn),
             pending: 0,
             accepting: None,
+            own_chain: None,
         })
     }
 
     /// A server session.
     pub(crate) fn server(config: &EngineConfig) -> Result<Session, Error> {
-        let EngineConfig::Server(cfg, by_name, alpn_fallback) = config else {
+        let EngineConfig::Server {
+            config: cfg,
+            by_name,
+            alpn_fallback,
+            certs,
+        } = config
+        else {
             return Err(Error::State("a client context cannot accept a handshake"));
         };
         let conn = ServerConnection::new(cfg.clone()).map_err(map_error)?;
-        // The ClientHello is looked at first when it may choose the configuration.
-        let accepting = (!by_name.is_empty() || *alpn_fallback).then(|| {
+        // The ClientHello is looked at first when it may choose the configuration or the
+        // certificate.
+        let accepting = (!by_name.is_empty() || *alpn_fallback || certs.is_some()).then(|| {
             Box::new(Accepting {
                 acceptor: rustls::server::Acceptor::default(),
                 by_name: by_name.clone(),
                 default: cfg.clone(),
                 alpn_fallback: *alpn_fallback,
+                certs: certs.clone(),
             })
         });
         Ok(Session {
             conn: Connection::Server(conn),
             pending: 0,
             accepting,
+            own_chain: None,
         })
     }
 
@@ -167,6 +181,12 @@ impl Session {
                     .map(|(_, c)| c.clone())
             })
             .unwrap_or_else(|| acc.default.clone());
+        let hello = accepted.client_hello();
+        self.own_chain = acc.certs.as_ref().and_then(|certs| {
+            certs
+                .choose(hello.server_name(), hello.signature_schemes())
+                .map(|ck| ck.cert.clone())
+        });
         let cfg = if acc.alpn_fallback {
             without_alpn_if_disjoint(cfg, accepted.client_hello().alpn())
         } else {
@@ -280,6 +300,11 @@ impl Session {
 
     pub(crate) fn alpn(&self) -> Option<&[u8]> {
         self.conn.alpn_protocol()
+    }
+
+    /// Server: the certificate chain presented, when chosen per ClientHello (SNI).
+    pub(crate) fn own_chain(&self) -> Option<&[CertificateDer<'static>]> {
+        self.own_chain.as_deref()
     }
 
     pub(crate) fn server_name(&self) -> Option<&str> {

@@ -52,17 +52,28 @@ pub(crate) fn name_matches(pattern: &str, host: &str) -> bool {
     }
 }
 
-impl ResolvesServerCert for SniResolver {
-    fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        let candidates = hello
-            .server_name()
+impl SniResolver {
+    /// The certificate for a ClientHello naming `server_name` and accepting `schemes`: the
+    /// name's (exact first, then a wildcard), else the default; among a name's alternates the
+    /// first the client can verify.
+    pub(crate) fn choose(
+        &self,
+        server_name: Option<&str>,
+        schemes: &[rustls::SignatureScheme],
+    ) -> Option<Arc<CertifiedKey>> {
+        let candidates = server_name
             .and_then(|n| self.lookup(n))
             .unwrap_or(&self.default);
-        let schemes = hello.signature_schemes();
         candidates
             .iter()
             .find(|ck| ck.key.choose_scheme(schemes).is_some())
             .or_else(|| candidates.first())
             .cloned()
+    }
+}
+
+impl ResolvesServerCert for SniResolver {
+    fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        self.choose(hello.server_name(), hello.signature_schemes())
     }
 }

@@ -132,7 +132,13 @@ impl<S: super::Transport> SslSocket<S> {
 
     /// Our own certificate, as sent to the peer (`sock_certificate`).
     pub fn sock_certificate(&self) -> Option<CertificateDer<'static>> {
-        self.ctx.own_chain().first().cloned()
+        // A server with a certificate per SNI name presents the one its ClientHello chose.
+        self.tls
+            .as_ref()
+            .and_then(|s| s.own_chain())
+            .unwrap_or(self.ctx.own_chain())
+            .first()
+            .cloned()
     }
 
     /// Our own certificate, summarized (`sock_certificate($field)`).

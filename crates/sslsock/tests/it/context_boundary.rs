@@ -359,3 +359,26 @@ fn options_of_the_other_side_are_refused_by_name() {
     .unwrap_err();
     assert!(e.to_string().contains("FAIL_IF_NO_PEER_CERT"), "{e}");
 }
+
+#[test]
+fn sock_certificate_is_the_one_sni_chose() {
+    let other = pki().pair("wrongname");
+    let opts = server_opts().sni_cert("other.example", &other.cert, Some(other.key.clone()));
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let (addr, h) = serve(opts, 2, move |s| {
+        let subject = s.sock_certificate_info().map(|c| c.subject);
+        log.lock().unwrap().push(subject.unwrap_or_default());
+        let _ = s.close();
+        Ok(())
+    });
+    for name in ["other.example", "localhost"] {
+        let opts = client_opts().hostname(name).verify_mode(VerifyMode::NONE);
+        drop(SslSocket::connect_opts(&addr.to_string(), &opts).unwrap());
+    }
+    h.join().unwrap();
+    assert_eq!(
+        *seen.lock().unwrap(),
+        ["/CN=other.example", "/CN=localhost"]
+    );
+}
