@@ -208,15 +208,118 @@ pub struct Revocation {
 #[non_exhaustive]
 pub enum TlsError {
     /// The peer sent a fatal alert.
-    AlertReceived(String),
+    AlertReceived(Alert),
     /// No common protocol version.
     NoCommonVersion(String),
-    /// No common cipher suite, group or signature scheme.
-    NoCommonParameters(String),
+    /// No common cipher suite, group, signature scheme or application protocol.
+    NoCommonParameters {
+        /// What could not be agreed on.
+        parameter: Parameter,
+        /// The engine's words.
+        detail: String,
+    },
     /// The peer sent something that is not valid TLS at this point.
     BadMessage(String),
     /// Any other protocol failure.
     Other(String),
+}
+
+/// What two TLS peers found no common value for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Parameter {
+    /// The cipher suite.
+    CipherSuite,
+    /// The key exchange group (curve).
+    Group,
+    /// The signature scheme.
+    SignatureScheme,
+    /// The application protocol (ALPN).
+    ApplicationProtocol,
+    /// A required extension.
+    Extension,
+}
+
+/// A TLS alert, by its code (RFC 8446 section 6, RFC 5246 section 7.2).
+///
+/// ```
+/// use sslsock::error::Alert;
+/// assert_eq!(Alert(48).name(), Some("unknown_ca"));
+/// assert_eq!(Alert::HANDSHAKE_FAILURE.to_string(), "handshake_failure");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Alert(pub u8);
+
+impl Alert {
+    /// handshake_failure (40).
+    pub const HANDSHAKE_FAILURE: Alert = Alert(40);
+    /// protocol_version (70).
+    pub const PROTOCOL_VERSION: Alert = Alert(70);
+    /// insufficient_security (71).
+    pub const INSUFFICIENT_SECURITY: Alert = Alert(71);
+
+    /// The alert's name as the RFCs and OpenSSL write it, if it is a known one.
+    pub fn name(self) -> Option<&'static str> {
+        Some(match self.0 {
+            0 => "close_notify",
+            10 => "unexpected_message",
+            20 => "bad_record_mac",
+            21 => "decryption_failed",
+            22 => "record_overflow",
+            30 => "decompression_failure",
+            40 => "handshake_failure",
+            41 => "no_certificate",
+            42 => "bad_certificate",
+            43 => "unsupported_certificate",
+            44 => "certificate_revoked",
+            45 => "certificate_expired",
+            46 => "certificate_unknown",
+            47 => "illegal_parameter",
+            48 => "unknown_ca",
+            49 => "access_denied",
+            50 => "decode_error",
+            51 => "decrypt_error",
+            60 => "export_restriction",
+            70 => "protocol_version",
+            71 => "insufficient_security",
+            80 => "internal_error",
+            86 => "inappropriate_fallback",
+            90 => "user_canceled",
+            100 => "no_renegotiation",
+            109 => "missing_extension",
+            110 => "unsupported_extension",
+            111 => "certificate_unobtainable",
+            112 => "unrecognized_name",
+            113 => "bad_certificate_status_response",
+            114 => "bad_certificate_hash_value",
+            115 => "unknown_psk_identity",
+            116 => "certificate_required",
+            120 => "no_application_protocol",
+            121 => "encrypted_client_hello_required",
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for Alert {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.name() {
+            Some(n) => f.write_str(n),
+            None => write!(f, "alert {}", self.0),
+        }
+    }
+}
+
+impl fmt::Display for Parameter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Parameter::CipherSuite => "cipher suite",
+            Parameter::Group => "key exchange group",
+            Parameter::SignatureScheme => "signature scheme",
+            Parameter::ApplicationProtocol => "application protocol (ALPN)",
+            Parameter::Extension => "extension",
+        })
+    }
 }
 
 /// Which direction the TLS engine waits for, the `$SSL_ERROR` of the Perl module.
@@ -368,9 +471,19 @@ impl fmt::Display for VerifyError {
 impl fmt::Display for TlsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            TlsError::AlertReceived(a)
+                if *a == Alert::HANDSHAKE_FAILURE || *a == Alert::INSUFFICIENT_SECURITY =>
+            {
+                write!(
+                    f,
+                    "peer sent fatal alert {a} (often: no common cipher suite, group or signature algorithm)"
+                )
+            }
             TlsError::AlertReceived(a) => write!(f, "peer sent fatal alert {a}"),
             TlsError::NoCommonVersion(s) => write!(f, "no common protocol version: {s}"),
-            TlsError::NoCommonParameters(s) => write!(f, "no common parameters: {s}"),
+            TlsError::NoCommonParameters { parameter, detail } => {
+                write!(f, "no common {parameter}: {detail}")
+            }
             TlsError::BadMessage(s) => write!(f, "invalid message from peer: {s}"),
             TlsError::Other(s) => f.write_str(s),
         }

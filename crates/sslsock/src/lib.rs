@@ -52,7 +52,7 @@ pub use engine::{set_default_session_cache, CachedSession, SessionCache, TicketK
 pub mod advanced {
     pub use crate::engine::{ClientConfig, EngineConfigMut, EngineHook, ServerConfig};
 }
-pub use error::{errstr, ConfigError, Error, TlsError, VerifyError, Want};
+pub use error::{errstr, Alert, ConfigError, Error, TlsError, VerifyError, Want};
 pub use listener::SslListener;
 pub use options::{Family, Options, Source, VerifyMode};
 pub use socket::{CertField, SslSocket, StartError};

@@ -39,7 +39,7 @@ use rustls::crypto::CryptoProvider;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::defaults;
-use crate::error::{ConfigError, Error, TlsError, VerifyError};
+use crate::error::{Alert, ConfigError, Error, Parameter, TlsError, VerifyError};
 use crate::options::{Options, VerifyMode};
 use crate::verify::chain::ChainPolicy;
 use crate::verify::crl::CrlSet;
@@ -487,6 +487,12 @@ fn sni_resolver(
 /// Turns an engine error into ours, keeping typed verification failures.
 pub(crate) fn map_error(e: rustls::Error) -> Error {
     use rustls::Error as R;
+    if let R::InvalidCertificate(c) = &e {
+        // Our verifier's refusal, in its own words.
+        if let Some(v) = verifier::take_detail(c) {
+            return Error::Verify(v);
+        }
+    }
     match e {
         R::InvalidCertificate(rustls::CertificateError::Other(other)) => {
             match other.0.downcast_ref::<VerifyError>() {
@@ -511,47 +517,43 @@ pub(crate) fn map_error(e: rustls::Error) -> Error {
         }),
         R::NoCertificatesPresented => Error::Verify(VerifyError::NoPeerCertificate),
         R::AlertReceived(alert) => {
-            let name = alert_name(alert);
-            match alert {
-                rustls::AlertDescription::ProtocolVersion => Error::Tls(TlsError::NoCommonVersion(
-                    format!("peer sent alert {name}: it supports none of the versions we offered"),
-                )),
-                rustls::AlertDescription::HandshakeFailure
-                | rustls::AlertDescription::InsufficientSecurity => {
-                    Error::Tls(TlsError::AlertReceived(format!(
-                        "{name} (often: no common cipher suite, group or signature algorithm)"
-                    )))
-                }
-                _ => Error::Tls(TlsError::AlertReceived(name)),
-            }
-        }
-        R::PeerIncompatible(p) => {
-            let text = format!("{p:?}");
-            if text.contains("Version") {
-                Error::Tls(TlsError::NoCommonVersion(text))
+            let alert = Alert(u8::from(alert));
+            if alert == Alert::PROTOCOL_VERSION {
+                Error::Tls(TlsError::NoCommonVersion(format!(
+                    "peer sent alert {alert}: it supports none of the versions we offered"
+                )))
             } else {
-                Error::Tls(TlsError::NoCommonParameters(text))
+                Error::Tls(TlsError::AlertReceived(alert))
             }
         }
-        R::NoApplicationProtocol => Error::Tls(TlsError::NoCommonParameters(
-            "no common application protocol (ALPN): the client offered none the server accepts"
-                .to_owned(),
-        )),
+        R::PeerIncompatible(p) => incompatible(&p),
+        R::NoApplicationProtocol => Error::Tls(TlsError::NoCommonParameters {
+            parameter: Parameter::ApplicationProtocol,
+            detail: "the client offered none the server accepts (alpn_strict)".to_owned(),
+        }),
         R::InvalidMessage(m) => Error::Tls(TlsError::BadMessage(format!("{m:?}"))),
         R::PeerMisbehaved(m) => Error::Tls(TlsError::BadMessage(format!("{m:?}"))),
         other => Error::Tls(TlsError::Other(other.to_string())),
     }
 }
 
-/// OpenSSL-style alert name: `HandshakeFailure` -> `handshake_failure`.
-fn alert_name(alert: rustls::AlertDescription) -> String {
-    let debug = format!("{alert:?}");
-    let mut out = String::new();
-    for (i, c) in debug.chars().enumerate() {
-        if c.is_ascii_uppercase() && i > 0 {
-            out.push('_');
+/// What the peer and we could not agree on, by the engine's reason.
+fn incompatible(p: &rustls::PeerIncompatible) -> Error {
+    use rustls::PeerIncompatible as P;
+    let detail = format!("{p:?}");
+    let parameter = match p {
+        P::ServerDoesNotSupportTls12Or13
+        | P::ServerTlsVersionIsDisabledByOurConfig
+        | P::SupportedVersionsExtensionRequired
+        | P::Tls12NotOffered
+        | P::Tls12NotOfferedOrEnabled
+        | P::Tls13RequiredForQuic => return Error::Tls(TlsError::NoCommonVersion(detail)),
+        P::NoCipherSuitesInCommon => Parameter::CipherSuite,
+        P::NoKxGroupsInCommon | P::NoEcPointFormatsInCommon => Parameter::Group,
+        P::NoSignatureSchemesInCommon | P::NoCertificateRequestSignatureSchemesInCommon => {
+            Parameter::SignatureScheme
         }
-        out.push(c.to_ascii_lowercase());
-    }
-    out
+        _ => Parameter::Extension,
+    };
+    Error::Tls(TlsError::NoCommonParameters { parameter, detail })
 }

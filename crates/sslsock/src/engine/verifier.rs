@@ -23,8 +23,60 @@ use crate::x509::info::CertInfo;
 /// Only the nameless configuration (whose verifier knows there is no name) ever sees it.
 pub(crate) const PLACEHOLDER_NAME: IpAddr = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
 
+/// Hands a refusal to the engine as the certificate error whose alert says what happened
+/// (`unknown_ca`, `certificate_expired`, `bad_certificate`, `certificate_revoked`,
+/// `unsupported_certificate`, `decrypt_error`, ...), and keeps our detailed error for
+/// [`take_detail`]: the verifier runs inside the engine's processing, on the thread that
+/// then maps the engine's error.
 pub(crate) fn to_engine_error(e: VerifyError) -> rustls::Error {
-    rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(Arc::new(e))))
+    let kind = certificate_error(&e);
+    let tag = format!("{kind:?}");
+    DETAIL.with(|d| *d.borrow_mut() = Some((tag, e)));
+    rustls::Error::InvalidCertificate(kind)
+}
+
+thread_local! {
+    /// The last refusal of a verifier on this thread, with the engine error it became.
+    static DETAIL: std::cell::RefCell<Option<(String, VerifyError)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Our detailed error behind the engine's `InvalidCertificate(kind)`, when this thread's
+/// verifier made it.
+pub(crate) fn take_detail(kind: &CertificateError) -> Option<VerifyError> {
+    let tag = format!("{kind:?}");
+    DETAIL.with(|d| {
+        let mut d = d.borrow_mut();
+        match d.take() {
+            Some((t, e)) if t == tag => Some(e),
+            _ => None,
+        }
+    })
+}
+
+/// The engine's certificate error, chosen for the alert it sends.
+fn certificate_error(e: &VerifyError) -> CertificateError {
+    match e {
+        VerifyError::Expired { .. } => CertificateError::Expired,
+        VerifyError::NotYetValid { .. } => CertificateError::NotValidYet,
+        VerifyError::UnknownIssuer { .. } | VerifyError::SelfSigned { .. } => {
+            CertificateError::UnknownIssuer
+        }
+        VerifyError::CrlMissing { .. } => CertificateError::UnknownRevocationStatus,
+        VerifyError::Revoked(_) => CertificateError::Revoked,
+        VerifyError::BadSignature | VerifyError::HandshakeSignature { .. } => {
+            CertificateError::BadSignature
+        }
+        VerifyError::BadPurpose => CertificateError::InvalidPurpose,
+        VerifyError::NameMismatch { .. }
+        | VerifyError::NameConstraint { .. }
+        | VerifyError::TooManyNameConstraints { .. }
+        | VerifyError::BadEncoding(_) => CertificateError::BadEncoding,
+        VerifyError::PinMismatch { .. } | VerifyError::RejectedByCallback { .. } => {
+            CertificateError::ApplicationVerificationFailure
+        }
+        _ => CertificateError::Other(OtherError(Arc::new(e.clone()))),
+    }
 }
 
 fn tls12_signature(

@@ -382,3 +382,52 @@ fn sock_certificate_is_the_one_sni_chose() {
         ["/CN=other.example", "/CN=localhost"]
     );
 }
+
+/// The peer learns what was wrong from the alert; the detail stays in our error.
+#[test]
+fn a_refused_certificate_sends_the_alert_that_says_why() {
+    for (pair, host, alert, ours) in [
+        (
+            "unknown-ca",
+            "localhost",
+            "unknown_ca",
+            "is not a trusted CA",
+        ),
+        ("expired", "localhost", "certificate_expired", "has expired"),
+        (
+            "wrongname",
+            "localhost",
+            "bad_certificate",
+            "does not match certificate names",
+        ),
+        (
+            "clientonly",
+            "localhost",
+            "unsupported_certificate",
+            "bad key usage",
+        ),
+    ] {
+        let (addr, h) = serve(server_opts_with(pair), 1, |_| Ok(()));
+        let e =
+            SslSocket::connect_opts(&addr.to_string(), &client_opts().hostname(host)).unwrap_err();
+        assert!(e.to_string().contains(ours), "{pair}: {e}");
+        let theirs = h.join().unwrap().remove(0).unwrap_err();
+        assert!(
+            theirs.contains(&format!("peer sent fatal alert {alert}")),
+            "{pair}: {theirs}"
+        );
+    }
+}
+
+#[test]
+fn protocol_failures_are_typed() {
+    let (addr, h) = serve(server_opts().ecdh_curve("X25519"), 1, |_| Ok(()));
+    let e =
+        SslSocket::connect_opts(&addr.to_string(), &client_opts().ecdh_curve("P-384")).unwrap_err();
+    assert!(
+        matches!(&e, Error::Tls(sslsock::TlsError::AlertReceived(a)) if *a == sslsock::Alert::HANDSHAKE_FAILURE),
+        "{e:?}"
+    );
+    let server = h.join().unwrap().remove(0).unwrap_err();
+    assert!(server.contains("no common key exchange group"), "{server}");
+}
