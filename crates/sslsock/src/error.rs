@@ -3,6 +3,7 @@
 use std::fmt;
 use std::io;
 use std::path::PathBuf;
+use std::time::SystemTime;
 
 /// Everything that can go wrong when configuring, connecting, handshaking or talking TLS.
 ///
@@ -32,6 +33,13 @@ pub enum Error {
         host: String,
         /// Why it failed.
         reason: String,
+    },
+    /// The listening socket could not be bound.
+    Bind {
+        /// The address (as given).
+        addr: String,
+        /// Why.
+        source: io::Error,
     },
     /// The TCP connection could not be established.
     Connect {
@@ -110,17 +118,17 @@ pub enum VerifyError {
     NoName,
     /// The certificate (or one in its chain) has expired.
     Expired {
-        /// The notAfter of the certificate, seconds since the Unix epoch.
-        not_after: u64,
-        /// The time of the check, seconds since the Unix epoch.
-        now: u64,
+        /// The notAfter of the certificate.
+        not_after: SystemTime,
+        /// The time of the check.
+        now: SystemTime,
     },
     /// The certificate (or one in its chain) is not valid yet.
     NotYetValid {
-        /// The notBefore, seconds since the Unix epoch.
-        not_before: u64,
-        /// The time of the check, seconds since the Unix epoch.
-        now: u64,
+        /// The notBefore of the certificate.
+        not_before: SystemTime,
+        /// The time of the check.
+        now: SystemTime,
     },
     /// The certificate is self-signed and not among the trusted roots.
     SelfSigned {
@@ -197,8 +205,8 @@ pub struct Revocation {
     pub subject: String,
     /// Its serial number, upper-case hex.
     pub serial: String,
-    /// When it was revoked, seconds since the Unix epoch.
-    pub revoked_at: u64,
+    /// When it was revoked.
+    pub revoked_at: SystemTime,
     /// The CRL reason code (`keyCompromise`, ...), when given.
     pub reason: Option<String>,
 }
@@ -347,6 +355,7 @@ impl fmt::Display for Error {
             Error::HandshakeEof => write!(f, "peer closed the connection during the TLS handshake"),
             Error::Timeout(what) => write!(f, "timed out while {what}"),
             Error::Resolve { host, reason } => write!(f, "cannot resolve \"{host}\": {reason}"),
+            Error::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
             Error::Connect { addr, source } => write!(f, "cannot connect to {addr}: {source}"),
             Error::State(what) => write!(f, "invalid use: {what}"),
             Error::Io(e) => write!(f, "I/O error: {e}"),
@@ -403,14 +412,14 @@ impl fmt::Display for VerifyError {
             VerifyError::Expired { not_after, now } => write!(
                 f,
                 "certificate has expired (notAfter {}, now {})",
-                crate::x509::format_unix_time(*not_after),
-                crate::x509::format_unix_time(*now)
+                crate::x509::format_system_time(*not_after),
+                crate::x509::format_system_time(*now)
             ),
             VerifyError::NotYetValid { not_before, now } => write!(
                 f,
                 "certificate is not yet valid (notBefore {}, now {})",
-                crate::x509::format_unix_time(*not_before),
-                crate::x509::format_unix_time(*now)
+                crate::x509::format_system_time(*not_before),
+                crate::x509::format_system_time(*now)
             ),
             VerifyError::SelfSigned { subject } => {
                 write!(f, "self-signed certificate \"{subject}\" is not trusted")
@@ -447,7 +456,7 @@ impl fmt::Display for VerifyError {
                 "certificate \"{}\" (serial {}) was revoked on {}, reason: {}",
                 r.subject,
                 r.serial,
-                crate::x509::format_unix_time(r.revoked_at),
+                crate::x509::format_system_time(r.revoked_at),
                 r.reason.as_deref().unwrap_or("unspecified")
             ),
             VerifyError::CrlMissing { issuer } => write!(
@@ -490,14 +499,9 @@ impl fmt::Display for TlsError {
     }
 }
 
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Error::Io(e) | Error::Connect { source: e, .. } => Some(e),
-            _ => None,
-        }
-    }
-}
+/// The text of an underlying I/O error is part of each message, so no error has a `source`:
+/// a chain printer shows it once.
+impl std::error::Error for Error {}
 impl std::error::Error for VerifyError {}
 impl std::error::Error for ConfigError {}
 impl std::error::Error for TlsError {}
@@ -531,7 +535,9 @@ impl Error {
     /// The `io::ErrorKind` this error maps to when it travels through `Read`/`Write`.
     pub fn io_kind(&self) -> io::ErrorKind {
         match self {
-            Error::Io(e) | Error::Connect { source: e, .. } => e.kind(),
+            Error::Io(e) | Error::Connect { source: e, .. } | Error::Bind { source: e, .. } => {
+                e.kind()
+            }
             Error::Timeout(_) => io::ErrorKind::TimedOut,
             Error::HandshakeEof => io::ErrorKind::UnexpectedEof,
             Error::Config(_) | Error::State(_) => io::ErrorKind::InvalidInput,
@@ -547,12 +553,22 @@ impl Error {
         }
     }
 
+    /// True for `io::ErrorKind::WouldBlock`: a non-blocking operation must wait for
+    /// [`crate::SslSocket::want`] and be repeated.
+    pub fn is_would_block(&self) -> bool {
+        matches!(self, Error::Io(e) if e.kind() == io::ErrorKind::WouldBlock)
+    }
+
     /// True for failures of the network itself (resolution, refused, unreachable, timeout),
     /// as opposed to TLS, verification or configuration failures.
     pub fn is_network(&self) -> bool {
         matches!(
             self,
-            Error::Resolve { .. } | Error::Connect { .. } | Error::Timeout(_) | Error::Io(_)
+            Error::Resolve { .. }
+                | Error::Connect { .. }
+                | Error::Bind { .. }
+                | Error::Timeout(_)
+                | Error::Io(_)
         )
     }
 }

@@ -54,7 +54,7 @@ impl SslListener {
                 reason: e.to_string(),
             })?
             .collect();
-        let tcp = TcpListener::bind(&addrs[..]).map_err(|source| Error::Connect {
+        let tcp = TcpListener::bind(&addrs[..]).map_err(|source| Error::Bind {
             addr: addr.to_owned(),
             source,
         })?;

@@ -290,12 +290,12 @@ impl ChainPolicy {
             intermediates.is_empty() && parsed.as_ref().is_some_and(|c| c.subject() == c.issuer());
         match e {
             W::CertExpired { time, not_after } => VerifyError::Expired {
-                not_after: not_after.as_secs(),
-                now: time.as_secs(),
+                not_after: x509::system_time(not_after.as_secs()),
+                now: x509::system_time(time.as_secs()),
             },
             W::CertNotValidYet { time, not_before } => VerifyError::NotYetValid {
-                not_before: not_before.as_secs(),
-                now: time.as_secs(),
+                not_before: x509::system_time(not_before.as_secs()),
+                now: x509::system_time(time.as_secs()),
             },
             W::UnknownIssuer
             | W::InvalidSignatureForPublicKey

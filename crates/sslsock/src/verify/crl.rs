@@ -8,7 +8,7 @@ use webpki::{CertRevocationList, OwnedCertRevocationList, RevocationReason};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::error::{ConfigError, Revocation};
-use crate::x509;
+use crate::x509::{self, LoadError};
 
 /// A set of parsed CRLs.
 #[derive(Debug, Default)]
@@ -18,18 +18,19 @@ pub struct CrlSet {
 
 impl CrlSet {
     /// Parses every CRL in `bytes`: PEM (`X509 CRL` blocks, other blocks skipped) or one DER CRL.
-    pub fn parse(bytes: &[u8]) -> Result<Vec<OwnedCertRevocationList>, String> {
+    pub fn parse(bytes: &[u8]) -> Result<Vec<OwnedCertRevocationList>, LoadError> {
         let ders: Vec<Vec<u8>> = if bytes.windows(10).any(|w| w == b"-----BEGIN") {
             CertificateRevocationListDer::pem_slice_iter(bytes)
                 .map(|r| r.map(|d| d.as_ref().to_vec()))
                 .collect::<Result<_, _>>()
-                .map_err(|e| format!("malformed PEM: {e}"))?
+                .map_err(|e| LoadError::Malformed(format!("malformed PEM: {e}")))?
         } else {
             vec![bytes.to_vec()]
         };
         ders.iter()
             .map(|d| {
-                OwnedCertRevocationList::from_der(d).map_err(|e| format!("not a valid CRL: {e:?}"))
+                OwnedCertRevocationList::from_der(d)
+                    .map_err(|e| LoadError::Malformed(format!("not a valid CRL: {e:?}")))
             })
             .collect()
     }
@@ -112,7 +113,7 @@ impl CrlSet {
                 Some(Revocation {
                     subject: x509::oneline(cert.subject()),
                     serial: serial.iter().map(|b| format!("{b:02X}")).collect(),
-                    revoked_at: entry.revocation_date.as_secs(),
+                    revoked_at: x509::system_time(entry.revocation_date.as_secs()),
                     reason: entry.reason_code.map(|r| reason_name(r).to_owned()),
                 })
             })

@@ -209,19 +209,21 @@ pub(crate) fn read_file(path: &Path, what: &str) -> Result<Vec<u8>, ConfigError>
 }
 
 /// Reads every certificate from PEM (other blocks skipped) or one DER certificate.
-pub fn parse_certificates(bytes: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
+pub fn parse_certificates(bytes: &[u8]) -> Result<Vec<CertificateDer<'static>>, LoadError> {
+    let bad = LoadError::Malformed;
     let certs: Vec<CertificateDer<'static>> = if pem::is_pem(bytes) {
         CertificateDer::pem_slice_iter(bytes)
             .collect::<Result<_, _>>()
-            .map_err(|e| format!("malformed PEM: {e}"))?
+            .map_err(|e| bad(format!("malformed PEM: {e}")))?
     } else {
         vec![CertificateDer::from(bytes.to_vec())]
     };
     if certs.is_empty() {
-        return Err("no certificate found".to_owned());
+        return Err(bad("no certificate found".to_owned()));
     }
     for c in &certs {
-        X509Certificate::from_der(c).map_err(|e| format!("not a valid X.509 certificate: {e}"))?;
+        X509Certificate::from_der(c)
+            .map_err(|e| bad(format!("not a valid X.509 certificate: {e}")))?;
     }
     Ok(certs)
 }
@@ -240,7 +242,7 @@ pub fn load_certificates(
         }
         return Ok(certs);
     }
-    parse_certificates(bytes).map_err(LoadError::Malformed)
+    parse_certificates(bytes)
 }
 
 /// Reads a private key from a key file, or from a PEM or PKCS#12 certificate file.
@@ -305,6 +307,19 @@ fn located(src: &Source, what: &str, e: LoadError, from_cert_file: bool) -> Conf
     }
 }
 
+/// `secs` since the Unix epoch as a time.
+pub(crate) fn system_time(secs: u64) -> std::time::SystemTime {
+    std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs)
+}
+
+/// `t` as [`format_unix_time`] writes it (times before 1970 as 1970).
+pub fn format_system_time(t: std::time::SystemTime) -> String {
+    format_unix_time(
+        t.duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+    )
+}
+
 /// Formats seconds since the Unix epoch as `YYYY-MM-DD HH:MM:SS UTC`.
 pub fn format_unix_time(secs: u64) -> String {
     let days = (secs / 86_400) as i64;
@@ -344,6 +359,7 @@ mod tests {
         assert!(
             parse_certificates(b"-----BEGIN FOO-----\nAAAA\n-----END FOO-----\n")
                 .unwrap_err()
+                .to_string()
                 .contains("no certificate")
         );
         assert!(parse_private_key(b"hello", &Password::None).is_err());

@@ -431,3 +431,26 @@ fn protocol_failures_are_typed() {
     let server = h.join().unwrap().remove(0).unwrap_err();
     assert!(server.contains("no common key exchange group"), "{server}");
 }
+
+#[test]
+fn would_block_and_bind_errors_say_what_they_are() {
+    // A server that accepts and says nothing: a non-blocking handshake must wait.
+    let quiet = TcpListener::bind("127.0.0.1:0").unwrap();
+    let tcp = TcpStream::connect(quiet.local_addr().unwrap()).unwrap();
+    let mut c = SslSocket::new_plain(tcp, &client_opts()).unwrap();
+    c.set_blocking(false).unwrap();
+    let e = c.connect_ssl().unwrap_err();
+    assert!(e.is_would_block(), "{e:?}");
+    assert_eq!(c.want(), sslsock::Want::Read);
+    // Binding where someone listens already is not "cannot connect".
+    let taken = quiet.local_addr().unwrap().to_string();
+    let e = SslListener::bind(&taken, &server_opts()).unwrap_err();
+    assert!(matches!(e, Error::Bind { .. }), "{e:?}");
+    assert!(
+        e.to_string()
+            .starts_with(&format!("cannot listen on {taken}: ")),
+        "{e}"
+    );
+    // The I/O error is in the message once, and not again as a source.
+    assert!(std::error::Error::source(&e).is_none());
+}
