@@ -47,8 +47,10 @@ pub mod x509;
 pub use context::{set_default_context, SslContext};
 pub use engine::{set_default_session_cache, CachedSession, SessionCache, TicketKeyCallback};
 
-/// Advanced: the engine's own configuration types, for [`Options::engine_callback`]. Using
+/// Advanced: the engine's own configuration types, for [`Options::engine_callback`]
+/// (feature `unstable-engine-config`: they follow the engine's versions, not sslsock's). Using
 /// them ties code to the engine (rustls 0.23).
+#[cfg(feature = "unstable-engine-config")]
 pub mod advanced {
     pub use crate::engine::{ClientConfig, EngineConfigMut, EngineHook, ServerConfig};
 }

@@ -180,6 +180,7 @@ pub struct Options {
     pub(crate) ticket_keycb: Option<crate::engine::TicketKeyCallback>,
     pub(crate) honor_cipher_order: Option<bool>,
     pub(crate) npn_protocols: Vec<Vec<u8>>,
+    #[cfg(feature = "unstable-engine-config")]
     pub(crate) engine_hook: Option<crate::engine::EngineHook>,
     pub(crate) release_buffers: bool,
     pub(crate) per_name_ciphers: Vec<(String, Option<String>, Option<String>)>,
@@ -599,6 +600,7 @@ impl Options {
     /// Advanced (`SSL_create_ctx_callback`): change the engine configuration before it is
     /// frozen. This ties the caller to the engine's types ([`crate::advanced`]); everything
     /// sslsock set (verification included) can be undone here, so use it with care.
+    #[cfg(feature = "unstable-engine-config")]
     pub fn engine_callback(
         mut self,
         hook: impl Fn(crate::advanced::EngineConfigMut<'_>) + Send + Sync + 'static,

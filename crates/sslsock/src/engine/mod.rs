@@ -8,13 +8,18 @@ pub(crate) mod suites;
 mod tickets;
 mod verifier;
 
+#[cfg(feature = "unstable-engine-config")]
 pub use rustls::{ClientConfig, ServerConfig};
+#[cfg(not(feature = "unstable-engine-config"))]
+use rustls::{ClientConfig, ServerConfig};
 pub use session_cache::{set_default_session_cache, CachedSession, SessionCache};
 pub use tickets::TicketKeyCallback;
 
+#[cfg(feature = "unstable-engine-config")]
 /// The engine configuration handed to an [`EngineHook`].
 pub type EngineHook = Arc<dyn Fn(EngineConfigMut<'_>) + Send + Sync>;
 
+#[cfg(feature = "unstable-engine-config")]
 /// The engine configuration of a context, mutable before it is frozen (advanced).
 #[non_exhaustive]
 pub enum EngineConfigMut<'a> {
@@ -24,6 +29,7 @@ pub enum EngineConfigMut<'a> {
     Server(&'a mut ServerConfig),
 }
 
+#[cfg(feature = "unstable-engine-config")]
 impl std::fmt::Debug for EngineConfigMut<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -332,6 +338,7 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
         if keylog_wanted() {
             cfg.key_log = Arc::new(rustls::KeyLogFile::new());
         }
+        #[cfg(feature = "unstable-engine-config")]
         if let Some(hook) = &opts.engine_hook {
             hook(EngineConfigMut::Server(&mut cfg));
         }
@@ -421,6 +428,7 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
         if keylog_wanted() {
             cfg.key_log = Arc::new(rustls::KeyLogFile::new());
         }
+        #[cfg(feature = "unstable-engine-config")]
         if let Some(hook) = &opts.engine_hook {
             hook(EngineConfigMut::Client(&mut cfg));
         }

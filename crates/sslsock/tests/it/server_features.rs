@@ -502,6 +502,7 @@ fn openssl_s_client_resumes_with_ours_and_not_after_key_rotation() {
     h.join().unwrap().into_iter().for_each(|r| r.unwrap());
 }
 
+#[cfg(feature = "unstable-engine-config")]
 #[test]
 fn engine_callback_sees_the_config() {
     let seen = Arc::new(Mutex::new(false));
