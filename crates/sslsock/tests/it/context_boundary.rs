@@ -6,9 +6,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
 use sslsock::x509::create::{CertSpec, Issued};
-use sslsock::{
-    Error, Options, SessionCache, SslContext, SslListener, SslSocket, VerifyError, VerifyMode,
-};
+use sslsock::{Error, Options, SslContext, SslListener, SslSocket, VerifyError, VerifyMode};
 
 use crate::util::*;
 
@@ -100,6 +98,7 @@ fn a_connection_to_0_0_0_0_is_verified_against_0_0_0_0() {
 mod async_paths {
     use super::*;
     use sslsock::socket::async_io::TlsStream;
+    use sslsock::SessionCache;
 
     fn rt() -> tokio::runtime::Runtime {
         tokio::runtime::Builder::new_current_thread()
