@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use sslsock::socket::async_io::TlsStream;
 use sslsock::x509::create::CertSpec;
-use sslsock::{CertField, FingerprintAlgorithm, Options, SslContext, SslListener, VerifyMode};
+use sslsock::{
+    CertField, FingerprintAlgorithm, Options, SslContext, SslListener, TicketKey, VerifyMode,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -70,9 +72,6 @@ pub(crate) struct ServeArgs {
 }
 
 /// Reads "NAME-HEX KEY-HEX" lines; the first is the current key.
-/// A ticket key: its 16-byte name and 32-byte AES key.
-type TicketKey = ([u8; 16], [u8; 32]);
-
 fn ticket_keys(path: &Path) -> Result<Vec<TicketKey>, Failure> {
     let text = std::fs::read_to_string(path).map_err(|e| Failure::file(path, &e))?;
     let path = path.display();
@@ -105,7 +104,7 @@ fn ticket_keys(path: &Path) -> Result<Vec<TicketKey>, Failure> {
             .and_then(hex)
             .and_then(|v| v.try_into().ok())
             .ok_or_else(bad)?;
-        keys.push((name, key));
+        keys.push(TicketKey { name, key });
     }
     if keys.is_empty() {
         return Err(Failure::usage(format!("{path}: no ticket key")));
@@ -167,11 +166,8 @@ pub(crate) fn run(a: &ServeArgs) -> Result<(), Failure> {
     if let Some(path) = &a.ticket_key_file {
         let keys = ticket_keys(path)?;
         opts = opts.ticket_keycb(move |name| match name {
-            None => Some((keys[0].1, keys[0].0)),
-            Some(n) => keys
-                .iter()
-                .find(|(k, _)| k == n)
-                .map(|(_, key)| (*key, keys[0].0)),
+            None => keys.first().cloned(),
+            Some(n) => keys.iter().find(|k| k.name == *n).cloned(),
         });
     }
     if let Some(n) = a.session_cache {

@@ -45,7 +45,9 @@ pub mod verify;
 pub mod x509;
 
 pub use context::{set_default_context, SslContext};
-pub use engine::{set_default_session_cache, CachedSession, SessionCache, TicketKeyCallback};
+pub use engine::{
+    set_default_session_cache, CachedSession, SessionCache, TicketKey, TicketKeyCallback,
+};
 
 /// Advanced: the engine's own configuration types, for [`Options::engine_callback`]
 /// (feature `unstable-engine-config`: they follow the engine's versions, not sslsock's). Using

@@ -576,7 +576,7 @@ impl Options {
     /// server's session cache.
     pub fn ticket_keycb(
         mut self,
-        cb: impl Fn(Option<&[u8; 16]>) -> Option<([u8; 32], [u8; 16])> + Send + Sync + 'static,
+        cb: impl Fn(Option<&[u8; 16]>) -> Option<crate::engine::TicketKey> + Send + Sync + 'static,
     ) -> Self {
         self.ticket_keycb = Some(Arc::new(cb));
         self

@@ -13,7 +13,7 @@ pub use rustls::{ClientConfig, ServerConfig};
 #[cfg(not(feature = "unstable-engine-config"))]
 use rustls::{ClientConfig, ServerConfig};
 pub use session_cache::{set_default_session_cache, CachedSession, SessionCache};
-pub use tickets::TicketKeyCallback;
+pub use tickets::{TicketKey, TicketKeyCallback};
 
 #[cfg(feature = "unstable-engine-config")]
 /// The engine configuration handed to an [`EngineHook`].
@@ -180,7 +180,10 @@ fn chain_policy(opts: &Options) -> Result<ChainPolicy, ConfigError> {
 
 /// The hostname scheme of `opts`, with its public suffix setting.
 fn scheme(opts: &Options) -> Scheme {
-    let scheme = opts.verifycn_scheme.clone().unwrap_or_default();
+    let scheme = opts
+        .verifycn_scheme
+        .clone()
+        .unwrap_or_else(|| Scheme::named(defaults::HOSTNAME_SCHEME).unwrap_or_default());
     match &opts.public_suffix {
         None => scheme,
         Some(None) => scheme.without_public_suffix(),

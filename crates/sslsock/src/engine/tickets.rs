@@ -6,10 +6,27 @@ use std::sync::Arc;
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use rustls::server::ProducesTickets;
 
-/// The ticket key callback: with `None` it returns the current (key, name); with the name
-/// found in a ticket it returns that key, or `None` for a retired one (no resumption then).
-pub type TicketKeyCallback =
-    Arc<dyn Fn(Option<&[u8; 16]>) -> Option<([u8; 32], [u8; 16])> + Send + Sync>;
+/// The ticket key callback: with `None` it returns the current key; with the name found in a
+/// ticket it returns that name's key, or `None` for a retired one (no resumption then).
+pub type TicketKeyCallback = Arc<dyn Fn(Option<&[u8; 16]>) -> Option<TicketKey> + Send + Sync>;
+
+/// A session ticket key: the name written into each ticket, and the AES-256-GCM key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TicketKey {
+    /// The key's name (16 bytes), by which a ticket finds its key again.
+    pub name: [u8; 16],
+    /// The key (32 bytes).
+    pub key: [u8; 32],
+}
+
+impl fmt::Debug for TicketKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TicketKey")
+            .field("name", &self.name)
+            .field("key", &"(redacted)")
+            .finish()
+    }
+}
 
 /// How long a ticket may be used, as told to clients.
 const LIFETIME_SECS: u32 = 12 * 3600;
@@ -41,7 +58,7 @@ impl ProducesTickets for KeyCallbackTicketer {
 
     /// name (16) || nonce (12) || AES-256-GCM(plain) with the name as additional data.
     fn encrypt(&self, plain: &[u8]) -> Option<Vec<u8>> {
-        let (key, name) = (self.callback)(None)?;
+        let TicketKey { name, key } = (self.callback)(None)?;
         let mut nonce = [0u8; NONCE_LEN];
         aws_lc_rs::rand::fill(&mut nonce).ok()?;
         let mut body = plain.to_vec();
@@ -63,7 +80,7 @@ impl ProducesTickets for KeyCallbackTicketer {
     fn decrypt(&self, cipher: &[u8]) -> Option<Vec<u8>> {
         let name: [u8; 16] = cipher.get(..16)?.try_into().ok()?;
         let nonce: [u8; NONCE_LEN] = cipher.get(16..16 + NONCE_LEN)?.try_into().ok()?;
-        let (key, _current) = (self.callback)(Some(&name))?;
+        let TicketKey { key, .. } = (self.callback)(Some(&name))?;
         let mut body = cipher.get(16 + NONCE_LEN..)?.to_vec();
         let plain = sealing_key(&key)?
             .open_in_place(

@@ -75,6 +75,44 @@ impl Wildcards {
     }
 }
 
+/// Which IP addresses may stand in the commonName.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IpInCn {
+    /// None (only iPAddress subjectAltNames name an address).
+    No,
+    /// IPv4 only (the `http` scheme).
+    V4,
+    /// IPv6 only.
+    V6,
+    /// Both (the `default` scheme).
+    Both,
+}
+
+impl IpInCn {
+    /// Parses the Perl values `0`, `4`, `6` and `1` (both).
+    pub fn parse(value: &str) -> Result<IpInCn, ConfigError> {
+        match value.trim() {
+            "0" | "" => Ok(IpInCn::No),
+            "4" => Ok(IpInCn::V4),
+            "6" => Ok(IpInCn::V6),
+            "1" => Ok(IpInCn::Both),
+            _ => Err(ConfigError::Invalid(format!(
+                "ip_in_cn \"{value}\": use 0, 1, 4 or 6"
+            ))),
+        }
+    }
+
+    fn admits(self, ip: IpAddr) -> bool {
+        match self {
+            IpInCn::No => false,
+            IpInCn::V4 => ip.is_ipv4(),
+            IpInCn::V6 => ip.is_ipv6(),
+            IpInCn::Both => true,
+        }
+    }
+}
+
 /// When the subject's commonName is compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -118,8 +156,7 @@ pub struct Scheme {
     wildcards_in_alt: Wildcards,
     wildcards_in_cn: Wildcards,
     check_cn: CheckCn,
-    /// 0: no IP in CN; 4 / 6: that family only; 1: both.
-    ip_in_cn: u8,
+    ip_in_cn: IpInCn,
     accept_all: bool,
     callback: Option<SchemeCallback>,
     /// The list that keeps wildcards from covering a public suffix; `None` disables the check.
@@ -147,7 +184,7 @@ impl Default for Scheme {
             Wildcards::Anywhere,
             Wildcards::Anywhere,
             CheckCn::Always,
-            1,
+            IpInCn::Both,
         )
     }
 }
@@ -158,7 +195,7 @@ impl Scheme {
         alt: Wildcards,
         cn: Wildcards,
         check_cn: CheckCn,
-        ip_in_cn: u8,
+        ip_in_cn: IpInCn,
     ) -> Scheme {
         Scheme {
             name: name.to_owned(),
@@ -190,20 +227,24 @@ impl Scheme {
         let s = match n.as_str() {
             "default" => Scheme::default(),
             "rfc2818" | "rfc3920" | "xmpp" | "rfc4217" | "ftp" => {
-                Scheme::preset("rfc2818", Anywhere, Anywhere, WhenOnly, 0)
+                Scheme::preset("rfc2818", Anywhere, Anywhere, WhenOnly, IpInCn::No)
             }
-            "www" | "http" => Scheme::preset("http", Anywhere, Anywhere, WhenOnly, 4),
-            "rfc4513" | "ldap" => Scheme::preset("ldap", FullLabel, No, Always, 0),
+            "www" | "http" => Scheme::preset("http", Anywhere, Anywhere, WhenOnly, IpInCn::V4),
+            "rfc4513" | "ldap" => Scheme::preset("ldap", FullLabel, No, Always, IpInCn::No),
             "rfc2595" | "smtp" | "rfc4642" | "imap" | "pop3" | "acap" | "rfc5539" | "nntp"
             | "rfc5538" | "netconf" | "rfc5425" | "syslog" | "rfc5953" | "snmp" => {
-                Scheme::preset("smtp", FullLabel, FullLabel, Always, 0)
+                Scheme::preset("smtp", FullLabel, FullLabel, Always, IpInCn::No)
             }
-            "rfc5971" | "gist" => Scheme::preset("gist", FullLabel, FullLabel, WhenOnly, 0),
-            "rfc5922" | "sip" => Scheme::preset("sip", No, No, Always, 0),
-            "strict" | "rfc9525" => Scheme::preset("strict", FullLabel, No, CheckCn::No, 0),
+            "rfc5971" | "gist" => {
+                Scheme::preset("gist", FullLabel, FullLabel, WhenOnly, IpInCn::No)
+            }
+            "rfc5922" | "sip" => Scheme::preset("sip", No, No, Always, IpInCn::No),
+            "strict" | "rfc9525" => {
+                Scheme::preset("strict", FullLabel, No, CheckCn::No, IpInCn::No)
+            }
             "none" => Scheme {
                 accept_all: true,
-                ..Scheme::preset("none", No, No, CheckCn::No, 0)
+                ..Scheme::preset("none", No, No, CheckCn::No, IpInCn::No)
             },
             _ => return None,
         };
@@ -212,26 +253,20 @@ impl Scheme {
         Some(s)
     }
 
-    /// A custom scheme (the hash form of the Perl module). `ip_in_cn`: 0 (no IP in the
-    /// commonName), 4 or 6 (that family only), 1 (both).
+    /// A custom scheme (the hash form of the Perl module).
     pub fn custom(
         wildcards_in_alt: Wildcards,
         wildcards_in_cn: Wildcards,
         check_cn: CheckCn,
-        ip_in_cn: u8,
-    ) -> Result<Scheme, ConfigError> {
-        if !matches!(ip_in_cn, 0 | 1 | 4 | 6) {
-            return Err(ConfigError::Invalid(format!(
-                "ip_in_cn {ip_in_cn}: use 0, 1, 4 or 6"
-            )));
-        }
-        Ok(Scheme::preset(
+        ip_in_cn: IpInCn,
+    ) -> Scheme {
+        Scheme::preset(
             "custom",
             wildcards_in_alt,
             wildcards_in_cn,
             check_cn,
             ip_in_cn,
-        ))
+        )
     }
 
     /// Checks wildcards against `list` instead of the built-in public suffix list.
@@ -253,7 +288,13 @@ impl Scheme {
     ) -> Scheme {
         Scheme {
             callback: Some(Arc::new(callback)),
-            ..Scheme::preset("callback", Wildcards::No, Wildcards::No, CheckCn::No, 0)
+            ..Scheme::preset(
+                "callback",
+                Wildcards::No,
+                Wildcards::No,
+                CheckCn::No,
+                IpInCn::No,
+            )
         }
     }
 
@@ -411,12 +452,7 @@ fn matches<'c>(
         {
             return Some(Matched::San);
         }
-        let family_ok = match scheme.ip_in_cn {
-            0 => false,
-            4 => ip.is_ipv4(),
-            6 => ip.is_ipv6(),
-            _ => true,
-        };
+        let family_ok = scheme.ip_in_cn.admits(ip);
         // As in the Perl module, DNS names do not count against an address: `when_only`
         // consults the commonName.
         let cn = cn.filter(|c| c.trim().parse::<IpAddr>().ok() == Some(ip))?;
@@ -587,6 +623,6 @@ mod tests {
             Scheme::named("ldap").unwrap().wildcards_in_cn,
             Wildcards::No
         );
-        assert_eq!(Scheme::named("http").unwrap().ip_in_cn, 4);
+        assert_eq!(Scheme::named("http").unwrap().ip_in_cn, IpInCn::V4);
     }
 }

@@ -143,7 +143,7 @@ pub struct CertSpec {
 }
 
 /// A created certificate with its private key.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct Issued {
     /// The certificate in PEM.
@@ -152,6 +152,16 @@ pub struct Issued {
     pub cert_der: Vec<u8>,
     /// The private key in PKCS#8 PEM.
     pub key_pem: String,
+}
+
+/// The key stays out of logs.
+impl std::fmt::Debug for Issued {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Issued")
+            .field("cert_pem", &self.cert_pem)
+            .field("key_pem", &"(redacted)")
+            .finish_non_exhaustive()
+    }
 }
 
 impl Issued {
@@ -720,6 +730,16 @@ mod tests {
             f.ext_key_usage.iter().copied().collect(),
             f.cert_type.iter().copied().collect(),
         )
+    }
+
+    #[test]
+    fn debug_hides_the_key() {
+        let issued = CertSpec::new("x").self_signed().unwrap();
+        let text = format!("{issued:?}");
+        assert!(
+            text.contains("(redacted)") && !text.contains("PRIVATE KEY"),
+            "{text}"
+        );
     }
 
     #[test]

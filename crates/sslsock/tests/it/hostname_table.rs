@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use sslsock::verify::hostname::{verify_hostname, CheckCn, Scheme, Wildcards};
+use sslsock::verify::hostname::{verify_hostname, CheckCn, IpInCn, Scheme, Wildcards};
 use sslsock::verify::public_suffix::PublicSuffix;
 use sslsock::x509::create::CertSpec;
 
@@ -203,9 +203,8 @@ fn custom_scheme_knobs() {
             Wildcards::parse(alt).unwrap(),
             Wildcards::parse(cn).unwrap(),
             CheckCn::parse(check).unwrap(),
-            ip,
+            IpInCn::parse(&ip.to_string()).unwrap(),
         )
-        .unwrap()
     };
     let cases: Vec<(Scheme, &[u8], &str, bool)> = vec![
         // wildcards_in_alt
@@ -317,7 +316,7 @@ fn custom_scheme_knobs() {
     }
     assert!(Wildcards::parse("everywhere").is_err());
     assert!(CheckCn::parse("sometimes").is_err());
-    assert!(Scheme::custom(Wildcards::No, Wildcards::No, CheckCn::No, 5).is_err());
+    assert!(IpInCn::parse("5").is_err());
     assert!(Scheme::named("gopher").is_none());
 }
 

@@ -457,10 +457,13 @@ fn openssl_s_client_resumes_with_ours_and_not_after_key_rotation() {
         .session_cache_size(0)
         .ticket_keycb(move |name| {
             let (current, valid) = &*k.lock().unwrap();
-            let key_for = |n: u8| ([n; 32], [n; 16]);
+            let key_for = |n: u8| sslsock::TicketKey {
+                name: [n; 16],
+                key: [n; 32],
+            };
             match name {
-                None => Some((key_for(*current).0, key_for(*current).1)),
-                Some(n) if valid.contains(&n[0]) => Some((key_for(n[0]).0, key_for(*current).1)),
+                None => Some(key_for(*current)),
+                Some(n) if valid.contains(&n[0]) => Some(key_for(n[0])),
                 Some(_) => None,
             }
         });
