@@ -1,7 +1,6 @@
 //! Every default of sslsock, written once. The newest IO::Socket::SSL is the reference where it
 //! is stricter than the manual.
 
-use crate::engine::suites::Versions;
 use crate::options::VerifyMode;
 
 /// Clients verify the server: chain to a trusted CA and host name (`SSL_verify_mode` 1).
@@ -16,13 +15,8 @@ pub const HONOR_CIPHER_ORDER: bool = true;
 /// The default hostname scheme name (`SSL_verifycn_scheme`).
 pub const HOSTNAME_SCHEME: &str = "default";
 
-/// TLS 1.2 and 1.3 (upstream 2.082+: `SSLv23:!TLSv1:!TLSv1_1:!SSLv3:!SSLv2`).
-pub(crate) fn versions() -> Versions {
-    Versions {
-        tls12: true,
-        tls13: true,
-    }
-}
+/// TLS 1.2 and 1.3: upstream 2.082+'s `SSL_version`.
+pub const VERSIONS: &str = "SSLv23:!TLSv1:!TLSv1_1:!SSLv3:!SSLv2";
 
 /// Key exchange groups in order of preference (`SSL_ecdh_curve` syntax): the post-quantum
 /// hybrid first.

@@ -412,14 +412,14 @@ impl fmt::Display for VerifyError {
             VerifyError::Expired { not_after, now } => write!(
                 f,
                 "certificate has expired (notAfter {}, now {})",
-                crate::x509::format_system_time(*not_after),
-                crate::x509::format_system_time(*now)
+                crate::timefmt::format_system_time(*not_after),
+                crate::timefmt::format_system_time(*now)
             ),
             VerifyError::NotYetValid { not_before, now } => write!(
                 f,
                 "certificate is not yet valid (notBefore {}, now {})",
-                crate::x509::format_system_time(*not_before),
-                crate::x509::format_system_time(*now)
+                crate::timefmt::format_system_time(*not_before),
+                crate::timefmt::format_system_time(*now)
             ),
             VerifyError::SelfSigned { subject } => {
                 write!(f, "self-signed certificate \"{subject}\" is not trusted")
@@ -456,7 +456,7 @@ impl fmt::Display for VerifyError {
                 "certificate \"{}\" (serial {}) was revoked on {}, reason: {}",
                 r.subject,
                 r.serial,
-                crate::x509::format_system_time(r.revoked_at),
+                crate::timefmt::format_system_time(r.revoked_at),
                 r.reason.as_deref().unwrap_or("unspecified")
             ),
             VerifyError::CrlMissing { issuer } => write!(

@@ -41,6 +41,7 @@ pub mod error;
 pub mod listener;
 pub mod options;
 pub mod socket;
+mod timefmt;
 pub mod verify;
 pub mod x509;
 

@@ -97,24 +97,7 @@ impl Family {
     }
 }
 
-/// Where a certificate chain or key comes from.
-#[derive(Clone)]
-#[non_exhaustive]
-pub enum Source {
-    /// A file in PEM or DER form.
-    File(PathBuf),
-    /// Bytes in PEM or DER form.
-    Memory(Vec<u8>),
-}
-
-impl fmt::Debug for Source {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Source::File(p) => write!(f, "File({})", p.display()),
-            Source::Memory(b) => write!(f, "Memory({} bytes)", b.len()),
-        }
-    }
-}
+pub use crate::x509::Source;
 
 /// A callback that gets the still-plain stream and the error when a server-side handshake fails
 /// (`SSL_error_trap`), e.g. to answer an HTTP client in plain text.

@@ -234,7 +234,7 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
     opts.check_side()?;
     let versions = match &opts.version {
         Some(spec) => suites::parse_versions(spec)?,
-        None => defaults::versions(),
+        None => suites::parse_versions(defaults::VERSIONS)?,
     };
     let mut unavailable = Vec::new();
     let provider = Arc::new(provider_for(

@@ -8,7 +8,7 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 use x509_parser::public_key::PublicKey;
 
 use crate::error::ConfigError;
-use crate::verify::fingerprint::{fingerprint_bin, FingerprintAlgorithm};
+use crate::x509::fingerprint::{fingerprint_bin, FingerprintAlgorithm};
 
 /// One extension of a certificate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -5,6 +5,7 @@
 
 pub mod create;
 mod der;
+pub mod fingerprint;
 pub mod info;
 pub mod keys;
 mod pem;
@@ -15,7 +16,7 @@ pub use keys::{parse_private_key, LoadError, Password};
 pub use pkcs12::{is_pkcs12, parse_pkcs12, Pkcs12Contents};
 
 use std::net::IpAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
@@ -23,7 +24,6 @@ use x509_parser::extensions::GeneralName;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::error::ConfigError;
-use crate::options::Source;
 
 /// Attribute names (short and long) and their OIDs, for subjects.
 pub(crate) const ATTRIBUTES: &[(&str, &str, &[u64])] = &[
@@ -61,6 +61,25 @@ pub(crate) fn attribute_long_name(oid: &str) -> Option<&'static str> {
             dotted.join(".") == oid
         })
         .map(|(_, long, _)| *long)
+}
+
+/// Where a certificate chain or key comes from.
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum Source {
+    /// A file in PEM or DER form.
+    File(PathBuf),
+    /// Bytes in PEM or DER form.
+    Memory(Vec<u8>),
+}
+
+impl std::fmt::Debug for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::File(p) => write!(f, "File({})", p.display()),
+            Source::Memory(b) => write!(f, "Memory({} bytes)", b.len()),
+        }
+    }
 }
 
 /// One subjectAltName entry, as `peer_certificate('subjectAltNames')` reports it.
@@ -307,40 +326,8 @@ fn located(src: &Source, what: &str, e: LoadError, from_cert_file: bool) -> Conf
     }
 }
 
-/// `secs` since the Unix epoch as a time.
-pub(crate) fn system_time(secs: u64) -> std::time::SystemTime {
-    std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs)
-}
-
-/// `t` as [`format_unix_time`] writes it (times before 1970 as 1970).
-pub fn format_system_time(t: std::time::SystemTime) -> String {
-    format_unix_time(
-        t.duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs()),
-    )
-}
-
-/// Formats seconds since the Unix epoch as `YYYY-MM-DD HH:MM:SS UTC`.
-pub fn format_unix_time(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Civil-from-days (Howard Hinnant's algorithm), valid for the proleptic Gregorian calendar.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
+pub(crate) use crate::timefmt::system_time;
+pub use crate::timefmt::{format_system_time, format_unix_time};
 
 #[cfg(test)]
 mod tests {

@@ -99,7 +99,7 @@ pub fn to_pkcs12(
         .collect::<Result<Vec<_>, _>>()
         .map_err(fail)?;
     let key = PrivateKey::from_der(&pkcs8).map_err(fail)?;
-    let key_id = super::super::verify::fingerprint::fingerprint_bin(
+    let key_id = super::fingerprint::fingerprint_bin(
         chain.first().map(|c| c.as_ref()).unwrap_or_default(),
         crate::FingerprintAlgorithm::Sha1,
         false,
