@@ -107,7 +107,7 @@ impl<S: AsyncWrite + Unpin> Write for AsyncIo<S> {
 /// Writes are encrypted one record per call; call `flush` (`AsyncWriteExt::flush`) to be
 /// sure the last record left. Reads return one record's data at most.
 #[derive(Debug)]
-pub struct TlsStream<S = TcpStream> {
+pub struct TlsStream<S: AsyncRead + AsyncWrite + Unpin = TcpStream> {
     sock: SslSocket<AsyncIo<S>>,
 }
 
@@ -344,7 +344,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for TlsStream<S> {
         self.get_mut()
             .poll_op(cx, |s| {
                 s.flush_tls()?;
-                Ok(s.stream.flush()?)
+                Ok(s.get_mut().flush()?)
             })
             .map_err(Error::into_io)
     }

@@ -38,8 +38,9 @@ pub use info::CertField;
 /// println!("{} {} {status}", sock.version().unwrap(), sock.cipher().unwrap());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub struct SslSocket<S = TcpStream> {
-    stream: S,
+pub struct SslSocket<S: Transport = TcpStream> {
+    /// Always present: taken only by the methods that consume the socket.
+    stream: Option<S>,
     input: InputBuffer,
     tls: Option<Session>,
     ctx: SslContext,
@@ -162,7 +163,40 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
     }
 }
 
-impl<S> fmt::Debug for SslSocket<S> {
+/// The transport of a live socket (present until a consuming method takes it).
+fn transport<S>(stream: &mut Option<S>) -> &mut S {
+    stream
+        .as_mut()
+        .expect("the stream is taken only by methods that consume the socket")
+}
+
+/// [`transport`], shared.
+fn transport_ref<S>(stream: &Option<S>) -> &S {
+    stream
+        .as_ref()
+        .expect("the stream is taken only by methods that consume the socket")
+}
+
+/// Perl's DESTROY: a socket dropped with TLS on sends close_notify, best effort (a blocking
+/// transport gets a second to take it).
+impl<S: Transport> Drop for SslSocket<S> {
+    fn drop(&mut self) {
+        let established = self.tls.as_ref().is_some_and(|s| !s.is_handshaking());
+        if !established || self.close_sent || self.stream.is_none() {
+            return;
+        }
+        let previous = transport_ref(&self.stream).timeouts().ok().flatten();
+        if let Some((r, _)) = previous {
+            let _ = transport_ref(&self.stream).set_timeouts(r, Some(Duration::from_secs(1)));
+        }
+        let _ = self.shutdown_tls();
+        if let Some((r, w)) = previous {
+            let _ = transport_ref(&self.stream).set_timeouts(r, w);
+        }
+    }
+}
+
+impl<S: Transport> fmt::Debug for SslSocket<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SslSocket")
             .field("tls", &self.tls)
@@ -236,22 +270,22 @@ impl SslSocket<TcpStream> {
     /// every operation may return `io::ErrorKind::WouldBlock`; [`want`](Self::want) then says
     /// what to wait for, and repeating the call continues where it stopped.
     pub fn set_blocking(&mut self, blocking: bool) -> Result<(), Error> {
-        self.stream.set_nonblocking(!blocking)?;
+        transport_ref(&self.stream).set_nonblocking(!blocking)?;
         self.nonblocking = !blocking;
         Ok(())
     }
 
     /// Read timeout for blocking reads; an expired one reads as `io::ErrorKind::TimedOut`.
     pub fn set_read_timeout(&mut self, t: Option<Duration>) -> Result<(), Error> {
-        self.stream.set_read_timeout(t)?;
-        self.io_timeouts = t.is_some() || self.stream.write_timeout()?.is_some();
+        transport_ref(&self.stream).set_read_timeout(t)?;
+        self.io_timeouts = t.is_some() || transport_ref(&self.stream).write_timeout()?.is_some();
         Ok(())
     }
 
     /// Write timeout for blocking writes; an expired one reads as `io::ErrorKind::TimedOut`.
     pub fn set_write_timeout(&mut self, t: Option<Duration>) -> Result<(), Error> {
-        self.stream.set_write_timeout(t)?;
-        self.io_timeouts = t.is_some() || self.stream.read_timeout()?.is_some();
+        transport_ref(&self.stream).set_write_timeout(t)?;
+        self.io_timeouts = t.is_some() || transport_ref(&self.stream).read_timeout()?.is_some();
         Ok(())
     }
 }
@@ -292,7 +326,7 @@ impl<S: Transport> SslSocket<S> {
             .clone()
             .or_else(|| ctx.options().peer.clone());
         SslSocket {
-            stream,
+            stream: Some(stream),
             input: InputBuffer::new(),
             tls: None,
             ctx,
@@ -364,11 +398,11 @@ impl<S: Transport> SslSocket<S> {
             Ok(()) => Ok(sock),
             Err(error) => {
                 if let Some(trap) = &opts.error_trap {
-                    trap(&mut sock.stream, &error);
+                    trap(sock.get_mut(), &error);
                 }
                 Err(StartError {
                     error,
-                    stream: keep.then_some(sock.stream),
+                    stream: keep.then(|| sock.take_stream()),
                 })
             }
         }
@@ -422,14 +456,14 @@ impl<S: Transport> SslSocket<S> {
         let Some(t) = t.filter(|_| !self.nonblocking && self.deadline.is_none()) else {
             return f(self);
         };
-        let Some((r, w)) = self.stream.timeouts()? else {
+        let Some((r, w)) = transport_ref(&self.stream).timeouts()? else {
             return f(self);
         };
-        self.stream.set_timeouts(Some(t), Some(t))?;
+        transport_ref(&self.stream).set_timeouts(Some(t), Some(t))?;
         self.deadline = Some(Instant::now() + t);
         let out = f(self);
         self.deadline = None;
-        let _ = self.stream.set_timeouts(r, w);
+        let _ = transport_ref(&self.stream).set_timeouts(r, w);
         out
     }
 
@@ -516,7 +550,7 @@ impl<S: Transport> SslSocket<S> {
 
     /// One read of at most `max` bytes from the transport into the input buffer.
     fn fill(&mut self, max: usize) -> Result<usize, Error> {
-        match self.input.fill_from(&mut self.stream, max) {
+        match self.input.fill_from(transport(&mut self.stream), max) {
             Ok(n) => {
                 self.want = Want::Nothing;
                 if self.deadline.is_some_and(|d| Instant::now() > d) {
@@ -576,7 +610,7 @@ impl<S: Transport> SslSocket<S> {
             if !s.wants_write() {
                 break;
             }
-            match s.write_tls(&mut self.stream) {
+            match s.write_tls(transport::<S>(&mut self.stream)) {
                 Ok(0) => return Err(Error::Io(io::ErrorKind::WriteZero.into())),
                 Ok(_) => {}
                 Err(e) => return Err(self.transport_error(e, Want::Write)),
@@ -692,8 +726,7 @@ impl<S: Transport> SslSocket<S> {
 
     fn write_inner(&mut self, data: &[u8]) -> Result<usize, Error> {
         if self.tls.is_none() {
-            return self
-                .stream
+            return transport(&mut self.stream)
                 .write(data)
                 .map_err(|e| self.transport_error(e, Want::Write));
         }
@@ -832,7 +865,7 @@ impl<S: Transport> SslSocket<S> {
     /// waiting for the peer's, then drops the transport.
     pub fn close(mut self) -> Result<(), Error> {
         let r = self.shutdown_tls();
-        let _ = self.stream.flush();
+        let _ = transport(&mut self.stream).flush();
         r
     }
 
@@ -850,8 +883,38 @@ impl<S: Transport> SslSocket<S> {
 
     /// Drops the TLS state without telling the peer (`SSL_no_shutdown`), e.g. in a forked
     /// parent whose child goes on with the connection. Returns the transport.
-    pub fn close_no_shutdown(self) -> S {
+    pub fn close_no_shutdown(mut self) -> S {
+        self.take_stream()
+    }
+
+    /// The transport and the plain bytes already read from it but not yet by the caller, once
+    /// TLS is off (after [`stop_ssl`](Self::stop_ssl), or never started): everything the peer
+    /// sent after its close_notify is in the one or the other, so nothing is lost by taking the
+    /// stream back. With TLS still on, the socket comes back unchanged as the error.
+    ///
+    /// ```no_run
+    /// # fn f(mut sock: sslsock::SslSocket) -> Result<(), sslsock::Error> {
+    /// sock.stop_ssl()?;
+    /// let (tcp, already_read) = sock.into_parts().map_err(|_| sslsock::Error::State("TLS is on"))?;
+    /// # Ok(()) }
+    /// ```
+    #[allow(clippy::result_large_err)]
+    pub fn into_parts(mut self) -> Result<(S, Vec<u8>), Self> {
+        if self.tls.is_some() {
+            return Err(self);
+        }
+        let buffered = self.input.data().to_vec();
+        Ok((self.take_stream(), buffered))
+    }
+
+    /// Takes the transport out of a socket that is being consumed; dropping it then sends
+    /// nothing.
+    fn take_stream(&mut self) -> S {
+        self.close_sent = true;
+        self.tls = None;
         self.stream
+            .take()
+            .expect("the stream is taken only by methods that consume the socket")
     }
 
     /// The last error of this socket as text (`errstr`).
@@ -889,12 +952,12 @@ impl<S: Transport> SslSocket<S> {
 
     /// The transport.
     pub fn get_ref(&self) -> &S {
-        &self.stream
+        transport_ref(&self.stream)
     }
 
     /// The transport, mutably. Writing to it directly while TLS is active corrupts the session.
     pub fn get_mut(&mut self) -> &mut S {
-        &mut self.stream
+        transport(&mut self.stream)
     }
 
     /// The context this socket was made with.
@@ -990,20 +1053,20 @@ impl<S: Transport> Write for SslSocket<S> {
     fn flush(&mut self) -> io::Result<()> {
         let r = self.flush_tls();
         self.record(r)?;
-        self.stream.flush()
+        transport(&mut self.stream).flush()
     }
 }
 
 #[cfg(unix)]
-impl<S: std::os::fd::AsFd> std::os::fd::AsFd for SslSocket<S> {
+impl<S: Transport + std::os::fd::AsFd> std::os::fd::AsFd for SslSocket<S> {
     fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-        self.stream.as_fd()
+        transport_ref(&self.stream).as_fd()
     }
 }
 
 #[cfg(unix)]
-impl<S: std::os::fd::AsRawFd> std::os::fd::AsRawFd for SslSocket<S> {
+impl<S: Transport + std::os::fd::AsRawFd> std::os::fd::AsRawFd for SslSocket<S> {
     fn as_raw_fd(&self) -> std::os::fd::RawFd {
-        self.stream.as_raw_fd()
+        transport_ref(&self.stream).as_raw_fd()
     }
 }

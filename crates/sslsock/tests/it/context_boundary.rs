@@ -453,3 +453,55 @@ fn would_block_and_bind_errors_say_what_they_are() {
     // The I/O error is in the message once, and not again as a source.
     assert!(std::error::Error::source(&e).is_none());
 }
+
+#[test]
+fn a_dropped_socket_says_goodbye_with_close_notify() {
+    let (addr, h) = serve(server_opts(), 1, |mut s| {
+        s.write_all(b"hi\n").map_err(|e| e.to_string())?;
+        // No close(): dropped, as Perl's DESTROY would be.
+        drop(s);
+        Ok(())
+    });
+    let mut c = SslSocket::connect_opts(&addr.to_string(), &client_opts()).unwrap();
+    assert_eq!(line(&mut c), "hi\n");
+    assert_eq!(
+        std::io::Read::read(&mut c, &mut [0u8; 8]).unwrap(),
+        0,
+        "close_notify, not a cut"
+    );
+    h.join().unwrap()[0].clone().unwrap();
+}
+
+#[test]
+fn into_parts_after_stop_ssl_loses_nothing() {
+    let (addr, h) = serve_tcp(1, |tcp| {
+        let mut s = SslSocket::new_plain(tcp, &server_opts().server(true)).unwrap();
+        assert_eq!(line(&mut s), "STARTTLS\r\n");
+        write_line(&mut s, "220 go\r\n");
+        s.accept_ssl().unwrap();
+        // Data the client has not read yet, then close_notify, then plain bytes at once.
+        write_line(&mut s, "late\n");
+        s.stop_ssl().unwrap();
+        write_line(&mut s, "plain\n");
+    });
+    let ctx = SslContext::new(&client_opts()).unwrap();
+    let mut c =
+        SslSocket::new_client(TcpStream::connect(addr).unwrap(), &ctx, "localhost").unwrap();
+    write_line(&mut c, "STARTTLS\r\n");
+    assert_eq!(line(&mut c), "220 go\r\n");
+    c.connect_ssl().unwrap();
+    c.stop_ssl().unwrap();
+    let (mut tcp, buffered) = c.into_parts().unwrap();
+    let mut rest = Vec::new();
+    std::io::Read::read_to_end(&mut tcp, &mut rest).unwrap();
+    let all = [buffered, rest].concat();
+    assert_eq!(String::from_utf8(all).unwrap(), "late\nplain\n");
+    h.join().unwrap();
+    // With TLS on, the socket comes back whole.
+    let (addr, h) = serve(server_opts(), 1, echo_once);
+    let c = SslSocket::connect_opts(&addr.to_string(), &client_opts()).unwrap();
+    let mut c = c.into_parts().unwrap_err();
+    write_line(&mut c, "still tls\n");
+    assert_eq!(line(&mut c), "still tls\n");
+    h.join().unwrap()[0].clone().unwrap();
+}
