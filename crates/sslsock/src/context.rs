@@ -8,6 +8,7 @@ use crate::engine::{self, EngineConfig};
 use crate::error::Error;
 use crate::options::Options;
 use crate::verify::chain::ChainPolicy;
+use crate::verify::roots::DefaultCa;
 
 /// A compiled, immutable TLS configuration (the Perl module's `SSL_Context`), cheap to clone.
 ///
@@ -53,6 +54,25 @@ pub fn set_default_context(ctx: Option<SslContext>) {
 
 pub(crate) fn default_context() -> Option<SslContext> {
     DEFAULT_CONTEXT.read().ok().and_then(|g| g.clone())
+}
+
+/// The context of the one-line [`crate::SslSocket::connect`] when no default context is set:
+/// one for the process (so that its connections resume each other's sessions), made again
+/// when the default CA changes.
+static IMPLICIT_CONTEXT: std::sync::Mutex<Option<(Arc<DefaultCa>, SslContext)>> =
+    std::sync::Mutex::new(None);
+
+pub(crate) fn implicit_context() -> Result<SslContext, Error> {
+    let ca = crate::verify::roots::default_ca();
+    let mut slot = IMPLICIT_CONTEXT.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((made_with, ctx)) = &*slot {
+        if Arc::ptr_eq(made_with, &ca) {
+            return Ok(ctx.clone());
+        }
+    }
+    let ctx = SslContext::new(&Options::new())?;
+    *slot = Some((ca, ctx.clone()));
+    Ok(ctx)
 }
 
 impl SslContext {

@@ -11,6 +11,27 @@ use sslsock_test_support::*;
 fn process_wide_defaults() {
     default_ca_override_is_used_and_inspectable();
     default_context_serves_the_one_line_connect();
+    one_line_connects_resume_each_other();
+}
+
+/// Without a default context the one-line connect uses one context for the process, so the
+/// second connection resumes the first one's session.
+fn one_line_connects_resume_each_other() {
+    sslsock::set_default_ca(Some(&[pki().ca.clone()])).unwrap();
+    let (addr, h) = serve(server_opts(), 2, echo_once);
+    let target = format!("localhost:{}", addr.port());
+    let resumed: Vec<bool> = (0..2)
+        .map(|_| {
+            let mut c = SslSocket::connect(&target).unwrap();
+            c.write_all(b"again\n").unwrap();
+            let mut line = String::new();
+            c.read_line(&mut line).unwrap();
+            c.session_reused()
+        })
+        .collect();
+    sslsock::set_default_ca(None).unwrap();
+    assert_eq!(resumed, [false, true]);
+    h.join().unwrap().into_iter().for_each(|r| r.unwrap());
 }
 
 fn default_ca_override_is_used_and_inspectable() {

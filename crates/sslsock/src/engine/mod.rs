@@ -1,6 +1,7 @@
 //! The only module that names rustls types: `Options` -> engine configuration, and the
 //! sans-IO [`Session`] the socket drives one record at a time.
 
+mod interned;
 pub(crate) mod session;
 mod session_cache;
 mod sni;
@@ -176,6 +177,28 @@ fn chain_policy(opts: &Options) -> Result<ChainPolicy, ConfigError> {
         policy = policy.with_callback(cb.clone());
     }
     Ok(policy)
+}
+
+/// The verifier of a client context, shared with every context of the same verification
+/// policy (see [`interned`]); a policy that cannot be told by value gets its own.
+fn shared_verifier(
+    v: verifier::ServerVerifier,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> Arc<dyn rustls::client::danger::ServerCertVerifier> {
+    let made: Arc<dyn rustls::client::danger::ServerCertVerifier> = Arc::new(v.clone());
+    let Some(parts) = v.policy.identity_parts() else {
+        return made;
+    };
+    let mut key = interned::PolicyKey::default();
+    for p in &parts {
+        key.part(p);
+    }
+    key.part(&v.mode.bits().to_be_bytes())
+        .part(&v.scheme.identity_part())
+        .part(v.identity.as_deref().unwrap_or("\0").as_bytes())
+        .part(&[u8::from(v.nameless)])
+        .part(format!("{versions:?}").as_bytes());
+    interned::verifier(&key, made)
 }
 
 /// The hostname scheme of `opts`, with its public suffix setting.
@@ -394,22 +417,34 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
             provider: provider.clone(),
             nameless: false,
         };
-        let nameless_verifier = Arc::new(verifier::ServerVerifier {
-            nameless: true,
-            ..verifier.clone()
-        });
+        let nameless_verifier = shared_verifier(
+            verifier::ServerVerifier {
+                nameless: true,
+                ..verifier.clone()
+            },
+            &engine_versions,
+        );
         let builder = ClientConfig::builder_with_provider(provider.clone())
             .with_protocol_versions(&engine_versions)
             .map_err(|e| ConfigError::Invalid(format!("inconsistent versions and suites: {e}")))?
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(verifier));
+            .with_custom_certificate_verifier(shared_verifier(verifier, &engine_versions));
         let send_cert = opts.use_cert.unwrap_or(true);
+        let mut identity_key = interned::PolicyKey::default();
         let mut cfg = match identity {
-            Some((chain, key)) if send_cert => builder
-                .with_client_auth_cert(chain, key)
-                .map_err(|e| mismatch(opts, e))?,
+            Some((chain, key)) if send_cert => {
+                for c in &chain {
+                    identity_key.part(c);
+                }
+                identity_key.part(key.secret_der());
+                builder
+                    .with_client_auth_cert(chain, key)
+                    .map_err(|e| mismatch(opts, e))?
+            }
             _ => builder.with_no_client_auth(),
         };
+        cfg.client_auth_cert_resolver =
+            interned::client_identity(&identity_key, cfg.client_auth_cert_resolver.clone());
         cfg.alpn_protocols = alpn;
         cfg.enable_sni = opts.hostname.as_deref() != Some("");
         let shared = opts

@@ -13,10 +13,10 @@ use rustls_pki_types::ServerName;
 /// filed under `host:port` of the peer or the connection's `session_key`. The handshake gets and adds sessions by itself; [`SessionCache::get`],
 /// [`SessionCache::add`] and [`SessionCache::del`] do it by hand (`get_session`,
 /// `add_session`, `del_session`), for example to file a session under another key. A session
-/// resumes only under the verification that accepted it:
-/// connections of one [`crate::SslContext`] (and its clones) resume from the cache, while
-/// another context, with verification of its own, does a full handshake even when it
-/// shares the cache.
+/// resumes only under the verification that accepted it: contexts built with the same
+/// verification policy (trusted CAs, pins, verify mode, hostname scheme and name, callback)
+/// and client certificate resume each other's sessions from a shared cache, while a context
+/// whose verification differs in anything (or that checks CRLs) does a full handshake.
 ///
 /// ```
 /// let cache = sslsock::SessionCache::new(100);

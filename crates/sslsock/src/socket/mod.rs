@@ -213,7 +213,7 @@ impl SslSocket<TcpStream> {
     pub fn connect(addr: &str) -> Result<Self, Error> {
         match crate::context::default_context() {
             Some(ctx) => Self::connect_with(addr, &ctx),
-            None => Self::connect_with(addr, &SslContext::new(&Options::new())?),
+            None => Self::connect_with(addr, &crate::context::implicit_context()?),
         }
     }
 

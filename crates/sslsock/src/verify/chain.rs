@@ -154,6 +154,24 @@ impl ChainPolicy {
         self.anchors.iter().map(|a| a.subject.as_ref())
     }
 
+    /// What makes this policy itself, as bytes: two policies with equal parts decide alike.
+    /// `None` when it cannot be told by value (CRLs loaded from files): such a policy is
+    /// taken as unlike every other.
+    pub(crate) fn identity_parts(&self) -> Option<Vec<Vec<u8>>> {
+        if self.crls.is_some() {
+            return None;
+        }
+        let mut parts: Vec<Vec<u8>> = self.anchor_ders.iter().map(|d| d.to_vec()).collect();
+        parts.push(b"pins".to_vec());
+        parts.extend(self.pins.iter().map(|p| p.to_string().into_bytes()));
+        parts.push(vec![u8::from(self.force_pin)]);
+        if let Some(cb) = &self.callback {
+            // The same callback object (a cloned Options shares it), not merely a like one.
+            parts.push(format!("callback {:p}", Arc::as_ptr(cb)).into_bytes());
+        }
+        Some(parts)
+    }
+
     /// True when nothing is trusted: no root and no pin.
     pub fn trusts_nothing(&self) -> bool {
         self.anchors.is_empty() && self.pins.is_empty()

@@ -298,6 +298,18 @@ impl Scheme {
         }
     }
 
+    /// What makes this scheme itself, as bytes (its rules, and the very callback and public
+    /// suffix list it uses).
+    pub(crate) fn identity_part(&self) -> Vec<u8> {
+        format!(
+            "{:?} {:?} {:?}",
+            self,
+            self.callback.as_ref().map(Arc::as_ptr),
+            self.public_suffix.as_ref().map(Arc::as_ptr)
+        )
+        .into_bytes()
+    }
+
     /// The scheme's name as reported in errors.
     pub fn name(&self) -> &str {
         &self.name
