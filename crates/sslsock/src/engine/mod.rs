@@ -299,10 +299,10 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
                     .to_owned(),
             ));
         }
-        let builder = ServerConfig::builder_with_provider(provider.clone())
-            .with_protocol_versions(&engine_versions)
-            .map_err(|e| ConfigError::Invalid(format!("inconsistent versions and suites: {e}")))?;
-        let builder = if mode.verifies() {
+        // Everything but the cipher suites is made once, and shared by the configurations of
+        // the SNI names with cipher lists of their own: files are read (and passwords asked)
+        // once.
+        let client_verifier = if mode.verifies() {
             let policy = chain_policy(opts)?;
             if policy.trusts_nothing() {
                 return Err(ConfigError::Invalid(
@@ -325,30 +325,37 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
             };
             let policy = Arc::new(policy);
             chain_policy_used = Some(policy.clone());
-            builder.with_client_cert_verifier(Arc::new(ClientVerifier {
+            Some(Arc::new(ClientVerifier {
                 policy,
                 mandatory: mode.contains(VerifyMode::FAIL_IF_NO_PEER_CERT),
                 hints,
                 provider: provider.clone(),
             }))
         } else {
-            builder.with_no_client_auth()
+            None
         };
-        let mut cfg = if opts.sni_certs.is_empty() {
-            let (chain, key) =
-                identity.ok_or_else(|| ConfigError::Invalid("no certificate".to_owned()))?;
-            builder
-                .with_single_cert(chain, key)
-                .map_err(|e| mismatch(opts, e))?
-        } else {
-            let resolver = Arc::new(sni_resolver(opts, identity, &provider)?);
+        let resolver = Arc::new(sni_resolver(opts, identity, &provider)?);
+        if !opts.sni_certs.is_empty() {
             sni_certs = Some(resolver.clone());
-            builder.with_cert_resolver(resolver)
+        }
+        let server_config = |provider: Arc<CryptoProvider>| -> Result<ServerConfig, ConfigError> {
+            let builder = ServerConfig::builder_with_provider(provider)
+                .with_protocol_versions(&engine_versions)
+                .map_err(|e| {
+                    ConfigError::Invalid(format!("inconsistent versions and suites: {e}"))
+                })?;
+            let builder = match &client_verifier {
+                Some(v) => builder.with_client_cert_verifier(v.clone()),
+                None => builder.with_no_client_auth(),
+            };
+            let mut cfg = builder.with_cert_resolver(resolver.clone());
+            cfg.alpn_protocols = alpn.clone();
+            cfg.ignore_client_order = opts
+                .honor_cipher_order
+                .unwrap_or(defaults::HONOR_CIPHER_ORDER);
+            Ok(cfg)
         };
-        cfg.alpn_protocols = alpn;
-        cfg.ignore_client_order = opts
-            .honor_cipher_order
-            .unwrap_or(defaults::HONOR_CIPHER_ORDER);
+        let mut cfg = server_config(provider.clone())?;
         if let Some(n) = opts.session_cache_size {
             cfg.session_storage = if n == 0 {
                 Arc::new(rustls::server::NoServerSessionStorage {})
@@ -371,22 +378,28 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
         let mut by_name = Vec::new();
         for (name, cipher_list, ciphersuites) in &opts.per_name_ciphers {
             let mut o = opts.clone();
-            o.per_name_ciphers.clear();
             if cipher_list.is_some() {
                 o.cipher_list = cipher_list.clone();
             }
             if ciphersuites.is_some() {
                 o.ciphersuites = ciphersuites.clone();
             }
-            let EngineConfig::Server { config: named, .. } = build(&o)?.config else {
-                return Err(ConfigError::Invalid(
-                    "per-name configuration is not a server one".to_owned(),
-                ));
-            };
-            let mut named = Arc::try_unwrap(named).unwrap_or_else(|a| (*a).clone());
-            // One session cache and ticket key set for all names, so resumption works across them.
+            let named_provider = Arc::new(provider_for(
+                &o,
+                versions.tls12,
+                versions.tls13,
+                &mut unavailable,
+            )?);
+            let mut named = server_config(named_provider)?;
+            // One session cache, ticket key set and key log for all names, so resumption
+            // works across them.
             named.session_storage = cfg.session_storage.clone();
             named.ticketer = cfg.ticketer.clone();
+            named.key_log = cfg.key_log.clone();
+            #[cfg(feature = "unstable-engine-config")]
+            if let Some(hook) = &opts.engine_hook {
+                hook(EngineConfigMut::Server(&mut named));
+            }
             by_name.push((
                 name.trim_end_matches('.').to_ascii_lowercase(),
                 Arc::new(named),
@@ -514,7 +527,16 @@ fn sni_resolver(
         };
     let mut resolver = sni::SniResolver::default();
     if let Some((chain, key)) = main {
-        resolver.add("", certified(chain, key, "cert_file".to_owned())?);
+        let file = |s: Option<&crate::options::Source>| match s {
+            Some(crate::options::Source::File(p)) => p.display().to_string(),
+            _ => "in-memory data".to_owned(),
+        };
+        let what = format!(
+            "certificate {} with key {}",
+            file(opts.cert.as_ref()),
+            file(opts.key.as_ref().or(opts.cert.as_ref()))
+        );
+        resolver.add("", certified(chain, key, what)?);
     }
     for (name, cert, key) in &opts.sni_certs {
         let chain = x509::load_chain(cert, &opts.password)?;

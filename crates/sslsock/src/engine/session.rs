@@ -174,12 +174,7 @@ impl Session {
             .server_name()
             .map(str::to_ascii_lowercase);
         let cfg = name
-            .and_then(|n| {
-                acc.by_name
-                    .iter()
-                    .find(|(pattern, _)| super::sni::name_matches(pattern, &n))
-                    .map(|(_, c)| c.clone())
-            })
+            .and_then(|n| super::sni::find_for_host(&acc.by_name, &n).cloned())
             .unwrap_or_else(|| acc.default.clone());
         let hello = accepted.client_hello();
         self.own_chain = acc.certs.as_ref().and_then(|certs| {

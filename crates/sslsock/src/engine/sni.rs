@@ -30,13 +30,19 @@ impl SniResolver {
     }
 
     fn lookup(&self, host: &str) -> Option<&[Arc<CertifiedKey>]> {
-        let host = host.trim_end_matches('.').to_ascii_lowercase();
-        self.names
-            .iter()
-            .find(|(n, _)| *n == host)
-            .or_else(|| self.names.iter().find(|(n, _)| name_matches(n, &host)))
-            .map(|(_, list)| list.as_slice())
+        find_for_host(&self.names, host).map(Vec::as_slice)
     }
+}
+
+/// The entry for `host` among entries keyed by configured names: the exact name first, then
+/// a wildcard that covers it (the one lookup order for certificates and per-name settings).
+pub(crate) fn find_for_host<'a, T>(entries: &'a [(String, T)], host: &str) -> Option<&'a T> {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    entries
+        .iter()
+        .find(|(n, _)| *n == host)
+        .or_else(|| entries.iter().find(|(n, _)| name_matches(n, &host)))
+        .map(|(_, t)| t)
 }
 
 /// True when the configured `pattern` (lower case; `*.suffix` covers exactly one more label,

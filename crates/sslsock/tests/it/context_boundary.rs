@@ -505,3 +505,52 @@ fn into_parts_after_stop_ssl_loses_nothing() {
     assert_eq!(line(&mut c), "still tls\n");
     h.join().unwrap()[0].clone().unwrap();
 }
+
+#[test]
+fn per_name_cipher_lists_read_files_once_and_prefer_the_exact_name() {
+    // An encrypted key: its password callback is asked once, however many names have lists.
+    let dir = pki().dir.join("per-name");
+    std::fs::create_dir_all(&dir).unwrap();
+    let pair = pki().pair("srv-ec");
+    let key = sslsock::x509::parse_private_key(
+        &std::fs::read(&pair.key).unwrap(),
+        &sslsock::x509::Password::None,
+    )
+    .unwrap();
+    let encrypted = dir.join("srv-ec.enc.key");
+    std::fs::write(
+        &encrypted,
+        sslsock::x509::save::key_to_pem(&key, Some("pw")).unwrap(),
+    )
+    .unwrap();
+    let asked = Arc::new(Mutex::new(0));
+    let count = asked.clone();
+    let opts = Options::new()
+        .cert_file(&pair.cert)
+        .key_file(&encrypted)
+        .passwd_cb(move || {
+            *count.lock().unwrap() += 1;
+            "pw".to_owned()
+        })
+        .ciphers_for("*.example.org", None, Some("TLS_AES_128_GCM_SHA256"))
+        .ciphers_for(
+            "www.example.org",
+            None,
+            Some("TLS_CHACHA20_POLY1305_SHA256"),
+        );
+    let (addr, h) = serve(opts, 2, |s| {
+        let _ = s.close();
+        Ok(())
+    });
+    assert_eq!(*asked.lock().unwrap(), 1, "the password callback");
+    // The exact name's list wins over a wildcard configured before it (as for certificates).
+    for (name, suite) in [
+        ("www.example.org", "TLS_CHACHA20_POLY1305_SHA256"),
+        ("mail.example.org", "TLS_AES_128_GCM_SHA256"),
+    ] {
+        let opts = client_opts().hostname(name).verify_mode(VerifyMode::NONE);
+        let c = SslSocket::connect_opts(&addr.to_string(), &opts).unwrap();
+        assert_eq!(c.cipher_iana(), Some(suite), "{name}");
+    }
+    h.join().unwrap();
+}
