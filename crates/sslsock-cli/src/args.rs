@@ -137,3 +137,39 @@ impl From<SignatureDigest> for Digest {
 pub(crate) fn scheme_names() -> clap::builder::PossibleValuesParser {
     clap::builder::PossibleValuesParser::new(sslsock::Scheme::NAMES)
 }
+
+impl From<KeyType> for KeyTypeArg {
+    fn from(k: KeyType) -> Self {
+        match k {
+            KeyType::Rsa2048 => KeyTypeArg::Rsa2048,
+            KeyType::Rsa3072 => KeyTypeArg::Rsa3072,
+            KeyType::Rsa4096 => KeyTypeArg::Rsa4096,
+            KeyType::EcP384 => KeyTypeArg::Ec384,
+            KeyType::Ed25519 => KeyTypeArg::Ed25519,
+            _ => KeyTypeArg::Ec256,
+        }
+    }
+}
+
+impl From<Digest> for SignatureDigest {
+    fn from(d: Digest) -> Self {
+        match d {
+            Digest::Sha384 => SignatureDigest::Sha384,
+            Digest::Sha512 => SignatureDigest::Sha512,
+            _ => SignatureDigest::Sha256,
+        }
+    }
+}
+
+impl From<FingerprintAlgorithm> for FingerprintDigest {
+    fn from(a: FingerprintAlgorithm) -> Self {
+        match a {
+            FingerprintAlgorithm::Md5 => FingerprintDigest::Md5,
+            FingerprintAlgorithm::Sha1 => FingerprintDigest::Sha1,
+            FingerprintAlgorithm::Sha224 => FingerprintDigest::Sha224,
+            FingerprintAlgorithm::Sha384 => FingerprintDigest::Sha384,
+            FingerprintAlgorithm::Sha512 => FingerprintDigest::Sha512,
+            _ => FingerprintDigest::Sha256,
+        }
+    }
+}

@@ -47,13 +47,13 @@ pub(crate) struct CreateArgs {
     #[arg(long)]
     san: Vec<String>,
     /// Days of validity from now.
-    #[arg(long, default_value_t = 365)]
+    #[arg(long, default_value_t = sslsock::defaults::CERT_DAYS)]
     days: u32,
     /// Type of the new key.
-    #[arg(long, value_enum, default_value = "ec256")]
+    #[arg(long, value_enum, default_value_t = sslsock::defaults::CERT_KEY_TYPE.into())]
     key_type: KeyTypeArg,
     /// Signature digest for RSA issuers.
-    #[arg(long, value_enum, default_value = "sha256")]
+    #[arg(long, value_enum, default_value_t = sslsock::defaults::CERT_DIGEST.into())]
     digest: SignatureDigest,
     /// Serial number (default: random, 64 bits).
     #[arg(long)]
@@ -98,7 +98,7 @@ pub(crate) struct ShowArgs {
     #[arg(long, value_parser = secret)]
     password: Option<String>,
     /// Digest of the fingerprints.
-    #[arg(long, value_enum, default_value = "sha256")]
+    #[arg(long, value_enum, default_value_t = sslsock::defaults::FINGERPRINT_DIGEST.into())]
     digest: FingerprintDigest,
     /// Print JSON lines: one object per certificate, in file order, whatever their number.
     #[arg(long)]

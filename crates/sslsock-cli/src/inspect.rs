@@ -21,7 +21,7 @@ pub(crate) struct VerifyHostnameArgs {
     cert: PathBuf,
     /// Hostname scheme: strict (SAN only, for new code), default, http, smtp, ldap, ... (see
     /// the README's table).
-    #[arg(long, default_value = "default", value_parser = crate::args::scheme_names(), ignore_case = true)]
+    #[arg(long, default_value = sslsock::defaults::HOSTNAME_SCHEME, value_parser = crate::args::scheme_names(), ignore_case = true)]
     scheme: String,
     /// Public suffix list to check wildcards against (publicsuffix.org format).
     #[arg(long, conflicts_with = "no_public_suffix")]
@@ -56,7 +56,7 @@ pub(crate) struct PublicSuffixArgs {
 #[derive(clap::Args)]
 pub(crate) struct FingerprintArgs {
     /// Digest of the fingerprint.
-    #[arg(long, value_enum, default_value = "sha256", alias = "algo")]
+    #[arg(long, value_enum, default_value_t = sslsock::defaults::FINGERPRINT_DIGEST.into(), alias = "algo")]
     digest: FingerprintDigest,
     /// Hash the public key (SubjectPublicKeyInfo) instead of the certificate.
     #[arg(long)]

@@ -14,12 +14,23 @@ use super::der;
 use super::ATTRIBUTES;
 use crate::error::ConfigError;
 
+impl Default for KeyType {
+    fn default() -> Self {
+        crate::defaults::CERT_KEY_TYPE
+    }
+}
+
+impl Default for Digest {
+    fn default() -> Self {
+        crate::defaults::CERT_DIGEST
+    }
+}
+
 /// The key algorithm of a new certificate (`KEY_create_rsa`, `KEY_create_ec`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum KeyType {
-    /// ECDSA on P-256. Defaults to this.
-    #[default]
+    /// ECDSA on P-256 ([`crate::defaults::CERT_KEY_TYPE`]).
     EcP256,
     /// ECDSA on P-384.
     EcP384,
@@ -54,11 +65,10 @@ impl KeyType {
 
 /// The digest of the signature. For EC keys the curve decides (P-256: SHA-256, P-384:
 /// SHA-384) and for Ed25519 there is none to choose.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Digest {
-    /// SHA-256. Defaults to this.
-    #[default]
+    /// SHA-256 ([`crate::defaults::CERT_DIGEST`]).
     Sha256,
     /// SHA-384.
     Sha384,
@@ -380,7 +390,7 @@ impl CertSpec {
             key_type: KeyType::default(),
             digest: Digest::default(),
             not_before: now - Duration::from_secs(60),
-            not_after: now + Duration::from_secs(365 * 86_400),
+            not_after: now + Duration::from_secs(u64::from(crate::defaults::CERT_DAYS) * 86_400),
             serial: None,
             eku: None,
             ocsp_urls: Vec::new(),
