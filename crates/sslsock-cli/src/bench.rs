@@ -5,7 +5,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use sslsock::socket::async_io::TlsStream;
+use sslsock::socket::async_io::AsyncSslSocket;
 use sslsock::{Options, SslContext, SslSocket, VerifyMode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -161,7 +161,7 @@ fn server(a: &ServerArgs) -> Result<(), Failure> {
                     let _ = tcp.set_nodelay(true);
                     let ctx = ctx.clone();
                     tokio::spawn(async move {
-                        if let Ok(mut tls) = TlsStream::accept(tcp, &ctx).await {
+                        if let Ok(mut tls) = AsyncSslSocket::accept_with(tcp, &ctx).await {
                             // Small: an idle connection holds it all the time; a record takes
                             // a few reads, which copy from the engine without syscalls.
                             let mut buf = vec![0u8; 2048];

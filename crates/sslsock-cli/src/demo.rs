@@ -127,7 +127,7 @@ pub(crate) fn run() -> Result<(), Failure> {
         .hostname("localhost")
         .alpn_protocols(["demo/1"]);
     report.step("connect with full verification and exchange data", (|| {
-        let mut c = SslSocket::connect_opts(&tls_addr.to_string(), &client).map_err(|e| e.to_string())?;
+        let mut c = SslSocket::connect_with(&tls_addr.to_string(), &client).map_err(|e| e.to_string())?;
         send(&mut c, "hello over tls\n")?;
         let reply = line(&mut c)?;
         if reply != "HELLO OVER TLS\n" {
@@ -219,7 +219,7 @@ fn starttls_server(s: &mut SslSocket) -> Result<(), String> {
 }
 
 fn expect_refusal(addr: &str, opts: &Options) -> Result<String, String> {
-    match SslSocket::connect_opts(addr, opts) {
+    match SslSocket::connect_with(addr, opts) {
         Ok(_) => Err("connected although verification should fail".into()),
         Err(e @ sslsock::Error::Verify(_)) => Ok(format!("refused as expected: {e}")),
         Err(e) => Err(format!("refused for another reason: {e}")),

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use sslsock::socket::async_io::TlsStream;
+use sslsock::socket::async_io::AsyncSslSocket;
 use sslsock::x509::create::CertSpec;
 use sslsock::{
     CertField, FingerprintAlgorithm, Options, SslContext, SslListener, TicketKey, VerifyMode,
@@ -230,7 +230,7 @@ async fn serve_all(
 
 async fn handle(id: u64, tcp: TcpStream, peer: std::net::SocketAddr, ctx: SslContext, mode: Mode) {
     // The whole handshake is under one deadline (--handshake-timeout).
-    let mut s = match TlsStream::accept(tcp, &ctx).await {
+    let mut s = match AsyncSslSocket::accept_with(tcp, &ctx).await {
         Ok(s) => s,
         Err(e) => {
             say(format_args!(
@@ -275,7 +275,7 @@ fn say(args: std::fmt::Arguments<'_>) {
     let _ = out::line(args);
 }
 
-async fn echo(s: &mut TlsStream) -> std::io::Result<()> {
+async fn echo(s: &mut AsyncSslSocket) -> std::io::Result<()> {
     let mut buf = vec![0u8; 16_384];
     loop {
         let n = s.read(&mut buf).await?;
@@ -287,7 +287,7 @@ async fn echo(s: &mut TlsStream) -> std::io::Result<()> {
     }
 }
 
-async fn sink(s: &mut TlsStream) -> std::io::Result<u64> {
+async fn sink(s: &mut AsyncSslSocket) -> std::io::Result<u64> {
     let mut buf = vec![0u8; 16_384];
     let mut total = 0u64;
     loop {
@@ -305,7 +305,7 @@ const MAX_HEAD: usize = 65_536;
 /// Reads the request head (up to the empty line) and its body, and answers with a small page.
 /// The body (Content-Length, or chunked) is read and discarded, so that a client that sends
 /// one gets its answer once it is sent.
-async fn http(s: &mut TlsStream) -> std::io::Result<()> {
+async fn http(s: &mut AsyncSslSocket) -> std::io::Result<()> {
     let mut data = Vec::new();
     let mut buf = [0u8; 4096];
     let head_end = loop {

@@ -457,8 +457,8 @@ fn serve_handles_clients_concurrently() {
         .hostname("localhost");
     let addr = format!("127.0.0.1:{port}");
     // The first client connects and stays silent; the second must still be served.
-    let mut first = sslsock::SslSocket::connect_opts(&addr, &opts).unwrap();
-    let mut second = sslsock::SslSocket::connect_opts(&addr, &opts).unwrap();
+    let mut first = sslsock::SslSocket::connect_with(&addr, &opts).unwrap();
+    let mut second = sslsock::SslSocket::connect_with(&addr, &opts).unwrap();
     second.write_all(b"second\n").unwrap();
     let mut line = String::new();
     second.read_line(&mut line).unwrap();
@@ -1243,7 +1243,7 @@ fn serve_keeps_serving_while_200_clients_stall_mid_handshake() {
     let opts = sslsock::Options::new()
         .ca_file(f("ca.pem"))
         .hostname("localhost");
-    let mut c = sslsock::SslSocket::connect_opts(&format!("127.0.0.1:{port}"), &opts).unwrap();
+    let mut c = sslsock::SslSocket::connect_with(&format!("127.0.0.1:{port}"), &opts).unwrap();
     c.write_all(b"still here\n").unwrap();
     let mut line = String::new();
     c.read_line(&mut line).unwrap();

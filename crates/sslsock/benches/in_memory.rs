@@ -67,8 +67,8 @@ fn would_block(e: &Error) -> bool {
 /// Runs both handshakes to the end, alternating between the ends.
 fn handshake(client: &SslContext, server: &SslContext) -> (SslSocket<End>, SslSocket<End>) {
     let (a, b) = pipe();
-    let mut c = SslSocket::new_plain_with(a, client);
-    let mut s = SslSocket::new_plain_with(b, server);
+    let mut c = SslSocket::new_plain(a, client).unwrap();
+    let mut s = SslSocket::new_plain(b, server).unwrap();
     let (mut c_done, mut s_done) = (false, false);
     for _ in 0..100 {
         if !c_done {

@@ -84,7 +84,8 @@ pub fn serve(mut listener: TcpListener, ctx: &SslContext, max: Option<usize>) ->
                         Ok((stream, _)) => {
                             let token = Token(next);
                             next += 1;
-                            let mut tls = SslSocket::new_plain_with(stream, ctx);
+                            let mut tls = SslSocket::new_plain(stream, ctx)
+                                .map_err(sslsock::Error::into_io)?;
                             poll.registry().register(
                                 &mut tls,
                                 token,

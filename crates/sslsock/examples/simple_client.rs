@@ -15,7 +15,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(ca) = args.next() {
         options = options.ca_file(ca);
     }
-    let mut sock = SslSocket::connect_opts(&addr, &options)?;
+    let mut sock = SslSocket::connect_with(&addr, &options)?;
     println!(
         "{} {} peer {}",
         sock.version().unwrap_or("?"),

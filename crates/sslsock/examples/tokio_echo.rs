@@ -6,7 +6,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use sslsock::socket::async_io::TlsStream;
+use sslsock::socket::async_io::AsyncSslSocket;
 use sslsock::SslContext;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -29,7 +29,7 @@ pub async fn serve(
         tasks.spawn(async move {
             let now = open.fetch_add(1, Ordering::SeqCst) + 1;
             most.fetch_max(now, Ordering::SeqCst);
-            if let Ok(mut tls) = TlsStream::accept(tcp, &ctx).await {
+            if let Ok(mut tls) = AsyncSslSocket::accept_with(tcp, &ctx).await {
                 let mut buf = vec![0u8; 16_384];
                 while let Ok(n) = tls.read(&mut buf).await {
                     if n == 0

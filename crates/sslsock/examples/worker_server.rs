@@ -35,7 +35,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::thread::spawn(move || {
             // A handshake that takes longer than this is cut off.
             let _ = tcp.set_read_timeout(Some(Duration::from_secs(10)));
-            let mut tls = match SslSocket::start_ssl_with(tcp, &ctx) {
+            let mut tls = match SslSocket::start_ssl(tcp, &ctx) {
                 Ok(s) => s,
                 Err(e) => return eprintln!("{peer}: {e}"),
             };

@@ -129,3 +129,43 @@ impl SslContext {
         self.inner.chain_policy.as_deref()
     }
 }
+
+/// What a constructor takes: a compiled context (shared, cheap to clone), or options compiled
+/// on the spot. Every socket constructor takes either, so there is one constructor per
+/// purpose:
+///
+/// ```no_run
+/// use sslsock::{Options, SslContext, SslSocket};
+/// let opts = Options::new().ca_file("ca.pem");
+/// let a = SslSocket::connect_with("a.example:443", &opts)?; // compiles the options
+/// let ctx = SslContext::new(&opts)?;
+/// let b = SslSocket::connect_with("b.example:443", &ctx)?; // reuses the context
+/// # Ok::<(), sslsock::Error>(())
+/// ```
+pub trait ContextSource {
+    /// The context to use.
+    fn context(self) -> Result<SslContext, Error>;
+
+    /// Whether a failed `start_ssl` hands the stream back (`SSL_keepSocketOnError`).
+    fn keeps_socket_on_error(&self) -> bool;
+}
+
+impl ContextSource for &SslContext {
+    fn context(self) -> Result<SslContext, Error> {
+        Ok(self.clone())
+    }
+
+    fn keeps_socket_on_error(&self) -> bool {
+        self.options().keep_socket_on_error
+    }
+}
+
+impl ContextSource for &Options {
+    fn context(self) -> Result<SslContext, Error> {
+        SslContext::new(self)
+    }
+
+    fn keeps_socket_on_error(&self) -> bool {
+        self.keep_socket_on_error
+    }
+}

@@ -45,7 +45,7 @@ mod timefmt;
 pub mod verify;
 pub mod x509;
 
-pub use context::{set_default_context, SslContext};
+pub use context::{set_default_context, ContextSource, SslContext};
 pub use engine::{
     set_default_session_cache, CachedSession, SessionCache, TicketKey, TicketKeyCallback,
 };
@@ -60,7 +60,9 @@ pub mod advanced {
 pub use error::{errstr, Alert, ConfigError, Error, TlsError, VerifyError, Want};
 pub use listener::SslListener;
 pub use options::{Family, Options, Source, VerifyMode};
-pub use socket::{CertField, SslSocket, StartError};
+#[cfg(feature = "tokio")]
+pub use socket::async_io::AsyncSslSocket;
+pub use socket::{CertField, SslSocket, StartError, Transport};
 pub use verify::fingerprint::FingerprintAlgorithm;
 pub use verify::hostname::Scheme;
 pub use verify::roots::{default_ca, set_default_ca, CaOrigin, DefaultCa};
@@ -128,6 +130,6 @@ mod tests {
         assert_send_sync::<crate::Error>();
         assert_send_sync::<crate::SessionCache>();
         #[cfg(feature = "tokio")]
-        assert_send_sync::<crate::socket::async_io::TlsStream<tokio::net::TcpStream>>();
+        assert_send_sync::<crate::socket::async_io::AsyncSslSocket<tokio::net::TcpStream>>();
     }
 }

@@ -20,7 +20,7 @@ use crate::socket::SslSocket;
 ///     let (tcp, _peer) = listener.accept_tcp()?;
 ///     let ctx = listener.context().clone();
 ///     std::thread::spawn(move || {
-///         if let Ok(mut tls) = SslSocket::start_ssl_with(tcp, &ctx) {
+///         if let Ok(mut tls) = SslSocket::start_ssl(tcp, &ctx) {
 ///             let _ = std::io::copy(&mut std::io::empty(), &mut tls);
 ///         }
 ///     });
@@ -70,14 +70,14 @@ impl SslListener {
     pub fn accept(&self) -> Result<(SslSocket<TcpStream>, SocketAddr), Error> {
         let (tcp, peer) = self.accept_tcp()?;
         if self.ctx.options().is_lazy() {
-            return Ok((SslSocket::new_plain_with(tcp, &self.ctx), peer));
+            return Ok((SslSocket::new_plain(tcp, &self.ctx)?, peer));
         }
         Ok((SslSocket::accept_with(tcp, &self.ctx)?, peer))
     }
 
     /// Accepts a plain TCP connection only; run the handshake with
     /// [`SslSocket::accept_with`] and [`context`](Self::context), e.g. in a worker thread, or
-    /// non-blocking with [`SslSocket::new_plain_with`] and `accept_ssl`.
+    /// non-blocking with [`SslSocket::new_plain`] and `accept_ssl`.
     pub fn accept_tcp(&self) -> Result<(TcpStream, SocketAddr), Error> {
         let (tcp, peer) = self.tcp.accept()?;
         let _ = tcp.set_nodelay(true);

@@ -42,7 +42,7 @@ fn default_ca_override_is_used_and_inspectable() {
     assert_eq!(ca.ca_file.as_deref(), Some(pki().ca.as_path()));
     let (addr, h) = serve(server_opts(), 1, echo_once);
     // No CA option at all: the default store, now the override, is used.
-    let result = SslSocket::connect_opts(&addr.to_string(), &Options::new().hostname("localhost"));
+    let result = SslSocket::connect_with(&addr.to_string(), &Options::new().hostname("localhost"));
     sslsock::set_default_ca(None).unwrap();
     assert_ne!(
         sslsock::default_ca().origin,

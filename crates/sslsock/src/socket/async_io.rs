@@ -4,10 +4,12 @@
 //! ```no_run
 //! # async fn run() -> Result<(), sslsock::Error> {
 //! use tokio::io::{AsyncReadExt, AsyncWriteExt};
-//! use sslsock::{Options, SslContext};
-//! use sslsock::socket::async_io::TlsStream;
-//! let ctx = SslContext::new(&Options::new())?;
-//! let mut tls = TlsStream::connect("www.example.org:443", &ctx).await?;
+//! use sslsock::{AsyncSslSocket, Options, SslContext};
+//! // The defaults, as SslSocket::connect:
+//! let mut tls = AsyncSslSocket::connect("www.example.org:443").await?;
+//! // Or a shared context (or options) for many connections:
+//! let ctx = SslContext::new(&Options::new().alpn_protocols(["http/1.1"]))?;
+//! let mut other = AsyncSslSocket::connect_with("www.example.org:443", &ctx).await?;
 //! tls.write_all(b"HEAD / HTTP/1.0\r\n\r\n").await?;
 //! tls.flush().await?;
 //! let mut reply = Vec::new();
@@ -24,7 +26,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
 use super::{connect, SslSocket};
-use crate::context::SslContext;
+use crate::context::{ContextSource, SslContext};
 use crate::error::Error;
 
 /// A tokio stream seen through `Read`/`Write`: `Pending` becomes `WouldBlock`, and the waker
@@ -107,16 +109,27 @@ impl<S: AsyncWrite + Unpin> Write for AsyncIo<S> {
 /// Writes are encrypted one record per call; call `flush` (`AsyncWriteExt::flush`) to be
 /// sure the last record left. Reads return one record's data at most.
 #[derive(Debug)]
-pub struct TlsStream<S: AsyncRead + AsyncWrite + Unpin = TcpStream> {
+pub struct AsyncSslSocket<S: AsyncRead + AsyncWrite + Unpin = TcpStream> {
     sock: SslSocket<AsyncIo<S>>,
 }
 
-impl TlsStream<TcpStream> {
-    /// Connects and runs the client handshake (verified, secure defaults from `ctx`), within
-    /// the context's timeout when it has one: the same name, SNI, address family, local
-    /// address, session key (`host:port`) and `error_trap` as [`SslSocket::connect_with`].
-    pub async fn connect(addr: &str, ctx: &SslContext) -> Result<Self, Error> {
-        Self::connect_inner(addr, ctx)
+impl AsyncSslSocket<TcpStream> {
+    /// Connects to `host:port` with verification and the secure defaults, as
+    /// [`SslSocket::connect`] does (the same process-wide context).
+    pub async fn connect(addr: &str) -> Result<Self, Error> {
+        let ctx = match crate::context::default_context() {
+            Some(ctx) => ctx,
+            None => crate::context::implicit_context()?,
+        };
+        Self::connect_with(addr, &ctx).await
+    }
+
+    /// Connects and runs the client handshake with the given options or context, within the
+    /// context's timeout when it has one: the same name, SNI, address family, local address,
+    /// session key (`host:port`) and `error_trap` as [`SslSocket::connect_with`].
+    pub async fn connect_with(addr: &str, config: impl ContextSource) -> Result<Self, Error> {
+        let ctx = config.context().map_err(crate::error::noted)?;
+        Self::connect_inner(addr, &ctx)
             .await
             .map_err(crate::error::noted)
     }
@@ -132,7 +145,7 @@ impl TlsStream<TcpStream> {
         )
         .await?;
         let _ = tcp.set_nodelay(true);
-        let mut s = TlsStream::new_client(tcp, ctx, &host)?;
+        let mut s = AsyncSslSocket::new_client(tcp, ctx, &host)?;
         if opts.session_key.is_none() {
             s.sock.session_key = Some(format!("{host}:{port}"));
         }
@@ -150,8 +163,9 @@ impl TlsStream<TcpStream> {
 
     /// Runs the server handshake on an accepted connection, within the context's timeout,
     /// calling the context's `error_trap` when it fails.
-    pub async fn accept(tcp: TcpStream, ctx: &SslContext) -> Result<Self, Error> {
-        let mut s = TlsStream::new_plain(tcp, ctx);
+    pub async fn accept_with(tcp: TcpStream, config: impl ContextSource) -> Result<Self, Error> {
+        let ctx = config.context().map_err(crate::error::noted)?;
+        let mut s = AsyncSslSocket::new_plain(tcp, &ctx)?;
         let result = with_deadline(
             ctx.options().timeout,
             "waiting for the peer during the TLS handshake",
@@ -234,31 +248,31 @@ async fn with_deadline<T>(
     }
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin> TlsStream<S> {
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncSslSocket<S> {
     /// Wraps a connected stream without starting TLS: talk plain, then
     /// [`connect_ssl`](Self::connect_ssl) or [`accept_ssl`](Self::accept_ssl) (STARTTLS).
-    pub fn new_plain(stream: S, ctx: &SslContext) -> Self {
-        TlsStream {
-            sock: SslSocket::new_plain_with(
+    pub fn new_plain(stream: S, config: impl ContextSource) -> Result<Self, Error> {
+        Ok(AsyncSslSocket {
+            sock: SslSocket::new_plain(
                 AsyncIo {
                     inner: stream,
                     waker: None,
                 },
-                ctx,
-            ),
-        }
+                config,
+            )?,
+        })
     }
 
     /// Wraps a connected stream as the client side toward `name`, without starting TLS (see
     /// [`SslSocket::new_client`]): one context, many peers, each with its own name.
-    pub fn new_client(stream: S, ctx: &SslContext, name: &str) -> Result<Self, Error> {
-        Ok(TlsStream {
+    pub fn new_client(stream: S, config: impl ContextSource, name: &str) -> Result<Self, Error> {
+        Ok(AsyncSslSocket {
             sock: SslSocket::new_client(
                 AsyncIo {
                     inner: stream,
                     waker: None,
                 },
-                ctx,
+                config,
                 name,
             )?,
         })
@@ -307,7 +321,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> TlsStream<S> {
     }
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for TlsStream<S> {
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for AsyncSslSocket<S> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -329,7 +343,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for TlsStream<S> {
     }
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for TlsStream<S> {
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for AsyncSslSocket<S> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,

@@ -13,7 +13,7 @@ use std::io::{self, BufRead, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use crate::context::SslContext;
+use crate::context::{ContextSource, SslContext};
 use crate::defaults::MAX_RECORD_PLAINTEXT;
 use crate::engine::Session;
 use crate::error::{Error, VerifyError, Want};
@@ -217,14 +217,13 @@ impl SslSocket<TcpStream> {
         }
     }
 
-    /// Connects with the given options (`IO::Socket::SSL->new(PeerAddr => .., %args)`).
-    pub fn connect_opts(addr: &str, options: &Options) -> Result<Self, Error> {
-        Self::connect_with(addr, &SslContext::new(options)?)
-    }
-
-    /// Connects with a shared, prebuilt context.
-    pub fn connect_with(addr: &str, ctx: &SslContext) -> Result<Self, Error> {
-        Self::connect_inner(addr, ctx).map_err(crate::error::noted)
+    /// Connects with the given options or prebuilt context
+    /// (`IO::Socket::SSL->new(PeerAddr => .., %args)`, `SSL_reuse_ctx`).
+    pub fn connect_with(addr: &str, config: impl ContextSource) -> Result<Self, Error> {
+        config
+            .context()
+            .and_then(|ctx| Self::connect_inner(addr, &ctx))
+            .map_err(crate::error::noted)
     }
 
     fn connect_inner(addr: &str, ctx: &SslContext) -> Result<Self, Error> {
@@ -251,9 +250,10 @@ impl SslSocket<TcpStream> {
     /// deadline for the whole handshake), calling its `error_trap` on failure. This is what
     /// [`crate::SslListener::accept`] does; a worker thread calls it after
     /// [`crate::SslListener::accept_tcp`].
-    pub fn accept_with(tcp: TcpStream, ctx: &SslContext) -> Result<Self, Error> {
+    pub fn accept_with(tcp: TcpStream, config: impl ContextSource) -> Result<Self, Error> {
+        let ctx = config.context().map_err(crate::error::noted)?;
         let opts = ctx.options();
-        let mut sock = SslSocket::new_plain_with(tcp, ctx);
+        let mut sock = SslSocket::new_plain(tcp, &ctx)?;
         match sock.accept_ssl() {
             Ok(()) => Ok(sock),
             Err(e) => {
@@ -358,18 +358,18 @@ impl<S: Transport> SslSocket<S> {
     /// let tls = SslSocket::start_ssl(tcp, &Options::new().hostname("mail.example.org"))?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn start_ssl(stream: S, options: &Options) -> Result<Self, StartError<S>> {
-        match SslContext::new(options) {
-            Ok(ctx) => Self::start_ssl_with(stream, &ctx),
-            Err(error) => Err(StartError {
-                error: crate::error::noted(error),
-                stream: options.keep_socket_on_error.then_some(stream),
-            }),
-        }
-    }
-
-    /// [`start_ssl`](Self::start_ssl) with a prebuilt context.
-    pub fn start_ssl_with(stream: S, ctx: &SslContext) -> Result<Self, StartError<S>> {
+    pub fn start_ssl(stream: S, config: impl ContextSource) -> Result<Self, StartError<S>> {
+        let keep = config.keeps_socket_on_error();
+        let ctx = match config.context() {
+            Ok(ctx) => ctx,
+            Err(error) => {
+                return Err(StartError {
+                    error: crate::error::noted(error),
+                    stream: keep.then_some(stream),
+                })
+            }
+        };
+        let ctx = &ctx;
         let opts = ctx.options();
         let keep = opts.keep_socket_on_error;
         let name = if ctx.is_server() {
@@ -970,31 +970,15 @@ impl<S: Transport> SslSocket<S> {
     /// Wraps a plain stream without starting TLS, for protocols that talk plain first:
     /// read and write in plain, then [`connect_ssl`](Self::connect_ssl) or
     /// [`accept_ssl`](Self::accept_ssl).
-    pub fn new_plain(stream: S, options: &Options) -> Result<Self, Error> {
-        let ctx = SslContext::new(options)?;
-        let name = if ctx.is_server() {
-            None
-        } else {
-            client_name(options, configured_peer_host(options).as_deref())?
-        };
-        Ok(SslSocket::plain(stream, ctx, name))
-    }
-
-    /// [`new_plain`](Self::new_plain) with a prebuilt context: wraps a connected stream
-    /// without starting TLS. For a client context the peer name comes from the context's
-    /// `hostname` / `verifycn_name` / `peer`; [`connect_ssl`](Self::connect_ssl) refuses to
-    /// start without one when the peer is verified. To talk to several hosts through one
-    /// context, give each its name with [`new_client`](Self::new_client).
-    pub fn new_plain_with(stream: S, ctx: &SslContext) -> Self {
+    pub fn new_plain(stream: S, config: impl ContextSource) -> Result<Self, Error> {
+        let ctx = config.context()?;
         let name = if ctx.is_server() {
             None
         } else {
             let opts = ctx.options();
-            client_name(opts, configured_peer_host(opts).as_deref())
-                .ok()
-                .flatten()
+            client_name(opts, configured_peer_host(opts).as_deref())?
         };
-        SslSocket::plain(stream, ctx.clone(), name)
+        Ok(SslSocket::plain(stream, ctx, name))
     }
 
     /// Wraps a connected plain stream as the client side toward `name` (sent in SNI and
@@ -1014,7 +998,8 @@ impl<S: Transport> SslSocket<S> {
     /// }
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn new_client(stream: S, ctx: &SslContext, name: &str) -> Result<Self, Error> {
+    pub fn new_client(stream: S, config: impl ContextSource, name: &str) -> Result<Self, Error> {
+        let ctx = &config.context()?;
         if ctx.is_server() {
             return Err(Error::State("new_client with a server context"));
         }

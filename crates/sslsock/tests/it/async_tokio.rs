@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use sslsock::socket::async_io::TlsStream;
+use sslsock::socket::async_io::AsyncSslSocket;
 use sslsock::{Error, SslContext, VerifyError};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -33,7 +33,7 @@ fn tokio_server_serves_1000_concurrent_clients() {
         for i in 0..CLIENTS {
             let (addr, cctx, barrier) = (addr.clone(), cctx.clone(), barrier.clone());
             clients.spawn(async move {
-                let mut tls = TlsStream::connect(&addr, &cctx).await.unwrap();
+                let mut tls = AsyncSslSocket::connect_with(&addr, &cctx).await.unwrap();
                 // Every client holds its connection until all are connected.
                 barrier.wait().await;
                 let msg = format!("client {i}\n");
@@ -63,11 +63,13 @@ fn async_verification_errors_are_the_blocking_ones() {
         tokio::spawn(async move {
             for _ in 0..3 {
                 let (tcp, _) = listener.accept().await.unwrap();
-                let _ = TlsStream::accept(tcp, &sctx).await;
+                let _ = AsyncSslSocket::accept_with(tcp, &sctx).await;
             }
         });
         let wrong = SslContext::new(&client_opts().verifycn_name("elsewhere.example")).unwrap();
-        let err = TlsStream::connect(&addr, &wrong).await.unwrap_err();
+        let err = AsyncSslSocket::connect_with(&addr, &wrong)
+            .await
+            .unwrap_err();
         assert!(
             matches!(err, Error::Verify(VerifyError::NameMismatch { .. })),
             "{err:?}"
@@ -78,19 +80,21 @@ fn async_verification_errors_are_the_blocking_ones() {
                 .force_fingerprint(true),
         )
         .unwrap();
-        let err = TlsStream::connect(&addr, &pinned).await.unwrap_err();
+        let err = AsyncSslSocket::connect_with(&addr, &pinned)
+            .await
+            .unwrap_err();
         assert!(
             matches!(err, Error::Verify(VerifyError::PinMismatch { .. })),
             "{err:?}"
         );
-        let ok = TlsStream::connect(&addr, &SslContext::new(&client_opts()).unwrap())
+        let ok = AsyncSslSocket::connect_with(&addr, &SslContext::new(&client_opts()).unwrap())
             .await
             .unwrap();
         assert_eq!(ok.socket().version(), Some("TLSv1_3"));
     });
 }
 
-async fn bulk<S: AsyncRead + AsyncWrite + Unpin>(tls: &mut TlsStream<S>, total: usize) -> u64 {
+async fn bulk<S: AsyncRead + AsyncWrite + Unpin>(tls: &mut AsyncSslSocket<S>, total: usize) -> u64 {
     let chunk: Vec<u8> = (0..65_536u32).map(|i| (i * 31 % 253) as u8).collect();
     let mut sent = 0;
     let mut sum = 0u64;
@@ -113,7 +117,7 @@ fn async_64_mib_checksum_matches() {
         let sctx = SslContext::new(&server_opts().server(true)).unwrap();
         let server = tokio::spawn(async move {
             let (tcp, _) = listener.accept().await.unwrap();
-            let mut tls = TlsStream::accept(tcp, &sctx).await.unwrap();
+            let mut tls = AsyncSslSocket::accept_with(tcp, &sctx).await.unwrap();
             let mut buf = vec![0u8; 65_536];
             let (mut got, mut sum) = (0usize, 0u64);
             while got < TOTAL {
@@ -126,9 +130,10 @@ fn async_64_mib_checksum_matches() {
             tls.flush().await.unwrap();
             sum
         });
-        let mut tls = TlsStream::connect(&addr, &SslContext::new(&client_opts()).unwrap())
-            .await
-            .unwrap();
+        let mut tls =
+            AsyncSslSocket::connect_with(&addr, &SslContext::new(&client_opts()).unwrap())
+                .await
+                .unwrap();
         let sent = bulk(&mut tls, TOTAL).await;
         let mut reply = String::new();
         loop {
@@ -145,7 +150,7 @@ fn async_64_mib_checksum_matches() {
 }
 
 /// Reads one line byte by byte, so nothing beyond it is taken from the stream.
-async fn line<S: AsyncRead + AsyncWrite + Unpin>(s: &mut TlsStream<S>) -> String {
+async fn line<S: AsyncRead + AsyncWrite + Unpin>(s: &mut AsyncSslSocket<S>) -> String {
     let mut out = Vec::new();
     loop {
         let mut b = [0u8; 1];
@@ -160,7 +165,7 @@ async fn line<S: AsyncRead + AsyncWrite + Unpin>(s: &mut TlsStream<S>) -> String
     String::from_utf8(out).unwrap()
 }
 
-async fn send<S: AsyncRead + AsyncWrite + Unpin>(s: &mut TlsStream<S>, text: &str) {
+async fn send<S: AsyncRead + AsyncWrite + Unpin>(s: &mut AsyncSslSocket<S>, text: &str) {
     s.write_all(text.as_bytes()).await.unwrap();
     s.flush().await.unwrap();
 }
@@ -185,7 +190,7 @@ fn async_starttls_up_and_down_with_perl() {
     runtime().block_on(async {
         let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
         let ctx = SslContext::new(&client_opts()).unwrap();
-        let mut s = TlsStream::new_plain(tcp, &ctx);
+        let mut s = AsyncSslSocket::new_plain(tcp, &ctx).unwrap();
         assert_eq!(line(&mut s).await, "220 ready\r\n");
         send(&mut s, "STARTTLS\r\n").await;
         assert_eq!(line(&mut s).await, "220 go\r\n");

@@ -104,7 +104,7 @@ fn server_closing_mid_handshake_is_reported() {
         let mut body = vec![0u8; usize::from(u16::from_be_bytes([head[3], head[4]]))];
         tcp.read_exact(&mut body).unwrap();
     });
-    let err = SslSocket::connect_opts(&addr.to_string(), &client_opts()).unwrap_err();
+    let err = SslSocket::connect_with(&addr.to_string(), &client_opts()).unwrap_err();
     assert!(matches!(err, Error::HandshakeEof), "{err:?}");
     assert_eq!(
         err.to_string(),
@@ -239,7 +239,7 @@ fn lazy_handshake_failure_leaves_a_plain_socket_marked_failed() {
         let _ = tcp.write_all(b"* OK plain only\r\n");
     });
     let mut c =
-        SslSocket::connect_opts(&addr.to_string(), &client_opts().start_handshake(false)).unwrap();
+        SslSocket::connect_with(&addr.to_string(), &client_opts().start_handshake(false)).unwrap();
     assert_eq!(c.opened(), 0);
     let err = c.connect_ssl().unwrap_err();
     assert!(matches!(err, Error::NotTls { .. }), "{err:?}");

@@ -80,7 +80,7 @@ fn a_connection_to_0_0_0_0_is_verified_against_0_0_0_0() {
     let port = listener.local_addr().unwrap().port();
     let h = std::thread::spawn(move || listener.accept().map(|(s, _)| s.close()));
     // Not "no hostname known": 0.0.0.0 is a name like any other address.
-    let c = SslSocket::connect_opts(
+    let c = SslSocket::connect_with(
         &format!("0.0.0.0:{port}"),
         &Options::new().ca_file(&pki().ca),
     )
@@ -97,7 +97,7 @@ fn a_connection_to_0_0_0_0_is_verified_against_0_0_0_0() {
 #[cfg(feature = "tokio")]
 mod async_paths {
     use super::*;
-    use sslsock::socket::async_io::TlsStream;
+    use sslsock::socket::async_io::AsyncSslSocket;
     use sslsock::SessionCache;
 
     fn rt() -> tokio::runtime::Runtime {
@@ -132,7 +132,10 @@ mod async_paths {
         let (addr, h) = recording_server(2);
         let target = format!("localhost:{}", addr.port());
         drop(SslSocket::connect_with(&target, &ctx).unwrap());
-        drop(rt().block_on(TlsStream::connect(&target, &ctx)).unwrap());
+        drop(
+            rt().block_on(AsyncSslSocket::connect_with(&target, &ctx))
+                .unwrap(),
+        );
         let seen = h.join().unwrap();
         assert_eq!(seen[0].0.as_deref(), Some("localhost"), "blocking");
         assert_eq!(seen[1].0.as_deref(), Some("localhost"), "async");
@@ -145,13 +148,16 @@ mod async_paths {
         let local: SocketAddr = "127.0.0.2:0".parse().unwrap();
         let ctx = SslContext::new(&client_opts().local_addr(local)).unwrap();
         let target = format!("localhost:{}", addr.port());
-        drop(rt().block_on(TlsStream::connect(&target, &ctx)).unwrap());
+        drop(
+            rt().block_on(AsyncSslSocket::connect_with(&target, &ctx))
+                .unwrap(),
+        );
         let seen = h.join().unwrap();
         assert_eq!(seen[0].1.ip().to_string(), "127.0.0.2");
         // IPv6 only, toward a server that has only an IPv4 address.
         let v6 = SslContext::new(&client_opts().family(sslsock::Family::V6)).unwrap();
         let e = rt()
-            .block_on(TlsStream::connect(
+            .block_on(AsyncSslSocket::connect_with(
                 &format!("127.0.0.1:{}", addr.port()),
                 &v6,
             ))
@@ -167,7 +173,7 @@ mod async_paths {
         let target = format!("localhost:{}", addr.port());
         let rt = rt();
         rt.block_on(async {
-            let mut s = TlsStream::connect(&target, &ctx).await.unwrap();
+            let mut s = AsyncSslSocket::connect_with(&target, &ctx).await.unwrap();
             // TLS 1.3 tickets arrive after the handshake: read until the server closes.
             let _ = tokio::io::AsyncReadExt::read_to_end(&mut s, &mut Vec::new()).await;
         });
@@ -190,7 +196,7 @@ mod async_paths {
             let addr = listener.local_addr().unwrap();
             let server = tokio::spawn(async move {
                 let (tcp, _) = listener.accept().await.unwrap();
-                TlsStream::accept(tcp, &sctx).await.map(drop)
+                AsyncSslSocket::accept_with(tcp, &sctx).await.map(drop)
             });
             let mut plain = tokio::net::TcpStream::connect(addr).await.unwrap();
             tokio::io::AsyncWriteExt::write_all(&mut plain, b"GET / HTTP/1.0\r\n\r\n")
@@ -218,7 +224,9 @@ mod async_paths {
         });
         let target = format!("127.0.0.1:{port}");
         assert!(SslSocket::connect_with(&target, &cctx).is_err());
-        assert!(rt.block_on(TlsStream::connect(&target, &cctx)).is_err());
+        assert!(rt
+            .block_on(AsyncSslSocket::connect_with(&target, &cctx))
+            .is_err());
         h.join().unwrap();
         let seen = seen.lock().unwrap();
         assert!(
@@ -276,7 +284,7 @@ fn a_server_goes_on_without_alpn_when_the_offer_misses_unless_strict() {
             },
         );
         let client = client_opts().alpn_protocols(["h2", "http/1.1"]);
-        let result = SslSocket::connect_opts(&addr.to_string(), &client);
+        let result = SslSocket::connect_with(&addr.to_string(), &client);
         if strict {
             let e = result.unwrap_err();
             assert!(e.to_string().contains("no_application_protocol"), "{e}");
@@ -291,7 +299,7 @@ fn a_server_goes_on_without_alpn_when_the_offer_misses_unless_strict() {
     // An offer that matches still selects.
     let (addr, h) = serve(server_opts().alpn_protocols(["foo", "h2"]), 1, echo_once);
     let mut c =
-        SslSocket::connect_opts(&addr.to_string(), &client_opts().alpn_protocols(["h2"])).unwrap();
+        SslSocket::connect_with(&addr.to_string(), &client_opts().alpn_protocols(["h2"])).unwrap();
     assert_eq!(c.alpn_selected().as_deref(), Some("h2"));
     write_line(&mut c, "x\n");
     assert_eq!(line(&mut c), "x\n");
@@ -308,7 +316,7 @@ fn a_close_without_close_notify_is_an_error_unless_asked_to_read_it_as_eof() {
             Ok(())
         });
         let opts = client_opts().treat_unclean_close_as_eof(lenient);
-        let mut c = SslSocket::connect_opts(&addr.to_string(), &opts).unwrap();
+        let mut c = SslSocket::connect_with(&addr.to_string(), &opts).unwrap();
         assert_eq!(line(&mut c), "data\n");
         let next = std::io::Read::read(&mut c, &mut [0u8; 16]);
         if lenient {
@@ -373,7 +381,7 @@ fn sock_certificate_is_the_one_sni_chose() {
     });
     for name in ["other.example", "localhost"] {
         let opts = client_opts().hostname(name).verify_mode(VerifyMode::NONE);
-        drop(SslSocket::connect_opts(&addr.to_string(), &opts).unwrap());
+        drop(SslSocket::connect_with(&addr.to_string(), &opts).unwrap());
     }
     h.join().unwrap();
     assert_eq!(
@@ -408,7 +416,7 @@ fn a_refused_certificate_sends_the_alert_that_says_why() {
     ] {
         let (addr, h) = serve(server_opts_with(pair), 1, |_| Ok(()));
         let e =
-            SslSocket::connect_opts(&addr.to_string(), &client_opts().hostname(host)).unwrap_err();
+            SslSocket::connect_with(&addr.to_string(), &client_opts().hostname(host)).unwrap_err();
         assert!(e.to_string().contains(ours), "{pair}: {e}");
         let theirs = h.join().unwrap().remove(0).unwrap_err();
         assert!(
@@ -422,7 +430,7 @@ fn a_refused_certificate_sends_the_alert_that_says_why() {
 fn protocol_failures_are_typed() {
     let (addr, h) = serve(server_opts().ecdh_curve("X25519"), 1, |_| Ok(()));
     let e =
-        SslSocket::connect_opts(&addr.to_string(), &client_opts().ecdh_curve("P-384")).unwrap_err();
+        SslSocket::connect_with(&addr.to_string(), &client_opts().ecdh_curve("P-384")).unwrap_err();
     assert!(
         matches!(&e, Error::Tls(sslsock::TlsError::AlertReceived(a)) if *a == sslsock::Alert::HANDSHAKE_FAILURE),
         "{e:?}"
@@ -462,7 +470,7 @@ fn a_dropped_socket_says_goodbye_with_close_notify() {
         drop(s);
         Ok(())
     });
-    let mut c = SslSocket::connect_opts(&addr.to_string(), &client_opts()).unwrap();
+    let mut c = SslSocket::connect_with(&addr.to_string(), &client_opts()).unwrap();
     assert_eq!(line(&mut c), "hi\n");
     assert_eq!(
         std::io::Read::read(&mut c, &mut [0u8; 8]).unwrap(),
@@ -499,7 +507,7 @@ fn into_parts_after_stop_ssl_loses_nothing() {
     h.join().unwrap();
     // With TLS on, the socket comes back whole.
     let (addr, h) = serve(server_opts(), 1, echo_once);
-    let c = SslSocket::connect_opts(&addr.to_string(), &client_opts()).unwrap();
+    let c = SslSocket::connect_with(&addr.to_string(), &client_opts()).unwrap();
     let mut c = c.into_parts().unwrap_err();
     write_line(&mut c, "still tls\n");
     assert_eq!(line(&mut c), "still tls\n");
@@ -549,7 +557,7 @@ fn per_name_cipher_lists_read_files_once_and_prefer_the_exact_name() {
         ("mail.example.org", "TLS_AES_128_GCM_SHA256"),
     ] {
         let opts = client_opts().hostname(name).verify_mode(VerifyMode::NONE);
-        let c = SslSocket::connect_opts(&addr.to_string(), &opts).unwrap();
+        let c = SslSocket::connect_with(&addr.to_string(), &opts).unwrap();
         assert_eq!(c.cipher_iana(), Some(suite), "{name}");
     }
     h.join().unwrap();

@@ -94,7 +94,7 @@ fn a_constraint_error_says_which_constraint() {
 #[cfg(feature = "tokio")]
 #[test]
 fn tokio_verdicts_are_the_blocking_ones() {
-    use sslsock::socket::async_io::TlsStream;
+    use sslsock::socket::async_io::AsyncSslSocket;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -105,7 +105,7 @@ fn tokio_verdicts_are_the_blocking_ones() {
         for (col, names) in FAMILIES.iter().enumerate() {
             let ctx = client_ctx(case.host, names[0]);
             let outcome = rt
-                .block_on(TlsStream::connect(&addr, &ctx))
+                .block_on(AsyncSslSocket::connect_with(&addr, &ctx))
                 .map(drop)
                 .map_err(|e| e.to_string());
             check(&mut bad, "tokio", case, col, names[0], outcome);

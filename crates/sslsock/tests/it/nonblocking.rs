@@ -22,8 +22,8 @@ fn nonblocking_pair() -> (SslSocket, SslSocket) {
     let cctx = SslContext::new(&client_opts()).unwrap();
     let sctx = SslContext::new(&server_opts().server(true)).unwrap();
     (
-        SslSocket::new_plain_with(c, &cctx),
-        SslSocket::new_plain_with(s, &sctx),
+        SslSocket::new_plain(c, &cctx).unwrap(),
+        SslSocket::new_plain(s, &sctx).unwrap(),
     )
 }
 
@@ -183,7 +183,7 @@ fn blocking_64_mib_checksum_matches() {
             .map_err(|e| e.to_string())?;
         s.close().map_err(|e| e.to_string())
     });
-    let mut c = SslSocket::connect_opts(&addr.to_string(), &client_opts()).unwrap();
+    let mut c = SslSocket::connect_with(&addr.to_string(), &client_opts()).unwrap();
     let chunk: Vec<u8> = (0..65_536u32).map(|i| (i * 31 % 253) as u8).collect();
     let mut sum = 0u64;
     for _ in 0..TOTAL / chunk.len() {
@@ -255,7 +255,7 @@ fn slow_loris_is_cut_off_while_others_are_served() {
     });
     // A normal client, once the slow one holds the server, is served at once.
     loris_accepted.recv().unwrap();
-    let mut c = SslSocket::connect_opts(&addr.to_string(), &client_opts()).unwrap();
+    let mut c = SslSocket::connect_with(&addr.to_string(), &client_opts()).unwrap();
     c.write_all(b"hello\n").unwrap();
     let mut echo = [0u8; 6];
     c.read_exact(&mut echo).unwrap();
@@ -294,7 +294,7 @@ fn blocking_read_timeout_reads_as_timed_out() {
         s.write_all(b"late\n").map_err(|e| e.to_string())?;
         s.close().map_err(|e| e.to_string())
     });
-    let mut c = SslSocket::connect_opts(&addr.to_string(), &client_opts()).unwrap();
+    let mut c = SslSocket::connect_with(&addr.to_string(), &client_opts()).unwrap();
     c.set_read_timeout(Some(Duration::from_millis(200)))
         .unwrap();
     let err = c.read(&mut [0u8; 8]).unwrap_err();
@@ -312,7 +312,7 @@ fn blocking_read_timeout_reads_as_timed_out() {
 fn nonblocking_client(addr: std::net::SocketAddr) -> SslSocket {
     let tcp = TcpStream::connect(addr).unwrap();
     tcp.set_nonblocking(true).unwrap();
-    SslSocket::new_plain_with(tcp, &SslContext::new(&client_opts()).unwrap())
+    SslSocket::new_plain(tcp, &SslContext::new(&client_opts()).unwrap()).unwrap()
 }
 
 /// Level-triggered poll(2) on the socket's fd, as a select/poll loop does. True when ready.
@@ -480,7 +480,7 @@ mod with_mio {
         let server = std::thread::spawn(move || mio_echo::serve(listener, &sctx, Some(1)).unwrap());
         // A non-blocking connect returns at once; the handshake starts while it is in progress.
         let tcp = mio::net::TcpStream::connect(addr).unwrap();
-        let mut tls = SslSocket::new_plain_with(tcp, &SslContext::new(&client_opts()).unwrap());
+        let mut tls = SslSocket::new_plain(tcp, &SslContext::new(&client_opts()).unwrap()).unwrap();
         let mut poll = Poll::new().unwrap();
         poll.registry()
             .register(&mut tls, Token(0), Interest::READABLE | Interest::WRITABLE)

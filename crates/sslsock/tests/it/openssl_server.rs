@@ -7,7 +7,7 @@ use sslsock::{Error, Options, SslSocket, TlsError, VerifyError};
 use crate::util::*;
 
 fn connect(port: u16, opts: &Options) -> Result<SslSocket, Error> {
-    SslSocket::connect_opts(&format!("127.0.0.1:{port}"), opts)
+    SslSocket::connect_with(&format!("127.0.0.1:{port}"), opts)
 }
 
 #[test]

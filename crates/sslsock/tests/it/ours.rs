@@ -25,7 +25,7 @@ fn tls13_ecdsa_with_alpn_and_sni() {
             s.close().map_err(|e| e.to_string())
         },
     );
-    let mut c = SslSocket::connect_opts(
+    let mut c = SslSocket::connect_with(
         &addr.to_string(),
         &client_opts().alpn_protocols(["http/1.1"]),
     )
@@ -53,7 +53,7 @@ fn tls13_ecdsa_with_alpn_and_sni() {
 fn tls12_rsa() {
     let (addr, h) = serve(server_opts_with("srv-rsa"), 1, echo_once);
     let mut c =
-        SslSocket::connect_opts(&addr.to_string(), &client_opts().version("TLSv1_2")).unwrap();
+        SslSocket::connect_with(&addr.to_string(), &client_opts().version("TLSv1_2")).unwrap();
     assert_eq!(c.version(), Some("TLSv1_2"));
     assert_eq!(c.version_int(), Some(0x0303));
     assert!(
@@ -76,7 +76,7 @@ fn tls12_ecdsa_with_cipher_and_group_strings() {
         .version("TLSv12")
         .cipher_list("ECDHE+AESGCM:!AES256")
         .ecdh_curve("P-256");
-    let mut c = SslSocket::connect_opts(&addr.to_string(), &opts).unwrap();
+    let mut c = SslSocket::connect_with(&addr.to_string(), &opts).unwrap();
     assert_eq!(c.cipher(), Some("ECDHE-ECDSA-AES128-GCM-SHA256"));
     assert_eq!(c.group().as_deref(), Some("secp256r1"));
     c.write_all(b"x\n").unwrap();
@@ -89,7 +89,7 @@ fn tls12_ecdsa_with_cipher_and_group_strings() {
 fn tls13_ciphersuites_string() {
     let (addr, h) = serve(server_opts(), 1, echo_once);
     let opts = client_opts().ciphersuites("TLS_CHACHA20_POLY1305_SHA256");
-    let mut c = SslSocket::connect_opts(&addr.to_string(), &opts).unwrap();
+    let mut c = SslSocket::connect_with(&addr.to_string(), &opts).unwrap();
     assert_eq!(c.cipher(), Some("TLS_CHACHA20_POLY1305_SHA256"));
     c.write_all(b"x\n").unwrap();
     let mut line = String::new();
@@ -111,7 +111,7 @@ fn ipv6_loopback_and_ip_identity() {
     let opts = Options::new()
         .ca_file(&pki().ca)
         .family(sslsock::Family::V6);
-    let mut c = SslSocket::connect_opts(&format!("[::1]:{}", addr.port()), &opts).unwrap();
+    let mut c = SslSocket::connect_with(&format!("[::1]:{}", addr.port()), &opts).unwrap();
     c.write_all(b"six\n").unwrap();
     let mut line = String::new();
     c.read_line(&mut line).unwrap();
@@ -129,7 +129,7 @@ fn sni_disabled_still_verifies_peer_name() {
         .ca_file(&pki().ca)
         .hostname("")
         .verifycn_name("localhost");
-    let mut c = SslSocket::connect_opts(&addr.to_string(), &opts).unwrap();
+    let mut c = SslSocket::connect_with(&addr.to_string(), &opts).unwrap();
     c.write_all(b"nosni\n").unwrap();
     let mut line = String::new();
     c.read_line(&mut line).unwrap();
@@ -139,7 +139,7 @@ fn sni_disabled_still_verifies_peer_name() {
 #[test]
 fn peer_certificate_fields_and_fingerprints() {
     let (addr, h) = serve(server_opts(), 1, echo_once);
-    let mut c = SslSocket::connect_opts(&addr.to_string(), &client_opts()).unwrap();
+    let mut c = SslSocket::connect_with(&addr.to_string(), &client_opts()).unwrap();
     assert_eq!(
         c.peer_certificate(CertField::CommonName).as_deref(),
         Some("localhost")
@@ -192,7 +192,7 @@ fn peer_certificate_fields_and_fingerprints() {
 #[test]
 fn wrong_name_is_refused_and_verify_none_is_explicit() {
     let (addr, h) = serve(server_opts(), 2, echo_once);
-    let err = SslSocket::connect_opts(
+    let err = SslSocket::connect_with(
         &addr.to_string(),
         &client_opts().verifycn_name("www.example.org"),
     )
@@ -213,7 +213,7 @@ fn wrong_name_is_refused_and_verify_none_is_explicit() {
         err.to_string().contains("does not match certificate names"),
         "{err}"
     );
-    let mut c = SslSocket::connect_opts(
+    let mut c = SslSocket::connect_with(
         &addr.to_string(),
         &Options::new()
             .verify_mode(VerifyMode::NONE)
@@ -241,7 +241,7 @@ fn client_certificates() {
         echo_once(s)
     });
     // Without a certificate: refused by the server.
-    let r = SslSocket::connect_opts(&addr.to_string(), &client_opts()).and_then(|mut c| {
+    let r = SslSocket::connect_with(&addr.to_string(), &client_opts()).and_then(|mut c| {
         c.write_all(b"x\n")?;
         let mut line = String::new();
         c.read_line(&mut line)?;
@@ -252,7 +252,7 @@ fn client_certificates() {
         "a client without certificate must be refused: {r:?}"
     );
     let cli = pki().pair("client");
-    let mut c = SslSocket::connect_opts(
+    let mut c = SslSocket::connect_with(
         &addr.to_string(),
         &client_opts().cert_file(cli.cert).key_file(cli.key),
     )
@@ -272,7 +272,7 @@ fn key_inside_cert_file_and_in_memory_material() {
     let opts = Options::new().cert_file(pki().path("srv-combined.pem"));
     let (addr, h) = serve(opts, 1, echo_once);
     let ca_pem = std::fs::read(&pki().ca).unwrap();
-    let mut c = SslSocket::connect_opts(
+    let mut c = SslSocket::connect_with(
         &addr.to_string(),
         &Options::new().ca_cert(ca_pem).hostname("localhost"),
     )
@@ -295,12 +295,12 @@ fn ca_path_directory() {
         .ca_path(format!("/nonexistent-ca-dir:{}", dir.display()))
         .hostname("localhost");
     // A missing directory in the list is a configuration error naming it.
-    let err = SslSocket::connect_opts(&addr.to_string(), &opts).unwrap_err();
+    let err = SslSocket::connect_with(&addr.to_string(), &opts).unwrap_err();
     assert!(err.to_string().contains("/nonexistent-ca-dir"), "{err}");
     let opts = Options::new()
         .ca_path(dir.display().to_string())
         .hostname("localhost");
-    let mut c = SslSocket::connect_opts(&addr.to_string(), &opts).unwrap();
+    let mut c = SslSocket::connect_with(&addr.to_string(), &opts).unwrap();
     c.write_all(b"dir\n").unwrap();
     let mut line = String::new();
     c.read_line(&mut line).unwrap();
@@ -310,7 +310,7 @@ fn ca_path_directory() {
 #[test]
 fn no_ca_fails_closed() {
     let (addr, h) = serve(server_opts(), 1, echo_once);
-    let err = SslSocket::connect_opts(
+    let err = SslSocket::connect_with(
         &addr.to_string(),
         &Options::new().no_ca().hostname("localhost"),
     )
@@ -326,7 +326,7 @@ fn no_ca_fails_closed() {
 fn version_mismatch_between_ours() {
     let (addr, h) = serve(server_opts().version("TLSv1_2"), 1, echo_once);
     let err =
-        SslSocket::connect_opts(&addr.to_string(), &client_opts().version("TLSv1_3")).unwrap_err();
+        SslSocket::connect_with(&addr.to_string(), &client_opts().version("TLSv1_3")).unwrap_err();
     assert!(
         matches!(err, Error::Tls(sslsock::TlsError::NoCommonVersion(_))),
         "{err:?}"
@@ -338,7 +338,7 @@ fn version_mismatch_between_ours() {
 fn service_name_ports_and_connect_errors() {
     // Nothing listens: a network error, not a TLS one.
     let port = free_port();
-    let err = SslSocket::connect_opts(&format!("127.0.0.1:{port}"), &client_opts()).unwrap_err();
+    let err = SslSocket::connect_with(&format!("127.0.0.1:{port}"), &client_opts()).unwrap_err();
     assert!(
         matches!(err, Error::Connect { .. }) && err.is_network(),
         "{err:?}"
@@ -402,7 +402,7 @@ fn der_certificate_and_key_files() {
         "-out".as_ref(),
         ca_der.as_os_str(),
     ]);
-    let mut c = SslSocket::connect_opts(
+    let mut c = SslSocket::connect_with(
         &addr.to_string(),
         &Options::new().ca_file(&ca_der).hostname("localhost"),
     )
@@ -448,7 +448,7 @@ fn self_signed_named_like_a_trusted_certificate_is_reported_as_self_signed() {
         let opts = Options::new()
             .ca_file(pki().pair(trusted).cert)
             .hostname("localhost");
-        let err = SslSocket::connect_opts(&addr.to_string(), &opts).unwrap_err();
+        let err = SslSocket::connect_with(&addr.to_string(), &opts).unwrap_err();
         assert!(
             matches!(err, Error::Verify(VerifyError::SelfSigned { .. })),
             "{trusted}: {err:?}"

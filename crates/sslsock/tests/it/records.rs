@@ -17,7 +17,7 @@ fn read_returns_at_most_one_record_and_peek_pending_are_exact() {
         s.read_exact(&mut ack).unwrap();
         s.close().map_err(|e| e.to_string())
     });
-    let mut c = SslSocket::connect_opts(&addr.to_string(), &client_opts()).unwrap();
+    let mut c = SslSocket::connect_with(&addr.to_string(), &client_opts()).unwrap();
     assert_eq!(c.pending(), 0);
     let mut buf = [0u8; 100];
     let n = c.read(&mut buf).unwrap();
@@ -54,7 +54,7 @@ fn a_read_of_16_kib_leaves_nothing_pending() {
         s.read_exact(&mut ack).unwrap();
         s.close().map_err(|e| e.to_string())
     });
-    let mut c = SslSocket::connect_opts(&addr.to_string(), &client_opts()).unwrap();
+    let mut c = SslSocket::connect_with(&addr.to_string(), &client_opts()).unwrap();
     let mut buf = vec![0u8; 16_384];
     let mut seen = Vec::new();
     while seen.len() < 30_000 {
@@ -92,7 +92,7 @@ fn write_sends_at_most_one_record_and_write_all_moves_megabytes() {
         s.write_all(format!("{got} {sum}\n").as_bytes()).unwrap();
         s.close().map_err(|e| e.to_string())
     });
-    let mut c = SslSocket::connect_opts(&addr.to_string(), &client_opts()).unwrap();
+    let mut c = SslSocket::connect_with(&addr.to_string(), &client_opts()).unwrap();
     let data: Vec<u8> = (0..TOTAL).map(|i| (i * 7 % 251) as u8).collect();
     let expected: u64 = data.iter().map(|&b| u64::from(b)).sum();
     let n = c.write(&data).unwrap();
@@ -112,7 +112,7 @@ fn line_reading_across_records() {
         s.write_all(b"rd\n").unwrap();
         s.close().map_err(|e| e.to_string())
     });
-    let c = SslSocket::connect_opts(&addr.to_string(), &client_opts()).unwrap();
+    let c = SslSocket::connect_with(&addr.to_string(), &client_opts()).unwrap();
     let lines: Vec<String> = c.lines().map(|l| l.unwrap()).collect();
     assert_eq!(lines, ["first line", "second", "third"]);
     h.join().unwrap().into_iter().for_each(|r| r.unwrap());
@@ -133,7 +133,7 @@ fn lazy_handshake_talks_plain_first() {
         echo_once(s)
     });
     let mut c =
-        SslSocket::connect_opts(&addr.to_string(), &client_opts().start_handshake(false)).unwrap();
+        SslSocket::connect_with(&addr.to_string(), &client_opts().start_handshake(false)).unwrap();
     assert!(!c.is_tls());
     assert_eq!(c.version(), None);
     c.write_all(b"STARTTLS\n").unwrap();
@@ -158,7 +158,7 @@ fn unclean_close_is_reported_not_hidden() {
         drop(s.close_no_shutdown());
         Ok(())
     });
-    let mut c = SslSocket::connect_opts(&addr.to_string(), &client_opts()).unwrap();
+    let mut c = SslSocket::connect_with(&addr.to_string(), &client_opts()).unwrap();
     let mut buf = [0u8; 64];
     let n = c.read(&mut buf).unwrap();
     assert_eq!(&buf[..n], b"partial");

@@ -261,13 +261,13 @@ fn strict_alpn_without_overlap_fails_and_without_offer_proceeds() {
         2,
         echo_once,
     );
-    let err = SslSocket::connect_opts(&addr.to_string(), &client_opts().alpn_protocols(["x-two"]))
+    let err = SslSocket::connect_with(&addr.to_string(), &client_opts().alpn_protocols(["x-two"]))
         .unwrap_err();
     assert!(
         matches!(&err, Error::Tls(TlsError::AlertReceived(a)) if a.name() == Some("no_application_protocol")),
         "{err:?}"
     );
-    let mut c = SslSocket::connect_opts(&addr.to_string(), &client_opts()).unwrap();
+    let mut c = SslSocket::connect_with(&addr.to_string(), &client_opts()).unwrap();
     assert_eq!(c.alpn_selected(), None);
     c.write_all(b"no alpn\n").unwrap();
     let mut line = String::new();

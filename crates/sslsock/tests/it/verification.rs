@@ -85,7 +85,7 @@ fn pins_accept_a_self_signed_server_and_nothing_else() {
     let wrong = format!("sha256${}", "00".repeat(32));
     let (addr, h) = serve(server_opts_with("selfsigned"), 6, echo_once);
     let talk = |opts: Options| -> Result<(), Error> {
-        let mut c = SslSocket::connect_opts(&addr.to_string(), &opts)?;
+        let mut c = SslSocket::connect_with(&addr.to_string(), &opts)?;
         c.write_all(b"pinned\n")?;
         let mut line = String::new();
         c.read_line(&mut line)?;
@@ -142,11 +142,11 @@ fn wrong_pin_with_a_verifying_chain_is_refused_only_when_forced() {
     let (addr, h) = serve(server_opts(), 2, echo_once);
     let wrong = format!("sha256${}", "11".repeat(32));
     let mut c =
-        SslSocket::connect_opts(&addr.to_string(), &client_opts().fingerprint(&wrong)).unwrap();
+        SslSocket::connect_with(&addr.to_string(), &client_opts().fingerprint(&wrong)).unwrap();
     c.write_all(b"x\n").unwrap();
     let mut line = String::new();
     c.read_line(&mut line).unwrap();
-    let err = SslSocket::connect_opts(
+    let err = SslSocket::connect_with(
         &addr.to_string(),
         &client_opts().fingerprint(&wrong).force_fingerprint(true),
     )
@@ -228,7 +228,7 @@ fn verify_callback_sees_the_chain_root_first_and_decides() {
         ));
         true
     });
-    let mut c = SslSocket::connect_opts(&addr.to_string(), &opts).unwrap();
+    let mut c = SslSocket::connect_with(&addr.to_string(), &opts).unwrap();
     c.write_all(b"cb\n").unwrap();
     let mut line = String::new();
     c.read_line(&mut line).unwrap();
@@ -245,7 +245,7 @@ fn verify_callback_sees_the_chain_root_first_and_decides() {
         ]
     );
     // Refusing a good chain.
-    let err = SslSocket::connect_opts(
+    let err = SslSocket::connect_with(
         &addr.to_string(),
         &client_opts().verify_callback(|info| info.depth != 0),
     )
@@ -269,7 +269,7 @@ fn verify_callback_sees_the_chain_root_first_and_decides() {
                 .push((info.depth, info.ok, info.error.map(|e| e.to_string())));
             true
         });
-    let mut c = SslSocket::connect_opts(&addr.to_string(), &opts).unwrap();
+    let mut c = SslSocket::connect_with(&addr.to_string(), &opts).unwrap();
     c.write_all(b"cb\n").unwrap();
     line.clear();
     c.read_line(&mut line).unwrap();
@@ -286,7 +286,7 @@ fn verify_callback_sees_the_chain_root_first_and_decides() {
 #[test]
 fn verify_callback_cannot_override_the_host_name() {
     let (addr, h) = serve(server_opts(), 1, echo_once);
-    let err = SslSocket::connect_opts(
+    let err = SslSocket::connect_with(
         &addr.to_string(),
         &client_opts()
             .verifycn_name("other.example")
@@ -359,7 +359,7 @@ fn crls_from_openssl_ca_refuse_revoked_leaves_and_intermediates() {
 
     // A good leaf with both CRLs.
     let (addr, h) = serve(server("good"), 1, echo_once);
-    let mut c = SslSocket::connect_opts(
+    let mut c = SslSocket::connect_with(
         &addr.to_string(),
         &client().crl_file(&mid_crl).crl_file(&root_crl_empty),
     )
@@ -371,7 +371,7 @@ fn crls_from_openssl_ca_refuse_revoked_leaves_and_intermediates() {
 
     // A revoked leaf: date and reason in the error.
     let (addr, h) = serve(server("bad"), 3, echo_once);
-    let err = SslSocket::connect_opts(&addr.to_string(), &client().crl_file(&mid_crl)).unwrap_err();
+    let err = SslSocket::connect_with(&addr.to_string(), &client().crl_file(&mid_crl)).unwrap_err();
     match &err {
         Error::Verify(VerifyError::Revoked(r)) => {
             assert_eq!(r.subject, "/CN=localhost");
@@ -388,11 +388,11 @@ fn crls_from_openssl_ca_refuse_revoked_leaves_and_intermediates() {
         "{err}"
     );
     // Without CRL checking the same leaf passes; with checking but no CRL of its issuer, refused.
-    let mut c = SslSocket::connect_opts(&addr.to_string(), &client()).unwrap();
+    let mut c = SslSocket::connect_with(&addr.to_string(), &client()).unwrap();
     c.write_all(b"unchecked\n").unwrap();
     line.clear();
     c.read_line(&mut line).unwrap();
-    let err = SslSocket::connect_opts(&addr.to_string(), &client().crl_file(&root_crl_empty))
+    let err = SslSocket::connect_with(&addr.to_string(), &client().crl_file(&root_crl_empty))
         .unwrap_err();
     assert!(
         matches!(err, Error::Verify(VerifyError::CrlMissing { .. })),
@@ -406,7 +406,7 @@ fn crls_from_openssl_ca_refuse_revoked_leaves_and_intermediates() {
     let root_crl = openssl_crl(&dir, "root", &[(&dir.join("mid.pem"), "cACompromise")]);
     let mid_crl_empty = openssl_crl(&dir, "mid", &[]);
     let (addr, h) = serve(server("good"), 1, echo_once);
-    let err = SslSocket::connect_opts(
+    let err = SslSocket::connect_with(
         &addr.to_string(),
         &client().crl_file(&root_crl).crl_file(&mid_crl_empty),
     )
@@ -431,7 +431,7 @@ fn crls_from_openssl_ca_refuse_revoked_leaves_and_intermediates() {
     )
     .unwrap();
     let (addr, h) = serve(server("bad"), 1, echo_once);
-    let err = SslSocket::connect_opts(
+    let err = SslSocket::connect_with(
         &addr.to_string(),
         &Options::new()
             .ca_file(&bundle)
@@ -526,7 +526,7 @@ fn server_requests_client_certificates_and_serves_clients_without() {
         ),
         (client_opts(), "hello anonymous\n"),
     ] {
-        let mut c = SslSocket::connect_opts(&addr.to_string(), &opts).unwrap();
+        let mut c = SslSocket::connect_with(&addr.to_string(), &opts).unwrap();
         c.write_all(b"hi\n").unwrap();
         let mut line = String::new();
         c.read_line(&mut line).unwrap();
@@ -539,7 +539,7 @@ fn server_requests_client_certificates_and_serves_clients_without() {
 fn client_certificate_from_an_unknown_ca_is_refused() {
     let (addr, h) = serve(client_cert_server(VerifyMode::PEER), 1, greet_client);
     let stranger = pki().pair("unknown-ca");
-    let r = SslSocket::connect_opts(
+    let r = SslSocket::connect_with(
         &addr.to_string(),
         &client_opts()
             .cert_file(&stranger.cert)
