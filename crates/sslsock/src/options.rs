@@ -99,6 +99,28 @@ impl Family {
 
 pub use crate::x509::Source;
 
+/// A server certificate for clients asking for `name` with SNI.
+#[derive(Debug, Clone)]
+pub(crate) struct SniCert {
+    /// The name (`*.example.org` for a wildcard).
+    pub(crate) name: String,
+    /// The certificate chain.
+    pub(crate) cert: Source,
+    /// Its key; `None`: in the certificate's source.
+    pub(crate) key: Option<Source>,
+}
+
+/// Cipher lists for clients asking for `name` with SNI; `None` keeps the context's list.
+#[derive(Debug, Clone)]
+pub(crate) struct NamedCiphers {
+    /// The name (`*.example.org` for a wildcard).
+    pub(crate) name: String,
+    /// TLS 1.2 cipher string.
+    pub(crate) cipher_list: Option<String>,
+    /// TLS 1.3 suites.
+    pub(crate) ciphersuites: Option<String>,
+}
+
 /// A callback that gets the still-plain stream and the error when a server-side handshake fails
 /// (`SSL_error_trap`), e.g. to answer an HTTP client in plain text.
 pub type ErrorTrap = Arc<dyn Fn(&mut dyn PlainStream, &Error) + Send + Sync>;
@@ -157,7 +179,7 @@ pub struct Options {
     /// `None`: the built-in list; `Some(None)`: no check; `Some(Some(list))`: that list.
     pub(crate) public_suffix: Option<Option<Arc<PublicSuffix>>>,
     pub(crate) password: Password,
-    pub(crate) sni_certs: Vec<(String, Source, Option<Source>)>,
+    pub(crate) sni_certs: Vec<SniCert>,
     pub(crate) session_cache_size: Option<usize>,
     pub(crate) session_cache: Option<crate::engine::SessionCache>,
     pub(crate) ticket_keycb: Option<crate::engine::TicketKeyCallback>,
@@ -166,7 +188,7 @@ pub struct Options {
     #[cfg(feature = "unstable-engine-config")]
     pub(crate) engine_hook: Option<crate::engine::EngineHook>,
     pub(crate) release_buffers: bool,
-    pub(crate) per_name_ciphers: Vec<(String, Option<String>, Option<String>)>,
+    pub(crate) per_name_ciphers: Vec<NamedCiphers>,
     pub(crate) session_key: Option<String>,
 }
 
@@ -512,8 +534,11 @@ impl Options {
     /// key is looked for in the certificate file. Defaults to none (the one `cert_file`).
     pub fn sni_cert(mut self, name: &str, cert: impl Into<PathBuf>, key: Option<PathBuf>) -> Self {
         let name = name.split('%').next().unwrap_or("").to_owned();
-        self.sni_certs
-            .push((name, Source::File(cert.into()), key.map(Source::File)));
+        self.sni_certs.push(SniCert {
+            name,
+            cert: Source::File(cert.into()),
+            key: key.map(Source::File),
+        });
         self
     }
     /// Server: TLS 1.2 cipher string (`cipher_list`) and/or TLS 1.3 suites (`ciphersuites`) for
@@ -526,11 +551,11 @@ impl Options {
         cipher_list: Option<&str>,
         ciphersuites: Option<&str>,
     ) -> Self {
-        self.per_name_ciphers.push((
-            name.to_owned(),
-            cipher_list.map(str::to_owned),
-            ciphersuites.map(str::to_owned),
-        ));
+        self.per_name_ciphers.push(NamedCiphers {
+            name: name.to_owned(),
+            cipher_list: cipher_list.map(str::to_owned),
+            ciphersuites: ciphersuites.map(str::to_owned),
+        });
         self
     }
     /// Client: sessions kept for resumption; server: sessions kept in its cache

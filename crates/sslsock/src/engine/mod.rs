@@ -376,14 +376,15 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
             hook(EngineConfigMut::Server(&mut cfg));
         }
         let mut by_name = Vec::new();
-        for (name, cipher_list, ciphersuites) in &opts.per_name_ciphers {
+        for named_ciphers in &opts.per_name_ciphers {
             let mut o = opts.clone();
-            if cipher_list.is_some() {
-                o.cipher_list = cipher_list.clone();
+            if named_ciphers.cipher_list.is_some() {
+                o.cipher_list = named_ciphers.cipher_list.clone();
             }
-            if ciphersuites.is_some() {
-                o.ciphersuites = ciphersuites.clone();
+            if named_ciphers.ciphersuites.is_some() {
+                o.ciphersuites = named_ciphers.ciphersuites.clone();
             }
+            let name = &named_ciphers.name;
             let named_provider = Arc::new(provider_for(
                 &o,
                 versions.tls12,
@@ -538,7 +539,7 @@ fn sni_resolver(
         );
         resolver.add("", certified(chain, key, what)?);
     }
-    for (name, cert, key) in &opts.sni_certs {
+    for crate::options::SniCert { name, cert, key } in &opts.sni_certs {
         let chain = x509::load_chain(cert, &opts.password)?;
         let key = x509::load_key(key.as_ref(), cert, &opts.password)?;
         let what = match cert {
