@@ -62,7 +62,7 @@ pub use listener::SslListener;
 pub use options::{Family, Options, Source, VerifyMode};
 #[cfg(feature = "tokio")]
 pub use socket::async_io::AsyncSslSocket;
-pub use socket::{CertField, SslSocket, StartError, Transport};
+pub use socket::{CertField, SocketState, SslSocket, StartError, Transport};
 pub use verify::fingerprint::FingerprintAlgorithm;
 pub use verify::hostname::Scheme;
 pub use verify::roots::{default_ca, set_default_ca, CaOrigin, DefaultCa};

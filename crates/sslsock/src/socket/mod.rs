@@ -69,6 +69,22 @@ pub struct SslSocket<S: Transport = TcpStream> {
     session_key: Option<String>,
 }
 
+/// Where a socket stands ([`SslSocket::state`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SocketState {
+    /// Plain bytes: TLS not started, or stopped with `stop_ssl`.
+    Plain,
+    /// A handshake is under way (on a non-blocking transport, between calls).
+    Handshaking,
+    /// TLS is up.
+    Tls,
+    /// We sent close_notify; the peer's may still come (`shutdown_tls`).
+    ShuttingDown,
+    /// The last handshake failed; the plain stream is still there (Perl's `opened() == -1`).
+    Failed,
+}
+
 /// A failed [`SslSocket::start_ssl`]: the error, and the plain stream when
 /// `keep_socket_on_error` was set.
 pub struct StartError<S> {
@@ -931,6 +947,17 @@ impl<S: Transport> SslSocket<S> {
     /// send everything on a non-blocking transport): call `flush` when it is writable.
     pub fn wants_write(&self) -> bool {
         self.tls.as_ref().is_some_and(|s| s.wants_write())
+    }
+
+    /// Where the socket stands.
+    pub fn state(&self) -> SocketState {
+        match &self.tls {
+            None if self.handshake_failed => SocketState::Failed,
+            None => SocketState::Plain,
+            Some(s) if s.is_handshaking() => SocketState::Handshaking,
+            Some(_) if self.close_sent => SocketState::ShuttingDown,
+            Some(_) => SocketState::Tls,
+        }
     }
 
     /// The Perl `opened()`: 1 when TLS is up, -1 when the last handshake failed (the plain

@@ -562,3 +562,39 @@ fn per_name_cipher_lists_read_files_once_and_prefer_the_exact_name() {
     }
     h.join().unwrap();
 }
+
+#[test]
+fn the_socket_says_where_it_stands() {
+    use sslsock::SocketState;
+    let (addr, h) = serve_tcp(1, |tcp| {
+        let mut s = SslSocket::new_plain(tcp, &server_opts().server(true)).unwrap();
+        s.accept_ssl().unwrap();
+        let _ = s.stop_ssl();
+    });
+    let mut c = SslSocket::new_client(
+        TcpStream::connect(addr).unwrap(),
+        &client_opts(),
+        "localhost",
+    )
+    .unwrap();
+    assert_eq!(c.state(), SocketState::Plain);
+    c.connect_ssl().unwrap();
+    assert_eq!(c.state(), SocketState::Tls);
+    c.shutdown_tls().unwrap();
+    assert_eq!(c.state(), SocketState::ShuttingDown);
+    c.stop_ssl().unwrap();
+    assert_eq!(c.state(), SocketState::Plain);
+    h.join().unwrap();
+    // A failed handshake.
+    let (addr, h) = serve(server_opts_with("wrongname"), 1, |_| Ok(()));
+    let mut c = SslSocket::new_client(
+        TcpStream::connect(addr).unwrap(),
+        &client_opts(),
+        "localhost",
+    )
+    .unwrap();
+    assert!(c.connect_ssl().is_err());
+    assert_eq!(c.state(), SocketState::Failed);
+    assert_eq!(c.opened(), -1);
+    let _ = h.join();
+}
