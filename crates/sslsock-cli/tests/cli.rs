@@ -1889,3 +1889,25 @@ fn serve_with_an_alpn_curl_does_not_offer_still_answers() {
         stderr(&o)
     );
 }
+
+#[test]
+fn the_command_says_what_the_library_says() {
+    let (_s, port) = s_server("srv-ec", &["-www"]);
+    let addr = format!("127.0.0.1:{port}");
+    let opts = sslsock::Options::new()
+        .ca_file(f("ca.pem"))
+        .hostname("other.example");
+    let library = sslsock::SslSocket::connect_with(&addr, &opts)
+        .unwrap_err()
+        .to_string();
+    let o = sslsock(&[
+        "connect",
+        &addr,
+        "--ca-file",
+        &f("ca.pem"),
+        "--sni",
+        "other.example",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stderr(&o).trim_end(), format!("sslsock: {library}"));
+}

@@ -126,6 +126,44 @@ mod async_paths {
         (addr, h)
     }
 
+    /// The same options and peer give the same outcome, word for word, blocking and async:
+    /// a name that does not match, and a peer that stalls past the timeout.
+    #[test]
+    fn blocking_and_async_fail_alike() {
+        let (addr, h) = serve(server_opts(), 2, |_| Ok(()));
+        let opts = client_opts().hostname("other.example");
+        let blocking = SslSocket::connect_with(&addr.to_string(), &opts)
+            .unwrap_err()
+            .to_string();
+        let tokio = rt()
+            .block_on(AsyncSslSocket::connect_with(&addr.to_string(), &opts))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(blocking, tokio);
+        assert!(
+            blocking.contains("\"other.example\" does not match"),
+            "{blocking}"
+        );
+        let _ = h.join();
+        // A server that accepts and never answers.
+        let quiet = TcpListener::bind("127.0.0.1:0").unwrap();
+        let target = quiet.local_addr().unwrap().to_string();
+        let opts = client_opts().timeout(std::time::Duration::from_millis(300));
+        let blocking = SslSocket::connect_with(&target, &opts)
+            .unwrap_err()
+            .to_string();
+        let tokio = rt()
+            .block_on(AsyncSslSocket::connect_with(&target, &opts))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(blocking, tokio);
+        assert_eq!(
+            blocking,
+            "timed out while waiting for the peer during the TLS handshake"
+        );
+        drop(quiet);
+    }
+
     #[test]
     fn blocking_and_async_send_the_same_sni_without_verification() {
         let ctx = SslContext::new(&Options::new().verify_mode(VerifyMode::NONE)).unwrap();
