@@ -1773,18 +1773,7 @@ fn serve_http_answers_requests_with_a_body() {
         &["--data-binary", &data],
         &["-H", "Transfer-Encoding: chunked", "--data-binary", &data],
     ] {
-        let o = Command::new("curl")
-            .args(["-sk", "--max-time", "20"])
-            .args(extra)
-            .arg(&url)
-            .output()
-            .unwrap();
-        let page = String::from_utf8_lossy(&o.stdout);
-        assert!(
-            o.status.success() && page.contains("<h1>sslsock</h1>"),
-            "{extra:?}: {page} {}",
-            stderr(&o)
-        );
+        curl_gets_the_page(&url, extra);
     }
 }
 
@@ -1873,19 +1862,21 @@ fn dropped_groups_are_said_on_stderr() {
 fn serve_with_an_alpn_curl_does_not_offer_still_answers() {
     require("curl");
     let (_srv, port, _out) = serve(&["--mode", "http", "--alpn", "foo", "--count", "1"]);
+    curl_gets_the_page(&format!("https://127.0.0.1:{port}/"), &[]);
+}
+
+/// `curl -sk <extra> url` succeeds and prints `serve --mode http`'s page.
+fn curl_gets_the_page(url: &str, extra: &[&str]) {
     let o = Command::new("curl")
-        .args([
-            "-sk",
-            "--max-time",
-            "20",
-            &format!("https://127.0.0.1:{port}/"),
-        ])
+        .args(["-sk", "--max-time", "20"])
+        .args(extra)
+        .arg(url)
         .output()
         .unwrap();
     let page = String::from_utf8_lossy(&o.stdout);
     assert!(
         o.status.success() && page.contains("<h1>sslsock</h1>"),
-        "{page} {}",
+        "{extra:?}: {page} {}",
         stderr(&o)
     );
 }

@@ -197,20 +197,8 @@ async fn tcp_connect(
     family: crate::options::Family,
     local: Option<std::net::SocketAddr>,
 ) -> Result<TcpStream, Error> {
-    let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host, port))
-        .await
-        .map_err(|e| Error::Resolve {
-            host: host.to_owned(),
-            reason: e.to_string(),
-        })?
-        .filter(|a| family.admits(a))
-        .collect();
-    if addrs.is_empty() {
-        return Err(Error::Resolve {
-            host: host.to_owned(),
-            reason: format!("no {family:?} address"),
-        });
-    }
+    let resolved = tokio::net::lookup_host((host, port)).await;
+    let addrs = connect::usable_addresses(host, family, resolved)?;
     let mut last = None;
     for addr in addrs {
         let attempt = async {

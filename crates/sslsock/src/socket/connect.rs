@@ -109,15 +109,13 @@ pub(crate) fn service_port(name: &str) -> Option<u16> {
 }
 
 /// Resolves and connects, trying each address of the wanted family in turn.
-pub(crate) fn tcp_connect(
+/// The resolved addresses of `host` in `family`, or the error saying why there are none.
+pub(crate) fn usable_addresses(
     host: &str,
-    port: u16,
     family: Family,
-    local: Option<SocketAddr>,
-    timeout: Option<Duration>,
-) -> Result<TcpStream, Error> {
-    let addrs: Vec<SocketAddr> = (host, port)
-        .to_socket_addrs()
+    resolved: std::io::Result<impl Iterator<Item = SocketAddr>>,
+) -> Result<Vec<SocketAddr>, Error> {
+    let addrs: Vec<SocketAddr> = resolved
         .map_err(|e| Error::Resolve {
             host: host.to_owned(),
             reason: e.to_string(),
@@ -130,6 +128,17 @@ pub(crate) fn tcp_connect(
             reason: format!("no {family:?} address"),
         });
     }
+    Ok(addrs)
+}
+
+pub(crate) fn tcp_connect(
+    host: &str,
+    port: u16,
+    family: Family,
+    local: Option<SocketAddr>,
+    timeout: Option<Duration>,
+) -> Result<TcpStream, Error> {
+    let addrs = usable_addresses(host, family, (host, port).to_socket_addrs())?;
     let mut last = None;
     for addr in &addrs {
         match connect_one(*addr, local, timeout) {
