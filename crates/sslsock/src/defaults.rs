@@ -28,14 +28,14 @@ pub const CLIENT_SESSION_CACHE_SIZE: usize = 256;
 /// The largest plaintext a TLS record carries; one `write` sends at most this much.
 pub const MAX_RECORD_PLAINTEXT: usize = 16_384;
 
-/// Days a created certificate is valid (`sslsock cert create --days`, [`crate::x509::create`]).
-pub const CERT_DAYS: u32 = 365;
+/// Days a created certificate is valid (`sslsock cert create --days`).
+pub const CERT_DAYS: u32 = crate::x509::create::DEFAULT_DAYS;
 
 /// The type of a created key: ECDSA on P-256 (fast handshakes, small certificates).
-pub const CERT_KEY_TYPE: crate::x509::create::KeyType = crate::x509::create::KeyType::EcP256;
+pub const CERT_KEY_TYPE: crate::x509::create::KeyType = crate::x509::create::DEFAULT_KEY_TYPE;
 
 /// The digest a created certificate is signed with.
-pub const CERT_DIGEST: crate::x509::create::Digest = crate::x509::create::Digest::Sha256;
+pub const CERT_DIGEST: crate::x509::create::Digest = crate::x509::create::DEFAULT_DIGEST;
 
 /// The digest of fingerprints (`sslsock fingerprint`, `cert show`, pins without a name).
 pub const FINGERPRINT_DIGEST: crate::x509::fingerprint::FingerprintAlgorithm =

@@ -40,6 +40,7 @@ mod engine;
 pub mod error;
 pub mod listener;
 pub mod options;
+mod session;
 pub mod socket;
 mod timefmt;
 pub mod verify;

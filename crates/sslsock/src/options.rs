@@ -181,12 +181,13 @@ pub struct Options {
     pub(crate) password: Password,
     pub(crate) sni_certs: Vec<SniCert>,
     pub(crate) session_cache_size: Option<usize>,
-    pub(crate) session_cache: Option<crate::engine::SessionCache>,
-    pub(crate) ticket_keycb: Option<crate::engine::TicketKeyCallback>,
+    pub(crate) session_cache: Option<crate::session::SessionCache>,
+    pub(crate) ticket_keycb: Option<crate::session::TicketKeyCallback>,
     pub(crate) honor_cipher_order: Option<bool>,
     pub(crate) npn_protocols: Vec<Vec<u8>>,
+    /// The engine's configuration hook (`engine_callback`, made and read by the engine).
     #[cfg(feature = "unstable-engine-config")]
-    pub(crate) engine_hook: Option<crate::engine::EngineHook>,
+    pub(crate) engine_hook: Option<Arc<dyn std::any::Any + Send + Sync>>,
     pub(crate) release_buffers: bool,
     pub(crate) per_name_ciphers: Vec<NamedCiphers>,
     pub(crate) session_key: Option<String>,
@@ -573,7 +574,7 @@ impl Options {
     }
     /// Client: a cache shared with other contexts (`SSL_session_cache`). Defaults to the
     /// process-wide cache when one is set ([`crate::set_default_session_cache`]), else one per context.
-    pub fn session_cache(mut self, cache: &crate::engine::SessionCache) -> Self {
+    pub fn session_cache(mut self, cache: &crate::session::SessionCache) -> Self {
         self.session_cache = Some(cache.clone());
         self
     }
@@ -584,7 +585,7 @@ impl Options {
     /// server's session cache.
     pub fn ticket_keycb(
         mut self,
-        cb: impl Fn(Option<&[u8; 16]>) -> Option<crate::engine::TicketKey> + Send + Sync + 'static,
+        cb: impl Fn(Option<&[u8; 16]>) -> Option<crate::session::TicketKey> + Send + Sync + 'static,
     ) -> Self {
         self.ticket_keycb = Some(Arc::new(cb));
         self
@@ -605,18 +606,6 @@ impl Options {
         self.npn_protocols = protos.into_iter().map(|p| p.as_ref().to_vec()).collect();
         self
     }
-    /// Advanced (`SSL_create_ctx_callback`): change the engine configuration before it is
-    /// frozen. This ties the caller to the engine's types ([`crate::advanced`]); everything
-    /// sslsock set (verification included) can be undone here, so use it with care.
-    #[cfg(feature = "unstable-engine-config")]
-    pub fn engine_callback(
-        mut self,
-        hook: impl Fn(crate::advanced::EngineConfigMut<'_>) + Send + Sync + 'static,
-    ) -> Self {
-        self.engine_hook = Some(Arc::new(hook));
-        self
-    }
-
     /// Free the input buffer whenever it runs empty (`SSL_mode_release_buffers`): an idle
     /// connection then holds only the engine's state, at the cost of an allocation per
     /// record while data flows. Defaults to false (the buffer is allocated at the first read

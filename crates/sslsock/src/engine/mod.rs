@@ -17,7 +17,29 @@ pub use session_cache::{set_default_session_cache, CachedSession, SessionCache};
 pub use tickets::{TicketKey, TicketKeyCallback};
 
 #[cfg(feature = "unstable-engine-config")]
+impl Options {
+    /// Advanced (`SSL_create_ctx_callback`): change the engine configuration before it is
+    /// frozen. This ties the caller to the engine's types ([`crate::advanced`]); everything
+    /// sslsock set (verification included) can be undone here, so use it with care.
+    pub fn engine_callback(
+        mut self,
+        hook: impl Fn(EngineConfigMut<'_>) + Send + Sync + 'static,
+    ) -> Self {
+        let hook: EngineHook = Arc::new(hook);
+        self.engine_hook = Some(Arc::new(hook));
+        self
+    }
+
+    /// The hook [`Options::engine_callback`] set, if any.
+    fn engine_hook(&self) -> Option<&EngineHook> {
+        self.engine_hook
+            .as_ref()
+            .and_then(|h| h.downcast_ref::<EngineHook>())
+    }
+}
+
 /// The engine configuration handed to an [`EngineHook`].
+#[cfg(feature = "unstable-engine-config")]
 pub type EngineHook = Arc<dyn Fn(EngineConfigMut<'_>) + Send + Sync>;
 
 #[cfg(feature = "unstable-engine-config")]
@@ -372,7 +394,7 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
             cfg.key_log = Arc::new(rustls::KeyLogFile::new());
         }
         #[cfg(feature = "unstable-engine-config")]
-        if let Some(hook) = &opts.engine_hook {
+        if let Some(hook) = opts.engine_hook() {
             hook(EngineConfigMut::Server(&mut cfg));
         }
         let mut by_name = Vec::new();
@@ -398,7 +420,7 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
             named.ticketer = cfg.ticketer.clone();
             named.key_log = cfg.key_log.clone();
             #[cfg(feature = "unstable-engine-config")]
-            if let Some(hook) = &opts.engine_hook {
+            if let Some(hook) = opts.engine_hook() {
                 hook(EngineConfigMut::Server(&mut named));
             }
             by_name.push((
@@ -467,7 +489,7 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
             .or_else(session_cache::default_session_cache);
         let store: Option<Arc<dyn rustls::client::ClientSessionStore>> =
             match (shared, opts.session_cache_size) {
-                (Some(cache), _) => Some(cache.store),
+                (Some(cache), _) => Some(cache.memory()),
                 (None, Some(0)) => None,
                 (None, n) => Some(Arc::new(rustls::client::ClientSessionMemoryCache::new(
                     n.unwrap_or(defaults::CLIENT_SESSION_CACHE_SIZE),
@@ -481,7 +503,7 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
             cfg.key_log = Arc::new(rustls::KeyLogFile::new());
         }
         #[cfg(feature = "unstable-engine-config")]
-        if let Some(hook) = &opts.engine_hook {
+        if let Some(hook) = opts.engine_hook() {
             hook(EngineConfigMut::Client(&mut cfg));
         }
         let mut nameless = cfg.clone();

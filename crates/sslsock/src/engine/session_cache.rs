@@ -3,42 +3,29 @@
 use std::fmt;
 use std::sync::{Arc, RwLock};
 
+pub use crate::session::SessionCache;
+
 use rustls::client::{
     ClientSessionMemoryCache, ClientSessionStore, Tls12ClientSessionValue, Tls13ClientSessionValue,
 };
 use rustls::NamedGroup;
 use rustls_pki_types::ServerName;
 
-/// A client-side cache of TLS sessions (TLS 1.2 session ids and tickets, TLS 1.3 tickets),
-/// filed under `host:port` of the peer or the connection's `session_key`. The handshake gets and adds sessions by itself; [`SessionCache::get`],
-/// [`SessionCache::add`] and [`SessionCache::del`] do it by hand (`get_session`,
-/// `add_session`, `del_session`), for example to file a session under another key. A session
-/// resumes only under the verification that accepted it: contexts built with the same
-/// verification policy (trusted CAs, pins, verify mode, hostname scheme and name, callback)
-/// and client certificate resume each other's sessions from a shared cache, while a context
-/// whose verification differs in anything (or that checks CRLs) does a full handshake.
-///
-/// ```
-/// let cache = sslsock::SessionCache::new(100);
-/// let opts = sslsock::Options::new().session_cache(&cache);
-/// ```
-#[derive(Clone)]
-pub struct SessionCache {
-    pub(crate) store: Arc<ClientSessionMemoryCache>,
-}
-
-impl fmt::Debug for SessionCache {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SessionCache")
-    }
-}
-
+/// The engine's side of [`SessionCache`]: the cache is the engine's store behind an opaque
+/// handle, so that options can hold one without naming the engine.
 impl SessionCache {
     /// A cache holding up to `size` sessions.
     pub fn new(size: usize) -> SessionCache {
-        SessionCache {
-            store: Arc::new(ClientSessionMemoryCache::new(size)),
-        }
+        let store: Arc<ClientSessionMemoryCache> = Arc::new(ClientSessionMemoryCache::new(size));
+        SessionCache { store }
+    }
+
+    /// The engine's store. Only [`SessionCache::new`] makes caches, so it is always one.
+    pub(crate) fn memory(&self) -> Arc<ClientSessionMemoryCache> {
+        self.store
+            .clone()
+            .downcast()
+            .expect("a SessionCache is made only by SessionCache::new")
     }
 
     /// Takes the session stored under `key` (`get_session`): `host:port`, or the
@@ -55,8 +42,8 @@ impl SessionCache {
     pub fn get(&self, key: &str) -> Option<CachedSession> {
         let name = keyed_name(key);
         let session = CachedSession {
-            tls12: self.store.tls12_session(&name),
-            tls13: self.store.take_tls13_ticket(&name),
+            tls12: self.memory().tls12_session(&name),
+            tls13: self.memory().take_tls13_ticket(&name),
         };
         (session.tls12.is_some() || session.tls13.is_some()).then_some(session)
     }
@@ -66,18 +53,18 @@ impl SessionCache {
     pub fn add(&self, key: &str, session: CachedSession) {
         let name = keyed_name(key);
         if let Some(tls12) = session.tls12 {
-            self.store.set_tls12_session(name.clone(), tls12);
+            self.memory().set_tls12_session(name.clone(), tls12);
         }
         if let Some(tls13) = session.tls13 {
-            self.store.insert_tls13_ticket(name, tls13);
+            self.memory().insert_tls13_ticket(name, tls13);
         }
     }
 
     /// Forgets the sessions stored under `key` (`del_session`).
     pub fn del(&self, key: &str) {
         let name = keyed_name(key);
-        self.store.remove_tls12_session(&name);
-        while self.store.take_tls13_ticket(&name).is_some() {}
+        self.memory().remove_tls12_session(&name);
+        while self.memory().take_tls13_ticket(&name).is_some() {}
     }
 }
 

@@ -1,32 +1,11 @@
 //! Stateless session tickets under keys the application rotates (`SSL_ticket_keycb`).
 
 use std::fmt;
-use std::sync::Arc;
 
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use rustls::server::ProducesTickets;
 
-/// The ticket key callback: with `None` it returns the current key; with the name found in a
-/// ticket it returns that name's key, or `None` for a retired one (no resumption then).
-pub type TicketKeyCallback = Arc<dyn Fn(Option<&[u8; 16]>) -> Option<TicketKey> + Send + Sync>;
-
-/// A session ticket key: the name written into each ticket, and the AES-256-GCM key.
-#[derive(Clone, PartialEq, Eq)]
-pub struct TicketKey {
-    /// The key's name (16 bytes), by which a ticket finds its key again.
-    pub name: [u8; 16],
-    /// The key (32 bytes).
-    pub key: [u8; 32],
-}
-
-impl fmt::Debug for TicketKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TicketKey")
-            .field("name", &self.name)
-            .field("key", &"(redacted)")
-            .finish()
-    }
-}
+pub use crate::session::{TicketKey, TicketKeyCallback};
 
 /// How long a ticket may be used, as told to clients.
 const LIFETIME_SECS: u32 = 12 * 3600;

@@ -14,15 +14,25 @@ use super::der;
 use super::ATTRIBUTES;
 use crate::error::ConfigError;
 
+/// Days a created certificate is valid ([`crate::defaults::CERT_DAYS`]).
+pub const DEFAULT_DAYS: u32 = 365;
+
+/// The type of a created key ([`crate::defaults::CERT_KEY_TYPE`]): ECDSA on P-256, fast
+/// handshakes and small certificates.
+pub const DEFAULT_KEY_TYPE: KeyType = KeyType::EcP256;
+
+/// The digest a created certificate is signed with ([`crate::defaults::CERT_DIGEST`]).
+pub const DEFAULT_DIGEST: Digest = Digest::Sha256;
+
 impl Default for KeyType {
     fn default() -> Self {
-        crate::defaults::CERT_KEY_TYPE
+        DEFAULT_KEY_TYPE
     }
 }
 
 impl Default for Digest {
     fn default() -> Self {
-        crate::defaults::CERT_DIGEST
+        DEFAULT_DIGEST
     }
 }
 
@@ -30,7 +40,7 @@ impl Default for Digest {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum KeyType {
-    /// ECDSA on P-256 ([`crate::defaults::CERT_KEY_TYPE`]).
+    /// ECDSA on P-256 ([`DEFAULT_KEY_TYPE`]).
     EcP256,
     /// ECDSA on P-384.
     EcP384,
@@ -68,7 +78,7 @@ impl KeyType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Digest {
-    /// SHA-256 ([`crate::defaults::CERT_DIGEST`]).
+    /// SHA-256 ([`DEFAULT_DIGEST`]).
     Sha256,
     /// SHA-384.
     Sha384,
@@ -390,7 +400,7 @@ impl CertSpec {
             key_type: KeyType::default(),
             digest: Digest::default(),
             not_before: now - Duration::from_secs(60),
-            not_after: now + Duration::from_secs(u64::from(crate::defaults::CERT_DAYS) * 86_400),
+            not_after: now + Duration::from_secs(u64::from(DEFAULT_DAYS) * 86_400),
             serial: None,
             eku: None,
             ocsp_urls: Vec::new(),
