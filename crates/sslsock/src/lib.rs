@@ -60,7 +60,7 @@ pub mod advanced {
 }
 pub use error::{errstr, Alert, ConfigError, Error, TlsError, VerifyError, Want};
 pub use listener::SslListener;
-pub use options::{Family, Options, Source, VerifyMode};
+pub use options::{Family, Options, Peer, Source, VerifyMode};
 #[cfg(feature = "tokio")]
 pub use socket::async_io::AsyncSslSocket;
 pub use socket::{CertField, SocketState, SslSocket, StartError, Transport};

@@ -99,6 +99,76 @@ impl Family {
 
 pub use crate::x509::Source;
 
+/// What belongs to one connection rather than to the context it shares with others: whom
+/// it is for, under which key its session is filed, how long it may take, where it comes
+/// from. A field left unset comes from the context's options.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use sslsock::{Options, Peer, SslContext, SslSocket};
+/// let ctx = SslContext::new(&Options::new())?;
+/// // Connect to an address, send SNI for the service, check the certificate for it.
+/// let peer = Peer::new().name("api.example.org").timeout(Duration::from_secs(5));
+/// let sock = SslSocket::connect_to("192.0.2.10:443", &ctx, &peer)?;
+/// # Ok::<(), sslsock::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct Peer {
+    pub(crate) name: Option<String>,
+    pub(crate) verify_name: Option<String>,
+    pub(crate) session_key: Option<String>,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) local_addr: Option<SocketAddr>,
+    pub(crate) family: Option<Family>,
+}
+
+impl Peer {
+    /// Everything from the context.
+    pub fn new() -> Peer {
+        Peer::default()
+    }
+
+    /// The peer's name: sent in SNI and checked against the certificate (instead of the host
+    /// of the address).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// The name the certificate must match when it is not the one sent (`SSL_verifycn_name`
+    /// for this connection).
+    pub fn verify_name(mut self, name: impl Into<String>) -> Self {
+        self.verify_name = Some(name.into());
+        self
+    }
+
+    /// The key this connection's session is filed under (`SSL_session_key`; default
+    /// `host:port`).
+    pub fn session_key(mut self, key: impl Into<String>) -> Self {
+        self.session_key = Some(key.into());
+        self
+    }
+
+    /// The deadline for connecting and for the handshake.
+    pub fn timeout(mut self, t: Duration) -> Self {
+        self.timeout = Some(t);
+        self
+    }
+
+    /// The local address to connect from.
+    pub fn local_addr(mut self, addr: SocketAddr) -> Self {
+        self.local_addr = Some(addr);
+        self
+    }
+
+    /// The address family to use.
+    pub fn family(mut self, f: Family) -> Self {
+        self.family = Some(f);
+        self
+    }
+}
+
 /// A server certificate for clients asking for `name` with SNI.
 #[derive(Debug, Clone)]
 pub(crate) struct SniCert {

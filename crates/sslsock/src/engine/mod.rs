@@ -92,6 +92,10 @@ pub(crate) enum EngineConfig {
         nameless: Arc<ClientConfig>,
         /// The session store it resumes from (none: resumption off).
         store: Option<Arc<dyn rustls::client::ClientSessionStore>>,
+        /// The verifier's settings, for connections that check another name than they send.
+        verifier: verifier::ServerVerifier,
+        /// The protocol versions (part of a verifier's identity).
+        versions: Vec<&'static rustls::SupportedProtocolVersion>,
     },
     /// A server context.
     Server {
@@ -203,7 +207,7 @@ fn chain_policy(opts: &Options) -> Result<ChainPolicy, ConfigError> {
 
 /// The verifier of a client context, shared with every context of the same verification
 /// policy (see [`interned`]); a policy that cannot be told by value gets its own.
-fn shared_verifier(
+pub(crate) fn shared_verifier(
     v: verifier::ServerVerifier,
     versions: &[&'static rustls::SupportedProtocolVersion],
 ) -> Arc<dyn rustls::client::danger::ServerCertVerifier> {
@@ -453,6 +457,7 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
             provider: provider.clone(),
             nameless: false,
         };
+        let base_verifier = verifier.clone();
         let nameless_verifier = shared_verifier(
             verifier::ServerVerifier {
                 nameless: true,
@@ -514,6 +519,8 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
             config: Arc::new(cfg),
             nameless: Arc::new(nameless),
             store,
+            verifier: base_verifier,
+            versions: engine_versions.to_vec(),
         }
     };
     Ok(Built {

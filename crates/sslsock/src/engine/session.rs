@@ -73,11 +73,14 @@ impl Session {
         config: &EngineConfig,
         name: Option<&str>,
         session_key: Option<&str>,
+        verify_name: Option<&str>,
     ) -> Result<Session, Error> {
         let EngineConfig::Client {
             config: named,
             nameless,
             store,
+            verifier,
+            versions,
         } = config
         else {
             return Err(Error::State(
@@ -98,6 +101,26 @@ impl Session {
                 nameless,
                 ServerName::IpAddress(super::verifier::PLACEHOLDER_NAME.into()),
             ),
+        };
+        // A connection that checks another name than it sends: the context's configuration
+        // with a verifier for that name (shared with every connection checking it).
+        let owned;
+        let cfg = match verify_name {
+            Some(v) => {
+                let mut c = (**cfg).clone();
+                c.dangerous()
+                    .set_certificate_verifier(super::shared_verifier(
+                        super::verifier::ServerVerifier {
+                            identity: Some(v.to_owned()),
+                            nameless: false,
+                            ..verifier.clone()
+                        },
+                        versions,
+                    ));
+                owned = std::sync::Arc::new(c);
+                &owned
+            }
+            None => cfg,
         };
         let cfg = match (session_key, store) {
             (Some(key), Some(store)) => {

@@ -28,6 +28,7 @@ use tokio::net::TcpStream;
 use super::{connect, SslSocket};
 use crate::context::{ContextSource, SslContext};
 use crate::error::Error;
+use crate::options::Peer;
 
 /// A tokio stream seen through `Read`/`Write`: `Pending` becomes `WouldBlock`, and the waker
 /// of the current poll is the one the stream registers.
@@ -128,27 +129,52 @@ impl AsyncSslSocket<TcpStream> {
     /// context's timeout when it has one: the same name, SNI, address family, local address,
     /// session key (`host:port`) and `error_trap` as [`SslSocket::connect_with`].
     pub async fn connect_with(addr: &str, config: impl ContextSource) -> Result<Self, Error> {
+        Self::connect_to(addr, config, &Peer::new()).await
+    }
+
+    /// [`connect_with`](Self::connect_with) with what belongs to this connection alone in
+    /// `peer`, as [`SslSocket::connect_to`].
+    pub async fn connect_to(
+        addr: &str,
+        config: impl ContextSource,
+        peer: &Peer,
+    ) -> Result<Self, Error> {
         let ctx = config.context().map_err(crate::error::noted)?;
-        Self::connect_inner(addr, &ctx)
+        Self::connect_inner(addr, &ctx, peer)
             .await
             .map_err(crate::error::noted)
     }
 
-    async fn connect_inner(addr: &str, ctx: &SslContext) -> Result<Self, Error> {
+    async fn connect_inner(addr: &str, ctx: &SslContext, peer: &Peer) -> Result<Self, Error> {
         let opts = ctx.options();
         let (host, port) = connect::split_host_port(addr)?;
-        let timeout = opts.timeout;
+        let timeout = peer.timeout.or(opts.timeout);
         let tcp = with_deadline(
             timeout,
             "connecting",
-            tcp_connect(&host, port, opts.family, opts.local_addr),
+            tcp_connect(
+                &host,
+                port,
+                peer.family.unwrap_or(opts.family),
+                peer.local_addr.or(opts.local_addr),
+            ),
         )
         .await?;
         let _ = tcp.set_nodelay(true);
-        let mut s = AsyncSslSocket::new_client(tcp, ctx, &host)?;
-        if opts.session_key.is_none() {
-            s.sock.session_key = Some(format!("{host}:{port}"));
-        }
+        // The name as the blocking connect chooses it: the connection's, else the context's,
+        // else the host.
+        let name = match &peer.name {
+            Some(n) => Some(n.clone()),
+            None => super::client_name(opts, Some(&host))?,
+        };
+        let io = AsyncIo {
+            inner: tcp,
+            waker: None,
+        };
+        let mut s = AsyncSslSocket {
+            sock: SslSocket::plain(io, ctx.clone(), name),
+        };
+        s.sock.apply_peer(peer, &host, port);
         if opts.is_lazy() {
             return Ok(s);
         }

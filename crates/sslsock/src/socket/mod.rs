@@ -17,7 +17,7 @@ use crate::context::{ContextSource, SslContext};
 use crate::defaults::MAX_RECORD_PLAINTEXT;
 use crate::engine::Session;
 use crate::error::{Error, VerifyError, Want};
-use crate::options::Options;
+use crate::options::{Options, Peer};
 
 use buffer::{record_len, record_missing, InputBuffer};
 
@@ -67,6 +67,10 @@ pub struct SslSocket<S: Transport = TcpStream> {
     handshake_failed: bool,
     /// Client: what sessions are filed under (`host:port`, or `session_key`).
     session_key: Option<String>,
+    /// Client: the name the certificate must match when it is not `peer_name`.
+    verify_name: Option<String>,
+    /// The deadline of each handshake (the context's `timeout`, or the connection's).
+    timeout: Option<Duration>,
 }
 
 /// Where a socket stands ([`SslSocket::state`]).
@@ -236,21 +240,35 @@ impl SslSocket<TcpStream> {
     /// Connects with the given options or prebuilt context
     /// (`IO::Socket::SSL->new(PeerAddr => .., %args)`, `SSL_reuse_ctx`).
     pub fn connect_with(addr: &str, config: impl ContextSource) -> Result<Self, Error> {
+        Self::connect_to(addr, config, &Peer::new())
+    }
+
+    /// Connects with the given options or context, and what belongs to this connection
+    /// alone in `peer` (its name, verify name, session key, timeout, local address, family).
+    pub fn connect_to(addr: &str, config: impl ContextSource, peer: &Peer) -> Result<Self, Error> {
         config
             .context()
-            .and_then(|ctx| Self::connect_inner(addr, &ctx))
+            .and_then(|ctx| Self::connect_inner(addr, &ctx, peer))
             .map_err(crate::error::noted)
     }
 
-    fn connect_inner(addr: &str, ctx: &SslContext) -> Result<Self, Error> {
+    fn connect_inner(addr: &str, ctx: &SslContext, peer: &Peer) -> Result<Self, Error> {
         let opts = ctx.options();
         let (host, port) = connect::split_host_port(addr)?;
-        let stream = connect::tcp_connect(&host, port, opts.family, opts.local_addr, opts.timeout)?;
-        let name = client_name(opts, Some(&host))?;
+        let stream = connect::tcp_connect(
+            &host,
+            port,
+            peer.family.unwrap_or(opts.family),
+            peer.local_addr.or(opts.local_addr),
+            peer.timeout.or(opts.timeout),
+        )?;
+        // The connection's name wins over the context's; else the context's, else the host.
+        let name = match &peer.name {
+            Some(n) => Some(n.clone()),
+            None => client_name(opts, Some(&host))?,
+        };
         let mut sock = SslSocket::plain(stream, ctx.clone(), name);
-        if opts.session_key.is_none() {
-            sock.session_key = Some(format!("{host}:{port}"));
-        }
+        sock.apply_peer(peer, &host, port);
         if !opts.is_lazy() {
             if let Err(e) = sock.connect_ssl() {
                 if let Some(trap) = &opts.error_trap {
@@ -336,6 +354,7 @@ fn configured_peer_host(opts: &Options) -> Option<String> {
 
 impl<S: Transport> SslSocket<S> {
     fn plain(stream: S, ctx: SslContext, peer_name: Option<String>) -> Self {
+        let ctx_timeout = ctx.options().timeout;
         let session_key = ctx
             .options()
             .session_key
@@ -358,7 +377,22 @@ impl<S: Transport> SslSocket<S> {
             stop_kept: Vec::new(),
             handshake_failed: false,
             session_key,
+            verify_name: None,
+            timeout: ctx_timeout,
         }
+    }
+
+    /// The connection's own settings over the context's: the session key (`host:port` unless
+    /// given), the verify name and the handshake deadline.
+    pub(crate) fn apply_peer(&mut self, peer: &Peer, host: &str, port: u16) {
+        let opts = self.ctx.options();
+        self.session_key = peer
+            .session_key
+            .clone()
+            .or_else(|| opts.session_key.clone())
+            .or_else(|| Some(format!("{host}:{port}")));
+        self.verify_name = peer.verify_name.clone();
+        self.timeout = peer.timeout.or(opts.timeout);
     }
 
     /// Upgrades a connected plain stream to TLS (`IO::Socket::SSL->start_SSL`), as client or
@@ -440,6 +474,7 @@ impl<S: Transport> SslSocket<S> {
                 self.ctx.engine(),
                 name.as_deref(),
                 self.session_key.as_deref(),
+                self.verify_name.as_deref(),
             )?);
             self.close_sent = false;
         }
@@ -484,8 +519,7 @@ impl<S: Transport> SslSocket<S> {
     }
 
     fn handshake(&mut self) -> Result<(), Error> {
-        let timeout = self.ctx.options().timeout;
-        self.with_timeouts(timeout, Self::handshake_now)
+        self.with_timeouts(self.timeout, Self::handshake_now)
     }
 
     fn handshake_now(&mut self) -> Result<(), Error> {
@@ -1008,8 +1042,9 @@ impl<S: Transport> SslSocket<S> {
         Ok(SslSocket::plain(stream, ctx, name))
     }
 
-    /// Wraps a connected plain stream as the client side toward `name` (sent in SNI and
-    /// checked against the certificate, unless the context overrides either), without starting
+    /// Wraps a connected plain stream as the client side toward `name` (sent in SNI unless the
+    /// context turns SNI off, and checked against the certificate unless the context sets
+    /// `verifycn_name`), without starting
     /// TLS: talk plain, then [`connect_ssl`](Self::connect_ssl). One context serves any number
     /// of peers this way, each with its own name (`SSL_reuse_ctx` for STARTTLS).
     ///
@@ -1030,9 +1065,9 @@ impl<S: Transport> SslSocket<S> {
         if ctx.is_server() {
             return Err(Error::State("new_client with a server context"));
         }
-        let host = name.trim_start_matches('[').trim_end_matches(']');
-        let name = client_name(ctx.options(), Some(host))?;
-        Ok(SslSocket::plain(stream, ctx.clone(), name))
+        // The connection's name wins over the context's `hostname`.
+        let name = name.trim_start_matches('[').trim_end_matches(']');
+        Ok(SslSocket::plain(stream, ctx.clone(), Some(name.to_owned())))
     }
 }
 

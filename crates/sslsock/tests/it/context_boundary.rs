@@ -164,6 +164,61 @@ mod async_paths {
         drop(quiet);
     }
 
+    /// What belongs to one connection is given per connection, through one context.
+    #[test]
+    fn per_connection_name_verify_name_session_key_and_timeout() {
+        use sslsock::Peer;
+        let cache = SessionCache::new(8);
+        let ctx =
+            SslContext::new(&Options::new().ca_file(&pki().ca).session_cache(&cache)).unwrap();
+        let (addr, h) = recording_server(2);
+        let ip = addr.to_string();
+        // An address, with the service's name sent and checked.
+        let peer = Peer::new().name("localhost").session_key("svc-a");
+        // Read until the server closes: TLS 1.3 tickets come after the handshake.
+        let mut blocking = SslSocket::connect_to(&ip, &ctx, &peer).unwrap();
+        let _ = std::io::Read::read_to_end(&mut blocking, &mut Vec::new());
+        assert!(
+            cache.get("svc-a").is_some(),
+            "filed under the connection's key"
+        );
+        rt().block_on(async {
+            let mut s = AsyncSslSocket::connect_to(&ip, &ctx, &peer).await.unwrap();
+            let _ = tokio::io::AsyncReadExt::read_to_end(&mut s, &mut Vec::new()).await;
+        });
+        assert!(
+            cache.get("svc-a").is_some(),
+            "async: filed under the connection's key"
+        );
+        let seen = h.join().unwrap();
+        assert_eq!(seen[0].0.as_deref(), Some("localhost"));
+        assert_eq!(seen[1].0.as_deref(), Some("localhost"));
+        // Another name checked than sent: the certificate names other.example only.
+        let (addr, h) = serve(server_opts_with("wrongname"), 2, |s| {
+            let _ = s.close();
+            Ok(())
+        });
+        let peer = Peer::new().name("sni.example").verify_name("other.example");
+        drop(SslSocket::connect_to(&addr.to_string(), &ctx, &peer).unwrap());
+        let e = SslSocket::connect_to(&addr.to_string(), &ctx, &Peer::new().name("sni.example"))
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("\"sni.example\" does not match"),
+            "{e}"
+        );
+        let _ = h.join();
+        // The connection's timeout, shorter than none at all.
+        let quiet = TcpListener::bind("127.0.0.1:0").unwrap();
+        let peer = Peer::new().timeout(std::time::Duration::from_millis(200));
+        let target = quiet.local_addr().unwrap().to_string();
+        let e = SslSocket::connect_to(&target, &ctx, &peer).unwrap_err();
+        assert!(e.to_string().contains("timed out"), "{e}");
+        let e = rt()
+            .block_on(AsyncSslSocket::connect_to(&target, &ctx, &peer))
+            .unwrap_err();
+        assert!(e.to_string().contains("timed out"), "{e}");
+    }
+
     #[test]
     fn blocking_and_async_send_the_same_sni_without_verification() {
         let ctx = SslContext::new(&Options::new().verify_mode(VerifyMode::NONE)).unwrap();
