@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use sslsock::x509::create::{CertSpec, Issued};
 use sslsock_test_support::{
-    constrained, free_port, openssl_crl, openssl_fingerprint, pki, require, s_server, Peer,
+    constrained, free_port, openssl_crl, openssl_fingerprint, pki, require, run_with_input,
+    s_server, Peer,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_sslsock");
@@ -1607,26 +1608,18 @@ fn connect_showcerts_prints_the_chain_as_pem() {
 #[test]
 fn connect_stdin_streams_both_ways() {
     let (_s, port) = s_server("srv-ec", &["-www"]);
-    let mut child = Command::new(BIN)
-        .args([
-            "connect",
-            &format!("127.0.0.1:{port}"),
-            "--ca-file",
-            &f("ca.pem"),
-            "--stdin",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"GET / HTTP/1.0\r\n\r\n")
-        .unwrap();
-    let o = child.wait_with_output().unwrap();
+    let o = run_with_input(
+        Command::new(BIN)
+            .args([
+                "connect",
+                &format!("127.0.0.1:{port}"),
+                "--ca-file",
+                &f("ca.pem"),
+                "--stdin",
+            ])
+            .stderr(Stdio::piped()),
+        b"GET / HTTP/1.0\r\n\r\n",
+    );
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(out.contains("verification: ok"), "{out}");
