@@ -47,12 +47,11 @@ pub struct SslSocket<S: Transport = TcpStream> {
     /// Client: the name given to the engine (SNI unless disabled, and the default identity);
     /// `None` until one is known (resolved from the options at the handshake).
     peer_name: Option<String>,
-    /// We sent close_notify on the current session.
-    close_sent: bool,
+    /// Where the socket stands; `tls` holds the session in every phase but `Plain` and
+    /// `Failed`.
+    phase: SocketState,
     last_error: Option<String>,
     want: Want,
-    /// Set while a handshake runs, so that a transport timeout reads as a handshake timeout.
-    in_handshake: bool,
     /// When a timed blocking operation (connect, accept, handshake) must be over.
     deadline: Option<Instant>,
     /// Read/write timeouts are set on a blocking transport: WouldBlock means "timed out".
@@ -63,8 +62,6 @@ pub struct SslSocket<S: Transport = TcpStream> {
     deferred: Option<Error>,
     /// Decrypted data that arrived while `stop_ssl` waited for close_notify.
     stop_kept: Vec<u8>,
-    /// The last handshake on this socket failed (the Perl `opened() == -1` state).
-    handshake_failed: bool,
     /// Client: what sessions are filed under (`host:port`, or `session_key`).
     session_key: Option<String>,
     /// Client: the name the certificate must match when it is not `peer_name`.
@@ -202,7 +199,7 @@ fn transport_ref<S>(stream: &Option<S>) -> &S {
 impl<S: Transport> Drop for SslSocket<S> {
     fn drop(&mut self) {
         let established = self.tls.as_ref().is_some_and(|s| !s.is_handshaking());
-        if !established || self.close_sent || self.stream.is_none() {
+        if !established || self.phase != SocketState::Tls || self.stream.is_none() {
             return;
         }
         let previous = transport_ref(&self.stream).timeouts().ok().flatten();
@@ -366,16 +363,14 @@ impl<S: Transport> SslSocket<S> {
             tls: None,
             ctx,
             peer_name,
-            close_sent: false,
+            phase: SocketState::Plain,
             last_error: None,
             want: Want::Nothing,
-            in_handshake: false,
             deadline: None,
             io_timeouts: false,
             nonblocking: false,
             deferred: None,
             stop_kept: Vec::new(),
-            handshake_failed: false,
             session_key,
             verify_name: None,
             timeout: ctx_timeout,
@@ -476,7 +471,7 @@ impl<S: Transport> SslSocket<S> {
                 self.session_key.as_deref(),
                 self.verify_name.as_deref(),
             )?);
-            self.close_sent = false;
+            self.phase = SocketState::Handshaking;
         }
         self.handshake()
     }
@@ -490,7 +485,7 @@ impl<S: Transport> SslSocket<S> {
         }
         if self.tls.is_none() {
             self.tls = Some(Session::server(self.ctx.engine())?);
-            self.close_sent = false;
+            self.phase = SocketState::Handshaking;
         }
         self.handshake()
     }
@@ -523,12 +518,19 @@ impl<S: Transport> SslSocket<S> {
     }
 
     fn handshake_now(&mut self) -> Result<(), Error> {
-        self.in_handshake = true;
+        if self.tls.as_ref().is_some_and(|t| t.is_handshaking()) {
+            self.phase = SocketState::Handshaking;
+        }
         let result = self.drive_handshake();
-        self.in_handshake = false;
         let would_block =
             matches!(&result, Err(Error::Io(io)) if io.kind() == io::ErrorKind::WouldBlock);
-        self.handshake_failed = result.is_err() && !would_block;
+        match &result {
+            // A handshake that ran to its end; an established session stays as it was.
+            Ok(()) if self.phase == SocketState::Handshaking => self.phase = SocketState::Tls,
+            Ok(()) => {}
+            Err(_) if would_block => {}
+            Err(_) => self.phase = SocketState::Failed,
+        }
         if let (Err(e), false) = (&result, would_block) {
             self.last_error = Some(e.to_string());
             // The session is unusable; the socket is plain (and most likely useless) again.
@@ -620,7 +622,7 @@ impl<S: Transport> SslSocket<S> {
     }
 
     fn timeout_error(&self) -> Error {
-        Error::Timeout(if self.in_handshake {
+        Error::Timeout(if self.phase == SocketState::Handshaking {
             "waiting for the peer during the TLS handshake"
         } else {
             "waiting for the peer"
@@ -871,17 +873,18 @@ impl<S: Transport> SslSocket<S> {
             None => return Err(Error::State("stop_ssl on a socket that is not in TLS mode")),
             Some(s) if s.is_handshaking() => {
                 self.tls = None;
+                self.phase = SocketState::Plain;
                 return Err(Error::State(
                     "stop_ssl during the handshake; TLS state dropped",
                 ));
             }
             Some(_) => {}
         }
-        if !self.close_sent {
+        if self.phase != SocketState::ShuttingDown {
             if let Some(s) = self.tls.as_mut() {
                 s.send_close_notify();
             }
-            self.close_sent = true;
+            self.phase = SocketState::ShuttingDown;
         }
         self.flush_tls()?;
         // Kept in the socket, not on the stack: a non-blocking stop_ssl resumes here.
@@ -905,6 +908,7 @@ impl<S: Transport> SslSocket<S> {
             }
         }
         self.tls = None;
+        self.phase = SocketState::Plain;
         self.deferred = None;
         let kept = std::mem::take(&mut self.stop_kept);
         self.input.unread(&kept);
@@ -923,9 +927,9 @@ impl<S: Transport> SslSocket<S> {
     /// the peer sends until its own close_notify. Resumable on a non-blocking transport.
     pub fn shutdown_tls(&mut self) -> Result<(), Error> {
         if let Some(s) = self.tls.as_mut() {
-            if !s.is_handshaking() && !self.close_sent {
+            if !s.is_handshaking() && self.phase != SocketState::ShuttingDown {
                 s.send_close_notify();
-                self.close_sent = true;
+                self.phase = SocketState::ShuttingDown;
             }
         }
         self.flush_tls()
@@ -960,7 +964,7 @@ impl<S: Transport> SslSocket<S> {
     /// Takes the transport out of a socket that is being consumed; dropping it then sends
     /// nothing.
     fn take_stream(&mut self) -> S {
-        self.close_sent = true;
+        self.phase = SocketState::Plain;
         self.tls = None;
         self.stream
             .take()
@@ -985,13 +989,7 @@ impl<S: Transport> SslSocket<S> {
 
     /// Where the socket stands.
     pub fn state(&self) -> SocketState {
-        match &self.tls {
-            None if self.handshake_failed => SocketState::Failed,
-            None => SocketState::Plain,
-            Some(s) if s.is_handshaking() => SocketState::Handshaking,
-            Some(_) if self.close_sent => SocketState::ShuttingDown,
-            Some(_) => SocketState::Tls,
-        }
+        self.phase
     }
 
     /// The Perl `opened()`: 1 when TLS is up, -1 when the last handshake failed (the plain
@@ -999,7 +997,7 @@ impl<S: Transport> SslSocket<S> {
     pub fn opened(&self) -> i8 {
         if self.is_tls() {
             1
-        } else if self.handshake_failed {
+        } else if self.phase == SocketState::Failed {
             -1
         } else {
             0
