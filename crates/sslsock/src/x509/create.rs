@@ -1,7 +1,6 @@
 //! Creating certificates and keys (the `CERT_create` / `KEY_create_*` equivalent).
 
 use std::collections::BTreeSet;
-use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
 
 use rcgen::{
@@ -11,7 +10,7 @@ use rcgen::{
 };
 
 use super::der;
-use super::ATTRIBUTES;
+use super::{SubjectAltName, ATTRIBUTES};
 use crate::error::ConfigError;
 
 /// Days a created certificate is valid ([`crate::defaults::CERT_DAYS`]).
@@ -97,40 +96,6 @@ impl Digest {
                 "unknown signature digest \"{s}\" (use sha256, sha384 or sha512)"
             ))),
         }
-    }
-}
-
-/// One subjectAltName to write.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum San {
-    /// A DNS name (wildcards allowed).
-    Dns(String),
-    /// An IPv4 or IPv6 address.
-    Ip(IpAddr),
-    /// An e-mail address.
-    Email(String),
-    /// A URI.
-    Uri(String),
-}
-
-impl San {
-    /// Parses `DNS:name`, `IP:addr`, `email:x@y`, `URI:u`; without a type, an address or a DNS name.
-    pub fn parse(s: &str) -> Result<San, ConfigError> {
-        let bad_ip =
-            |v: &str| ConfigError::Invalid(format!("invalid IP address \"{v}\" in subjectAltName"));
-        Ok(match s.split_once(':') {
-            Some((t, v)) if t.eq_ignore_ascii_case("dns") => San::Dns(v.to_owned()),
-            Some((t, v)) if t.eq_ignore_ascii_case("ip") => {
-                San::Ip(v.parse().map_err(|_| bad_ip(v))?)
-            }
-            Some((t, v)) if t.eq_ignore_ascii_case("email") => San::Email(v.to_owned()),
-            Some((t, v)) if t.eq_ignore_ascii_case("uri") => San::Uri(v.to_owned()),
-            _ => match s.parse::<IpAddr>() {
-                Ok(ip) => San::Ip(ip),
-                Err(_) => San::Dns(s.to_owned()),
-            },
-        })
     }
 }
 
@@ -529,23 +494,28 @@ impl CertSpec {
         }
         p.distinguished_name = dn;
         for s in &self.sans {
-            p.subject_alt_names.push(match San::parse(s)? {
-                San::Ip(ip) => SanType::IpAddress(ip),
-                San::Dns(d) => SanType::DnsName(
+            p.subject_alt_names.push(match SubjectAltName::parse(s)? {
+                SubjectAltName::Ip(ip) => SanType::IpAddress(ip),
+                SubjectAltName::Dns(d) => SanType::DnsName(
                     d.clone()
                         .try_into()
                         .map_err(|_| ConfigError::Name(format!("invalid DNS name \"{d}\"")))?,
                 ),
-                San::Email(e) => SanType::Rfc822Name(
+                SubjectAltName::Email(e) => SanType::Rfc822Name(
                     e.clone()
                         .try_into()
                         .map_err(|_| ConfigError::Name(format!("invalid e-mail \"{e}\"")))?,
                 ),
-                San::Uri(u) => SanType::URI(
+                SubjectAltName::Uri(u) => SanType::URI(
                     u.clone()
                         .try_into()
                         .map_err(|_| ConfigError::Name(format!("invalid URI \"{u}\"")))?,
                 ),
+                other => {
+                    return Err(ConfigError::Name(format!(
+                        "cannot write a subjectAltName \"{other}\""
+                    )))
+                }
             });
         }
         p.not_before = self.not_before.into();

@@ -224,27 +224,9 @@ fn public_key(cert: &X509Certificate<'_>, info: &mut CertInfo) {
 }
 
 fn general_name(gn: &GeneralName<'_>) -> (String, String) {
-    let (t, v) =
-        match gn {
-            GeneralName::DNSName(s) => ("DNS", (*s).to_owned()),
-            GeneralName::RFC822Name(s) => ("EMAIL", (*s).to_owned()),
-            GeneralName::URI(s) => ("URI", (*s).to_owned()),
-            GeneralName::IPAddress(b) => (
-                "IP",
-                match b.len() {
-                    4 => std::net::IpAddr::from(<[u8; 4]>::try_from(*b).unwrap_or_default())
-                        .to_string(),
-                    16 => std::net::IpAddr::from(<[u8; 16]>::try_from(*b).unwrap_or_default())
-                        .to_string(),
-                    _ => hex(b),
-                },
-            ),
-            GeneralName::DirectoryName(n) => ("DIRNAME", n.to_string()),
-            GeneralName::RegisteredID(oid) => ("RID", oid.to_id_string()),
-            GeneralName::OtherName(oid, _) => ("OTHERNAME", oid.to_id_string()),
-            other => ("OTHER", format!("{other:?}")),
-        };
-    (t.to_owned(), v)
+    let name = super::SubjectAltName::from_general_name(gn);
+    let (kind, value) = name.kind_and_value();
+    (kind.to_owned(), value)
 }
 
 /// netscapeCertType bits in OpenSSL's words.

@@ -94,8 +94,77 @@ pub enum SubjectAltName {
     Email(String),
     /// A URI (GEN_URI).
     Uri(String),
-    /// Any other kind, described.
-    Other(String),
+    /// Any other kind: OpenSSL's tag (`DIRNAME`, `RID`, `OTHERNAME`, `IP` for an address of
+    /// an odd length) and the value as text.
+    Other {
+        /// The kind.
+        kind: String,
+        /// The value.
+        value: String,
+    },
+}
+
+impl SubjectAltName {
+    /// Parses `DNS:name`, `IP:addr`, `email:x@y`, `URI:u`; without a type, an address or a DNS
+    /// name (as `sslsock cert create --san` takes them).
+    ///
+    /// ```
+    /// use sslsock::SubjectAltName;
+    /// assert_eq!(SubjectAltName::parse("IP:192.0.2.1")?.to_string(), "IP:192.0.2.1");
+    /// assert_eq!(SubjectAltName::parse("www.example.org")?, SubjectAltName::Dns("www.example.org".into()));
+    /// # Ok::<(), sslsock::ConfigError>(())
+    /// ```
+    pub fn parse(s: &str) -> Result<SubjectAltName, ConfigError> {
+        let bad_ip =
+            |v: &str| ConfigError::Invalid(format!("invalid IP address \"{v}\" in subjectAltName"));
+        Ok(match s.split_once(':') {
+            Some((t, v)) if t.eq_ignore_ascii_case("dns") => SubjectAltName::Dns(v.to_owned()),
+            Some((t, v)) if t.eq_ignore_ascii_case("ip") => {
+                SubjectAltName::Ip(v.parse().map_err(|_| bad_ip(v))?)
+            }
+            Some((t, v)) if t.eq_ignore_ascii_case("email") => SubjectAltName::Email(v.to_owned()),
+            Some((t, v)) if t.eq_ignore_ascii_case("uri") => SubjectAltName::Uri(v.to_owned()),
+            _ => match s.parse::<IpAddr>() {
+                Ok(ip) => SubjectAltName::Ip(ip),
+                Err(_) => SubjectAltName::Dns(s.to_owned()),
+            },
+        })
+    }
+
+    /// One entry of a certificate's subjectAltName extension.
+    pub(crate) fn from_general_name(gn: &GeneralName<'_>) -> SubjectAltName {
+        let other = |kind: &str, value: String| SubjectAltName::Other {
+            kind: kind.to_owned(),
+            value,
+        };
+        match gn {
+            GeneralName::DNSName(s) => SubjectAltName::Dns((*s).to_owned()),
+            GeneralName::RFC822Name(s) => SubjectAltName::Email((*s).to_owned()),
+            GeneralName::URI(s) => SubjectAltName::Uri((*s).to_owned()),
+            GeneralName::IPAddress(b) => {
+                match (<[u8; 4]>::try_from(*b), <[u8; 16]>::try_from(*b)) {
+                    (Ok(v4), _) => SubjectAltName::Ip(IpAddr::from(v4)),
+                    (_, Ok(v6)) => SubjectAltName::Ip(IpAddr::from(v6)),
+                    _ => other("IP", b.iter().map(|x| format!("{x:02X}")).collect()),
+                }
+            }
+            GeneralName::DirectoryName(n) => other("DIRNAME", n.to_string()),
+            GeneralName::RegisteredID(oid) => other("RID", oid.to_id_string()),
+            GeneralName::OtherName(oid, _) => other("OTHERNAME", oid.to_id_string()),
+            gn => other("OTHER", format!("{gn:?}")),
+        }
+    }
+
+    /// OpenSSL's type tag (`DNS`, `IP`, `EMAIL`, `URI`, `DIRNAME`, ...) and the value.
+    pub fn kind_and_value(&self) -> (&str, String) {
+        match self {
+            SubjectAltName::Dns(s) => ("DNS", s.clone()),
+            SubjectAltName::Ip(ip) => ("IP", ip.to_string()),
+            SubjectAltName::Email(s) => ("EMAIL", s.clone()),
+            SubjectAltName::Uri(s) => ("URI", s.clone()),
+            SubjectAltName::Other { kind, value } => (kind, value.clone()),
+        }
+    }
 }
 
 impl std::fmt::Display for SubjectAltName {
@@ -105,7 +174,7 @@ impl std::fmt::Display for SubjectAltName {
             SubjectAltName::Ip(ip) => write!(f, "IP:{ip}"),
             SubjectAltName::Email(s) => write!(f, "email:{s}"),
             SubjectAltName::Uri(s) => write!(f, "URI:{s}"),
-            SubjectAltName::Other(s) => f.write_str(s),
+            SubjectAltName::Other { kind, value } => write!(f, "{kind}:{value}"),
         }
     }
 }
@@ -175,19 +244,7 @@ pub(crate) fn subject_alt_names(cert: &X509Certificate<'_>) -> Vec<SubjectAltNam
     san.value
         .general_names
         .iter()
-        .map(|gn| match gn {
-            GeneralName::DNSName(s) => SubjectAltName::Dns((*s).to_owned()),
-            GeneralName::RFC822Name(s) => SubjectAltName::Email((*s).to_owned()),
-            GeneralName::URI(s) => SubjectAltName::Uri((*s).to_owned()),
-            GeneralName::IPAddress(b) => match b.len() {
-                4 => SubjectAltName::Ip(IpAddr::from(<[u8; 4]>::try_from(*b).unwrap_or_default())),
-                16 => {
-                    SubjectAltName::Ip(IpAddr::from(<[u8; 16]>::try_from(*b).unwrap_or_default()))
-                }
-                n => SubjectAltName::Other(format!("IP:<{n} bytes>")),
-            },
-            other => SubjectAltName::Other(format!("{other}")),
-        })
+        .map(SubjectAltName::from_general_name)
         .collect()
 }
 
