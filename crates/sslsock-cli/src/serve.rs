@@ -195,7 +195,7 @@ async fn serve_all(
     ctx: SslContext,
     generated_fp: Option<String>,
 ) -> Result<(), Failure> {
-    let std_listener = SslListener::bind_with(&a.listen, &ctx)?;
+    let std_listener = SslListener::bind(&a.listen, &ctx)?;
     let local = std_listener.local_addr()?;
     outln!("listening on {local}");
     if let Some(fp) = generated_fp {

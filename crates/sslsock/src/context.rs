@@ -146,6 +146,14 @@ pub trait ContextSource {
     /// The context to use.
     fn context(self) -> Result<SslContext, Error>;
 
+    /// The context to use for accepting: options are compiled with `server(true)` implied.
+    fn server_context(self) -> Result<SslContext, Error>
+    where
+        Self: Sized,
+    {
+        self.context()
+    }
+
     /// Whether a failed `start_ssl` hands the stream back (`SSL_keepSocketOnError`).
     fn keeps_socket_on_error(&self) -> bool;
 }
@@ -163,6 +171,10 @@ impl ContextSource for &SslContext {
 impl ContextSource for &Options {
     fn context(self) -> Result<SslContext, Error> {
         SslContext::new(self)
+    }
+
+    fn server_context(self) -> Result<SslContext, Error> {
+        SslContext::new(&self.clone().server(true))
     }
 
     fn keeps_socket_on_error(&self) -> bool {

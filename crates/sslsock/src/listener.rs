@@ -2,9 +2,8 @@
 
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 
-use crate::context::SslContext;
+use crate::context::{ContextSource, SslContext};
 use crate::error::{ConfigError, Error};
-use crate::options::Options;
 use crate::socket::SslSocket;
 
 /// A listening TLS server socket (`IO::Socket::SSL->new(Listen => ..)`).
@@ -34,14 +33,10 @@ pub struct SslListener {
 }
 
 impl SslListener {
-    /// Binds `addr` (`host:port`, `[v6]:port`) with server options (`server(true)` is implied).
-    pub fn bind(addr: &str, options: &Options) -> Result<SslListener, Error> {
-        let ctx = SslContext::new(&options.clone().server(true))?;
-        Self::bind_with(addr, &ctx)
-    }
-
-    /// Binds with a prebuilt server context.
-    pub fn bind_with(addr: &str, ctx: &SslContext) -> Result<SslListener, Error> {
+    /// Binds `addr` (`host:port`, `[v6]:port`) with server options (`server(true)` is implied)
+    /// or a prebuilt server context.
+    pub fn bind(addr: &str, config: impl ContextSource) -> Result<SslListener, Error> {
+        let ctx = config.server_context()?;
         if !ctx.is_server() {
             return Err(Error::Config(ConfigError::Invalid(
                 "SslListener needs a server context".to_owned(),
@@ -58,10 +53,7 @@ impl SslListener {
             addr: addr.to_owned(),
             source,
         })?;
-        Ok(SslListener {
-            tcp,
-            ctx: ctx.clone(),
-        })
+        Ok(SslListener { tcp, ctx })
     }
 
     /// Accepts a connection and runs the TLS handshake (unless `start_handshake(false)`).

@@ -352,7 +352,7 @@ fn two_ports(counts: [usize; 2]) -> (u16, u16, Vec<std::thread::JoinHandle<()>>)
     let mut ports = Vec::new();
     let mut handles = Vec::new();
     for count in counts {
-        let l = sslsock::SslListener::bind_with("127.0.0.1:0", &ctx).unwrap();
+        let l = sslsock::SslListener::bind("127.0.0.1:0", &ctx).unwrap();
         ports.push(l.local_addr().unwrap().port());
         handles.push(std::thread::spawn(move || {
             for _ in 0..count {
