@@ -302,7 +302,10 @@ fn show(a: &ShowArgs) -> Result<(), Failure> {
             let sans: Vec<String> = info
                 .subject_alt_names
                 .iter()
-                .map(|(t, v)| format!("{t}:{v}"))
+                .map(|n| {
+                    let (kind, value) = n.kind_and_value();
+                    format!("{kind}:{value}")
+                })
                 .collect();
             outln!("  alt names:   {}", sans.join(", "));
         }

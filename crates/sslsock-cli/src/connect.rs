@@ -308,10 +308,10 @@ fn connect_once(a: &ConnectArgs, ctx: &SslContext, n: u32) -> Result<Report, Fai
     let certs = sock.peer_certificates();
     let chain: Vec<ChainEntry> = certs
         .iter()
-        .filter_map(|c| sslsock::CertSummary::from_der(c).ok())
+        .filter_map(|c| sslsock::CertInfo::from_der(c, FingerprintAlgorithm::Sha256).ok())
         .map(|c| ChainEntry {
-            subject: c.subject,
-            issuer: c.issuer,
+            subject: c.subject_line,
+            issuer: c.issuer_line,
         })
         .collect();
     let chain_pem = a.showcerts.then(|| {

@@ -5,7 +5,7 @@ use std::net::TcpStream;
 use std::time::Instant;
 
 use sslsock::x509::create::{CertSpec, Issued};
-use sslsock::{CertSummary, FingerprintAlgorithm, Options, SslListener, SslSocket};
+use sslsock::{CertInfo, FingerprintAlgorithm, Options, SslListener, SslSocket};
 
 use crate::out::outln;
 use crate::Failure;
@@ -71,7 +71,7 @@ pub(crate) fn run() -> Result<(), Failure> {
             return Err(Failure::tls("demo stopped: no certificates"));
         }
     };
-    let leaf_info = CertSummary::from_der(&leaf.cert_der)?;
+    let leaf_info = CertInfo::from_der(&leaf.cert_der, FingerprintAlgorithm::Sha256)?;
     let fp = sslsock::verify::fingerprint::fingerprint(
         &leaf.cert_der,
         FingerprintAlgorithm::Sha256,
@@ -81,8 +81,8 @@ pub(crate) fn run() -> Result<(), Failure> {
         "create a CA and a server certificate",
         Ok(format!(
             "CA {} signed {} for {}\nserver certificate {fp}",
-            CertSummary::from_der(&ca.cert_der)?.subject,
-            leaf_info.subject,
+            CertInfo::from_der(&ca.cert_der, FingerprintAlgorithm::Sha256)?.subject_line,
+            leaf_info.subject_line,
             leaf_info
                 .subject_alt_names
                 .iter()

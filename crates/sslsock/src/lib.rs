@@ -67,7 +67,8 @@ pub use socket::{CertField, SocketState, SslSocket, StartError, Transport};
 pub use verify::fingerprint::FingerprintAlgorithm;
 pub use verify::hostname::Scheme;
 pub use verify::roots::{default_ca, set_default_ca, CaOrigin, DefaultCa};
-pub use x509::{CertSummary, SubjectAltName};
+pub use x509::info::CertInfo;
+pub use x509::SubjectAltName;
 
 /// True: the engine can send SNI (`can_client_sni`).
 pub fn can_client_sni() -> bool {

@@ -7,7 +7,8 @@ use crate::error::ConfigError;
 use crate::verify::chain::Usage;
 use crate::verify::fingerprint::{self, FingerprintAlgorithm};
 use crate::verify::hostname::{self, Scheme};
-use crate::x509::{CertSummary, SubjectAltName};
+use crate::x509::info::CertInfo;
+use crate::x509::SubjectAltName;
 use crate::{Error, VerifyError};
 
 /// A field of a certificate, as `peer_certificate($field)` names them.
@@ -99,16 +100,16 @@ impl<S: super::Transport> SslSocket<S> {
     }
 
     /// The peer's leaf certificate, summarized.
-    pub fn peer_certificate_info(&self) -> Option<CertSummary> {
-        CertSummary::from_der(&self.peer_certificate_der()?).ok()
+    pub fn peer_certificate_info(&self) -> Option<CertInfo> {
+        CertInfo::from_der(&self.peer_certificate_der()?, FingerprintAlgorithm::Sha256).ok()
     }
 
     /// One field of the peer certificate (`peer_certificate($field)`).
     pub fn peer_certificate(&self, field: CertField) -> Option<String> {
         let info = self.peer_certificate_info()?;
         match field {
-            CertField::Issuer => Some(info.issuer),
-            CertField::Subject => Some(info.subject),
+            CertField::Issuer => Some(info.issuer_line),
+            CertField::Subject => Some(info.subject_line),
             CertField::CommonName => info.common_name,
         }
     }
@@ -119,7 +120,7 @@ impl<S: super::Transport> SslSocket<S> {
         let info = self.peer_certificate_info()?;
         Some(format!(
             "Subject Name: {}\nIssuer  Name: {}\n",
-            info.subject, info.issuer
+            info.subject_line, info.issuer_line
         ))
     }
 
@@ -142,8 +143,8 @@ impl<S: super::Transport> SslSocket<S> {
     }
 
     /// Our own certificate, summarized (`sock_certificate($field)`).
-    pub fn sock_certificate_info(&self) -> Option<CertSummary> {
-        CertSummary::from_der(&self.sock_certificate()?).ok()
+    pub fn sock_certificate_info(&self) -> Option<CertInfo> {
+        CertInfo::from_der(&self.sock_certificate()?, FingerprintAlgorithm::Sha256).ok()
     }
 
     /// Fingerprint of the peer certificate, `sha256$hex`, or of its public key with `pubkey`,

@@ -40,6 +40,13 @@ pub struct CertInfo {
     pub subject: Vec<(String, String)>,
     /// Issuer attributes in certificate order, as (long name, value).
     pub issuer: Vec<(String, String)>,
+    /// The subject in OpenSSL one-line form, e.g. `/CN=localhost/O=Example`
+    /// (`peer_certificate('subject')`).
+    pub subject_line: String,
+    /// The issuer in OpenSSL one-line form.
+    pub issuer_line: String,
+    /// The first commonName of the subject, if any.
+    pub common_name: Option<String>,
     /// notBefore, seconds since the Unix epoch.
     pub not_before: i64,
     /// notAfter, seconds since the Unix epoch.
@@ -48,8 +55,9 @@ pub struct CertInfo {
     pub not_before_text: String,
     /// notAfter as text.
     pub not_after_text: String,
-    /// subjectAltNames as (type, value): DNS, IP (IPv6 compressed), EMAIL, URI, DIRNAME, RID, OTHERNAME.
-    pub subject_alt_names: Vec<(String, String)>,
+    /// subjectAltNames in certificate order; in JSON as (type, value): DNS, IP (IPv6
+    /// compressed), EMAIL, URI, DIRNAME, RID, OTHERNAME.
+    pub subject_alt_names: Vec<super::SubjectAltName>,
     /// CRL distribution point URIs.
     pub crl_uri: Vec<String>,
     /// OCSP responder URIs (authorityInfoAccess).
@@ -103,6 +111,9 @@ impl CertInfo {
             signature_algorithm: oid_name(&cert.signature_algorithm.algorithm),
             subject: name_entries(cert.subject()),
             issuer: name_entries(cert.issuer()),
+            subject_line: super::oneline(cert.subject()),
+            issuer_line: super::oneline(cert.issuer()),
+            common_name: super::common_name(&cert),
             not_before: cert.validity().not_before.timestamp(),
             not_after: cert.validity().not_after.timestamp(),
             not_before_text: time_text(cert.validity().not_before.timestamp()),
@@ -360,7 +371,11 @@ fn describe(parsed: &ParsedExtension<'_>, oid: &str, raw: &[u8], info: &mut Cert
             text.join(", ")
         }
         ParsedExtension::SubjectAlternativeName(san) => {
-            info.subject_alt_names = san.general_names.iter().map(general_name).collect();
+            info.subject_alt_names = san
+                .general_names
+                .iter()
+                .map(super::SubjectAltName::from_general_name)
+                .collect();
             san.general_names
                 .iter()
                 .map(text_of)

@@ -167,6 +167,13 @@ impl SubjectAltName {
     }
 }
 
+/// In JSON: `["DNS", "www.example.org"]`, OpenSSL's tag and the value.
+impl serde::Serialize for SubjectAltName {
+    fn serialize<Z: serde::Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
+        self.kind_and_value().serialize(serializer)
+    }
+}
+
 impl std::fmt::Display for SubjectAltName {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -176,44 +183,6 @@ impl std::fmt::Display for SubjectAltName {
             SubjectAltName::Uri(s) => write!(f, "URI:{s}"),
             SubjectAltName::Other { kind, value } => write!(f, "{kind}:{value}"),
         }
-    }
-}
-
-/// The fields of a certificate that `peer_certificate($field)` can return.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct CertSummary {
-    /// Subject in OpenSSL one-line form, e.g. `/CN=localhost/O=Example`.
-    pub subject: String,
-    /// Issuer in OpenSSL one-line form.
-    pub issuer: String,
-    /// The first commonName of the subject, if any.
-    pub common_name: Option<String>,
-    /// The subjectAltNames in certificate order.
-    pub subject_alt_names: Vec<SubjectAltName>,
-    /// notBefore, seconds since the Unix epoch.
-    pub not_before: i64,
-    /// notAfter, seconds since the Unix epoch.
-    pub not_after: i64,
-}
-
-impl CertSummary {
-    /// Reads the summary of a DER certificate.
-    pub fn from_der(der: &[u8]) -> Result<CertSummary, ConfigError> {
-        let (_, cert) = X509Certificate::from_der(der)
-            .map_err(|e| ConfigError::Certificate(format!("certificate cannot be parsed: {e}")))?;
-        Ok(summary_of(&cert))
-    }
-}
-
-pub(crate) fn summary_of(cert: &X509Certificate<'_>) -> CertSummary {
-    CertSummary {
-        subject: oneline(cert.subject()),
-        issuer: oneline(cert.issuer()),
-        common_name: common_name(cert),
-        subject_alt_names: subject_alt_names(cert),
-        not_before: cert.validity().not_before.timestamp(),
-        not_after: cert.validity().not_after.timestamp(),
     }
 }
 

@@ -467,7 +467,7 @@ fn sock_certificate_is_the_one_sni_chose() {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = seen.clone();
     let (addr, h) = serve(opts, 2, move |s| {
-        let subject = s.sock_certificate_info().map(|c| c.subject);
+        let subject = s.sock_certificate_info().map(|c| c.subject_line);
         log.lock().unwrap().push(subject.unwrap_or_default());
         let _ = s.close();
         Ok(())
