@@ -522,6 +522,64 @@ mod with_mio {
         server.join().unwrap();
     }
 
+    /// A handshake driven by mio until it ends (bounded: `no progress` after 20 s).
+    fn mio_handshake(
+        addr: std::net::SocketAddr,
+        ctx: &SslContext,
+        name: &str,
+    ) -> Result<SslSocket<mio::net::TcpStream>, sslsock::Error> {
+        use mio::{Events, Interest, Poll, Token};
+        let tcp = mio::net::TcpStream::connect(addr).unwrap();
+        let mut tls = SslSocket::new_client(tcp, ctx, name)?;
+        let mut poll = Poll::new().unwrap();
+        poll.registry()
+            .register(&mut tls, Token(0), Interest::READABLE | Interest::WRITABLE)
+            .unwrap();
+        let mut events = Events::with_capacity(8);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            assert!(std::time::Instant::now() < deadline, "no progress");
+            poll.poll(&mut events, Some(std::time::Duration::from_millis(200)))
+                .unwrap();
+            match tls.connect_ssl() {
+                Ok(()) => return Ok(tls),
+                Err(e) if e.is_would_block() => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// mio gives the outcome the blocking socket gives: the name sent in SNI, and the same
+    /// words for a name that does not match.
+    #[test]
+    fn mio_and_blocking_agree() {
+        let listener = sslsock::SslListener::bind("127.0.0.1:0", &server_opts()).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            (0..3)
+                .map(|_| match listener.accept() {
+                    Ok((s, _)) => Ok(s.servername().map(str::to_owned)),
+                    Err(e) => Err(e.to_string()),
+                })
+                .collect::<Vec<_>>()
+        });
+        let ctx = SslContext::new(&sslsock::Options::new().ca_file(&pki().ca)).unwrap();
+        drop(mio_handshake(addr, &ctx, "localhost").unwrap());
+        let mio_err = mio_handshake(addr, &ctx, "other.example")
+            .unwrap_err()
+            .to_string();
+        let tcp = std::net::TcpStream::connect(addr).unwrap();
+        let mut blocking = SslSocket::new_client(tcp, &ctx, "other.example").unwrap();
+        let blocking_err = blocking.connect_ssl().unwrap_err().to_string();
+        assert_eq!(mio_err, blocking_err);
+        assert!(
+            mio_err.contains("\"other.example\" does not match"),
+            "{mio_err}"
+        );
+        let seen = server.join().unwrap();
+        assert_eq!(seen[0].as_ref().unwrap().as_deref(), Some("localhost"));
+    }
+
     #[test]
     fn mio_server_serves_1000_concurrent_clients() {
         const CLIENTS: usize = 1000;
