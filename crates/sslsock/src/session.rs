@@ -6,9 +6,10 @@ use std::fmt;
 use std::sync::Arc;
 
 /// A client-side cache of TLS sessions (TLS 1.2 session ids and tickets, TLS 1.3 tickets),
-/// filed under `host:port` of the peer or the connection's `session_key`. The handshake gets and adds sessions by itself; [`SessionCache::get`],
-/// [`SessionCache::add`] and [`SessionCache::del`] do it by hand (`get_session`,
-/// `add_session`, `del_session`), for example to file a session under another key. A session
+/// filed under `host:port` of the peer or the connection's `session_key`. The handshake gets
+/// and adds sessions by itself; [`SessionCache::get`], [`SessionCache::add`] and
+/// [`SessionCache::del`] do it by hand (`get_session`, `add_session`, `del_session`), for
+/// example to file a session under another key. A session
 /// resumes only under the verification that accepted it: contexts built with the same
 /// verification policy (trusted CAs, pins, verify mode, hostname scheme and name, callback)
 /// and client certificate resume each other's sessions from a shared cache, while a context
