@@ -411,3 +411,23 @@ fn a_weak_leaf_key_is_named_in_the_error() {
         );
     }
 }
+
+/// A scheme callback that accepts any name still cannot accept one outside the constraints:
+/// the host name it was asked about is held to them.
+#[test]
+fn a_callback_scheme_is_held_to_the_constraints_too() {
+    use sslsock::verify::hostname::{verify_hostname_in_path, Scheme};
+    let der = |name: &str| {
+        let pem = std::fs::read(nc_pki::dir().join(format!("{name}.pem"))).unwrap();
+        sslsock::x509::parse_certificates(&pem).unwrap()[0].to_vec()
+    };
+    let (leaf, int) = (der("cn-inside"), der("int-dns-perm"));
+    let anything = Scheme::with_callback(|_, _, _| true);
+    let e = verify_hostname_in_path(&leaf, "evil.example", &anything, &[int.clone()]).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("permitted subtrees [DNS:allowed.example]"),
+        "{e}"
+    );
+    verify_hostname_in_path(&leaf, "www.allowed.example", &anything, &[int]).unwrap();
+}
