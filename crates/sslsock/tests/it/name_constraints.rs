@@ -423,7 +423,8 @@ fn a_callback_scheme_is_held_to_the_constraints_too() {
     };
     let (leaf, int) = (der("cn-inside"), der("int-dns-perm"));
     let anything = Scheme::with_callback(|_, _, _| true);
-    let e = verify_hostname_in_path(&leaf, "evil.example", &anything, &[int.clone()]).unwrap_err();
+    let e = verify_hostname_in_path(&leaf, "evil.example", &anything, std::slice::from_ref(&int))
+        .unwrap_err();
     assert!(
         e.to_string()
             .contains("permitted subtrees [DNS:allowed.example]"),
