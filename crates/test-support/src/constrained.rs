@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 
 use sslsock::{Options, SslListener};
@@ -146,16 +145,7 @@ subjectAltName = DNS:www.allowed.example
 
 /// Runs openssl in `dir`, failing the test with its stderr when it fails.
 pub fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("openssl is needed for this test; .ci/run installs it");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::openssl_in(dir, args);
 }
 
 fn key(dir: &Path, name: &str) {

@@ -205,20 +205,35 @@ pub fn s_server(pair: &str, extra: &[&str]) -> (Peer, u16) {
     })
 }
 
-/// What `openssl x509 -fingerprint -<algo>` says of `cert`: lower-case hex without colons.
-pub fn openssl_fingerprint(cert: &Path, algo: &str) -> String {
+/// Runs `openssl <args>` in `dir`, failing the test with its stderr when it fails; its stdout.
+pub fn openssl_in<A: AsRef<std::ffi::OsStr>>(dir: &Path, args: &[A]) -> Vec<u8> {
     require("openssl");
     let out = Command::new("openssl")
-        .args(["x509", "-noout", "-fingerprint", &format!("-{algo}"), "-in"])
-        .arg(cert)
+        .current_dir(dir)
+        .args(args)
         .output()
         .unwrap();
     assert!(
         out.status.success(),
-        "{}",
+        "openssl {:?}: {}",
+        args.iter().map(AsRef::as_ref).collect::<Vec<_>>(),
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8_lossy(&out.stdout)
+    out.stdout
+}
+
+/// What `openssl x509 -fingerprint -<algo>` says of `cert`: lower-case hex without colons.
+pub fn openssl_fingerprint(cert: &Path, algo: &str) -> String {
+    let algo = format!("-{algo}");
+    let args: [&std::ffi::OsStr; 6] = [
+        "x509".as_ref(),
+        "-noout".as_ref(),
+        "-fingerprint".as_ref(),
+        algo.as_ref(),
+        "-in".as_ref(),
+        cert.as_os_str(),
+    ];
+    String::from_utf8_lossy(&openssl_in(Path::new("."), &args))
         .trim()
         .rsplit('=')
         .next()

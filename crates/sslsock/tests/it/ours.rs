@@ -356,15 +356,7 @@ fn der_certificate_and_key_files() {
     let cert_der = pki().path("srv-rsa.der");
     let key_der = pki().path("srv-rsa-key.der");
     let ok = |args: &[&std::ffi::OsStr]| {
-        let out = std::process::Command::new("openssl")
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        openssl_in(std::path::Path::new("."), args);
     };
     ok(&[
         "x509".as_ref(),
