@@ -124,6 +124,14 @@ impl SslContext {
         &self.inner.own_chain
     }
 
+    /// Client: how OCSP is checked; `None` on a server.
+    pub(crate) fn ocsp_policy(&self) -> Option<&crate::ocsp::StaplePolicy> {
+        match &self.inner.engine {
+            EngineConfig::Client { verifier, .. } => Some(&verifier.ocsp),
+            EngineConfig::Server { .. } => None,
+        }
+    }
+
     /// The policy peers are verified with; `None` when they are not.
     pub(crate) fn chain_policy(&self) -> Option<&ChainPolicy> {
         self.inner.chain_policy.as_deref()

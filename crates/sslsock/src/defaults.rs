@@ -40,3 +40,13 @@ pub const CERT_DIGEST: crate::x509::create::Digest = crate::x509::create::DEFAUL
 /// The digest of fingerprints (`sslsock fingerprint`, `cert show`, pins without a name).
 pub const FINGERPRINT_DIGEST: crate::x509::fingerprint::FingerprintAlgorithm =
     crate::x509::fingerprint::FingerprintAlgorithm::Sha256;
+
+/// Responses an [`crate::ocsp::OcspCache`] holds by default (the Perl module's `OCSP_Cache`
+/// default).
+pub const OCSP_CACHE_SIZE: usize = crate::ocsp::DEFAULT_CACHE_SIZE;
+
+/// How long the OCSP resolver and the stapling server wait for a responder.
+pub const OCSP_TIMEOUT: std::time::Duration = crate::ocsp::DEFAULT_TIMEOUT;
+
+/// How soon a stapling server asks its responder again after a failure.
+pub const OCSP_RETRY: std::time::Duration = crate::ocsp::DEFAULT_RETRY;

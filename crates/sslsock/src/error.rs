@@ -191,6 +191,22 @@ pub enum VerifyError {
         /// Its subject.
         subject: String,
     },
+    /// A valid stapled OCSP response was required (by [`crate::ocsp::OcspMode::MUST_STAPLE`]
+    /// or by a must-staple certificate) and not sent.
+    StapleRequired {
+        /// Why one was required.
+        required_by: String,
+        /// What was wrong with the staple sent, if one was.
+        problem: Option<OcspError>,
+    },
+    /// An OCSP status could not be established and the mode makes that fatal
+    /// ([`crate::ocsp::OcspMode::FAIL_HARD`]).
+    Ocsp(OcspError),
+    /// The OCSP staple callback refused the connection.
+    RejectedByStapleCallback {
+        /// The callback's reason.
+        reason: String,
+    },
     /// The certificate could not be parsed.
     BadEncoding(String),
     /// Anything else the path validator reported.
@@ -471,6 +487,24 @@ impl fmt::Display for VerifyError {
             VerifyError::RejectedByCallback { depth, subject } => {
                 write!(f, "verify callback refused certificate \"{subject}\" at depth {depth}")
             }
+            VerifyError::StapleRequired {
+                required_by,
+                problem: None,
+            } => write!(
+                f,
+                "the server sent no OCSP staple, but {required_by} requires one"
+            ),
+            VerifyError::StapleRequired {
+                required_by,
+                problem: Some(p),
+            } => write!(
+                f,
+                "the server's OCSP staple is not usable ({p}), but {required_by} requires a valid one"
+            ),
+            VerifyError::Ocsp(e) => write!(f, "revocation check failed: {e}"),
+            VerifyError::RejectedByStapleCallback { reason } => {
+                write!(f, "the OCSP staple callback refused the connection: {reason}")
+            }
             VerifyError::BadEncoding(s) => write!(f, "certificate cannot be parsed: {s}"),
             VerifyError::Other(s) => f.write_str(s),
         }
@@ -591,3 +625,129 @@ pub(crate) fn noted(e: Error) -> Error {
 pub fn errstr() -> Option<String> {
     LAST_ERROR.with(|l| l.borrow().clone())
 }
+
+/// Why an OCSP response gave no usable status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OcspError {
+    /// The bytes are not an OCSP response.
+    Malformed(String),
+    /// The responder answered with an error status (`tryLater`, `unauthorized`, ...).
+    Unsuccessful(&'static str),
+    /// The response holds no status for the certificate asked about.
+    NoStatusFor {
+        /// The certificate's subject.
+        subject: String,
+    },
+    /// The response's signature does not verify with the key of its signer.
+    BadSignature {
+        /// Who signed it (the issuer, or the responder certificate's subject).
+        signer: String,
+        /// Why.
+        reason: String,
+    },
+    /// The response is signed by neither the issuer nor a responder the issuer authorised.
+    UnauthorizedResponder {
+        /// The responder named in the response.
+        responder: String,
+        /// What is missing.
+        reason: String,
+    },
+    /// thisUpdate lies in the future.
+    NotYetValid {
+        /// The response's thisUpdate.
+        this_update: SystemTime,
+    },
+    /// nextUpdate has passed (or, without nextUpdate, the response is too old).
+    Expired {
+        /// Until when it was current.
+        valid_until: SystemTime,
+    },
+    /// The response does not carry the nonce of the request.
+    NonceMismatch,
+    /// The responder does not know the certificate (status "unknown").
+    StatusUnknown {
+        /// The certificate's subject.
+        subject: String,
+    },
+    /// The certificate names no OCSP responder (no AIA OCSP URL).
+    NoResponder {
+        /// The certificate's subject.
+        subject: String,
+    },
+    /// The certificate names no CRL distribution point (with an http URL).
+    NoCrlDistributionPoint {
+        /// The certificate's subject.
+        subject: String,
+    },
+    /// The issuer of a certificate is not known, so no request can be made.
+    NoIssuer {
+        /// The certificate's subject.
+        subject: String,
+    },
+    /// The responder could not be asked.
+    Http {
+        /// The responder URL.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// A certificate could not be read.
+    BadCertificate(String),
+}
+
+impl fmt::Display for OcspError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OcspError::Malformed(s) => write!(f, "the OCSP response cannot be parsed: {s}"),
+            OcspError::Unsuccessful(s) => write!(f, "the OCSP responder answered \"{s}\""),
+            OcspError::NoStatusFor { subject } => write!(
+                f,
+                "the OCSP response holds no status for certificate \"{subject}\""
+            ),
+            OcspError::BadSignature { signer, reason } => write!(
+                f,
+                "the OCSP response's signature does not verify with the key of \"{signer}\": {reason}"
+            ),
+            OcspError::UnauthorizedResponder { responder, reason } => write!(
+                f,
+                "the OCSP response is signed by \"{responder}\", which is not authorised: {reason}"
+            ),
+            OcspError::NotYetValid { this_update } => write!(
+                f,
+                "the OCSP response is not yet valid (thisUpdate {})",
+                crate::timefmt::format_system_time(*this_update)
+            ),
+            OcspError::Expired { valid_until } => write!(
+                f,
+                "the OCSP response is out of date (it was current until {})",
+                crate::timefmt::format_system_time(*valid_until)
+            ),
+            OcspError::NonceMismatch => {
+                f.write_str("the OCSP response does not carry the nonce of the request")
+            }
+            OcspError::StatusUnknown { subject } => write!(
+                f,
+                "the OCSP responder does not know certificate \"{subject}\" (status unknown)"
+            ),
+            OcspError::NoResponder { subject } => write!(
+                f,
+                "certificate \"{subject}\" names no OCSP responder (no OCSP URL in its authority information access)"
+            ),
+            OcspError::NoCrlDistributionPoint { subject } => write!(
+                f,
+                "certificate \"{subject}\" names no CRL distribution point to fetch from"
+            ),
+            OcspError::NoIssuer { subject } => write!(
+                f,
+                "the issuer of certificate \"{subject}\" is not known, so its OCSP status cannot be asked"
+            ),
+            OcspError::Http { url, reason } => {
+                write!(f, "OCSP responder {url} could not be asked: {reason}")
+            }
+            OcspError::BadCertificate(s) => write!(f, "certificate cannot be read: {s}"),
+        }
+    }
+}
+
+impl std::error::Error for OcspError {}

@@ -39,6 +39,7 @@ pub mod defaults;
 mod engine;
 pub mod error;
 pub mod listener;
+pub mod ocsp;
 pub mod options;
 mod session;
 pub mod socket;

@@ -244,6 +244,11 @@ pub struct Options {
     pub(crate) verify_callback: Option<VerifyCallback>,
     pub(crate) check_crl: bool,
     pub(crate) crl_files: Vec<PathBuf>,
+    pub(crate) ocsp_mode: Option<crate::ocsp::OcspMode>,
+    pub(crate) ocsp_staple_callback: Option<crate::ocsp::StapleCallback>,
+    pub(crate) ocsp_cache: Option<crate::ocsp::OcspCache>,
+    pub(crate) ocsp_staple: Option<crate::ocsp::StapleSource>,
+    pub(crate) crl_fetch: bool,
     pub(crate) client_ca_files: Vec<PathBuf>,
     pub(crate) client_ca_certs: Vec<Vec<u8>>,
     /// `None`: the built-in list; `Some(None)`: no check; `Some(Some(list))`: that list.
@@ -292,6 +297,18 @@ impl Options {
             if self.local_addr.is_some() {
                 set.push("local_addr");
             }
+            if self.ocsp_mode.is_some() {
+                set.push("ocsp_mode");
+            }
+            if self.ocsp_staple_callback.is_some() {
+                set.push("ocsp_staple_callback");
+            }
+            if self.ocsp_cache.is_some() {
+                set.push("ocsp_cache");
+            }
+            if self.crl_fetch {
+                set.push("crl_fetch");
+            }
             (set, "server", "client")
         } else {
             let mut set = Vec::new();
@@ -312,6 +329,9 @@ impl Options {
             }
             if self.alpn_strict {
                 set.push("alpn_strict");
+            }
+            if self.ocsp_staple.is_some() {
+                set.push("ocsp_staple");
             }
             if self
                 .verify_mode
@@ -566,6 +586,46 @@ impl Options {
     /// [`check_crl`](Self::check_crl). May be given several times. Defaults to none.
     pub fn crl_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.crl_files.push(path.into());
+        self
+    }
+    /// How revocation is checked with OCSP (`SSL_ocsp_mode`); see [`crate::ocsp`]. Defaults
+    /// to [`OcspMode::TRY_STAPLE`](crate::ocsp::OcspMode::TRY_STAPLE) when the peer is
+    /// verified. [`OcspMode::NO_CHECK`](crate::ocsp::OcspMode::NO_CHECK) is logged as
+    /// dangerous.
+    pub fn ocsp_mode(mut self, mode: crate::ocsp::OcspMode) -> Self {
+        self.ocsp_mode = Some(mode);
+        self
+    }
+    /// Replace the built-in check of the stapled OCSP response (`SSL_ocsp_staple_callback`);
+    /// see [`StapleCallback`](crate::ocsp::StapleCallback). Defaults to the built-in check.
+    pub fn ocsp_staple_callback(
+        mut self,
+        cb: impl Fn(&crate::ocsp::StapleInfo<'_>) -> Result<(), String> + Send + Sync + 'static,
+    ) -> Self {
+        self.ocsp_staple_callback = Some(Arc::new(cb));
+        self
+    }
+    /// The OCSP response cache (`SSL_ocsp_cache`). Defaults to the process-wide
+    /// [`OcspCache::process_default`](crate::ocsp::OcspCache::process_default).
+    pub fn ocsp_cache(mut self, cache: crate::ocsp::OcspCache) -> Self {
+        self.ocsp_cache = Some(cache);
+        self
+    }
+    /// Client: when no staple settled the leaf's status, fetch its issuer's CRL from the
+    /// leaf's CRL distribution point during the handshake (kept until the CRL's nextUpdate).
+    /// A listed leaf is refused; a CRL that cannot be fetched or verified is a soft error,
+    /// fatal under [`OcspMode::FAIL_HARD`](crate::ocsp::OcspMode::FAIL_HARD). Defaults to
+    /// false.
+    pub fn crl_fetch(mut self, yes: bool) -> Self {
+        self.crl_fetch = yes;
+        self
+    }
+    /// Server: staple an OCSP response to the certificate (and to each SNI certificate):
+    /// from a file, or fetched from the responder and renewed before it runs out; see
+    /// [`StapleSource`](crate::ocsp::StapleSource). A fixed response that does not verify
+    /// for the certificate, or is not current, is a configuration error. Defaults to none.
+    pub fn ocsp_staple(mut self, source: crate::ocsp::StapleSource) -> Self {
+        self.ocsp_staple = Some(source);
         self
     }
     /// Server: CA certificates whose names are sent as the acceptable CA list when asking for

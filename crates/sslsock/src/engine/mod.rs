@@ -223,8 +223,32 @@ pub(crate) fn shared_verifier(
         .part(&v.scheme.identity_part())
         .part(v.identity.as_deref().unwrap_or("\0").as_bytes())
         .part(&[u8::from(v.nameless)])
-        .part(format!("{versions:?}").as_bytes());
+        .part(format!("{versions:?}").as_bytes())
+        .part(&v.ocsp.mode.bits().to_be_bytes())
+        .part(&[u8::from(v.ocsp.crl_fetch)])
+        .part(&v.ocsp.cache.identity().to_be_bytes());
+    if let Some(cb) = &v.ocsp.callback {
+        // The same callback object, as for the verify callback.
+        key.part(format!("staple callback {:p}", Arc::as_ptr(cb)).as_bytes());
+    }
     interned::verifier(&key, made)
+}
+
+/// The OCSP settings of a client context.
+fn staple_policy(opts: &Options, mode: VerifyMode) -> crate::ocsp::StaplePolicy {
+    let ocsp_mode = opts.ocsp_mode.unwrap_or_default();
+    if mode.verifies() && ocsp_mode.contains(crate::ocsp::OcspMode::NO_CHECK) {
+        log::warn!("dangerous: OCSP revocation checks are off (OcspMode::NO_CHECK); must-staple certificates are accepted without a staple");
+    }
+    crate::ocsp::StaplePolicy {
+        mode: ocsp_mode,
+        callback: opts.ocsp_staple_callback.clone(),
+        cache: opts
+            .ocsp_cache
+            .clone()
+            .unwrap_or_else(crate::ocsp::OcspCache::process_default),
+        crl_fetch: opts.crl_fetch,
+    }
 }
 
 /// The hostname scheme of `opts`, with its public suffix setting.
@@ -361,6 +385,9 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
             None
         };
         let resolver = Arc::new(sni_resolver(opts, identity, &provider)?);
+        if let Some(source) = &opts.ocsp_staple {
+            staple(source, &resolver)?;
+        }
         if !opts.sni_certs.is_empty() {
             sni_certs = Some(resolver.clone());
         }
@@ -456,6 +483,7 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
             identity: opts.verifycn_name.clone(),
             provider: provider.clone(),
             nameless: false,
+            ocsp: staple_policy(opts, mode),
         };
         let base_verifier = verifier.clone();
         let nameless_verifier = shared_verifier(
@@ -580,6 +608,51 @@ fn sni_resolver(
         resolver.add(name, certified(chain, key, what)?);
     }
     Ok(resolver)
+}
+
+/// Staples OCSP responses to the server's certificates: a file to the default certificate
+/// (refused when it does not fit it), fetched responses to each certificate; a thread per
+/// certificate keeps them current.
+fn staple(
+    source: &crate::ocsp::StapleSource,
+    resolver: &Arc<sni::SniResolver>,
+) -> Result<(), ConfigError> {
+    use crate::ocsp::{StapleSlot, StapleSource};
+    let targets: Vec<&Arc<sni::Stapled>> = match source {
+        StapleSource::File(_) => resolver.defaults().iter().take(1).collect(),
+        _ => resolver.all().collect(),
+    };
+    if targets.is_empty() {
+        return Err(ConfigError::Invalid(
+            "ocsp_staple: a staple file is for the default certificate, and there is none"
+                .to_owned(),
+        ));
+    }
+    for target in targets {
+        let chain: Vec<Vec<u8>> = target.current().cert.iter().map(|c| c.to_vec()).collect();
+        let current = match crate::ocsp::obtain(source, &chain, defaults::OCSP_TIMEOUT) {
+            Ok((der, status)) => {
+                target.set_staple(Some(der));
+                Some(status)
+            }
+            Err(e) if matches!(source, StapleSource::File(_)) => {
+                return Err(ConfigError::Invalid(format!("ocsp_staple: {e}")));
+            }
+            Err(e) => {
+                log::warn!("OCSP stapling: no staple for now ({e}); retrying in the background");
+                None
+            }
+        };
+        let slot: Arc<dyn StapleSlot> = target.clone();
+        crate::ocsp::keep_current(
+            source.clone(),
+            chain,
+            current,
+            defaults::OCSP_RETRY,
+            Arc::downgrade(&slot),
+        );
+    }
+    Ok(())
 }
 
 /// Turns an engine error into ours, keeping typed verification failures.

@@ -21,6 +21,8 @@ pub(crate) struct Session {
     /// Server: the certificate chain chosen for this ClientHello, when the context has
     /// several (SNI); `None`: the context's one.
     own_chain: Option<Vec<CertificateDer<'static>>>,
+    /// Client: what the verifier established about the server's chain.
+    peer_outcome: Option<super::verifier::PeerOutcome>,
 }
 
 struct Accepting {
@@ -142,6 +144,7 @@ impl Session {
             pending: 0,
             accepting: None,
             own_chain: None,
+            peer_outcome: None,
         })
     }
 
@@ -173,6 +176,7 @@ impl Session {
             pending: 0,
             accepting,
             own_chain: None,
+            peer_outcome: None,
         })
     }
 
@@ -232,7 +236,18 @@ impl Session {
                 break;
             }
         }
-        match self.conn.process_new_packets() {
+        let verifying = self.peer_outcome.is_none()
+            && self.conn.is_handshaking()
+            && matches!(self.conn, Connection::Client(_));
+        if verifying {
+            // Nothing stale from another connection on this thread.
+            let _ = super::verifier::take_outcome();
+        }
+        let processed = self.conn.process_new_packets();
+        if verifying {
+            self.peer_outcome = super::verifier::take_outcome();
+        }
+        match processed {
             Ok(state) => {
                 self.pending = state.plaintext_bytes_to_read();
                 Ok(())
@@ -348,6 +363,12 @@ impl Session {
             Connection::Client(c) => c.tls13_tickets_received(),
             Connection::Server(_) => 0,
         }
+    }
+
+    /// Client: the validated chain (leaf first) and the leaf's revocation status, when the
+    /// server's certificate was verified in this handshake (not on resumption).
+    pub(crate) fn peer_outcome(&self) -> Option<&super::verifier::PeerOutcome> {
+        self.peer_outcome.as_ref()
     }
 
     pub(crate) fn peer_certificates(&self) -> Option<&[CertificateDer<'static>]> {

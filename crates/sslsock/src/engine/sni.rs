@@ -1,6 +1,6 @@
 //! Per-name server certificates (SNI), with RSA and ECDSA alternates per name.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
@@ -10,14 +10,40 @@ use rustls::sign::CertifiedKey;
 #[derive(Debug, Default)]
 pub(crate) struct SniResolver {
     /// (lower-case name or `*.suffix`, alternates in configuration order).
-    names: Vec<(String, Vec<Arc<CertifiedKey>>)>,
-    default: Vec<Arc<CertifiedKey>>,
+    names: Vec<(String, Vec<Arc<Stapled>>)>,
+    default: Vec<Arc<Stapled>>,
+}
+
+/// A certificate with its key, whose OCSP staple can be replaced while the server runs.
+#[derive(Debug)]
+pub(crate) struct Stapled(RwLock<Arc<CertifiedKey>>);
+
+impl Stapled {
+    pub(crate) fn current(&self) -> Arc<CertifiedKey> {
+        match self.0.read() {
+            Ok(ck) => ck.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+}
+
+impl crate::ocsp::StapleSlot for Stapled {
+    fn set_staple(&self, staple: Option<Vec<u8>>) {
+        let mut slot = match self.0.write() {
+            Ok(w) => w,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let mut ck = (**slot).clone();
+        ck.ocsp = staple;
+        *slot = Arc::new(ck);
+    }
 }
 
 impl SniResolver {
     /// Adds a certificate for `name` ("" for the default); a name may get several (RSA,
     /// ECDSA), the first the client can verify is used.
     pub(crate) fn add(&mut self, name: &str, ck: Arc<CertifiedKey>) {
+        let ck = Arc::new(Stapled(RwLock::new(ck)));
         let name = name.trim_end_matches('.').to_ascii_lowercase();
         if name.is_empty() {
             self.default.push(ck);
@@ -29,7 +55,19 @@ impl SniResolver {
         }
     }
 
-    fn lookup(&self, host: &str) -> Option<&[Arc<CertifiedKey>]> {
+    /// Every certificate: the defaults first, then the names'.
+    pub(crate) fn all(&self) -> impl Iterator<Item = &Arc<Stapled>> {
+        self.default
+            .iter()
+            .chain(self.names.iter().flat_map(|(_, l)| l.iter()))
+    }
+
+    /// The default certificates.
+    pub(crate) fn defaults(&self) -> &[Arc<Stapled>] {
+        &self.default
+    }
+
+    fn lookup(&self, host: &str) -> Option<&[Arc<Stapled>]> {
         find_for_host(&self.names, host).map(Vec::as_slice)
     }
 }
@@ -70,11 +108,15 @@ impl SniResolver {
         let candidates = server_name
             .and_then(|n| self.lookup(n))
             .unwrap_or(&self.default);
-        candidates
-            .iter()
-            .find(|ck| ck.key.choose_scheme(schemes).is_some())
-            .or_else(|| candidates.first())
-            .cloned()
+        let mut first = None;
+        for c in candidates {
+            let ck = c.current();
+            if ck.key.choose_scheme(schemes).is_some() {
+                return Some(ck);
+            }
+            first.get_or_insert(ck);
+        }
+        first
     }
 }
 

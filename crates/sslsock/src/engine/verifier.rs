@@ -13,6 +13,7 @@ use rustls::{
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
 use crate::error::VerifyError;
+use crate::ocsp::{Revocation, StaplePolicy};
 use crate::options::VerifyMode;
 use crate::verify::chain::{Accepted, ChainPolicy, Usage};
 use crate::verify::fingerprint::FingerprintAlgorithm;
@@ -62,7 +63,10 @@ fn certificate_error(e: &VerifyError) -> CertificateError {
         VerifyError::UnknownIssuer { .. } | VerifyError::SelfSigned { .. } => {
             CertificateError::UnknownIssuer
         }
-        VerifyError::CrlMissing { .. } => CertificateError::UnknownRevocationStatus,
+        VerifyError::CrlMissing { .. } | VerifyError::Ocsp(_) => {
+            CertificateError::UnknownRevocationStatus
+        }
+        VerifyError::StapleRequired { .. } => CertificateError::InvalidOcspResponse,
         VerifyError::Revoked(_) => CertificateError::Revoked,
         VerifyError::BadSignature | VerifyError::HandshakeSignature { .. } => {
             CertificateError::BadSignature
@@ -180,6 +184,33 @@ pub(crate) struct ServerVerifier {
     pub(crate) provider: Arc<CryptoProvider>,
     /// The handshake has no peer name: a name check, when one is due, fails with `NoName`.
     pub(crate) nameless: bool,
+    /// How the staple is checked.
+    pub(crate) ocsp: StaplePolicy,
+}
+
+/// What the client's verifier established about the server's chain, for the socket.
+#[derive(Debug, Clone)]
+pub(crate) struct PeerOutcome {
+    /// The validated chain, leaf first (as sent when nothing was validated).
+    pub(crate) chain: Vec<Vec<u8>>,
+    /// The revocation status of the leaf.
+    pub(crate) revocation: Revocation,
+}
+
+thread_local! {
+    /// The outcome of the last accepted server chain on this thread; the session takes it
+    /// right after the engine processed the record that carried the certificate.
+    static OUTCOME: std::cell::RefCell<Option<PeerOutcome>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The outcome recorded since the last call, if any.
+pub(crate) fn take_outcome() -> Option<PeerOutcome> {
+    OUTCOME.with(|o| o.borrow_mut().take())
+}
+
+fn record_outcome(outcome: PeerOutcome) {
+    OUTCOME.with(|o| *o.borrow_mut() = Some(outcome));
 }
 
 impl ServerCertVerifier for ServerVerifier {
@@ -188,26 +219,54 @@ impl ServerCertVerifier for ServerVerifier {
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
         server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
+        ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
+        let as_sent = || {
+            std::iter::once(end_entity)
+                .chain(intermediates)
+                .map(|c| c.to_vec())
+                .collect::<Vec<_>>()
+        };
         if !self.mode.verifies() {
+            record_outcome(PeerOutcome {
+                chain: as_sent(),
+                revocation: Revocation::Off,
+            });
             return Ok(ServerCertVerified::assertion());
         }
         let accepted = self
             .policy
             .verify(end_entity, intermediates, now, Usage::Server)
             .map_err(to_engine_error)?;
-        if accepted == Accepted::Pinned || self.scheme.accepts_all() {
-            return Ok(ServerCertVerified::assertion());
+        if accepted != Accepted::Pinned && !self.scheme.accepts_all() {
+            let name = match &self.identity {
+                Some(n) => n.clone(),
+                None if self.nameless => return Err(to_engine_error(VerifyError::NoName)),
+                None => server_name.to_str().into_owned(),
+            };
+            verify_hostname_in_path(end_entity, &name, &self.scheme, accepted.issuers())
+                .map_err(to_engine_error)?;
         }
-        let name = match &self.identity {
-            Some(n) => n.clone(),
-            None if self.nameless => return Err(to_engine_error(VerifyError::NoName)),
-            None => server_name.to_str().into_owned(),
+        let outcome = match accepted {
+            Accepted::Pinned => PeerOutcome {
+                chain: as_sent(),
+                revocation: Revocation::Off,
+            },
+            Accepted::Chain { mut path } => {
+                path.reverse();
+                let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(now.as_secs());
+                let revocation = self
+                    .ocsp
+                    .check(ocsp_response, &path, at)
+                    .map_err(to_engine_error)?;
+                PeerOutcome {
+                    chain: path,
+                    revocation,
+                }
+            }
         };
-        verify_hostname_in_path(end_entity, &name, &self.scheme, accepted.issuers())
-            .map_err(to_engine_error)?;
+        record_outcome(outcome);
         Ok(ServerCertVerified::assertion())
     }
 

@@ -4,6 +4,7 @@ use rustls_pki_types::CertificateDer;
 
 use super::SslSocket;
 use crate::error::ConfigError;
+use crate::ocsp::{OcspCache, OcspMode, OcspResolver, Revocation};
 use crate::verify::chain::Usage;
 use crate::verify::fingerprint::{self, FingerprintAlgorithm};
 use crate::verify::hostname::{self, Scheme};
@@ -97,6 +98,55 @@ impl<S: super::Transport> SslSocket<S> {
     /// The peer's leaf certificate (DER).
     pub fn peer_certificate_der(&self) -> Option<CertificateDer<'static>> {
         self.tls.as_ref()?.peer_certificates()?.first().cloned()
+    }
+
+    /// Client: what is known about the revocation of the server's certificate after the
+    /// handshake: good by a staple (or the cache), not established (the resolver can ask the
+    /// responders), or not checked. A resumed session was checked when it was made.
+    ///
+    /// ```no_run
+    /// let sock = sslsock::SslSocket::connect("example.org:443")?;
+    /// println!("revocation: {}", sock.revocation());
+    /// # Ok::<(), sslsock::Error>(())
+    /// ```
+    pub fn revocation(&self) -> Revocation {
+        match self.tls.as_ref().and_then(|s| s.peer_outcome()) {
+            Some(o) => o.revocation.clone(),
+            None if self.ctx.chain_policy().is_some() && self.ctx.ocsp_policy().is_some() => {
+                Revocation::Unknown {
+                    soft_errors: Vec::new(),
+                }
+            }
+            None => Revocation::Off,
+        }
+    }
+
+    /// Client: a resolver for the OCSP status of the certificates the staple did not settle
+    /// (`ocsp_resolver`): the leaf, or with
+    /// [`OcspMode::FULL_CHAIN`](crate::ocsp::OcspMode::FULL_CHAIN) the whole validated chain.
+    /// Nothing to resolve when the peer was not verified.
+    pub fn ocsp_resolver(&self) -> OcspResolver {
+        let outcome = self.tls.as_ref().and_then(|s| s.peer_outcome());
+        let (chain, settled, off) = match outcome {
+            Some(o) => (
+                o.chain.clone(),
+                matches!(o.revocation, Revocation::Good { .. }),
+                o.revocation == Revocation::Off,
+            ),
+            None => (
+                self.peer_certificates()
+                    .iter()
+                    .map(|c| c.to_vec())
+                    .collect(),
+                false,
+                self.ctx.chain_policy().is_none(),
+            ),
+        };
+        let (mode, cache) = match self.ctx.ocsp_policy() {
+            Some(p) if !off => (p.mode, p.cache.clone()),
+            _ => (OcspMode::NO_CHECK, OcspCache::new(1)),
+        };
+        OcspResolver::new(&chain, mode, cache, settled, std::time::SystemTime::now())
     }
 
     /// The peer's leaf certificate, summarized.

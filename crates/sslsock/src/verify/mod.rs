@@ -8,3 +8,4 @@ pub mod hostname;
 pub mod name_constraints;
 pub mod public_suffix;
 pub mod roots;
+pub(crate) mod signature;

@@ -4,7 +4,7 @@
 //! line is present, PKCS#12 when the DER is a PFX, DER otherwise.
 
 pub mod create;
-mod der;
+pub(crate) mod der;
 pub mod fingerprint;
 pub mod info;
 pub mod keys;

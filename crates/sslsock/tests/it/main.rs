@@ -15,6 +15,7 @@ mod module_graph;
 mod mio_echo;
 mod name_constraints;
 mod nonblocking;
+mod ocsp;
 mod openssl_server;
 mod ours;
 mod peers;

@@ -1,0 +1,392 @@
+//! OCSP responses: parsing, and the checks that make one trustworthy (signature, responder
+//! authorisation, freshness, nonce).
+
+use std::time::SystemTime;
+
+use der07::asn1::ObjectIdentifier;
+use der07::{Decode, Encode};
+use x509_cert02::Certificate;
+use x509_ocsp::{BasicOcspResponse, OcspResponseStatus, ResponderId};
+
+use super::codec::{self, HashAlgorithm, Subject, ID_NONCE};
+use super::{OcspError, CLOCK_SKEW, LIFETIME_WITHOUT_NEXT_UPDATE};
+use crate::verify::signature::{self, SignatureFailure};
+use crate::x509::der::Tlv;
+
+const ID_PKIX_OCSP_BASIC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1.1");
+const ID_KP_OCSP_SIGNING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.9");
+const ID_CE_EXT_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
+
+/// A certificate's status as a response states it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CertStatus {
+    /// Not revoked.
+    Good,
+    /// Revoked.
+    Revoked {
+        /// When.
+        time: SystemTime,
+        /// The CRL reason (`keyCompromise`, ...), when given.
+        reason: Option<String>,
+    },
+    /// The responder does not know the certificate.
+    Unknown,
+}
+
+/// The CRL reason names OpenSSL prints (RFC 5280 5.3.1).
+pub type RevocationReason = String;
+
+/// A status that passed every check of [`OcspResponse::verify`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VerifiedStatus {
+    /// The status.
+    pub status: CertStatus,
+    /// When the status was known to be correct.
+    pub this_update: SystemTime,
+    /// When newer information will be available, if stated.
+    pub next_update: Option<SystemTime>,
+    /// Until when the status is taken as current (nextUpdate, or thisUpdate plus
+    /// [`super::LIFETIME_WITHOUT_NEXT_UPDATE`]).
+    pub valid_until: SystemTime,
+    /// Who signed the response: the issuer, or its delegated responder (subject).
+    pub responder: String,
+    /// The certificate's subject.
+    pub subject: String,
+    /// The certificate's serial number, upper-case hex.
+    pub serial: String,
+}
+
+/// A parsed OCSP response (an `OCSPResponse` with a basic response).
+#[derive(Debug, Clone)]
+pub struct OcspResponse {
+    der: Vec<u8>,
+    basic: BasicOcspResponse,
+    /// The signed part as it was sent (the signature covers these bytes).
+    tbs: Vec<u8>,
+    /// The signature algorithm identifier's contents.
+    signature_alg: Vec<u8>,
+    signature: Vec<u8>,
+    /// The certificates included (for a delegated responder), as sent.
+    certs: Vec<(Certificate, Vec<u8>)>,
+}
+
+impl OcspResponse {
+    /// Parses a DER `OCSPResponse`. A responder's error status is refused with
+    /// [`OcspError::Unsuccessful`].
+    pub fn from_der(der: &[u8]) -> Result<OcspResponse, OcspError> {
+        let malformed = |e: der07::Error| OcspError::Malformed(e.to_string());
+        let outer = x509_ocsp::OcspResponse::from_der(der).map_err(malformed)?;
+        if outer.response_status != OcspResponseStatus::Successful {
+            return Err(OcspError::Unsuccessful(status_name(outer.response_status)));
+        }
+        let bytes = outer
+            .response_bytes
+            .ok_or_else(|| OcspError::Malformed("a successful response without a body".into()))?;
+        if bytes.response_type != ID_PKIX_OCSP_BASIC {
+            return Err(OcspError::Malformed(format!(
+                "response type {} is not the basic OCSP response",
+                bytes.response_type
+            )));
+        }
+        let raw = bytes.response.as_bytes();
+        let basic = BasicOcspResponse::from_der(raw).map_err(malformed)?;
+        let (tbs, signature_alg, signature) = signed_parts(raw)
+            .ok_or_else(|| OcspError::Malformed("the signed response is not DER".into()))?;
+        let certs = included_certs(raw)
+            .into_iter()
+            .map(|d| Ok((Certificate::from_der(d).map_err(malformed)?, d.to_vec())))
+            .collect::<Result<Vec<_>, OcspError>>()?;
+        Ok(OcspResponse {
+            certs,
+            der: der.to_vec(),
+            basic,
+            tbs: tbs.to_vec(),
+            signature_alg: signature_alg.to_vec(),
+            signature: signature.to_vec(),
+        })
+    }
+
+    /// The response as received.
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
+
+    /// The nonce the response carries, if any.
+    pub fn nonce(&self) -> Option<Vec<u8>> {
+        let ext = self
+            .basic
+            .tbs_response_data
+            .response_extensions
+            .as_ref()?
+            .iter()
+            .find(|e| e.extn_id == ID_NONCE)?;
+        // The value is an OCTET STRING; some responders put the raw bytes there.
+        let v = ext.extn_value.as_bytes();
+        Some(
+            der07::asn1::OctetString::from_der(v)
+                .map(|o| o.as_bytes().to_vec())
+                .unwrap_or_else(|_| v.to_vec()),
+        )
+    }
+
+    /// The status of `cert_der` (issued by `issuer_der`), after every check: the response is
+    /// signed by the issuer or by a responder certificate the issuer made for OCSP signing
+    /// (extended key usage OCSPSigning, valid at `now`); thisUpdate is not in the future and
+    /// nextUpdate not past (with [`super::CLOCK_SKEW`]); when `nonce` is given and the
+    /// response carries one, they match.
+    pub fn verify(
+        &self,
+        cert_der: &[u8],
+        issuer_der: &[u8],
+        now: SystemTime,
+        nonce: Option<&[u8]>,
+    ) -> Result<VerifiedStatus, OcspError> {
+        let subject = Subject::new(cert_der, issuer_der)?;
+        self.verify_subject(&subject, now, nonce)
+    }
+
+    pub(crate) fn verify_subject(
+        &self,
+        subject: &Subject,
+        now: SystemTime,
+        nonce: Option<&[u8]>,
+    ) -> Result<VerifiedStatus, OcspError> {
+        let single = self
+            .basic
+            .tbs_response_data
+            .responses
+            .iter()
+            .find(|r| subject.is(&r.cert_id))
+            .ok_or_else(|| OcspError::NoStatusFor {
+                subject: subject.subject_line(),
+            })?;
+        let responder = self.check_signer(&subject.issuer, now)?;
+        if let (Some(sent), Some(got)) = (nonce, self.nonce()) {
+            if sent != got.as_slice() {
+                return Err(OcspError::NonceMismatch);
+            }
+        }
+        let this_update = single.this_update.0.to_system_time();
+        if this_update > now + CLOCK_SKEW {
+            return Err(OcspError::NotYetValid { this_update });
+        }
+        let next_update = single.next_update.map(|t| t.0.to_system_time());
+        let valid_until = next_update.unwrap_or(this_update + LIFETIME_WITHOUT_NEXT_UPDATE);
+        if valid_until + CLOCK_SKEW < now {
+            return Err(OcspError::Expired { valid_until });
+        }
+        let status = match &single.cert_status {
+            x509_ocsp::CertStatus::Good(_) => CertStatus::Good,
+            x509_ocsp::CertStatus::Unknown(_) => CertStatus::Unknown,
+            x509_ocsp::CertStatus::Revoked(info) => CertStatus::Revoked {
+                time: info.revocation_time.0.to_system_time(),
+                reason: info.revocation_reason.map(reason_name),
+            },
+        };
+        Ok(VerifiedStatus {
+            status,
+            this_update,
+            next_update,
+            valid_until,
+            responder,
+            subject: subject.subject_line(),
+            serial: hex_upper(subject.cert.tbs_certificate.serial_number.as_bytes()),
+        })
+    }
+
+    /// Checks who signed the response and the signature; the signer's subject on success.
+    fn check_signer(&self, issuer: &Certificate, now: SystemTime) -> Result<String, OcspError> {
+        let id = &self.basic.tbs_response_data.responder_id;
+        let issuer_name = codec::oneline(issuer);
+        if names(id, issuer) {
+            self.check_signature(issuer, &issuer_name)?;
+            return Ok(issuer_name);
+        }
+        let responder_name = match id {
+            ResponderId::ByName(n) => codec::name_line(n),
+            ResponderId::ByKey(k) => format!("key {}", hex_upper(k.as_bytes())),
+        };
+        let unauthorised = |reason: String| OcspError::UnauthorizedResponder {
+            responder: responder_name.clone(),
+            reason,
+        };
+        let (delegate, delegate_der) = self
+            .certs
+            .iter()
+            .find(|(c, _)| names(id, c))
+            .ok_or_else(|| {
+                unauthorised(format!(
+                    "it is not the issuer \"{issuer_name}\" and the response includes no certificate for it"
+                ))
+            })?;
+        if delegate.tbs_certificate.issuer != issuer.tbs_certificate.subject {
+            return Err(unauthorised(format!(
+                "its certificate is not issued by \"{issuer_name}\""
+            )));
+        }
+        let (tbs, alg, sig) = signed_parts(delegate_der)
+            .ok_or_else(|| OcspError::BadCertificate("responder certificate".into()))?;
+        verify_with(issuer, alg, tbs, sig).map_err(|r| {
+            unauthorised(format!(
+                "its certificate's signature does not verify with the key of \"{issuer_name}\" ({r})"
+            ))
+        })?;
+        if !has_ocsp_signing(delegate) {
+            return Err(unauthorised(format!(
+                "its certificate lacks the extended key usage OCSPSigning required of a responder delegated by \"{issuer_name}\""
+            )));
+        }
+        let validity = &delegate.tbs_certificate.validity;
+        if validity.not_before.to_system_time() > now || validity.not_after.to_system_time() < now {
+            return Err(unauthorised(
+                "its certificate is not valid at this time".to_owned(),
+            ));
+        }
+        let name = codec::oneline(delegate);
+        self.check_signature(delegate, &name)?;
+        Ok(name)
+    }
+
+    fn check_signature(&self, signer: &Certificate, name: &str) -> Result<(), OcspError> {
+        verify_with(signer, &self.signature_alg, &self.tbs, &self.signature).map_err(|reason| {
+            OcspError::BadSignature {
+                signer: name.to_owned(),
+                reason,
+            }
+        })
+    }
+}
+
+/// Checks a signature by `signer`'s key; the failure in words.
+pub(crate) fn verify_with(
+    signer: &Certificate,
+    signature_alg: &[u8],
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), String> {
+    let spki = &signer.tbs_certificate.subject_public_key_info;
+    let key_alg = spki
+        .algorithm
+        .to_der()
+        .ok()
+        .and_then(|d| Tlv::parse(&d).map(|t| t.value.to_vec()))
+        .ok_or("the signer's key algorithm cannot be encoded")?;
+    signature::verify(
+        &key_alg,
+        spki.subject_public_key.raw_bytes(),
+        signature_alg,
+        message,
+        signature,
+    )
+    .map_err(|f| match f {
+        SignatureFailure::Invalid => "the signature is wrong".to_owned(),
+        SignatureFailure::Unsupported => {
+            "the signature algorithm is not supported for this key".to_owned()
+        }
+    })
+}
+
+/// True when the responder ID names `cert` (by subject, or by the SHA-1 of its key).
+fn names(id: &ResponderId, cert: &Certificate) -> bool {
+    match id {
+        ResponderId::ByName(n) => *n == cert.tbs_certificate.subject,
+        ResponderId::ByKey(k) => {
+            k.as_bytes() == HashAlgorithm::Sha1.digest(codec::issuer_key_bits(cert))
+        }
+    }
+}
+
+fn has_ocsp_signing(cert: &Certificate) -> bool {
+    cert.tbs_certificate
+        .extensions
+        .iter()
+        .flatten()
+        .filter(|e| e.extn_id == ID_CE_EXT_KEY_USAGE)
+        .filter_map(|e| Vec::<ObjectIdentifier>::from_der(e.extn_value.as_bytes()).ok())
+        .any(|ekus| ekus.contains(&ID_KP_OCSP_SIGNING))
+}
+
+/// The three parts of a SIGNED{} structure: the signed bytes (with their header), the
+/// algorithm identifier's contents, and the signature bits.
+pub(crate) fn signed_parts(der: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
+    let outer = Tlv::parse(der)?;
+    if outer.tag != 0x30 {
+        return None;
+    }
+    let body = outer.value;
+    let tbs = Tlv::parse(body)?;
+    let rest = &body[tbs.len..];
+    let alg = Tlv::parse(rest)?;
+    let sig = Tlv::parse(&rest[alg.len..])?;
+    if alg.tag != 0x30 || sig.tag != 0x03 || sig.value.first() != Some(&0) {
+        return None;
+    }
+    Some((&body[..tbs.len], alg.value, &sig.value[1..]))
+}
+
+/// The certificates after the signature of a basic response (`[0] EXPLICIT SEQUENCE OF
+/// Certificate`), each as sent.
+fn included_certs(basic: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let Some(outer) = Tlv::parse(basic) else {
+        return out;
+    };
+    let mut rest = outer.value;
+    for _ in 0..3 {
+        match Tlv::parse(rest) {
+            Some(t) => rest = &rest[t.len..],
+            None => return out,
+        }
+    }
+    let Some(seq) = Tlv::parse(rest)
+        .filter(|t| t.tag == 0xA0)
+        .and_then(|t| Tlv::parse(t.value))
+    else {
+        return out;
+    };
+    let mut certs = seq.value;
+    while let Some(c) = Tlv::parse(certs) {
+        out.push(&certs[..c.len]);
+        certs = &certs[c.len..];
+    }
+    out
+}
+
+fn status_name(s: OcspResponseStatus) -> &'static str {
+    match s {
+        OcspResponseStatus::Successful => "successful",
+        OcspResponseStatus::MalformedRequest => "malformedRequest",
+        OcspResponseStatus::InternalError => "internalError",
+        OcspResponseStatus::TryLater => "tryLater",
+        OcspResponseStatus::SigRequired => "sigRequired",
+        OcspResponseStatus::Unauthorized => "unauthorized",
+    }
+}
+
+fn reason_name(r: x509_cert02::ext::pkix::CrlReason) -> String {
+    reason_code_name(r as u8)
+}
+
+/// The name OpenSSL prints for a CRL reason code (RFC 5280 5.3.1).
+pub(crate) fn reason_code_name(code: u8) -> String {
+    match code {
+        0 => "unspecified",
+        1 => "keyCompromise",
+        2 => "cACompromise",
+        3 => "affiliationChanged",
+        4 => "superseded",
+        5 => "cessationOfOperation",
+        6 => "certificateHold",
+        8 => "removeFromCRL",
+        9 => "privilegeWithdrawn",
+        10 => "aACompromise",
+        other => return format!("reason code {other}"),
+    }
+    .to_owned()
+}
+
+pub(crate) fn hex_upper(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02X}")).collect()
+}

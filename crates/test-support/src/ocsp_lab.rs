@@ -1,0 +1,564 @@
+//! A PKI with real OCSP: CAs kept by `openssl ca` (issue, revoke, CRLs) and a responder on
+//! loopback that answers each request with `openssl ocsp -index` (the responder code of
+//! OpenSSL, one process per request, the index read every time).
+//!
+//! ```text
+//! root ─┬─ int ──── good, revoked, staple (must-staple), unknown (not in the index), short,
+//!       │           ocsp-signer (OCSPSigning), no-eku-signer (serverAuth only)
+//!       └─ int2 (revoked by root) ── good2
+//! rogue (self-signed, OCSPSigning)
+//! ```
+//!
+//! Leaves name `http://127.0.0.1:<port>/<ca>` as their OCSP responder; `short` names
+//! `/int-short`, where responses are current for one minute only. `<ca>.crl` is served too.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+
+use crate::openssl_in;
+
+/// The lab: its directory and its responder.
+#[derive(Debug)]
+pub struct Lab {
+    /// Where every file is: `<name>.pem`, `<name>.key`, `<name>-chain.pem` (leaf and
+    /// intermediate), `root.pem`.
+    pub dir: PathBuf,
+    /// The responder's port on 127.0.0.1.
+    pub port: u16,
+    requests: AtomicUsize,
+    short_requests: AtomicUsize,
+}
+
+/// The lab of this test process, built on first use.
+pub fn lab() -> &'static Lab {
+    static LAB: OnceLock<&'static Lab> = OnceLock::new();
+    LAB.get_or_init(|| {
+        let dir = crate::scratch_dir("ocsp");
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        build(&dir, port);
+        let lab: &'static Lab = Box::leak(Box::new(Lab {
+            dir,
+            port,
+            requests: AtomicUsize::new(0),
+            short_requests: AtomicUsize::new(0),
+        }));
+        std::thread::spawn(move || {
+            for conn in listener.incoming().flatten() {
+                std::thread::spawn(move || {
+                    let _ = lab.answer(conn);
+                });
+            }
+        });
+        lab
+    })
+}
+
+fn ca_config(dir: &Path, ca: &str, port: u16) -> String {
+    format!(
+        "\
+[ca]
+default_ca = CA_default
+[CA_default]
+dir = {dir}/{ca}
+database = $dir/index.txt
+new_certs_dir = $dir/newcerts
+serial = $dir/serial
+crlnumber = $dir/crlnumber
+certificate = {dir}/{ca}.pem
+private_key = {dir}/{ca}.key
+default_md = sha256
+default_days = 30
+default_crl_days = 7
+policy = policy_any
+unique_subject = no
+copy_extensions = none
+[policy_any]
+commonName = supplied
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = placeholder
+[v3_ca]
+basicConstraints = critical, CA:true
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+[sub_ca]
+basicConstraints = critical, CA:true
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+authorityInfoAccess = OCSP;URI:http://127.0.0.1:{port}/{ca}
+[server_cert]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost, IP:127.0.0.1
+authorityInfoAccess = OCSP;URI:http://127.0.0.1:{port}/{ca}
+crlDistributionPoints = URI:http://127.0.0.1:{port}/{ca}.crl
+[short_cert]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost, IP:127.0.0.1
+authorityInfoAccess = OCSP;URI:http://127.0.0.1:{port}/{ca}-short
+[must_staple_cert]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost, IP:127.0.0.1
+authorityInfoAccess = OCSP;URI:http://127.0.0.1:{port}/{ca}
+1.3.6.1.5.5.7.1.24 = DER:30:03:02:01:05
+[ocsp_signer]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature
+extendedKeyUsage = critical, OCSPSigning
+[no_eku_signer]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+",
+        dir = dir.display()
+    )
+}
+
+fn new_ca_dir(dir: &Path, ca: &str, port: u16) {
+    let d = dir.join(ca);
+    std::fs::create_dir_all(d.join("newcerts")).unwrap();
+    std::fs::write(d.join("index.txt"), "").unwrap();
+    std::fs::write(d.join("serial"), "1000\n").unwrap();
+    std::fs::write(d.join("crlnumber"), "1000\n").unwrap();
+    std::fs::write(dir.join(format!("{ca}.cnf")), ca_config(dir, ca, port)).unwrap();
+}
+
+/// Issues `name` (CN `cn`, extensions `ext`) from `ca`, recorded in its index.
+fn issue(dir: &Path, ca: &str, name: &str, cn: &str, ext: &str) {
+    let cnf = format!("{ca}.cnf");
+    openssl_in(
+        dir,
+        &[
+            "req",
+            "-config",
+            &cnf,
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            &format!("{name}.key"),
+            "-out",
+            &format!("{name}.csr"),
+            "-subj",
+            &format!("/CN={cn}"),
+        ],
+    );
+    openssl_in(
+        dir,
+        &[
+            "ca",
+            "-config",
+            &cnf,
+            "-batch",
+            "-notext",
+            "-in",
+            &format!("{name}.csr"),
+            "-out",
+            &format!("{name}.pem"),
+            "-extensions",
+            ext,
+        ],
+    );
+}
+
+fn revoke(dir: &Path, ca: &str, name: &str) {
+    let cnf = format!("{ca}.cnf");
+    openssl_in(
+        dir,
+        &[
+            "ca",
+            "-config",
+            &cnf,
+            "-revoke",
+            &format!("{name}.pem"),
+            "-crl_reason",
+            "keyCompromise",
+        ],
+    );
+    crl(dir, ca);
+}
+
+/// Writes `<ca>.crl` (DER) from the CA's index.
+fn crl(dir: &Path, ca: &str) {
+    let cnf = format!("{ca}.cnf");
+    openssl_in(
+        dir,
+        &[
+            "ca",
+            "-config",
+            &cnf,
+            "-gencrl",
+            "-out",
+            &format!("{ca}.crl.pem"),
+        ],
+    );
+    openssl_in(
+        dir,
+        &[
+            "crl",
+            "-in",
+            &format!("{ca}.crl.pem"),
+            "-outform",
+            "DER",
+            "-out",
+            &format!("{ca}.crl"),
+        ],
+    );
+}
+
+fn chain(dir: &Path, leaf: &str, ca: &str) {
+    let mut pem = std::fs::read(dir.join(format!("{leaf}.pem"))).unwrap();
+    pem.extend(std::fs::read(dir.join(format!("{ca}.pem"))).unwrap());
+    std::fs::write(dir.join(format!("{leaf}-chain.pem")), pem).unwrap();
+}
+
+fn build(dir: &Path, port: u16) {
+    for ca in ["root", "int", "int2"] {
+        new_ca_dir(dir, ca, port);
+    }
+    openssl_in(
+        dir,
+        &[
+            "req",
+            "-config",
+            "root.cnf",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "root.key",
+            "-out",
+            "root.pem",
+            "-subj",
+            "/CN=OCSP Lab Root",
+            "-days",
+            "30",
+            "-extensions",
+            "v3_ca",
+        ],
+    );
+    issue(dir, "root", "int", "OCSP Lab Intermediate", "sub_ca");
+    issue(
+        dir,
+        "root",
+        "int2",
+        "OCSP Lab Revoked Intermediate",
+        "sub_ca",
+    );
+    revoke(dir, "root", "int2");
+    for (name, ext) in [
+        ("good", "server_cert"),
+        ("revoked", "server_cert"),
+        ("staple", "must_staple_cert"),
+        ("short", "short_cert"),
+    ] {
+        issue(dir, "int", name, "localhost", ext);
+        chain(dir, name, "int");
+    }
+    issue(dir, "int", "ocsp-signer", "Lab OCSP Signer", "ocsp_signer");
+    issue(
+        dir,
+        "int",
+        "no-eku-signer",
+        "Lab Signer Without EKU",
+        "no_eku_signer",
+    );
+    revoke(dir, "int", "revoked");
+    issue(dir, "int2", "good2", "localhost", "server_cert");
+    crl(dir, "int2");
+    chain(dir, "good2", "int2");
+    // Signed by int but never recorded in its index: the responder says "unknown".
+    openssl_in(
+        dir,
+        &[
+            "req",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "unknown.key",
+            "-out",
+            "unknown.csr",
+            "-subj",
+            "/CN=localhost",
+        ],
+    );
+    openssl_in(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "unknown.csr",
+            "-CA",
+            "int.pem",
+            "-CAkey",
+            "int.key",
+            "-set_serial",
+            "0x7777",
+            "-days",
+            "30",
+            "-extfile",
+            "int.cnf",
+            "-extensions",
+            "server_cert",
+            "-out",
+            "unknown.pem",
+        ],
+    );
+    chain(dir, "unknown", "int");
+    openssl_in(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "rogue.key",
+            "-out",
+            "rogue.pem",
+            "-subj",
+            "/CN=Rogue Responder",
+            "-days",
+            "30",
+            "-addext",
+            "extendedKeyUsage=OCSPSigning",
+        ],
+    );
+}
+
+/// Who signs a response made by [`Lab::response`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signer {
+    /// The issuing CA itself.
+    Issuer,
+    /// `ocsp-signer`: issued by `int` for OCSP signing (a delegated responder).
+    Delegated,
+    /// `no-eku-signer`: issued by `int`, without the OCSPSigning usage.
+    NoEku,
+    /// `rogue`: self-signed, not from the issuer.
+    Rogue,
+}
+
+impl Lab {
+    /// A path in the lab's directory.
+    pub fn path(&self, file: &str) -> PathBuf {
+        self.dir.join(file)
+    }
+
+    /// The responder URL for `ca`.
+    pub fn url(&self, ca: &str) -> String {
+        format!("http://127.0.0.1:{}/{ca}", self.port)
+    }
+
+    /// How many requests the responder has answered (all paths; the `-short` path alone).
+    pub fn requests(&self) -> (usize, usize) {
+        (
+            self.requests.load(Ordering::SeqCst),
+            self.short_requests.load(Ordering::SeqCst),
+        )
+    }
+
+    /// A DER response about `cert` (issued by `ca`), signed by `signer`, current for `minutes`
+    /// (at least one); with `nonce`, the request carried a nonce and so does the response.
+    pub fn response(
+        &self,
+        ca: &str,
+        cert: &str,
+        signer: Signer,
+        minutes: u32,
+        nonce: bool,
+    ) -> Vec<u8> {
+        let tag = format!("{cert}-{signer:?}-{minutes}-{nonce}-{}", unique());
+        let req = format!("req-{tag}.der");
+        let resp = format!("resp-{tag}.der");
+        let nonce_arg = if nonce { "-nonce" } else { "-no_nonce" };
+        openssl_in(
+            &self.dir,
+            &[
+                "ocsp",
+                "-issuer",
+                &format!("{ca}.pem"),
+                "-cert",
+                &format!("{cert}.pem"),
+                nonce_arg,
+                "-reqout",
+                &req,
+            ],
+        );
+        let (rsigner, rkey) = match signer {
+            Signer::Issuer => (format!("{ca}.pem"), format!("{ca}.key")),
+            Signer::Delegated => ("ocsp-signer.pem".into(), "ocsp-signer.key".into()),
+            Signer::NoEku => ("no-eku-signer.pem".into(), "no-eku-signer.key".into()),
+            Signer::Rogue => ("rogue.pem".into(), "rogue.key".into()),
+        };
+        self.respond_to(ca, &req, &resp, &rsigner, &rkey, minutes)
+    }
+
+    fn respond_to(
+        &self,
+        ca: &str,
+        req: &str,
+        resp: &str,
+        rsigner: &str,
+        rkey: &str,
+        minutes: u32,
+    ) -> Vec<u8> {
+        openssl_in(
+            &self.dir,
+            &[
+                "ocsp",
+                "-index",
+                &format!("{ca}/index.txt"),
+                "-CA",
+                &format!("{ca}.pem"),
+                "-rsigner",
+                rsigner,
+                "-rkey",
+                rkey,
+                "-nmin",
+                &minutes.max(1).to_string(),
+                "-reqin",
+                req,
+                "-respout",
+                resp,
+            ],
+        );
+        std::fs::read(self.dir.join(resp)).unwrap()
+    }
+
+    /// Writes `der` to a file of the lab; its path.
+    pub fn save(&self, name: &str, der: &[u8]) -> PathBuf {
+        let p = self.dir.join(name);
+        std::fs::write(&p, der).unwrap();
+        p
+    }
+
+    fn answer(&self, conn: TcpStream) -> std::io::Result<()> {
+        let mut reader = BufReader::new(conn.try_clone()?);
+        let mut line = String::new();
+        reader.read_line(&mut line)?;
+        let mut parts = line.split_whitespace();
+        let method = parts.next().unwrap_or("").to_owned();
+        let path = parts
+            .next()
+            .unwrap_or("/")
+            .trim_start_matches('/')
+            .to_owned();
+        let mut length = 0usize;
+        loop {
+            let mut h = String::new();
+            if reader.read_line(&mut h)? == 0 || h.trim().is_empty() {
+                break;
+            }
+            if let Some((k, v)) = h.split_once(':') {
+                if k.eq_ignore_ascii_case("content-length") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+        }
+        let (target, get_request) = match path.split_once('/') {
+            Some((t, rest)) => (t.to_owned(), Some(rest.to_owned())),
+            None => (path.clone(), None),
+        };
+        let body: Option<Vec<u8>> = if let Some(file) = target.strip_suffix(".crl") {
+            std::fs::read(self.dir.join(format!("{file}.crl"))).ok()
+        } else {
+            let req = if method == "POST" {
+                let mut b = vec![0; length];
+                reader.read_exact(&mut b)?;
+                Some(b)
+            } else {
+                get_request.and_then(|r| decode_get(&r))
+            };
+            req.map(|req| {
+                self.requests.fetch_add(1, Ordering::SeqCst);
+                let (ca, minutes) = match target.strip_suffix("-short") {
+                    Some(ca) => {
+                        self.short_requests.fetch_add(1, Ordering::SeqCst);
+                        (ca.to_owned(), 1)
+                    }
+                    None => (target.clone(), 60 * 24),
+                };
+                let tag = unique();
+                let rq = format!("http-req-{tag}.der");
+                std::fs::write(self.dir.join(&rq), req).unwrap();
+                self.respond_to(
+                    &ca,
+                    &rq,
+                    &format!("http-resp-{tag}.der"),
+                    &format!("{ca}.pem"),
+                    &format!("{ca}.key"),
+                    minutes,
+                )
+            })
+        };
+        let mut out = conn;
+        match body {
+            Some(b) => {
+                write!(out, "HTTP/1.0 200 OK\r\nContent-Type: application/ocsp-response\r\nContent-Length: {}\r\n\r\n", b.len())?;
+                out.write_all(&b)
+            }
+            None => out.write_all(b"HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n"),
+        }
+    }
+}
+
+fn unique() -> usize {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    N.fetch_add(1, Ordering::SeqCst)
+}
+
+/// The request of a GET (RFC 6960 A.1: base64, URL-encoded, in the path).
+fn decode_get(path: &str) -> Option<Vec<u8>> {
+    let unescaped = path
+        .replace("%2B", "+")
+        .replace("%2F", "/")
+        .replace("%3D", "=")
+        .replace("%2b", "+")
+        .replace("%2f", "/")
+        .replace("%3d", "=");
+    base64_decode(&unescaped)
+}
+
+fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::new();
+    let mut acc = 0u32;
+    let mut bits = 0;
+    for c in s.bytes().filter(|c| *c != b'=') {
+        let v = ALPHABET.iter().position(|a| *a == c)? as u32;
+        acc = (acc << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Some(out)
+}
