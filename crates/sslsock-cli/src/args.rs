@@ -173,3 +173,8 @@ impl From<FingerprintAlgorithm> for FingerprintDigest {
         }
     }
 }
+
+/// `--ocsp`: the OCSP mode names.
+pub(crate) fn ocsp_mode(s: &str) -> Result<sslsock::ocsp::OcspMode, String> {
+    sslsock::ocsp::OcspMode::parse(s).map_err(|e| e.to_string())
+}

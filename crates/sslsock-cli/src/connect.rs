@@ -88,6 +88,16 @@ pub(crate) struct ConnectArgs {
     /// Check revocation with CRLs (from --crl-file, else from the CA file and directories).
     #[arg(long)]
     check_crl: bool,
+    /// Revocation checks with OCSP: none, no-staple, try (check a staple when one is sent),
+    /// must (a valid staple is required), hard (also ask the responder; every failure is
+    /// fatal), full-chain (ask the responders about every certificate of the chain); several
+    /// joined by commas.
+    #[arg(long, default_value = "try", value_parser = crate::args::ocsp_mode)]
+    ocsp: sslsock::ocsp::OcspMode,
+    /// When no staple settled the leaf, fetch its CRL from the certificate's distribution
+    /// point.
+    #[arg(long)]
+    crl_fetch: bool,
     /// Connect this many times through one context (sessions resume) and report which did.
     #[arg(long, default_value_t = 1)]
     reconnect: u32,
@@ -197,6 +207,7 @@ fn options(a: &ConnectArgs) -> Result<Options, Failure> {
         o = o.crl_file(f);
     }
     o = o.check_crl(a.check_crl);
+    o = o.ocsp_mode(a.ocsp).crl_fetch(a.crl_fetch);
     Ok(o)
 }
 
@@ -219,6 +230,8 @@ struct Report {
     chain_pem: Option<Vec<String>>,
     fingerprint: Option<String>,
     verification: &'static str,
+    /// What is known about the revocation of the server's certificates, and from where.
+    revocation: String,
     /// The server's answer to --send (lossy UTF-8).
     reply: Option<String>,
 }
@@ -328,7 +341,9 @@ fn connect_once(a: &ConnectArgs, ctx: &SslContext, n: u32) -> Result<Report, Fai
     } else {
         "ok"
     };
+    let revocation = revocation(a, &sock)?;
     let report = Report {
+        revocation,
         connection: n,
         address: a.addr.clone(),
         version: sock.version(),
@@ -346,11 +361,12 @@ fn connect_once(a: &ConnectArgs, ctx: &SslContext, n: u32) -> Result<Report, Fai
     };
     if a.brief {
         outln!(
-            "{} {} {} verification: {}",
+            "{} {} {} verification: {} revocation: {}",
             report.version.unwrap_or("?"),
             report.cipher.unwrap_or("?"),
             report.chain.first().map_or("-", |c| c.subject.as_str()),
-            report.verification
+            report.verification,
+            report.revocation
         );
     } else if !a.json {
         print_report(a, &report)?;
@@ -419,7 +435,39 @@ fn print_report(a: &ConnectArgs, r: &Report) -> Result<(), Failure> {
     }
     outln!("fingerprint:  {}", r.fingerprint.as_deref().unwrap_or("-"));
     outln!("verification: {}", r.verification);
+    outln!("revocation:   {}", r.revocation);
     Ok(())
+}
+
+/// The revocation status after the handshake; with `--ocsp hard` or `full-chain` the
+/// responders are asked about what the staple did not settle (a revoked certificate, or any
+/// failure under `hard`, fails the command).
+fn revocation(a: &ConnectArgs, sock: &SslSocket) -> Result<String, Failure> {
+    use sslsock::ocsp::{OcspMode, Revocation};
+    let known = sock.revocation();
+    let asks = a.ocsp.contains(OcspMode::FAIL_HARD) || a.ocsp.contains(OcspMode::FULL_CHAIN);
+    if !asks || known == Revocation::Off {
+        return Ok(known.to_string());
+    }
+    let timeout = a
+        .timeout
+        .and_then(|t| Duration::try_from_secs_f64(t).ok())
+        .unwrap_or(sslsock::defaults::OCSP_TIMEOUT);
+    let mut resolver = sock.ocsp_resolver();
+    resolver
+        .resolve_blocking(timeout)
+        .map_err(sslsock::Error::Verify)?;
+    let soft = resolver.soft_errors();
+    if !soft.is_empty() {
+        let words: Vec<String> = soft.iter().map(ToString::to_string).collect();
+        return Ok(format!("unknown ({})", words.join("; ")));
+    }
+    Ok(match (resolver.good().len(), &known) {
+        (0, _) => known.to_string(),
+        (n, Revocation::Good { .. }) => format!("{known}, and {n} more by the responders"),
+        (1, _) => "good (responder)".to_owned(),
+        (n, _) => format!("good (responders, {n} certificates)"),
+    })
 }
 
 /// How often the loop of [`pump_stdin`] looks at standard input while waiting for the server.

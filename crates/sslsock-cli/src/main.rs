@@ -10,6 +10,7 @@ mod cert;
 mod connect;
 mod demo;
 mod inspect;
+mod ocsp;
 mod out;
 mod serve;
 mod starttls;
@@ -45,6 +46,8 @@ enum Command {
     PublicSuffix(inspect::PublicSuffixArgs),
     /// Print the fingerprint of a certificate or of its public key.
     Fingerprint(inspect::FingerprintArgs),
+    /// Ask a certificate's OCSP responder whether it is revoked.
+    Ocsp(ocsp::OcspArgs),
     /// Create and inspect certificates and keys.
     #[command(subcommand)]
     Cert(cert::CertCommand),
@@ -70,6 +73,13 @@ impl Failure {
     pub(crate) fn tls(message: impl Into<String>) -> Failure {
         Failure {
             code: 1,
+            message: message.into(),
+        }
+    }
+    /// A peer that could not be reached: exit 3.
+    pub(crate) fn unreachable(message: impl Into<String>) -> Failure {
+        Failure {
+            code: 3,
             message: message.into(),
         }
     }
@@ -152,6 +162,7 @@ fn main() -> ExitCode {
         Command::VerifyHostname(args) => inspect::verify_hostname_cmd(&args),
         Command::PublicSuffix(args) => inspect::public_suffix_cmd(&args),
         Command::Fingerprint(args) => inspect::fingerprint_cmd(&args),
+        Command::Ocsp(args) => ocsp::run(&args),
         Command::Cert(cmd) => cert::run(&cmd),
         Command::Bench(cmd) => bench::run(&cmd),
     };

@@ -69,6 +69,10 @@ pub(crate) struct ServeArgs {
     /// Sessions the server keeps for resumption (0: none).
     #[arg(long)]
     session_cache: Option<usize>,
+    /// Staple an OCSP response: FILE (DER, as `openssl ocsp -respout` writes it) or `auto`
+    /// (asked from the certificate's responder, renewed before it runs out).
+    #[arg(long)]
+    ocsp_staple: Option<String>,
 }
 
 /// Reads "NAME-HEX KEY-HEX" lines; the first is the current key.
@@ -146,6 +150,12 @@ pub(crate) fn run(a: &ServeArgs) -> Result<(), Failure> {
             )?);
             opts = opts.cert_pem(issued.cert_pem).key_pem(issued.key_pem);
         }
+    }
+    if let Some(staple) = &a.ocsp_staple {
+        opts = opts.ocsp_staple(match staple.as_str() {
+            "auto" => sslsock::ocsp::StapleSource::Auto,
+            file => sslsock::ocsp::StapleSource::File(file.into()),
+        });
     }
     if let Some(list) = &a.alpn {
         opts = opts.alpn_protocols(list.split(',').filter(|p| !p.is_empty()));

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use sslsock::x509::create::{CertSpec, Issued};
 use sslsock_test_support::{
-    constrained, free_port, openssl_crl, openssl_fingerprint, pki, require, run_with_input,
-    s_server, Peer,
+    constrained, free_port, ocsp_lab, openssl_crl, openssl_fingerprint, pki, require,
+    run_with_input, s_server, Peer,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_sslsock");
@@ -1894,4 +1894,205 @@ fn the_command_says_what_the_library_says() {
     ]);
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(stderr(&o).trim_end(), format!("sslsock: {library}"));
+}
+
+/// `openssl s_server -www` with a certificate of the OCSP lab, stapling `staple` if given.
+fn lab_server(leaf: &str, staple: Option<&std::path::Path>) -> (Peer, u16) {
+    let lab = ocsp_lab::lab();
+    sslsock_test_support::spawn_listening(|port| {
+        let mut cmd = Command::new("openssl");
+        cmd.current_dir(&lab.dir)
+            .args(["s_server", "-www", "-accept", &format!("127.0.0.1:{port}")])
+            .args([
+                "-cert",
+                &format!("{leaf}.pem"),
+                "-key",
+                &format!("{leaf}.key"),
+            ])
+            .args(["-cert_chain", "int.pem"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if let Some(s) = staple {
+            cmd.arg("-status_file").arg(s);
+        }
+        cmd
+    })
+}
+
+fn lab_file(name: &str) -> String {
+    ocsp_lab::lab().path(name).display().to_string()
+}
+
+#[test]
+fn connect_ocsp_must_needs_a_staple() {
+    let (_s, port) = lab_server("good", None);
+    let addr = format!("127.0.0.1:{port}");
+    let root = lab_file("root.pem");
+    let o = sslsock(&["connect", &addr, "--ca-file", &root, "--ocsp", "must"]);
+    one_line_error(
+        &o,
+        1,
+        "certificate verify failed: the server sent no OCSP staple, but the OCSP mode \"must\" requires one",
+    );
+
+    let lab = ocsp_lab::lab();
+    let staple = lab.save(
+        "cli-good.der",
+        &lab.response("int", "good", ocsp_lab::Signer::Issuer, 60, false),
+    );
+    let (_s, port) = lab_server("good", Some(&staple));
+    let addr = format!("127.0.0.1:{port}");
+    let o = sslsock(&["connect", &addr, "--ca-file", &root, "--ocsp", "must"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(out.contains("revocation:   good (stapled)"), "{out}");
+}
+
+#[test]
+fn connect_ocsp_hard_asks_the_responder() {
+    let root = lab_file("root.pem");
+    let (_s, port) = lab_server("good", None);
+    let addr = format!("127.0.0.1:{port}");
+    let o = sslsock(&["connect", &addr, "--ca-file", &root]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("revocation:   unknown (no stapled response)")
+    );
+    let o = sslsock(&[
+        "connect",
+        &addr,
+        "--ca-file",
+        &root,
+        "--ocsp",
+        "hard",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["revocation"], "good (responder)");
+
+    let (_s, port) = lab_server("revoked", None);
+    let addr = format!("127.0.0.1:{port}");
+    let o = sslsock(&["connect", &addr, "--ca-file", &root, "--ocsp", "hard"]);
+    one_line_error(&o, 1, "certificate \"/CN=localhost\"");
+    assert!(
+        stderr(&o).contains("reason: keyCompromise"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = sslsock(&[
+        "connect",
+        &addr,
+        "--ca-file",
+        &root,
+        "--crl-fetch",
+        "--brief",
+    ]);
+    one_line_error(&o, 1, "reason: keyCompromise");
+
+    let o = sslsock(&["connect", &addr, "--ca-file", &root, "--ocsp", "sometimes"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("unknown OCSP mode \"sometimes\""),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn ocsp_command_reports_each_status() {
+    let o = sslsock(&["ocsp", &lab_file("good-chain.pem")]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(out.contains("status:      good"), "{out}");
+    assert!(out.contains("signed by /CN=OCSP Lab Intermediate"), "{out}");
+
+    let o = sslsock(&[
+        "ocsp",
+        &lab_file("revoked.pem"),
+        "--issuer",
+        &lab_file("int.pem"),
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["status"], "revoked");
+    assert_eq!(v["reason"], "keyCompromise");
+    assert_eq!(v["url"], ocsp_lab::lab().url("int"));
+    assert!(v["next_update"].is_string());
+
+    let o = sslsock(&["ocsp", &lab_file("unknown-chain.pem")]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("status:      unknown"));
+
+    let o = sslsock(&["ocsp", &lab_file("good.pem")]);
+    one_line_error(
+        &o,
+        2,
+        "holds no issuer certificate after the certificate: give --issuer",
+    );
+
+    let port = free_port();
+    let o = sslsock(&[
+        "ocsp",
+        &lab_file("good-chain.pem"),
+        "--url",
+        &format!("http://127.0.0.1:{port}/"),
+    ]);
+    one_line_error(
+        &o,
+        3,
+        &format!("OCSP responder http://127.0.0.1:{port}/ could not be asked"),
+    );
+}
+
+#[test]
+fn serve_ocsp_staple_auto_is_accepted_by_curl_cert_status() {
+    require("curl");
+    let (_srv, port, _out) = serve(&[
+        "--cert",
+        &lab_file("good-chain.pem"),
+        "--key",
+        &lab_file("good.key"),
+        "--mode",
+        "http",
+        "--ocsp-staple",
+        "auto",
+    ]);
+    let curl = Command::new("curl")
+        .args(["-sS", "--cert-status", "--cacert", &lab_file("root.pem")])
+        .arg(format!("https://localhost:{port}/"))
+        .args(["--resolve", &format!("localhost:{port}:127.0.0.1")])
+        .output()
+        .unwrap();
+    assert!(
+        curl.status.success(),
+        "{}",
+        String::from_utf8_lossy(&curl.stderr)
+    );
+    let o = sslsock(&[
+        "connect",
+        &format!("127.0.0.1:{port}"),
+        "--ca-file",
+        &lab_file("root.pem"),
+        "--ocsp",
+        "must",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("revocation:   good (stapled)"));
+
+    let o = sslsock(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--cert",
+        &lab_file("good-chain.pem"),
+        "--key",
+        &lab_file("good.key"),
+        "--ocsp-staple",
+        &lab_file("int.pem"),
+    ]);
+    one_line_error(&o, 2, "ocsp_staple: the OCSP response cannot be parsed");
 }

@@ -65,6 +65,7 @@ pub use options::{Family, Options, Peer, Source, VerifyMode};
 #[cfg(feature = "tokio")]
 pub use socket::async_io::AsyncSslSocket;
 pub use socket::{CertField, SocketState, SslSocket, StartError, Transport};
+pub use timefmt::format_system_time;
 pub use verify::fingerprint::FingerprintAlgorithm;
 pub use verify::hostname::Scheme;
 pub use verify::roots::{default_ca, set_default_ca, CaOrigin, DefaultCa};
@@ -103,9 +104,9 @@ pub fn can_multi_cert() -> bool {
 pub fn can_ticket_keycb() -> bool {
     true
 }
-/// False: OCSP is not implemented in this build (`can_ocsp`).
+/// True: OCSP stapling, the resolver and must-staple (`can_ocsp`); see [`ocsp`].
 pub fn can_ocsp() -> bool {
-    false
+    true
 }
 /// False: TLS 1.3 post-handshake authentication is not offered by the engine (`can_pha`).
 pub fn can_pha() -> bool {

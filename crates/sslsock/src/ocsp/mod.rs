@@ -34,7 +34,7 @@ use std::time::SystemTime;
 pub use cache::OcspCache;
 pub use codec::{must_staple, ocsp_urls, CertId, HashAlgorithm, OcspRequest};
 pub use mode::OcspMode;
-pub use resolver::OcspResolver;
+pub use resolver::{query, OcspResolver};
 pub use response::{CertStatus, OcspResponse, RevocationReason, VerifiedStatus};
 pub(crate) use staple::StaplePolicy;
 pub use staple::{StapleCallback, StapleInfo};

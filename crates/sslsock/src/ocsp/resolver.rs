@@ -294,3 +294,44 @@ impl OcspResolver {
         self.progress().map(|_| ())
     }
 }
+
+/// Asks the OCSP responder about `cert_der` (issued by `issuer_der`): at `url`, else at the
+/// certificate's own responder (AIA). The request carries a nonce; the response must verify
+/// (see [`OcspResponse::verify`]). Returns the URL asked and the verified status.
+///
+/// ```no_run
+/// # let (cert, issuer) = (vec![], vec![]);
+/// let (url, status) = sslsock::ocsp::query(&cert, &issuer, None, std::time::Duration::from_secs(5))?;
+/// println!("{url}: {:?}", status.status);
+/// # Ok::<(), sslsock::ocsp::OcspError>(())
+/// ```
+pub fn query(
+    cert_der: &[u8],
+    issuer_der: &[u8],
+    url: Option<&str>,
+    timeout: Duration,
+) -> Result<(String, super::VerifiedStatus), OcspError> {
+    let subject = Subject::new(cert_der, issuer_der)?;
+    let url = match url {
+        Some(u) => u.to_owned(),
+        None => {
+            urls_of(&subject.cert)
+                .into_iter()
+                .next()
+                .ok_or_else(|| OcspError::NoResponder {
+                    subject: subject.subject_line(),
+                })?
+        }
+    };
+    let request = OcspRequest::new(vec![subject.cert_id(HashAlgorithm::Sha1)], true);
+    let body = http::ocsp(&url, &request.to_der()?, timeout).map_err(|reason| OcspError::Http {
+        url: url.clone(),
+        reason,
+    })?;
+    let status = OcspResponse::from_der(&body)?.verify_subject(
+        &subject,
+        SystemTime::now(),
+        request.nonce.as_deref(),
+    )?;
+    Ok((url, status))
+}
