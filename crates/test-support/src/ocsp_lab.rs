@@ -6,7 +6,7 @@
 //! root ─┬─ int ──── good, revoked, staple (must-staple), unknown (not in the index), short,
 //!       │           ocsp-signer (OCSPSigning), no-eku-signer (serverAuth only)
 //!       └─ int2 (revoked by root) ── good2
-//! rogue (self-signed, OCSPSigning)
+//! rogue (self-signed, OCSPSigning), twin (self-signed, the name of int, another key)
 //! ```
 //!
 //! Leaves name `http://127.0.0.1:<port>/<ca>` as their OCSP responder; `short` names
@@ -350,6 +350,26 @@ fn build(dir: &Path, port: u16) {
             "extendedKeyUsage=OCSPSigning",
         ],
     );
+    openssl_in(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "twin.key",
+            "-out",
+            "twin.pem",
+            "-subj",
+            "/CN=OCSP Lab Intermediate",
+            "-days",
+            "30",
+        ],
+    );
 }
 
 /// Who signs a response made by [`Lab::response`].
@@ -363,6 +383,8 @@ pub enum Signer {
     NoEku,
     /// `rogue`: self-signed, not from the issuer.
     Rogue,
+    /// `twin`: self-signed with the intermediate's name and another key.
+    Twin,
 }
 
 impl Lab {
@@ -416,6 +438,7 @@ impl Lab {
             Signer::Delegated => ("ocsp-signer.pem".into(), "ocsp-signer.key".into()),
             Signer::NoEku => ("no-eku-signer.pem".into(), "no-eku-signer.key".into()),
             Signer::Rogue => ("rogue.pem".into(), "rogue.key".into()),
+            Signer::Twin => ("twin.pem".into(), "twin.key".into()),
         };
         self.respond_to(ca, &req, &resp, &rsigner, &rkey, minutes)
     }

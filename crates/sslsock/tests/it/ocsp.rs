@@ -149,6 +149,13 @@ fn responder_authorisation() {
     );
 
     // The issuer's name with another key: the signature is what fails.
+    let twin = lab().response("int", "good", Signer::Twin, 60, false);
+    let e = check(&twin, "good", "int", now).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "the OCSP response's signature does not verify with the key of \"/CN=OCSP Lab Intermediate\": the signature is wrong"
+    );
+    // A response from another issuer's responder says nothing of this certificate.
     let by_int = lab().response("int", "good", Signer::Issuer, 60, false);
     let e = check(&by_int, "good2", "int2", now).unwrap_err();
     assert!(matches!(e, OcspError::NoStatusFor { .. }), "{e:?}");
@@ -555,4 +562,143 @@ fn crl_fetched_from_the_distribution_point() {
         e.to_string(),
         "certificate verify failed: revocation check failed: certificate \"/CN=localhost\" names no CRL distribution point to fetch from"
     );
+}
+
+/// What Perl IO::Socket::SSL says connecting to `port` with `mode` (its SSL_OCSP_* flags
+/// joined by `|`); with `resolve`, the outcome of its ocsp_resolver too.
+fn perl_says(port: u16, mode: &str, resolve: bool) -> String {
+    sslsock_test_support::require_perl_ssl();
+    let script = format!(
+        r#"use IO::Socket::SSL;
+        my $c = IO::Socket::SSL->new(PeerAddr => "127.0.0.1:{port}", SSL_verifycn_name => "localhost",
+            SSL_verifycn_scheme => "http", SSL_ca_file => "root.pem", SSL_ocsp_mode => {mode})
+            or do {{ print "failed: $SSL_ERROR\n"; exit }};
+        if ({resolve}) {{
+            my $err = $c->ocsp_resolver->resolve_blocking(timeout => 10);
+            print defined $err && $err ne "" ? "resolver: $err\n" : "resolver ok\n";
+        }} else {{ print "connected\n" }}"#,
+        resolve = u8::from(resolve)
+    );
+    let out = Command::new("perl")
+        .current_dir(&lab().dir)
+        .args(["-e", &script])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// The same scenarios through sslsock and through Perl IO::Socket::SSL: they agree.
+#[test]
+fn perl_io_socket_ssl_agrees() {
+    let ours = |port: u16, mode: OcspMode, resolve: bool| -> String {
+        match SslSocket::connect_with(&format!("127.0.0.1:{port}"), &client(mode)) {
+            Err(e) => format!("failed: {e}"),
+            Ok(s) if resolve => match s.ocsp_resolver().resolve_blocking(Duration::from_secs(10)) {
+                Ok(()) => "resolver ok".to_owned(),
+                Err(e) => format!("resolver: {e}"),
+            },
+            Ok(_) => "connected".to_owned(),
+        }
+    };
+    let good = lab().save(
+        "perl-good.der",
+        &lab().response("int", "good", Signer::Issuer, 60, false),
+    );
+    let revoked = lab().save(
+        "perl-revoked.der",
+        &lab().response("int", "revoked", Signer::Issuer, 60, false),
+    );
+    let cases: [(
+        &str,
+        &str,
+        Option<&std::path::Path>,
+        &str,
+        OcspMode,
+        bool,
+        &str,
+    ); 7] = [
+        (
+            "full chain, revoked intermediate",
+            "good2",
+            None,
+            "SSL_OCSP_FULL_CHAIN",
+            OcspMode::FULL_CHAIN,
+            true,
+            "resolver:",
+        ),
+        (
+            "hard, status unknown",
+            "unknown",
+            None,
+            "SSL_OCSP_FAIL_HARD",
+            OcspMode::FAIL_HARD,
+            true,
+            "resolver:",
+        ),
+        (
+            "good staple",
+            "good",
+            Some(&good),
+            "SSL_OCSP_TRY_STAPLE",
+            OcspMode::TRY_STAPLE,
+            false,
+            "connected",
+        ),
+        (
+            "revoked staple",
+            "revoked",
+            Some(&revoked),
+            "SSL_OCSP_TRY_STAPLE",
+            OcspMode::TRY_STAPLE,
+            false,
+            "failed",
+        ),
+        (
+            "no staple, must",
+            "good",
+            None,
+            "SSL_OCSP_MUST_STAPLE",
+            OcspMode::MUST_STAPLE,
+            false,
+            "failed",
+        ),
+        (
+            "resolver, good leaf",
+            "good",
+            None,
+            "SSL_OCSP_TRY_STAPLE",
+            OcspMode::TRY_STAPLE,
+            true,
+            "resolver ok",
+        ),
+        (
+            "resolver, revoked leaf",
+            "revoked",
+            None,
+            "SSL_OCSP_TRY_STAPLE",
+            OcspMode::TRY_STAPLE,
+            true,
+            "resolver:",
+        ),
+    ];
+    for (what, leaf, staple, perl_mode, mode, resolve, expect) in cases {
+        let ca = if leaf == "good2" { "int2" } else { "int" };
+        let (srv, port) = stapling_server(leaf, ca, staple, &[]);
+        let mine = ours(port, mode, resolve);
+        drop(srv);
+        let (_srv, port) = stapling_server(leaf, ca, staple, &[]);
+        let perl = perl_says(port, perl_mode, resolve);
+        eprintln!("| {what} | {mine} | {perl} |");
+        assert!(mine.starts_with(expect), "{what}: sslsock said {mine}");
+        assert!(perl.starts_with(expect), "{what}: Perl said {perl}");
+    }
+    // Where they differ, on purpose: Perl does not enforce must-staple (RFC 7633).
+    let (srv, port) = stapling_server("staple", "int", None, &[]);
+    let mine = ours(port, OcspMode::TRY_STAPLE, false);
+    drop(srv);
+    let (_srv, port) = stapling_server("staple", "int", None, &[]);
+    let perl = perl_says(port, "SSL_OCSP_TRY_STAPLE", false);
+    eprintln!("| must-staple certificate, no staple | {mine} | {perl} |");
+    assert!(mine.contains("marked must-staple"), "{mine}");
+    assert_eq!(perl, "connected");
 }
