@@ -587,6 +587,18 @@ fn perl_says(port: u16, mode: &str, resolve: bool) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
+/// A scenario: what, leaf, staple file, Perl's mode, ours, whether the resolver runs, and
+/// how both outcomes start.
+type Case<'a> = (
+    &'a str,
+    &'a str,
+    Option<&'a std::path::Path>,
+    &'a str,
+    OcspMode,
+    bool,
+    &'a str,
+);
+
 /// The same scenarios through sslsock and through Perl IO::Socket::SSL: they agree.
 #[test]
 fn perl_io_socket_ssl_agrees() {
@@ -608,15 +620,7 @@ fn perl_io_socket_ssl_agrees() {
         "perl-revoked.der",
         &lab().response("int", "revoked", Signer::Issuer, 60, false),
     );
-    let cases: [(
-        &str,
-        &str,
-        Option<&std::path::Path>,
-        &str,
-        OcspMode,
-        bool,
-        &str,
-    ); 7] = [
+    let cases: [Case<'_>; 7] = [
         (
             "full chain, revoked intermediate",
             "good2",
