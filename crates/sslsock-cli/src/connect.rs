@@ -435,7 +435,8 @@ fn print_report(a: &ConnectArgs, r: &Report) -> Result<(), Failure> {
     }
     outln!("fingerprint:  {}", r.fingerprint.as_deref().unwrap_or("-"));
     outln!("verification: {}", r.verification);
-    outln!("revocation:   {}", r.revocation);
+    // Unpadded: "revocation: good (stapled)" is the line scripts look for.
+    outln!("revocation: {}", r.revocation);
     Ok(())
 }
 

@@ -1946,7 +1946,7 @@ fn connect_ocsp_must_needs_a_staple() {
     let o = sslsock(&["connect", &addr, "--ca-file", &root, "--ocsp", "must"]);
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(out.contains("revocation:   good (stapled)"), "{out}");
+    assert!(out.contains("revocation: good (stapled)"), "{out}");
 }
 
 #[test]
@@ -1957,7 +1957,7 @@ fn connect_ocsp_hard_asks_the_responder() {
     let o = sslsock(&["connect", &addr, "--ca-file", &root]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
-        String::from_utf8_lossy(&o.stdout).contains("revocation:   unknown (no stapled response)")
+        String::from_utf8_lossy(&o.stdout).contains("revocation: unknown (no stapled response)")
     );
     let o = sslsock(&[
         "connect",
@@ -2081,7 +2081,7 @@ fn serve_ocsp_staple_auto_is_accepted_by_curl_cert_status() {
         "must",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("revocation:   good (stapled)"));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("revocation: good (stapled)"));
 
     let o = sslsock(&[
         "serve",

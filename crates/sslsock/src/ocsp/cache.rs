@@ -113,3 +113,62 @@ impl OcspCache {
         self.len() == 0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use super::*;
+    use crate::ocsp::{CertStatus, HashAlgorithm};
+
+    fn id(n: u8) -> CertId {
+        CertId {
+            hash: HashAlgorithm::Sha1,
+            issuer_name_hash: vec![1; 20],
+            issuer_key_hash: vec![2; 20],
+            serial: vec![n],
+        }
+    }
+
+    fn status(until: SystemTime) -> VerifiedStatus {
+        VerifiedStatus {
+            status: CertStatus::Good,
+            this_update: until - Duration::from_secs(60),
+            next_update: Some(until),
+            valid_until: until,
+            responder: "/CN=r".into(),
+            subject: "/CN=s".into(),
+            serial: "01".into(),
+        }
+    }
+
+    #[test]
+    fn entries_last_until_next_update_and_no_longer() {
+        let now = SystemTime::now();
+        let cache = OcspCache::new(4);
+        cache.put(id(1), status(now + Duration::from_secs(600)), now);
+        // Fresh entries are kept (not dropped while current).
+        assert!(cache.get(&id(1), now + Duration::from_secs(599)).is_some());
+        assert!(cache.get(&id(1), now + Duration::from_secs(601)).is_none());
+        assert!(cache.is_empty(), "an out-of-date entry is dropped when met");
+        // An entry already out of date is not kept.
+        cache.put(id(2), status(now - Duration::from_secs(1)), now);
+        assert!(cache.is_empty());
+    }
+
+    #[test]
+    fn full_cache_drops_what_expires_soonest() {
+        let now = SystemTime::now();
+        let cache = OcspCache::new(2);
+        cache.put(id(1), status(now + Duration::from_secs(100)), now);
+        cache.put(id(2), status(now + Duration::from_secs(300)), now);
+        cache.put(id(3), status(now + Duration::from_secs(200)), now);
+        assert_eq!(cache.len(), 2);
+        assert!(cache.get(&id(1), now).is_none());
+        assert!(cache.get(&id(2), now).is_some() && cache.get(&id(3), now).is_some());
+        // Shared by clones.
+        let other = cache.clone();
+        other.put(id(4), status(now + Duration::from_secs(400)), now);
+        assert!(cache.get(&id(4), now).is_some());
+    }
+}

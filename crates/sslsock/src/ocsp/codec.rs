@@ -80,7 +80,11 @@ pub(crate) struct Subject {
 
 impl Subject {
     pub(crate) fn new(cert_der: &[u8], issuer_der: &[u8]) -> Result<Subject, OcspError> {
-        let cert = parse_cert(cert_der)?;
+        Subject::with_cert(parse_cert(cert_der)?, issuer_der)
+    }
+
+    /// For a certificate already parsed.
+    pub(crate) fn with_cert(cert: Certificate, issuer_der: &[u8]) -> Result<Subject, OcspError> {
         let issuer = parse_cert(issuer_der)?;
         let issuer_name_der = cert
             .tbs_certificate

@@ -141,7 +141,7 @@ impl StaplePolicy {
                 }),
             };
         };
-        let subject = Subject::new(leaf_der, issuer_der).map_err(bad_encoding)?;
+        let subject = Subject::with_cert(leaf, issuer_der).map_err(bad_encoding)?;
         let id = subject.cert_id(HashAlgorithm::Sha1);
         let Some(staple) = staple else {
             if let Some(cached) = self.cache.get(&id, now) {

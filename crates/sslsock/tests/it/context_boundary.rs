@@ -458,6 +458,26 @@ fn options_of_the_other_side_are_refused_by_name() {
     )
     .unwrap_err();
     assert!(e.to_string().contains("FAIL_IF_NO_PEER_CERT"), "{e}");
+    // Revocation: the client checks, the server staples.
+    let e = SslContext::new(
+        &server_opts()
+            .server(true)
+            .ocsp_mode(sslsock::ocsp::OcspMode::MUST_STAPLE)
+            .crl_fetch(true),
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("ocsp_mode, crl_fetch are options only for a client"),
+        "{e}"
+    );
+    let e =
+        SslContext::new(&client_opts().ocsp_staple(sslsock::ocsp::StapleSource::Auto)).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("ocsp_staple is an option only for a server context"),
+        "{e}"
+    );
 }
 
 #[test]
