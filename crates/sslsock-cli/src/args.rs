@@ -178,3 +178,24 @@ impl From<FingerprintAlgorithm> for FingerprintDigest {
 pub(crate) fn ocsp_mode(s: &str) -> Result<sslsock::ocsp::OcspMode, String> {
     sslsock::ocsp::OcspMode::parse(s).map_err(|e| e.to_string())
 }
+
+/// Seconds given on the command line: a positive number (`0` only where `zero_is_none`,
+/// meaning no limit). Values past what a duration holds mean no practical limit.
+pub(crate) fn seconds(
+    flag: &str,
+    value: f64,
+    zero_is_none: bool,
+) -> Result<Option<std::time::Duration>, crate::Failure> {
+    if value == 0.0 && zero_is_none {
+        return Ok(None);
+    }
+    if value.is_nan() || value <= 0.0 {
+        return Err(crate::Failure::usage(format!(
+            "{flag} {value}: must be a positive number of seconds{}",
+            if zero_is_none { " (0 for none)" } else { "" }
+        )));
+    }
+    Ok(Some(
+        std::time::Duration::try_from_secs_f64(value).unwrap_or(std::time::Duration::MAX),
+    ))
+}

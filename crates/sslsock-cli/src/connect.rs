@@ -65,7 +65,8 @@ pub(crate) struct ConnectArgs {
     /// Talk this protocol in plain first and upgrade with STARTTLS.
     #[arg(long, value_enum)]
     starttls: Option<Protocol>,
-    /// Seconds for connect, handshake and each read of the reply.
+    /// Seconds for the TCP connect, the STARTTLS dialogue and the handshake (default 30, 0
+    /// for none), and for each read of the reply to --send.
     #[arg(long)]
     timeout: Option<f64>,
     /// Use IPv4 only.
@@ -176,13 +177,8 @@ fn options(a: &ConnectArgs) -> Result<Options, Failure> {
         o = o.ecdh_curve(g);
     }
     o = a.identity.apply(o);
-    if let Some(t) = a.timeout {
-        if !(t.is_finite() && t > 0.0) {
-            return Err(Failure::usage(format!(
-                "--timeout {t}: must be a positive number of seconds"
-            )));
-        }
-        o = o.timeout(Duration::from_secs_f64(t));
+    if let Some(t) = limit(a)? {
+        o = o.timeout(t);
     }
     if a.ipv4 {
         o = o.family(Family::V4);
@@ -298,25 +294,46 @@ pub(crate) fn run(a: &ConnectArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The limit for connect, STARTTLS dialogue and handshake: `--timeout`, else the default.
+fn limit(a: &ConnectArgs) -> Result<Option<Duration>, Failure> {
+    match a.timeout {
+        None => Ok(Some(sslsock::defaults::CONNECT_TIMEOUT)),
+        Some(t) => crate::args::seconds("--timeout", t, true),
+    }
+}
+
+/// The wait for each read of a reply: `--timeout` when given, else `quiet`.
+fn read_wait(a: &ConnectArgs, quiet: Duration) -> Result<Option<Duration>, Failure> {
+    match a.timeout {
+        None => Ok(Some(quiet)),
+        Some(t) => crate::args::seconds("--timeout", t, true),
+    }
+}
+
 /// The full connect routine (handshake, --send or --stdin, report) for connection `n`.
 fn connect_once(a: &ConnectArgs, ctx: &SslContext, n: u32) -> Result<Report, Failure> {
     let mut sock = SslSocket::connect_with(&a.addr, ctx)?;
-    let io_timeout = a
-        .timeout
-        .map(Duration::from_secs_f64)
-        .or_else(|| a.send.as_ref().map(|_| Duration::from_secs(5)));
-    sock.get_ref()
-        .set_read_timeout(io_timeout)
-        .map_err(Failure::network)?;
     if let Some(proto) = a.starttls {
         let host = a.addr.rsplit_once(':').map_or(a.addr.as_str(), |(h, _)| h);
         starttls::negotiate(
             &mut sock,
             proto,
             host.trim_start_matches('[').trim_end_matches(']'),
+            limit(a)?,
         )?;
         sock.connect_ssl()?;
     }
+    let io_timeout = if a.send.is_some() {
+        read_wait(a, Duration::from_secs(5))?
+    } else {
+        a.timeout
+            .map(|t| crate::args::seconds("--timeout", t, true))
+            .transpose()?
+            .flatten()
+    };
+    sock.get_ref()
+        .set_read_timeout(io_timeout)
+        .map_err(Failure::network)?;
     settle(&mut sock)?;
     let certs = sock.peer_certificates();
     let chain: Vec<ChainEntry> = certs
@@ -378,8 +395,7 @@ fn connect_once(a: &ConnectArgs, ctx: &SslContext, n: u32) -> Result<Report, Fai
     if a.stdin {
         pump_stdin(
             &mut sock,
-            a.timeout
-                .map_or(Duration::from_secs(5), Duration::from_secs_f64),
+            read_wait(a, Duration::from_secs(5))?.unwrap_or(Duration::MAX),
         )?;
     }
     if let Some((bytes, note)) = &reply {
@@ -450,10 +466,10 @@ fn revocation(a: &ConnectArgs, sock: &SslSocket) -> Result<String, Failure> {
     if !asks || known == Revocation::Off {
         return Ok(known.to_string());
     }
-    let timeout = a
-        .timeout
-        .and_then(|t| Duration::try_from_secs_f64(t).ok())
-        .unwrap_or(sslsock::defaults::OCSP_TIMEOUT);
+    let timeout = match a.timeout {
+        Some(_) => limit(a)?.unwrap_or(Duration::MAX),
+        None => sslsock::defaults::OCSP_TIMEOUT,
+    };
     let mut resolver = sock.ocsp_resolver();
     resolver
         .resolve_blocking(timeout)

@@ -27,7 +27,10 @@ impl Report {
                     outln!("      {line}");
                 }
             }
-            Err(why) => outln!("[{n}] {title:<58} FAILED\n      {why}"),
+            Err(why) => {
+                outln!("[{n}] {title:<58} FAILED");
+                outln!("      {why}");
+            }
         }
         Ok(())
     }
@@ -46,7 +49,8 @@ fn send(s: &mut impl Write, text: &str) -> Result<(), String> {
 }
 
 pub(crate) fn run() -> Result<(), Failure> {
-    outln!("sslsock demo: everything runs on loopback (127.0.0.1), nothing leaves this machine\n");
+    outln!("sslsock demo: everything runs on loopback (127.0.0.1), nothing leaves this machine");
+    outln!();
     let mut report = Report {
         passed: 0,
         total: 0,

@@ -111,7 +111,10 @@ pub(crate) fn public_suffix_cmd(a: &PublicSuffixArgs) -> Result<(), Failure> {
         outln!("{}", json!({"rest": rest, "suffix": suffix}));
     } else {
         match &split {
-            Some(s) => outln!("rest: {}\nsuffix: {}", s.rest, s.suffix),
+            Some(s) => {
+                outln!("rest: {}", s.rest);
+                outln!("suffix: {}", s.suffix);
+            }
             None => {
                 return Err(Failure::usage(format!(
                     "\"{}\" is not a valid domain name",

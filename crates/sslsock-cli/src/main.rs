@@ -145,7 +145,12 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if e.use_stderr() => {
-            let _ = writeln!(std::io::stderr(), "sslsock: {}", one_line(&e));
+            let line = one_line(&e);
+            let _ = writeln!(
+                std::io::stderr(),
+                "sslsock: {}",
+                sslsock::escape_control(&line)
+            );
             return ExitCode::from(2);
         }
         // --help and --version.
@@ -170,10 +175,11 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             if !f.message.is_empty() {
+                let line = f.message.replace('\n', " ");
                 let _ = writeln!(
                     std::io::stderr(),
                     "sslsock: {}",
-                    f.message.replace('\n', " ")
+                    sslsock::escape_control(&line)
                 );
             }
             ExitCode::from(f.code)

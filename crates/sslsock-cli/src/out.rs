@@ -10,9 +10,13 @@ use std::io::{ErrorKind, Write};
 use crate::Failure;
 
 /// Writes one line to standard output.
+///
+/// Control characters in it are escaped (certificate names and server text are not the
+/// terminal's to interpret); one call is one line.
 pub(crate) fn line(args: fmt::Arguments<'_>) -> Result<(), Failure> {
+    let text = args.to_string();
     let mut out = std::io::stdout().lock();
-    out.write_fmt(args)
+    out.write_all(sslsock::escape_control(&text).as_bytes())
         .and_then(|()| out.write_all(b"\n"))
         .map_err(output_error)
 }
@@ -65,10 +69,11 @@ impl log::Log for StderrLog {
         if self.enabled(record.metadata()) {
             let level = record.level().as_str().to_ascii_lowercase();
             // Nothing to be done when standard error itself is gone.
+            let text = record.args().to_string();
             let _ = writeln!(
                 std::io::stderr(),
                 "sslsock: {level}: {} ({})",
-                record.args(),
+                sslsock::escape_control(&text),
                 record.target()
             );
         }

@@ -126,14 +126,9 @@ pub(crate) enum VerifyClient {
 }
 
 pub(crate) fn run(a: &ServeArgs) -> Result<(), Failure> {
-    if !(a.handshake_timeout.is_finite() && a.handshake_timeout > 0.0) {
-        return Err(Failure::usage(
-            "--handshake-timeout must be a positive number of seconds",
-        ));
-    }
-    let mut opts = Options::new()
-        .server(true)
-        .timeout(Duration::from_secs_f64(a.handshake_timeout));
+    let handshake = crate::args::seconds("--handshake-timeout", a.handshake_timeout, false)?
+        .unwrap_or(Duration::MAX);
+    let mut opts = Options::new().server(true).timeout(handshake);
     let mut generated_fp = None;
     match &a.identity.cert {
         Some(_) => opts = a.identity.apply(opts),

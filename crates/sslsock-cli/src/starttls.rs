@@ -2,6 +2,7 @@
 
 use std::io::{BufRead, Read, Write};
 use std::net::TcpStream;
+use std::time::{Duration, Instant};
 
 use sslsock::SslSocket;
 
@@ -18,25 +19,142 @@ pub(crate) enum Protocol {
     Postgres,
 }
 
-fn line(s: &mut SslSocket<TcpStream>) -> Result<String, Failure> {
-    let mut l = String::new();
-    let n = s.read_line(&mut l).map_err(Failure::network)?;
-    if n == 0 {
-        return Err(Failure::tls(
-            "server closed the connection before agreeing to STARTTLS",
-        ));
-    }
-    Ok(l)
+/// The longest reply line accepted (RFC 5321 allows 512 octets; servers send more in
+/// practice, never this much).
+const MAX_LINE: usize = 8192;
+
+/// The most lines of one multi-line reply (an EHLO answer has a few dozen).
+const MAX_REPLY_LINES: usize = 1000;
+
+/// The plain dialogue before TLS: one deadline for all of it, bounded lines and replies.
+struct Dialogue<'a> {
+    s: &'a mut SslSocket<TcpStream>,
+    deadline: Option<Instant>,
+    limit: Option<Duration>,
+    /// What is being waited for, for the error messages.
+    step: &'static str,
 }
 
-/// Reads a (possibly multi-line) SMTP/FTP reply and returns its final line.
-fn reply(s: &mut SslSocket<TcpStream>) -> Result<String, Failure> {
-    loop {
-        let l = line(s)?;
-        // "250-more" continues, "250 last" ends.
-        if l.len() < 4 || l.as_bytes()[3] != b'-' {
-            return Ok(l);
+impl Dialogue<'_> {
+    /// Sets the socket's read timeout to what is left of the deadline.
+    fn arm(&mut self) -> Result<(), Failure> {
+        let Some(deadline) = self.deadline else {
+            return Ok(());
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(self.timed_out());
         }
+        self.s
+            .get_ref()
+            .set_read_timeout(Some(left))
+            .map_err(Failure::network)
+    }
+
+    fn timed_out(&self) -> Failure {
+        Failure::unreachable(format!(
+            "timed out after {} waiting for the server's {} (STARTTLS)",
+            self.limit
+                .map_or_else(String::new, |l| format!("{:.1} s", l.as_secs_f64())),
+            self.step
+        ))
+    }
+
+    fn io_error(&self, e: std::io::Error) -> Failure {
+        match e.kind() {
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => self.timed_out(),
+            _ => Failure::network(e),
+        }
+    }
+
+    /// One line (CRLF or LF), at most [`MAX_LINE`] bytes, as text.
+    fn line(&mut self) -> Result<String, Failure> {
+        let mut bytes = Vec::new();
+        loop {
+            self.arm()?;
+            let chunk = match self.s.fill_buf() {
+                Ok(c) => c,
+                Err(e) => return Err(self.io_error(e)),
+            };
+            if chunk.is_empty() {
+                return Err(Failure::tls(format!(
+                    "server closed the connection before its {} (STARTTLS)",
+                    self.step
+                )));
+            }
+            let (take, done) = match chunk.iter().position(|b| *b == b'\n') {
+                Some(i) => (i + 1, true),
+                None => (chunk.len(), false),
+            };
+            bytes.extend_from_slice(&chunk[..take]);
+            self.s.consume(take);
+            if bytes.len() > MAX_LINE {
+                return Err(Failure::tls(format!(
+                    "the server's {} is a line longer than {MAX_LINE} bytes (STARTTLS)",
+                    self.step
+                )));
+            }
+            if done {
+                break;
+            }
+        }
+        String::from_utf8(bytes).map_err(|e| {
+            Failure::tls(format!(
+                "the server's {} is not text: {} (STARTTLS)",
+                self.step,
+                sslsock::escape_control(&String::from_utf8_lossy(e.as_bytes()))
+            ))
+        })
+    }
+
+    /// A (possibly multi-line) SMTP/FTP reply; its final line.
+    fn reply(&mut self) -> Result<String, Failure> {
+        for _ in 0..MAX_REPLY_LINES {
+            let l = self.line()?;
+            // "250-more" continues, "250 last" ends.
+            if l.len() < 4 || l.as_bytes()[3] != b'-' {
+                return Ok(l);
+            }
+        }
+        Err(Failure::tls(format!(
+            "the server's {} runs over {MAX_REPLY_LINES} lines (STARTTLS)",
+            self.step
+        )))
+    }
+
+    fn send(&mut self, bytes: impl AsRef<[u8]>, next: &'static str) -> Result<(), Failure> {
+        self.s
+            .write_all(bytes.as_ref())
+            .map_err(|e| self.io_error(e))?;
+        self.s.flush().map_err(|e| self.io_error(e))?;
+        self.step = next;
+        Ok(())
+    }
+
+    /// Reads until `needle` appears (XMPP has no line structure), at most 64 KiB.
+    fn read_until(&mut self, needle: &str) -> Result<String, Failure> {
+        let mut seen = Vec::new();
+        while !seen.windows(needle.len()).any(|w| w == needle.as_bytes()) {
+            self.arm()?;
+            let chunk = match self.s.fill_buf() {
+                Ok(c) => c,
+                Err(e) => return Err(self.io_error(e)),
+            };
+            if chunk.is_empty() {
+                return Err(Failure::tls(format!(
+                    "server closed the connection while waiting for {needle}"
+                )));
+            }
+            // One byte at a time: nothing past the needle may be taken from the stream.
+            seen.push(chunk[0]);
+            self.s.consume(1);
+            if seen.len() > 65_536 {
+                return Err(Failure::tls(format!(
+                    "no {needle} in the first 64 KiB from the server"
+                )));
+            }
+        }
+        Ok(String::from_utf8_lossy(&seen).into_owned())
     }
 }
 
@@ -46,35 +164,9 @@ fn expect(got: &str, prefix: &str, step: &str) -> Result<(), Failure> {
     } else {
         Err(Failure::tls(format!(
             "STARTTLS refused at {step}: server said \"{}\"",
-            got.trim_end()
+            sslsock::escape_control(got.trim_end())
         )))
     }
-}
-
-fn send(s: &mut SslSocket<TcpStream>, text: &str) -> Result<(), Failure> {
-    s.write_all(text.as_bytes()).map_err(Failure::network)?;
-    s.flush().map_err(Failure::network)?;
-    Ok(())
-}
-
-/// Reads until `needle` appears (XMPP has no line structure).
-fn read_until(s: &mut SslSocket<TcpStream>, needle: &str) -> Result<String, Failure> {
-    let mut seen = String::new();
-    let mut buf = [0u8; 1];
-    while !seen.contains(needle) {
-        if s.read(&mut buf).map_err(Failure::network)? == 0 {
-            return Err(Failure::tls(format!(
-                "server closed the connection while waiting for {needle}"
-            )));
-        }
-        seen.push(char::from(buf[0]));
-        if seen.len() > 65_536 {
-            return Err(Failure::tls(format!(
-                "no {needle} in the first 64 KiB from the server"
-            )));
-        }
-    }
-    Ok(seen)
 }
 
 /// Runs the plain part of the protocol on a plain socket; afterwards the caller starts TLS.
@@ -82,45 +174,65 @@ pub(crate) fn negotiate(
     s: &mut SslSocket<TcpStream>,
     proto: Protocol,
     host: &str,
+    limit: Option<Duration>,
 ) -> Result<(), Failure> {
+    let before = s.get_ref().read_timeout().map_err(Failure::network)?;
+    let mut d = Dialogue {
+        s,
+        deadline: limit.and_then(|l| Instant::now().checked_add(l)),
+        limit,
+        step: "greeting",
+    };
+    let result = talk(&mut d, proto, host);
+    let _ = d.s.get_ref().set_read_timeout(before);
+    result
+}
+
+fn talk(d: &mut Dialogue<'_>, proto: Protocol, host: &str) -> Result<(), Failure> {
     match proto {
         Protocol::Smtp => {
-            expect(&reply(s)?, "220", "greeting")?;
-            send(s, "EHLO sslsock.invalid\r\n")?;
-            expect(&reply(s)?, "250", "EHLO")?;
-            send(s, "STARTTLS\r\n")?;
-            expect(&reply(s)?, "220", "STARTTLS")
+            expect(&d.reply()?, "220", "greeting")?;
+            d.send("EHLO sslsock.invalid\r\n", "EHLO reply")?;
+            expect(&d.reply()?, "250", "EHLO")?;
+            d.send("STARTTLS\r\n", "STARTTLS reply")?;
+            expect(&d.reply()?, "220", "STARTTLS")
         }
         Protocol::Ftp => {
-            expect(&reply(s)?, "220", "greeting")?;
-            send(s, "AUTH TLS\r\n")?;
-            expect(&reply(s)?, "234", "AUTH TLS")
+            expect(&d.reply()?, "220", "greeting")?;
+            d.send("AUTH TLS\r\n", "AUTH TLS reply")?;
+            expect(&d.reply()?, "234", "AUTH TLS")
         }
         Protocol::Pop3 => {
-            expect(&line(s)?, "+OK", "greeting")?;
-            send(s, "STLS\r\n")?;
-            expect(&line(s)?, "+OK", "STLS")
+            expect(&d.line()?, "+OK", "greeting")?;
+            d.send("STLS\r\n", "STLS reply")?;
+            expect(&d.line()?, "+OK", "STLS")
         }
         Protocol::Imap => {
-            expect(&line(s)?, "* OK", "greeting")?;
-            send(s, "a1 STARTTLS\r\n")?;
-            loop {
-                let l = line(s)?;
+            expect(&d.line()?, "* OK", "greeting")?;
+            d.send("a1 STARTTLS\r\n", "STARTTLS reply")?;
+            for _ in 0..MAX_REPLY_LINES {
+                let l = d.line()?;
                 if l.starts_with("a1 ") {
                     return expect(&l, "a1 OK", "STARTTLS");
                 }
             }
+            Err(Failure::tls(format!(
+                "the server's STARTTLS reply runs over {MAX_REPLY_LINES} lines (STARTTLS)"
+            )))
         }
         Protocol::Xmpp => {
-            send(
-                s,
-                &format!(
+            d.send(
+                format!(
                     "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='{host}' version='1.0'>"
                 ),
+                "stream features",
             )?;
-            read_until(s, "</stream:features>")?;
-            send(s, "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")?;
-            let answer = read_until(s, ">")?;
+            d.read_until("</stream:features>")?;
+            d.send(
+                "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>",
+                "starttls answer",
+            )?;
+            let answer = d.read_until(">")?;
             expect(answer.trim_start(), "<proceed", "starttls")
         }
         Protocol::Postgres => {
@@ -128,9 +240,11 @@ pub(crate) fn negotiate(
             let mut req = Vec::with_capacity(8);
             req.extend_from_slice(&8u32.to_be_bytes());
             req.extend_from_slice(&80_877_103u32.to_be_bytes());
-            s.write_all(&req).map_err(Failure::network)?;
+            d.send(&req, "answer to SSLRequest")?;
+            d.arm()?;
             let mut answer = [0u8; 1];
-            s.read_exact(&mut answer).map_err(Failure::network)?;
+            let read = d.s.read_exact(&mut answer);
+            read.map_err(|e| d.io_error(e))?;
             match answer[0] {
                 b'S' => Ok(()),
                 other => Err(Failure::tls(format!(

@@ -1049,18 +1049,38 @@ fn cert_create_makes_a_chain_openssl_verifies_and_serve_serves() {
         "--count",
         "1",
     ]);
+    // The leaf is marked must-staple and the server staples nothing: refused by default,
+    // read with OCSP checks off.
+    let addr = format!("127.0.0.1:{port}");
+    let root = path("root.pem");
+    one_line_error(
+        &sslsock(&["connect", &addr, "--ca-file", &root, "--sni", "localhost"]),
+        1,
+        "the certificate (marked must-staple, RFC 7633) requires one",
+    );
+    let (_srv, port, _out) = serve(&[
+        "--cert",
+        &path("leaf.p12"),
+        "--key-password",
+        "p12pw",
+        "--count",
+        "1",
+    ]);
     let out = run_ok(&[
         "connect",
         &format!("127.0.0.1:{port}"),
         "--ca-file",
-        &path("root.pem"),
+        &root,
         "--sni",
         "localhost",
+        "--ocsp",
+        "none",
     ]);
     assert!(
         out.contains("1 subject: /CN=CLI Intermediate"),
         "chain from the PKCS#12 file: {out}"
     );
+    assert!(out.contains("revocation: not checked"), "{out}");
 }
 
 fn month(m: &str) -> u32 {
@@ -2095,4 +2115,161 @@ fn serve_ocsp_staple_auto_is_accepted_by_curl_cert_status() {
         &lab_file("int.pem"),
     ]);
     one_line_error(&o, 2, "ocsp_staple: the OCSP response cannot be parsed");
+}
+
+/// A plain server that sends `greeting` (then keeps the connection until the client leaves).
+fn plain_talker(greeting: impl Fn(&mut std::net::TcpStream) + Send + 'static) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let (mut tcp, _) = listener.accept().unwrap();
+        greeting(&mut tcp);
+        let _ = std::io::Read::read_to_end(&mut tcp, &mut Vec::new());
+    });
+    port
+}
+
+#[test]
+fn starttls_plain_phase_is_bounded() {
+    let smtp = |port: u16, timeout: &str| {
+        let start = Instant::now();
+        let o = sslsock(&[
+            "connect",
+            &format!("127.0.0.1:{port}"),
+            "--starttls",
+            "smtp",
+            "--timeout",
+            timeout,
+            "--ca-file",
+            &f("ca.pem"),
+        ]);
+        (o, start.elapsed())
+    };
+    // One endless line: refused once it passes the line limit, memory stays small.
+    let port = plain_talker(|t| {
+        let chunk = vec![b'2'; 65_536];
+        while t.write_all(&chunk).is_ok() {}
+    });
+    let (o, _) = smtp(port, "10");
+    one_line_error(
+        &o,
+        1,
+        "the server's greeting is a line longer than 8192 bytes (STARTTLS)",
+    );
+
+    // Endless continuation lines: cut by the line count.
+    let port = plain_talker(|t| while t.write_all(b"220-still going\r\n").is_ok() {});
+    let (o, took) = smtp(port, "3");
+    one_line_error(
+        &o,
+        1,
+        "the server's greeting runs over 1000 lines (STARTTLS)",
+    );
+    assert!(took < Duration::from_secs(3), "{took:?}");
+
+    // Continuation lines trickled slowly: the deadline covers the whole dialogue.
+    let port = plain_talker(|t| loop {
+        if t.write_all(b"220-slowly\r\n").is_err() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    });
+    let (o, took) = smtp(port, "1");
+    one_line_error(
+        &o,
+        3,
+        "timed out after 1.0 s waiting for the server's greeting (STARTTLS)",
+    );
+    assert!(took < Duration::from_secs(3), "{took:?}");
+
+    // No greeting at all.
+    let port = plain_talker(|_| {});
+    let (o, _) = smtp(port, "1");
+    one_line_error(
+        &o,
+        3,
+        "timed out after 1.0 s waiting for the server's greeting (STARTTLS)",
+    );
+
+    // A greeting that is not text: a protocol error, control bytes escaped.
+    let port = plain_talker(|t| {
+        let _ = t.write_all(b"220 \xff\xfe\x1b[2J\r\n");
+    });
+    let (o, _) = smtp(port, "5");
+    one_line_error(&o, 1, "the server's greeting is not text");
+    assert!(!stderr(&o).contains('\x1b'), "{}", stderr(&o));
+}
+
+#[test]
+fn huge_timeouts_do_not_overflow() {
+    let port = free_port();
+    let o = sslsock(&["connect", &format!("127.0.0.1:{port}"), "--timeout", "1e20"]);
+    one_line_error(&o, 3, "cannot connect to");
+    let o = sslsock(&["connect", &format!("127.0.0.1:{port}"), "--timeout=-1"]);
+    one_line_error(
+        &o,
+        2,
+        "--timeout -1: must be a positive number of seconds (0 for none)",
+    );
+    let (_srv, port, _out) = serve(&[
+        "--cert",
+        &f("srv-ec.pem"),
+        "--key",
+        &f("srv-ec.key"),
+        "--handshake-timeout",
+        "1e20",
+        "--count",
+        "1",
+    ]);
+    let o = sslsock(&[
+        "connect",
+        &format!("127.0.0.1:{port}"),
+        "--ca-file",
+        &f("ca.pem"),
+        "--sni",
+        "localhost",
+        "--timeout",
+        "0",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn control_characters_from_certificates_are_escaped() {
+    let d = sslsock_test_support::scratch_dir("escape");
+    let issued = CertSpec::new("evil\x1b]0;owned\x07\0name")
+        .san("localhost")
+        .self_signed()
+        .unwrap();
+    std::fs::write(d.join("evil.pem"), &issued.cert_pem).unwrap();
+    std::fs::write(d.join("evil.key"), &issued.key_pem).unwrap();
+    let cert = d.join("evil.pem").display().to_string();
+    let show = sslsock(&["cert", "show", &cert]);
+    assert!(show.status.success(), "{}", stderr(&show));
+    let text = String::from_utf8_lossy(&show.stdout);
+    assert!(
+        !text.contains('\x1b') && !text.contains('\0') && !text.contains('\x07'),
+        "{text:?}"
+    );
+    assert!(text.contains(r"evil\u{1b}]0;owned\u{7}\u{0}name"), "{text}");
+
+    let (_srv, port, _out) = serve(&[
+        "--cert",
+        &cert,
+        "--key",
+        &d.join("evil.key").display().to_string(),
+        "--count",
+        "1",
+    ]);
+    let o = sslsock(&[
+        "connect",
+        &format!("127.0.0.1:{port}"),
+        "--ca-file",
+        &cert,
+        "--sni",
+        "other.example",
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(!err.contains('\x1b') && !err.contains('\x07'), "{err:?}");
 }

@@ -50,3 +50,7 @@ pub const OCSP_TIMEOUT: std::time::Duration = crate::ocsp::DEFAULT_TIMEOUT;
 
 /// How soon a stapling server asks its responder again after a failure.
 pub const OCSP_RETRY: std::time::Duration = crate::ocsp::DEFAULT_RETRY;
+
+/// `sslsock connect`: the limit for the TCP connect, a STARTTLS dialogue and the handshake
+/// (`--timeout`, `0` for none). The library itself has none unless `timeout` is given.
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);

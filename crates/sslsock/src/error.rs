@@ -5,6 +5,33 @@ use std::io;
 use std::path::PathBuf;
 use std::time::SystemTime;
 
+/// An error's message as written, before control characters are escaped.
+trait Words {
+    fn words(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
+}
+
+/// `Words` as `Display`.
+struct Raw<'a, T: ?Sized>(&'a T);
+
+impl<T: Words + ?Sized> fmt::Display for Raw<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.words(f)
+    }
+}
+
+/// Messages carry names and bytes from peers and files: shown with control characters
+/// escaped (see [`crate::escape_control`]).
+macro_rules! escaped_display {
+    ($t:ty) => {
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let raw = Raw(self).to_string();
+                f.write_str(&crate::text::escape_control(&raw))
+            }
+        }
+    };
+}
+
 /// Everything that can go wrong when configuring, connecting, handshaking or talking TLS.
 ///
 /// The `Display` text is one line, precise enough to act on, e.g.
@@ -358,8 +385,8 @@ pub enum Want {
     Write,
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Words for Error {
+    fn words(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Config(e) => write!(f, "configuration error: {e}"),
             Error::Verify(e) => write!(f, "certificate verify failed: {e}"),
@@ -379,8 +406,8 @@ impl fmt::Display for Error {
     }
 }
 
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Words for ConfigError {
+    fn words(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ConfigError::File { path, reason } => write!(f, "{}: {reason}", path.display()),
             ConfigError::Certificate(s) | ConfigError::Name(s) | ConfigError::Invalid(s) => {
@@ -410,8 +437,8 @@ impl fmt::Display for ConfigError {
     }
 }
 
-impl fmt::Display for VerifyError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Words for VerifyError {
+    fn words(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             VerifyError::NameMismatch {
                 expected,
@@ -511,8 +538,8 @@ impl fmt::Display for VerifyError {
     }
 }
 
-impl fmt::Display for TlsError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Words for TlsError {
+    fn words(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TlsError::AlertReceived(a)
                 if *a == Alert::HANDSHAKE_FAILURE || *a == Alert::INSUFFICIENT_SECURITY =>
@@ -696,8 +723,8 @@ pub enum OcspError {
     BadCertificate(String),
 }
 
-impl fmt::Display for OcspError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Words for OcspError {
+    fn words(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             OcspError::Malformed(s) => write!(f, "the OCSP response cannot be parsed: {s}"),
             OcspError::Unsuccessful(s) => write!(f, "the OCSP responder answered \"{s}\""),
@@ -751,3 +778,13 @@ impl fmt::Display for OcspError {
 }
 
 impl std::error::Error for OcspError {}
+
+escaped_display!(Error);
+
+escaped_display!(ConfigError);
+
+escaped_display!(VerifyError);
+
+escaped_display!(TlsError);
+
+escaped_display!(OcspError);

@@ -43,6 +43,7 @@ pub mod ocsp;
 pub mod options;
 mod session;
 pub mod socket;
+mod text;
 mod timefmt;
 pub mod verify;
 pub mod x509;
@@ -65,6 +66,7 @@ pub use options::{Family, Options, Peer, Source, VerifyMode};
 #[cfg(feature = "tokio")]
 pub use socket::async_io::AsyncSslSocket;
 pub use socket::{CertField, SocketState, SslSocket, StartError, Transport};
+pub use text::escape_control;
 pub use timefmt::format_system_time;
 pub use verify::fingerprint::FingerprintAlgorithm;
 pub use verify::hostname::Scheme;

@@ -502,11 +502,15 @@ impl<S: Transport> SslSocket<S> {
         let Some(t) = t.filter(|_| !self.nonblocking && self.deadline.is_none()) else {
             return f(self);
         };
+        // A deadline past what the clock can count is no deadline.
+        let Some(deadline) = Instant::now().checked_add(t) else {
+            return f(self);
+        };
         let Some((r, w)) = transport_ref(&self.stream).timeouts()? else {
             return f(self);
         };
         transport_ref(&self.stream).set_timeouts(Some(t), Some(t))?;
-        self.deadline = Some(Instant::now() + t);
+        self.deadline = Some(deadline);
         let out = f(self);
         self.deadline = None;
         let _ = transport_ref(&self.stream).set_timeouts(r, w);

@@ -251,3 +251,16 @@ fn lazy_handshake_failure_leaves_a_plain_socket_marked_failed() {
     );
     h.join().unwrap();
 }
+
+#[test]
+fn a_timeout_past_the_clock_is_no_timeout() {
+    let (addr, h) = serve(server_opts_with("srv-ec").server(true), 1, echo_once);
+    let opts = client_opts().hostname("localhost").timeout(Duration::MAX);
+    let mut s = SslSocket::connect_with(&addr.to_string(), &opts).unwrap();
+    Write::write_all(&mut s, b"x\n").unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut s, &mut line).unwrap();
+    assert_eq!(line, "x\n");
+    drop(s);
+    let _ = h.join();
+}
