@@ -37,7 +37,7 @@ enum Command {
     /// Connect to HOST:PORT, handshake, show what was negotiated and verified.
     Connect(Box<connect::ConnectArgs>),
     /// Run a TLS server (echo, sink or http).
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Show, offline on loopback, what sslsock does: verified TLS, STARTTLS up and down, refusals.
     Demo,
     /// Check whether a certificate is valid for a host name under a scheme.

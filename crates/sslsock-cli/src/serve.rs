@@ -69,6 +69,14 @@ pub(crate) struct ServeArgs {
     /// Sessions the server keeps for resumption (0: none).
     #[arg(long)]
     session_cache: Option<usize>,
+    /// Close a connection whose client has sent nothing for this many seconds after the
+    /// handshake (default 300; 0 for never).
+    #[arg(long)]
+    idle_timeout: Option<f64>,
+    /// Serve at most this many connections at once; more wait in the listen queue
+    /// (default 1000).
+    #[arg(long, default_value_t = sslsock::defaults::SERVE_MAX_CONNECTIONS)]
+    max_connections: usize,
     /// Staple an OCSP response: FILE (DER, as `openssl ocsp -respout` writes it) or `auto`
     /// (asked from the certificate's responder, renewed before it runs out).
     #[arg(long)]
@@ -129,6 +137,16 @@ pub(crate) fn run(a: &ServeArgs) -> Result<(), Failure> {
     let handshake = crate::args::seconds("--handshake-timeout", a.handshake_timeout, false)?
         .unwrap_or(Duration::MAX);
     let mut opts = Options::new().server(true).timeout(handshake);
+    let idle = match a.idle_timeout {
+        None => Some(sslsock::defaults::SERVE_IDLE_TIMEOUT),
+        Some(t) => crate::args::seconds("--idle-timeout", t, true)?,
+    };
+    if let Some(idle) = idle {
+        opts = opts.idle_timeout(idle);
+    }
+    if a.max_connections == 0 {
+        return Err(Failure::usage("--max-connections must be at least 1"));
+    }
     let mut generated_fp = None;
     match &a.identity.cert {
         Some(_) => opts = a.identity.apply(opts),
@@ -195,6 +213,10 @@ pub(crate) fn run(a: &ServeArgs) -> Result<(), Failure> {
     runtime.block_on(serve_all(a, ctx, generated_fp))
 }
 
+/// The first pause after a failed accept, and the longest.
+const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(10);
+const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
+
 async fn serve_all(
     a: &ServeArgs,
     ctx: SslContext,
@@ -215,11 +237,27 @@ async fn serve_all(
         .map_err(Failure::network)?;
     let mut tasks = tokio::task::JoinSet::new();
     let mut n: u64 = 0;
+    let mut backoff = Duration::ZERO;
     while a.count.is_none_or(|c| n < c) {
+        // At the limit, a slot must free before the next client is taken.
+        while tasks.len() >= a.max_connections {
+            let _ = tasks.join_next().await;
+        }
         let (tcp, peer) = match listener.accept().await {
-            Ok(x) => x,
+            Ok(x) => {
+                backoff = Duration::ZERO;
+                x
+            }
             Err(e) => {
-                log::warn!("accept failed: {e}");
+                // Out of descriptors (or another passing failure): pause, doubling up to a
+                // second, so that finishing connections can free what accept needs. Said
+                // once per episode, not once per attempt.
+                if backoff.is_zero() {
+                    log::warn!("accept failed: {e}; pausing new connections until it passes");
+                }
+                backoff = (backoff * 2).clamp(ACCEPT_BACKOFF_MIN, ACCEPT_BACKOFF_MAX);
+                tokio::time::sleep(backoff).await;
+                while tasks.try_join_next().is_some() {}
                 continue;
             }
         };

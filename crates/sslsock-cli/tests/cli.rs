@@ -1,6 +1,6 @@
 //! The `sslsock` command against real peers: exit codes, one-line errors, serve reachability.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -331,7 +331,7 @@ my $l = <$c>; print $l;
     };
     assert!(status.success());
     let mut log = String::new();
-    std::io::Read::read_to_string(&mut out, &mut log).unwrap();
+    Read::read_to_string(&mut out, &mut log).unwrap();
     assert_eq!(log.matches(": TLSv1_3").count(), 4, "{log}");
 }
 
@@ -1277,7 +1277,7 @@ fn serve_keeps_serving_while_200_clients_stall_mid_handshake() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let mut log = String::new();
-    std::io::Read::read_to_string(&mut out, &mut log).unwrap();
+    Read::read_to_string(&mut out, &mut log).unwrap();
     assert_eq!(
         log.matches("handshake failed: timed out").count(),
         STALLED,
@@ -1826,7 +1826,7 @@ fn starttls_timeout_is_the_handshake_timeout() {
         assert_eq!(line, "STARTTLS\r\n");
         tcp.write_all(b"220 go ahead\r\n").unwrap();
         // Read the ClientHello and whatever follows, answering nothing, until the client closes.
-        let _ = std::io::Read::read_to_end(&mut reader, &mut Vec::new());
+        let _ = Read::read_to_end(&mut reader, &mut Vec::new());
     });
     let o = sslsock(&[
         "connect",
@@ -2124,7 +2124,7 @@ fn plain_talker(greeting: impl Fn(&mut std::net::TcpStream) + Send + 'static) ->
     std::thread::spawn(move || {
         let (mut tcp, _) = listener.accept().unwrap();
         greeting(&mut tcp);
-        let _ = std::io::Read::read_to_end(&mut tcp, &mut Vec::new());
+        let _ = Read::read_to_end(&mut tcp, &mut Vec::new());
     });
     port
 }
@@ -2272,4 +2272,120 @@ fn control_characters_from_certificates_are_escaped() {
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(!err.contains('\x1b') && !err.contains('\x07'), "{err:?}");
+}
+
+fn client_to(port: u16) -> sslsock::SslSocket {
+    let opts = sslsock::Options::new()
+        .ca_file(f("ca.pem"))
+        .hostname("localhost")
+        .timeout(Duration::from_secs(2));
+    sslsock::SslSocket::connect_with(&format!("127.0.0.1:{port}"), &opts).unwrap()
+}
+
+#[test]
+fn serve_closes_idle_connections_and_caps_concurrency() {
+    let (mut srv, port, mut out) = serve(&[
+        "--cert",
+        &f("srv-ec.pem"),
+        "--key",
+        &f("srv-ec.key"),
+        "--idle-timeout",
+        "1",
+        "--max-connections",
+        "1",
+    ]);
+    let mut first = client_to(port);
+    // The only slot is taken: a second client is not served while the first is.
+    let opts = sslsock::Options::new()
+        .ca_file(f("ca.pem"))
+        .hostname("localhost")
+        .timeout(Duration::from_millis(500));
+    let e = sslsock::SslSocket::connect_with(&format!("127.0.0.1:{port}"), &opts).unwrap_err();
+    assert!(e.to_string().contains("timed out"), "{e}");
+    // The silent first client is closed after a second of silence.
+    let start = Instant::now();
+    let mut buf = [0u8; 16];
+    let n = first.read(&mut buf).unwrap_or(0);
+    assert_eq!(n, 0);
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    // Then the next client is served.
+    let mut third = client_to(port);
+    third.write_all(b"hello\n").unwrap();
+    let mut line = String::new();
+    third.read_line(&mut line).unwrap();
+    assert_eq!(line, "hello\n");
+    let _ = srv.child.kill();
+    let mut log = String::new();
+    let _ = out.read_to_string(&mut log);
+    assert!(log.contains("the peer was idle past idle_timeout"), "{log}");
+}
+
+#[test]
+fn serve_out_of_descriptors_pauses_and_recovers() {
+    let mut child = Command::new("sh")
+        .args(["-c", "ulimit -n 32 && exec \"$0\" \"$@\""])
+        .arg(BIN)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--cert",
+            &f("srv-ec.pem"),
+            "--key",
+            &f("srv-ec.key"),
+            "--handshake-timeout",
+            "1",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    let port: u16 = first.trim().rsplit(':').next().unwrap().parse().unwrap();
+    let mut srv = Peer { child };
+    // More idle connections than the server has descriptors.
+    let held: Vec<std::net::TcpStream> = (0..60)
+        .filter_map(|_| std::net::TcpStream::connect(("127.0.0.1", port)).ok())
+        .collect();
+    std::thread::sleep(Duration::from_millis(1500));
+    drop(held);
+    // Served again once the handshake timeout freed the descriptors.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut served = false;
+    while Instant::now() < deadline && !served {
+        let opts = sslsock::Options::new()
+            .ca_file(f("ca.pem"))
+            .hostname("localhost")
+            .timeout(Duration::from_secs(2));
+        if let Ok(mut s) = sslsock::SslSocket::connect_with(&format!("127.0.0.1:{port}"), &opts) {
+            s.write_all(b"ok\n").unwrap();
+            let mut line = String::new();
+            served = s.read_line(&mut line).is_ok() && line == "ok\n";
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = srv.child.kill();
+    let _ = srv.child.wait();
+    let mut err = String::new();
+    srv.child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(
+        served,
+        "not served after the descriptors came back; stderr: {err}"
+    );
+    let warnings = err.matches("accept failed").count();
+    assert!(
+        (1..=5).contains(&warnings),
+        "{warnings} accept warnings: {err}"
+    );
 }

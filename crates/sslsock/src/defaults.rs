@@ -54,3 +54,11 @@ pub const OCSP_RETRY: std::time::Duration = crate::ocsp::DEFAULT_RETRY;
 /// `sslsock connect`: the limit for the TCP connect, a STARTTLS dialogue and the handshake
 /// (`--timeout`, `0` for none). The library itself has none unless `timeout` is given.
 pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// `sslsock serve`: how long a connection may stay silent after its handshake
+/// (`--idle-timeout`, `0` for none). The library has none unless `idle_timeout` is given.
+pub const SERVE_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// `sslsock serve`: connections served at once (`--max-connections`); more wait in the
+/// listen queue.
+pub const SERVE_MAX_CONNECTIONS: usize = 1000;

@@ -249,6 +249,7 @@ pub struct Options {
     pub(crate) ocsp_cache: Option<crate::ocsp::OcspCache>,
     pub(crate) ocsp_staple: Option<crate::ocsp::StapleSource>,
     pub(crate) crl_fetch: bool,
+    pub(crate) idle_timeout: Option<Duration>,
     pub(crate) client_ca_files: Vec<PathBuf>,
     pub(crate) client_ca_certs: Vec<Vec<u8>>,
     /// `None`: the built-in list; `Some(None)`: no check; `Some(Some(list))`: that list.
@@ -390,6 +391,14 @@ impl Options {
     /// The local address to bind before connecting (`LocalAddr`). Defaults to any.
     pub fn local_addr(mut self, addr: SocketAddr) -> Self {
         self.local_addr = Some(addr);
+        self
+    }
+    /// After the handshake, end a read when the peer has sent nothing for `t`, with
+    /// [`Error::Timeout`](crate::Error::Timeout): blocking sockets arm it as their read
+    /// timeout (unless the caller set one), [`AsyncSslSocket`](crate::AsyncSslSocket) with a
+    /// timer; a non-blocking socket leaves it to its event loop. Defaults to none.
+    pub fn idle_timeout(mut self, t: Duration) -> Self {
+        self.idle_timeout = Some(t);
         self
     }
     /// Timeout for the TCP connect and for the handshake (`Timeout`). Defaults to none.

@@ -17,6 +17,7 @@
 //! # Ok(()) }
 //! ```
 
+use std::future::Future;
 use std::io::{self, Read, Write};
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
@@ -112,6 +113,8 @@ impl<S: AsyncWrite + Unpin> Write for AsyncIo<S> {
 #[derive(Debug)]
 pub struct AsyncSslSocket<S: AsyncRead + AsyncWrite + Unpin = TcpStream> {
     sock: SslSocket<AsyncIo<S>>,
+    /// The context's `idle_timeout` as a timer, reset by every read that returns data.
+    idle: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl AsyncSslSocket<TcpStream> {
@@ -172,6 +175,7 @@ impl AsyncSslSocket<TcpStream> {
             waker: None,
         };
         let mut s = AsyncSslSocket {
+            idle: None,
             sock: SslSocket::plain(io, ctx.clone(), name),
         };
         s.sock.apply_peer(peer, &host, port);
@@ -252,7 +256,7 @@ async fn tcp_connect(
 async fn with_deadline<T>(
     t: Option<Duration>,
     what: &'static str,
-    f: impl std::future::Future<Output = Result<T, Error>>,
+    f: impl Future<Output = Result<T, Error>>,
 ) -> Result<T, Error> {
     match t {
         Some(t) => tokio::time::timeout(t, f)
@@ -267,6 +271,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncSslSocket<S> {
     /// [`connect_ssl`](Self::connect_ssl) or [`accept_ssl`](Self::accept_ssl) (STARTTLS).
     pub fn new_plain(stream: S, config: impl ContextSource) -> Result<Self, Error> {
         Ok(AsyncSslSocket {
+            idle: None,
             sock: SslSocket::new_plain(
                 AsyncIo {
                     inner: stream,
@@ -281,6 +286,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncSslSocket<S> {
     /// [`SslSocket::new_client`]): one context, many peers, each with its own name.
     pub fn new_client(stream: S, config: impl ContextSource, name: &str) -> Result<Self, Error> {
         Ok(AsyncSslSocket {
+            idle: None,
             sock: SslSocket::new_client(
                 AsyncIo {
                     inner: stream,
@@ -342,18 +348,45 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for AsyncSslSocket<S> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        this.poll_op(cx, |s| {
-            let chunk = s.fill_buf_inner()?;
-            let n = chunk.len().min(buf.remaining());
-            // Where the copy lands: just after the filled part (only compared, never read).
-            let dst = buf.filled().as_ptr_range().end;
-            for piece in crate::copy::pieces(dst, &chunk[..n]) {
-                buf.put_slice(piece);
+        let polled = this
+            .poll_op(cx, |s| {
+                let chunk = s.fill_buf_inner()?;
+                let n = chunk.len().min(buf.remaining());
+                // Where the copy lands: just after the filled part (only compared, never read).
+                let dst = buf.filled().as_ptr_range().end;
+                for piece in crate::copy::pieces(dst, &chunk[..n]) {
+                    buf.put_slice(piece);
+                }
+                s.consume_inner(n);
+                Ok(())
+            })
+            .map_err(Error::into_io);
+        let Some(after) = this.sock.context().options().idle_timeout else {
+            return polled;
+        };
+        let Some(deadline) = tokio::time::Instant::now().checked_add(after) else {
+            return polled;
+        };
+        match polled {
+            Poll::Pending => {
+                let timer = this
+                    .idle
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+                if timer.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "the peer was idle past idle_timeout",
+                    )));
+                }
+                Poll::Pending
             }
-            s.consume_inner(n);
-            Ok(())
-        })
-        .map_err(Error::into_io)
+            ready => {
+                if let Some(timer) = &mut this.idle {
+                    timer.as_mut().reset(deadline);
+                }
+                ready
+            }
+        }
     }
 }
 

@@ -68,6 +68,8 @@ pub struct SslSocket<S: Transport = TcpStream> {
     verify_name: Option<String>,
     /// The deadline of each handshake (the context's `timeout`, or the connection's).
     timeout: Option<Duration>,
+    /// The read timeout armed after the handshake by the context's `idle_timeout`.
+    idle: Option<Duration>,
 }
 
 /// Where a socket stands ([`SslSocket::state`]).
@@ -310,6 +312,8 @@ impl SslSocket<TcpStream> {
     pub fn set_read_timeout(&mut self, t: Option<Duration>) -> Result<(), Error> {
         transport_ref(&self.stream).set_read_timeout(t)?;
         self.io_timeouts = t.is_some() || transport_ref(&self.stream).write_timeout()?.is_some();
+        // The caller's read timeout replaces the idle timeout.
+        self.idle = None;
         Ok(())
     }
 
@@ -374,6 +378,7 @@ impl<S: Transport> SslSocket<S> {
             session_key,
             verify_name: None,
             timeout: ctx_timeout,
+            idle: None,
         }
     }
 
@@ -518,7 +523,29 @@ impl<S: Transport> SslSocket<S> {
     }
 
     fn handshake(&mut self) -> Result<(), Error> {
-        self.with_timeouts(self.timeout, Self::handshake_now)
+        self.with_timeouts(self.timeout, Self::handshake_now)?;
+        self.arm_idle();
+        Ok(())
+    }
+
+    /// After the handshake, a blocking socket without a read timeout of the caller's gets
+    /// the context's `idle_timeout` as one: a peer silent that long ends the read.
+    fn arm_idle(&mut self) {
+        let Some(idle) = self.ctx.options().idle_timeout else {
+            return;
+        };
+        if self.nonblocking || self.io_timeouts {
+            return;
+        }
+        let Ok(Some((None, w))) = transport_ref(&self.stream).timeouts() else {
+            return;
+        };
+        if transport_ref(&self.stream)
+            .set_timeouts(Some(idle), w)
+            .is_ok()
+        {
+            self.idle = Some(idle);
+        }
     }
 
     fn handshake_now(&mut self) -> Result<(), Error> {
@@ -637,6 +664,11 @@ impl<S: Transport> SslSocket<S> {
         match e.kind() {
             io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut if self.deadline.is_some() => {
                 self.timeout_error()
+            }
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                if self.idle.is_some() && !self.nonblocking && want == Want::Read =>
+            {
+                Error::Timeout("waiting for the peer (it was idle past idle_timeout)")
             }
             io::ErrorKind::WouldBlock if self.io_timeouts && !self.nonblocking => {
                 Error::Io(io::Error::new(

@@ -210,3 +210,56 @@ fn async_starttls_up_and_down_with_perl() {
     let (_, stderr, ok) = perl.finish(20);
     assert!(ok, "perl: {stderr}");
 }
+
+#[test]
+fn idle_timeout_ends_a_silent_peer_blocking_and_async() {
+    let idle = std::time::Duration::from_millis(500);
+    // Blocking server.
+    let (addr, h) = serve(server_opts().server(true).idle_timeout(idle), 1, |mut s| {
+        let start = std::time::Instant::now();
+        let mut buf = [0u8; 8];
+        match std::io::Read::read(&mut s, &mut buf) {
+            Err(e) => Err(format!("{e} after {:?}", start.elapsed())),
+            Ok(n) => Err(format!("read {n} bytes from a silent peer")),
+        }
+    });
+    let silent =
+        sslsock::SslSocket::connect_with(&addr.to_string(), &client_opts().hostname("localhost"))
+            .unwrap();
+    let outcome = h.join().unwrap().remove(0).unwrap_err();
+    assert!(
+        outcome.contains("it was idle past idle_timeout"),
+        "{outcome}"
+    );
+    drop(silent);
+
+    // Async server.
+    let rt = runtime();
+    rt.block_on(async {
+        let ctx = SslContext::new(&server_opts().server(true).idle_timeout(idle)).unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let client = tokio::task::spawn_blocking(move || {
+            let s = sslsock::SslSocket::connect_with(
+                &addr.to_string(),
+                &client_opts().hostname("localhost"),
+            )
+            .unwrap();
+            std::thread::sleep(std::time::Duration::from_secs(3));
+            drop(s);
+        });
+        let (tcp, _) = listener.accept().await.unwrap();
+        let mut s = AsyncSslSocket::accept_with(tcp, &ctx).await.unwrap();
+        let start = std::time::Instant::now();
+        let mut buf = [0u8; 8];
+        let e = s.read(&mut buf).await.unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::TimedOut);
+        assert!(e.to_string().contains("idle past idle_timeout"), "{e}");
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            start.elapsed()
+        );
+        client.await.unwrap();
+    });
+}
