@@ -102,10 +102,7 @@ pub(crate) fn public_suffix_cmd(a: &PublicSuffixArgs) -> Result<(), Failure> {
     let split = list.public_suffix(&a.name, a.add);
     if a.json {
         let Some(s) = &split else {
-            return Err(Failure::usage(format!(
-                "\"{}\" is not a valid domain name",
-                a.name
-            )));
+            return Err(invalid_name(&a.name));
         };
         let (rest, suffix) = (json!(s.rest), json!(s.suffix));
         outln!("{}", json!({"rest": rest, "suffix": suffix}));
@@ -115,15 +112,27 @@ pub(crate) fn public_suffix_cmd(a: &PublicSuffixArgs) -> Result<(), Failure> {
                 outln!("rest: {}", s.rest);
                 outln!("suffix: {}", s.suffix);
             }
-            None => {
-                return Err(Failure::usage(format!(
-                    "\"{}\" is not a valid domain name",
-                    a.name
-                )))
-            }
+            None => return Err(invalid_name(&a.name)),
         }
     }
     Ok(())
+}
+
+/// Why a name has no public suffix, without echoing an endless name.
+fn invalid_name(name: &str) -> Failure {
+    use sslsock::verify::public_suffix::{MAX_LABEL, MAX_NAME};
+    if name.trim_end_matches('.').len() > MAX_NAME {
+        return Failure::usage(format!(
+            "a name of {} bytes is not a valid domain name (at most {MAX_NAME})",
+            name.len()
+        ));
+    }
+    if name.split('.').any(|l| l.len() > MAX_LABEL) {
+        return Failure::usage(format!(
+            "\"{name}\" is not a valid domain name (a label is longer than {MAX_LABEL} bytes)"
+        ));
+    }
+    Failure::usage(format!("\"{name}\" is not a valid domain name"))
 }
 
 pub(crate) fn fingerprint_cmd(a: &FingerprintArgs) -> Result<(), Failure> {

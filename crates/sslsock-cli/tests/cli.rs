@@ -2389,3 +2389,56 @@ fn serve_out_of_descriptors_pauses_and_recovers() {
         "{warnings} accept warnings: {err}"
     );
 }
+
+#[test]
+fn public_suffix_refuses_hostile_names_quickly() {
+    let many = "a.".repeat(30_000) + "com";
+    let start = Instant::now();
+    let o = sslsock(&["public-suffix", &many]);
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+    one_line_error(
+        &o,
+        2,
+        "a name of 60003 bytes is not a valid domain name (at most 253)",
+    );
+    let o = sslsock(&["public-suffix", &format!("{}.example.com", "x".repeat(64))]);
+    one_line_error(&o, 2, "a label is longer than 63 bytes");
+    let out = run_ok(&[
+        "public-suffix",
+        "--add",
+        "18446744073709551615",
+        "--json",
+        "www.example.com",
+    ]);
+    assert_eq!(out, "{\"rest\":\"\",\"suffix\":\"www.example.com\"}\n");
+}
+
+#[test]
+fn cert_create_refuses_a_ca_key_of_another_certificate() {
+    let o = sslsock(&[
+        "cert",
+        "create",
+        "--ca-cert",
+        &f("ca.pem"),
+        "--ca-key",
+        &f("srv-ec.key"),
+        "--out-cert",
+        &sslsock_test_support::scratch_dir("wrong-ca-key")
+            .join("x.pem")
+            .display()
+            .to_string(),
+        "--out-key",
+        &sslsock_test_support::scratch_dir("wrong-ca-key")
+            .join("x.key")
+            .display()
+            .to_string(),
+    ]);
+    one_line_error(&o, 2, "the CA key does not belong to the CA certificate");
+    assert!(!sslsock_test_support::scratch_dir("wrong-ca-key")
+        .join("x.pem")
+        .exists());
+}

@@ -32,7 +32,15 @@ pub struct PublicSuffix {
     exceptions: HashSet<String>,
     /// Labels taken as the suffix when no rule matches.
     min_suffix: usize,
+    /// The most labels any rule spans (a wildcard counted with its `*`): only that many
+    /// trailing labels of a name can match, which keeps a lookup linear in the name.
+    longest_rule: usize,
 }
+
+/// The longest host name (RFC 1035: 253 octets in text form without the trailing dot).
+pub const MAX_NAME: usize = 253;
+/// The longest label (RFC 1035).
+pub const MAX_LABEL: usize = 63;
 
 /// A name split into the part before its public suffix and the suffix itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,6 +99,7 @@ impl PublicSuffix {
             wildcards: HashSet::new(),
             exceptions: HashSet::new(),
             min_suffix: 1,
+            longest_rule: 0,
         };
         for line in text.lines() {
             // A rule ends at the first whitespace; the rest of the line is ignored.
@@ -112,6 +121,8 @@ impl PublicSuffix {
                 continue;
             }
             if let Some(ascii) = to_ascii(body) {
+                let labels = ascii.split('.').count() + usize::from(rule.starts_with('*'));
+                list.longest_rule = list.longest_rule.max(labels);
                 set.insert(ascii);
             }
         }
@@ -119,19 +130,26 @@ impl PublicSuffix {
     }
 
     /// How many trailing labels of `labels` (A-label, lower case) form the public suffix.
-    fn suffix_labels(&self, labels: &[&str]) -> usize {
+    fn suffix_labels(&self, name: &str, labels: &[&str]) -> usize {
         let n = labels.len();
-        let joined = |from: usize| labels[from..].join(".");
+        // Where each label starts in `name`: the suffix from label i is a slice, not a copy.
+        let mut starts = Vec::with_capacity(n);
+        let mut at = 0;
+        for l in labels {
+            starts.push(at);
+            at += l.len() + 1;
+        }
+        let from = |i: usize| &name[starts[i]..];
+        // No rule spans more labels than the longest one.
+        let first = n.saturating_sub(self.longest_rule);
         // An exception rule wins and its suffix is the rule minus its leftmost label.
-        for i in 0..n {
-            if self.exceptions.contains(&joined(i)) {
+        for i in first..n {
+            if self.exceptions.contains(from(i)) {
                 return n - i - 1;
             }
         }
-        for i in 0..n {
-            if self.rules.contains(&joined(i))
-                || (i + 1 < n && self.wildcards.contains(&joined(i + 1)))
-            {
+        for i in first..n {
+            if self.rules.contains(from(i)) || (i + 1 < n && self.wildcards.contains(from(i + 1))) {
                 return n - i;
             }
         }
@@ -141,8 +159,9 @@ impl PublicSuffix {
     /// Splits `name` into the rest and its public suffix extended by `add` labels
     /// (`add` = 1 gives the registrable domain). When the name has no more labels than the
     /// suffix and `add` ask for, the suffix is the whole name and the rest is empty (`com` with
-    /// `add` = 1: rest `""`, suffix `com`), as in the Perl module. `None` only for a name that
-    /// cannot be put in A-label form.
+    /// `add` = 1: rest `""`, suffix `com`), as in the Perl module. `None` for a name that
+    /// cannot be put in A-label form, or is longer than [`MAX_NAME`] bytes, or has a label
+    /// longer than [`MAX_LABEL`] (RFC 1035).
     ///
     /// Input is case-insensitive and the result lower case; a trailing dot stays on the
     /// suffix; a name given in U-labels comes back in U-labels.
@@ -157,13 +176,19 @@ impl PublicSuffix {
         } else {
             body.to_ascii_lowercase()
         };
+        if ascii.len() > MAX_NAME {
+            return None;
+        }
         let labels: Vec<&str> = if ascii.is_empty() {
             Vec::new()
         } else {
             ascii.split('.').collect()
         };
-        let found = self.suffix_labels(&labels);
-        let take = (found + add).min(labels.len());
+        if labels.iter().any(|l| l.len() > MAX_LABEL) {
+            return None;
+        }
+        let found = self.suffix_labels(&ascii, &labels);
+        let take = found.saturating_add(add).min(labels.len());
         let split_at = labels.len() - take;
         let out = |parts: &[&str]| {
             let s = parts.join(".");
@@ -208,6 +233,30 @@ mod tests {
 
     fn pair(rest: &str, suffix: &str) -> Option<(String, String)> {
         Some((rest.to_owned(), suffix.to_owned()))
+    }
+
+    #[test]
+    fn hostile_names_are_refused_up_front_and_add_saturates() {
+        let psl = PublicSuffix::builtin();
+        let many = "a.".repeat(30_000) + "com";
+        let start = std::time::Instant::now();
+        assert_eq!(split(&psl, &many, 1), None);
+        assert!(start.elapsed() < std::time::Duration::from_millis(100));
+        let long_label = "x".repeat(64) + ".example.com";
+        assert_eq!(split(&psl, &long_label, 0), None);
+        let ok_label = "x".repeat(63) + ".example.com";
+        assert!(split(&psl, &ok_label, 0).is_some());
+        assert_eq!(split(&psl, "com", usize::MAX), pair("", "com"));
+        assert_eq!(
+            split(&psl, "www.example.co.uk", usize::MAX),
+            pair("", "www.example.co.uk")
+        );
+        // The longest rule bounds the search, and rules still match at any depth.
+        let deep = "a.".repeat(100) + "city.kobe.jp";
+        assert_eq!(
+            split(&psl, &deep, 0).map(|(_, s)| s),
+            Some("kobe.jp".to_owned())
+        );
     }
 
     #[test]

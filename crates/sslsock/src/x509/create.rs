@@ -626,8 +626,18 @@ impl CertSpec {
     }
 
     /// Creates a certificate with a new key, signed by `issuer`.
+    /// The issuer's key must be the one of its certificate.
     pub fn signed_by(&self, issuer: &Issued) -> Result<Issued, ConfigError> {
         let plain = KeyPair::from_pem(&issuer.key_pem).map_err(err)?;
+        let cert_key = x509_parser::parse_x509_certificate(&issuer.cert_der)
+            .map(|(_, c)| c.public_key().subject_public_key.data.to_vec())
+            .map_err(|e| ConfigError::Certificate(format!("CA certificate: {e}")))?;
+        if cert_key != plain.public_key_raw() {
+            return Err(ConfigError::Certificate(
+                "the CA key does not belong to the CA certificate (their public keys differ)"
+                    .to_owned(),
+            ));
+        }
         let kind = issuer_kind(plain.algorithm());
         let issuer_key =
             KeyPair::from_pem_and_sign_algo(&issuer.key_pem, self.algorithm(kind)).map_err(err)?;
