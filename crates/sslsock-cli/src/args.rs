@@ -46,7 +46,9 @@ pub(crate) fn secret(value: &str) -> Result<String, String> {
         return std::env::var(var).map_err(|_| format!("environment variable {var} is not set"));
     }
     if let Some(path) = value.strip_prefix("file:") {
-        let text = std::fs::read_to_string(Path::new(path)).map_err(|e| format!("{path}: {e}"))?;
+        let bytes =
+            sslsock::x509::read_capped(Path::new(path)).map_err(|e| format!("{path}: {e}"))?;
+        let text = String::from_utf8_lossy(&bytes);
         return Ok(text.lines().next().unwrap_or_default().to_owned());
     }
     Ok(value.to_owned())

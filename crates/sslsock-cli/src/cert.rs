@@ -142,7 +142,7 @@ fn parse_subject(s: &str) -> Result<Vec<(String, String)>, Failure> {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, Failure> {
-    std::fs::read(path).map_err(|e| Failure::file(path, &e))
+    Failure::read(path)
 }
 
 fn create(a: &CreateArgs) -> Result<(), Failure> {

@@ -66,7 +66,7 @@ pub(crate) struct FingerprintArgs {
 }
 
 fn load_cert(path: &Path) -> Result<Vec<u8>, Failure> {
-    let bytes = std::fs::read(path).map_err(|e| Failure::file(path, &e))?;
+    let bytes = Failure::read(path)?;
     let certs = sslsock::x509::parse_certificates(&bytes)
         .map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
     Ok(certs[0].to_vec())

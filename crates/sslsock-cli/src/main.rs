@@ -122,8 +122,10 @@ impl Failure {
         Failure::usage(format!("cannot start the async runtime: {e}"))
     }
     /// A local file that cannot be read or written: exit 2.
-    pub(crate) fn file(path: &std::path::Path, e: &std::io::Error) -> Failure {
-        Failure::usage(format!("{}: {e}", path.display()))
+    /// Reads an input file, at most [`sslsock::x509::MAX_FILE`] bytes.
+    pub(crate) fn read(path: &std::path::Path) -> Result<Vec<u8>, Failure> {
+        sslsock::x509::read_capped(path)
+            .map_err(|reason| Failure::usage(format!("{}: {reason}", path.display())))
     }
 }
 

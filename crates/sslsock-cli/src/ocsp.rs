@@ -44,7 +44,7 @@ struct Answer {
 }
 
 fn certificates(path: &Path) -> Result<Vec<Vec<u8>>, Failure> {
-    let bytes = std::fs::read(path).map_err(|e| Failure::file(path, &e))?;
+    let bytes = Failure::read(path)?;
     let certs = sslsock::x509::parse_certificates(&bytes)
         .map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
     Ok(certs.iter().map(|c| c.to_vec()).collect())

@@ -85,7 +85,8 @@ pub(crate) struct ServeArgs {
 
 /// Reads "NAME-HEX KEY-HEX" lines; the first is the current key.
 fn ticket_keys(path: &Path) -> Result<Vec<TicketKey>, Failure> {
-    let text = std::fs::read_to_string(path).map_err(|e| Failure::file(path, &e))?;
+    let text = String::from_utf8(Failure::read(path)?)
+        .map_err(|_| Failure::usage(format!("{}: not UTF-8 text", path.display())))?;
     let path = path.display();
     let hex = |s: &str| -> Option<Vec<u8>> {
         (0..s.len())

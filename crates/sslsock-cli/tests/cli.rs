@@ -2442,3 +2442,86 @@ fn cert_create_refuses_a_ca_key_of_another_certificate() {
         .join("x.pem")
         .exists());
 }
+
+#[test]
+fn endless_input_files_are_refused() {
+    for args in [
+        vec!["cert", "show", "/dev/zero"],
+        vec!["connect", "127.0.0.1:1", "--cert", "/dev/zero"],
+        vec!["connect", "127.0.0.1:1", "--crl-file", "/dev/zero"],
+        vec!["fingerprint", "/dev/zero"],
+    ] {
+        let start = Instant::now();
+        let o = sslsock(&args);
+        one_line_error(&o, 2, "/dev/zero");
+        assert!(
+            stderr(&o).contains("larger than 32 MiB; refused"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+}
+
+#[test]
+fn messages_are_words_not_internal_names() {
+    let d = sslsock_test_support::scratch_dir("words");
+    let unended = d.join("unended.pem");
+    std::fs::write(&unended, "-----BEGIN CERTIFICATE-----\nMIIB\n").unwrap();
+    let o = sslsock(&["cert", "show", &unended.display().to_string()]);
+    one_line_error(
+        &o,
+        2,
+        "a PEM block has no end line (\"-----END CERTIFICATE-----\" is missing)",
+    );
+    let bad64 = d.join("bad64.pem");
+    std::fs::write(
+        &bad64,
+        "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let o = sslsock(&["cert", "show", &bad64.display().to_string()]);
+    one_line_error(&o, 2, "the base64 inside a PEM block is invalid");
+    assert!(!stderr(&o).contains("InvalidCharacter"), "{}", stderr(&o));
+
+    // A CA certificate served as the server's own.
+    let (_srv, port, _out) = serve(&[
+        "--cert",
+        &f("ca.pem"),
+        "--key",
+        &f("ca.key"),
+        "--count",
+        "1",
+    ]);
+    let o = sslsock(&[
+        "connect",
+        &format!("127.0.0.1:{port}"),
+        "--ca-file",
+        &f("ca.pem"),
+    ]);
+    one_line_error(&o, 1, "the peer presented a CA certificate as its own");
+
+    // A handshake record without a payload.
+    let port = plain_talker(|t| {
+        let _ = t.write_all(&[0x16, 0x03, 0x03, 0x00, 0x00]);
+    });
+    let o = sslsock(&[
+        "connect",
+        &format!("127.0.0.1:{port}"),
+        "--ca-file",
+        &f("ca.pem"),
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    let camel = err.split(|c: char| !c.is_alphanumeric()).any(|w| {
+        w.len() > 3
+            && w.chars().next().is_some_and(char::is_uppercase)
+            && w.chars().skip(1).any(char::is_uppercase)
+            && w.chars().any(char::is_lowercase)
+    });
+    assert!(!camel, "an internal name in: {err}");
+}

@@ -30,3 +30,96 @@ fn needs_escape(c: char) -> bool {
     c.is_control()
         || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
+
+/// A parser's or engine's variant name (`TooManyWarningAlertsReceived`,
+/// `InvalidCharacter(33)`) as words (`too many warning alerts received`,
+/// `invalid character (33)`): for the errors nobody wrote a sentence for yet.
+pub(crate) fn words_of_debug(debug: &str) -> String {
+    let mut out = String::with_capacity(debug.len() + 8);
+    let mut prev: Option<char> = None;
+    for c in debug.chars() {
+        match c {
+            '(' | '{' => out.push_str(" ("),
+            ')' | '}' => out.push(')'),
+            '_' => out.push(' '),
+            c if c.is_ascii_uppercase() => {
+                if prev.is_some_and(|p| p.is_ascii_lowercase() || p.is_ascii_digit()) {
+                    out.push(' ');
+                }
+                out.push(c.to_ascii_lowercase());
+            }
+            c => out.push(c),
+        }
+        prev = Some(c);
+    }
+    let mut s = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    for (from, to) in [
+        ("tls12 or13", "TLS 1.2 or 1.3"),
+        ("tls12", "TLS 1.2"),
+        ("tls13", "TLS 1.3"),
+        ("( ", "("),
+        (" )", ")"),
+    ] {
+        s = s.replace(from, to);
+    }
+    s
+}
+
+/// A PEM parse error in words: the marker lines as text, not as byte lists.
+pub(crate) fn pem_error(e: &rustls_pki_types::pem::Error) -> String {
+    use rustls_pki_types::pem::Error as E;
+    match e {
+        E::MissingSectionEnd { end_marker } => {
+            // The engine gives the label alone (`CERTIFICATE`) or the whole line.
+            let marker = String::from_utf8_lossy(end_marker);
+            let line = if marker.starts_with("-----") {
+                marker.into_owned()
+            } else {
+                format!("-----END {marker}-----")
+            };
+            format!(
+                "a PEM block has no end line (\"{}\" is missing)",
+                escape_control(&line)
+            )
+        }
+        E::IllegalSectionStart { line } => format!(
+            "a PEM begin line is malformed: \"{}\"",
+            escape_control(&String::from_utf8_lossy(line))
+        ),
+        E::Base64Decode(detail) => format!(
+            "the base64 inside a PEM block is invalid ({})",
+            words_of_debug(detail)
+        ),
+        E::NoItemsFound => "no PEM block of the expected kind".to_owned(),
+        E::SectionTooLarge => "a PEM block is too large".to_owned(),
+        other => format!("malformed PEM ({other})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variant_names_become_words() {
+        assert_eq!(
+            words_of_debug("TooManyWarningAlertsReceived"),
+            "too many warning alerts received"
+        );
+        assert_eq!(
+            words_of_debug("InvalidCharacter(33)"),
+            "invalid character (33)"
+        );
+        assert_eq!(
+            words_of_debug("ServerDoesNotSupportTls12Or13"),
+            "server does not support TLS 1.2 or 1.3"
+        );
+        assert_eq!(words_of_debug("CaUsedAsEndEntity"), "ca used as end entity");
+        assert_eq!(
+            pem_error(&rustls_pki_types::pem::Error::MissingSectionEnd {
+                end_marker: b"-----END CERTIFICATE-----".to_vec()
+            }),
+            "a PEM block has no end line (\"-----END CERTIFICATE-----\" is missing)"
+        );
+    }
+}

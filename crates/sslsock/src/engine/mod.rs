@@ -684,7 +684,7 @@ pub(crate) fn map_error(e: rustls::Error) -> Error {
             }
             rustls::CertificateError::InvalidPurpose
             | rustls::CertificateError::InvalidPurposeContext { .. } => VerifyError::BadPurpose,
-            other => VerifyError::Other(format!("{other:?}")),
+            other => VerifyError::Other(crate::text::words_of_debug(&format!("{other:?}"))),
         }),
         R::NoCertificatesPresented => Error::Verify(VerifyError::NoPeerCertificate),
         R::AlertReceived(alert) => {
@@ -702,8 +702,14 @@ pub(crate) fn map_error(e: rustls::Error) -> Error {
             parameter: Parameter::ApplicationProtocol,
             detail: "the client offered none the server accepts (alpn_strict)".to_owned(),
         }),
-        R::InvalidMessage(m) => Error::Tls(TlsError::BadMessage(format!("{m:?}"))),
-        R::PeerMisbehaved(m) => Error::Tls(TlsError::BadMessage(format!("{m:?}"))),
+        R::InvalidMessage(m) => Error::Tls(TlsError::BadMessage(format!(
+            "the peer sent a malformed message ({})",
+            crate::text::words_of_debug(&format!("{m:?}"))
+        ))),
+        R::PeerMisbehaved(m) => Error::Tls(TlsError::BadMessage(format!(
+            "the peer broke the protocol ({})",
+            crate::text::words_of_debug(&format!("{m:?}"))
+        ))),
         other => Error::Tls(TlsError::Other(other.to_string())),
     }
 }
@@ -711,7 +717,12 @@ pub(crate) fn map_error(e: rustls::Error) -> Error {
 /// What the peer and we could not agree on, by the engine's reason.
 fn incompatible(p: &rustls::PeerIncompatible) -> Error {
     use rustls::PeerIncompatible as P;
-    let detail = format!("{p:?}");
+    let detail = match p {
+        P::ServerDoesNotSupportTls12Or13 => {
+            "the server supports neither TLS 1.2 nor TLS 1.3".to_owned()
+        }
+        other => crate::text::words_of_debug(&format!("{other:?}")),
+    };
     let parameter = match p {
         P::ServerDoesNotSupportTls12Or13
         | P::ServerTlsVersionIsDisabledByOurConfig

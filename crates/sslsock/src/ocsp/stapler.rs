@@ -58,7 +58,7 @@ pub(crate) fn obtain(
     timeout: Duration,
 ) -> Result<(Vec<u8>, VerifiedStatus), OcspError> {
     let der = match source {
-        StapleSource::File(path) => std::fs::read(path).map_err(|e| {
+        StapleSource::File(path) => crate::x509::read_capped(path).map_err(|e| {
             OcspError::Malformed(format!("cannot read staple file {}: {e}", path.display()))
         })?,
         StapleSource::Auto => {

@@ -125,7 +125,11 @@ pub(crate) fn usable_addresses(
     if addrs.is_empty() {
         return Err(Error::Resolve {
             host: host.to_owned(),
-            reason: format!("no {family:?} address"),
+            reason: match family {
+                Family::V4 => "no IPv4 address".to_owned(),
+                Family::V6 => "no IPv6 address".to_owned(),
+                _ => "no address".to_owned(),
+            },
         });
     }
     Ok(addrs)

@@ -237,8 +237,9 @@ impl ChainPolicy {
         now: UnixTime,
         usage: Usage,
     ) -> Result<Vec<Vec<u8>>, VerifyError> {
-        let cert = webpki::EndEntityCert::try_from(end_entity)
-            .map_err(|e| VerifyError::BadEncoding(format!("{e:?}")))?;
+        let cert = webpki::EndEntityCert::try_from(end_entity).map_err(|e| {
+            VerifyError::BadEncoding(crate::text::words_of_debug(&format!("{e:?}")))
+        })?;
         let crl_refs: Vec<&webpki::CertRevocationList<'static>> =
             self.crls.iter().flat_map(|s| s.lists.iter()).collect();
         let revocation = RevocationOptionsBuilder::new(&crl_refs).ok().map(|b| {
@@ -345,9 +346,16 @@ impl ChainPolicy {
             | W::UnsupportedSignatureAlgorithmContext(_) => VerifyError::BadSignature,
             W::RequiredEkuNotFoundContext(_) => VerifyError::BadPurpose,
             W::BadDer | W::BadDerTime | W::TrailingData(_) => {
-                VerifyError::BadEncoding(format!("{e:?}"))
+                VerifyError::BadEncoding(crate::text::words_of_debug(&format!("{e:?}")))
             }
-            other => VerifyError::Other(format!("{other:?}")),
+            W::CaUsedAsEndEntity => VerifyError::Other(
+                "the peer presented a CA certificate as its own (a CA is not an end entity)"
+                    .to_owned(),
+            ),
+            W::EndEntityUsedAsCa => VerifyError::Other(
+                "a certificate that is not a CA was used to issue another one".to_owned(),
+            ),
+            other => VerifyError::Other(crate::text::words_of_debug(&format!("{other:?}"))),
         }
     }
 

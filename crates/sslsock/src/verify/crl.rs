@@ -23,14 +23,18 @@ impl CrlSet {
             CertificateRevocationListDer::pem_slice_iter(bytes)
                 .map(|r| r.map(|d| d.as_ref().to_vec()))
                 .collect::<Result<_, _>>()
-                .map_err(|e| LoadError::Malformed(format!("malformed PEM: {e}")))?
+                .map_err(|e| LoadError::Malformed(crate::text::pem_error(&e)))?
         } else {
             vec![bytes.to_vec()]
         };
         ders.iter()
             .map(|d| {
-                OwnedCertRevocationList::from_der(d)
-                    .map_err(|e| LoadError::Malformed(format!("not a valid CRL: {e:?}")))
+                OwnedCertRevocationList::from_der(d).map_err(|e| {
+                    LoadError::Malformed(format!(
+                        "not a valid CRL ({})",
+                        crate::text::words_of_debug(&format!("{e:?}"))
+                    ))
+                })
             })
             .collect()
     }
@@ -67,13 +71,13 @@ impl CrlSet {
             }
         };
         for f in ca_files {
-            if let Ok(bytes) = std::fs::read(f) {
+            if let Ok(bytes) = x509::read_capped(f) {
                 scan(&bytes);
             }
         }
         for d in ca_dirs {
             for entry in std::fs::read_dir(d).into_iter().flatten().flatten() {
-                if let Ok(bytes) = std::fs::read(entry.path()) {
+                if let Ok(bytes) = x509::read_capped(&entry.path()) {
                     scan(&bytes);
                 }
             }

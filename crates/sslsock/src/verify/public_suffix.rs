@@ -76,9 +76,10 @@ impl PublicSuffix {
     /// Reads a list file in the publicsuffix.org format.
     pub fn from_file(path: impl AsRef<Path>) -> Result<PublicSuffix, ConfigError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+        let bytes = crate::x509::read_file(path, "public suffix list")?;
+        let text = String::from_utf8(bytes).map_err(|_| ConfigError::File {
             path: path.to_owned(),
-            reason: format!("cannot read public suffix list: {e}"),
+            reason: "the public suffix list is not UTF-8 text".to_owned(),
         })?;
         PublicSuffix::from_list(&text).map_err(|e| ConfigError::File {
             path: path.to_owned(),

@@ -171,7 +171,7 @@ fn load_dir(dir: &Path) -> Result<Vec<CertificateDer<'static>>, ConfigError> {
             continue;
         }
         // A CA directory holds other files too (hash links, READMEs): take what parses.
-        if let Ok(bytes) = std::fs::read(&path) {
+        if let Ok(bytes) = x509::read_capped(&path) {
             if let Ok(certs) = x509::parse_certificates(&bytes) {
                 out.extend(certs);
             }

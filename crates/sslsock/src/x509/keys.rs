@@ -106,7 +106,9 @@ pub fn parse_private_key(
             rustls_pki_types::pem::Error::NoItemsFound => {
                 LoadError::Malformed("no private key found".to_owned())
             }
-            other => LoadError::Malformed(format!("malformed PEM private key: {other}")),
+            other => {
+                LoadError::Malformed(format!("private key: {}", crate::text::pem_error(&other)))
+            }
         });
     }
     if is_encrypted_pkcs8(bytes) {

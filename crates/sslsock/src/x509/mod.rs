@@ -247,10 +247,32 @@ fn read_source(src: &Source, what: &str) -> Result<Vec<u8>, ConfigError> {
 }
 
 pub(crate) fn read_file(path: &Path, what: &str) -> Result<Vec<u8>, ConfigError> {
-    std::fs::read(path).map_err(|e| ConfigError::File {
+    read_capped(path).map_err(|reason| ConfigError::File {
         path: path.to_owned(),
-        reason: format!("cannot read {what}: {e}"),
+        reason: format!("cannot read {what}: {reason}"),
     })
+}
+
+/// The largest certificate, key, CRL, CA bundle or list file read (a CA bundle is a few
+/// hundred kilobytes, the largest public CRLs some megabytes).
+pub const MAX_FILE: u64 = 32 * 1024 * 1024;
+
+/// Reads a file of at most [`MAX_FILE`] bytes, so that `/dev/zero` or a wrong path to a huge
+/// file is refused instead of filling memory; the failure in words.
+pub fn read_capped(path: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_FILE {
+        return Err(format!(
+            "larger than {} MiB; refused",
+            MAX_FILE / (1024 * 1024)
+        ));
+    }
+    Ok(bytes)
 }
 
 /// Reads every certificate from PEM (other blocks skipped) or one DER certificate.
@@ -259,7 +281,7 @@ pub fn parse_certificates(bytes: &[u8]) -> Result<Vec<CertificateDer<'static>>, 
     let certs: Vec<CertificateDer<'static>> = if pem::is_pem(bytes) {
         CertificateDer::pem_slice_iter(bytes)
             .collect::<Result<_, _>>()
-            .map_err(|e| bad(format!("malformed PEM: {e}")))?
+            .map_err(|e| bad(crate::text::pem_error(&e)))?
     } else {
         vec![CertificateDer::from(bytes.to_vec())]
     };
