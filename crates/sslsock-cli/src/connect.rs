@@ -388,27 +388,42 @@ fn connect_once(a: &ConnectArgs, ctx: &SslContext, n: u32) -> Result<Report, Fai
     } else if !a.json {
         print_report(a, &report)?;
     }
-    let reply = match &a.send {
-        Some(text) => Some(exchange(&mut sock, &unescape(text))?),
-        None => None,
-    };
+    // Text output streams the reply as it comes; JSON keeps it, up to MAX_JSON_REPLY.
+    let mut kept: Option<Vec<u8>> = None;
+    if let Some(text) = &a.send {
+        let mut reply = Vec::new();
+        let mut truncated = false;
+        let note = exchange(&mut sock, &unescape(text), |chunk| {
+            if !a.json {
+                return out::bytes(chunk);
+            }
+            let room = MAX_JSON_REPLY.saturating_sub(reply.len());
+            truncated |= chunk.len() > room;
+            reply.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            Ok(())
+        })?;
+        if let Some(n) = note {
+            log::warn!("{n}");
+        }
+        if truncated {
+            log::warn!(
+                "the reply is longer than {} KiB; the JSON output holds its beginning",
+                MAX_JSON_REPLY / 1024
+            );
+        }
+        kept = Some(reply);
+    }
     if a.stdin {
         pump_stdin(
             &mut sock,
             read_wait(a, Duration::from_secs(5))?.unwrap_or(Duration::MAX),
         )?;
     }
-    if let Some((bytes, note)) = &reply {
-        if !a.json {
-            out::bytes(bytes)?;
-        }
-        if let Some(n) = note {
-            log::warn!("{n}");
-        }
-    }
     let _ = sock.close();
     Ok(Report {
-        reply: reply.map(|(bytes, _)| String::from_utf8_lossy(&bytes).into_owned()),
+        reply: kept
+            .filter(|_| a.json)
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()),
         ..report
     })
 }
@@ -575,24 +590,28 @@ fn settle(sock: &mut SslSocket) -> Result<(), Failure> {
     }
 }
 
-/// Sends `text` and collects the reply until EOF, close_notify or a read timeout.
-fn exchange(sock: &mut SslSocket, text: &str) -> Result<(Vec<u8>, Option<&'static str>), Failure> {
+/// The most of a reply to --send that the JSON output holds.
+const MAX_JSON_REPLY: usize = 1024 * 1024;
+
+/// Sends `text` and hands the reply to `sink` chunk by chunk, until EOF, close_notify or a
+/// read timeout; how it ended when not cleanly.
+fn exchange(
+    sock: &mut SslSocket,
+    text: &str,
+    mut sink: impl FnMut(&[u8]) -> Result<(), Failure>,
+) -> Result<Option<&'static str>, Failure> {
     sock.write_all(text.as_bytes()).map_err(Failure::network)?;
     sock.flush().map_err(Failure::network)?;
-    let mut out = Vec::new();
     let mut buf = [0u8; 16_384];
     loop {
         match sock.read(&mut buf) {
-            Ok(0) => return Ok((out, None)),
-            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Ok(0) => return Ok(None),
+            Ok(n) => sink(&buf[..n])?,
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                return Ok((out, Some("stopped reading at the timeout")))
+                return Ok(Some("stopped reading at the timeout"))
             }
             Err(e) if e.kind() == ErrorKind::UnexpectedEof => {
-                return Ok((
-                    out,
-                    Some("server closed the connection without close_notify"),
-                ))
+                return Ok(Some("server closed the connection without close_notify"))
             }
             Err(e) => return Err(Failure::network(e)),
         }

@@ -2525,3 +2525,58 @@ fn messages_are_words_not_internal_names() {
     });
     assert!(!camel, "an internal name in: {err}");
 }
+
+#[test]
+fn connect_send_streams_the_reply() {
+    // The server answers in two parts, the second only after the client printed the first.
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let release_rx = std::sync::Mutex::new(release_rx);
+    let (addr, h) = sslsock_test_support::serve(
+        sslsock_test_support::server_opts().server(true),
+        1,
+        move |mut s| {
+            let mut line = String::new();
+            s.read_line(&mut line).map_err(|e| e.to_string())?;
+            s.write_all(b"first part\n").map_err(|e| e.to_string())?;
+            s.flush().map_err(|e| e.to_string())?;
+            let _ = release_rx
+                .lock()
+                .unwrap()
+                .recv_timeout(Duration::from_secs(20));
+            s.write_all(b"second part\n").map_err(|e| e.to_string())?;
+            s.close().map_err(|e| e.to_string())
+        },
+    );
+    let mut child = Command::new(BIN)
+        .args([
+            "connect",
+            &addr.to_string(),
+            "--ca-file",
+            &f("ca.pem"),
+            "--sni",
+            "localhost",
+        ])
+        .args(["--send", r"hi\n", "--timeout", "30"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while line != "first part\n" {
+        line.clear();
+        assert!(
+            out.read_line(&mut line).unwrap() > 0,
+            "stdout ended before the first part"
+        );
+    }
+    // Printed while the server still holds the rest back (it waits up to 20 s).
+    assert!(start.elapsed() < Duration::from_secs(10), "{:?}", start.elapsed());
+    release_tx.send(()).unwrap();
+    line.clear();
+    out.read_line(&mut line).unwrap();
+    assert_eq!(line, "second part\n");
+    assert!(child.wait().unwrap().success());
+    h.join().unwrap().remove(0).unwrap();
+}
