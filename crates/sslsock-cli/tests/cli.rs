@@ -2572,7 +2572,11 @@ fn connect_send_streams_the_reply() {
         );
     }
     // Printed while the server still holds the rest back (it waits up to 20 s).
-    assert!(start.elapsed() < Duration::from_secs(10), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
     release_tx.send(()).unwrap();
     line.clear();
     out.read_line(&mut line).unwrap();

@@ -9,6 +9,7 @@ mod context_boundary;
 mod hostname_table;
 mod module_graph;
 // The examples' servers, driven by the tests.
+mod hostile_peers;
 #[cfg(feature = "mio")]
 #[path = "../../examples/mio_echo.rs"]
 #[allow(dead_code)]
