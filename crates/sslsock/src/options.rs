@@ -394,7 +394,7 @@ impl Options {
         self
     }
     /// After the handshake, end a read when the peer has sent nothing for `t`, with
-    /// [`Error::Timeout`](crate::Error::Timeout): blocking sockets arm it as their read
+    /// [`Error::Timeout`]: blocking sockets arm it as their read
     /// timeout (unless the caller set one), [`AsyncSslSocket`](crate::AsyncSslSocket) with a
     /// timer; a non-blocking socket leaves it to its event loop. Defaults to none.
     pub fn idle_timeout(mut self, t: Duration) -> Self {
