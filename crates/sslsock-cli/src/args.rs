@@ -201,3 +201,16 @@ pub(crate) fn seconds(
         std::time::Duration::try_from_secs_f64(value).unwrap_or(std::time::Duration::MAX),
     ))
 }
+
+/// `-o KEY=VALUE` arguments applied to `opts` with the library's IO::Socket::SSL parser.
+pub(crate) fn perl_options(opts: Options, args: &[String]) -> Result<Options, crate::Failure> {
+    let pairs = args
+        .iter()
+        .map(|a| {
+            a.split_once('=').ok_or_else(|| {
+                crate::Failure::usage(format!("-o {a}: want KEY=VALUE (e.g. SSL_version=TLSv1_2)"))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(sslsock::args::apply_args(opts, pairs)?)
+}

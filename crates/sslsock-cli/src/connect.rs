@@ -99,6 +99,9 @@ pub(crate) struct ConnectArgs {
     /// point.
     #[arg(long)]
     crl_fetch: bool,
+    /// An IO::Socket::SSL argument, `SSL_key=value` (repeatable; applied after the flags).
+    #[arg(short = 'o', value_name = "KEY=VALUE")]
+    perl_args: Vec<String>,
     /// Connect this many times through one context (sessions resume) and report which did.
     #[arg(long, default_value_t = 1)]
     reconnect: u32,
@@ -204,7 +207,7 @@ fn options(a: &ConnectArgs) -> Result<Options, Failure> {
     }
     o = o.check_crl(a.check_crl);
     o = o.ocsp_mode(a.ocsp).crl_fetch(a.crl_fetch);
-    Ok(o)
+    crate::args::perl_options(o, &a.perl_args)
 }
 
 /// What one connection negotiated and verified (`--json`).

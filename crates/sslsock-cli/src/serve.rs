@@ -77,6 +77,9 @@ pub(crate) struct ServeArgs {
     /// (default 1000).
     #[arg(long, default_value_t = sslsock::defaults::SERVE_MAX_CONNECTIONS)]
     max_connections: usize,
+    /// An IO::Socket::SSL argument, `SSL_key=value` (repeatable; applied after the flags).
+    #[arg(short = 'o', value_name = "KEY=VALUE")]
+    perl_args: Vec<String>,
     /// Staple an OCSP response: FILE (DER, as `openssl ocsp -respout` writes it) or `auto`
     /// (asked from the certificate's responder, renewed before it runs out).
     #[arg(long)]
@@ -204,6 +207,7 @@ pub(crate) fn run(a: &ServeArgs) -> Result<(), Failure> {
         };
         opts = opts.ca_file(ca).client_ca_file(ca).verify_mode(mode);
     }
+    let opts = crate::args::perl_options(opts, &a.perl_args)?;
     let ctx = SslContext::new(&opts)?;
     // One thread runs every connection as a task: a client that stalls costs a task, not a
     // thread, and its handshake deadline ends it.

@@ -2584,3 +2584,45 @@ fn connect_send_streams_the_reply() {
     assert!(child.wait().unwrap().success());
     h.join().unwrap().remove(0).unwrap();
 }
+
+#[test]
+fn connect_takes_io_socket_ssl_arguments() {
+    let (_s, port) = s_server("srv-ec", &["-www"]);
+    let addr = format!("127.0.0.1:{port}");
+    let ca = f("ca.pem");
+    let out = run_ok(&[
+        "connect",
+        &addr,
+        "--sni",
+        "localhost",
+        "-o",
+        &format!("SSL_ca_file={ca}"),
+        "-o",
+        "SSL_version=TLSv1_2",
+        "-o",
+        "SSL_cipher_list=ECDHE-ECDSA-AES128-GCM-SHA256",
+        "--brief",
+    ]);
+    assert!(
+        out.starts_with("TLSv1_2 ECDHE-ECDSA-AES128-GCM-SHA256 /CN=localhost verification: ok"),
+        "{out}"
+    );
+    let o = sslsock(&["connect", &addr, "-o", "SSL_version=TLSv1"]);
+    one_line_error(&o, 2, "SSL_version: protocol version \"TLSv1\"");
+    let o = sslsock(&["connect", &addr, "-o", "SSL_dh_file=dh.pem"]);
+    one_line_error(
+        &o,
+        2,
+        "SSL_dh_file: refused: the TLS engine has no finite-field Diffie-Hellman",
+    );
+    let o = sslsock(&["connect", &addr, "-o", "SSL_nonsense=1"]);
+    one_line_error(&o, 2, "SSL_nonsense: unknown key");
+    let o = sslsock(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "-o",
+        "SSL_npn_protocols=spdy/3",
+    ]);
+    one_line_error(&o, 2, "SSL_npn_protocols: refused: NPN is obsolete");
+}

@@ -126,6 +126,14 @@ pub enum ConfigError {
     },
     /// Any other invalid option, with a sentence saying which and why.
     Invalid(String),
+    /// An IO::Socket::SSL-style argument ([`crate::args`]) that is unknown, refused or badly
+    /// written.
+    Argument {
+        /// The key, as given (`SSL_version`).
+        key: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// Why the peer's certificate was refused.
@@ -413,6 +421,7 @@ impl Words for ConfigError {
             ConfigError::Certificate(s) | ConfigError::Name(s) | ConfigError::Invalid(s) => {
                 f.write_str(s)
             }
+            ConfigError::Argument { key, reason } => write!(f, "{key}: {reason}"),
             ConfigError::Version { spec, reason } => {
                 write!(f, "protocol version \"{spec}\": {reason}")
             }

@@ -20,6 +20,7 @@ mod ocsp;
 mod openssl_server;
 mod ours;
 mod peers;
+mod perl_args;
 mod records;
 mod server_features;
 mod starttls;
