@@ -25,8 +25,9 @@
 //! ```
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use crate::error::ConfigError;
@@ -328,4 +329,155 @@ impl Builder {
         }
         Ok(o)
     }
+}
+
+/// Process-wide defaults, as key/value pairs: for every context, for clients, for servers.
+#[derive(Default)]
+struct Layers {
+    global: Vec<(String, String)>,
+    client: Vec<(String, String)>,
+    server: Vec<(String, String)>,
+    filter: Option<ArgsFilter>,
+}
+
+static LAYERS: RwLock<Option<Layers>> = RwLock::new(None);
+
+/// The manual's short names for `set_defaults`: `mode`, `callback`, `scheme`, `name`.
+fn long_key(key: &str) -> &str {
+    match key {
+        "mode" => "SSL_verify_mode",
+        "callback" => "SSL_verify_callback",
+        "scheme" => "SSL_verifycn_scheme",
+        "name" => "SSL_verifycn_name",
+        other => other,
+    }
+}
+
+fn set_layer<'a>(
+    which: fn(&mut Layers) -> &mut Vec<(String, String)>,
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<(), ConfigError> {
+    let pairs: Vec<(String, String)> = pairs
+        .into_iter()
+        .map(|(k, v)| (long_key(k).to_owned(), v.to_owned()))
+        .collect();
+    // Checked now: a bad default is the caller's error, not every later connection's.
+    apply_args(
+        Options::new(),
+        pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+    )?;
+    let mut guard = LAYERS
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    *which(guard.get_or_insert_with(Layers::default)) = pairs;
+    Ok(())
+}
+
+/// `IO::Socket::SSL::set_defaults`: defaults for every context made afterwards, in the
+/// argument form of this module (the manual's short names `mode`, `callback`, `scheme`,
+/// `name` too). An option given explicitly wins over the client or server defaults, which win
+/// over these, which win over the built-in defaults. An empty list removes them.
+///
+/// ```
+/// sslsock::args::set_defaults([("SSL_verifycn_scheme", "strict")])?;
+/// # sslsock::args::set_defaults([])?;
+/// # Ok::<(), sslsock::ConfigError>(())
+/// ```
+pub fn set_defaults<'a>(
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<(), ConfigError> {
+    set_layer(|l| &mut l.global, pairs)
+}
+
+/// `IO::Socket::SSL::set_client_defaults`: like [`set_defaults`], for client contexts only.
+pub fn set_client_defaults<'a>(
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<(), ConfigError> {
+    set_layer(|l| &mut l.client, pairs)
+}
+
+/// `IO::Socket::SSL::set_server_defaults`: like [`set_defaults`], for server contexts only.
+pub fn set_server_defaults<'a>(
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<(), ConfigError> {
+    set_layer(|l| &mut l.server, pairs)
+}
+
+/// `IO::Socket::SSL::set_args_filter_hack`: a last word on the options of every context made
+/// afterwards. Contexts are made once and shared here, so the filter runs per context (with
+/// [`SslSocket::connect`](crate::SslSocket::connect) and the other one-call constructors, per
+/// connection).
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum ArgsFilter {
+    /// Sees (is it a server?, the options after the defaults) and may change them.
+    Callback(FilterCallback),
+    /// The manual's `'use_defaults'`: the defaults win over explicit options.
+    UseDefaults,
+}
+
+impl fmt::Debug for ArgsFilter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ArgsFilter::Callback(_) => "ArgsFilter::Callback",
+            ArgsFilter::UseDefaults => "ArgsFilter::UseDefaults",
+        })
+    }
+}
+
+/// The args filter's callback: (is it a server?, the options after the defaults).
+pub type FilterCallback = Arc<dyn Fn(bool, &mut Options) + Send + Sync>;
+
+/// Installs (or with `None` removes) the args filter; see [`ArgsFilter`].
+///
+/// ```
+/// use sslsock::args::{set_args_filter, ArgsFilter};
+/// // A program that turns verification off everywhere, overruled.
+/// set_args_filter(Some(ArgsFilter::Callback(std::sync::Arc::new(|is_server, opts| {
+///     if !is_server {
+///         *opts = std::mem::take(opts).verify_mode(sslsock::VerifyMode::PEER);
+///     }
+/// }))));
+/// # set_args_filter(None);
+/// ```
+pub fn set_args_filter(filter: Option<ArgsFilter>) {
+    let mut guard = LAYERS
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    guard.get_or_insert_with(Layers::default).filter = filter;
+}
+
+/// `explicit` with the defaults layers and the args filter applied (itself when none is set).
+pub(crate) fn effective(explicit: &Options) -> Result<Options, ConfigError> {
+    let guard = LAYERS
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let Some(layers) = guard.as_ref() else {
+        return Ok(explicit.clone());
+    };
+    let side = if explicit.server {
+        &layers.server
+    } else {
+        &layers.client
+    };
+    let pairs = || {
+        layers
+            .global
+            .iter()
+            .chain(side.iter())
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+    };
+    let mut opts = match &layers.filter {
+        Some(ArgsFilter::UseDefaults) => apply_args(explicit.clone(), pairs())?,
+        _ if layers.global.is_empty() && side.is_empty() => explicit.clone(),
+        _ => explicit
+            .clone()
+            .or_defaults(apply_args(Options::new(), pairs())?),
+    };
+    // The side is the caller's, whatever the defaults say.
+    opts.server = explicit.server;
+    if let Some(ArgsFilter::Callback(f)) = &layers.filter {
+        f(explicit.server, &mut opts);
+    }
+    Ok(opts)
 }

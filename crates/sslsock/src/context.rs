@@ -78,12 +78,17 @@ pub(crate) fn implicit_context() -> Result<SslContext, Error> {
 impl SslContext {
     /// Compiles `options`. Every file is read and every string parsed here, so a bad option
     /// fails before any connection is made.
+    ///
+    /// The process-wide defaults ([`crate::args::set_defaults`], and the client or server
+    /// ones) fill what `options` leaves unset, and the args filter
+    /// ([`crate::args::set_args_filter`]) has the last word.
     pub fn new(options: &Options) -> Result<SslContext, Error> {
-        let built = engine::build(options)?;
+        let options = crate::args::effective(options)?;
+        let built = engine::build(&options)?;
         Ok(SslContext {
             inner: Arc::new(Inner {
                 engine: built.config,
-                options: options.clone(),
+                options,
                 own_chain: built.own_chain,
                 chain_policy: built.chain_policy,
                 unavailable: built.unavailable,

@@ -270,6 +270,118 @@ pub struct Options {
 }
 
 impl Options {
+    /// These options over the defaults `d`: what is set here stays, what is unset is taken
+    /// from `d` (lists whole; a flag that is on in either is on). The defaults layers
+    /// ([`crate::args::set_defaults`]) and the client/server ones meet here.
+    pub(crate) fn or_defaults(self, d: Options) -> Options {
+        Options {
+            server: self.server,
+            peer: self.peer.or(d.peer),
+            local_addr: self.local_addr.or(d.local_addr),
+            timeout: self.timeout.or(d.timeout),
+            family: if self.family == Family::Any {
+                d.family
+            } else {
+                self.family
+            },
+            ca_files: if self.ca_files.is_empty() {
+                d.ca_files
+            } else {
+                self.ca_files
+            },
+            ca_paths: if self.ca_paths.is_empty() {
+                d.ca_paths
+            } else {
+                self.ca_paths
+            },
+            ca_certs: if self.ca_certs.is_empty() {
+                d.ca_certs
+            } else {
+                self.ca_certs
+            },
+            no_ca: self.no_ca || d.no_ca,
+            cert: self.cert.or(d.cert),
+            key: self.key.or(d.key),
+            use_cert: self.use_cert.or(d.use_cert),
+            hostname: self.hostname.or(d.hostname),
+            verify_mode: self.verify_mode.or(d.verify_mode),
+            verifycn_name: self.verifycn_name.or(d.verifycn_name),
+            verifycn_scheme: self.verifycn_scheme.or(d.verifycn_scheme),
+            version: self.version.or(d.version),
+            cipher_list: self.cipher_list.or(d.cipher_list),
+            ciphersuites: self.ciphersuites.or(d.ciphersuites),
+            ecdh_curve: self.ecdh_curve.or(d.ecdh_curve),
+            alpn_protocols: if self.alpn_protocols.is_empty() {
+                d.alpn_protocols
+            } else {
+                self.alpn_protocols
+            },
+            alpn_strict: self.alpn_strict || d.alpn_strict,
+            unclean_close_is_eof: self.unclean_close_is_eof || d.unclean_close_is_eof,
+            start_handshake: self.start_handshake.or(d.start_handshake),
+            keep_socket_on_error: self.keep_socket_on_error || d.keep_socket_on_error,
+            error_trap: self.error_trap.or(d.error_trap),
+            fingerprints: if self.fingerprints.is_empty() {
+                d.fingerprints
+            } else {
+                self.fingerprints
+            },
+            force_fingerprint: self.force_fingerprint || d.force_fingerprint,
+            verify_callback: self.verify_callback.or(d.verify_callback),
+            check_crl: self.check_crl || d.check_crl,
+            crl_files: if self.crl_files.is_empty() {
+                d.crl_files
+            } else {
+                self.crl_files
+            },
+            ocsp_mode: self.ocsp_mode.or(d.ocsp_mode),
+            ocsp_staple_callback: self.ocsp_staple_callback.or(d.ocsp_staple_callback),
+            ocsp_cache: self.ocsp_cache.or(d.ocsp_cache),
+            ocsp_staple: self.ocsp_staple.or(d.ocsp_staple),
+            crl_fetch: self.crl_fetch || d.crl_fetch,
+            idle_timeout: self.idle_timeout.or(d.idle_timeout),
+            client_ca_files: if self.client_ca_files.is_empty() {
+                d.client_ca_files
+            } else {
+                self.client_ca_files
+            },
+            client_ca_certs: if self.client_ca_certs.is_empty() {
+                d.client_ca_certs
+            } else {
+                self.client_ca_certs
+            },
+            public_suffix: self.public_suffix.or(d.public_suffix),
+            password: if matches!(self.password, Password::None) {
+                d.password
+            } else {
+                self.password
+            },
+            sni_certs: if self.sni_certs.is_empty() {
+                d.sni_certs
+            } else {
+                self.sni_certs
+            },
+            session_cache_size: self.session_cache_size.or(d.session_cache_size),
+            session_cache: self.session_cache.or(d.session_cache),
+            ticket_keycb: self.ticket_keycb.or(d.ticket_keycb),
+            honor_cipher_order: self.honor_cipher_order.or(d.honor_cipher_order),
+            npn_protocols: if self.npn_protocols.is_empty() {
+                d.npn_protocols
+            } else {
+                self.npn_protocols
+            },
+            #[cfg(feature = "unstable-engine-config")]
+            engine_hook: self.engine_hook.or(d.engine_hook),
+            release_buffers: self.release_buffers || d.release_buffers,
+            per_name_ciphers: if self.per_name_ciphers.is_empty() {
+                d.per_name_ciphers
+            } else {
+                self.per_name_ciphers
+            },
+            session_key: self.session_key.or(d.session_key),
+        }
+    }
+
     /// An option of the other side is a configuration error naming it, not a silent no-op.
     pub(crate) fn check_side(&self) -> Result<(), ConfigError> {
         let (set, side, other): (Vec<&str>, &str, &str) = if self.server {

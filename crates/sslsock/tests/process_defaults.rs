@@ -12,6 +12,135 @@ fn process_wide_defaults() {
     default_ca_override_is_used_and_inspectable();
     default_context_serves_the_one_line_connect();
     one_line_connects_resume_each_other();
+    defaults_layers_and_their_precedence();
+}
+
+/// One connection through a fresh server built from `server` and a client from `client`
+/// (connect, STARTTLS or async): the negotiated version and ALPN protocol.
+fn negotiate(server: Options, client: &Options, how: &str) -> (String, String) {
+    let (addr, h) = serve(server, 1, echo_once);
+    let mut c = match how {
+        "connect" => SslSocket::connect_with(&addr.to_string(), client).unwrap(),
+        "starttls" => {
+            let tcp = std::net::TcpStream::connect(addr).unwrap();
+            SslSocket::start_ssl(tcp, client)
+                .map_err(|e| e.error)
+                .unwrap()
+        }
+        #[cfg(feature = "tokio")]
+        "async" => {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let facts = rt.block_on(async {
+                let s = sslsock::AsyncSslSocket::connect_with(&addr.to_string(), client)
+                    .await
+                    .unwrap();
+                let sock = s.socket();
+                (
+                    sock.version().unwrap_or("?").to_owned(),
+                    sock.alpn_selected().unwrap_or_default(),
+                )
+            });
+            let _ = h.join();
+            return facts;
+        }
+        other => panic!("no way to connect called {other}"),
+    };
+    c.write_all(b"x\n").unwrap();
+    let mut line = String::new();
+    c.read_line(&mut line).unwrap();
+    let facts = (
+        c.version().unwrap_or("?").to_owned(),
+        c.alpn_selected().unwrap_or_default(),
+    );
+    drop(c);
+    h.join().unwrap().into_iter().for_each(|r| r.unwrap());
+    facts
+}
+
+/// explicit > client/server defaults > global defaults > built-in, for connect, STARTTLS
+/// and async; the args filter, and its use_defaults form.
+fn defaults_layers_and_their_precedence() {
+    use sslsock::args::{set_args_filter, set_client_defaults, set_defaults, set_server_defaults};
+    let client = || client_opts().hostname("localhost");
+    // Built-in: TLS 1.3, no ALPN.
+    assert_eq!(
+        negotiate(server_opts(), &client(), "connect"),
+        ("TLSv1_3".into(), String::new())
+    );
+
+    set_defaults([("SSL_alpn_protocols", "http/1.1")]).unwrap();
+    set_server_defaults([("SSL_alpn_protocols", "h2,http/1.1")]).unwrap();
+    set_client_defaults([("SSL_version", "TLSv1_2")]).unwrap();
+    let ways: &[&str] = if cfg!(feature = "tokio") {
+        &["connect", "starttls", "async"]
+    } else {
+        &["connect", "starttls"]
+    };
+    for &how in ways {
+        // Client: version from the client defaults, ALPN from the global ones; the server's
+        // list comes from the server defaults (it would offer h2 first if the client did).
+        assert_eq!(
+            negotiate(server_opts(), &client(), how),
+            ("TLSv1_2".into(), "http/1.1".into()),
+            "{how}"
+        );
+        // Explicit options win over both layers.
+        assert_eq!(
+            negotiate(
+                server_opts(),
+                &client().version("TLSv1_3").alpn_protocols(["h2"]),
+                how
+            ),
+            ("TLSv1_3".into(), "h2".into()),
+            "{how}"
+        );
+    }
+    // The server's explicit list wins over its defaults.
+    assert_eq!(
+        negotiate(
+            server_opts().alpn_protocols(["http/1.1"]),
+            &client().alpn_protocols(["h2", "http/1.1"]),
+            "connect"
+        ),
+        ("TLSv1_2".into(), "http/1.1".into())
+    );
+    // use_defaults: the defaults win over explicit options.
+    set_args_filter(Some(sslsock::args::ArgsFilter::UseDefaults));
+    assert_eq!(
+        negotiate(server_opts(), &client().version("TLSv1_3"), "connect"),
+        ("TLSv1_2".into(), "http/1.1".into())
+    );
+    // A filter callback has the last word.
+    set_args_filter(Some(sslsock::args::ArgsFilter::Callback(
+        std::sync::Arc::new(|is_server, opts: &mut Options| {
+            if !is_server {
+                *opts = std::mem::take(opts).alpn_protocols(["h2"]);
+            }
+        }),
+    )));
+    assert_eq!(
+        negotiate(
+            server_opts(),
+            &client().alpn_protocols(["http/1.1"]),
+            "connect"
+        ),
+        ("TLSv1_2".into(), "h2".into())
+    );
+    // Bad defaults are refused when set, naming the key.
+    let e = set_defaults([("SSL_version", "SSLv3")]).unwrap_err();
+    assert!(e.to_string().starts_with("SSL_version: "), "{e}");
+    // Removed, the built-in defaults are back.
+    set_args_filter(None);
+    set_defaults([]).unwrap();
+    set_client_defaults([]).unwrap();
+    set_server_defaults([]).unwrap();
+    assert_eq!(
+        negotiate(server_opts(), &client(), "connect"),
+        ("TLSv1_3".into(), String::new())
+    );
 }
 
 /// Without a default context the one-line connect uses one context for the process, so the
