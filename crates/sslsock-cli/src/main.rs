@@ -24,9 +24,10 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(name = "sslsock", version, about)]
 struct Cli {
-    /// Show the library's log on stderr: handshake steps, dropped names (-vv: every detail).
-    /// Warnings are shown without it.
-    #[arg(short = 'v', long = "debug", action = clap::ArgAction::Count, global = true)]
+    /// Show the library's log on stderr, by the manual's debug levels: -d handshake outcomes,
+    /// -dd also each certificate's verification and session reuse, -ddd everything (-v is
+    /// the same). Warnings are shown without it.
+    #[arg(short = 'd', short_alias = 'v', long = "debug", action = clap::ArgAction::Count, global = true)]
     verbose: u8,
     #[command(subcommand)]
     command: Command,

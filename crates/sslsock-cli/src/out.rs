@@ -84,11 +84,7 @@ impl log::Log for StderrLog {
 
 /// Installs the log with the verbosity of `-v` given `verbose` times.
 pub(crate) fn init_log(verbose: u8) {
-    let level = match verbose {
-        0 => log::LevelFilter::Warn,
-        1 => log::LevelFilter::Debug,
-        _ => log::LevelFilter::Trace,
-    };
+    let level = sslsock::debug::level_filter(verbose);
     // Installed once for the life of the process.
     if log::set_logger(Box::leak(Box::new(StderrLog { level }))).is_ok() {
         log::set_max_level(level);

@@ -1794,9 +1794,56 @@ fn serve_http_answers_requests_with_a_body() {
 fn debug_shows_the_library_log_and_warnings_show_without_it() {
     let (_s, port) = s_server("srv-ec", &["-www"]);
     let addr = format!("127.0.0.1:{port}");
-    let o = sslsock(&["-v", "connect", &addr, "--ca-file", &f("ca.pem")]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stderr(&o).contains("sslsock: debug: "), "{}", stderr(&o));
+    // The manual's debug levels: 1 the handshake's outcome, 2 also each certificate and the
+    // session, 3 everything; -v is the same flag.
+    for flag in ["-d", "-v"] {
+        let o = sslsock(&[
+            flag,
+            "connect",
+            &addr,
+            "--ca-file",
+            &f("ca.pem"),
+            "--sni",
+            "localhost",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("sslsock: info: client handshake done with localhost: TLSv1_3"),
+            "{}",
+            stderr(&o)
+        );
+        assert!(!stderr(&o).contains("sslsock: debug: "), "{}", stderr(&o));
+    }
+    let o = sslsock(&[
+        "-dd",
+        "connect",
+        &addr,
+        "--ca-file",
+        &f("ca.pem"),
+        "--sni",
+        "localhost",
+    ]);
+    assert!(
+        stderr(&o).contains("sslsock: debug: depth 0: /CN=localhost: accepted (sslsock::verify)"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o)
+            .contains("sslsock: debug: full handshake (no session resumed) (sslsock::session)"),
+        "{}",
+        stderr(&o)
+    );
+    let o = sslsock(&[
+        "-ddd",
+        "connect",
+        &addr,
+        "--ca-file",
+        &f("ca.pem"),
+        "--sni",
+        "localhost",
+    ]);
+    assert!(stderr(&o).contains("sslsock: trace: "), "{}", stderr(&o));
     let o = sslsock(&["connect", &addr, "--ca-file", &f("ca.pem")]);
     assert!(o.stderr.is_empty(), "{}", stderr(&o));
     let o = sslsock(&["connect", &addr, "--no-verify"]);

@@ -36,6 +36,7 @@
 pub mod args;
 pub mod context;
 mod copy;
+pub mod debug;
 pub mod defaults;
 mod engine;
 pub mod error;
@@ -66,7 +67,7 @@ pub use listener::SslListener;
 pub use options::{Family, Options, Peer, Source, VerifyMode};
 #[cfg(feature = "tokio")]
 pub use socket::async_io::AsyncSslSocket;
-pub use socket::{CertField, SocketState, SslSocket, StartError, Transport};
+pub use socket::{CertField, Opened, SocketState, SslSocket, StartError, Transport};
 pub use text::escape_control;
 pub use timefmt::format_system_time;
 pub use verify::fingerprint::FingerprintAlgorithm;

@@ -491,6 +491,7 @@ impl Options {
     }
 
     /// Options for the server side (`SSL_server => 1`). Defaults to client.
+    #[doc(alias = "SSL_server")]
     pub fn server(mut self, yes: bool) -> Self {
         self.server = yes;
         self
@@ -509,6 +510,7 @@ impl Options {
     /// [`Error::Timeout`]: blocking sockets arm it as their read
     /// timeout (unless the caller set one), [`AsyncSslSocket`](crate::AsyncSslSocket) with a
     /// timer; a non-blocking socket leaves it to its event loop. Defaults to none.
+    #[doc(alias = "SSL_idle_timeout")]
     pub fn idle_timeout(mut self, t: Duration) -> Self {
         self.idle_timeout = Some(t);
         self
@@ -524,11 +526,13 @@ impl Options {
         self
     }
     /// A CA bundle file (`SSL_ca_file`); may be given several times. Defaults to [`crate::default_ca`].
+    #[doc(alias = "SSL_ca_file")]
     pub fn ca_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.ca_files.push(path.into());
         self
     }
     /// CA directories (`SSL_ca_path`), several separated by ':'. Defaults to [`crate::default_ca`].
+    #[doc(alias = "SSL_ca_path")]
     pub fn ca_path(mut self, paths: impl AsRef<str>) -> Self {
         self.ca_paths.extend(
             paths
@@ -540,6 +544,7 @@ impl Options {
         self
     }
     /// A trusted CA certificate in memory, PEM or DER (`SSL_ca`). Defaults to none.
+    #[doc(alias = "SSL_ca")]
     pub fn ca_cert(mut self, pem_or_der: impl Into<Vec<u8>>) -> Self {
         self.ca_certs.push(pem_or_der.into());
         self
@@ -551,37 +556,44 @@ impl Options {
         self
     }
     /// Own certificate chain file, PEM (leaf first) or DER (`SSL_cert_file`). Defaults to none.
+    #[doc(alias = "SSL_cert_file")]
     pub fn cert_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.cert = Some(Source::File(path.into()));
         self
     }
     /// Own private key file, PEM or DER (`SSL_key_file`). Defaults to the key inside the cert file.
+    #[doc(alias = "SSL_key_file")]
     pub fn key_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.key = Some(Source::File(path.into()));
         self
     }
     /// Own certificate chain in memory, PEM or DER (`SSL_cert`). Defaults to none.
+    #[doc(alias = "SSL_cert")]
     pub fn cert_pem(mut self, bytes: impl Into<Vec<u8>>) -> Self {
         self.cert = Some(Source::Memory(bytes.into()));
         self
     }
     /// Own private key in memory, PEM or DER (`SSL_key`). Defaults to none.
+    #[doc(alias = "SSL_key")]
     pub fn key_pem(mut self, bytes: impl Into<Vec<u8>>) -> Self {
         self.key = Some(Source::Memory(bytes.into()));
         self
     }
     /// Client: send the configured certificate (`SSL_use_cert`). Defaults to true when a
     /// certificate is given.
+    #[doc(alias = "SSL_use_cert")]
     pub fn use_cert(mut self, yes: bool) -> Self {
         self.use_cert = Some(yes);
         self
     }
     /// Name sent in SNI (`SSL_hostname`); `""` disables SNI. Defaults to the peer host name.
+    #[doc(alias = "SSL_hostname")]
     pub fn hostname(mut self, name: impl Into<String>) -> Self {
         self.hostname = Some(name.into());
         self
     }
     /// `SSL_verify_mode`. Defaults to `PEER` on clients, `NONE` on servers.
+    #[doc(alias = "SSL_verify_mode")]
     pub fn verify_mode(mut self, mode: VerifyMode) -> Self {
         self.verify_mode = Some(mode);
         self
@@ -592,6 +604,7 @@ impl Options {
     }
     /// The name the certificate must match (`SSL_verifycn_name`). Defaults to the SNI name,
     /// else the peer host.
+    #[doc(alias = "SSL_verifycn_name")]
     pub fn verifycn_name(mut self, name: impl Into<String>) -> Self {
         self.verifycn_name = Some(name.into());
         self
@@ -599,33 +612,39 @@ impl Options {
     /// The hostname scheme (`SSL_verifycn_scheme`). Defaults to `default`, the Perl module's
     /// default; new code should choose `Scheme::named("strict")` (SAN only, RFC 9525). The
     /// schemes are tabled in [`crate::verify::hostname`].
+    #[doc(alias = "SSL_verifycn_scheme")]
     pub fn verifycn_scheme(mut self, scheme: Scheme) -> Self {
         self.verifycn_scheme = Some(scheme);
         self
     }
     /// Protocol versions (`SSL_version`), e.g. `"TLSv1_2"`, `"SSLv23:!TLSv1_3"`.
     /// Defaults to TLS 1.2 and 1.3.
+    #[doc(alias = "SSL_version")]
     pub fn version(mut self, spec: impl Into<String>) -> Self {
         self.version = Some(spec.into());
         self
     }
     /// TLS 1.2 cipher string in OpenSSL syntax (`SSL_cipher_list`). Defaults to every suite the engine has.
+    #[doc(alias = "SSL_cipher_list")]
     pub fn cipher_list(mut self, spec: impl Into<String>) -> Self {
         self.cipher_list = Some(spec.into());
         self
     }
     /// TLS 1.3 suites, ':'-separated (`SSL_ciphersuites`). Defaults to every TLS 1.3 suite.
+    #[doc(alias = "SSL_ciphersuites")]
     pub fn ciphersuites(mut self, spec: impl Into<String>) -> Self {
         self.ciphersuites = Some(spec.into());
         self
     }
     /// Key exchange groups (`SSL_ecdh_curve`), e.g. `"X25519:P-256"` or `"auto"`.
     /// Defaults to X25519MLKEM768, X25519, P-256, P-384.
+    #[doc(alias = "SSL_ecdh_curve")]
     pub fn ecdh_curve(mut self, spec: impl Into<String>) -> Self {
         self.ecdh_curve = Some(spec.into());
         self
     }
     /// ALPN protocols in preference order (`SSL_alpn_protocols`). Defaults to none.
+    #[doc(alias = "SSL_alpn_protocols")]
     pub fn alpn_protocols<I, P>(mut self, protos: I) -> Self
     where
         I: IntoIterator<Item = P>,
@@ -653,12 +672,14 @@ impl Options {
     }
     /// `false` delays the handshake until `connect_ssl`/`accept_ssl` (`SSL_startHandshake`).
     /// Defaults to true.
+    #[doc(alias = "SSL_startHandshake")]
     pub fn start_handshake(mut self, yes: bool) -> Self {
         self.start_handshake = Some(yes);
         self
     }
     /// Give the plain stream back when the handshake fails (`SSL_keepSocketOnError`).
     /// Defaults to false (the stream is closed).
+    #[doc(alias = "SSL_keepSocketOnError")]
     pub fn keep_socket_on_error(mut self, yes: bool) -> Self {
         self.keep_socket_on_error = yes;
         self
@@ -677,6 +698,7 @@ impl Options {
     /// `sha256$pub$hex` (public key), bare hex (algorithm from its length); colons are
     /// ignored. A leaf that matches no pin is verified as usual, unless
     /// [`force_fingerprint`](Self::force_fingerprint). Defaults to none.
+    #[doc(alias = "SSL_fingerprint")]
     pub fn fingerprint(mut self, pin: impl Into<String>) -> Self {
         self.fingerprints.push(pin.into());
         self
@@ -699,12 +721,14 @@ impl Options {
     /// Check revocation with CRLs (`SSL_check_crl`): from [`crl_file`](Self::crl_file), else
     /// those found in the CA files and directories. A CRL of the leaf's issuer is required;
     /// intermediates are checked when their issuer's CRL is present. Defaults to false.
+    #[doc(alias = "SSL_check_crl")]
     pub fn check_crl(mut self, yes: bool) -> Self {
         self.check_crl = yes;
         self
     }
     /// A CRL file, PEM (several CRLs) or DER (`SSL_crl_file`); implies
     /// [`check_crl`](Self::check_crl). May be given several times. Defaults to none.
+    #[doc(alias = "SSL_crl_file")]
     pub fn crl_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.crl_files.push(path.into());
         self
@@ -713,6 +737,7 @@ impl Options {
     /// to [`OcspMode::TRY_STAPLE`](crate::ocsp::OcspMode::TRY_STAPLE) when the peer is
     /// verified. [`OcspMode::NO_CHECK`](crate::ocsp::OcspMode::NO_CHECK) is logged as
     /// dangerous.
+    #[doc(alias = "SSL_ocsp_mode")]
     pub fn ocsp_mode(mut self, mode: crate::ocsp::OcspMode) -> Self {
         self.ocsp_mode = Some(mode);
         self
@@ -737,6 +762,7 @@ impl Options {
     /// A listed leaf is refused; a CRL that cannot be fetched or verified is a soft error,
     /// fatal under [`OcspMode::FAIL_HARD`](crate::ocsp::OcspMode::FAIL_HARD). Defaults to
     /// false.
+    #[doc(alias = "SSL_crl_fetch")]
     pub fn crl_fetch(mut self, yes: bool) -> Self {
         self.crl_fetch = yes;
         self
@@ -745,29 +771,34 @@ impl Options {
     /// from a file, or fetched from the responder and renewed before it runs out; see
     /// [`StapleSource`](crate::ocsp::StapleSource). A fixed response that does not verify
     /// for the certificate, or is not current, is a configuration error. Defaults to none.
+    #[doc(alias = "SSL_ocsp_staple")]
     pub fn ocsp_staple(mut self, source: crate::ocsp::StapleSource) -> Self {
         self.ocsp_staple = Some(source);
         self
     }
     /// Server: CA certificates whose names are sent as the acceptable CA list when asking for
     /// a client certificate (`SSL_client_ca_file`). Defaults to the names of the trusted CAs.
+    #[doc(alias = "SSL_client_ca_file")]
     pub fn client_ca_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.client_ca_files.push(path.into());
         self
     }
     /// Server: like [`client_ca_file`](Self::client_ca_file) from PEM or DER in memory (`SSL_client_ca`).
+    #[doc(alias = "SSL_client_ca")]
     pub fn client_ca(mut self, pem_or_der: impl Into<Vec<u8>>) -> Self {
         self.client_ca_certs.push(pem_or_der.into());
         self
     }
     /// The public suffix list that keeps certificate wildcards from covering a suffix
     /// (`SSL_verifycn_publicsuffix`); `None` turns the check off. Defaults to the built-in list.
+    #[doc(alias = "SSL_verifycn_publicsuffix")]
     pub fn verifycn_publicsuffix(mut self, list: Option<Arc<PublicSuffix>>) -> Self {
         self.public_suffix = Some(list);
         self
     }
 
     /// The password of an encrypted private key or PKCS#12 file. Defaults to none.
+    #[doc(alias = "SSL_key_password")]
     pub fn key_password(mut self, password: impl Into<String>) -> Self {
         self.password = Password::Fixed(password.into());
         self
@@ -812,6 +843,7 @@ impl Options {
     }
     /// Client: sessions kept for resumption; server: sessions kept in its cache
     /// (`SSL_session_cache_size`); 0 turns caching off. Defaults to 256 on both sides.
+    #[doc(alias = "SSL_session_cache_size")]
     pub fn session_cache_size(mut self, n: usize) -> Self {
         self.session_cache_size = Some(n);
         self
@@ -819,6 +851,7 @@ impl Options {
     /// Client: file sessions under this key instead of `host:port` (`SSL_session_key`), e.g.
     /// to resume across the ports of one server (FTPS control and data). Defaults to
     /// `host:port` of the peer (for `start_ssl`: the `peer` option, else the server name).
+    #[doc(alias = "SSL_session_key")]
     pub fn session_key(mut self, key: impl Into<String>) -> Self {
         self.session_key = Some(key.into());
         self
@@ -843,6 +876,7 @@ impl Options {
     }
     /// Server: choose the cipher suite by the server's order (`SSL_honor_cipher_order`).
     /// Defaults to true.
+    #[doc(alias = "SSL_honor_cipher_order")]
     pub fn honor_cipher_order(mut self, yes: bool) -> Self {
         self.honor_cipher_order = Some(yes);
         self
@@ -861,6 +895,7 @@ impl Options {
     /// connection then holds only the engine's state, at the cost of an allocation per
     /// record while data flows. Defaults to false (the buffer is allocated at the first read
     /// and kept).
+    #[doc(alias = "SSL_mode_release_buffers")]
     pub fn release_buffers(mut self, yes: bool) -> Self {
         self.release_buffers = yes;
         self

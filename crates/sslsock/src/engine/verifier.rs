@@ -173,6 +173,18 @@ fn key_weakness(info: &CertInfo) -> Option<String> {
     }
 }
 
+/// DEBUG 2: each certificate of the accepted chain, leaf first.
+fn log_chain(path: &[Vec<u8>]) {
+    if !log::log_enabled!(target: "sslsock::verify", log::Level::Debug) {
+        return;
+    }
+    for (depth, der) in path.iter().enumerate() {
+        let subject = CertInfo::from_der(der, FingerprintAlgorithm::Sha256)
+            .map_or_else(|_| "(unreadable)".to_owned(), |i| i.subject_line);
+        log::debug!(target: "sslsock::verify", "depth {depth}: {subject}: accepted");
+    }
+}
+
 /// Client side: checks the server's chain, then its name.
 #[derive(Debug, Clone)]
 pub(crate) struct ServerVerifier {
@@ -255,6 +267,7 @@ impl ServerCertVerifier for ServerVerifier {
             },
             Accepted::Chain { mut path } => {
                 path.reverse();
+                log_chain(&path);
                 let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(now.as_secs());
                 let revocation = self
                     .ocsp

@@ -38,6 +38,7 @@ impl CertField {
 
 impl<S: super::Transport> SslSocket<S> {
     /// The cipher suite in OpenSSL naming, e.g. `ECDHE-RSA-AES128-GCM-SHA256` (`get_cipher`).
+    #[doc(alias = "get_cipher")]
     pub fn cipher(&self) -> Option<&'static str> {
         self.tls.as_ref()?.cipher().map(|c| c.openssl)
     }
@@ -48,11 +49,13 @@ impl<S: super::Transport> SslSocket<S> {
     }
 
     /// The protocol version, `TLSv1_2` or `TLSv1_3` (`get_sslversion`).
+    #[doc(alias = "get_sslversion")]
     pub fn version(&self) -> Option<&'static str> {
         self.tls.as_ref()?.version_name()
     }
 
     /// The protocol version as on the wire, `0x0303` or `0x0304` (`get_sslversion_int`).
+    #[doc(alias = "get_sslversion_int")]
     pub fn version_int(&self) -> Option<u16> {
         self.tls.as_ref()?.version()
     }
@@ -71,6 +74,7 @@ impl<S: super::Transport> SslSocket<S> {
     }
 
     /// Server side: the name the client asked for with SNI (`get_servername`).
+    #[doc(alias = "get_servername")]
     pub fn servername(&self) -> Option<&str> {
         self.tls.as_ref()?.server_name()
     }
@@ -82,11 +86,13 @@ impl<S: super::Transport> SslSocket<S> {
     }
 
     /// True when the session was resumed (`get_session_reused`).
+    #[doc(alias = "get_session_reused")]
     pub fn session_reused(&self) -> bool {
         self.tls.as_ref().is_some_and(|s| s.resumed())
     }
 
     /// The certificates the peer sent, leaf first (`peer_certificates`).
+    #[doc(alias = "get_peer_certificate")]
     pub fn peer_certificates(&self) -> Vec<CertificateDer<'static>> {
         self.tls
             .as_ref()
@@ -199,6 +205,7 @@ impl<S: super::Transport> SslSocket<S> {
 
     /// Fingerprint of the peer certificate, `sha256$hex`, or of its public key with `pubkey`,
     /// `sha256$pub$hex` (`get_fingerprint`).
+    #[doc(alias = "get_fingerprint")]
     pub fn fingerprint(&self, algo: FingerprintAlgorithm, pubkey: bool) -> Result<String, Error> {
         let cert = self
             .peer_certificate_der()
@@ -207,6 +214,7 @@ impl<S: super::Transport> SslSocket<S> {
     }
 
     /// The binary fingerprint (`get_fingerprint_bin`).
+    #[doc(alias = "get_fingerprint_bin")]
     pub fn fingerprint_bin(
         &self,
         algo: FingerprintAlgorithm,

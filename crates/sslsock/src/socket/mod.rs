@@ -88,6 +88,29 @@ pub enum SocketState {
     Failed,
 }
 
+/// What [`SslSocket::opened`] says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Opened {
+    /// TLS is up (Perl: 1).
+    Tls,
+    /// The handshake failed; the plain stream is still open (Perl: -1).
+    HandshakeFailed,
+    /// No TLS (yet): a plain socket (Perl: 0, false).
+    NotTls,
+}
+
+impl Opened {
+    /// The number Perl's `opened()` returns.
+    pub fn as_perl(self) -> i8 {
+        match self {
+            Opened::Tls => 1,
+            Opened::HandshakeFailed => -1,
+            Opened::NotTls => 0,
+        }
+    }
+}
+
 /// A failed [`SslSocket::start_ssl`]: the error, and the plain stream when
 /// `keep_socket_on_error` was set.
 pub struct StartError<S> {
@@ -226,6 +249,26 @@ impl<S: Transport> fmt::Debug for SslSocket<S> {
 }
 
 impl SslSocket<TcpStream> {
+    /// `new_from_fd`: TLS on a connected socket given as an owned descriptor, as
+    /// [`start_ssl`](Self::start_ssl) does on the stream (the Perl mode argument has no
+    /// meaning here: the socket is read and written). A raw descriptor becomes an `OwnedFd`
+    /// with `OwnedFd::from_raw_fd`, whose safety is the caller's.
+    ///
+    /// ```no_run
+    /// use std::os::fd::OwnedFd;
+    /// # let fd: OwnedFd = std::net::TcpStream::connect("example.org:443")?.into();
+    /// let sock = sslsock::SslSocket::new_from_fd(fd, &sslsock::Options::new().hostname("example.org"))
+    ///     .map_err(|e| e.error)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(unix)]
+    pub fn new_from_fd(
+        fd: std::os::fd::OwnedFd,
+        config: impl ContextSource,
+    ) -> Result<SslSocket<TcpStream>, StartError<TcpStream>> {
+        SslSocket::start_ssl(TcpStream::from(fd), config)
+    }
+
     /// Connects to `host:port` (port may be a service name such as `https`) with verification
     /// and the secure defaults: TLS 1.2+, CA from [`crate::default_ca`], hostname scheme
     /// `default`, SNI from the host name.
@@ -408,6 +451,7 @@ impl<S: Transport> SslSocket<S> {
     /// let tls = SslSocket::start_ssl(tcp, &Options::new().hostname("mail.example.org"))?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[doc(alias = "start_SSL")]
     pub fn start_ssl(stream: S, config: impl ContextSource) -> Result<Self, StartError<S>> {
         let keep = config.keeps_socket_on_error();
         let ctx = match config.context() {
@@ -459,6 +503,7 @@ impl<S: Transport> SslSocket<S> {
     }
 
     /// Runs the client handshake on this (plain) socket (`connect_SSL`).
+    #[doc(alias = "connect_SSL")]
     pub fn connect_ssl(&mut self) -> Result<(), Error> {
         if self.ctx.is_server() {
             return Err(Error::State(
@@ -482,6 +527,7 @@ impl<S: Transport> SslSocket<S> {
     }
 
     /// Runs the server handshake on this (plain) socket (`accept_SSL`).
+    #[doc(alias = "accept_SSL")]
     pub fn accept_ssl(&mut self) -> Result<(), Error> {
         if !self.ctx.is_server() {
             return Err(Error::State(
@@ -562,12 +608,44 @@ impl<S: Transport> SslSocket<S> {
             Err(_) if would_block => {}
             Err(_) => self.phase = SocketState::Failed,
         }
+        if result.is_ok() && self.phase == SocketState::Tls {
+            self.log_handshake();
+        }
         if let (Err(e), false) = (&result, would_block) {
+            log::info!(target: "sslsock::handshake", "handshake failed: {e}");
             self.last_error = Some(e.to_string());
             // The session is unusable; the socket is plain (and most likely useless) again.
             self.tls = None;
         }
         result
+    }
+
+    /// DEBUG 1 and 2: what the handshake agreed on, and whether a session was reused.
+    fn log_handshake(&self) {
+        if !log::log_enabled!(target: "sslsock::handshake", log::Level::Info) {
+            return;
+        }
+        let side = if self.ctx.is_server() {
+            "server"
+        } else {
+            "client"
+        };
+        log::info!(
+            target: "sslsock::handshake",
+            "{side} handshake done with {}: {} {}",
+            self.peer_name.as_deref().unwrap_or("the peer"),
+            self.version().unwrap_or("?"),
+            self.cipher().unwrap_or("?"),
+        );
+        log::debug!(
+            target: "sslsock::session",
+            "{}",
+            if self.session_reused() {
+                "session resumed"
+            } else {
+                "full handshake (no session resumed)"
+            }
+        );
     }
 
     fn drive_handshake(&mut self) -> Result<(), Error> {
@@ -896,6 +974,7 @@ impl<S: Transport> SslSocket<S> {
     /// Ends TLS and returns to plain (`stop_SSL`): sends close_notify, waits for the peer's,
     /// and keeps every byte the peer sent after it for the following plain reads. Decrypted
     /// data not read yet is kept too, in front.
+    #[doc(alias = "stop_SSL")]
     pub fn stop_ssl(&mut self) -> Result<(), Error> {
         let r = self.stop_ssl_inner();
         if let Err(e) = &r {
@@ -973,6 +1052,7 @@ impl<S: Transport> SslSocket<S> {
 
     /// Drops the TLS state without telling the peer (`SSL_no_shutdown`), e.g. in a forked
     /// parent whose child goes on with the connection. Returns the transport.
+    #[doc(alias = "SSL_no_shutdown")]
     pub fn close_no_shutdown(mut self) -> S {
         self.take_stream()
     }
@@ -1028,15 +1108,15 @@ impl<S: Transport> SslSocket<S> {
         self.phase
     }
 
-    /// The Perl `opened()`: 1 when TLS is up, -1 when the last handshake failed (the plain
-    /// stream is still there), 0 for a plain socket that has not tried TLS.
-    pub fn opened(&self) -> i8 {
+    /// The Perl `opened()`, typed: TLS up (Perl's 1), the last handshake failed with the
+    /// plain stream still there (-1), or no TLS yet (0); [`Opened::as_perl`] gives the number.
+    pub fn opened(&self) -> Opened {
         if self.is_tls() {
-            1
+            Opened::Tls
         } else if self.phase == SocketState::Failed {
-            -1
+            Opened::HandshakeFailed
         } else {
-            0
+            Opened::NotTls
         }
     }
 

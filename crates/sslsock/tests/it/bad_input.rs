@@ -240,10 +240,10 @@ fn lazy_handshake_failure_leaves_a_plain_socket_marked_failed() {
     });
     let mut c =
         SslSocket::connect_with(&addr.to_string(), &client_opts().start_handshake(false)).unwrap();
-    assert_eq!(c.opened(), 0);
+    assert_eq!(c.opened(), sslsock::socket::Opened::NotTls);
     let err = c.connect_ssl().unwrap_err();
     assert!(matches!(err, Error::NotTls { .. }), "{err:?}");
-    assert_eq!(c.opened(), -1);
+    assert_eq!(c.opened().as_perl(), -1);
     assert!(
         c.errstr().unwrap().contains("* OK plain only"),
         "{:?}",

@@ -708,6 +708,7 @@ fn the_socket_says_where_it_stands() {
     .unwrap();
     assert!(c.connect_ssl().is_err());
     assert_eq!(c.state(), SocketState::Failed);
-    assert_eq!(c.opened(), -1);
+    assert_eq!(c.opened(), sslsock::socket::Opened::HandshakeFailed);
+    assert_eq!(c.opened().as_perl(), -1);
     let _ = h.join();
 }

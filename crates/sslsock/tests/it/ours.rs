@@ -160,7 +160,8 @@ fn peer_certificate_fields_and_fingerprints() {
         c.dump_peer_certificate().unwrap(),
         "Subject Name: /CN=localhost\nIssuer  Name: /CN=sslsock Test CA/O=sslsock tests\n"
     );
-    assert_eq!(c.opened(), 1);
+    assert_eq!(c.opened(), sslsock::socket::Opened::Tls);
+    assert_eq!(c.opened().as_perl(), 1);
     let fp = c.fingerprint(FingerprintAlgorithm::Sha256, false).unwrap();
     assert!(fp.starts_with("sha256$") && fp.len() == 7 + 64, "{fp}");
     let fp_pub = c.fingerprint(FingerprintAlgorithm::Sha256, true).unwrap();
@@ -447,4 +448,20 @@ fn self_signed_named_like_a_trusted_certificate_is_reported_as_self_signed() {
         );
         assert!(h.join().unwrap()[0].is_err());
     }
+}
+
+#[test]
+fn new_from_fd_upgrades_a_connected_descriptor() {
+    let (addr, h) = serve(server_opts(), 1, echo_once);
+    let fd: std::os::fd::OwnedFd = std::net::TcpStream::connect(addr).unwrap().into();
+    let mut s = SslSocket::new_from_fd(fd, &client_opts().hostname("localhost"))
+        .map_err(|e| e.error)
+        .unwrap();
+    assert_eq!(s.opened(), sslsock::Opened::Tls);
+    s.write_all(b"fd\n").unwrap();
+    let mut line = String::new();
+    s.read_line(&mut line).unwrap();
+    assert_eq!(line, "fd\n");
+    drop(s);
+    h.join().unwrap().remove(0).unwrap();
 }
