@@ -141,3 +141,8 @@ mod tests {
         assert_send_sync::<crate::socket::async_io::AsyncSslSocket<tokio::net::TcpStream>>();
     }
 }
+
+/// Every option and method of the IO::Socket::SSL manual, with its sslsock spelling (the
+/// repository's `MIGRATING.md`; its Rust examples are compiled as doctests).
+#[doc = include_str!("../../../MIGRATING.md")]
+pub mod migrating {}

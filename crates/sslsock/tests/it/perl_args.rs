@@ -183,3 +183,39 @@ fn arguments_build_a_working_client_and_a_server_with_sni_certificates() {
         "the SNI name chose the certificate: {seen:?}"
     );
 }
+
+/// MIGRATING.md has a row for every option and every method of the manual.
+#[test]
+fn the_migration_guide_covers_every_option_and_method() {
+    let guide = include_str!("../../../../MIGRATING.md");
+    let rows: Vec<&str> = guide.lines().filter(|l| l.starts_with("| `")).collect();
+    let mentioned = |name: &str| {
+        rows.iter().any(|r| {
+            let perl = r.split(" | ").next().unwrap_or("");
+            perl.contains(&format!("`{name}`"))
+                || perl.contains(&format!("`{name}("))
+                || perl.contains(&format!("::{name}("))
+                || perl.contains(&format!("{name}("))
+                || perl
+                    .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .any(|w| w == name)
+        })
+    };
+    let options: Vec<&str> = MANUAL_KEYS.lines().filter(|l| !l.is_empty()).collect();
+    let methods: Vec<&str> = include_str!("../data/manual-methods.txt")
+        .lines()
+        .filter(|l| !l.is_empty())
+        .collect();
+    let missing: Vec<&&str> = options
+        .iter()
+        .chain(&methods)
+        .filter(|n| !mentioned(n))
+        .collect();
+    assert!(missing.is_empty(), "not in MIGRATING.md: {missing:?}");
+    let refused = rows.iter().filter(|r| r.contains("| refused |")).count();
+    eprintln!(
+        "MIGRATING.md: {} options and {} methods of the manual, every one in a row ({refused} refused with a reason)",
+        options.len(),
+        methods.len()
+    );
+}
