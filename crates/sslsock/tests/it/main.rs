@@ -7,6 +7,7 @@ mod async_tokio;
 mod bad_input;
 mod context_boundary;
 mod hostname_table;
+mod manual_examples;
 mod module_graph;
 // The examples' servers, driven by the tests.
 mod hostile_peers;
