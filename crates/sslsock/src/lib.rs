@@ -40,6 +40,7 @@ pub mod debug;
 pub mod defaults;
 mod engine;
 pub mod error;
+pub mod intercept;
 pub mod listener;
 pub mod ocsp;
 pub mod options;

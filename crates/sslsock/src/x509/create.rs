@@ -125,6 +125,13 @@ pub struct CertSpec {
     crl_urls: Vec<String>,
     must_staple: bool,
     extensions: Vec<(String, Vec<u8>, bool)>,
+    /// Key usage and extended key usage given as raw extensions (a clone's, as the original
+    /// has them) instead of from the purposes.
+    raw_usages: bool,
+    /// A serial number as bytes (a clone's), over `serial`.
+    serial_bytes: Option<Vec<u8>>,
+    /// The key to certify (PEM), instead of a new one.
+    given_key: Option<String>,
 }
 
 /// A created certificate with its private key.
@@ -373,6 +380,9 @@ impl CertSpec {
             crl_urls: Vec::new(),
             must_staple: false,
             extensions: Vec::new(),
+            raw_usages: false,
+            serial_bytes: None,
+            given_key: None,
         }
     }
     /// A certificate whose subject is given entirely by `attrs`, in order (no CN is implied).
@@ -467,6 +477,35 @@ impl CertSpec {
         self
     }
 
+    /// Key usage and extended key usage exactly as these DER extension values say (either
+    /// may be absent), instead of from the purposes.
+    pub fn usages_as_extensions(
+        mut self,
+        key_usage: Option<(Vec<u8>, bool)>,
+        extended_key_usage: Option<(Vec<u8>, bool)>,
+    ) -> Self {
+        self.raw_usages = true;
+        if let Some((v, critical)) = key_usage {
+            self.extensions.push(("2.5.29.15".to_owned(), v, critical));
+        }
+        if let Some((v, critical)) = extended_key_usage {
+            self.extensions.push(("2.5.29.37".to_owned(), v, critical));
+        }
+        self
+    }
+
+    /// The serial number as big-endian bytes (made positive), over [`serial`](Self::serial).
+    pub fn serial_bytes(mut self, serial: &[u8]) -> Self {
+        self.serial_bytes = Some(serial.to_vec());
+        self
+    }
+
+    /// Certify this key (PEM, PKCS#8) instead of making a new one.
+    pub fn with_key(mut self, key_pem: &str) -> Self {
+        self.given_key = Some(key_pem.to_owned());
+        self
+    }
+
     fn params(&self) -> Result<CertificateParams, ConfigError> {
         let mut p = CertificateParams::default();
         let mut dn = DistinguishedName::new();
@@ -520,9 +559,10 @@ impl CertSpec {
         }
         p.not_before = self.not_before.into();
         p.not_after = self.not_after.into();
-        let serial = match self.serial {
-            Some(n) => positive(&n.to_be_bytes()),
-            None => random_serial()?,
+        let serial = match (&self.serial_bytes, self.serial) {
+            (Some(b), _) => positive(b),
+            (None, Some(n)) => positive(&n.to_be_bytes()),
+            (None, None) => random_serial()?,
         };
         p.serial_number = Some(SerialNumber::from(serial));
 
@@ -532,16 +572,21 @@ impl CertSpec {
         } else {
             IsCa::ExplicitNoCa
         };
-        p.key_usages = flags
-            .key_usage
-            .iter()
-            .filter_map(|k| key_usage(k))
-            .collect();
-        p.extended_key_usages = match &self.eku {
-            Some(list) => list.clone(),
-            None => flags.ext_key_usage.iter().filter_map(|k| eku(k)).collect(),
-        };
-        if !flags.cert_type.is_empty() {
+        if self.raw_usages {
+            p.key_usages = Vec::new();
+            p.extended_key_usages = Vec::new();
+        } else {
+            p.key_usages = flags
+                .key_usage
+                .iter()
+                .filter_map(|k| key_usage(k))
+                .collect();
+            p.extended_key_usages = match &self.eku {
+                Some(list) => list.clone(),
+                None => flags.ext_key_usage.iter().filter_map(|k| eku(k)).collect(),
+            };
+        }
+        if !self.raw_usages && !flags.cert_type.is_empty() {
             p.custom_extensions.push(CustomExtension::from_oid_content(
                 &[2, 16, 840, 1, 113_730, 1, 1],
                 ns_cert_type_der(&flags.cert_type),
@@ -605,6 +650,11 @@ impl CertSpec {
 
     fn key(&self) -> Result<KeyPair, ConfigError> {
         let alg = self.algorithm(self.key_type);
+        if let Some(pem) = &self.given_key {
+            let plain = KeyPair::from_pem(pem).map_err(err)?;
+            let kind = issuer_kind(plain.algorithm());
+            return KeyPair::from_pem_and_sign_algo(pem, self.algorithm(kind)).map_err(err);
+        }
         match self.key_type {
             KeyType::Rsa2048 => KeyPair::generate_rsa_for(alg, RsaKeySize::_2048),
             KeyType::Rsa3072 => KeyPair::generate_rsa_for(alg, RsaKeySize::_3072),

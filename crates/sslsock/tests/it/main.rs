@@ -11,6 +11,7 @@ mod manual_examples;
 mod module_graph;
 // The examples' servers, driven by the tests.
 mod hostile_peers;
+mod intercept;
 #[cfg(feature = "mio")]
 #[path = "../../examples/mio_echo.rs"]
 #[allow(dead_code)]

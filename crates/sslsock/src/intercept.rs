@@ -1,0 +1,341 @@
+//! `IO::Socket::SSL::Intercept`: a local CA forges, on the fly, a certificate that looks like an
+//! upstream server's, for proxies and test harnesses that inspect TLS of clients trusting that
+//! CA.
+//!
+//! ```no_run
+//! use sslsock::intercept::Interceptor;
+//! let proxy = Interceptor::from_files("proxy-ca.pem", "proxy-ca.key", None)?;
+//! # let upstream_leaf_der: Vec<u8> = Vec::new();
+//! let forged = proxy.clone_cert(&upstream_leaf_der)?;
+//! // Serve `forged.cert_pem` + `forged.key_pem` (and the proxy CA) to the client.
+//! # Ok::<(), sslsock::ConfigError>(())
+//! ```
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use x509_parser::prelude::{FromDer, X509Certificate};
+
+use crate::error::ConfigError;
+use crate::x509::create::{CertSpec, Issued, KeyType};
+use crate::x509::{self, Password};
+
+/// How a clone's serial number is chosen (the manual's `serial` option).
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum Serial {
+    /// Derived from the original certificate (a digest of it): the same original always gets
+    /// the same serial, different originals different ones. The default.
+    FromOriginal,
+    /// From this value on, one more for each new clone.
+    Counter(Arc<std::sync::atomic::AtomicU64>),
+    /// Chosen by the callback, given the original certificate (DER).
+    Callback(SerialCallback),
+}
+
+/// Chooses a clone's serial number from the original certificate (DER).
+pub type SerialCallback = Arc<dyn Fn(&[u8]) -> u64 + Send + Sync>;
+
+impl fmt::Debug for Serial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Serial::FromOriginal => f.write_str("Serial::FromOriginal"),
+            Serial::Counter(n) => write!(f, "Serial::Counter({n:?})"),
+            Serial::Callback(_) => f.write_str("Serial::Callback"),
+        }
+    }
+}
+
+/// A forged certificate with its key.
+pub type Forged = Issued;
+
+/// The number of clones a cache holds by default.
+pub const DEFAULT_CACHE_SIZE: usize = 1000;
+
+/// Clones certificates under a proxy CA, with a bounded cache keyed by the original's
+/// fingerprint and the key used (so that two clones with different keys never collide).
+pub struct Interceptor {
+    ca: Issued,
+    ca_not_before: SystemTime,
+    ca_not_after: SystemTime,
+    /// One key for every clone (PEM), or a fresh key of the original's type per clone.
+    clone_key: Option<String>,
+    serial: Serial,
+    cache: Mutex<Cache>,
+}
+
+struct Cache {
+    capacity: usize,
+    order: VecDeque<String>,
+    entries: HashMap<String, Forged>,
+}
+
+impl fmt::Debug for Interceptor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Interceptor")
+            .field("single_key", &self.clone_key.is_some())
+            .field("serial", &self.serial)
+            .field("cached", &self.cached())
+            .finish_non_exhaustive()
+    }
+}
+
+fn bad(what: &str, e: impl fmt::Display) -> ConfigError {
+    ConfigError::Certificate(format!("{what}: {e}"))
+}
+
+impl Interceptor {
+    /// A proxy CA from its certificate (PEM or DER) and key (any form
+    /// [`crate::x509::parse_private_key`] reads, decrypted with `password`). The certificate
+    /// must be a CA and the key its own.
+    pub fn new(
+        ca_cert: &[u8],
+        ca_key: &[u8],
+        password: &Password,
+    ) -> Result<Interceptor, ConfigError> {
+        let ca = Issued::from_parts(ca_cert, ca_key, password)?;
+        let (_, cert) = X509Certificate::from_der(&ca.cert_der).map_err(|e| bad("proxy CA", e))?;
+        if !cert.is_ca() {
+            return Err(ConfigError::Certificate(
+                "proxy CA: the certificate is not a CA (basicConstraints CA:TRUE)".to_owned(),
+            ));
+        }
+        // The key must be the certificate's: signing a clone proves it.
+        CertSpec::new("key check").signed_by(&ca)?;
+        let time = |t: x509_parser::time::ASN1Time| {
+            std::time::UNIX_EPOCH + Duration::from_secs(u64::try_from(t.timestamp()).unwrap_or(0))
+        };
+        Ok(Interceptor {
+            ca_not_before: time(cert.validity().not_before),
+            ca_not_after: time(cert.validity().not_after),
+            ca,
+            clone_key: None,
+            serial: Serial::FromOriginal,
+            cache: Mutex::new(Cache {
+                capacity: DEFAULT_CACHE_SIZE,
+                order: VecDeque::new(),
+                entries: HashMap::new(),
+            }),
+        })
+    }
+
+    /// [`new`](Self::new) from files; `password` for an encrypted key.
+    pub fn from_files(
+        ca_cert: impl AsRef<Path>,
+        ca_key: impl AsRef<Path>,
+        password: Option<&str>,
+    ) -> Result<Interceptor, ConfigError> {
+        let cert = x509::read_file(ca_cert.as_ref(), "proxy CA certificate")?;
+        let key = x509::read_file(ca_key.as_ref(), "proxy CA key")?;
+        let password = password.map_or(Password::None, Password::from);
+        Interceptor::new(&cert, &key, &password)
+    }
+
+    /// One key (PEM) for every clone, instead of a fresh key per clone.
+    pub fn with_clone_key(mut self, key_pem: &str) -> Result<Interceptor, ConfigError> {
+        x509::parse_private_key(key_pem.as_bytes(), &Password::None)
+            .map_err(|e| bad("clone key", e))?;
+        self.clone_key = Some(key_pem.to_owned());
+        Ok(self)
+    }
+
+    /// How serial numbers are chosen; see [`Serial`].
+    pub fn with_serial(mut self, serial: Serial) -> Interceptor {
+        self.serial = serial;
+        self
+    }
+
+    /// At most `n` clones kept (at least one); the oldest go first.
+    pub fn with_cache_size(self, n: usize) -> Interceptor {
+        if let Ok(mut c) = self.cache.lock() {
+            c.capacity = n.max(1);
+        }
+        self
+    }
+
+    /// The proxy CA certificate (PEM), for the clients to trust.
+    pub fn ca_pem(&self) -> &str {
+        &self.ca.cert_pem
+    }
+
+    /// How many clones the cache holds.
+    pub fn cached(&self) -> usize {
+        self.cache.lock().map_or(0, |c| c.entries.len())
+    }
+
+    /// A certificate like `original` (DER) signed by the proxy CA, with its key: the
+    /// original's subject, subjectAltNames, validity (within the CA's), key usage and
+    /// extended key usage; never its AIA, CRL or OCSP URLs nor its signature. Cached: the
+    /// same original (with the same key setting) gets the same clone.
+    pub fn clone_cert(&self, original: &[u8]) -> Result<Forged, ConfigError> {
+        let fp = sha256_hex(original);
+        let key_id = match &self.clone_key {
+            Some(k) => sha256_hex(k.as_bytes()),
+            None => "fresh".to_owned(),
+        };
+        let cache_key = format!("{fp}/{key_id}");
+        if let Some(hit) = self
+            .cache
+            .lock()
+            .ok()
+            .and_then(|c| c.entries.get(&cache_key).cloned())
+        {
+            return Ok(hit);
+        }
+        let forged = self.forge(original, &fp)?;
+        if let Ok(mut c) = self.cache.lock() {
+            c.insert(cache_key, forged.clone());
+        }
+        Ok(forged)
+    }
+
+    fn forge(&self, original: &[u8], fp: &str) -> Result<Forged, ConfigError> {
+        let (_, cert) =
+            X509Certificate::from_der(original).map_err(|e| bad("upstream certificate", e))?;
+        let subject: Vec<(String, String)> = cert
+            .subject()
+            .iter_attributes()
+            .map(|a| {
+                let value = a.as_str().map_or_else(
+                    |_| String::from_utf8_lossy(a.attr_value().data).into_owned(),
+                    str::to_owned,
+                );
+                (a.attr_type().to_id_string(), value)
+            })
+            .collect();
+        let attrs: Vec<(&str, &str)> = subject
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let mut spec = CertSpec::with_subject(&attrs);
+        for san in x509::subject_alt_names(&cert) {
+            spec = spec.san(&san.to_string());
+        }
+        let time = |t: x509_parser::time::ASN1Time| {
+            std::time::UNIX_EPOCH + Duration::from_secs(u64::try_from(t.timestamp()).unwrap_or(0))
+        };
+        let not_before = time(cert.validity().not_before).max(self.ca_not_before);
+        let not_after = time(cert.validity().not_after).min(self.ca_not_after);
+        spec = spec.validity(not_before, not_after.max(not_before));
+        let raw = |oid: &str| {
+            cert.extensions()
+                .iter()
+                .find(|e| e.oid.to_id_string() == oid)
+                .map(|e| (e.value.to_vec(), e.critical))
+        };
+        spec = spec.usages_as_extensions(raw("2.5.29.15"), raw("2.5.29.37"));
+        spec = match &self.serial {
+            Serial::FromOriginal => {
+                let bytes: Vec<u8> = (0..16)
+                    .map(|i| u8::from_str_radix(&fp[i * 2..i * 2 + 2], 16).unwrap_or(0))
+                    .collect();
+                spec.serial_bytes(&bytes)
+            }
+            Serial::Counter(n) => spec.serial(n.fetch_add(1, std::sync::atomic::Ordering::SeqCst)),
+            Serial::Callback(cb) => spec.serial(cb(original)),
+        };
+        spec = match &self.clone_key {
+            Some(k) => spec.with_key(k),
+            None => spec.key_type(key_type_of(&cert)),
+        };
+        spec.signed_by(&self.ca)
+    }
+
+    /// The cache as text (JSON, one clone per line), for [`restore`](Self::restore) in
+    /// another process (the manual's `serialize`). It holds the clones' private keys: keep it
+    /// as secret as the proxy CA key.
+    pub fn serialize(&self) -> String {
+        let Ok(c) = self.cache.lock() else {
+            return String::new();
+        };
+        c.order
+            .iter()
+            .filter_map(|k| c.entries.get(k).map(|f| (k, f)))
+            .map(|(k, f)| {
+                serde_json::json!({"key": k, "cert_pem": f.cert_pem, "key_pem": f.key_pem})
+                    .to_string()
+                    + "\n"
+            })
+            .collect()
+    }
+
+    /// Takes back clones written by [`serialize`](Self::serialize); clones not signed by this
+    /// proxy CA are refused.
+    pub fn restore(&self, text: &str) -> Result<usize, ConfigError> {
+        let mut n = 0;
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let v: serde_json::Value =
+                serde_json::from_str(line).map_err(|e| bad("intercept cache", e))?;
+            let field = |k: &str| {
+                v.get(k)
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_owned)
+                    .ok_or_else(|| bad("intercept cache", format!("a line without \"{k}\"")))
+            };
+            let (key, cert_pem, key_pem) = (field("key")?, field("cert_pem")?, field("key_pem")?);
+            let forged =
+                Issued::from_parts(cert_pem.as_bytes(), key_pem.as_bytes(), &Password::None)?;
+            let (_, c) = X509Certificate::from_der(&forged.cert_der)
+                .map_err(|e| bad("intercept cache", e))?;
+            let (_, ca) =
+                X509Certificate::from_der(&self.ca.cert_der).map_err(|e| bad("proxy CA", e))?;
+            if c.issuer().as_raw() != ca.subject().as_raw()
+                || c.verify_signature(Some(ca.public_key())).is_err()
+            {
+                return Err(ConfigError::Certificate(
+                    "intercept cache: a clone not signed by this proxy CA".to_owned(),
+                ));
+            }
+            if let Ok(mut cache) = self.cache.lock() {
+                cache.insert(key, forged);
+            }
+            n += 1;
+        }
+        Ok(n)
+    }
+}
+
+impl Cache {
+    fn insert(&mut self, key: String, forged: Forged) {
+        if self.entries.insert(key.clone(), forged).is_none() {
+            self.order.push_back(key);
+        }
+        while self.entries.len() > self.capacity {
+            match self.order.pop_front() {
+                Some(old) => {
+                    self.entries.remove(&old);
+                }
+                None => break,
+            }
+        }
+    }
+}
+
+/// A key type like the upstream certificate's: the same curve, or RSA of the nearest size.
+fn key_type_of(cert: &X509Certificate<'_>) -> KeyType {
+    use x509_parser::public_key::PublicKey;
+    match cert.public_key().parsed() {
+        Ok(PublicKey::RSA(rsa)) => match rsa.key_size() {
+            0..=2048 => KeyType::Rsa2048,
+            2049..=3072 => KeyType::Rsa3072,
+            _ => KeyType::Rsa4096,
+        },
+        Ok(PublicKey::EC(ec)) if ec.key_size() > 256 => KeyType::EcP384,
+        Ok(PublicKey::EC(_)) => KeyType::EcP256,
+        _ if cert.public_key().algorithm.algorithm.to_id_string() == "1.3.101.112" => {
+            KeyType::Ed25519
+        }
+        _ => KeyType::EcP256,
+    }
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    x509::fingerprint::FingerprintAlgorithm::Sha256
+        .hash(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

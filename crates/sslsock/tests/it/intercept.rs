@@ -1,0 +1,229 @@
+//! Intercept: clones of upstream certificates under a proxy CA, checked with openssl and with
+//! our own verifier; the cache, its serialisation and restoration.
+
+use std::io::{BufRead, Write};
+
+use sslsock::intercept::{Interceptor, Serial};
+use sslsock::x509::create::CertSpec;
+use sslsock::{Options, SslListener, SslSocket};
+use sslsock_test_support::{openssl_in, scratch_dir};
+
+use crate::util::*;
+
+fn proxy_ca() -> (std::path::PathBuf, Interceptor) {
+    // A directory per proxy CA: the tests run in parallel.
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let d = scratch_dir(&format!(
+        "intercept-{}",
+        N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+    ));
+    let ca = CertSpec::new("Test Proxy CA").ca().self_signed().unwrap();
+    std::fs::write(d.join("proxy-ca.pem"), &ca.cert_pem).unwrap();
+    std::fs::write(d.join("proxy-ca.key"), &ca.key_pem).unwrap();
+    let i = Interceptor::from_files(d.join("proxy-ca.pem"), d.join("proxy-ca.key"), None).unwrap();
+    (d, i)
+}
+
+fn der(pem_file: &std::path::Path) -> Vec<u8> {
+    sslsock::x509::parse_certificates(&std::fs::read(pem_file).unwrap()).unwrap()[0].to_vec()
+}
+
+#[test]
+fn a_clone_verifies_under_the_proxy_ca_and_looks_like_the_original() {
+    let (d, proxy) = proxy_ca();
+    let original = der(&pki().pair("srv-ec").cert);
+    let forged = proxy.clone_cert(&original).unwrap();
+    std::fs::write(d.join("forged.pem"), &forged.cert_pem).unwrap();
+    let ok = String::from_utf8(openssl_in(
+        &d,
+        &["verify", "-CAfile", "proxy-ca.pem", "forged.pem"],
+    ))
+    .unwrap();
+    assert_eq!(ok.trim(), "forged.pem: OK");
+    let text = String::from_utf8(openssl_in(
+        &d,
+        &["x509", "-in", "forged.pem", "-noout", "-text"],
+    ))
+    .unwrap();
+    assert!(text.contains("Subject: CN = localhost"), "{text}");
+    assert!(text.contains("Issuer: CN = Test Proxy CA"), "{text}");
+    assert!(text.contains("DNS:localhost"), "{text}");
+    let orig_text = String::from_utf8(openssl_in(
+        &d,
+        &[
+            "x509",
+            "-in",
+            &pki().file("srv-ec.pem"),
+            "-noout",
+            "-ext",
+            "subjectAltName,extendedKeyUsage",
+        ],
+    ))
+    .unwrap();
+    let forged_text = String::from_utf8(openssl_in(
+        &d,
+        &[
+            "x509",
+            "-in",
+            "forged.pem",
+            "-noout",
+            "-ext",
+            "subjectAltName,extendedKeyUsage",
+        ],
+    ))
+    .unwrap();
+    assert_eq!(
+        forged_text, orig_text,
+        "SANs and extended key usage as the original's"
+    );
+
+    // Our own client, trusting the proxy CA, accepts it served by our server.
+    std::fs::write(d.join("forged.key"), &forged.key_pem).unwrap();
+    let server = Options::new()
+        .server(true)
+        .cert_file(d.join("forged.pem"))
+        .key_file(d.join("forged.key"));
+    let listener = SslListener::bind("127.0.0.1:0", &server).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let h = std::thread::spawn(move || {
+        let (s, _) = listener.accept().unwrap();
+        echo_once(s).unwrap();
+    });
+    let client = Options::new()
+        .ca_file(d.join("proxy-ca.pem"))
+        .hostname("localhost");
+    let mut c = SslSocket::connect_with(&addr.to_string(), &client).unwrap();
+    c.write_all(b"through\n").unwrap();
+    let mut line = String::new();
+    c.read_line(&mut line).unwrap();
+    assert_eq!(line, "through\n");
+    drop(c);
+    h.join().unwrap();
+}
+
+#[test]
+fn a_clone_carries_no_revocation_urls_of_the_original() {
+    let (d, proxy) = proxy_ca();
+    // An original with OCSP, CA issuers and CRL URLs.
+    let issuer = CertSpec::new("Upstream CA").ca().self_signed().unwrap();
+    let original = CertSpec::new("up.example")
+        .san("DNS:up.example")
+        .ocsp_url("http://ocsp.up.example/")
+        .crl_url("http://crl.up.example/ca.crl")
+        .signed_by(&issuer)
+        .unwrap();
+    let forged = proxy.clone_cert(&original.cert_der).unwrap();
+    std::fs::write(d.join("noaia.pem"), &forged.cert_pem).unwrap();
+    let text = String::from_utf8(openssl_in(
+        &d,
+        &["x509", "-in", "noaia.pem", "-noout", "-text"],
+    ))
+    .unwrap();
+    assert!(!text.contains("Authority Information Access"), "{text}");
+    assert!(!text.contains("CRL Distribution Points"), "{text}");
+    assert!(text.contains("DNS:up.example"), "{text}");
+}
+
+#[test]
+fn the_cache_hits_and_survives_serialisation() {
+    let (d, proxy) = proxy_ca();
+    let original = der(&pki().pair("srv-ec").cert);
+    let first = proxy.clone_cert(&original).unwrap();
+    let second = proxy.clone_cert(&original).unwrap();
+    assert_eq!(
+        first.cert_der, second.cert_der,
+        "the second clone comes from the cache"
+    );
+    assert_eq!(proxy.cached(), 1);
+    let saved = proxy.serialize();
+    let again =
+        Interceptor::from_files(d.join("proxy-ca.pem"), d.join("proxy-ca.key"), None).unwrap();
+    assert_eq!(again.restore(&saved).unwrap(), 1);
+    assert_eq!(
+        again.clone_cert(&original).unwrap().cert_der,
+        first.cert_der
+    );
+    // Clones of another CA are not taken.
+    let (_, other) = proxy_ca();
+    let e = other.restore(&saved).unwrap_err();
+    assert!(e.to_string().contains("not signed by this proxy CA"), "{e}");
+    // A single key for every clone: a different cache entry, the same key in each clone.
+    let key = CertSpec::new("k").self_signed().unwrap().key_pem;
+    let single = Interceptor::from_files(d.join("proxy-ca.pem"), d.join("proxy-ca.key"), None)
+        .unwrap()
+        .with_clone_key(&key)
+        .unwrap();
+    let a = single.clone_cert(&original).unwrap();
+    let b = single
+        .clone_cert(&der(&pki().pair("wrongname").cert))
+        .unwrap();
+    assert_eq!(a.key_pem, b.key_pem);
+    assert_ne!(a.cert_der, b.cert_der);
+}
+
+#[test]
+fn serials_from_the_original_a_counter_or_a_callback() {
+    let (d, proxy) = proxy_ca();
+    let original = der(&pki().pair("srv-ec").cert);
+    let serial = |pem: &str| {
+        std::fs::write(d.join("s.pem"), pem).unwrap();
+        String::from_utf8(openssl_in(
+            &d,
+            &["x509", "-in", "s.pem", "-noout", "-serial"],
+        ))
+        .unwrap()
+    };
+    let derived = serial(&proxy.clone_cert(&original).unwrap().cert_pem);
+    let (_, proxy2) = proxy_ca();
+    assert_eq!(
+        serial(&proxy2.clone_cert(&original).unwrap().cert_pem),
+        derived,
+        "derived from the original"
+    );
+    let counted = Interceptor::from_files(d.join("proxy-ca.pem"), d.join("proxy-ca.key"), None)
+        .unwrap()
+        .with_serial(Serial::Counter(std::sync::Arc::new(
+            std::sync::atomic::AtomicU64::new(0x1000),
+        )));
+    assert_eq!(
+        serial(&counted.clone_cert(&original).unwrap().cert_pem).trim(),
+        "serial=1000"
+    );
+    assert_eq!(
+        serial(
+            &counted
+                .clone_cert(&der(&pki().pair("wrongname").cert))
+                .unwrap()
+                .cert_pem
+        )
+        .trim(),
+        "serial=1001"
+    );
+    let called = Interceptor::from_files(d.join("proxy-ca.pem"), d.join("proxy-ca.key"), None)
+        .unwrap()
+        .with_serial(Serial::Callback(std::sync::Arc::new(|_| 0x4242)));
+    assert_eq!(
+        serial(&called.clone_cert(&original).unwrap().cert_pem).trim(),
+        "serial=4242"
+    );
+}
+
+#[test]
+fn a_proxy_ca_must_be_a_ca_with_its_own_key() {
+    let leaf = CertSpec::new("not a ca").self_signed().unwrap();
+    let e = Interceptor::new(
+        leaf.cert_pem.as_bytes(),
+        leaf.key_pem.as_bytes(),
+        &sslsock::x509::Password::None,
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("not a CA"), "{e}");
+    let ca = CertSpec::new("CA").ca().self_signed().unwrap();
+    let e = Interceptor::new(
+        ca.cert_pem.as_bytes(),
+        leaf.key_pem.as_bytes(),
+        &sslsock::x509::Password::None,
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("does not belong"), "{e}");
+}
