@@ -10,6 +10,7 @@ mod cert;
 mod connect;
 mod demo;
 mod inspect;
+mod intercept;
 mod ocsp;
 mod out;
 mod serve;
@@ -47,6 +48,8 @@ enum Command {
     PublicSuffix(inspect::PublicSuffixArgs),
     /// Print the fingerprint of a certificate or of its public key.
     Fingerprint(inspect::FingerprintArgs),
+    /// An HTTP CONNECT proxy that inspects TLS with certificates forged by a local CA.
+    Intercept(intercept::InterceptArgs),
     /// Ask a certificate's OCSP responder whether it is revoked.
     Ocsp(ocsp::OcspArgs),
     /// Create and inspect certificates and keys.
@@ -171,6 +174,7 @@ fn main() -> ExitCode {
         Command::PublicSuffix(args) => inspect::public_suffix_cmd(&args),
         Command::Fingerprint(args) => inspect::fingerprint_cmd(&args),
         Command::Ocsp(args) => ocsp::run(&args),
+        Command::Intercept(args) => intercept::run(&args),
         Command::Cert(cmd) => cert::run(&cmd),
         Command::Bench(cmd) => bench::run(&cmd),
     };

@@ -2673,3 +2673,252 @@ fn connect_takes_io_socket_ssl_arguments() {
     ]);
     one_line_error(&o, 2, "SSL_npn_protocols: refused: NPN is obsolete");
 }
+
+/// A proxy CA made with `sslsock cert create --ca`, and `sslsock intercept` trusting the test
+/// CA upstream; (dir, proxy port, proxy process).
+fn intercept_proxy(name: &str) -> (std::path::PathBuf, u16, Peer) {
+    let d = sslsock_test_support::scratch_dir(name);
+    let ca = d.join("proxy-ca.pem").display().to_string();
+    let key = d.join("proxy-ca.key").display().to_string();
+    run_ok(&[
+        "cert",
+        "create",
+        "--ca",
+        "--subject",
+        "CN=Test Intercept CA",
+        "--out-cert",
+        &ca,
+        "--out-key",
+        &key,
+    ]);
+    let mut child = Command::new(BIN)
+        .args([
+            "intercept",
+            "--listen",
+            "127.0.0.1:0",
+            "--ca-cert",
+            &ca,
+            "--ca-key",
+            &key,
+        ])
+        .args(["--upstream-ca", &f("ca.pem"), "--log-dir"])
+        .arg(d.join("logs"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    let port = first.trim().rsplit(':').next().unwrap().parse().unwrap();
+    // Keep the tunnel log drained.
+    std::thread::spawn(move || for _ in out.lines() {});
+    (d, port, Peer { child })
+}
+
+#[test]
+fn intercept_proxies_curl_python_and_openssl_with_forged_certificates() {
+    require("curl");
+    let (d, proxy, _p) = intercept_proxy("intercept-cli");
+    // The upstream speaks http/1.1 only: the client's offer (h2, http/1.1) goes upstream, and
+    // the client gets what upstream chose.
+    let (_s, up) = s_server("srv-ec", &["-www", "-alpn", "http/1.1"]);
+    let ca = d.join("proxy-ca.pem").display().to_string();
+    // curl through the proxy gets the upstream page, trusting only the proxy CA.
+    let o = Command::new("curl")
+        .args([
+            "-sS",
+            "--proxy",
+            &format!("http://127.0.0.1:{proxy}"),
+            "--cacert",
+            &ca,
+        ])
+        .arg(format!("https://localhost:{up}/"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("s_server"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    // Python's ssl through a CONNECT tunnel.
+    let py = format!(
+        r#"
+import socket, ssl
+s = socket.create_connection(("127.0.0.1", {proxy}))
+s.sendall(b"CONNECT localhost:{up} HTTP/1.1\r\nHost: localhost:{up}\r\n\r\n")
+head = b""
+while not head.endswith(b"\r\n\r\n"):
+    head += s.recv(1)
+assert head.startswith(b"HTTP/1.1 200"), head
+ctx = ssl.create_default_context(cafile="{ca}")
+ctx.set_alpn_protocols(["h2", "http/1.1"])
+t = ctx.wrap_socket(s, server_hostname="localhost")
+print(t.selected_alpn_protocol())
+t.sendall(b"GET / HTTP/1.0\r\n\r\n")
+data = b""
+while True:
+    chunk = t.recv(4096)
+    if not chunk:
+        break
+    data += chunk
+print(data.split(b"\r\n")[0].decode())
+"#
+    );
+    let o = Command::new("python3").args(["-c", &py]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        "http/1.1\nHTTP/1.0 200 ok"
+    );
+    // The forged chain, seen by openssl s_client through the proxy: it verifies under the
+    // proxy CA and carries the upstream's subject and SANs; a second connection gets the same
+    // certificate (the cache).
+    let chain = |n: usize| {
+        let o = run_with_input(
+            Command::new("openssl").args([
+                "s_client",
+                "-proxy",
+                &format!("127.0.0.1:{proxy}"),
+                "-connect",
+                &format!("localhost:{up}"),
+                "-servername",
+                "localhost",
+                "-showcerts",
+            ]),
+            b"",
+        );
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        let pem = text
+            .split("-----BEGIN CERTIFICATE-----")
+            .nth(1)
+            .and_then(|r| r.split("-----END CERTIFICATE-----").next())
+            .map(|b| format!("-----BEGIN CERTIFICATE-----{b}-----END CERTIFICATE-----\n"))
+            .unwrap_or_else(|| panic!("no certificate: {text}"));
+        let file = d.join(format!("forged{n}.pem"));
+        std::fs::write(&file, &pem).unwrap();
+        file
+    };
+    let first = chain(1);
+    let verified = sslsock_test_support::openssl_in(
+        &d,
+        &[
+            std::ffi::OsStr::new("verify"),
+            "-CAfile".as_ref(),
+            ca.as_ref(),
+            first.as_os_str(),
+        ],
+    );
+    assert!(String::from_utf8_lossy(&verified).trim().ends_with(": OK"));
+    let text = String::from_utf8_lossy(&sslsock_test_support::openssl_in(
+        &d,
+        &[
+            std::ffi::OsStr::new("x509"),
+            "-noout".as_ref(),
+            "-text".as_ref(),
+            "-in".as_ref(),
+            first.as_os_str(),
+        ],
+    ))
+    .into_owned();
+    assert!(
+        text.contains("Subject: CN = localhost") && text.contains("DNS:localhost"),
+        "{text}"
+    );
+    assert!(text.contains("Issuer: CN = Test Intercept CA"), "{text}");
+    let second = chain(2);
+    assert_eq!(
+        std::fs::read(&first).unwrap(),
+        std::fs::read(&second).unwrap(),
+        "the cache gave the same clone"
+    );
+    // The plaintext of each tunnel is in the log directory.
+    let logs: Vec<_> = std::fs::read_dir(d.join("logs"))
+        .unwrap()
+        .flatten()
+        .collect();
+    assert!(logs.len() >= 2, "{logs:?}");
+    let any = logs
+        .iter()
+        .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+        .collect::<String>();
+    assert!(
+        any.contains(">>> client\nGET / HTTP/1.1") && any.contains("<<< server\nHTTP/1.0 200 ok"),
+        "{any}"
+    );
+}
+
+#[test]
+fn intercept_refuses_an_unverified_upstream_with_502() {
+    let (_d, proxy, _p) = intercept_proxy("intercept-502");
+    // An upstream whose certificate the test CA did not issue.
+    let (_s, up) = s_server("selfsigned-rsa", &["-www"]);
+    let mut t = std::net::TcpStream::connect(("127.0.0.1", proxy)).unwrap();
+    t.write_all(format!("CONNECT localhost:{up} HTTP/1.1\r\n\r\n").as_bytes())
+        .unwrap();
+    let mut answer = String::new();
+    t.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 502 Bad Gateway"), "{answer}");
+    assert!(answer.contains("certificate verify failed"), "{answer}");
+}
+
+#[test]
+fn intercept_carries_50_concurrent_tunnels_of_1_mib() {
+    let (d, proxy, _p) = intercept_proxy("intercept-load");
+    let (_srv, up, _out) = serve(&[
+        "--cert",
+        &f("srv-ec.pem"),
+        "--key",
+        &f("srv-ec.key"),
+        "--mode",
+        "echo",
+    ]);
+    let ca = d.join("proxy-ca.pem");
+    let handles: Vec<_> = (0..50u32)
+        .map(|i| {
+            let ca = ca.clone();
+            std::thread::spawn(move || {
+                let mut t = std::net::TcpStream::connect(("127.0.0.1", proxy)).unwrap();
+                t.write_all(format!("CONNECT localhost:{up} HTTP/1.1\r\n\r\n").as_bytes())
+                    .unwrap();
+                let mut head = Vec::new();
+                let mut b = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    t.read_exact(&mut b).unwrap();
+                    head.push(b[0]);
+                }
+                assert!(head.starts_with(b"HTTP/1.1 200"));
+                let opts = sslsock::Options::new()
+                    .ca_file(ca)
+                    .timeout(Duration::from_secs(60));
+                let mut s = sslsock::SslSocket::new_client(t, &opts, "localhost").unwrap();
+                s.connect_ssl().unwrap();
+                let data: Vec<u8> = (0..1 << 20)
+                    .map(|k: u32| (k.wrapping_mul(31).wrapping_add(i)) as u8)
+                    .collect();
+                let sent: u64 = data.iter().map(|&x| u64::from(x)).sum();
+                let mut w = s;
+                let mut got = 0u64;
+                let mut n = 0usize;
+                let mut buf = vec![0u8; 65536];
+                for chunk in data.chunks(65536) {
+                    w.write_all(chunk).unwrap();
+                    let mut left = chunk.len();
+                    while left > 0 {
+                        let k = w.read(&mut buf[..left]).unwrap();
+                        assert!(k > 0);
+                        got += buf[..k].iter().map(|&x| u64::from(x)).sum::<u64>();
+                        n += k;
+                        left -= k;
+                    }
+                }
+                assert_eq!(n, 1 << 20);
+                assert_eq!(got, sent);
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+}

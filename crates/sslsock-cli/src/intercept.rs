@@ -1,0 +1,367 @@
+//! `sslsock intercept`: an HTTP CONNECT proxy that opens the TLS inside the tunnel with a
+//! certificate forged by a local CA, for clients that trust that CA.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use clap::Args;
+use sslsock::intercept::Interceptor;
+use sslsock::{AsyncSslSocket, Options, SslContext, VerifyMode};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::out::{self, outln};
+use crate::Failure;
+
+#[derive(Args)]
+pub(crate) struct InterceptArgs {
+    /// Address to listen on for CONNECT requests.
+    #[arg(long)]
+    listen: String,
+    /// The proxy CA certificate (make one with `sslsock cert create --ca`).
+    #[arg(long)]
+    ca_cert: PathBuf,
+    /// The proxy CA key.
+    #[arg(long)]
+    ca_key: PathBuf,
+    /// Trust these CAs for the upstream servers (default: the system's).
+    #[arg(long)]
+    upstream_ca: Option<PathBuf>,
+    /// Do not verify the upstream servers (dangerous: anyone between us and them is believed).
+    #[arg(long)]
+    insecure_upstream: bool,
+    /// Write each connection's plaintext, both ways, to a file in this directory.
+    #[arg(long)]
+    log_dir: Option<PathBuf>,
+}
+
+/// What the proxy shares between tunnels.
+struct Proxy {
+    forger: Interceptor,
+    upstream: Options,
+    log_dir: Option<PathBuf>,
+}
+
+pub(crate) fn run(a: &InterceptArgs) -> Result<(), Failure> {
+    let forger = Interceptor::from_files(&a.ca_cert, &a.ca_key, None)?;
+    let mut upstream = Options::new();
+    if let Some(ca) = &a.upstream_ca {
+        upstream = upstream.ca_file(ca);
+    }
+    if a.insecure_upstream {
+        upstream = upstream.verify_mode(VerifyMode::NONE);
+    }
+    // Checked once, so that a bad CA file is a usage error now rather than 502s later.
+    SslContext::new(&upstream)?;
+    if let Some(d) = &a.log_dir {
+        std::fs::create_dir_all(d).map_err(|e| Failure::usage(format!("{}: {e}", d.display())))?;
+    }
+    let proxy = Arc::new(Proxy {
+        forger,
+        upstream,
+        log_dir: a.log_dir.clone(),
+    });
+    // One thread runs every tunnel as tasks, as `serve` does.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(Failure::runtime)?;
+    runtime.block_on(async move {
+        let listener = TcpListener::bind(&a.listen)
+            .await
+            .map_err(|e| Failure::usage(format!("cannot listen on {}: {e}", a.listen)))?;
+        outln!(
+            "listening on {}",
+            listener.local_addr().map_err(Failure::network)?
+        );
+        out::flush()?;
+        let mut n: u64 = 0;
+        loop {
+            let (tcp, peer) = match listener.accept().await {
+                Ok(x) => x,
+                Err(e) => {
+                    log::warn!("accept failed: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            n += 1;
+            let proxy = proxy.clone();
+            tokio::spawn(async move {
+                if let Err(e) = tunnel(n, tcp, &proxy).await {
+                    let _ = out::line(format_args!("tunnel {n} from {peer}: {e}"));
+                }
+            });
+        }
+    })
+}
+
+/// Reads the CONNECT request head (at most 8 KiB); its `host:port`.
+async fn connect_target(tcp: &mut TcpStream) -> Result<String, String> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if head.len() > 8192 {
+            return Err("the request head is longer than 8 KiB".to_owned());
+        }
+        if tcp.read(&mut byte).await.map_err(|e| e.to_string())? == 0 {
+            return Err("the client closed before its request".to_owned());
+        }
+        head.push(byte[0]);
+    }
+    let text = String::from_utf8_lossy(&head);
+    let mut words = text.split_whitespace();
+    match (words.next(), words.next()) {
+        (Some("CONNECT"), Some(target)) if target.contains(':') => Ok(target.to_owned()),
+        _ => {
+            let _ = tcp
+                .write_all(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
+                .await;
+            Err(format!(
+                "not a CONNECT request: {}",
+                sslsock::escape_control(text.lines().next().unwrap_or(""))
+            ))
+        }
+    }
+}
+
+/// Reads one TLS record (the ClientHello) whole.
+async fn first_record(tcp: &mut TcpStream) -> Result<Vec<u8>, String> {
+    let mut rec = vec![0u8; 5];
+    tcp.read_exact(&mut rec).await.map_err(|e| e.to_string())?;
+    if rec[0] != 0x16 {
+        return Err("the client did not start TLS inside the tunnel".to_owned());
+    }
+    let len = usize::from(u16::from_be_bytes([rec[3], rec[4]]));
+    if len > 16_384 + 2048 {
+        return Err("the client's first record is too long".to_owned());
+    }
+    rec.resize(5 + len, 0);
+    tcp.read_exact(&mut rec[5..])
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(rec)
+}
+
+/// The SNI name and the ALPN protocols of a ClientHello record (None where absent or cut).
+fn hello_names(rec: &[u8]) -> (Option<String>, Vec<String>) {
+    let mut sni = None;
+    let mut alpn = Vec::new();
+    let mut parse = || -> Option<()> {
+        let body = rec.get(5..)?;
+        (body.first()? == &1).then_some(())?;
+        let mut i = 4 + 2 + 32;
+        i += 1 + usize::from(*body.get(i)?);
+        i += 2 + usize::from(u16::from_be_bytes([*body.get(i)?, *body.get(i + 1)?]));
+        i += 1 + usize::from(*body.get(i)?);
+        let ext_len = usize::from(u16::from_be_bytes([*body.get(i)?, *body.get(i + 1)?]));
+        let exts = body.get(i + 2..i + 2 + ext_len)?;
+        let mut j = 0;
+        while j + 4 <= exts.len() {
+            let kind = u16::from_be_bytes([exts[j], exts[j + 1]]);
+            let len = usize::from(u16::from_be_bytes([exts[j + 2], exts[j + 3]]));
+            let data = exts.get(j + 4..j + 4 + len)?;
+            match kind {
+                0 if data.len() > 5 && data[2] == 0 => {
+                    let n = usize::from(u16::from_be_bytes([data[3], data[4]]));
+                    sni = data
+                        .get(5..5 + n)
+                        .map(|b| String::from_utf8_lossy(b).into_owned());
+                }
+                16 if data.len() > 2 => {
+                    let mut k = 2;
+                    while k < data.len() {
+                        let n = usize::from(data[k]);
+                        if let Some(p) = data.get(k + 1..k + 1 + n) {
+                            alpn.push(String::from_utf8_lossy(p).into_owned());
+                        }
+                        k += 1 + n;
+                    }
+                }
+                _ => {}
+            }
+            j += 4 + len;
+        }
+        Some(())
+    };
+    let _ = parse();
+    (sni, alpn)
+}
+
+async fn tunnel(n: u64, mut tcp: TcpStream, proxy: &Proxy) -> Result<(), String> {
+    let target = connect_target(&mut tcp).await?;
+    let host = target
+        .rsplit_once(':')
+        .map_or(target.as_str(), |(h, _)| h)
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    // The upstream is checked before the tunnel opens, so that a refusal can be a 502.
+    if let Err(e) = AsyncSslSocket::connect_with(&target, &proxy.upstream).await {
+        let body = format!("sslsock intercept: upstream {target} refused: {e}\n");
+        let _ = tcp
+            .write_all(
+                format!(
+                    "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                )
+                .as_bytes(),
+            )
+            .await;
+        return Err(format!(
+            "upstream {target}: {e}; answered 502, nothing forged"
+        ));
+    }
+    tcp.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        .await
+        .map_err(|e| e.to_string())?;
+    let hello = first_record(&mut tcp).await?;
+    let (sni, alpn) = hello_names(&hello);
+    let name = sni.unwrap_or(host);
+    let upstream_opts = proxy
+        .upstream
+        .clone()
+        .hostname(name.clone())
+        .alpn_protocols(alpn.iter().map(String::as_str));
+    let mut upstream = AsyncSslSocket::connect_with(&target, &upstream_opts)
+        .await
+        .map_err(|e| format!("upstream {target}: {e}"))?;
+    let leaf = upstream
+        .socket()
+        .peer_certificate_der()
+        .ok_or("the upstream sent no certificate")?;
+    let forged = proxy.forger.clone_cert(&leaf).map_err(|e| e.to_string())?;
+    let chosen = upstream.socket().alpn_selected();
+    let mut server = Options::new()
+        .server(true)
+        .cert_pem(format!("{}{}", forged.cert_pem, proxy.forger.ca_pem()))
+        .key_pem(forged.key_pem.clone());
+    if let Some(p) = &chosen {
+        server = server.alpn_protocols([p.as_str()]);
+    }
+    let replay = Replayed {
+        head: hello,
+        at: 0,
+        inner: tcp,
+    };
+    let mut client = AsyncSslSocket::new_plain(replay, &server).map_err(|e| e.to_string())?;
+    client
+        .accept_ssl()
+        .await
+        .map_err(|e| format!("client handshake: {e}"))?;
+    let _ = out::line(format_args!(
+        "tunnel {n}: {target} (SNI {name}, ALPN {})",
+        chosen.as_deref().unwrap_or("-")
+    ));
+    match &proxy.log_dir {
+        None => {
+            tokio::io::copy_bidirectional(&mut client, &mut upstream)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        Some(dir) => {
+            let file = std::fs::File::create(dir.join(format!("{n}-{name}.log")))
+                .map_err(|e| e.to_string())?;
+            let file = Arc::new(std::sync::Mutex::new(file));
+            let mut c = Logged {
+                inner: client,
+                file: file.clone(),
+                mark: b">>> client\n",
+            };
+            let mut u = Logged {
+                inner: upstream,
+                file,
+                mark: b"<<< server\n",
+            };
+            tokio::io::copy_bidirectional(&mut c, &mut u)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
+}
+
+/// The client's stream with its first record given back.
+struct Replayed {
+    head: Vec<u8>,
+    at: usize,
+    inner: TcpStream,
+}
+
+impl AsyncRead for Replayed {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        if this.at < this.head.len() {
+            let n = (this.head.len() - this.at).min(buf.remaining());
+            buf.put_slice(&this.head[this.at..this.at + n]);
+            this.at += n;
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut this.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Replayed {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
+/// A stream whose reads are also written to the connection's log, marked by direction.
+struct Logged<S> {
+    inner: S,
+    file: Arc<std::sync::Mutex<std::fs::File>>,
+    mark: &'static [u8],
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Logged<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut this.inner).poll_read(cx, buf);
+        let new = &buf.filled()[before..];
+        if !new.is_empty() {
+            if let Ok(mut f) = this.file.lock() {
+                let _ = f.write_all(this.mark).and_then(|()| f.write_all(new));
+            }
+        }
+        polled
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Logged<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
