@@ -27,6 +27,9 @@ pub(crate) struct InterceptArgs {
     /// The proxy CA key.
     #[arg(long)]
     ca_key: PathBuf,
+    /// The proxy CA key's password: TEXT, pass:TEXT, env:VARIABLE or file:PATH.
+    #[arg(long, value_parser = crate::args::secret)]
+    ca_password: Option<String>,
     /// Trust these CAs for the upstream servers (default: the system's).
     #[arg(long)]
     upstream_ca: Option<PathBuf>,
@@ -46,7 +49,7 @@ struct Proxy {
 }
 
 pub(crate) fn run(a: &InterceptArgs) -> Result<(), Failure> {
-    let forger = Interceptor::from_files(&a.ca_cert, &a.ca_key, None)?;
+    let forger = Interceptor::from_files(&a.ca_cert, &a.ca_key, a.ca_password.as_deref())?;
     let mut upstream = Options::new();
     if let Some(ca) = &a.upstream_ca {
         upstream = upstream.ca_file(ca);
