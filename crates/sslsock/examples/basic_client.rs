@@ -11,7 +11,9 @@ use sslsock::{Error, Options, SslSocket};
 pub fn fetch(addr: &str, opts: &Options) -> Result<String, Error> {
     let mut client = SslSocket::connect_with(addr, opts)?;
     let host = addr.rsplit_once(':').map_or(addr, |(h, _)| h);
-    write!(client, "GET / HTTP/1.0\r\nHost: {host}\r\n\r\n").map_err(Error::Io)?;
+    // One write, one record: the request goes out whole.
+    let request = format!("GET / HTTP/1.0\r\nHost: {host}\r\n\r\n");
+    client.write_all(request.as_bytes()).map_err(Error::Io)?;
     let mut answer = Vec::new();
     match client.read_to_end(&mut answer) {
         Ok(_) => {}
