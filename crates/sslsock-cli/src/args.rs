@@ -214,3 +214,20 @@ pub(crate) fn perl_options(opts: Options, args: &[String]) -> Result<Options, cr
         .collect::<Result<Vec<_>, _>>()?;
     Ok(sslsock::args::apply_args(opts, pairs)?)
 }
+
+/// The tokio runtime of `serve`, `bench server` and `intercept`: `threads` workers (default:
+/// one per core); one thread runs on the current-thread scheduler, which costs nothing to hand
+/// tasks between threads.
+pub(crate) fn runtime(threads: Option<usize>) -> Result<tokio::runtime::Runtime, crate::Failure> {
+    let n = threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+        .max(1);
+    let mut builder = if n == 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(n);
+        b
+    };
+    builder.enable_all().build().map_err(crate::Failure::runtime)
+}

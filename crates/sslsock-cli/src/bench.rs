@@ -41,6 +41,9 @@ pub(crate) struct ServerArgs {
     /// Exit after this many seconds.
     #[arg(long, default_value_t = 3600)]
     max_seconds: u64,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    threads: Option<usize>,
 }
 
 /// Arguments of `sslsock bench handshake`.
@@ -143,10 +146,7 @@ fn server(a: &ServerArgs) -> Result<(), Failure> {
         o = o.version(v);
     }
     let ctx = SslContext::new(&o)?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(Failure::runtime)?;
+    let rt = crate::args::runtime(a.threads)?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", a.port))
             .await

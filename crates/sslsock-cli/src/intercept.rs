@@ -67,11 +67,7 @@ pub(crate) fn run(a: &InterceptArgs) -> Result<(), Failure> {
         upstream,
         log_dir: a.log_dir.clone(),
     });
-    // One thread runs every tunnel as tasks, as `serve` does.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(Failure::runtime)?;
+    let runtime = crate::args::runtime(None)?;
     runtime.block_on(async move {
         let listener = TcpListener::bind(&a.listen)
             .await

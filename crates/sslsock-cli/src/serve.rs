@@ -77,6 +77,9 @@ pub(crate) struct ServeArgs {
     /// (default 1000).
     #[arg(long, default_value_t = sslsock::defaults::SERVE_MAX_CONNECTIONS)]
     max_connections: usize,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    threads: Option<usize>,
     /// An IO::Socket::SSL argument, `SSL_key=value` (repeatable; applied after the flags).
     #[arg(short = 'o', value_name = "KEY=VALUE")]
     perl_args: Vec<String>,
@@ -209,12 +212,9 @@ pub(crate) fn run(a: &ServeArgs) -> Result<(), Failure> {
     }
     let opts = crate::args::perl_options(opts, &a.perl_args)?;
     let ctx = SslContext::new(&opts)?;
-    // One thread runs every connection as a task: a client that stalls costs a task, not a
-    // thread, and its handshake deadline ends it.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(Failure::runtime)?;
+    // Every connection is a task on a runtime of --threads threads (one per core by
+    // default): a client that stalls costs a task, not a thread, and its deadline ends it.
+    let runtime = crate::args::runtime(a.threads)?;
     runtime.block_on(serve_all(a, ctx, generated_fp))
 }
 
