@@ -229,5 +229,8 @@ pub(crate) fn runtime(threads: Option<usize>) -> Result<tokio::runtime::Runtime,
         b.worker_threads(n);
         b
     };
-    builder.enable_all().build().map_err(crate::Failure::runtime)
+    builder
+        .enable_all()
+        .build()
+        .map_err(crate::Failure::runtime)
 }
