@@ -1,5 +1,7 @@
 //! An async TLS echo server on tokio: one task per connection, handshakes included, so slow
-//! clients cost a task each and never a thread.
+//! clients cost a task each and never a thread. The pattern for every core: one `SslContext`
+//! (cheap to clone, shared), one task per connection, a multi-thread runtime with a worker per
+//! core (`#[tokio::main]`); `sslsock serve --threads N` is built the same way.
 //!
 //! Run: `cargo run -p sslsock --features tokio --example tokio_echo -- 127.0.0.1:8443 [CONNECTIONS]`
 
@@ -49,7 +51,7 @@ pub async fn serve(
 }
 
 #[allow(dead_code)]
-#[tokio::main(flavor = "current_thread")]
+#[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = std::env::args()
         .nth(1)
