@@ -64,10 +64,7 @@ pub(crate) fn run(a: &OcspArgs) -> Result<(), Failure> {
             a.cert.display()
         ))
     })?;
-    let timeout = Duration::try_from_secs_f64(a.timeout)
-        .ok()
-        .filter(|t| !t.is_zero())
-        .ok_or_else(|| Failure::usage("--timeout: give a positive number of seconds"))?;
+    let timeout = crate::args::seconds("--timeout", a.timeout, false)?.unwrap_or(Duration::MAX);
     let (url, v) = sslsock::ocsp::query(&chain[0], &issuer, a.url.as_deref(), timeout).map_err(
         |e| match e {
             OcspError::Http { .. } => Failure::unreachable(e.to_string()),

@@ -1965,26 +1965,7 @@ fn the_command_says_what_the_library_says() {
 
 /// `openssl s_server -www` with a certificate of the OCSP lab, stapling `staple` if given.
 fn lab_server(leaf: &str, staple: Option<&std::path::Path>) -> (Peer, u16) {
-    let lab = ocsp_lab::lab();
-    sslsock_test_support::spawn_listening(|port| {
-        let mut cmd = Command::new("openssl");
-        cmd.current_dir(&lab.dir)
-            .args(["s_server", "-www", "-accept", &format!("127.0.0.1:{port}")])
-            .args([
-                "-cert",
-                &format!("{leaf}.pem"),
-                "-key",
-                &format!("{leaf}.key"),
-            ])
-            .args(["-cert_chain", "int.pem"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        if let Some(s) = staple {
-            cmd.arg("-status_file").arg(s);
-        }
-        cmd
-    })
+    ocsp_lab::lab().s_server(leaf, "int", staple, &[])
 }
 
 fn lab_file(name: &str) -> String {

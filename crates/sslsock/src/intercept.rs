@@ -15,7 +15,7 @@ use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use x509_parser::prelude::{FromDer, X509Certificate};
 
@@ -105,12 +105,9 @@ impl Interceptor {
         }
         // The key must be the certificate's: signing a clone proves it.
         CertSpec::new("key check").signed_by(&ca)?;
-        let time = |t: x509_parser::time::ASN1Time| {
-            std::time::UNIX_EPOCH + Duration::from_secs(u64::try_from(t.timestamp()).unwrap_or(0))
-        };
         Ok(Interceptor {
-            ca_not_before: time(cert.validity().not_before),
-            ca_not_after: time(cert.validity().not_after),
+            ca_not_before: x509::asn1_time(cert.validity().not_before),
+            ca_not_after: x509::asn1_time(cert.validity().not_after),
             ca,
             clone_key: None,
             serial: Serial::FromOriginal,
@@ -214,11 +211,8 @@ impl Interceptor {
         for san in x509::subject_alt_names(&cert) {
             spec = spec.san(&san.to_string());
         }
-        let time = |t: x509_parser::time::ASN1Time| {
-            std::time::UNIX_EPOCH + Duration::from_secs(u64::try_from(t.timestamp()).unwrap_or(0))
-        };
-        let not_before = time(cert.validity().not_before).max(self.ca_not_before);
-        let not_after = time(cert.validity().not_after).min(self.ca_not_after);
+        let not_before = x509::asn1_time(cert.validity().not_before).max(self.ca_not_before);
+        let not_after = x509::asn1_time(cert.validity().not_after).min(self.ca_not_after);
         spec = spec.validity(not_before, not_after.max(not_before));
         let raw = |oid: &str| {
             cert.extensions()

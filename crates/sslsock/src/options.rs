@@ -509,7 +509,8 @@ impl Options {
     /// After the handshake, end a read when the peer has sent nothing for `t`, with
     /// [`Error::Timeout`]: blocking sockets arm it as their read
     /// timeout (unless the caller set one), [`AsyncSslSocket`](crate::AsyncSslSocket) with a
-    /// timer; a non-blocking socket leaves it to its event loop. Defaults to none.
+    /// timer; a non-blocking socket (mio, or `set_blocking(false)`) leaves it to its event loop
+    /// and says so with a warning. A read timeout the caller sets replaces it. Defaults to none.
     #[doc(alias = "SSL_idle_timeout")]
     pub fn idle_timeout(mut self, t: Duration) -> Self {
         self.idle_timeout = Some(t);

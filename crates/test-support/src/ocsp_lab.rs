@@ -135,29 +135,44 @@ fn new_ca_dir(dir: &Path, ca: &str, port: u16) {
     std::fs::write(dir.join(format!("{ca}.cnf")), ca_config(dir, ca, port)).unwrap();
 }
 
+/// `openssl req` with a new P-256 key in `{name}.key`, for subject `subj`: a request
+/// `{name}.csr` with `how = &["-new"]`, or a self-signed `{name}.pem` with `&["-x509", ...]`.
+fn new_key(dir: &Path, name: &str, subj: &str, config: Option<&str>, how: &[&str]) {
+    let (key, csr, pem) = (
+        format!("{name}.key"),
+        format!("{name}.csr"),
+        format!("{name}.pem"),
+    );
+    let out = if how.first() == Some(&"-x509") {
+        &pem
+    } else {
+        &csr
+    };
+    let mut args: Vec<&str> = vec!["req"];
+    if let Some(c) = config {
+        args.extend(["-config", c]);
+    }
+    args.extend(how);
+    args.extend([
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        &key,
+        "-out",
+        out,
+        "-subj",
+        subj,
+    ]);
+    openssl_in(dir, &args);
+}
+
 /// Issues `name` (CN `cn`, extensions `ext`) from `ca`, recorded in its index.
 fn issue(dir: &Path, ca: &str, name: &str, cn: &str, ext: &str) {
     let cnf = format!("{ca}.cnf");
-    openssl_in(
-        dir,
-        &[
-            "req",
-            "-config",
-            &cnf,
-            "-new",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            &format!("{name}.key"),
-            "-out",
-            &format!("{name}.csr"),
-            "-subj",
-            &format!("/CN={cn}"),
-        ],
-    );
+    new_key(dir, name, &format!("/CN={cn}"), Some(&cnf), &["-new"]);
     openssl_in(
         dir,
         &[
@@ -231,29 +246,12 @@ fn build(dir: &Path, port: u16) {
     for ca in ["root", "int", "int2"] {
         new_ca_dir(dir, ca, port);
     }
-    openssl_in(
+    new_key(
         dir,
-        &[
-            "req",
-            "-config",
-            "root.cnf",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "root.key",
-            "-out",
-            "root.pem",
-            "-subj",
-            "/CN=OCSP Lab Root",
-            "-days",
-            "30",
-            "-extensions",
-            "v3_ca",
-        ],
+        "root",
+        "/CN=OCSP Lab Root",
+        Some("root.cnf"),
+        &["-x509", "-days", "30", "-extensions", "v3_ca"],
     );
     issue(dir, "root", "int", "OCSP Lab Intermediate", "sub_ca");
     issue(
@@ -286,24 +284,7 @@ fn build(dir: &Path, port: u16) {
     crl(dir, "int2");
     chain(dir, "good2", "int2");
     // Signed by int but never recorded in its index: the responder says "unknown".
-    openssl_in(
-        dir,
-        &[
-            "req",
-            "-new",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "unknown.key",
-            "-out",
-            "unknown.csr",
-            "-subj",
-            "/CN=localhost",
-        ],
-    );
+    new_key(dir, "unknown", "/CN=localhost", None, &["-new"]);
     openssl_in(
         dir,
         &[
@@ -328,47 +309,25 @@ fn build(dir: &Path, port: u16) {
         ],
     );
     chain(dir, "unknown", "int");
-    openssl_in(
+    new_key(
         dir,
+        "rogue",
+        "/CN=Rogue Responder",
+        None,
         &[
-            "req",
             "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "rogue.key",
-            "-out",
-            "rogue.pem",
-            "-subj",
-            "/CN=Rogue Responder",
             "-days",
             "30",
             "-addext",
             "extendedKeyUsage=OCSPSigning",
         ],
     );
-    openssl_in(
+    new_key(
         dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "twin.key",
-            "-out",
-            "twin.pem",
-            "-subj",
-            "/CN=OCSP Lab Intermediate",
-            "-days",
-            "30",
-        ],
+        "twin",
+        "/CN=OCSP Lab Intermediate",
+        None,
+        &["-x509", "-days", "30"],
     );
 }
 
@@ -473,6 +432,40 @@ impl Lab {
             ],
         );
         std::fs::read(self.dir.join(resp)).unwrap()
+    }
+
+    /// `openssl s_server -www` with `leaf` and its issuing `ca` on a free port, stapling
+    /// `staple` (a DER response file) when given, with `extra` arguments.
+    pub fn s_server(
+        &self,
+        leaf: &str,
+        ca: &str,
+        staple: Option<&Path>,
+        extra: &[&str],
+    ) -> (crate::Peer, u16) {
+        crate::require("openssl");
+        crate::spawn_listening(|port| {
+            let mut cmd = std::process::Command::new("openssl");
+            cmd.current_dir(&self.dir)
+                .args(["s_server", "-accept", &format!("127.0.0.1:{port}")])
+                .args([
+                    "-cert",
+                    &format!("{leaf}.pem"),
+                    "-key",
+                    &format!("{leaf}.key"),
+                ])
+                .args(["-cert_chain", &format!("{ca}.pem")])
+                // Serves a status page rather than reading stdin (which is empty).
+                .arg("-www")
+                .args(extra)
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null());
+            if let Some(s) = staple {
+                cmd.arg("-status_file").arg(s);
+            }
+            cmd
+        })
     }
 
     /// Writes `der` to a file of the lab; its path.

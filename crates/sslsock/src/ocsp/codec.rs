@@ -122,6 +122,16 @@ impl Subject {
         oneline(&self.cert)
     }
 
+    /// The certificate's first OCSP responder URL.
+    pub(crate) fn responder_url(&self) -> Result<String, OcspError> {
+        urls_of(&self.cert)
+            .into_iter()
+            .next()
+            .ok_or_else(|| OcspError::NoResponder {
+                subject: self.subject_line(),
+            })
+    }
+
     pub(crate) fn issuer_line(&self) -> String {
         oneline(&self.issuer)
     }

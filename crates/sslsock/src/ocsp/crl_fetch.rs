@@ -130,16 +130,13 @@ fn judge(
         signer: issuer_line.clone(),
         reason,
     })?;
-    let time = |t: x509_parser::time::ASN1Time| {
-        std::time::UNIX_EPOCH + Duration::from_secs(u64::try_from(t.timestamp()).unwrap_or(0))
-    };
-    let this_update = time(crl.last_update());
+    let this_update = crate::x509::asn1_time(crl.last_update());
     if this_update > now + CLOCK_SKEW {
         return Err(OcspError::NotYetValid { this_update });
     }
     let valid_until = crl
         .next_update()
-        .map(time)
+        .map(crate::x509::asn1_time)
         .unwrap_or(this_update + LIFETIME_WITHOUT_NEXT_UPDATE);
     if valid_until + CLOCK_SKEW < now {
         return Err(OcspError::Expired { valid_until });
@@ -152,7 +149,7 @@ fn judge(
         Some(r) => CrlVerdict::Revoked {
             subject: subject.subject_line(),
             serial: hex_upper(trim(serial)),
-            time: time(r.revocation_date),
+            time: crate::x509::asn1_time(r.revocation_date),
             reason: r.reason_code().map(|(_, c)| reason_code_name(c.0)),
         },
         None => CrlVerdict::Good { valid_until },

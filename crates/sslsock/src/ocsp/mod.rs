@@ -35,7 +35,7 @@ pub use cache::OcspCache;
 pub use codec::{must_staple, ocsp_urls, CertId, HashAlgorithm, OcspRequest};
 pub use mode::OcspMode;
 pub use resolver::{query, OcspResolver};
-pub use response::{CertStatus, OcspResponse, RevocationReason, VerifiedStatus};
+pub use response::{CertStatus, OcspResponse, VerifiedStatus};
 pub(crate) use staple::StaplePolicy;
 pub use staple::{StapleCallback, StapleInfo};
 pub use stapler::StapleSource;

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
-use super::codec::{urls_of, HashAlgorithm, Subject};
+use super::codec::{HashAlgorithm, Subject};
 use super::{http, CertId, CertStatus, OcspCache, OcspError, OcspMode, OcspRequest, OcspResponse};
 use crate::error::VerifyError;
 
@@ -98,16 +98,14 @@ impl OcspResolver {
                 r.settle(&cached.status, &cached);
                 continue;
             }
-            match urls_of(&subject.cert).into_iter().next() {
-                Some(url) => r.pending.push(Pending {
+            match subject.responder_url() {
+                Ok(url) => r.pending.push(Pending {
                     subject,
                     id,
                     url,
                     misses: 0,
                 }),
-                None => r.fail_soft(OcspError::NoResponder {
-                    subject: subject.subject_line(),
-                }),
+                Err(e) => r.fail_soft(e),
             }
             if r.hard.is_some() {
                 break;
@@ -314,14 +312,7 @@ pub fn query(
     let subject = Subject::new(cert_der, issuer_der)?;
     let url = match url {
         Some(u) => u.to_owned(),
-        None => {
-            urls_of(&subject.cert)
-                .into_iter()
-                .next()
-                .ok_or_else(|| OcspError::NoResponder {
-                    subject: subject.subject_line(),
-                })?
-        }
+        None => subject.responder_url()?,
     };
     let request = OcspRequest::new(vec![subject.cert_id(HashAlgorithm::Sha1)], true);
     let body = http::ocsp(&url, &request.to_der()?, timeout).map_err(|reason| OcspError::Http {

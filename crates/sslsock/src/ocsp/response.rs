@@ -34,9 +34,6 @@ pub enum CertStatus {
     Unknown,
 }
 
-/// The CRL reason names OpenSSL prints (RFC 5280 5.3.1).
-pub type RevocationReason = String;
-
 /// A status that passed every check of [`OcspResponse::verify`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-use super::codec::{urls_of, HashAlgorithm, Subject};
+use super::codec::{HashAlgorithm, Subject};
 use super::{http, CertStatus, OcspError, OcspRequest, OcspResponse, VerifiedStatus};
 
 /// Where a server's stapled OCSP responses come from ([`crate::Options::ocsp_staple`]).
@@ -63,11 +63,7 @@ pub(crate) fn obtain(
         })?,
         StapleSource::Auto => {
             let subject = subject(chain)?;
-            let url = urls_of(&subject.cert).into_iter().next().ok_or_else(|| {
-                OcspError::NoResponder {
-                    subject: subject.subject_line(),
-                }
-            })?;
+            let url = subject.responder_url()?;
             // No nonce: a staple is shown to many clients, and responders may cache.
             let request = OcspRequest::new(vec![subject.cert_id(HashAlgorithm::Sha1)], false);
             http::ocsp(&url, &request.to_der()?, timeout)

@@ -174,10 +174,7 @@ impl AsyncSslSocket<TcpStream> {
             inner: tcp,
             waker: None,
         };
-        let mut s = AsyncSslSocket {
-            idle: None,
-            sock: SslSocket::plain(io, ctx.clone(), name),
-        };
+        let mut s = AsyncSslSocket::wrap(SslSocket::plain(io, ctx.clone(), name));
         s.sock.apply_peer(peer, &host, port);
         if opts.is_lazy() {
             return Ok(s);
@@ -270,32 +267,32 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncSslSocket<S> {
     /// Wraps a connected stream without starting TLS: talk plain, then
     /// [`connect_ssl`](Self::connect_ssl) or [`accept_ssl`](Self::accept_ssl) (STARTTLS).
     pub fn new_plain(stream: S, config: impl ContextSource) -> Result<Self, Error> {
-        Ok(AsyncSslSocket {
-            idle: None,
-            sock: SslSocket::new_plain(
-                AsyncIo {
-                    inner: stream,
-                    waker: None,
-                },
-                config,
-            )?,
-        })
+        Ok(AsyncSslSocket::wrap(SslSocket::new_plain(
+            AsyncIo {
+                inner: stream,
+                waker: None,
+            },
+            config,
+        )?))
     }
 
     /// Wraps a connected stream as the client side toward `name`, without starting TLS (see
     /// [`SslSocket::new_client`]): one context, many peers, each with its own name.
     pub fn new_client(stream: S, config: impl ContextSource, name: &str) -> Result<Self, Error> {
-        Ok(AsyncSslSocket {
-            idle: None,
-            sock: SslSocket::new_client(
-                AsyncIo {
-                    inner: stream,
-                    waker: None,
-                },
-                config,
-                name,
-            )?,
-        })
+        Ok(AsyncSslSocket::wrap(SslSocket::new_client(
+            AsyncIo {
+                inner: stream,
+                waker: None,
+            },
+            config,
+            name,
+        )?))
+    }
+
+    /// The adapter around `sock`: the idle timeout is its timer's, not a read timeout.
+    fn wrap(mut sock: SslSocket<AsyncIo<S>>) -> Self {
+        sock.idle_by_timer = true;
+        AsyncSslSocket { sock, idle: None }
     }
 
     /// Runs `op` on the socket with the waker of `cx`; `WouldBlock` becomes `Pending`.

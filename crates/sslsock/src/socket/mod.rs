@@ -70,6 +70,8 @@ pub struct SslSocket<S: Transport = TcpStream> {
     timeout: Option<Duration>,
     /// The read timeout armed after the handshake by the context's `idle_timeout`.
     idle: Option<Duration>,
+    /// The async adapter applies `idle_timeout` with a timer of its own.
+    pub(crate) idle_by_timer: bool,
 }
 
 /// Where a socket stands ([`SslSocket::state`]).
@@ -422,6 +424,7 @@ impl<S: Transport> SslSocket<S> {
             verify_name: None,
             timeout: ctx_timeout,
             idle: None,
+            idle_by_timer: false,
         }
     }
 
@@ -580,11 +583,28 @@ impl<S: Transport> SslSocket<S> {
         let Some(idle) = self.ctx.options().idle_timeout else {
             return;
         };
-        if self.nonblocking || self.io_timeouts {
+        if self.idle_by_timer {
             return;
         }
-        let Ok(Some((None, w))) = transport_ref(&self.stream).timeouts() else {
+        if self.io_timeouts {
+            log::debug!("idle_timeout: the read timeout the caller set stays");
             return;
+        }
+        let timeouts = transport_ref(&self.stream).timeouts();
+        let w = match timeouts {
+            Ok(Some((None, w))) if !self.nonblocking => w,
+            // A read timeout that came with the stream stays.
+            Ok(Some(_)) if !self.nonblocking => return,
+            _ => {
+                // Said once, not dropped in silence: a non-blocking socket (mio) or a stream
+                // without read timeouts has no read that could time out.
+                static SAID: std::sync::atomic::AtomicBool =
+                    std::sync::atomic::AtomicBool::new(false);
+                if !SAID.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                    log::warn!("idle_timeout is not applied to non-blocking sockets or streams without read timeouts: their event loop decides when a peer is idle");
+                }
+                return;
+            }
         };
         if transport_ref(&self.stream)
             .set_timeouts(Some(idle), w)

@@ -377,6 +377,12 @@ fn located(src: &Source, what: &str, e: LoadError, from_cert_file: bool) -> Conf
 pub(crate) use crate::timefmt::system_time;
 pub use crate::timefmt::{format_system_time, format_unix_time};
 
+/// A certificate or CRL time as a `SystemTime` (times before 1970 as 1970).
+pub(crate) fn asn1_time(t: x509_parser::time::ASN1Time) -> std::time::SystemTime {
+    std::time::UNIX_EPOCH
+        + std::time::Duration::from_secs(u64::try_from(t.timestamp()).unwrap_or(0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,7 @@
 //! lab's loopback responder), `openssl s_server -status_file` staples them, and
 //! `openssl s_client -status` and `curl --cert-status` read our staples.
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, SystemTime};
 
 use sslsock::ocsp::{
@@ -10,7 +10,7 @@ use sslsock::ocsp::{
 };
 use sslsock::{Error, Options, SslSocket, VerifyError};
 use sslsock_test_support::ocsp_lab::{lab, Signer};
-use sslsock_test_support::{require, run_with_input, spawn_listening, Peer};
+use sslsock_test_support::{require, run_with_input, Peer};
 
 fn der_of(name: &str) -> Vec<u8> {
     let pem = std::fs::read(lab().path(&format!("{name}.pem"))).unwrap();
@@ -40,32 +40,7 @@ fn stapling_server(
     staple: Option<&std::path::Path>,
     extra: &[&str],
 ) -> (Peer, u16) {
-    require("openssl");
-    let lab = lab();
-    spawn_listening(|port| {
-        let mut cmd = Command::new("openssl");
-        cmd.current_dir(&lab.dir)
-            .arg("s_server")
-            .arg("-accept")
-            .arg(format!("127.0.0.1:{port}"))
-            .args([
-                "-cert",
-                &format!("{leaf}.pem"),
-                "-key",
-                &format!("{leaf}.key"),
-            ])
-            .args(["-cert_chain", &format!("{ca}.pem")])
-            // Serves a status page rather than reading stdin (which is empty).
-            .arg("-www")
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        if let Some(s) = staple {
-            cmd.arg("-status_file").arg(s);
-        }
-        cmd
-    })
+    lab().s_server(leaf, ca, staple, extra)
 }
 
 #[test]
