@@ -358,7 +358,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for AsyncSslSocket<S> {
                 Ok(())
             })
             .map_err(Error::into_io);
-        let Some(after) = this.sock.context().options().idle_timeout else {
+        // After the handshake only, as on a blocking socket: a plain STARTTLS dialogue keeps
+        // whatever time its protocol gives it.
+        let Some(after) = this
+            .sock
+            .context()
+            .options()
+            .idle_timeout
+            .filter(|_| this.sock.is_tls())
+        else {
             return polled;
         };
         let Some(deadline) = tokio::time::Instant::now().checked_add(after) else {
