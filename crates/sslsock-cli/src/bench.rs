@@ -38,6 +38,8 @@ pub(crate) struct ServerArgs {
     /// default, 1.2 or 1.3.
     #[arg(long, value_enum, default_value = "default")]
     tls: Tls,
+    #[command(flatten)]
+    suites: Suites,
     /// Exit after this many seconds.
     #[arg(long, default_value_t = 3600)]
     max_seconds: u64,
@@ -57,6 +59,8 @@ pub(crate) struct HandshakeArgs {
     n: u64,
     #[arg(long, value_enum, default_value = "default")]
     tls: Tls,
+    #[command(flatten)]
+    suites: Suites,
     /// Resume the session of the previous connection.
     #[arg(long)]
     reuse: bool,
@@ -76,6 +80,8 @@ pub(crate) struct BulkArgs {
     chunk: usize,
     #[arg(long, value_enum, default_value = "default")]
     tls: Tls,
+    #[command(flatten)]
+    suites: Suites,
 }
 
 /// Arguments of `sslsock bench idle`.
@@ -90,6 +96,29 @@ pub(crate) struct IdleArgs {
     /// Seconds to hold the connections.
     #[arg(long, default_value_t = 3600)]
     hold_seconds: u64,
+}
+
+/// The cipher suites of a benchmark run, as `connect --ciphersuites/--ciphers`.
+#[derive(clap::Args, Default)]
+pub(crate) struct Suites {
+    /// TLS 1.3 suites in order of preference, e.g. TLS_CHACHA20_POLY1305_SHA256.
+    #[arg(long)]
+    ciphersuites: Option<String>,
+    /// TLS 1.2 suites (an OpenSSL cipher string).
+    #[arg(long)]
+    ciphers: Option<String>,
+}
+
+impl Suites {
+    fn apply(&self, mut o: Options) -> Options {
+        if let Some(c) = &self.ciphersuites {
+            o = o.ciphersuites(c);
+        }
+        if let Some(c) = &self.ciphers {
+            o = o.cipher_list(c);
+        }
+        o
+    }
 }
 
 /// The protocol versions of a benchmark run (the harness's `--tls`).
@@ -113,7 +142,7 @@ fn version(tls: Tls) -> Option<&'static str> {
     }
 }
 
-fn client_ctx(tls: Tls, verify: bool, reuse: bool) -> Result<SslContext, Failure> {
+fn client_ctx(tls: Tls, suites: &Suites, verify: bool, reuse: bool) -> Result<SslContext, Failure> {
     // Without reuse no session is kept, so every connection is a full handshake.
     let mut o = Options::new()
         .hostname("localhost")
@@ -124,7 +153,7 @@ fn client_ctx(tls: Tls, verify: bool, reuse: bool) -> Result<SslContext, Failure
     if let Some(v) = version(tls) {
         o = o.version(v);
     }
-    Ok(SslContext::new(&o)?)
+    Ok(SslContext::new(&suites.apply(o))?)
 }
 
 pub(crate) fn run(cmd: &BenchCommand) -> Result<(), Failure> {
@@ -145,7 +174,7 @@ fn server(a: &ServerArgs) -> Result<(), Failure> {
     if let Some(v) = version(a.tls) {
         o = o.version(v);
     }
-    let ctx = SslContext::new(&o)?;
+    let ctx = SslContext::new(&a.suites.apply(o))?;
     let rt = crate::args::runtime(a.threads)?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", a.port))
@@ -176,7 +205,7 @@ fn server(a: &ServerArgs) -> Result<(), Failure> {
 }
 
 fn handshake(a: &HandshakeArgs) -> Result<(), Failure> {
-    let ctx = client_ctx(a.tls, a.verify, a.reuse)?;
+    let ctx = client_ctx(a.tls, &a.suites, a.verify, a.reuse)?;
     let addr = format!("127.0.0.1:{}", a.port);
     let started = Instant::now();
     let (mut conns, mut reused) = (0u64, 0u64);
@@ -202,26 +231,41 @@ fn handshake(a: &HandshakeArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// TLS 1.3 tickets come after the handshake; wait up to a second for one.
+/// TLS 1.3 tickets come after the handshake; wait up to a second for one. The wait blocks in
+/// the kernel (a peek on the TCP socket) and the socket then reads without blocking, so the
+/// ticket is taken as soon as it arrives, with no polling.
 fn wait_for_ticket(s: &mut SslSocket) -> Result<(), Failure> {
-    s.set_blocking(false)?;
     let deadline = Instant::now() + Duration::from_secs(1);
     let mut buf = [0u8; 64];
-    while s.tickets_received() == 0 && Instant::now() < deadline {
-        match s.read(&mut buf) {
-            Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                std::thread::sleep(Duration::from_micros(50))
-            }
-            Ok(_) => {}
-            Err(_) => break,
+    s.set_blocking(false)?;
+    while s.tickets_received() == 0 {
+        let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+            break;
+        };
+        let tcp = s.get_ref();
+        tcp.set_nonblocking(false).map_err(Failure::network)?;
+        tcp.set_read_timeout(Some(left.max(Duration::from_millis(1))))
+            .map_err(Failure::network)?;
+        let arrived = tcp.peek(&mut buf[..1]);
+        tcp.set_nonblocking(true).map_err(Failure::network)?;
+        match arrived {
+            Ok(0) | Err(_) => break,
+            Ok(_) => match s.read(&mut buf) {
+                Ok(_) => {}
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+                Err(_) => break,
+            },
         }
     }
+    s.get_ref()
+        .set_read_timeout(None)
+        .map_err(Failure::network)?;
     s.set_blocking(true)?;
     Ok(())
 }
 
 fn bulk(a: &BulkArgs) -> Result<(), Failure> {
-    let ctx = client_ctx(a.tls, false, false)?;
+    let ctx = client_ctx(a.tls, &a.suites, false, false)?;
     let mut s = SslSocket::connect_with(&format!("127.0.0.1:{}", a.port), &ctx)?;
     let chunk = vec![0x5au8; a.chunk.max(1)];
     let total = a.mib * 1024 * 1024;
@@ -248,7 +292,7 @@ fn bulk(a: &BulkArgs) -> Result<(), Failure> {
 }
 
 fn idle(a: &IdleArgs) -> Result<(), Failure> {
-    let ctx = client_ctx(a.tls, false, false)?;
+    let ctx = client_ctx(a.tls, &Suites::default(), false, false)?;
     let addr = format!("127.0.0.1:{}", a.port);
     let mut held = Vec::with_capacity(a.conns);
     for _ in 0..a.conns {

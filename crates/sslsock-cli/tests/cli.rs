@@ -1538,7 +1538,7 @@ fn bench_roles_speak_the_harness_protocol() {
     let bulk = bench_result(&run_ok(&["bench", "bulk", "--port", &port, "--mib", "2"]));
     assert_eq!(bulk["bytes"], (2 * 1024 * 1024).to_string());
     assert!(bulk["MBps"].parse::<f64>().unwrap() > 0.0, "{bulk:?}");
-    assert_eq!(bulk["cipher"], "TLS_AES_256_GCM_SHA384", "{bulk:?}");
+    assert_eq!(bulk["cipher"], "TLS_AES_128_GCM_SHA256", "{bulk:?}");
     let idle = bench_result(&run_ok(&[
         "bench",
         "idle",

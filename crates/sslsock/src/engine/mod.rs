@@ -143,7 +143,11 @@ fn provider_for(
                     .iter()
                     .map(|s| s.suite),
             ),
-            None => suites.extend(suites::SUITES.iter().filter(|s| s.tls13).map(|s| s.suite)),
+            None => suites.extend(
+                suites::parse_ciphersuites(defaults::CIPHERSUITES, unavailable)?
+                    .iter()
+                    .map(|s| s.suite),
+            ),
         }
     }
     if let Some(spec) = &opts.cipher_list {
@@ -153,7 +157,11 @@ fn provider_for(
             suites.extend(list.iter().map(|s| s.suite));
         }
     } else if tls12 {
-        suites.extend(suites::SUITES.iter().filter(|s| !s.tls13).map(|s| s.suite));
+        suites.extend(
+            suites::parse_cipher_list(defaults::CIPHER_LIST, unavailable)?
+                .iter()
+                .map(|s| s.suite),
+        );
     }
     if suites.is_empty() {
         let spec = opts.ciphersuites.clone().unwrap_or_default();

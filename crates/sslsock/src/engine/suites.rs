@@ -493,6 +493,21 @@ mod tests {
     }
 
     #[test]
+    fn the_default_orders_name_every_suite_once_aes128_first() {
+        let mut unavailable = Vec::new();
+        let tls13 = parse_ciphersuites(crate::defaults::CIPHERSUITES, &mut unavailable).unwrap();
+        let tls12 = parse_cipher_list(crate::defaults::CIPHER_LIST, &mut unavailable).unwrap();
+        assert!(unavailable.is_empty(), "{unavailable:?}");
+        let mut all: Vec<_> = names(&tls13).into_iter().chain(names(&tls12)).collect();
+        assert_eq!(all[0], "TLS_AES_128_GCM_SHA256");
+        assert_eq!(names(&tls12)[0], "ECDHE-ECDSA-AES128-GCM-SHA256");
+        all.sort_unstable();
+        let mut table: Vec<_> = SUITES.iter().map(|s| s.openssl).collect();
+        table.sort_unstable();
+        assert_eq!(all, table);
+    }
+
+    #[test]
     fn openssl_cipher_strings() {
         assert_eq!(
             parse_cipher_list("DEFAULT", &mut Vec::new()).unwrap().len(),

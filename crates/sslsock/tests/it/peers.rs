@@ -153,6 +153,6 @@ print $c->get_sslversion, " ", $c->get_cipher, " ", $l;
     );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "TLSv1_2 ECDHE-ECDSA-AES256-GCM-SHA384 echo:from perl\n"
+        "TLSv1_2 ECDHE-ECDSA-AES128-GCM-SHA256 echo:from perl\n"
     );
 }
