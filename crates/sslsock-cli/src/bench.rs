@@ -175,33 +175,37 @@ fn server(a: &ServerArgs) -> Result<(), Failure> {
         o = o.version(v);
     }
     let ctx = SslContext::new(&a.suites.apply(o))?;
-    let rt = crate::args::runtime(a.threads)?;
-    rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", a.port))
-            .await
-            .map_err(Failure::network)?;
-        let stop = tokio::time::sleep(Duration::from_secs(a.max_seconds));
-        tokio::pin!(stop);
-        loop {
-            tokio::select! {
-                _ = &mut stop => return Ok(()),
-                accepted = listener.accept() => {
-                    let Ok((tcp, _)) = accepted else { continue };
-                    let _ = tcp.set_nodelay(true);
-                    let ctx = ctx.clone();
-                    tokio::spawn(async move {
-                        if let Ok(mut tls) = AsyncSslSocket::accept_with(tcp, &ctx).await {
-                            // Small: an idle connection holds it all the time; a record takes
-                            // a few reads, which copy from the engine without syscalls.
-                            let mut buf = vec![0u8; 2048];
-                            while matches!(tls.read(&mut buf).await, Ok(n) if n > 0) {}
-                            let _ = tls.shutdown().await;
-                        }
-                    });
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], a.port).into();
+    let max = Duration::from_secs(a.max_seconds);
+    let serve = move |listener: tokio::net::TcpListener| {
+        let ctx = ctx.clone();
+        async move {
+            let stop = tokio::time::sleep(max);
+            tokio::pin!(stop);
+            loop {
+                tokio::select! {
+                    _ = &mut stop => return Ok(()),
+                    accepted = listener.accept() => {
+                        let Ok((tcp, _)) = accepted else { continue };
+                        let _ = tcp.set_nodelay(true);
+                        let ctx = ctx.clone();
+                        tokio::spawn(async move {
+                            if let Ok(mut tls) = AsyncSslSocket::accept_with(tcp, &ctx).await {
+                                // Small: an idle connection holds it all the time; a record
+                                // takes a few reads, which copy from the engine without
+                                // syscalls.
+                                let mut buf = vec![0u8; 2048];
+                                while matches!(tls.read(&mut buf).await, Ok(n) if n > 0) {}
+                                let _ = tls.shutdown().await;
+                            }
+                        });
+                    }
                 }
             }
         }
-    })
+    };
+    let listener = std::net::TcpListener::bind(addr).map_err(Failure::network)?;
+    crate::args::Cores::new(a.threads, &listener)?.run(serve)
 }
 
 fn handshake(a: &HandshakeArgs) -> Result<(), Failure> {

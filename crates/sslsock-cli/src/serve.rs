@@ -1,6 +1,8 @@
 //! `sslsock serve`: a TLS server for trying clients against (echo, sink or http).
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use sslsock::socket::async_io::AsyncSslSocket;
@@ -10,6 +12,7 @@ use sslsock::{
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
 
 use crate::args::IdentityArgs;
 use crate::out::{self, outln};
@@ -212,63 +215,88 @@ pub(crate) fn run(a: &ServeArgs) -> Result<(), Failure> {
     }
     let opts = crate::args::perl_options(opts, &a.perl_args)?;
     let ctx = SslContext::new(&opts)?;
-    // Every connection is a task on a runtime of --threads threads (one per core by
-    // default): a client that stalls costs a task, not a thread, and its deadline ends it.
-    let runtime = crate::args::runtime(a.threads)?;
-    runtime.block_on(serve_all(a, ctx, generated_fp))
+    serve_all(a, ctx, generated_fp)
 }
 
 /// The first pause after a failed accept, and the longest.
 const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(10);
 const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
 
-async fn serve_all(
-    a: &ServeArgs,
+/// What the threads of one server share: the limits of the whole server and the ids.
+struct Shared {
     ctx: SslContext,
-    generated_fp: Option<String>,
-) -> Result<(), Failure> {
+    mode: Mode,
+    /// `--count`: connections the server still takes (each thread takes one before it accepts).
+    left: Option<AtomicU64>,
+    /// The last connection id given out.
+    ids: AtomicU64,
+    /// `--max-connections` over all threads.
+    slots: Arc<Semaphore>,
+}
+
+fn serve_all(a: &ServeArgs, ctx: SslContext, generated_fp: Option<String>) -> Result<(), Failure> {
     let std_listener = SslListener::bind(&a.listen, &ctx)?;
     let local = std_listener.local_addr()?;
+    let cores = crate::args::Cores::new(a.threads, std_listener.get_ref())?;
     outln!("listening on {local}");
     if let Some(fp) = generated_fp {
         outln!("self-signed certificate for localhost, 127.0.0.1, ::1: {fp}");
     }
     out::flush()?;
-    std_listener.set_nonblocking(true)?;
-    let listener = std_listener
-        .get_ref()
-        .try_clone()
-        .and_then(TcpListener::from_std)
-        .map_err(Failure::network)?;
+    let shared = Arc::new(Shared {
+        ctx,
+        mode: a.mode,
+        left: a.count.map(AtomicU64::new),
+        ids: AtomicU64::new(0),
+        slots: Arc::new(Semaphore::new(a.max_connections)),
+    });
+    // Every connection is a task on the thread that accepted it, one thread per core by
+    // default (--threads): a client that stalls costs a task, not a thread, and its deadline
+    // ends it.
+    cores.run(move |listener| accept_loop(listener, shared.clone()))
+}
+
+/// Takes one more connection under `--count`; false when the count is used up.
+fn take_one(left: &Option<AtomicU64>) -> bool {
+    left.as_ref().is_none_or(|l| {
+        l.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+            .is_ok()
+    })
+}
+
+/// One thread's accept loop.
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) -> Result<(), Failure> {
     let mut tasks = tokio::task::JoinSet::new();
-    let mut n: u64 = 0;
     let mut backoff = Duration::ZERO;
-    while a.count.is_none_or(|c| n < c) {
+    while take_one(&shared.left) {
         // At the limit, a slot must free before the next client is taken.
-        while tasks.len() >= a.max_connections {
-            let _ = tasks.join_next().await;
-        }
-        let (tcp, peer) = match listener.accept().await {
-            Ok(x) => {
-                backoff = Duration::ZERO;
-                x
-            }
-            Err(e) => {
-                // Out of descriptors (or another passing failure): pause, doubling up to a
-                // second, so that finishing connections can free what accept needs. Said
-                // once per episode, not once per attempt.
-                if backoff.is_zero() {
-                    log::warn!("accept failed: {e}; pausing new connections until it passes");
+        let Ok(slot) = shared.slots.clone().acquire_owned().await else {
+            break;
+        };
+        let (tcp, peer) = loop {
+            match listener.accept().await {
+                Ok(x) => break x,
+                Err(e) => {
+                    // Out of descriptors (or another passing failure): pause, doubling up to
+                    // a second, so that finishing connections can free what accept needs.
+                    // Said once per episode, not once per attempt.
+                    if backoff.is_zero() {
+                        log::warn!("accept failed: {e}; pausing new connections until it passes");
+                    }
+                    backoff = (backoff * 2).clamp(ACCEPT_BACKOFF_MIN, ACCEPT_BACKOFF_MAX);
+                    tokio::time::sleep(backoff).await;
+                    while tasks.try_join_next().is_some() {}
                 }
-                backoff = (backoff * 2).clamp(ACCEPT_BACKOFF_MIN, ACCEPT_BACKOFF_MAX);
-                tokio::time::sleep(backoff).await;
-                while tasks.try_join_next().is_some() {}
-                continue;
             }
         };
+        backoff = Duration::ZERO;
         let _ = tcp.set_nodelay(true);
-        n += 1;
-        tasks.spawn(handle(n, tcp, peer, ctx.clone(), a.mode));
+        let id = shared.ids.fetch_add(1, Ordering::Relaxed) + 1;
+        let (ctx, mode) = (shared.ctx.clone(), shared.mode);
+        tasks.spawn(async move {
+            handle(id, tcp, peer, ctx, mode).await;
+            drop(slot);
+        });
         // Without --count the server runs until killed; reap finished tasks as it goes.
         while tasks.try_join_next().is_some() {}
     }
