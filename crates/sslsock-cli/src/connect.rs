@@ -6,6 +6,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
+use sslsock::ech::{EchConfigList, EchMode};
 use sslsock::{Family, FingerprintAlgorithm, Options, SslContext, SslSocket, VerifyMode};
 
 use crate::args::IdentityArgs;
@@ -99,6 +100,14 @@ pub(crate) struct ConnectArgs {
     /// point.
     #[arg(long)]
     crl_fetch: bool,
+    /// Encrypted Client Hello: the server's ECHConfigList, as a file (wire form or base64) or
+    /// as base64 (the `ech=` of its DNS HTTPS record). The server name travels encrypted; a
+    /// server that rejects it ends the connection (the name is never sent in the clear).
+    #[arg(long, value_name = "FILE|BASE64", conflicts_with = "ech_grease")]
+    ech_config: Option<String>,
+    /// Send a GREASE ECH extension (looks like ECH; the name is sent in the clear as usual).
+    #[arg(long)]
+    ech_grease: bool,
     /// An IO::Socket::SSL argument, `SSL_key=value` (repeatable; applied after the flags).
     #[arg(short = 'o', value_name = "KEY=VALUE")]
     perl_args: Vec<String>,
@@ -207,7 +216,26 @@ fn options(a: &ConnectArgs) -> Result<Options, Failure> {
     }
     o = o.check_crl(a.check_crl);
     o = o.ocsp_mode(a.ocsp).crl_fetch(a.crl_fetch);
+    if let Some(config) = &a.ech_config {
+        o = o.ech(EchMode::Config(ech_config(config)?));
+    } else if a.ech_grease {
+        o = o.ech(EchMode::Grease);
+    }
     crate::args::perl_options(o, &a.perl_args)
+}
+
+/// `--ech-config`: a file when one is there, else base64.
+fn ech_config(arg: &str) -> Result<EchConfigList, Failure> {
+    let path = std::path::Path::new(arg);
+    Ok(if path.is_file() {
+        EchConfigList::from_file(path).map_err(sslsock::Error::from)?
+    } else {
+        EchConfigList::from_base64(arg).map_err(|e| {
+            Failure::usage(format!(
+                "--ech-config \"{arg}\" is neither a file nor a base64 ECH configuration list ({e})"
+            ))
+        })?
+    })
 }
 
 /// What one connection negotiated and verified (`--json`).
@@ -231,6 +259,8 @@ struct Report {
     verification: &'static str,
     /// What is known about the revocation of the server's certificates, and from where.
     revocation: String,
+    /// Encrypted Client Hello: accepted, grease or off (a rejection fails the connection).
+    ech: &'static str,
     /// The server's answer to --send (lossy UTF-8).
     reply: Option<String>,
 }
@@ -364,6 +394,7 @@ fn connect_once(a: &ConnectArgs, ctx: &SslContext, n: u32) -> Result<Report, Fai
     let revocation = revocation(a, &sock)?;
     let report = Report {
         revocation,
+        ech: sock.ech_status().as_str(),
         connection: n,
         address: a.addr.clone(),
         version: sock.version(),
@@ -471,6 +502,7 @@ fn print_report(a: &ConnectArgs, r: &Report) -> Result<(), Failure> {
     outln!("verification: {}", r.verification);
     // Unpadded: "revocation: good (stapled)" is the line scripts look for.
     outln!("revocation: {}", r.revocation);
+    outln!("ech:          {}", r.ech);
     Ok(())
 }
 

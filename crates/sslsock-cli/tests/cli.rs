@@ -2903,3 +2903,55 @@ fn intercept_carries_50_concurrent_tunnels_of_1_mib() {
         h.join().unwrap();
     }
 }
+
+#[test]
+fn connect_with_ech_accepted_rejected_and_grease() {
+    use sslsock_test_support::ech_lab::{ech_lab, BsslServer, PUBLIC_NAME, SECRET_NAME};
+    let lab = ech_lab();
+    let ca = lab.ca.display().to_string();
+    let list = lab.list.display().to_string();
+    let server = BsslServer::start("both", true);
+    let addr = format!("127.0.0.1:{}", server.port);
+    let base = ["connect", &addr, "--sni", SECRET_NAME, "--ca-file", &ca];
+    // The configuration as a file.
+    let out = run_ok(&[&base[..], &["--ech-config", &list]].concat());
+    assert!(out.contains("ech:          accepted"), "{out}");
+    assert!(out.contains("verification: ok"), "{out}");
+    // As base64 on the command line, with --json.
+    let b64 = sslsock::ech::EchConfigList::from_file(&lab.list)
+        .unwrap()
+        .to_base64();
+    let out = run_ok(&[&base[..], &["--ech-config", &b64, "--json"]].concat());
+    let json: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(json["ech"], "accepted", "{out}");
+    let srv = server.wait_for("Encrypted ClientHello: yes", 2);
+    assert_eq!(
+        srv.matches("Encrypted ClientHello: yes").count(),
+        2,
+        "{srv}"
+    );
+    assert!(!srv.contains(&format!("SNI: {PUBLIC_NAME}")), "{srv}");
+
+    // Another key: refused, saying so, with the server's configuration in base64 to retry with.
+    let other = lab.other_list.display().to_string();
+    let o = sslsock(&[&base[..], &["--ech-config", &other]].concat());
+    one_line_error(&o, 1, "the server rejected Encrypted Client Hello (ECH)");
+    assert!(stderr(&o).contains(&b64), "{}", stderr(&o));
+    let srv = server.wait_for(&format!("SNI: {PUBLIC_NAME}"), 1);
+    assert!(srv.contains(&format!("SNI: {PUBLIC_NAME}")), "{srv}");
+
+    // GREASE: the server sees no ECH and the name in the clear.
+    let out = run_ok(&[&base[..], &["--ech-grease"]].concat());
+    assert!(out.contains("ech:          grease"), "{out}");
+    let srv = server.wait_for("Encrypted ClientHello: no", 2);
+    assert_eq!(srv.matches("Encrypted ClientHello: no").count(), 2, "{srv}");
+    // Without either flag: off.
+    let out = run_ok(&base);
+    assert!(out.contains("ech:          off"), "{out}");
+
+    // TLS 1.2 only with ECH: a usage error naming the reason.
+    let o = sslsock(&[&base[..], &["--ech-grease", "--version", "TLSv1_2"]].concat());
+    one_line_error(&o, 2, "needs TLS 1.3");
+    let o = sslsock(&[&base[..], &["--ech-config", "not-a-file-nor-base64!"]].concat());
+    one_line_error(&o, 2, "neither a file nor a base64 ECH configuration list");
+}

@@ -126,6 +126,8 @@ pub enum ConfigError {
     },
     /// Any other invalid option, with a sentence saying which and why.
     Invalid(String),
+    /// An Encrypted Client Hello configuration is malformed or cannot be used.
+    Ech(crate::ech::EchError),
     /// An IO::Socket::SSL-style argument ([`crate::args`]) that is unknown, refused or badly
     /// written.
     Argument {
@@ -279,6 +281,14 @@ pub enum TlsError {
     },
     /// The peer sent something that is not valid TLS at this point.
     BadMessage(String),
+    /// The server did not accept the Encrypted Client Hello configuration (RFC 9849): the
+    /// handshake ran with the public name only, authenticated the server for it, and stopped.
+    /// The real server name was not sent in the clear.
+    EchRejected {
+        /// The configurations the server offered for a new attempt, if it sent any (checked
+        /// against the server's certificate for the public name).
+        retry_configs: Option<crate::ech::EchConfigList>,
+    },
     /// Any other protocol failure.
     Other(String),
 }
@@ -421,6 +431,7 @@ impl Words for ConfigError {
             ConfigError::Certificate(s) | ConfigError::Name(s) | ConfigError::Invalid(s) => {
                 f.write_str(s)
             }
+            ConfigError::Ech(e) => write!(f, "ECH: {e}"),
             ConfigError::Argument { key, reason } => write!(f, "{key}: {reason}"),
             ConfigError::Version { spec, reason } => {
                 write!(f, "protocol version \"{spec}\": {reason}")
@@ -564,6 +575,20 @@ impl Words for TlsError {
                 write!(f, "no common {parameter}: {detail}")
             }
             TlsError::BadMessage(s) => write!(f, "invalid message from peer: {s}"),
+            TlsError::EchRejected { retry_configs } => {
+                f.write_str(
+                    "the server rejected Encrypted Client Hello (ECH); the server name was not sent in the clear",
+                )?;
+                match retry_configs {
+                    Some(list) => write!(
+                        f,
+                        "; it offers retry configs (public names {}): {}",
+                        list.public_names().join(", "),
+                        list.to_base64()
+                    ),
+                    None => f.write_str("; it sent no retry configs"),
+                }
+            }
             TlsError::Other(s) => f.write_str(s),
         }
     }
@@ -598,6 +623,18 @@ impl From<ConfigError> for Error {
 impl From<VerifyError> for Error {
     fn from(e: VerifyError) -> Self {
         Error::Verify(e)
+    }
+}
+
+impl From<crate::ech::EchError> for ConfigError {
+    fn from(e: crate::ech::EchError) -> Self {
+        ConfigError::Ech(e)
+    }
+}
+
+impl From<crate::ech::EchError> for Error {
+    fn from(e: crate::ech::EchError) -> Self {
+        Error::Config(ConfigError::Ech(e))
     }
 }
 

@@ -38,6 +38,7 @@ pub mod context;
 mod copy;
 pub mod debug;
 pub mod defaults;
+pub mod ech;
 mod engine;
 pub mod error;
 pub mod intercept;

@@ -249,6 +249,7 @@ pub struct Options {
     pub(crate) ocsp_cache: Option<crate::ocsp::OcspCache>,
     pub(crate) ocsp_staple: Option<crate::ocsp::StapleSource>,
     pub(crate) crl_fetch: bool,
+    pub(crate) ech: Option<crate::ech::EchMode>,
     pub(crate) idle_timeout: Option<Duration>,
     pub(crate) client_ca_files: Vec<PathBuf>,
     pub(crate) client_ca_certs: Vec<Vec<u8>>,
@@ -339,6 +340,7 @@ impl Options {
             ocsp_cache: self.ocsp_cache.or(d.ocsp_cache),
             ocsp_staple: self.ocsp_staple.or(d.ocsp_staple),
             crl_fetch: self.crl_fetch || d.crl_fetch,
+            ech: self.ech.or(d.ech),
             idle_timeout: self.idle_timeout.or(d.idle_timeout),
             client_ca_files: if self.client_ca_files.is_empty() {
                 d.client_ca_files
@@ -421,6 +423,13 @@ impl Options {
             }
             if self.crl_fetch {
                 set.push("crl_fetch");
+            }
+            if self
+                .ech
+                .as_ref()
+                .is_some_and(|m| *m != crate::ech::EchMode::Off)
+            {
+                set.push("ech (Encrypted Client Hello is client-side here)");
             }
             (set, "server", "client")
         } else {
@@ -766,6 +775,21 @@ impl Options {
     #[doc(alias = "SSL_crl_fetch")]
     pub fn crl_fetch(mut self, yes: bool) -> Self {
         self.crl_fetch = yes;
+        self
+    }
+    /// Client: Encrypted Client Hello ([`crate::ech`]): encrypt the ClientHello to a server's
+    /// configuration so the server name does not travel in the clear, or send GREASE. ECH
+    /// needs TLS 1.3: with the default versions the context offers TLS 1.3 only; a version
+    /// spec that also allows TLS 1.2 is narrowed to TLS 1.3 with a warning, and one that
+    /// allows only TLS 1.2 is refused. Defaults to [`EchMode::Off`](crate::ech::EchMode::Off).
+    ///
+    /// ```
+    /// use sslsock::ech::EchMode;
+    /// let opts = sslsock::Options::new().ech(EchMode::Grease);
+    /// # let _ = opts;
+    /// ```
+    pub fn ech(mut self, mode: crate::ech::EchMode) -> Self {
+        self.ech = Some(mode);
         self
     }
     /// Server: staple an OCSP response to the certificate (and to each SNI certificate):

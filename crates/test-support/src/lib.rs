@@ -6,6 +6,7 @@
 //! installs it (`scripts/test` does).
 
 pub mod constrained;
+pub mod ech_lab;
 pub mod ocsp_lab;
 mod peers;
 mod pki;

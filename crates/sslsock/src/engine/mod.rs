@@ -310,6 +310,66 @@ fn mismatch(opts: &Options, e: rustls::Error) -> ConfigError {
     }
 }
 
+/// ECH needs TLS 1.3: the versions of a client context with ECH, or why there are none.
+fn ech_versions(opts: &Options, v: suites::Versions) -> Result<suites::Versions, ConfigError> {
+    use crate::ech::{EchError, EchMode};
+    let kind = match &opts.ech {
+        None | Some(EchMode::Off) => return Ok(v),
+        Some(EchMode::Grease) => "GREASE ECH",
+        Some(_) => "ECH",
+    };
+    if !v.tls13 {
+        return Err(EchError::new(format!(
+            "{kind} needs TLS 1.3, but the versions \"{}\" allow only TLS 1.2 (a TLS 1.2 handshake would send the server name in the clear)",
+            opts.version.as_deref().unwrap_or(defaults::VERSIONS)
+        ))
+        .into());
+    }
+    if v.tls12 && opts.version.is_some() {
+        log::warn!(
+            "{kind} needs TLS 1.3: TLS 1.2, allowed by the versions \"{}\", is off for this context",
+            opts.version.as_deref().unwrap_or_default()
+        );
+    }
+    Ok(suites::Versions {
+        tls12: false,
+        tls13: true,
+    })
+}
+
+/// The engine's ECH mode for a client context.
+fn ech_mode(opts: &Options) -> Result<Option<rustls::client::EchMode>, ConfigError> {
+    use crate::ech::{EchError, EchMode};
+    use rustls::crypto::aws_lc_rs::hpke;
+    match &opts.ech {
+        None | Some(EchMode::Off) => Ok(None),
+        Some(EchMode::Config(list)) => {
+            let bytes = rustls_pki_types::EchConfigListBytes::from(list.as_bytes().to_vec());
+            let config = rustls::client::EchConfig::new(bytes, hpke::ALL_SUPPORTED_SUITES)
+                .map_err(|e| {
+                    EchError::new(format!(
+                        "no configuration in the list can be used (public names {}): {}",
+                        list.public_names().join(", "),
+                        crate::text::words_of_debug(&format!("{e:?}"))
+                    ))
+                })?;
+            Ok(Some(rustls::client::EchMode::Enable(config)))
+        }
+        Some(EchMode::Grease) => {
+            // X25519 with AES-128-GCM: what real ECH configurations and other clients'
+            // GREASE use most, so the extension does not stand out by its sizes.
+            let suite: &'static dyn rustls::crypto::hpke::Hpke =
+                hpke::DH_KEM_X25519_HKDF_SHA256_AES_128;
+            let (placeholder, _) = suite
+                .generate_key_pair()
+                .map_err(|e| EchError::new(format!("cannot make a GREASE key: {e}")))?;
+            Ok(Some(rustls::client::EchMode::Grease(
+                rustls::client::EchGreaseConfig::new(suite, placeholder),
+            )))
+        }
+    }
+}
+
 /// Compiles options into an engine configuration.
 pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
     opts.check_side()?;
@@ -317,6 +377,7 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
         Some(spec) => suites::parse_versions(spec)?,
         None => suites::parse_versions(defaults::VERSIONS)?,
     };
+    let versions = ech_versions(opts, versions)?;
     let mut unavailable = Vec::new();
     let provider = Arc::new(provider_for(
         opts,
@@ -501,11 +562,14 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
             },
             &engine_versions,
         );
-        let builder = ClientConfig::builder_with_provider(provider.clone())
-            .with_protocol_versions(&engine_versions)
-            .map_err(|e| ConfigError::Invalid(format!("inconsistent versions and suites: {e}")))?
-            .dangerous()
-            .with_custom_certificate_verifier(shared_verifier(verifier, &engine_versions));
+        let builder = ClientConfig::builder_with_provider(provider.clone());
+        let builder = match ech_mode(opts)? {
+            Some(mode) => builder.with_ech(mode),
+            None => builder.with_protocol_versions(&engine_versions),
+        }
+        .map_err(|e| ConfigError::Invalid(format!("inconsistent versions and suites: {e}")))?
+        .dangerous()
+        .with_custom_certificate_verifier(shared_verifier(verifier, &engine_versions));
         let send_cert = opts.use_cert.unwrap_or(true);
         let mut identity_key = interned::PolicyKey::default();
         let mut cfg = match identity {
@@ -725,6 +789,20 @@ pub(crate) fn map_error(e: rustls::Error) -> Error {
 /// What the peer and we could not agree on, by the engine's reason.
 fn incompatible(p: &rustls::PeerIncompatible) -> Error {
     use rustls::PeerIncompatible as P;
+    if let P::ServerRejectedEncryptedClientHello(retry) = p {
+        // The engine hands the retry configs over parsed; they are put back into the wire
+        // form (with its codec, the only way it offers) for the user to keep.
+        let retry_configs = retry.as_ref().and_then(|configs| {
+            let mut body = Vec::new();
+            for c in configs {
+                rustls::internal::msgs::codec::Codec::encode(c, &mut body);
+            }
+            let mut wire = u16::try_from(body.len()).ok()?.to_be_bytes().to_vec();
+            wire.extend(body);
+            crate::ech::EchConfigList::from_bytes(wire).ok()
+        });
+        return Error::Tls(TlsError::EchRejected { retry_configs });
+    }
     let detail = match p {
         P::ServerDoesNotSupportTls12Or13 => {
             "the server supports neither TLS 1.2 nor TLS 1.3".to_owned()

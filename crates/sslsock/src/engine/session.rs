@@ -357,6 +357,22 @@ impl Session {
             .map(|g| format!("{:?}", g.name()))
     }
 
+    /// Client: what became of Encrypted Client Hello.
+    pub(crate) fn ech_status(&self) -> crate::ech::EchStatus {
+        use crate::ech::EchStatus as S;
+        use rustls::client::EchStatus as E;
+        match &self.conn {
+            Connection::Client(c) => match c.ech_status() {
+                E::NotOffered => S::NotOffered,
+                E::Grease => S::Grease,
+                E::Offered => S::Offered,
+                E::Accepted => S::Accepted,
+                E::Rejected => S::Rejected,
+            },
+            Connection::Server(_) => S::NotOffered,
+        }
+    }
+
     /// TLS 1.3 session tickets received (client side).
     pub(crate) fn tickets_received(&self) -> u32 {
         match &self.conn {

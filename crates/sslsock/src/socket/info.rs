@@ -79,6 +79,16 @@ impl<S: super::Transport> SslSocket<S> {
         self.tls.as_ref()?.server_name()
     }
 
+    /// Client: what became of Encrypted Client Hello ([`crate::ech`]): `Accepted` when the
+    /// server name travelled encrypted, `Grease` when only a GREASE extension went out,
+    /// `NotOffered` without ECH or before a handshake. A rejection fails the handshake with
+    /// [`crate::error::TlsError::EchRejected`].
+    pub fn ech_status(&self) -> crate::ech::EchStatus {
+        self.tls
+            .as_ref()
+            .map_or(crate::ech::EchStatus::NotOffered, |s| s.ech_status())
+    }
+
     /// Client: TLS 1.3 session tickets received so far (a later connection can resume once
     /// one has arrived; they come after the handshake, with the first reads).
     pub fn tickets_received(&self) -> u32 {
