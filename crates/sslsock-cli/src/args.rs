@@ -301,3 +301,29 @@ impl Cores {
         result
     }
 }
+
+/// `--engine`: rustls or openssl.
+pub(crate) fn engine(s: &str) -> Result<sslsock::Engine, String> {
+    s.parse::<sslsock::Engine>().map_err(|e| e.to_string())
+}
+
+/// `--psk HEX`: the key's bytes.
+pub(crate) fn hex_key(hex: &str) -> Result<Vec<u8>, crate::Failure> {
+    let hex = hex.trim();
+    let bad = || {
+        crate::Failure::usage(format!(
+            "--psk \"{hex}\" is not an even number of hex digits"
+        ))
+    };
+    if hex.is_empty() || hex.len() % 2 != 0 {
+        return Err(bad());
+    }
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| {
+            hex.get(i..i + 2)
+                .and_then(|b| u8::from_str_radix(b, 16).ok())
+        })
+        .collect::<Option<Vec<u8>>>()
+        .ok_or_else(bad)
+}

@@ -83,6 +83,16 @@ pub(crate) struct ServeArgs {
     /// Worker threads (default: one per core).
     #[arg(long)]
     threads: Option<usize>,
+    /// The TLS engine: rustls (the default) or openssl (legacy clients: TLSv1/TLSv1_1,
+    /// OpenSSL cipher strings, PSK, `-o SSL_dh_file=...`; needs the `openssl` feature).
+    #[arg(long, value_parser = crate::args::engine)]
+    engine: Option<sslsock::Engine>,
+    /// Accept clients with this pre-shared key (hex) for --psk-identity (openssl engine).
+    #[arg(long, value_name = "HEX", requires = "psk_identity")]
+    psk: Option<String>,
+    /// The identity of --psk.
+    #[arg(long, value_name = "ID", requires = "psk")]
+    psk_identity: Option<String>,
     /// An IO::Socket::SSL argument, `SSL_key=value` (repeatable; applied after the flags).
     #[arg(short = 'o', value_name = "KEY=VALUE")]
     perl_args: Vec<String>,
@@ -147,6 +157,12 @@ pub(crate) fn run(a: &ServeArgs) -> Result<(), Failure> {
     let handshake = crate::args::seconds("--handshake-timeout", a.handshake_timeout, false)?
         .unwrap_or(Duration::MAX);
     let mut opts = Options::new().server(true).timeout(handshake);
+    if let Some(e) = a.engine {
+        opts = opts.engine(e);
+    }
+    if let (Some(key), Some(id)) = (&a.psk, &a.psk_identity) {
+        opts = opts.psk_server([(id.as_str(), crate::args::hex_key(key)?)]);
+    }
     let idle = match a.idle_timeout {
         None => Some(sslsock::defaults::SERVE_IDLE_TIMEOUT),
         Some(t) => crate::args::seconds("--idle-timeout", t, true)?,

@@ -2637,11 +2637,16 @@ fn connect_takes_io_socket_ssl_arguments() {
     );
     let o = sslsock(&["connect", &addr, "-o", "SSL_version=TLSv1"]);
     one_line_error(&o, 2, "SSL_version: protocol version \"TLSv1\"");
+    assert!(
+        stderr(&o).contains("the openssl engine offers it"),
+        "{}",
+        stderr(&o)
+    );
     let o = sslsock(&["connect", &addr, "-o", "SSL_dh_file=dh.pem"]);
     one_line_error(
         &o,
         2,
-        "SSL_dh_file: refused: the TLS engine has no finite-field Diffie-Hellman",
+        "SSL_dh_file: finite-field DHE is not available on the default engine; the openssl engine has it",
     );
     let o = sslsock(&["connect", &addr, "-o", "SSL_nonsense=1"]);
     one_line_error(&o, 2, "SSL_nonsense: unknown key");
@@ -2954,4 +2959,58 @@ fn connect_with_ech_accepted_rejected_and_grease() {
     one_line_error(&o, 2, "needs TLS 1.3");
     let o = sslsock(&[&base[..], &["--ech-config", "not-a-file-nor-base64!"]].concat());
     one_line_error(&o, 2, "neither a file nor a base64 ECH configuration list");
+}
+
+#[cfg(feature = "openssl")]
+#[test]
+fn connect_on_the_openssl_engine_to_tls10_and_with_psk() {
+    let ca = f("ca.pem");
+    let (_s, port) = s_server(
+        "srv-ec",
+        &["-www", "-tls1", "-cipher", "DEFAULT:@SECLEVEL=0"],
+    );
+    let addr = format!("127.0.0.1:{port}");
+    let base = ["connect", &addr, "--ca-file", &ca, "--sni", "localhost"];
+    let out = run_ok(&[&base[..], &["--engine", "openssl", "--version", "TLSv1"]].concat());
+    assert!(out.contains("version:      TLSv1\n"), "{out}");
+    assert!(out.contains("verification: ok"), "{out}");
+    // Without the engine: refused before connecting, naming it.
+    let o = sslsock(&[&base[..], &["--version", "TLSv1"]].concat());
+    one_line_error(&o, 2, "the openssl engine offers it");
+    let o = sslsock(&[&base[..], &["--engine", "openssl", "--version", "SSLv3"]].concat());
+    one_line_error(&o, 2, "neither engine offers it");
+
+    let (_p, port) = s_server(
+        "srv-ec",
+        &[
+            "-www",
+            "-nocert",
+            "-psk",
+            "00112233445566778899aabbccddeeff",
+            "-psk_identity",
+            "me",
+        ],
+    );
+    let addr = format!("127.0.0.1:{port}");
+    let psk = [
+        "--psk",
+        "00112233445566778899aabbccddeeff",
+        "--psk-identity",
+        "me",
+    ];
+    let out = run_ok(&[&["connect", &addr, "--engine", "openssl"][..], &psk].concat());
+    assert!(out.contains("version:      TLSv1_3"), "{out}");
+    let o = sslsock(&[&["connect", &addr][..], &psk].concat());
+    one_line_error(&o, 2, "openssl engine");
+    let o = sslsock(&[
+        "connect",
+        &addr,
+        "--engine",
+        "openssl",
+        "--psk",
+        "abc",
+        "--psk-identity",
+        "me",
+    ]);
+    one_line_error(&o, 2, "not an even number of hex digits");
 }

@@ -65,12 +65,12 @@ pub const KEYS: &[(&str, Support)] = &[
     ("SSL_passwd_cb", Support::Refused("a callback (use Options::passwd_cb, or SSL_key_password for a fixed password)")),
     ("SSL_key_password", Support::Mapped("Options::key_password")),
     ("SSL_use_cert", Support::Mapped("Options::use_cert")),
-    ("SSL_version", Support::Mapped("Options::version (TLS 1.2 and 1.3; older versions are refused)")),
+    ("SSL_version", Support::Mapped("Options::version (TLS 1.2 and 1.3; TLSv1 and TLSv1_1 on the openssl engine only)")),
     ("SSL_cipher_list", Support::Mapped("Options::cipher_list")),
     ("SSL_ciphersuites", Support::Mapped("Options::ciphersuites")),
     ("SSL_honor_cipher_order", Support::Mapped("Options::honor_cipher_order")),
-    ("SSL_dh_file", Support::Refused("the TLS engine has no finite-field Diffie-Hellman key exchange; ECDHE and hybrid post-quantum groups are used (SSL_ecdh_curve)")),
-    ("SSL_dh", Support::Refused("the TLS engine has no finite-field Diffie-Hellman key exchange; ECDHE and hybrid post-quantum groups are used (SSL_ecdh_curve)")),
+    ("SSL_dh_file", Support::Mapped("Options::dh_file (a server on the openssl engine; the default engine has no finite-field DHE and refuses it, naming that engine)")),
+    ("SSL_dh", Support::Mapped("Options::dh_pem (PEM text; a server on the openssl engine, as SSL_dh_file)")),
     ("SSL_ecdh_curve", Support::Mapped("Options::ecdh_curve")),
     ("SSL_verify_mode", Support::Mapped("Options::verify_mode")),
     ("SSL_verify_callback", Support::Refused("a callback (use Options::verify_callback)")),
@@ -89,7 +89,7 @@ pub const KEYS: &[(&str, Support)] = &[
     ("SSL_session_key", Support::Mapped("Options::session_key")),
     ("SSL_session_id_context", Support::Mapped("accepted and not needed: the engine ties a server's sessions and tickets to its own configuration (a warning says so)")),
     ("SSL_error_trap", Support::Refused("a callback (use Options::error_trap)")),
-    ("SSL_npn_protocols", Support::Refused("NPN is obsolete and the TLS engine does not offer it; use SSL_alpn_protocols")),
+    ("SSL_npn_protocols", Support::Refused("NPN is obsolete and neither engine offers it; use SSL_alpn_protocols")),
     ("SSL_alpn_protocols", Support::Mapped("Options::alpn_protocols (a list)")),
     ("SSL_ticket_keycb", Support::Refused("a callback (use Options::ticket_keycb)")),
     ("SSL_mode_release_buffers", Support::Mapped("Options::release_buffers")),
@@ -264,9 +264,22 @@ impl Builder {
             "SSL_key_password" => o.key_password(v),
             "SSL_use_cert" => o.use_cert(boolean(key, v)?),
             "SSL_version" => {
-                crate::engine::suites::parse_versions(v).map_err(|e| bad(key, e.to_string()))?;
+                if o.engine == Some(crate::options::Engine::OpenSsl) {
+                    crate::engine::suites::parse_all_versions(v)
+                } else {
+                    crate::engine::suites::parse_versions(v).map(|_| Default::default())
+                }
+                .map_err(|e| bad(key, e.to_string()))?;
                 o.version(v)
             }
+            "SSL_dh_file" | "SSL_dh" if o.engine != Some(crate::options::Engine::OpenSsl) => {
+                return Err(bad(
+                    key,
+                    "finite-field DHE is not available on the default engine; the openssl engine has it (the `openssl` feature, Options::engine(Engine::OpenSsl), --engine openssl)".to_owned(),
+                ))
+            }
+            "SSL_dh_file" => o.dh_file(v),
+            "SSL_dh" => o.dh_pem(v.as_bytes().to_vec()),
             "SSL_cipher_list" => o.cipher_list(v),
             "SSL_ciphersuites" => o.ciphersuites(v),
             "SSL_honor_cipher_order" => o.honor_cipher_order(boolean(key, v)?),

@@ -131,10 +131,7 @@ impl SslContext {
 
     /// Client: how OCSP is checked; `None` on a server.
     pub(crate) fn ocsp_policy(&self) -> Option<&crate::ocsp::StaplePolicy> {
-        match &self.inner.engine {
-            EngineConfig::Client { verifier, .. } => Some(&verifier.ocsp),
-            EngineConfig::Server { .. } => None,
-        }
+        self.inner.engine.ocsp_policy()
     }
 
     /// The policy peers are verified with; `None` when they are not.

@@ -66,7 +66,7 @@ pub mod advanced {
 }
 pub use error::{errstr, Alert, ConfigError, Error, TlsError, VerifyError, Want};
 pub use listener::SslListener;
-pub use options::{Family, Options, Peer, Source, VerifyMode};
+pub use options::{Engine, Family, Options, Peer, Source, VerifyMode};
 #[cfg(feature = "tokio")]
 pub use socket::async_io::AsyncSslSocket;
 pub use socket::{CertField, Opened, SocketState, SslSocket, StartError, Transport};
@@ -90,9 +90,14 @@ pub fn can_server_sni() -> bool {
 pub fn can_alpn() -> bool {
     true
 }
-/// False: NPN is obsolete and not implemented by the TLS engine (`can_npn`).
+/// False: NPN is obsolete and implemented by neither engine (`can_npn`).
 pub fn can_npn() -> bool {
     false
+}
+/// PSK (`can_psk`): on the openssl engine only, so true when it is built in (the `openssl`
+/// feature); [`Engine::can_psk`] answers per engine.
+pub fn can_psk() -> bool {
+    Engine::OpenSsl.can_psk()
 }
 /// True: ECDHE key exchange with configurable groups (`can_ecdh`).
 pub fn can_ecdh() -> bool {

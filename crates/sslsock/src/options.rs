@@ -4,7 +4,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -199,6 +199,86 @@ pub type ErrorTrap = Arc<dyn Fn(&mut dyn PlainStream, &Error) + Send + Sync>;
 pub trait PlainStream: std::io::Read + std::io::Write {}
 impl<T: std::io::Read + std::io::Write> PlainStream for T {}
 
+/// The TLS implementation behind a context ([`Options::engine`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Engine {
+    /// rustls: memory-safe, TLS 1.2 and 1.3 (the default).
+    #[default]
+    Rustls,
+    /// The system's OpenSSL (the `openssl` feature): TLS 1.0 to 1.3, OpenSSL cipher strings,
+    /// PSK, finite-field DHE, for legacy peers.
+    OpenSsl,
+}
+
+impl Engine {
+    /// Whether this engine is built in (the openssl engine needs the `openssl` feature).
+    pub fn available(self) -> bool {
+        match self {
+            Engine::Rustls => true,
+            Engine::OpenSsl => cfg!(feature = "openssl"),
+        }
+    }
+    /// TLS 1.0 and 1.1 (`SSL_version` `TLSv1`, `TLSv1_1`).
+    pub fn can_tls10(self) -> bool {
+        self == Engine::OpenSsl && self.available()
+    }
+    /// Pre-shared keys.
+    pub fn can_psk(self) -> bool {
+        self == Engine::OpenSsl && self.available()
+    }
+    /// Finite-field DHE with the server's parameters (`SSL_dh_file`, `SSL_dh`).
+    pub fn can_dh(self) -> bool {
+        self == Engine::OpenSsl && self.available()
+    }
+    /// NPN: neither engine.
+    pub fn can_npn(self) -> bool {
+        false
+    }
+    /// Encrypted Client Hello: the default engine.
+    pub fn can_ech(self) -> bool {
+        self == Engine::Rustls
+    }
+}
+
+impl std::str::FromStr for Engine {
+    type Err = ConfigError;
+    fn from_str(s: &str) -> Result<Self, ConfigError> {
+        match s.to_ascii_lowercase().as_str() {
+            "rustls" | "default" => Ok(Engine::Rustls),
+            "openssl" => Ok(Engine::OpenSsl),
+            _ => Err(ConfigError::Invalid(format!(
+                "unknown engine \"{s}\" (rustls or openssl)"
+            ))),
+        }
+    }
+}
+
+/// Where DH parameters come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum DhParams {
+    File(PathBuf),
+    Pem(Vec<u8>),
+}
+
+/// Pre-shared keys: a client's one identity and key, or a server's keys by identity.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Psk {
+    pub(crate) keys: Vec<(String, Vec<u8>)>,
+}
+
+impl fmt::Debug for Psk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The keys are secrets.
+        f.debug_struct("Psk")
+            .field(
+                "identities",
+                &self.keys.iter().map(|(i, _)| i).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
 /// The options of a TLS socket, context or listener: one field per `SSL_*` argument.
 ///
 /// Build with chained setters; every setter says what it defaults to.
@@ -262,6 +342,10 @@ pub struct Options {
     pub(crate) ticket_keycb: Option<crate::session::TicketKeyCallback>,
     pub(crate) honor_cipher_order: Option<bool>,
     pub(crate) npn_protocols: Vec<Vec<u8>>,
+    pub(crate) engine: Option<Engine>,
+    pub(crate) psk: Option<Psk>,
+    /// Finite-field DH parameters, `SSL_dh_file` / `SSL_dh`.
+    pub(crate) dh_params: Option<DhParams>,
     /// The engine's configuration hook (`engine_callback`, made and read by the engine).
     #[cfg(feature = "unstable-engine-config")]
     pub(crate) engine_hook: Option<Arc<dyn std::any::Any + Send + Sync>>,
@@ -372,6 +456,9 @@ impl Options {
             } else {
                 self.npn_protocols
             },
+            engine: self.engine.or(d.engine),
+            psk: self.psk.or(d.psk),
+            dh_params: self.dh_params.or(d.dh_params),
             #[cfg(feature = "unstable-engine-config")]
             engine_hook: self.engine_hook.or(d.engine_hook),
             release_buffers: self.release_buffers || d.release_buffers,
@@ -906,7 +993,50 @@ impl Options {
         self.honor_cipher_order = Some(yes);
         self
     }
-    /// NPN (`SSL_npn_protocols`) is obsolete and not implemented by the TLS engine: any
+    /// The TLS implementation of the context: [`Engine::Rustls`] (the default) or
+    /// [`Engine::OpenSsl`] (the `openssl` feature), for legacy peers: TLS 1.0/1.1, OpenSSL
+    /// cipher strings as they are, PSK, finite-field DHE. Never chosen silently: an option
+    /// only the openssl engine has is refused on the default one, naming it.
+    pub fn engine(mut self, engine: Engine) -> Self {
+        self.engine = Some(engine);
+        self
+    }
+    /// Client: authenticate with a pre-shared key instead of certificates (openssl engine):
+    /// the identity sent and the key.
+    pub fn psk(mut self, identity: impl Into<String>, key: impl Into<Vec<u8>>) -> Self {
+        self.psk = Some(Psk {
+            keys: vec![(identity.into(), key.into())],
+        });
+        self
+    }
+    /// Server: the pre-shared keys by identity (openssl engine). A client's identity that is
+    /// not among them fails its handshake.
+    pub fn psk_server<I, S, K>(mut self, keys: I) -> Self
+    where
+        I: IntoIterator<Item = (S, K)>,
+        S: Into<String>,
+        K: Into<Vec<u8>>,
+    {
+        self.psk = Some(Psk {
+            keys: keys
+                .into_iter()
+                .map(|(i, k)| (i.into(), k.into()))
+                .collect(),
+        });
+        self
+    }
+    /// Server: finite-field Diffie-Hellman parameters for DHE suites, from a PEM file made by
+    /// `openssl dhparam` (`SSL_dh_file`; openssl engine), read when the context is made.
+    pub fn dh_file(mut self, path: impl AsRef<Path>) -> Self {
+        self.dh_params = Some(DhParams::File(path.as_ref().to_owned()));
+        self
+    }
+    /// Server: DH parameters as PEM text (`SSL_dh`; openssl engine).
+    pub fn dh_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.dh_params = Some(DhParams::Pem(pem.into()));
+        self
+    }
+    /// NPN (`SSL_npn_protocols`) is obsolete and implemented by neither engine: any
     /// protocol given here makes the configuration fail with an error saying so. Use ALPN.
     pub fn npn_protocols<I, P>(mut self, protos: I) -> Self
     where

@@ -2,6 +2,8 @@
 //! sans-IO [`Session`] the socket drives one record at a time.
 
 mod interned;
+#[cfg(feature = "openssl")]
+mod ossl;
 pub(crate) mod session;
 mod session_cache;
 mod sni;
@@ -109,6 +111,21 @@ pub(crate) enum EngineConfig {
         /// first, so that the socket knows which one it presents.
         certs: Option<Arc<sni::SniResolver>>,
     },
+    /// A context on the OpenSSL engine.
+    #[cfg(feature = "openssl")]
+    OpenSsl(Arc<ossl::Config>),
+}
+
+impl EngineConfig {
+    /// Client: how OCSP is checked; `None` on a server.
+    pub(crate) fn ocsp_policy(&self) -> Option<&crate::ocsp::StaplePolicy> {
+        match self {
+            EngineConfig::Client { verifier, .. } => Some(&verifier.ocsp),
+            EngineConfig::Server { .. } => None,
+            #[cfg(feature = "openssl")]
+            EngineConfig::OpenSsl(c) => c.ocsp_policy(),
+        }
+    }
 }
 
 /// Server: go on without ALPN when the client's offer shares nothing with ours (`true`), or
@@ -372,7 +389,28 @@ fn ech_mode(opts: &Options) -> Result<Option<rustls::client::EchMode>, ConfigErr
 
 /// Compiles options into an engine configuration.
 pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
+    if opts.engine == Some(crate::options::Engine::OpenSsl) {
+        #[cfg(feature = "openssl")]
+        return ossl::build(opts);
+        #[cfg(not(feature = "openssl"))]
+        return Err(ConfigError::Invalid(
+            "the openssl engine is not built in: build sslsock with the `openssl` feature".into(),
+        ));
+    }
     opts.check_side()?;
+    // What only the openssl engine has is refused by name, never handed to it silently.
+    let only_openssl = [
+        (opts.psk.is_some(), "PSK (psk, psk_server)"),
+        (
+            opts.dh_params.is_some(),
+            "DH parameters (SSL_dh_file, SSL_dh)",
+        ),
+    ];
+    if let Some((_, what)) = only_openssl.iter().find(|(set, _)| *set) {
+        return Err(ConfigError::Invalid(format!(
+            "{what}: not available on the default engine; the openssl engine has it (the `openssl` feature, Options::engine(Engine::OpenSsl), --engine openssl)"
+        )));
+    }
     let versions = match &opts.version {
         Some(spec) => suites::parse_versions(spec)?,
         None => suites::parse_versions(defaults::VERSIONS)?,
@@ -405,7 +443,7 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
 
     if !opts.npn_protocols.is_empty() {
         return Err(ConfigError::Invalid(
-            "NPN (next protocol negotiation) is obsolete and not supported by the TLS engine; use ALPN (alpn_protocols)"
+            "NPN (next protocol negotiation) is obsolete and supported by neither engine; use ALPN (alpn_protocols)"
                 .to_owned(),
         ));
     }

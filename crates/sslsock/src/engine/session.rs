@@ -1,4 +1,5 @@
 //! A sans-IO TLS session: feed one record, take plaintext, queue plaintext, take outgoing bytes.
+//! [`Session`] is the socket's view; [`RustlsSession`] the default engine's.
 
 use std::io::{self, BufRead, IoSlice, Write};
 
@@ -11,7 +12,7 @@ use crate::defaults::MAX_RECORD_PLAINTEXT;
 use crate::error::{ConfigError, Error};
 
 /// One TLS session in one role. Owns no transport.
-pub(crate) struct Session {
+pub(crate) struct RustlsSession {
     conn: Connection,
     /// Decrypted bytes not yet taken by the application.
     pending: usize,
@@ -51,7 +52,7 @@ fn without_alpn_if_disjoint<'a>(
     std::sync::Arc::new(plain)
 }
 
-impl std::fmt::Debug for Session {
+impl std::fmt::Debug for RustlsSession {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Session")
             .field("handshaking", &self.conn.is_handshaking())
@@ -67,7 +68,7 @@ pub(crate) struct CipherNames {
     pub(crate) iana: &'static str,
 }
 
-impl Session {
+impl RustlsSession {
     /// A client session toward `name` (SNI and, unless overridden, the verified identity),
     /// or toward a peer without a name (`None`: no SNI, and no name check possible). Its
     /// sessions are filed under `session_key` (`host:port` or the configured key) when given.
@@ -76,7 +77,7 @@ impl Session {
         name: Option<&str>,
         session_key: Option<&str>,
         verify_name: Option<&str>,
-    ) -> Result<Session, Error> {
+    ) -> Result<RustlsSession, Error> {
         let EngineConfig::Client {
             config: named,
             nameless,
@@ -139,7 +140,7 @@ impl Session {
             _ => cfg.clone(),
         };
         let conn = ClientConnection::new(cfg, server_name).map_err(map_error)?;
-        Ok(Session {
+        Ok(RustlsSession {
             conn: Connection::Client(conn),
             pending: 0,
             accepting: None,
@@ -149,7 +150,7 @@ impl Session {
     }
 
     /// A server session.
-    pub(crate) fn server(config: &EngineConfig) -> Result<Session, Error> {
+    pub(crate) fn server(config: &EngineConfig) -> Result<RustlsSession, Error> {
         let EngineConfig::Server {
             config: cfg,
             by_name,
@@ -171,7 +172,7 @@ impl Session {
                 certs: certs.clone(),
             })
         });
-        Ok(Session {
+        Ok(RustlsSession {
             conn: Connection::Server(conn),
             pending: 0,
             accepting,
@@ -389,5 +390,156 @@ impl Session {
 
     pub(crate) fn peer_certificates(&self) -> Option<&[CertificateDer<'static>]> {
         self.conn.peer_certificates()
+    }
+}
+
+/// The session a socket drives, on the engine its context chose. Every method means the same
+/// on both engines (see the module docs).
+#[derive(Debug)]
+// The default engine's session stays inline (no extra allocation or indirection on the
+// common path); the rarer OpenSSL one is boxed.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Session {
+    Rustls(RustlsSession),
+    #[cfg(feature = "openssl")]
+    OpenSsl(Box<super::ossl::OsslSession>),
+}
+
+/// Runs `$call` on whichever session `$self` holds.
+macro_rules! either {
+    ($self:expr, $s:ident => $call:expr) => {
+        match $self {
+            Session::Rustls($s) => $call,
+            #[cfg(feature = "openssl")]
+            Session::OpenSsl($s) => $call,
+        }
+    };
+}
+
+impl Session {
+    pub(crate) fn client(
+        config: &EngineConfig,
+        name: Option<&str>,
+        session_key: Option<&str>,
+        verify_name: Option<&str>,
+    ) -> Result<Session, Error> {
+        #[cfg(feature = "openssl")]
+        if let EngineConfig::OpenSsl(c) = config {
+            return super::ossl::OsslSession::client(c, name, verify_name)
+                .map(|s| Session::OpenSsl(Box::new(s)));
+        }
+        RustlsSession::client(config, name, session_key, verify_name).map(Session::Rustls)
+    }
+
+    pub(crate) fn server(config: &EngineConfig) -> Result<Session, Error> {
+        #[cfg(feature = "openssl")]
+        if let EngineConfig::OpenSsl(c) = config {
+            return super::ossl::OsslSession::server(c).map(|s| Session::OpenSsl(Box::new(s)));
+        }
+        RustlsSession::server(config).map(Session::Rustls)
+    }
+
+    pub(crate) fn feed_record(&mut self, record: &[u8]) -> Result<(), Error> {
+        either!(self, s => s.feed_record(record))
+    }
+
+    pub(crate) fn feed_eof(&mut self) {
+        either!(self, s => s.feed_eof())
+    }
+
+    pub(crate) fn plaintext(&mut self) -> io::Result<&[u8]> {
+        either!(self, s => s.plaintext())
+    }
+
+    pub(crate) fn consume(&mut self, n: usize) {
+        either!(self, s => s.consume(n))
+    }
+
+    pub(crate) fn pending(&self) -> usize {
+        either!(self, s => s.pending())
+    }
+
+    pub(crate) fn write_plaintext(&mut self, data: &[u8]) -> io::Result<usize> {
+        either!(self, s => s.write_plaintext(data))
+    }
+
+    pub(crate) fn wants_write(&self) -> bool {
+        either!(self, s => s.wants_write())
+    }
+
+    pub(crate) fn write_tls(&mut self, w: &mut dyn Write) -> io::Result<usize> {
+        either!(self, s => s.write_tls(w))
+    }
+
+    pub(crate) fn is_handshaking(&self) -> bool {
+        either!(self, s => s.is_handshaking())
+    }
+
+    pub(crate) fn send_close_notify(&mut self) {
+        either!(self, s => s.send_close_notify())
+    }
+
+    pub(crate) fn cipher(&self) -> Option<CipherNames> {
+        either!(self, s => s.cipher())
+    }
+
+    pub(crate) fn version(&self) -> Option<u16> {
+        either!(self, s => s.version())
+    }
+
+    pub(crate) fn version_name(&self) -> Option<&'static str> {
+        either!(self, s => s.version_name())
+    }
+
+    pub(crate) fn alpn(&self) -> Option<&[u8]> {
+        either!(self, s => s.alpn())
+    }
+
+    pub(crate) fn own_chain(&self) -> Option<&[CertificateDer<'static>]> {
+        match self {
+            Session::Rustls(s) => s.own_chain(),
+            #[cfg(feature = "openssl")]
+            Session::OpenSsl(_) => None,
+        }
+    }
+
+    pub(crate) fn server_name(&self) -> Option<&str> {
+        either!(self, s => s.server_name())
+    }
+
+    pub(crate) fn resumed(&self) -> bool {
+        either!(self, s => s.resumed())
+    }
+
+    pub(crate) fn group(&self) -> Option<String> {
+        match self {
+            Session::Rustls(s) => s.group(),
+            #[cfg(feature = "openssl")]
+            Session::OpenSsl(_) => None,
+        }
+    }
+
+    pub(crate) fn ech_status(&self) -> crate::ech::EchStatus {
+        match self {
+            Session::Rustls(s) => s.ech_status(),
+            #[cfg(feature = "openssl")]
+            Session::OpenSsl(_) => crate::ech::EchStatus::NotOffered,
+        }
+    }
+
+    pub(crate) fn tickets_received(&self) -> u32 {
+        match self {
+            Session::Rustls(s) => s.tickets_received(),
+            #[cfg(feature = "openssl")]
+            Session::OpenSsl(_) => 0,
+        }
+    }
+
+    pub(crate) fn peer_outcome(&self) -> Option<&super::verifier::PeerOutcome> {
+        either!(self, s => s.peer_outcome())
+    }
+
+    pub(crate) fn peer_certificates(&self) -> Option<&[CertificateDer<'static>]> {
+        either!(self, s => s.peer_certificates())
     }
 }

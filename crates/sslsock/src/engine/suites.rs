@@ -341,80 +341,93 @@ impl Versions {
     }
 }
 
-/// Parses `SSL_version`: `SSLv23`, `TLSv1_2`, `TLSv12`, `TLSv1.3`, `!TLSv1_3`, joined by ':'.
-pub(crate) fn parse_versions(spec: &str) -> Result<Versions, ConfigError> {
+/// Every protocol version an `SSL_version` string can select, the old ones included (the
+/// openssl engine offers them; the default engine refuses them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct AllVersions {
+    pub(crate) tls10: bool,
+    pub(crate) tls11: bool,
+    pub(crate) tls12: bool,
+    pub(crate) tls13: bool,
+}
+
+/// Parses `SSL_version`: `SSLv23`, `TLSv1`, `TLSv1_1`, `TLSv1_2`, `TLSv12`, `TLSv1.3`,
+/// `!TLSv1_3`, joined by ':'. `SSLv23` (any) means TLS 1.2 and 1.3: older versions are on only
+/// when named. SSLv2 and SSLv3 are refused.
+pub(crate) fn parse_all_versions(spec: &str) -> Result<AllVersions, ConfigError> {
     let err = |reason: String| ConfigError::Version {
         spec: spec.to_owned(),
         reason,
     };
-    #[derive(PartialEq)]
-    enum V {
-        Any,
-        Old(&'static str),
-        T12,
-        T13,
-    }
-    let mut positive: Option<Versions> = None;
-    let mut negative = Versions {
-        tls12: false,
-        tls13: false,
-    };
+    let mut positive: Option<AllVersions> = None;
+    let mut negative = AllVersions::default();
     for raw in spec.split(':').map(str::trim).filter(|t| !t.is_empty()) {
         let (neg, word) = match raw.strip_prefix('!') {
             Some(w) => (true, w),
             None => (false, raw),
         };
         let norm = word.to_ascii_lowercase().replace(['_', '.'], "");
-        let v = match norm.as_str() {
-            "sslv23" | "sslv2/3" | "tls" | "any" | "all" => V::Any,
-            "sslv2" => V::Old("SSLv2"),
-            "sslv3" => V::Old("SSLv3"),
-            "tlsv1" | "tlsv10" => V::Old("TLSv1"),
-            "tlsv11" => V::Old("TLSv1_1"),
-            "tlsv12" => V::T12,
-            "tlsv13" => V::T13,
-            _ => return Err(err(format!("unknown protocol \"{word}\""))),
+        let pick = |v: &mut AllVersions| -> Result<(), ConfigError> {
+            match norm.as_str() {
+                "sslv23" | "sslv2/3" | "tls" | "any" | "all" => {
+                    v.tls12 = true;
+                    v.tls13 = true;
+                }
+                "tlsv1" | "tlsv10" => v.tls10 = true,
+                "tlsv11" => v.tls11 = true,
+                "tlsv12" => v.tls12 = true,
+                "tlsv13" => v.tls13 = true,
+                _ => return Err(err(format!("unknown protocol \"{word}\""))),
+            }
+            Ok(())
         };
-        if neg {
-            match v {
-                V::T12 => negative.tls12 = true,
-                V::T13 => negative.tls13 = true,
-                V::Any => return Err(err("\"!SSLv23\" disables every version".to_owned())),
-                V::Old(_) => {}
-            }
-            continue;
-        }
-        let p = positive.get_or_insert(Versions {
-            tls12: false,
-            tls13: false,
-        });
-        match v {
-            V::Any => {
-                p.tls12 = true;
-                p.tls13 = true;
-            }
-            V::T12 => p.tls12 = true,
-            V::T13 => p.tls13 = true,
-            V::Old(name) => {
+        match norm.as_str() {
+            "sslv2" | "sslv3" if neg => continue,
+            "sslv2" | "sslv3" => {
                 return Err(err(format!(
-                    "{name} needs TLS older than 1.2, which sslsock does not support (TLS 1.2 and 1.3 only)"
+                    "{word} needs TLS older than 1.2 and is broken: neither engine offers it"
                 )))
             }
+            "sslv23" | "sslv2/3" | "tls" | "any" | "all" if neg => {
+                return Err(err("\"!SSLv23\" disables every version".to_owned()))
+            }
+            _ if neg => pick(&mut negative)?,
+            _ => pick(positive.get_or_insert_with(AllVersions::default))?,
         }
     }
-    let base = positive.unwrap_or(Versions {
+    let base = positive.unwrap_or(AllVersions {
         tls12: true,
         tls13: true,
+        ..AllVersions::default()
     });
-    let result = Versions {
+    let result = AllVersions {
+        tls10: base.tls10 && !negative.tls10,
+        tls11: base.tls11 && !negative.tls11,
         tls12: base.tls12 && !negative.tls12,
         tls13: base.tls13 && !negative.tls13,
     };
-    if !result.tls12 && !result.tls13 {
-        return Err(err(
-            "selects no protocol version (TLS 1.2 and 1.3 are the only ones supported)".to_owned(),
-        ));
+    if !(result.tls10 || result.tls11 || result.tls12 || result.tls13) {
+        return Err(err("selects no protocol version".to_owned()));
     }
+    Ok(result)
+}
+
+/// Parses `SSL_version` for the default engine: TLS 1.2 and 1.3 only.
+pub(crate) fn parse_versions(spec: &str) -> Result<Versions, ConfigError> {
+    let all = parse_all_versions(spec)?;
+    if all.tls10 || all.tls11 {
+        let name = if all.tls10 { "TLSv1" } else { "TLSv1_1" };
+        return Err(ConfigError::Version {
+            spec: spec.to_owned(),
+            reason: format!(
+                "{name} needs TLS older than 1.2, which the default engine does not support (TLS 1.2 and 1.3 only); the openssl engine offers it (the `openssl` feature, Options::engine(Engine::OpenSsl), --engine openssl)"
+            ),
+        });
+    }
+    let result = Versions {
+        tls12: all.tls12,
+        tls13: all.tls13,
+    };
     Ok(result)
 }
 

@@ -20,6 +20,8 @@ mod mio_echo;
 mod name_constraints;
 mod nonblocking;
 mod ocsp;
+#[cfg(feature = "openssl")]
+mod openssl_engine;
 mod openssl_server;
 mod ours;
 mod peers;

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
-use sslsock::SslSocket;
+use sslsock::{Engine, SslSocket};
 
 use crate::util::*;
 
@@ -48,8 +48,8 @@ fn line<R: BufRead>(r: &mut R) -> String {
 }
 
 /// Server side of the test dialogue: greet in plain, upgrade on STARTTLS, echo one line in TLS.
-fn upgrade_and_echo_once(tcp: TcpStream) -> SslSocket {
-    let mut s = SslSocket::new_plain(tcp, &server_opts().server(true)).unwrap();
+fn upgrade_and_echo_once(tcp: TcpStream, engine: Engine) -> SslSocket {
+    let mut s = SslSocket::new_plain(tcp, &server_opts().server(true).engine(engine)).unwrap();
     write_line(&mut s, "220 ready\r\n");
     assert_eq!(line(&mut s), "STARTTLS\r\n");
     write_line(&mut s, "220 go\r\n");
@@ -61,9 +61,20 @@ fn upgrade_and_echo_once(tcp: TcpStream) -> SslSocket {
 
 #[test]
 fn ours_both_sides_plain_bytes_after_close_notify_survive() {
+    plain_bytes_after_close_notify_survive(Engine::Rustls);
+}
+
+/// The same dialogue, both sides on the openssl engine.
+#[cfg(feature = "openssl")]
+#[test]
+fn ours_both_sides_plain_bytes_after_close_notify_survive_on_openssl() {
+    plain_bytes_after_close_notify_survive(Engine::OpenSsl);
+}
+
+fn plain_bytes_after_close_notify_survive(engine: Engine) {
     let (sent, peer_sent) = mpsc::channel();
     let (addr, h) = serve_tcp(1, move |tcp| {
-        let mut s = upgrade_and_echo_once(tcp);
+        let mut s = upgrade_and_echo_once(tcp, engine);
         // The client closes TLS first; answer and send plain at once, in one burst.
         let mut buf = [0u8; 16];
         assert_eq!(s.read(&mut buf).unwrap(), 0, "peer's close_notify");
@@ -80,7 +91,8 @@ fn ours_both_sides_plain_bytes_after_close_notify_survive() {
         armed: armed.clone(),
         peer_sent,
     };
-    let mut c = SslSocket::new_plain(stream, &client_opts().start_handshake(false)).unwrap();
+    let mut c =
+        SslSocket::new_plain(stream, &client_opts().start_handshake(false).engine(engine)).unwrap();
     assert_eq!(line(&mut c), "220 ready\r\n");
     write_line(&mut c, "STARTTLS\r\n");
     assert_eq!(line(&mut c), "220 go\r\n");
@@ -205,9 +217,20 @@ $l = <$c>; print STDOUT "GOT4 $l";
 
 #[test]
 fn perl_client_role_upgrade_and_downgrade() {
+    perl_client_role(Engine::Rustls);
+}
+
+/// The same with our server on the openssl engine.
+#[cfg(feature = "openssl")]
+#[test]
+fn perl_client_role_upgrade_and_downgrade_on_openssl() {
+    perl_client_role(Engine::OpenSsl);
+}
+
+fn perl_client_role(engine: Engine) {
     require_perl_ssl();
-    let (addr, h) = serve_tcp(1, |tcp| {
-        let mut s = upgrade_and_echo_once(tcp);
+    let (addr, h) = serve_tcp(1, move |tcp| {
+        let mut s = upgrade_and_echo_once(tcp, engine);
         assert_eq!(line(&mut s), "STOPTLS\r\n");
         write_line(&mut s, "ok\r\n");
         s.stop_ssl().unwrap();

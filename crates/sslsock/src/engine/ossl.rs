@@ -1,0 +1,788 @@
+//! The OpenSSL engine (feature `openssl`, chosen per context with
+//! [`Engine::OpenSsl`](crate::options::Engine)): the system's libssl behind the same sans-IO
+//! session contract as the default engine, for legacy peers: TLS 1.0 and 1.1, OpenSSL cipher
+//! strings as they are (CBC suites included), PSK, and finite-field DHE with the server's own
+//! parameters.
+//!
+//! OpenSSL runs over memory: the socket feeds it one record at a time and takes what it wants
+//! to send from a buffer, so bytes after a close_notify stay with the socket (`stop_ssl`), and
+//! non-blocking and async sockets work unchanged. Certificates are not verified by OpenSSL:
+//! after its handshake the peer's chain goes through sslsock's own verifier (trust anchors,
+//! pins, name constraints, CRLs, the verify callback, the hostname scheme, the OCSP policy), so
+//! the policy is the same on both engines; a refused peer gets no application data.
+
+use std::io::{self, Read, Write};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use openssl::ssl::{
+    self as ossl, ErrorCode, NameType, Ssl, SslContextBuilder, SslMethod, SslStream, SslVerifyMode,
+    SslVersion,
+};
+use rustls::client::danger::ServerCertVerifier;
+use rustls::server::danger::ClientCertVerifier;
+use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+
+use super::session::CipherNames;
+use super::verifier::{self, ClientVerifier, PeerOutcome, ServerVerifier};
+use crate::defaults;
+use crate::error::{ConfigError, Error, TlsError};
+use crate::options::{Options, VerifyMode};
+
+/// What a context on the OpenSSL engine holds.
+pub(crate) struct Config {
+    ctx: ossl::SslContext,
+    server: bool,
+    /// Client: the verifier of the server's chain (also for a connection's own name).
+    server_verifier: Option<ServerVerifier>,
+    /// Server: the verifier of client certificates, when they are asked for.
+    client_verifier: Option<Arc<ClientVerifier>>,
+    /// Client: send SNI.
+    sni: bool,
+    /// PSK keys are configured: a peer without a certificate authenticated with one.
+    psk: bool,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenSslConfig")
+            .field("server", &self.server)
+            .finish()
+    }
+}
+
+impl Config {
+    pub(crate) fn ocsp_policy(&self) -> Option<&crate::ocsp::StaplePolicy> {
+        self.server_verifier.as_ref().map(|v| &v.ocsp)
+    }
+}
+
+/// The versions an `SSL_version` string selects on this engine.
+fn versions(opts: &Options) -> Result<super::suites::AllVersions, ConfigError> {
+    let spec = opts.version.as_deref().unwrap_or(defaults::VERSIONS);
+    super::suites::parse_all_versions(spec)
+}
+
+fn ossl_err(what: &str) -> impl Fn(openssl::error::ErrorStack) -> ConfigError + '_ {
+    move |e| ConfigError::Invalid(format!("{what} (OpenSSL: {e})"))
+}
+
+/// Builds an OpenSSL context from `opts`.
+pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
+    opts.check_side()?;
+    if opts
+        .ech
+        .as_ref()
+        .is_some_and(|m| *m != crate::ech::EchMode::Off)
+    {
+        return Err(ConfigError::Invalid(
+            "ECH is not available on the openssl engine (OpenSSL 3.0 has none); use the default engine".into(),
+        ));
+    }
+    if !opts.npn_protocols.is_empty() {
+        return Err(ConfigError::Invalid(
+            "NPN (SSL_npn_protocols) is not available on the openssl engine yet".into(),
+        ));
+    }
+    let v = versions(opts)?;
+    let method = if opts.server {
+        SslMethod::tls_server()
+    } else {
+        SslMethod::tls_client()
+    };
+    let mut b = SslContextBuilder::new(method).map_err(ossl_err("cannot make a context"))?;
+    let lowest = [
+        (v.tls10, SslVersion::TLS1),
+        (v.tls11, SslVersion::TLS1_1),
+        (v.tls12, SslVersion::TLS1_2),
+        (v.tls13, SslVersion::TLS1_3),
+    ];
+    let min = lowest.iter().find(|(on, _)| *on).map(|(_, v)| *v);
+    let max = lowest.iter().rev().find(|(on, _)| *on).map(|(_, v)| *v);
+    b.set_min_proto_version(min)
+        .map_err(ossl_err("cannot set the lowest version"))?;
+    b.set_max_proto_version(max)
+        .map_err(ossl_err("cannot set the highest version"))?;
+    // Versions in between that the spec leaves out ("TLSv1:TLSv1_2") are switched off.
+    let mut off = ossl::SslOptions::empty();
+    if !v.tls11 && v.tls10 && (v.tls12 || v.tls13) {
+        off |= ossl::SslOptions::NO_TLSV1_1;
+    }
+    if !v.tls12 && (v.tls10 || v.tls11) && v.tls13 {
+        off |= ossl::SslOptions::NO_TLSV1_2;
+    }
+    b.set_options(off);
+    if v.tls10 || v.tls11 {
+        // TLS 1.0 and 1.1 sign with SHA-1 and MD5, which security level 1 forbids in
+        // OpenSSL 3: lowered to 0, and only because an old version was asked for by name.
+        b.set_security_level(0);
+        log::warn!(
+            "dangerous: TLS 1.0/1.1 enabled on the openssl engine; OpenSSL's security level is lowered to 0 for this context"
+        );
+    }
+    if let Some(list) = &opts.cipher_list {
+        b.set_cipher_list(list).map_err(|e| ConfigError::Cipher {
+            spec: list.clone(),
+            reason: format!("OpenSSL refused it: {e}"),
+        })?;
+    }
+    if let Some(suites) = &opts.ciphersuites {
+        b.set_ciphersuites(suites)
+            .map_err(|e| ConfigError::Cipher {
+                spec: suites.clone(),
+                reason: format!("OpenSSL refused it: {e}"),
+            })?;
+    }
+    if let Some(groups) = &opts.ecdh_curve {
+        b.set_groups_list(groups).map_err(|e| ConfigError::Groups {
+            spec: groups.clone(),
+            reason: format!("OpenSSL refused it: {e}"),
+        })?;
+    }
+    if let Some(honor) = opts
+        .honor_cipher_order
+        .or(opts.server.then_some(defaults::HONOR_CIPHER_ORDER))
+    {
+        if honor {
+            b.set_options(ossl::SslOptions::CIPHER_SERVER_PREFERENCE);
+        }
+    }
+    let identity = super::own_identity(opts)?;
+    if opts.server && identity.is_none() && opts.psk.is_none() {
+        return Err(ConfigError::Certificate(
+            "a server needs a certificate and key (cert_file, key_file) or PSK keys (psk_server)"
+                .into(),
+        ));
+    }
+    let own_chain = identity
+        .as_ref()
+        .map(|(c, _)| c.clone())
+        .unwrap_or_default();
+    if let Some((chain, key)) = &identity {
+        if opts.server || opts.use_cert.unwrap_or(true) {
+            let leaf = openssl::x509::X509::from_der(&chain[0])
+                .map_err(ossl_err("OpenSSL cannot read the certificate"))?;
+            b.set_certificate(&leaf)
+                .map_err(ossl_err("OpenSSL refused the certificate"))?;
+            for c in &chain[1..] {
+                let c = openssl::x509::X509::from_der(c)
+                    .map_err(ossl_err("OpenSSL cannot read a chain certificate"))?;
+                b.add_extra_chain_cert(c)
+                    .map_err(ossl_err("OpenSSL refused a chain certificate"))?;
+            }
+            let pkey = openssl::pkey::PKey::private_key_from_der(key.secret_der())
+                .map_err(ossl_err("OpenSSL cannot read the private key"))?;
+            b.set_private_key(&pkey)
+                .map_err(ossl_err("OpenSSL refused the private key"))?;
+            b.check_private_key().map_err(|_| {
+                ConfigError::Certificate("the private key does not match the certificate".into())
+            })?;
+        }
+    }
+    if let Some(dh) = &opts.dh_params {
+        if !opts.server {
+            return Err(ConfigError::Invalid(
+                "dh_file/dh (SSL_dh_file, SSL_dh) are for a server context".into(),
+            ));
+        }
+        let pem = match dh {
+            crate::options::DhParams::Pem(p) => p.clone(),
+            crate::options::DhParams::File(path) => {
+                crate::x509::read_capped(path).map_err(|e| ConfigError::File {
+                    path: path.clone(),
+                    reason: format!("cannot read the DH parameters: {e}"),
+                })?
+            }
+        };
+        let params = openssl::dh::Dh::params_from_pem(&pem).map_err(ossl_err(
+            "the DH parameters are not a PEM \"DH PARAMETERS\" block",
+        ))?;
+        b.set_tmp_dh(&params)
+            .map_err(ossl_err("OpenSSL refused the DH parameters"))?;
+    }
+    psk(opts, &mut b)?;
+    alpn(opts, &mut b)?;
+
+    let mode = opts.verify_mode.unwrap_or(if opts.server {
+        defaults::SERVER_VERIFY_MODE
+    } else {
+        defaults::CLIENT_VERIFY_MODE
+    });
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut chain_policy = None;
+    let (server_verifier, client_verifier) = if opts.server {
+        if mode.contains(VerifyMode::PEER) {
+            let policy = Arc::new(super::chain_policy(opts)?);
+            chain_policy = Some(policy.clone());
+            // OpenSSL only asks for the certificate; sslsock verifies it.
+            let mut m = SslVerifyMode::PEER;
+            if mode.contains(VerifyMode::FAIL_IF_NO_PEER_CERT) {
+                m |= SslVerifyMode::FAIL_IF_NO_PEER_CERT;
+            }
+            b.set_verify_callback(m, |_, _| true);
+            let v = ClientVerifier {
+                policy,
+                mandatory: mode.contains(VerifyMode::FAIL_IF_NO_PEER_CERT),
+                hints: Vec::new(),
+                provider,
+            };
+            (None, Some(Arc::new(v)))
+        } else {
+            b.set_verify(SslVerifyMode::NONE);
+            (None, None)
+        }
+    } else {
+        b.set_verify(SslVerifyMode::NONE);
+        let policy = if mode.verifies() {
+            let p = Arc::new(super::chain_policy(opts)?);
+            chain_policy = Some(p.clone());
+            p
+        } else {
+            log::warn!("dangerous: peer verification is off (VerifyMode::NONE); the server is not authenticated");
+            Arc::new(Default::default())
+        };
+        let v = ServerVerifier {
+            policy,
+            mode,
+            scheme: super::scheme(opts),
+            identity: opts.verifycn_name.clone(),
+            provider,
+            nameless: false,
+            ocsp: super::staple_policy(opts, mode),
+        };
+        (Some(v), None)
+    };
+    let config = Config {
+        ctx: b.build(),
+        server: opts.server,
+        server_verifier,
+        client_verifier,
+        sni: opts.hostname.as_deref() != Some(""),
+        psk: opts.psk.is_some(),
+    };
+    Ok(super::Built {
+        config: super::EngineConfig::OpenSsl(Arc::new(config)),
+        own_chain,
+        chain_policy,
+        unavailable: Vec::new(),
+    })
+}
+
+/// PSK: a client's identity and key, a server's keys by identity and its hint.
+fn psk(opts: &Options, b: &mut SslContextBuilder) -> Result<(), ConfigError> {
+    let Some(psk) = &opts.psk else {
+        return Ok(());
+    };
+    if opts.server {
+        let keys = psk.keys.clone();
+        b.set_psk_server_callback(move |_, identity, out| {
+            let identity = identity.unwrap_or_default();
+            match keys.iter().find(|(id, _)| id.as_bytes() == identity) {
+                Some((_, key)) if key.len() <= out.len() => {
+                    out[..key.len()].copy_from_slice(key);
+                    Ok(key.len())
+                }
+                _ => {
+                    log::debug!(
+                        "PSK: unknown identity {:?}",
+                        String::from_utf8_lossy(identity)
+                    );
+                    Ok(0)
+                }
+            }
+        });
+    } else {
+        let Some((identity, key)) = psk.keys.first().cloned() else {
+            return Err(ConfigError::Invalid(
+                "psk: a client needs one identity and key".into(),
+            ));
+        };
+        b.set_psk_client_callback(move |_, hint, id_out, key_out| {
+            if let Some(h) = hint {
+                log::debug!(
+                    "PSK: server's identity hint {:?}",
+                    String::from_utf8_lossy(h)
+                );
+            }
+            let id = identity.as_bytes();
+            if id.len() + 1 > id_out.len() || key.len() > key_out.len() {
+                return Ok(0);
+            }
+            id_out[..id.len()].copy_from_slice(id);
+            id_out[id.len()] = 0;
+            key_out[..key.len()].copy_from_slice(&key);
+            Ok(key.len())
+        });
+    }
+    Ok(())
+}
+
+/// ALPN: a client's offer, a server's choice by its own order of preference.
+fn alpn(opts: &Options, b: &mut SslContextBuilder) -> Result<(), ConfigError> {
+    if opts.alpn_protocols.is_empty() {
+        return Ok(());
+    }
+    let mut wire = Vec::new();
+    for p in &opts.alpn_protocols {
+        let len = u8::try_from(p.len())
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| {
+                ConfigError::Invalid("ALPN protocol names must be 1 to 255 bytes long".into())
+            })?;
+        wire.push(len);
+        wire.extend_from_slice(p);
+    }
+    if opts.server {
+        let ours = opts.alpn_protocols.clone();
+        let strict = opts.alpn_strict;
+        b.set_alpn_select_callback(move |_, client| {
+            let offered = parse_alpn(client);
+            match ours.iter().find(|p| offered.contains(&p.as_slice())) {
+                Some(p) => offered
+                    .into_iter()
+                    .find(|o| *o == p.as_slice())
+                    .ok_or(ossl::AlpnError::NOACK),
+                None if strict => Err(ossl::AlpnError::ALERT_FATAL),
+                None => Err(ossl::AlpnError::NOACK),
+            }
+        });
+    } else {
+        b.set_alpn_protos(&wire)
+            .map_err(ossl_err("OpenSSL refused the ALPN list"))?;
+    }
+    Ok(())
+}
+
+/// The protocol names of an ALPN list in wire form.
+fn parse_alpn(mut wire: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    while let Some((&n, rest)) = wire.split_first() {
+        let n = usize::from(n);
+        if n == 0 || n > rest.len() {
+            break;
+        }
+        out.push(&rest[..n]);
+        wire = &rest[n..];
+    }
+    out
+}
+
+/// The transport as OpenSSL sees it: the records fed in, the bytes it wants sent.
+#[derive(Debug, Default)]
+struct Pipe {
+    inbox: Vec<u8>,
+    read_at: usize,
+    outbox: Vec<u8>,
+    eof: bool,
+}
+
+impl Read for Pipe {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let waiting = &self.inbox[self.read_at..];
+        if waiting.is_empty() {
+            return if self.eof {
+                Ok(0)
+            } else {
+                Err(io::ErrorKind::WouldBlock.into())
+            };
+        }
+        let n = waiting.len().min(buf.len());
+        buf[..n].copy_from_slice(&waiting[..n]);
+        self.read_at += n;
+        if self.read_at == self.inbox.len() {
+            self.inbox.clear();
+            self.read_at = 0;
+        }
+        Ok(n)
+    }
+}
+
+impl Write for Pipe {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.outbox.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// How the peer ended the stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Closed {
+    Open,
+    /// close_notify received.
+    Clean,
+    /// The transport ended without close_notify.
+    Unclean,
+}
+
+/// One TLS session on the OpenSSL engine.
+pub(crate) struct OsslSession {
+    stream: SslStream<Pipe>,
+    config: Arc<Config>,
+    /// Client: the name the server's certificate is checked against (`None`: no name).
+    verify_name: Option<String>,
+    handshaking: bool,
+    plain: Vec<u8>,
+    plain_at: usize,
+    closed: Closed,
+    peer: Option<Vec<CertificateDer<'static>>>,
+    outcome: Option<PeerOutcome>,
+}
+
+impl std::fmt::Debug for OsslSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OsslSession")
+            .field("handshaking", &self.handshaking)
+            .field("pending", &(self.plain.len() - self.plain_at))
+            .finish()
+    }
+}
+
+fn start(
+    config: &Arc<Config>,
+    ssl: Ssl,
+    verify_name: Option<String>,
+) -> Result<OsslSession, Error> {
+    let stream = SslStream::new(ssl, Pipe::default())
+        .map_err(|e| Error::Tls(TlsError::Other(format!("OpenSSL: {e}"))))?;
+    let mut s = OsslSession {
+        stream,
+        config: config.clone(),
+        verify_name,
+        handshaking: true,
+        plain: Vec::new(),
+        plain_at: 0,
+        closed: Closed::Open,
+        peer: None,
+        outcome: None,
+    };
+    s.advance()?;
+    Ok(s)
+}
+
+impl OsslSession {
+    pub(crate) fn client(
+        config: &Arc<Config>,
+        name: Option<&str>,
+        verify_name: Option<&str>,
+    ) -> Result<OsslSession, Error> {
+        if config.server {
+            return Err(Error::State(
+                "a server context cannot start a client handshake",
+            ));
+        }
+        let mut ssl = Ssl::new(&config.ctx)
+            .map_err(|e| Error::Tls(TlsError::Other(format!("OpenSSL: {e}"))))?;
+        if let Some(n) = name {
+            let n = n.trim_end_matches('.');
+            // SNI carries DNS names only.
+            if config.sni && n.parse::<std::net::IpAddr>().is_err() {
+                ssl.set_hostname(n).map_err(|_| {
+                    ConfigError::Name(format!("\"{n}\" is not a valid host name or IP address"))
+                })?;
+            }
+        }
+        ssl.set_connect_state();
+        start(config, ssl, verify_name.or(name).map(str::to_owned))
+    }
+
+    pub(crate) fn server(config: &Arc<Config>) -> Result<OsslSession, Error> {
+        if !config.server {
+            return Err(Error::State("a client context cannot accept a handshake"));
+        }
+        let mut ssl = Ssl::new(&config.ctx)
+            .map_err(|e| Error::Tls(TlsError::Other(format!("OpenSSL: {e}"))))?;
+        ssl.set_accept_state();
+        start(config, ssl, None)
+    }
+
+    /// Runs the handshake and reads what the fed bytes hold.
+    fn advance(&mut self) -> Result<(), Error> {
+        if self.handshaking {
+            match self.stream.do_handshake() {
+                Ok(()) => {
+                    self.handshaking = false;
+                    if let Err(e) = self.verify_peer() {
+                        // No application data for a refused peer.
+                        let _ = self.stream.shutdown();
+                        return Err(e);
+                    }
+                }
+                Err(e) if wants_io(&e) => return Ok(()),
+                Err(e) => return Err(map_error(&e, self.stream.get_ref().eof)),
+            }
+        }
+        let mut buf = [0u8; defaults::MAX_RECORD_PLAINTEXT];
+        loop {
+            match self.stream.ssl_read(&mut buf) {
+                Ok(0) => {
+                    self.closed = Closed::Clean;
+                    break;
+                }
+                Ok(n) => self.plain.extend_from_slice(&buf[..n]),
+                Err(e) if e.code() == ErrorCode::ZERO_RETURN => {
+                    self.closed = Closed::Clean;
+                    break;
+                }
+                Err(e) if wants_io(&e) => break,
+                Err(_) if self.stream.get_ref().eof => {
+                    self.closed = Closed::Unclean;
+                    break;
+                }
+                Err(e) => return Err(map_error(&e, false)),
+            }
+        }
+        Ok(())
+    }
+
+    /// sslsock's verification of the chain OpenSSL received.
+    fn verify_peer(&mut self) -> Result<(), Error> {
+        let ssl = self.stream.ssl();
+        let mut chain: Vec<CertificateDer<'static>> = Vec::new();
+        if self.config.server {
+            if let Some(leaf) = ssl.peer_certificate() {
+                chain.push(der(&leaf)?);
+            }
+        }
+        for c in ssl.peer_cert_chain().into_iter().flatten() {
+            chain.push(der(c)?);
+        }
+        self.peer = (!chain.is_empty()).then(|| chain.clone());
+        if chain.is_empty() && self.config.psk {
+            // The pre-shared key authenticated the peer; no certificate was exchanged.
+            return Ok(());
+        }
+        let now = UnixTime::since_unix_epoch(
+            SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap_or_default(),
+        );
+        if let Some(v) = &self.config.client_verifier {
+            let Some((leaf, rest)) = chain.split_first() else {
+                return if v.mandatory {
+                    Err(Error::Verify(crate::VerifyError::NoPeerCertificate))
+                } else {
+                    Ok(())
+                };
+            };
+            v.verify_client_cert(leaf, rest, now)
+                .map_err(super::map_error)?;
+        }
+        if let Some(v) = &self.config.server_verifier {
+            let Some((leaf, rest)) = chain.split_first() else {
+                return Err(Error::Verify(crate::VerifyError::NoPeerCertificate));
+            };
+            let owned;
+            let (verifier, name) = match &self.verify_name {
+                Some(n) => (
+                    v,
+                    ServerName::try_from(n.clone()).map_err(|_| {
+                        ConfigError::Name(format!("\"{n}\" is not a valid host name or IP address"))
+                    })?,
+                ),
+                None => {
+                    owned = ServerVerifier {
+                        nameless: true,
+                        ..v.clone()
+                    };
+                    (
+                        &owned,
+                        ServerName::IpAddress(verifier::PLACEHOLDER_NAME.into()),
+                    )
+                }
+            };
+            let _ = verifier::take_outcome();
+            verifier
+                .verify_server_cert(leaf, rest, &name, &[], now)
+                .map_err(super::map_error)?;
+            self.outcome = verifier::take_outcome();
+        }
+        Ok(())
+    }
+
+    pub(crate) fn feed_record(&mut self, record: &[u8]) -> Result<(), Error> {
+        self.stream.get_mut().inbox.extend_from_slice(record);
+        self.advance()
+    }
+
+    pub(crate) fn feed_eof(&mut self) {
+        self.stream.get_mut().eof = true;
+        if self.advance().is_err() && self.closed == Closed::Open {
+            self.closed = Closed::Unclean;
+        }
+        if self.closed == Closed::Open && !self.handshaking {
+            self.closed = Closed::Unclean;
+        }
+    }
+
+    pub(crate) fn plaintext(&mut self) -> io::Result<&[u8]> {
+        if self.plain_at < self.plain.len() {
+            return Ok(&self.plain[self.plain_at..]);
+        }
+        match self.closed {
+            Closed::Clean => Ok(&[]),
+            Closed::Unclean => Err(io::ErrorKind::UnexpectedEof.into()),
+            Closed::Open => Err(io::ErrorKind::WouldBlock.into()),
+        }
+    }
+
+    pub(crate) fn consume(&mut self, n: usize) {
+        self.plain_at = (self.plain_at + n).min(self.plain.len());
+        if self.plain_at == self.plain.len() {
+            self.plain.clear();
+            self.plain_at = 0;
+        }
+    }
+
+    pub(crate) fn pending(&self) -> usize {
+        self.plain.len() - self.plain_at
+    }
+
+    pub(crate) fn write_plaintext(&mut self, data: &[u8]) -> io::Result<usize> {
+        if self.handshaking {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        let n = data.len().min(defaults::MAX_RECORD_PLAINTEXT);
+        if n == 0 {
+            return Ok(0);
+        }
+        self.stream
+            .ssl_write(&data[..n])
+            .map_err(|e| io::Error::other(format!("OpenSSL: {e}")))
+    }
+
+    pub(crate) fn wants_write(&self) -> bool {
+        !self.stream.get_ref().outbox.is_empty()
+    }
+
+    pub(crate) fn write_tls(&mut self, w: &mut dyn Write) -> io::Result<usize> {
+        let out = &mut self.stream.get_mut().outbox;
+        let n = w.write(out)?;
+        out.drain(..n);
+        Ok(n)
+    }
+
+    pub(crate) fn is_handshaking(&self) -> bool {
+        self.handshaking
+    }
+
+    pub(crate) fn send_close_notify(&mut self) {
+        let _ = self.stream.shutdown();
+    }
+
+    pub(crate) fn cipher(&self) -> Option<CipherNames> {
+        let c = self.stream.ssl().current_cipher()?;
+        Some(CipherNames {
+            openssl: c.name(),
+            iana: c.standard_name().unwrap_or(c.name()),
+        })
+    }
+
+    pub(crate) fn version(&self) -> Option<u16> {
+        if self.handshaking {
+            return None;
+        }
+        Some(match self.stream.ssl().version2()? {
+            SslVersion::TLS1 => 0x0301,
+            SslVersion::TLS1_1 => 0x0302,
+            SslVersion::TLS1_2 => 0x0303,
+            SslVersion::TLS1_3 => 0x0304,
+            _ => 0x0300,
+        })
+    }
+
+    pub(crate) fn version_name(&self) -> Option<&'static str> {
+        Some(match self.version()? {
+            0x0301 => "TLSv1",
+            0x0302 => "TLSv1_1",
+            0x0303 => "TLSv1_2",
+            0x0304 => "TLSv1_3",
+            _ => "SSLv3",
+        })
+    }
+
+    pub(crate) fn alpn(&self) -> Option<&[u8]> {
+        self.stream.ssl().selected_alpn_protocol()
+    }
+
+    pub(crate) fn server_name(&self) -> Option<&str> {
+        if !self.config.server {
+            return None;
+        }
+        self.stream.ssl().servername(NameType::HOST_NAME)
+    }
+
+    pub(crate) fn resumed(&self) -> bool {
+        self.stream.ssl().session_reused()
+    }
+
+    pub(crate) fn peer_outcome(&self) -> Option<&PeerOutcome> {
+        self.outcome.as_ref()
+    }
+
+    pub(crate) fn peer_certificates(&self) -> Option<&[CertificateDer<'static>]> {
+        self.peer.as_deref()
+    }
+}
+
+fn der(c: &openssl::x509::X509Ref) -> Result<CertificateDer<'static>, Error> {
+    c.to_der().map(CertificateDer::from).map_err(|e| {
+        Error::Tls(TlsError::Other(format!(
+            "OpenSSL cannot encode a certificate: {e}"
+        )))
+    })
+}
+
+fn wants_io(e: &ossl::Error) -> bool {
+    matches!(e.code(), ErrorCode::WANT_READ | ErrorCode::WANT_WRITE)
+}
+
+/// OpenSSL's failure in sslsock's terms: the version and "not TLS" cases typed, the rest in
+/// OpenSSL's words.
+fn map_error(e: &ossl::Error, eof: bool) -> Error {
+    let text = e
+        .ssl_error()
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| e.to_string());
+    if eof && e.ssl_error().is_none() {
+        return Error::HandshakeEof;
+    }
+    let reasons: Vec<String> = e
+        .ssl_error()
+        .map(|s| {
+            s.errors()
+                .iter()
+                .filter_map(|r| r.reason().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let has = |needle: &str| reasons.iter().any(|r| r.contains(needle));
+    if has("unexpected eof") {
+        return Error::HandshakeEof;
+    }
+    if has("unsupported protocol")
+        || has("protocol version")
+        || has("no protocols available")
+        || has("version too low")
+    {
+        return Error::Tls(TlsError::NoCommonVersion(format!(
+            "OpenSSL: {}",
+            reasons.join("; ")
+        )));
+    }
+    if has("wrong version number") || has("packet length too long") || has("http request") {
+        return Error::Tls(TlsError::BadMessage(format!(
+            "the peer does not speak TLS (OpenSSL: {})",
+            reasons.join("; ")
+        )));
+    }
+    if reasons.is_empty() {
+        Error::Tls(TlsError::Other(format!("OpenSSL: {text}")))
+    } else {
+        Error::Tls(TlsError::Other(format!("OpenSSL: {}", reasons.join("; "))))
+    }
+}

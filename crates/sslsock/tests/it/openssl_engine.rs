@@ -1,0 +1,283 @@
+//! The openssl engine against `openssl s_server`/`s_client` 3.0: the legacy rows (TLS 1.0 and
+//! 1.1 both ways, PSK both ways, DHE with our own group, a CBC suite by name), and the shared
+//! assertions (verification outcomes, non-blocking handshakes) run on both engines.
+
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+
+use sslsock::{Engine, Error, Options, SslContext, SslSocket};
+use sslsock_test_support::{
+    client_opts, require, run_with_input, s_server, scratch_dir, serve, server_opts,
+    server_opts_with,
+};
+
+const LEGACY: &str = "DEFAULT:@SECLEVEL=0";
+const PSK_HEX: &str = "0123456789abcdef0123456789abcdef";
+
+fn psk_key() -> Vec<u8> {
+    (0..PSK_HEX.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&PSK_HEX[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+fn ossl_client() -> Options {
+    client_opts().engine(Engine::OpenSsl)
+}
+
+#[test]
+fn tls10_and_tls11_as_client_against_s_server() {
+    for (ours, flag, want) in [
+        ("TLSv1", "-tls1", "TLSv1"),
+        ("TLSv1_1", "-tls1_1", "TLSv1_1"),
+    ] {
+        let (_peer, port) = s_server("srv-ec", &["-www", flag, "-cipher", LEGACY]);
+        let mut s =
+            SslSocket::connect_with(&format!("127.0.0.1:{port}"), &ossl_client().version(ours))
+                .unwrap();
+        assert_eq!(s.version(), Some(want));
+        s.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+        let mut page = String::new();
+        let _ = s.read_to_string(&mut page);
+        assert!(
+            page.contains(&format!("Protocol  : {}", want.replace('_', "."))),
+            "{page}"
+        );
+        // The default engine refuses the version, naming the way to get it.
+        let err = SslContext::new(&client_opts().version(ours))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("openssl engine"), "{err}");
+    }
+}
+
+#[test]
+fn tls10_and_tls11_as_server_for_s_client() {
+    require("openssl");
+    for (ours, flag, want) in [
+        ("TLSv1", "-tls1", "TLSv1"),
+        ("TLSv1_1", "-tls1_1", "TLSv1.1"),
+    ] {
+        let opts = server_opts()
+            .server(true)
+            .engine(Engine::OpenSsl)
+            .version(ours);
+        let (addr, h) = serve(opts, 1, |mut s| {
+            let mut line = [0u8; 5];
+            s.read_exact(&mut line).map_err(|e| e.to_string())?;
+            s.write_all(s.version().unwrap_or("?").as_bytes())
+                .map_err(|e| e.to_string())?;
+            let _ = s.close();
+            Ok(())
+        });
+        let out = run_with_input(
+            Command::new("openssl")
+                .args(["s_client", "-connect", &addr.to_string(), flag])
+                .args(["-cipher", LEGACY, "-ign_eof", "-servername", "localhost"])
+                .stderr(Stdio::null()),
+            b"hello",
+        );
+        let out = String::from_utf8_lossy(&out.stdout);
+        assert!(out.contains(&format!("Protocol  : {want}")), "{out}");
+        assert!(out.contains(ours), "the server saw its version: {out}");
+        h.join().unwrap().into_iter().for_each(|r| r.unwrap());
+    }
+}
+
+#[test]
+fn psk_both_ways() {
+    require("openssl");
+    // Our client, s_server with only a PSK (no certificate), TLS 1.2 and 1.3.
+    for version in ["-tls1_2", "-tls1_3"] {
+        let (_peer, port) = s_server(
+            "srv-ec",
+            &[
+                "-www",
+                "-nocert",
+                "-psk",
+                PSK_HEX,
+                "-psk_identity",
+                "client1",
+                version,
+            ],
+        );
+        let opts = Options::new()
+            .engine(Engine::OpenSsl)
+            .psk("client1", psk_key());
+        let s = SslSocket::connect_with(&format!("127.0.0.1:{port}"), &opts).unwrap();
+        assert!(s.peer_certificates().is_empty(), "no certificate with PSK");
+        if version == "-tls1_2" {
+            let cipher = s.cipher().unwrap_or_default();
+            assert!(cipher.contains("PSK"), "{cipher}");
+        } else {
+            assert_eq!(s.version(), Some("TLSv1_3"));
+        }
+        // s_server serves one connection at a time.
+        drop(s);
+        // A wrong key fails.
+        let wrong = Options::new()
+            .engine(Engine::OpenSsl)
+            .psk("client1", vec![0u8; 16]);
+        assert!(SslSocket::connect_with(&format!("127.0.0.1:{port}"), &wrong).is_err());
+    }
+    // Our server with keys by identity and a hint, s_client with a PSK.
+    let opts = Options::new()
+        .server(true)
+        .engine(Engine::OpenSsl)
+        .version("TLSv1_2")
+        .psk_server([("client1", psk_key())]);
+    let (addr, h) = serve(opts, 1, |mut s| {
+        s.write_all(format!("{}\n", s.cipher().unwrap_or("?")).as_bytes())
+            .map_err(|e| e.to_string())?;
+        let _ = s.close();
+        Ok(())
+    });
+    let out = run_with_input(
+        Command::new("openssl")
+            .args(["s_client", "-connect", &addr.to_string(), "-tls1_2"])
+            .args(["-psk", PSK_HEX, "-psk_identity", "client1", "-ign_eof"])
+            .stderr(Stdio::piped()),
+        b"",
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.lines()
+            .any(|l| l.contains("Cipher is") && l.contains("PSK")),
+        "{text}"
+    );
+    h.join().unwrap().into_iter().for_each(|r| r.unwrap());
+    // PSK on the default engine: refused, naming the openssl engine.
+    let err = SslContext::new(&Options::new().psk("client1", psk_key()))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("openssl engine"), "{err}");
+}
+
+#[test]
+fn dhe_with_our_own_group_seen_by_s_client() {
+    require("openssl");
+    let dir = scratch_dir("dhe");
+    let dh = dir.join("dh.pem");
+    // -dsaparam: a custom 2048-bit group in a second rather than minutes.
+    let made = Command::new("openssl")
+        .args(["dhparam", "-dsaparam", "-out"])
+        .arg(&dh)
+        .arg("2048")
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let opts = server_opts_with("srv-rsa")
+        .server(true)
+        .engine(Engine::OpenSsl)
+        .version("TLSv1_2")
+        .cipher_list("DHE-RSA-AES128-GCM-SHA256")
+        .dh_file(&dh);
+    let (addr, h) = serve(opts, 1, |s| {
+        let _ = s.close();
+        Ok(())
+    });
+    let out = run_with_input(
+        Command::new("openssl")
+            .args(["s_client", "-connect", &addr.to_string(), "-tls1_2"])
+            .args(["-cipher", "DHE-RSA-AES128-GCM-SHA256"])
+            .stderr(Stdio::null()),
+        b"",
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Server Temp Key: DH, 2048 bits"), "{text}");
+    assert!(text.contains("DHE-RSA-AES128-GCM-SHA256"), "{text}");
+    h.join().unwrap().into_iter().for_each(|r| r.unwrap());
+    let err = SslContext::new(&server_opts().server(true).dh_file(&dh))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("openssl engine"), "{err}");
+}
+
+#[test]
+fn a_cbc_suite_by_name() {
+    let (_peer, port) = s_server("srv-ec", &["-www"]);
+    let s = SslSocket::connect_with(
+        &format!("127.0.0.1:{port}"),
+        &ossl_client()
+            .version("TLSv1_2")
+            .cipher_list("ECDHE-ECDSA-AES128-SHA"),
+    )
+    .unwrap();
+    assert_eq!(s.cipher(), Some("ECDHE-ECDSA-AES128-SHA"));
+}
+
+/// The verification outcomes, the same on both engines: the same error text for the same
+/// peer.
+#[test]
+fn verification_is_the_same_on_both_engines() {
+    let cases: [(&str, Options, Option<&str>); 5] = [
+        ("srv-ec", client_opts(), None),
+        ("wrongname", client_opts(), Some("does not match")),
+        ("unknown-ca", client_opts(), Some("")),
+        (
+            "srv-ec",
+            client_opts()
+                .fingerprint(format!("sha256${}", "00".repeat(32)))
+                .force_fingerprint(true),
+            Some(""),
+        ),
+        ("expired", client_opts(), Some("")),
+    ];
+    for (pair, opts, want) in cases {
+        let (_peer, port) = s_server(pair, &["-www"]);
+        let addr = format!("127.0.0.1:{port}");
+        // s_server serves one connection at a time: each is closed before the next.
+        let chain = |s: SslSocket| s.peer_certificates();
+        let opts = opts.timeout(std::time::Duration::from_secs(10));
+        let ours = SslSocket::connect_with(&addr, &opts.clone().engine(Engine::Rustls)).map(chain);
+        let theirs =
+            SslSocket::connect_with(&addr, &opts.clone().engine(Engine::OpenSsl)).map(chain);
+        match (ours, theirs, want) {
+            (Ok(a), Ok(b), None) => {
+                assert_eq!(a, b, "{pair}");
+                assert!(!a.is_empty(), "{pair}");
+            }
+            (Err(a), Err(b), Some(needle)) => {
+                assert!(matches!(a, Error::Verify(_)), "{pair}: {a:?}");
+                assert_eq!(a.to_string(), b.to_string(), "{pair}");
+                assert!(a.to_string().contains(needle), "{pair}: {a}");
+            }
+            (a, b, want) => panic!("{pair}: {a:?} / {b:?}, wanted {want:?}"),
+        }
+    }
+}
+
+/// A non-blocking handshake and echo with both sides on the openssl engine.
+#[test]
+fn non_blocking_handshake_on_the_openssl_engine() {
+    let opts = server_opts().server(true).engine(Engine::OpenSsl);
+    let (addr, h) = serve(opts, 1, sslsock_test_support::echo_once);
+    let tcp = std::net::TcpStream::connect(addr).unwrap();
+    tcp.set_nonblocking(true).unwrap();
+    let mut s = SslSocket::new_client(tcp, &ossl_client(), "localhost").unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut waits = 0;
+    loop {
+        match s.connect_ssl() {
+            Ok(()) => break,
+            Err(e) if e.is_would_block() => {
+                waits += 1;
+                assert!(std::time::Instant::now() < deadline, "handshake stalled");
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert!(
+        waits > 0,
+        "the handshake had to wait for the server at least once"
+    );
+    s.set_blocking(true).unwrap();
+    s.write_all(b"ping\n").unwrap();
+    let mut buf = [0u8; 5];
+    s.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"ping\n");
+    drop(s);
+    h.join().unwrap().into_iter().for_each(|r| r.unwrap());
+}
