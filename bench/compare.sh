@@ -92,6 +92,8 @@ B hs --server-cmd "$SRV" --server-label sslsock --client s_time --tls 1.2 --reus
 B hs --server openssl --client s_time --tls 1.2 --reuse
 B hs --server-cmd "$SRV" --server-label sslsock --client-cmd "$HS" --client-label sslsock --tls 1.2 --reuse
 B hs --server-cmd "$SRV" --server-label sslsock --client-cmd "$HS" --client-label sslsock --reuse
+# The full-handshake baseline with the resuming loop's close: wait for the ticket, close cleanly.
+B hs --server-cmd "$SRV" --server-label sslsock --client-cmd "$HS --wait-ticket" --client-label sslsock-wait-ticket
 B hs --server openssl --client-cmd "$HS" --client-label sslsock --reuse
 B hs --server perl-select --client perl --reuse
 # Bulk: 1 GiB in 16 KiB writes; ours with its default suite and with each AEAD by name.

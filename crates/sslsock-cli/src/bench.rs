@@ -64,6 +64,11 @@ pub(crate) struct HandshakeArgs {
     /// Resume the session of the previous connection.
     #[arg(long)]
     reuse: bool,
+    /// Wait for the server's TLS 1.3 ticket before closing, as a resuming client must: the
+    /// full-handshake baseline with the same close as --reuse (the plain loop closes right
+    /// after its Finished, before the tickets arrive, and its connection ends in a reset).
+    #[arg(long)]
+    wait_ticket: bool,
     /// Verify the server (off by default, like s_time).
     #[arg(long)]
     verify: bool,
@@ -219,7 +224,7 @@ fn handshake(a: &HandshakeArgs) -> Result<(), Failure> {
         if s.session_reused() {
             reused += 1;
         }
-        if a.reuse && s.version() == Some("TLSv1_3") {
+        if (a.reuse || a.wait_ticket) && s.version() == Some("TLSv1_3") {
             wait_for_ticket(&mut s)?;
         }
         version = s.version().unwrap_or("?").to_owned();

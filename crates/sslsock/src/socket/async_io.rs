@@ -192,14 +192,20 @@ impl AsyncSslSocket<TcpStream> {
     /// calling the context's `error_trap` when it fails.
     pub async fn accept_with(tcp: TcpStream, config: impl ContextSource) -> Result<Self, Error> {
         let ctx = config.context().map_err(crate::error::noted)?;
-        let mut s = AsyncSslSocket::new_plain(tcp, &ctx)?;
-        let result = with_deadline(
-            ctx.options().timeout,
-            "waiting for the peer during the TLS handshake",
-            s.accept_ssl(),
-        )
-        .await;
-        s.trap_on_error(result).map_err(crate::error::noted)
+        // The handshake's state (a second socket-sized value and a timer) lives on the heap
+        // while it runs: a server task awaiting this keeps only a pointer in its own state,
+        // and that state is what each idle connection costs for its whole life.
+        Box::pin(async move {
+            let mut s = AsyncSslSocket::new_plain(tcp, &ctx)?;
+            let result = with_deadline(
+                ctx.options().timeout,
+                "waiting for the peer during the TLS handshake",
+                s.accept_ssl(),
+            )
+            .await;
+            s.trap_on_error(result).map_err(crate::error::noted)
+        })
+        .await
     }
 
     /// On a failed handshake, hands the plain stream to the context's `error_trap`.
