@@ -2657,7 +2657,11 @@ fn connect_takes_io_socket_ssl_arguments() {
         "-o",
         "SSL_npn_protocols=spdy/3",
     ]);
-    one_line_error(&o, 2, "SSL_npn_protocols: refused: NPN is obsolete");
+    one_line_error(
+        &o,
+        2,
+        "SSL_npn_protocols: NPN is obsolete and not available on the default engine",
+    );
 }
 
 /// A proxy CA made with `sslsock cert create --ca`, and `sslsock intercept` trusting the test

@@ -89,7 +89,7 @@ pub const KEYS: &[(&str, Support)] = &[
     ("SSL_session_key", Support::Mapped("Options::session_key")),
     ("SSL_session_id_context", Support::Mapped("accepted and not needed: the engine ties a server's sessions and tickets to its own configuration (a warning says so)")),
     ("SSL_error_trap", Support::Refused("a callback (use Options::error_trap)")),
-    ("SSL_npn_protocols", Support::Refused("NPN is obsolete and neither engine offers it; use SSL_alpn_protocols")),
+    ("SSL_npn_protocols", Support::Mapped("Options::npn_protocols (a list; the openssl engine only: the default engine refuses it, naming that engine)")),
     ("SSL_alpn_protocols", Support::Mapped("Options::alpn_protocols (a list)")),
     ("SSL_ticket_keycb", Support::Refused("a callback (use Options::ticket_keycb)")),
     ("SSL_mode_release_buffers", Support::Mapped("Options::release_buffers")),
@@ -272,6 +272,13 @@ impl Builder {
                 .map_err(|e| bad(key, e.to_string()))?;
                 o.version(v)
             }
+            "SSL_npn_protocols" if o.engine != Some(crate::options::Engine::OpenSsl) => {
+                return Err(bad(
+                    key,
+                    "NPN is obsolete and not available on the default engine; use SSL_alpn_protocols, or the openssl engine (the `openssl` feature, Options::engine(Engine::OpenSsl), --engine openssl)".to_owned(),
+                ))
+            }
+            "SSL_npn_protocols" => o.npn_protocols(list(v)),
             "SSL_dh_file" | "SSL_dh" if o.engine != Some(crate::options::Engine::OpenSsl) => {
                 return Err(bad(
                     key,

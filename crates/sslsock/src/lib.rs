@@ -30,7 +30,7 @@
 //! `accept_SSL` to [`SslSocket::start_ssl`], [`SslSocket::stop_ssl`],
 //! [`SslSocket::connect_ssl`], [`SslSocket::accept_ssl`].
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod args;
@@ -90,9 +90,10 @@ pub fn can_server_sni() -> bool {
 pub fn can_alpn() -> bool {
     true
 }
-/// False: NPN is obsolete and implemented by neither engine (`can_npn`).
+/// NPN (`can_npn`): on the openssl engine only, so true when it is built in;
+/// [`Engine::can_npn`] answers per engine.
 pub fn can_npn() -> bool {
-    false
+    Engine::OpenSsl.can_npn()
 }
 /// PSK (`can_psk`): on the openssl engine only, so true when it is built in (the `openssl`
 /// feature); [`Engine::can_psk`] answers per engine.

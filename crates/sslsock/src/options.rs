@@ -231,9 +231,9 @@ impl Engine {
     pub fn can_dh(self) -> bool {
         self == Engine::OpenSsl && self.available()
     }
-    /// NPN: neither engine.
+    /// NPN (`SSL_npn_protocols`).
     pub fn can_npn(self) -> bool {
-        false
+        self == Engine::OpenSsl && self.available()
     }
     /// Encrypted Client Hello: the default engine.
     pub fn can_ech(self) -> bool {
@@ -1036,8 +1036,9 @@ impl Options {
         self.dh_params = Some(DhParams::Pem(pem.into()));
         self
     }
-    /// NPN (`SSL_npn_protocols`) is obsolete and implemented by neither engine: any
-    /// protocol given here makes the configuration fail with an error saying so. Use ALPN.
+    /// NPN (`SSL_npn_protocols`, TLS 1.2 and older): the protocols a server advertises or a
+    /// client picks from, by preference. Obsolete; the openssl engine has it, and on the
+    /// default engine any protocol here fails the configuration, naming that engine. Use ALPN.
     pub fn npn_protocols<I, P>(mut self, protos: I) -> Self
     where
         I: IntoIterator<Item = P>,

@@ -4,6 +4,8 @@
 mod interned;
 #[cfg(feature = "openssl")]
 mod ossl;
+#[cfg(feature = "openssl")]
+mod ossl_npn;
 pub(crate) mod session;
 mod session_cache;
 mod sni;
@@ -443,7 +445,7 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
 
     if !opts.npn_protocols.is_empty() {
         return Err(ConfigError::Invalid(
-            "NPN (next protocol negotiation) is obsolete and supported by neither engine; use ALPN (alpn_protocols)"
+            "NPN (next protocol negotiation) is obsolete and not available on the default engine; use ALPN (alpn_protocols), or the openssl engine (the `openssl` feature, Options::engine(Engine::OpenSsl), --engine openssl)"
                 .to_owned(),
         ));
     }

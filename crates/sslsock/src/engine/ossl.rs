@@ -41,6 +41,8 @@ pub(crate) struct Config {
     sni: bool,
     /// PSK keys are configured: a peer without a certificate authenticated with one.
     psk: bool,
+    /// The NPN list OpenSSL's callbacks read; after `ctx`, so it is dropped after it.
+    _npn: Option<Box<super::ossl_npn::NpnList>>,
 }
 
 impl std::fmt::Debug for Config {
@@ -79,10 +81,40 @@ pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
             "ECH is not available on the openssl engine (OpenSSL 3.0 has none); use the default engine".into(),
         ));
     }
-    if !opts.npn_protocols.is_empty() {
+    // What this engine does not do is refused by name, never ignored.
+    let missing = [
+        (
+            !opts.sni_certs.is_empty(),
+            "per-name certificates (sni_cert)",
+        ),
+        (!opts.per_name_ciphers.is_empty(), "per-name cipher lists"),
+        (opts.ticket_keycb.is_some(), "ticket_keycb"),
+        (
+            opts.ocsp_staple.is_some(),
+            "OCSP stapling by the server (ocsp_staple)",
+        ),
+        (
+            opts.session_cache.is_some(),
+            "a shared client session cache (session_cache)",
+        ),
+        (opts.session_key.is_some(), "session_key"),
+    ];
+    if let Some((_, what)) = missing.iter().find(|(set, _)| *set) {
+        return Err(ConfigError::Invalid(format!(
+            "{what}: not available on the openssl engine; the default engine has it"
+        )));
+    }
+    #[cfg(feature = "unstable-engine-config")]
+    if opts.engine_hook().is_some() {
         return Err(ConfigError::Invalid(
-            "NPN (SSL_npn_protocols) is not available on the openssl engine yet".into(),
+            "engine_callback configures the default engine (rustls); it cannot apply to the openssl engine"
+                .into(),
         ));
+    }
+    if !opts.server {
+        // Sessions are not resumed as a client on this engine: each connection is a full
+        // handshake (said once per context, as it is the default).
+        log::debug!("the openssl engine does not resume sessions as a client");
     }
     let v = versions(opts)?;
     let method = if opts.server {
@@ -202,6 +234,19 @@ pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
     }
     psk(opts, &mut b)?;
     alpn(opts, &mut b)?;
+    let npn = if opts.npn_protocols.is_empty() {
+        None
+    } else {
+        let list = super::ossl_npn::NpnList::new(&opts.npn_protocols).ok_or_else(|| {
+            ConfigError::Invalid("NPN protocol names must be 1 to 255 bytes long".into())
+        })?;
+        if opts.server {
+            super::ossl_npn::advertise(&mut b, &list);
+        } else {
+            super::ossl_npn::select(&mut b, &list);
+        }
+        Some(list)
+    };
 
     let mode = opts.verify_mode.unwrap_or(if opts.server {
         defaults::SERVER_VERIFY_MODE
@@ -259,6 +304,7 @@ pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
         client_verifier,
         sni: opts.hostname.as_deref() != Some(""),
         psk: opts.psk.is_some(),
+        _npn: npn,
     };
     Ok(super::Built {
         config: super::EngineConfig::OpenSsl(Arc::new(config)),
@@ -486,6 +532,9 @@ impl OsslSession {
                 })?;
             }
         }
+        // Ask for a staple: sslsock's OCSP policy checks it as on the default engine.
+        ssl.set_status_type(ossl::StatusType::OCSP)
+            .map_err(|e| Error::Tls(TlsError::Other(format!("OpenSSL: {e}"))))?;
         ssl.set_connect_state();
         start(config, ssl, verify_name.or(name).map(str::to_owned))
     }
@@ -595,9 +644,10 @@ impl OsslSession {
                     )
                 }
             };
+            let staple = self.stream.ssl().ocsp_status().unwrap_or_default().to_vec();
             let _ = verifier::take_outcome();
             verifier
-                .verify_server_cert(leaf, rest, &name, &[], now)
+                .verify_server_cert(leaf, rest, &name, &staple, now)
                 .map_err(super::map_error)?;
             self.outcome = verifier::take_outcome();
         }
@@ -707,6 +757,10 @@ impl OsslSession {
 
     pub(crate) fn alpn(&self) -> Option<&[u8]> {
         self.stream.ssl().selected_alpn_protocol()
+    }
+
+    pub(crate) fn npn(&self) -> Option<&[u8]> {
+        super::ossl_npn::negotiated(self.stream.ssl())
     }
 
     pub(crate) fn server_name(&self) -> Option<&str> {

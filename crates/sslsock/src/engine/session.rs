@@ -495,6 +495,15 @@ impl Session {
         either!(self, s => s.alpn())
     }
 
+    /// The protocol agreed on with NPN (the openssl engine; the default one has no NPN).
+    pub(crate) fn npn(&self) -> Option<&[u8]> {
+        match self {
+            Session::Rustls(_) => None,
+            #[cfg(feature = "openssl")]
+            Session::OpenSsl(s) => s.npn(),
+        }
+    }
+
     pub(crate) fn own_chain(&self) -> Option<&[CertificateDer<'static>]> {
         match self {
             Session::Rustls(s) => s.own_chain(),

@@ -73,6 +73,15 @@ impl<S: super::Transport> SslSocket<S> {
             .map(|p| String::from_utf8_lossy(p).into_owned())
     }
 
+    /// The protocol agreed on with NPN (`next_proto_negotiated`): on the openssl engine, with
+    /// `npn_protocols` set and TLS 1.2 or older; `None` otherwise.
+    pub fn next_proto_negotiated(&self) -> Option<String> {
+        self.tls
+            .as_ref()?
+            .npn()
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+    }
+
     /// Server side: the name the client asked for with SNI (`get_servername`).
     #[doc(alias = "get_servername")]
     pub fn servername(&self) -> Option<&str> {

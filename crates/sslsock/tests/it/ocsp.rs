@@ -169,6 +169,18 @@ fn garbage_is_a_parse_error() {
 
 #[test]
 fn stapled_good_and_revoked_in_tls12_and_tls13() {
+    stapled_good_and_revoked(sslsock::Engine::Rustls);
+}
+
+/// The same staples checked on the openssl engine: the same policy, the same outcomes.
+#[cfg(feature = "openssl")]
+#[test]
+fn stapled_good_and_revoked_on_the_openssl_engine() {
+    stapled_good_and_revoked(sslsock::Engine::OpenSsl);
+}
+
+fn stapled_good_and_revoked(engine: sslsock::Engine) {
+    let client = |mode| client(mode).engine(engine);
     for version in ["-tls1_3", "-tls1_2"] {
         let good = lab().save(
             &format!("staple-good{version}.der"),

@@ -248,11 +248,17 @@ fn verification_is_the_same_on_both_engines() {
     }
 }
 
-/// A non-blocking handshake and echo with both sides on the openssl engine.
+/// A non-blocking handshake and echo with both sides on the openssl engine; the server
+/// answers late, so the client's handshake must wait for it.
 #[test]
 fn non_blocking_handshake_on_the_openssl_engine() {
-    let opts = server_opts().server(true).engine(Engine::OpenSsl);
-    let (addr, h) = serve(opts, 1, sslsock_test_support::echo_once);
+    let (addr, h) = sslsock_test_support::serve_tcp(1, |tcp| {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let opts = server_opts().server(true).engine(Engine::OpenSsl);
+        let mut s = SslSocket::new_plain(tcp, &opts).unwrap();
+        s.accept_ssl().unwrap();
+        sslsock_test_support::echo_once(s).unwrap();
+    });
     let tcp = std::net::TcpStream::connect(addr).unwrap();
     tcp.set_nonblocking(true).unwrap();
     let mut s = SslSocket::new_client(tcp, &ossl_client(), "localhost").unwrap();
@@ -271,7 +277,7 @@ fn non_blocking_handshake_on_the_openssl_engine() {
     }
     assert!(
         waits > 0,
-        "the handshake had to wait for the server at least once"
+        "the server answered late: the handshake had to wait"
     );
     s.set_blocking(true).unwrap();
     s.write_all(b"ping\n").unwrap();
@@ -279,5 +285,52 @@ fn non_blocking_handshake_on_the_openssl_engine() {
     s.read_exact(&mut buf).unwrap();
     assert_eq!(&buf, b"ping\n");
     drop(s);
+    h.join().unwrap();
+}
+
+#[test]
+fn npn_both_ways_with_openssl_3() {
+    require("openssl");
+    // Our client picks as OpenSSL (and so Perl) does: the first of the server's list that it
+    // has too.
+    let (_peer, port) = s_server("srv-ec", &["-www", "-tls1_2", "-nextprotoneg", "foo,bar"]);
+    let s = SslSocket::connect_with(
+        &format!("127.0.0.1:{port}"),
+        &ossl_client()
+            .version("TLSv1_2")
+            .npn_protocols(["bar", "foo"]),
+    )
+    .unwrap();
+    assert_eq!(s.next_proto_negotiated().as_deref(), Some("foo"));
+    assert_eq!(s.alpn_selected(), None);
+    drop(s);
+    // Our server advertises; s_client picks.
+    let opts = server_opts()
+        .server(true)
+        .engine(Engine::OpenSsl)
+        .version("TLSv1_2")
+        .npn_protocols(["spdy/2", "http/1.1"]);
+    let (addr, h) = serve(opts, 1, |mut s| {
+        let got = s.next_proto_negotiated().unwrap_or_default();
+        s.write_all(format!("npn={got}\n").as_bytes())
+            .map_err(|e| e.to_string())?;
+        let _ = s.close();
+        Ok(())
+    });
+    let out = run_with_input(
+        Command::new("openssl")
+            .args(["s_client", "-connect", &addr.to_string(), "-tls1_2"])
+            .args(["-nextprotoneg", "http/1.1", "-ign_eof"])
+            .stderr(Stdio::null()),
+        b"",
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Next protocol: (1) http/1.1"), "{text}");
+    assert!(text.contains("npn=http/1.1"), "{text}");
     h.join().unwrap().into_iter().for_each(|r| r.unwrap());
+    // The default engine refuses NPN, naming the openssl engine.
+    let err = SslContext::new(&client_opts().npn_protocols(["foo"]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("openssl engine"), "{err}");
 }

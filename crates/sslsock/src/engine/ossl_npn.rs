@@ -1,0 +1,120 @@
+//! NPN (next protocol negotiation, TLS 1.2 and older) on the openssl engine. The openssl crate
+//! does not wrap it, so these are sslsock's only foreign calls; each states why it is sound.
+#![allow(unsafe_code)]
+
+use std::ffi::{c_int, c_uchar, c_uint, c_void};
+
+use foreign_types::ForeignTypeRef;
+use openssl::ssl::{SslContextBuilder, SslRef};
+use openssl_sys as ffi;
+
+/// OpenSSL's "go on" answer from a TLS extension callback.
+const SSL_TLSEXT_ERR_OK: c_int = 0;
+
+/// A protocol list in wire form (length-prefixed names, never empty), at a fixed heap address
+/// that OpenSSL's callbacks read. The context that points to it must not outlive it: the
+/// engine's `Config` owns both, and every session holds that `Config`.
+#[derive(Debug)]
+pub(crate) struct NpnList {
+    wire: Vec<u8>,
+}
+
+impl NpnList {
+    /// The list, or `None` when it is empty.
+    pub(crate) fn new(protocols: &[Vec<u8>]) -> Option<Box<NpnList>> {
+        let mut wire = Vec::new();
+        for p in protocols {
+            let len = u8::try_from(p.len()).ok().filter(|n| *n > 0)?;
+            wire.push(len);
+            wire.extend_from_slice(p);
+        }
+        (!wire.is_empty()).then(|| Box::new(NpnList { wire }))
+    }
+}
+
+extern "C" fn advertise_cb(
+    _ssl: *mut ffi::SSL,
+    out: *mut *const c_uchar,
+    outlen: *mut c_uint,
+    arg: *mut c_void,
+) -> c_int {
+    // SAFETY: `arg` is the `NpnList` registered with this context in `advertise`, alive for
+    // as long as the context (see `NpnList`); `out` and `outlen` are OpenSSL's out-parameters,
+    // valid for writing during this call. The list is at most 255 * 256 bytes, so its length
+    // fits a c_uint.
+    unsafe {
+        let list = &*(arg as *const NpnList);
+        *out = list.wire.as_ptr();
+        *outlen = list.wire.len() as c_uint;
+    }
+    SSL_TLSEXT_ERR_OK
+}
+
+extern "C" fn select_cb(
+    _ssl: *mut ffi::SSL,
+    out: *mut *mut c_uchar,
+    outlen: *mut c_uchar,
+    inbuf: *const c_uchar,
+    inlen: c_uint,
+    arg: *mut c_void,
+) -> c_int {
+    // SAFETY: `arg` is the `NpnList` registered in `select`, alive for as long as the context;
+    // `inbuf`/`inlen` are the server's list and `out`/`outlen` OpenSSL's out-parameters, all
+    // valid during this call. SSL_select_next_proto points `out` into one of the two lists
+    // (ours when nothing matches), both of which outlive the handshake; ours is never empty.
+    let status = unsafe {
+        let list = &*(arg as *const NpnList);
+        ffi::SSL_select_next_proto(
+            out,
+            outlen,
+            inbuf,
+            inlen,
+            list.wire.as_ptr(),
+            list.wire.len() as c_uint,
+        )
+    };
+    // OPENSSL_NPN_NEGOTIATED is 1. Without overlap OpenSSL has chosen our first protocol, as
+    // NPN wants (the client always names one); anything but OK would end the handshake.
+    if status != 1 {
+        log::debug!("NPN: no protocol in common with the server; offering our first");
+    }
+    SSL_TLSEXT_ERR_OK
+}
+
+/// Server: advertise `list` to clients that ask with NPN.
+pub(crate) fn advertise(b: &mut SslContextBuilder, list: &NpnList) {
+    // SAFETY: `b.as_ptr()` is the live SSL_CTX the builder owns; the callback only reads
+    // `list`, which outlives the context (see `NpnList`).
+    unsafe {
+        ffi::SSL_CTX_set_next_protos_advertised_cb(
+            b.as_ptr(),
+            advertise_cb,
+            list as *const NpnList as *mut c_void,
+        );
+    }
+}
+
+/// Client: offer NPN and pick from the server's list by ours.
+pub(crate) fn select(b: &mut SslContextBuilder, list: &NpnList) {
+    // SAFETY: as in `advertise`.
+    unsafe {
+        ffi::SSL_CTX_set_next_proto_select_cb(
+            b.as_ptr(),
+            select_cb,
+            list as *const NpnList as *mut c_void,
+        );
+    }
+}
+
+/// The protocol agreed on with NPN, if any.
+pub(crate) fn negotiated(ssl: &SslRef) -> Option<&[u8]> {
+    let mut data: *const c_uchar = std::ptr::null();
+    let mut len: c_uint = 0;
+    // SAFETY: `ssl.as_ptr()` is a live SSL borrowed for the lifetime of the returned slice;
+    // OpenSSL points `data` at memory the SSL owns (or leaves it null) and sets `len` to its
+    // size; the slice is built only for a non-null pointer.
+    unsafe {
+        ffi::SSL_get0_next_proto_negotiated(ssl.as_ptr(), &mut data, &mut len);
+        (!data.is_null()).then(|| std::slice::from_raw_parts(data, len as usize))
+    }
+}
