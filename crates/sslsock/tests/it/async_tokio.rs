@@ -21,13 +21,24 @@ fn runtime() -> tokio::runtime::Runtime {
 
 #[test]
 fn tokio_server_serves_1000_concurrent_clients() {
+    serves_1000_concurrent_clients(sslsock::Engine::Rustls);
+}
+
+/// The same, both sides on the openssl engine.
+#[cfg(feature = "openssl")]
+#[test]
+fn tokio_server_serves_1000_concurrent_clients_on_openssl() {
+    serves_1000_concurrent_clients(sslsock::Engine::OpenSsl);
+}
+
+fn serves_1000_concurrent_clients(engine: sslsock::Engine) {
     const CLIENTS: usize = 1000;
     runtime().block_on(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap().to_string();
-        let sctx = SslContext::new(&server_opts().server(true)).unwrap();
+        let sctx = SslContext::new(&server_opts().server(true).engine(engine)).unwrap();
         let server = tokio::spawn(tokio_echo::serve(listener, sctx, Some(CLIENTS)));
-        let cctx = SslContext::new(&client_opts()).unwrap();
+        let cctx = SslContext::new(&client_opts().engine(engine)).unwrap();
         let barrier = Arc::new(tokio::sync::Barrier::new(CLIENTS));
         let mut clients = tokio::task::JoinSet::new();
         for i in 0..CLIENTS {
