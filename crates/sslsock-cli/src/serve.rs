@@ -93,6 +93,9 @@ pub(crate) struct ServeArgs {
     /// The identity of --psk.
     #[arg(long, value_name = "ID", requires = "psk")]
     psk_identity: Option<String>,
+    /// The identity hint sent to PSK clients in TLS 1.2.
+    #[arg(long, value_name = "TEXT", requires = "psk")]
+    psk_hint: Option<String>,
     /// An IO::Socket::SSL argument, `SSL_key=value` (repeatable; applied after the flags).
     #[arg(short = 'o', value_name = "KEY=VALUE")]
     perl_args: Vec<String>,
@@ -162,6 +165,9 @@ pub(crate) fn run(a: &ServeArgs) -> Result<(), Failure> {
     }
     if let (Some(key), Some(id)) = (&a.psk, &a.psk_identity) {
         opts = opts.psk_server([(id.as_str(), crate::args::hex_key(key)?)]);
+        if let Some(hint) = &a.psk_hint {
+            opts = opts.psk_identity_hint(hint.as_str());
+        }
     }
     let idle = match a.idle_timeout {
         None => Some(sslsock::defaults::SERVE_IDLE_TIMEOUT),

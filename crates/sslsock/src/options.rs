@@ -265,6 +265,7 @@ pub(crate) enum DhParams {
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) struct Psk {
     pub(crate) keys: Vec<(String, Vec<u8>)>,
+    pub(crate) identity_hint: Option<String>,
 }
 
 impl fmt::Debug for Psk {
@@ -1006,6 +1007,7 @@ impl Options {
     pub fn psk(mut self, identity: impl Into<String>, key: impl Into<Vec<u8>>) -> Self {
         self.psk = Some(Psk {
             keys: vec![(identity.into(), key.into())],
+            identity_hint: None,
         });
         self
     }
@@ -1022,7 +1024,18 @@ impl Options {
                 .into_iter()
                 .map(|(i, k)| (i.into(), k.into()))
                 .collect(),
+            identity_hint: self.psk.and_then(|p| p.identity_hint),
         });
+        self
+    }
+    /// Server: the identity hint sent to PSK clients in TLS 1.2 (openssl engine).
+    pub fn psk_identity_hint(mut self, hint: impl Into<String>) -> Self {
+        let mut psk = self.psk.take().unwrap_or(Psk {
+            keys: Vec::new(),
+            identity_hint: None,
+        });
+        psk.identity_hint = Some(hint.into());
+        self.psk = Some(psk);
         self
     }
     /// Server: finite-field Diffie-Hellman parameters for DHE suites, from a PEM file made by

@@ -5,7 +5,7 @@ mod interned;
 #[cfg(feature = "openssl")]
 mod ossl;
 #[cfg(feature = "openssl")]
-mod ossl_npn;
+mod ossl_ffi;
 pub(crate) mod session;
 mod session_cache;
 mod sni;

@@ -11,8 +11,9 @@
 //! pins, name constraints, CRLs, the verify callback, the hostname scheme, the OCSP policy), so
 //! the policy is the same on both engines; a refused peer gets no application data.
 
+use std::collections::HashMap;
 use std::io::{self, Read, Write};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use openssl::ssl::{
@@ -41,8 +42,12 @@ pub(crate) struct Config {
     sni: bool,
     /// PSK keys are configured: a peer without a certificate authenticated with one.
     psk: bool,
+    /// Client: sessions to resume, by session key (none when the cache size is 0).
+    sessions: Option<Arc<Mutex<HashMap<String, ossl::SslSession>>>>,
+    /// Client: where a connection keeps its session key for the new-session callback.
+    key_index: openssl::ex_data::Index<Ssl, String>,
     /// The NPN list OpenSSL's callbacks read; after `ctx`, so it is dropped after it.
-    _npn: Option<Box<super::ossl_npn::NpnList>>,
+    _npn: Option<Box<super::ossl_ffi::NpnList>>,
 }
 
 impl std::fmt::Debug for Config {
@@ -97,7 +102,6 @@ pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
             opts.session_cache.is_some(),
             "a shared client session cache (session_cache)",
         ),
-        (opts.session_key.is_some(), "session_key"),
     ];
     if let Some((_, what)) = missing.iter().find(|(set, _)| *set) {
         return Err(ConfigError::Invalid(format!(
@@ -111,11 +115,7 @@ pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
                 .into(),
         ));
     }
-    if !opts.server {
-        // Sessions are not resumed as a client on this engine: each connection is a full
-        // handshake (said once per context, as it is the default).
-        log::debug!("the openssl engine does not resume sessions as a client");
-    }
+
     let v = versions(opts)?;
     let method = if opts.server {
         SslMethod::tls_server()
@@ -234,16 +234,19 @@ pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
     }
     psk(opts, &mut b)?;
     alpn(opts, &mut b)?;
+    let key_index =
+        Ssl::new_ex_index::<String>().map_err(ossl_err("cannot make a session key slot"))?;
+    let sessions = client_sessions(opts, &mut b, key_index);
     let npn = if opts.npn_protocols.is_empty() {
         None
     } else {
-        let list = super::ossl_npn::NpnList::new(&opts.npn_protocols).ok_or_else(|| {
+        let list = super::ossl_ffi::NpnList::new(&opts.npn_protocols).ok_or_else(|| {
             ConfigError::Invalid("NPN protocol names must be 1 to 255 bytes long".into())
         })?;
         if opts.server {
-            super::ossl_npn::advertise(&mut b, &list);
+            super::ossl_ffi::advertise(&mut b, &list);
         } else {
-            super::ossl_npn::select(&mut b, &list);
+            super::ossl_ffi::select(&mut b, &list);
         }
         Some(list)
     };
@@ -304,6 +307,8 @@ pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
         client_verifier,
         sni: opts.hostname.as_deref() != Some(""),
         psk: opts.psk.is_some(),
+        sessions,
+        key_index,
         _npn: npn,
     };
     Ok(super::Built {
@@ -314,6 +319,40 @@ pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
     })
 }
 
+/// Client: a bounded store of the sessions the server hands out (TLS 1.2 sessions, TLS 1.3
+/// tickets), filed under each connection's session key; `None` with `session_cache_size(0)`.
+fn client_sessions(
+    opts: &Options,
+    b: &mut SslContextBuilder,
+    key_index: openssl::ex_data::Index<Ssl, String>,
+) -> Option<Arc<Mutex<HashMap<String, ossl::SslSession>>>> {
+    let limit = opts
+        .session_cache_size
+        .unwrap_or(defaults::CLIENT_SESSION_CACHE_SIZE);
+    if opts.server || limit == 0 {
+        return None;
+    }
+    let store = Arc::new(Mutex::new(HashMap::new()));
+    b.set_session_cache_mode(ossl::SslSessionCacheMode::CLIENT);
+    let kept = store.clone();
+    b.set_new_session_callback(move |ssl, session| {
+        let Some(key) = ssl.ex_data(key_index) else {
+            return;
+        };
+        let mut map: std::sync::MutexGuard<'_, HashMap<String, ossl::SslSession>> = kept
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if map.len() >= limit && !map.contains_key(key) {
+            // Full: one other entry makes room (the store is a bound, not an LRU).
+            if let Some(old) = map.keys().next().cloned() {
+                map.remove(&old);
+            }
+        }
+        map.insert(key.clone(), session);
+    });
+    Some(store)
+}
+
 /// PSK: a client's identity and key, a server's keys by identity and its hint.
 fn psk(opts: &Options, b: &mut SslContextBuilder) -> Result<(), ConfigError> {
     let Some(psk) = &opts.psk else {
@@ -321,6 +360,13 @@ fn psk(opts: &Options, b: &mut SslContextBuilder) -> Result<(), ConfigError> {
     };
     if opts.server {
         let keys = psk.keys.clone();
+        if let Some(hint) = &psk.identity_hint {
+            let hint = std::ffi::CString::new(hint.as_str()).map_err(|_| {
+                ConfigError::Invalid("the PSK identity hint contains a NUL byte".into())
+            })?;
+            super::ossl_ffi::set_psk_identity_hint(b, &hint)
+                .map_err(ossl_err("OpenSSL refused the PSK identity hint"))?;
+        }
         b.set_psk_server_callback(move |_, identity, out| {
             let identity = identity.unwrap_or_default();
             match keys.iter().find(|(id, _)| id.as_bytes() == identity) {
@@ -514,6 +560,7 @@ impl OsslSession {
     pub(crate) fn client(
         config: &Arc<Config>,
         name: Option<&str>,
+        session_key: Option<&str>,
         verify_name: Option<&str>,
     ) -> Result<OsslSession, Error> {
         if config.server {
@@ -531,6 +578,21 @@ impl OsslSession {
                     ConfigError::Name(format!("\"{n}\" is not a valid host name or IP address"))
                 })?;
             }
+        }
+        let key = session_key
+            .or(name)
+            .map(|k| k.trim_end_matches('.').to_owned());
+        if let (Some(store), Some(key)) = (&config.sessions, key) {
+            let saved = store
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .get(&key)
+                .cloned();
+            if let Some(session) = saved {
+                super::ossl_ffi::set_session(&mut ssl, &session)
+                    .map_err(|e| Error::Tls(TlsError::Other(format!("OpenSSL: {e}"))))?;
+            }
+            ssl.set_ex_data(config.key_index, key);
         }
         // Ask for a staple: sslsock's OCSP policy checks it as on the default engine.
         ssl.set_status_type(ossl::StatusType::OCSP)
@@ -760,7 +822,7 @@ impl OsslSession {
     }
 
     pub(crate) fn npn(&self) -> Option<&[u8]> {
-        super::ossl_npn::negotiated(self.stream.ssl())
+        super::ossl_ffi::negotiated(self.stream.ssl())
     }
 
     pub(crate) fn server_name(&self) -> Option<&str> {

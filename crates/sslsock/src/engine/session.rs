@@ -425,7 +425,7 @@ impl Session {
     ) -> Result<Session, Error> {
         #[cfg(feature = "openssl")]
         if let EngineConfig::OpenSsl(c) = config {
-            return super::ossl::OsslSession::client(c, name, verify_name)
+            return super::ossl::OsslSession::client(c, name, session_key, verify_name)
                 .map(|s| Session::OpenSsl(Box::new(s)));
         }
         RustlsSession::client(config, name, session_key, verify_name).map(Session::Rustls)

@@ -125,7 +125,8 @@ fn psk_both_ways() {
         .server(true)
         .engine(Engine::OpenSsl)
         .version("TLSv1_2")
-        .psk_server([("client1", psk_key())]);
+        .psk_server([("client1", psk_key())])
+        .psk_identity_hint("sslsock hint");
     let (addr, h) = serve(opts, 1, |mut s| {
         s.write_all(format!("{}\n", s.cipher().unwrap_or("?")).as_bytes())
             .map_err(|e| e.to_string())?;
@@ -333,4 +334,29 @@ fn npn_both_ways_with_openssl_3() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("openssl engine"), "{err}");
+}
+
+#[test]
+fn sessions_resume_on_the_openssl_engine() {
+    for flag in ["-tls1_2", "-tls1_3"] {
+        let (_peer, port) = s_server("srv-ec", &["-www", flag]);
+        let addr = format!("127.0.0.1:{port}");
+        let connect_twice = |ctx: &SslContext| -> Vec<bool> {
+            (0..2)
+                .map(|_| {
+                    let mut s = SslSocket::connect_with(&addr, ctx).unwrap();
+                    // Reading the page takes in a TLS 1.3 ticket; s_server serves one
+                    // connection at a time, so each ends before the next.
+                    s.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+                    let mut page = String::new();
+                    let _ = s.read_to_string(&mut page);
+                    s.session_reused()
+                })
+                .collect()
+        };
+        let ctx = SslContext::new(&ossl_client()).unwrap();
+        assert_eq!(connect_twice(&ctx), [false, true], "{flag}");
+        let none = SslContext::new(&ossl_client().session_cache_size(0)).unwrap();
+        assert_eq!(connect_twice(&none), [false, false], "{flag}");
+    }
 }

@@ -1,12 +1,44 @@
-//! NPN (next protocol negotiation, TLS 1.2 and older) on the openssl engine. The openssl crate
-//! does not wrap it, so these are sslsock's only foreign calls; each states why it is sound.
+//! What the openssl engine needs and the openssl crate does not wrap safely: NPN (next
+//! protocol negotiation, TLS 1.2 and older), the PSK identity hint, and resuming a session.
+//! These are sslsock's only foreign calls; each states why it is sound.
 #![allow(unsafe_code)]
 
-use std::ffi::{c_int, c_uchar, c_uint, c_void};
+use std::ffi::{c_char, c_int, c_uchar, c_uint, c_void, CStr};
 
 use foreign_types::ForeignTypeRef;
-use openssl::ssl::{SslContextBuilder, SslRef};
+use openssl::error::ErrorStack;
+use openssl::ssl::{SslContextBuilder, SslRef, SslSessionRef};
 use openssl_sys as ffi;
+
+extern "C" {
+    // In libssl, which openssl-sys links; openssl-sys does not declare it.
+    fn SSL_CTX_use_psk_identity_hint(ctx: *mut ffi::SSL_CTX, hint: *const c_char) -> c_int;
+}
+
+/// Server: the identity hint sent to PSK clients in TLS 1.2.
+pub(crate) fn set_psk_identity_hint(
+    b: &mut SslContextBuilder,
+    hint: &CStr,
+) -> Result<(), ErrorStack> {
+    // SAFETY: `b.as_ptr()` is the live SSL_CTX the builder owns for the whole call and `hint`
+    // a NUL-terminated string valid during it; OpenSSL copies the hint (OPENSSL_strdup) and
+    // keeps no pointer to it. The declaration matches OpenSSL 3's
+    // `int SSL_CTX_use_psk_identity_hint(SSL_CTX *ctx, const char *identity_hint)`.
+    let ok = unsafe { SSL_CTX_use_psk_identity_hint(b.as_ptr(), hint.as_ptr()) };
+    if ok == 1 {
+        Ok(())
+    } else {
+        Err(ErrorStack::get())
+    }
+}
+
+/// Client: offer to resume `session`.
+pub(crate) fn set_session(ssl: &mut SslRef, session: &SslSessionRef) -> Result<(), ErrorStack> {
+    // SAFETY: the openssl crate's one condition for `set_session` is that the session come
+    // from a connection of the same context as `ssl`: the engine keeps sessions per context
+    // (its `Config`) and sets them only on connections made from that context.
+    unsafe { ssl.set_session(session) }
+}
 
 /// OpenSSL's "go on" answer from a TLS extension callback.
 const SSL_TLSEXT_ERR_OK: c_int = 0;
