@@ -327,3 +327,38 @@ pub(crate) fn hex_key(hex: &str) -> Result<Vec<u8>, crate::Failure> {
         .collect::<Option<Vec<u8>>>()
         .ok_or_else(bad)
 }
+
+/// `--engine` and the pre-shared key of `connect` and `serve`.
+#[derive(clap::Args)]
+pub(crate) struct EngineArgs {
+    /// The TLS engine: rustls (the default) or openssl (for legacy peers: TLSv1/TLSv1_1,
+    /// OpenSSL cipher strings, PSK, NPN, DH parameters; needs a build with the `openssl`
+    /// feature).
+    #[arg(long, value_parser = engine)]
+    engine: Option<sslsock::Engine>,
+    /// A pre-shared key (hex) instead of certificates (openssl engine): a client's key, or the
+    /// key a server accepts for --psk-identity.
+    #[arg(long, value_name = "HEX", requires = "psk_identity")]
+    psk: Option<String>,
+    /// The identity of --psk.
+    #[arg(long, value_name = "ID", requires = "psk")]
+    psk_identity: Option<String>,
+}
+
+impl EngineArgs {
+    /// Applies the flags; `server` takes the key as one it accepts.
+    pub(crate) fn apply(&self, mut o: Options, server: bool) -> Result<Options, crate::Failure> {
+        if let Some(e) = self.engine {
+            o = o.engine(e);
+        }
+        if let (Some(key), Some(id)) = (&self.psk, &self.psk_identity) {
+            let key = hex_key(key)?;
+            o = if server {
+                o.psk_server([(id.as_str(), key)])
+            } else {
+                o.psk(id.as_str(), key)
+            };
+        }
+        Ok(o)
+    }
+}

@@ -100,16 +100,8 @@ pub(crate) struct ConnectArgs {
     /// point.
     #[arg(long)]
     crl_fetch: bool,
-    /// The TLS engine: rustls (the default) or openssl (for legacy peers: TLSv1/TLSv1_1,
-    /// OpenSSL cipher strings, PSK; needs a build with the `openssl` feature).
-    #[arg(long, value_parser = crate::args::engine)]
-    engine: Option<sslsock::Engine>,
-    /// Authenticate with this pre-shared key (hex) instead of certificates (openssl engine).
-    #[arg(long, value_name = "HEX", requires = "psk_identity")]
-    psk: Option<String>,
-    /// The identity sent with --psk.
-    #[arg(long, value_name = "ID", requires = "psk")]
-    psk_identity: Option<String>,
+    #[command(flatten)]
+    engine: crate::args::EngineArgs,
     /// Encrypted Client Hello: the server's ECHConfigList, as a file (wire form or base64) or
     /// as base64 (the `ech=` of its DNS HTTPS record). The server name travels encrypted; a
     /// server that rejects it ends the connection (the name is never sent in the clear).
@@ -226,12 +218,7 @@ fn options(a: &ConnectArgs) -> Result<Options, Failure> {
     }
     o = o.check_crl(a.check_crl);
     o = o.ocsp_mode(a.ocsp).crl_fetch(a.crl_fetch);
-    if let Some(e) = a.engine {
-        o = o.engine(e);
-    }
-    if let (Some(key), Some(id)) = (&a.psk, &a.psk_identity) {
-        o = o.psk(id.as_str(), crate::args::hex_key(key)?);
-    }
+    o = a.engine.apply(o, false)?;
     if let Some(config) = &a.ech_config {
         o = o.ech(EchMode::Config(ech_config(config)?));
     } else if a.ech_grease {

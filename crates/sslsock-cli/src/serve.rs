@@ -83,16 +83,8 @@ pub(crate) struct ServeArgs {
     /// Worker threads (default: one per core).
     #[arg(long)]
     threads: Option<usize>,
-    /// The TLS engine: rustls (the default) or openssl (legacy clients: TLSv1/TLSv1_1,
-    /// OpenSSL cipher strings, PSK, `-o SSL_dh_file=...`; needs the `openssl` feature).
-    #[arg(long, value_parser = crate::args::engine)]
-    engine: Option<sslsock::Engine>,
-    /// Accept clients with this pre-shared key (hex) for --psk-identity (openssl engine).
-    #[arg(long, value_name = "HEX", requires = "psk_identity")]
-    psk: Option<String>,
-    /// The identity of --psk.
-    #[arg(long, value_name = "ID", requires = "psk")]
-    psk_identity: Option<String>,
+    #[command(flatten)]
+    engine: crate::args::EngineArgs,
     /// The identity hint sent to PSK clients in TLS 1.2.
     #[arg(long, value_name = "TEXT", requires = "psk")]
     psk_hint: Option<String>,
@@ -160,14 +152,9 @@ pub(crate) fn run(a: &ServeArgs) -> Result<(), Failure> {
     let handshake = crate::args::seconds("--handshake-timeout", a.handshake_timeout, false)?
         .unwrap_or(Duration::MAX);
     let mut opts = Options::new().server(true).timeout(handshake);
-    if let Some(e) = a.engine {
-        opts = opts.engine(e);
-    }
-    if let (Some(key), Some(id)) = (&a.psk, &a.psk_identity) {
-        opts = opts.psk_server([(id.as_str(), crate::args::hex_key(key)?)]);
-        if let Some(hint) = &a.psk_hint {
-            opts = opts.psk_identity_hint(hint.as_str());
-        }
+    opts = a.engine.apply(opts, true)?;
+    if let Some(hint) = &a.psk_hint {
+        opts = opts.psk_identity_hint(hint.as_str());
     }
     let idle = match a.idle_timeout {
         None => Some(sslsock::defaults::SERVE_IDLE_TIMEOUT),

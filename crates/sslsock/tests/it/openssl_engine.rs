@@ -25,6 +25,31 @@ fn ossl_client() -> Options {
     client_opts().engine(Engine::OpenSsl)
 }
 
+type Served = std::thread::JoinHandle<Vec<Result<(), String>>>;
+
+/// Serves one connection with `opts`: writes `reply(socket)` and a newline, and closes.
+fn serve_reply(opts: Options, reply: fn(&SslSocket) -> String) -> (std::net::SocketAddr, Served) {
+    serve(opts, 1, move |mut s| {
+        let line = format!("{}\n", reply(&s));
+        s.write_all(line.as_bytes()).map_err(|e| e.to_string())?;
+        let _ = s.close();
+        Ok(())
+    })
+}
+
+/// `openssl s_client` to `addr` with `args` and `input`; what it printed.
+fn s_client_to(addr: std::net::SocketAddr, args: &[&str], input: &[u8]) -> String {
+    require("openssl");
+    let out = run_with_input(
+        Command::new("openssl")
+            .args(["s_client", "-connect", &addr.to_string(), "-ign_eof"])
+            .args(args)
+            .stderr(Stdio::null()),
+        input,
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 #[test]
 fn tls10_and_tls11_as_client_against_s_server() {
     for (ours, flag, want) in [
@@ -62,22 +87,12 @@ fn tls10_and_tls11_as_server_for_s_client() {
             .server(true)
             .engine(Engine::OpenSsl)
             .version(ours);
-        let (addr, h) = serve(opts, 1, |mut s| {
-            let mut line = [0u8; 5];
-            s.read_exact(&mut line).map_err(|e| e.to_string())?;
-            s.write_all(s.version().unwrap_or("?").as_bytes())
-                .map_err(|e| e.to_string())?;
-            let _ = s.close();
-            Ok(())
-        });
-        let out = run_with_input(
-            Command::new("openssl")
-                .args(["s_client", "-connect", &addr.to_string(), flag])
-                .args(["-cipher", LEGACY, "-ign_eof", "-servername", "localhost"])
-                .stderr(Stdio::null()),
-            b"hello",
+        let (addr, h) = serve_reply(opts, |s| s.version().unwrap_or("?").to_owned());
+        let out = s_client_to(
+            addr,
+            &[flag, "-cipher", LEGACY, "-servername", "localhost"],
+            b"",
         );
-        let out = String::from_utf8_lossy(&out.stdout);
         assert!(out.contains(&format!("Protocol  : {want}")), "{out}");
         assert!(out.contains(ours), "the server saw its version: {out}");
         h.join().unwrap().into_iter().for_each(|r| r.unwrap());
@@ -127,20 +142,12 @@ fn psk_both_ways() {
         .version("TLSv1_2")
         .psk_server([("client1", psk_key())])
         .psk_identity_hint("sslsock hint");
-    let (addr, h) = serve(opts, 1, |mut s| {
-        s.write_all(format!("{}\n", s.cipher().unwrap_or("?")).as_bytes())
-            .map_err(|e| e.to_string())?;
-        let _ = s.close();
-        Ok(())
-    });
-    let out = run_with_input(
-        Command::new("openssl")
-            .args(["s_client", "-connect", &addr.to_string(), "-tls1_2"])
-            .args(["-psk", PSK_HEX, "-psk_identity", "client1", "-ign_eof"])
-            .stderr(Stdio::piped()),
+    let (addr, h) = serve_reply(opts, |s| s.cipher().unwrap_or("?").to_owned());
+    let text = s_client_to(
+        addr,
+        &["-tls1_2", "-psk", PSK_HEX, "-psk_identity", "client1"],
         b"",
     );
-    let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.lines()
             .any(|l| l.contains("Cipher is") && l.contains("PSK")),
@@ -174,18 +181,12 @@ fn dhe_with_our_own_group_seen_by_s_client() {
         .version("TLSv1_2")
         .cipher_list("DHE-RSA-AES128-GCM-SHA256")
         .dh_file(&dh);
-    let (addr, h) = serve(opts, 1, |s| {
-        let _ = s.close();
-        Ok(())
-    });
-    let out = run_with_input(
-        Command::new("openssl")
-            .args(["s_client", "-connect", &addr.to_string(), "-tls1_2"])
-            .args(["-cipher", "DHE-RSA-AES128-GCM-SHA256"])
-            .stderr(Stdio::null()),
+    let (addr, h) = serve_reply(opts, |s| s.cipher().unwrap_or("?").to_owned());
+    let text = s_client_to(
+        addr,
+        &["-tls1_2", "-cipher", "DHE-RSA-AES128-GCM-SHA256"],
         b"",
     );
-    let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("Server Temp Key: DH, 2048 bits"), "{text}");
     assert!(text.contains("DHE-RSA-AES128-GCM-SHA256"), "{text}");
     h.join().unwrap().into_iter().for_each(|r| r.unwrap());
@@ -311,21 +312,10 @@ fn npn_both_ways_with_openssl_3() {
         .engine(Engine::OpenSsl)
         .version("TLSv1_2")
         .npn_protocols(["spdy/2", "http/1.1"]);
-    let (addr, h) = serve(opts, 1, |mut s| {
-        let got = s.next_proto_negotiated().unwrap_or_default();
-        s.write_all(format!("npn={got}\n").as_bytes())
-            .map_err(|e| e.to_string())?;
-        let _ = s.close();
-        Ok(())
+    let (addr, h) = serve_reply(opts, |s| {
+        format!("npn={}", s.next_proto_negotiated().unwrap_or_default())
     });
-    let out = run_with_input(
-        Command::new("openssl")
-            .args(["s_client", "-connect", &addr.to_string(), "-tls1_2"])
-            .args(["-nextprotoneg", "http/1.1", "-ign_eof"])
-            .stderr(Stdio::null()),
-        b"",
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = s_client_to(addr, &["-tls1_2", "-nextprotoneg", "http/1.1"], b"");
     assert!(text.contains("Next protocol: (1) http/1.1"), "{text}");
     assert!(text.contains("npn=http/1.1"), "{text}");
     h.join().unwrap().into_iter().for_each(|r| r.unwrap());
