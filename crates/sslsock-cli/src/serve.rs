@@ -1,7 +1,7 @@
 //! `sslsock serve`: a TLS server for trying clients against (echo, sink or http).
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -241,6 +241,9 @@ struct Shared {
     ids: AtomicU64,
     /// `--max-connections` over all threads.
     slots: Arc<Semaphore>,
+    /// Accepting is failing (out of descriptors): the episode has been reported, by whichever
+    /// thread saw it first.
+    pausing: AtomicBool,
 }
 
 fn serve_all(a: &ServeArgs, ctx: SslContext, generated_fp: Option<String>) -> Result<(), Failure> {
@@ -258,6 +261,7 @@ fn serve_all(a: &ServeArgs, ctx: SslContext, generated_fp: Option<String>) -> Re
         left: a.count.map(AtomicU64::new),
         ids: AtomicU64::new(0),
         slots: Arc::new(Semaphore::new(a.max_connections)),
+        pausing: AtomicBool::new(false),
     });
     // Every connection is a task on the thread that accepted it, one thread per core by
     // default (--threads): a client that stalls costs a task, not a thread, and its deadline
@@ -288,8 +292,9 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) -> Result<(), F
                 Err(e) => {
                     // Out of descriptors (or another passing failure): pause, doubling up to
                     // a second, so that finishing connections can free what accept needs.
-                    // Said once per episode, not once per attempt.
-                    if backoff.is_zero() {
+                    // Said once per episode of the whole server, not once per attempt or
+                    // per thread.
+                    if backoff.is_zero() && !shared.pausing.swap(true, Ordering::AcqRel) {
                         log::warn!("accept failed: {e}; pausing new connections until it passes");
                     }
                     backoff = (backoff * 2).clamp(ACCEPT_BACKOFF_MIN, ACCEPT_BACKOFF_MAX);
@@ -298,6 +303,10 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) -> Result<(), F
                 }
             }
         };
+        // Accepting works again: a later failure is a new episode.
+        if shared.pausing.load(Ordering::Acquire) {
+            shared.pausing.store(false, Ordering::Release);
+        }
         backoff = Duration::ZERO;
         let _ = tcp.set_nodelay(true);
         let id = shared.ids.fetch_add(1, Ordering::Relaxed) + 1;

@@ -200,19 +200,33 @@ pub fn pki() -> &'static Pki {
     })
 }
 
+/// The engine the shared options use: `SSLSOCK_TEST_ENGINE=openssl` runs the suite on the
+/// openssl engine (`scripts/test` does, for the tests that apply to both engines).
+pub fn test_engine() -> sslsock::Engine {
+    match std::env::var("SSLSOCK_TEST_ENGINE").as_deref() {
+        Ok("openssl") => sslsock::Engine::OpenSsl,
+        _ => sslsock::Engine::Rustls,
+    }
+}
+
 /// Server options with the EC localhost certificate.
 pub fn server_opts() -> Options {
-    let p = pki().pair("srv-ec");
-    Options::new().cert_file(p.cert).key_file(p.key)
+    server_opts_with("srv-ec")
 }
 
 /// Server options with the given certificate pair.
 pub fn server_opts_with(name: &str) -> Options {
     let p = pki().pair(name);
-    Options::new().cert_file(p.cert).key_file(p.key)
+    Options::new()
+        .cert_file(p.cert)
+        .key_file(p.key)
+        .engine(test_engine())
 }
 
 /// Client options trusting the test CA, verifying "localhost".
 pub fn client_opts() -> Options {
-    Options::new().ca_file(&pki().ca).hostname("localhost")
+    Options::new()
+        .ca_file(&pki().ca)
+        .hostname("localhost")
+        .engine(test_engine())
 }

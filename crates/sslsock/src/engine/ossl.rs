@@ -27,7 +27,7 @@ use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 use super::session::CipherNames;
 use super::verifier::{self, ClientVerifier, PeerOutcome, ServerVerifier};
 use crate::defaults;
-use crate::error::{ConfigError, Error, TlsError};
+use crate::error::{Alert, ConfigError, Error, TlsError};
 use crate::options::{Options, VerifyMode};
 
 /// What a context on the OpenSSL engine holds.
@@ -151,6 +151,17 @@ pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
         log::warn!(
             "dangerous: TLS 1.0/1.1 enabled on the openssl engine; OpenSSL's security level is lowered to 0 for this context"
         );
+    }
+    // Without lists of its own the context takes sslsock's order, the same on both engines;
+    // with TLS 1.0/1.1 named or PSK keys, OpenSSL's defaults (which hold the CBC and PSK
+    // suites those need).
+    if opts.cipher_list.is_none() && !(v.tls10 || v.tls11) && opts.psk.is_none() {
+        b.set_cipher_list(defaults::CIPHER_LIST)
+            .map_err(ossl_err("OpenSSL refused the default cipher list"))?;
+    }
+    if opts.ciphersuites.is_none() {
+        b.set_ciphersuites(defaults::CIPHERSUITES)
+            .map_err(ossl_err("OpenSSL refused the default TLS 1.3 suites"))?;
     }
     if let Some(list) = &opts.cipher_list {
         b.set_cipher_list(list).map_err(|e| ConfigError::Cipher {
@@ -853,6 +864,15 @@ fn der(c: &openssl::x509::X509Ref) -> Result<CertificateDer<'static>, Error> {
     })
 }
 
+/// The alert named in an OpenSSL reason such as "tlsv1 alert unknown ca".
+fn peer_alert(reason: &str) -> Option<Alert> {
+    let (_, name) = reason.split_once(" alert ")?;
+    let name = name.trim().replace(' ', "_");
+    (0..=u8::MAX)
+        .map(Alert)
+        .find(|a| a.name() == Some(name.as_str()))
+}
+
 fn wants_io(e: &ossl::Error) -> bool {
     matches!(e.code(), ErrorCode::WANT_READ | ErrorCode::WANT_WRITE)
 }
@@ -879,6 +899,17 @@ fn map_error(e: &ossl::Error, eof: bool) -> Error {
     let has = |needle: &str| reasons.iter().any(|r| r.contains(needle));
     if has("unexpected eof") {
         return Error::HandshakeEof;
+    }
+    // "sslv3 alert handshake failure", "tlsv1 alert unknown ca": the peer's alert, typed as
+    // on the default engine.
+    if let Some(alert) = reasons.iter().find_map(|r| peer_alert(r)) {
+        return if alert == Alert::PROTOCOL_VERSION {
+            Error::Tls(TlsError::NoCommonVersion(format!(
+                "peer sent alert {alert}: it supports none of the versions we offered"
+            )))
+        } else {
+            Error::Tls(TlsError::AlertReceived(alert))
+        };
     }
     if has("unsupported protocol")
         || has("protocol version")

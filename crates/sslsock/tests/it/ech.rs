@@ -170,7 +170,9 @@ fn grease_against_bssl_and_openssl() {
 
     require("openssl");
     let (_peer, port) = s_server("srv-ec", &["-www"]);
-    let opts = sslsock_test_support::client_opts().ech(EchMode::Grease);
+    let opts = sslsock_test_support::client_opts()
+        .engine(sslsock::Engine::Rustls)
+        .ech(EchMode::Grease);
     let s = SslSocket::connect_with(&format!("127.0.0.1:{port}"), &opts).unwrap();
     assert_eq!(s.ech_status(), EchStatus::Grease);
     assert_eq!(s.version(), Some("TLSv1_3"));
@@ -196,7 +198,9 @@ fn ech_needs_tls13_refused_with_tls12_only_narrowed_otherwise() {
     assert_eq!(s.version(), Some("TLSv1_3"));
     require("openssl");
     let (_peer, port) = s_server("srv-ec", &["-www", "-tls1_2"]);
-    let opts = sslsock_test_support::client_opts().ech(EchMode::Grease);
+    let opts = sslsock_test_support::client_opts()
+        .engine(sslsock::Engine::Rustls)
+        .ech(EchMode::Grease);
     let err = SslSocket::connect_with(&format!("127.0.0.1:{port}"), &opts).unwrap_err();
     assert!(matches!(err, Error::Tls(_)), "{err:?}");
 }

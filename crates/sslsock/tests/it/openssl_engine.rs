@@ -69,7 +69,7 @@ fn tls10_and_tls11_as_client_against_s_server() {
             "{page}"
         );
         // The default engine refuses the version, naming the way to get it.
-        let err = SslContext::new(&client_opts().version(ours))
+        let err = SslContext::new(&client_opts().engine(Engine::Rustls).version(ours))
             .unwrap_err()
             .to_string();
         assert!(err.contains("openssl engine"), "{err}");
@@ -190,9 +190,14 @@ fn dhe_with_our_own_group_seen_by_s_client() {
     assert!(text.contains("Server Temp Key: DH, 2048 bits"), "{text}");
     assert!(text.contains("DHE-RSA-AES128-GCM-SHA256"), "{text}");
     h.join().unwrap().into_iter().for_each(|r| r.unwrap());
-    let err = SslContext::new(&server_opts().server(true).dh_file(&dh))
-        .unwrap_err()
-        .to_string();
+    let err = SslContext::new(
+        &server_opts()
+            .server(true)
+            .engine(Engine::Rustls)
+            .dh_file(&dh),
+    )
+    .unwrap_err()
+    .to_string();
     assert!(err.contains("openssl engine"), "{err}");
 }
 
@@ -320,7 +325,7 @@ fn npn_both_ways_with_openssl_3() {
     assert!(text.contains("npn=http/1.1"), "{text}");
     h.join().unwrap().into_iter().for_each(|r| r.unwrap());
     // The default engine refuses NPN, naming the openssl engine.
-    let err = SslContext::new(&client_opts().npn_protocols(["foo"]))
+    let err = SslContext::new(&client_opts().engine(Engine::Rustls).npn_protocols(["foo"]))
         .unwrap_err()
         .to_string();
     assert!(err.contains("openssl engine"), "{err}");

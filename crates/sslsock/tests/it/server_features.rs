@@ -280,7 +280,12 @@ fn strict_alpn_without_overlap_fails_and_without_offer_proceeds() {
             .contains("application protocol"),
         "{results:?}"
     );
-    let npn = SslContext::new(&client_opts().npn_protocols(["http/1.1"])).unwrap_err();
+    let npn = SslContext::new(
+        &client_opts()
+            .engine(sslsock::Engine::Rustls)
+            .npn_protocols(["http/1.1"]),
+    )
+    .unwrap_err();
     assert!(
         npn.to_string().contains("NPN") && npn.to_string().contains("obsolete"),
         "{npn}"
