@@ -253,7 +253,8 @@ pub(crate) fn shared_verifier(
         .part(format!("{versions:?}").as_bytes())
         .part(&v.ocsp.mode.bits().to_be_bytes())
         .part(&[u8::from(v.ocsp.crl_fetch)])
-        .part(&v.ocsp.cache.identity().to_be_bytes());
+        .part(&v.ocsp.cache.identity().to_be_bytes())
+        .part(v.ech_public_names.join("\0").as_bytes());
     if let Some(cb) = &v.ocsp.callback {
         // The same callback object, as for the verify callback.
         key.part(format!("staple callback {:p}", Arc::as_ptr(cb)).as_bytes());
@@ -593,6 +594,10 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
             provider: provider.clone(),
             nameless: false,
             ocsp: staple_policy(opts, mode),
+            ech_public_names: match &opts.ech {
+                Some(crate::ech::EchMode::Config(list)) => list.public_names().into(),
+                _ => Arc::from([]),
+            },
         };
         let base_verifier = verifier.clone();
         let nameless_verifier = shared_verifier(

@@ -308,6 +308,8 @@ pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
             provider,
             nameless: false,
             ocsp: super::staple_policy(opts, mode),
+            // ECH is refused on this engine.
+            ech_public_names: Arc::from([]),
         };
         (Some(v), None)
     };

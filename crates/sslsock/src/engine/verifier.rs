@@ -198,6 +198,10 @@ pub(crate) struct ServerVerifier {
     pub(crate) nameless: bool,
     /// How the staple is checked.
     pub(crate) ocsp: StaplePolicy,
+    /// The public names of the context's ECH configuration: when the engine asks about one
+    /// of them, ECH was rejected and the server is authenticated for that name (RFC 9849
+    /// section 6.1.6), whatever `identity` says.
+    pub(crate) ech_public_names: Arc<[String]>,
 }
 
 /// What the client's verifier established about the server's chain, for the socket.
@@ -252,10 +256,12 @@ impl ServerCertVerifier for ServerVerifier {
             .verify(end_entity, intermediates, now, Usage::Server)
             .map_err(to_engine_error)?;
         if accepted != Accepted::Pinned && !self.scheme.accepts_all() {
+            let given = server_name.to_str();
+            let ech_outer = self.ech_public_names.iter().any(|p| *p == given);
             let name = match &self.identity {
-                Some(n) => n.clone(),
+                Some(n) if !ech_outer => n.clone(),
                 None if self.nameless => return Err(to_engine_error(VerifyError::NoName)),
-                None => server_name.to_str().into_owned(),
+                _ => given.into_owned(),
             };
             verify_hostname_in_path(end_entity, &name, &self.scheme, accepted.issuers())
                 .map_err(to_engine_error)?;

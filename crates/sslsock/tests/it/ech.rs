@@ -135,6 +135,29 @@ fn rejected_never_sends_the_name_and_reports_the_retry_configs() {
 }
 
 #[test]
+fn rejected_with_verifycn_name_set_still_reports_the_retry_configs() {
+    // On a rejection the server is authenticated for the public name (RFC 9849 6.1.6), not
+    // for the name the application asked to check (which the certificate does not have).
+    let server = BsslServer::start("both", true);
+    let other = EchConfigList::from_file(&ech_lab().other_list).unwrap();
+    let opts = client(EchMode::Config(other)).verifycn_name("elsewhere.example");
+    let err = SslSocket::connect_with(&format!("127.0.0.1:{}", server.port), &opts).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Tls(TlsError::EchRejected {
+                retry_configs: Some(_)
+            })
+        ),
+        "{err:?}"
+    );
+    // Accepted, the name asked for is the one checked.
+    let opts = client(EchMode::Config(lab_list())).verifycn_name("wrong.example");
+    let err = SslSocket::connect_with(&format!("127.0.0.1:{}", server.port), &opts).unwrap_err();
+    assert!(err.to_string().contains("wrong.example"), "{err}");
+}
+
+#[test]
 fn rejected_by_a_server_without_ech_and_a_certificate_for_the_inner_name_only() {
     // No ECH key on the server: it answers the outer hello for the public name with a
     // certificate that does not cover it. The handshake fails on that name, never on the
