@@ -101,7 +101,7 @@ fn a_client_hello_in_one_byte_segments_is_served() {
     .unwrap();
     s.write_all(b"trickled\n").unwrap();
     let mut line = String::new();
-    std::io::BufRead::read_line(&mut s, &mut line).unwrap();
+    BufRead::read_line(&mut s, &mut line).unwrap();
     assert_eq!(line, "trickled\n");
     let _ = s.close();
     h.join().unwrap().remove(0).unwrap();
@@ -243,7 +243,7 @@ fn a_half_closed_peer_still_gets_the_answer() {
     s.write_all(b"0123456789").unwrap();
     s.get_ref().shutdown(std::net::Shutdown::Write).unwrap();
     let mut line = String::new();
-    std::io::BufRead::read_line(&mut s, &mut line).unwrap();
+    BufRead::read_line(&mut s, &mut line).unwrap();
     assert_eq!(line, "after half-close\n");
     let eof = h.join().unwrap().remove(0).unwrap_err();
     assert!(eof.contains("close_notify"), "{eof}");
