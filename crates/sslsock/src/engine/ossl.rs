@@ -95,6 +95,10 @@ pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
         (!opts.per_name_ciphers.is_empty(), "per-name cipher lists"),
         (opts.ticket_keycb.is_some(), "ticket_keycb"),
         (
+            !opts.client_ca_files.is_empty() || !opts.client_ca_certs.is_empty(),
+            "client_ca (the CA names sent with a certificate request)",
+        ),
+        (
             opts.ocsp_staple.is_some(),
             "OCSP stapling by the server (ocsp_staple)",
         ),
@@ -248,6 +252,25 @@ pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
     let key_index =
         Ssl::new_ex_index::<String>().map_err(ossl_err("cannot make a session key slot"))?;
     let sessions = client_sessions(opts, &mut b, key_index);
+    if opts.server {
+        // The server's own cache and tickets (OpenSSL's); size 0 turns resumption off, as on
+        // the default engine.
+        match opts.session_cache_size {
+            Some(0) => {
+                b.set_session_cache_mode(ossl::SslSessionCacheMode::OFF);
+                b.set_options(ossl::SslOptions::NO_TICKET);
+            }
+            Some(n) => {
+                b.set_session_cache_size(i32::try_from(n).unwrap_or(i32::MAX));
+            }
+            None => {}
+        }
+    }
+    if super::keylog_wanted() {
+        log::warn!(
+            "SSLKEYLOGFILE is not written by the openssl engine; the default engine writes it"
+        );
+    }
     let npn = if opts.npn_protocols.is_empty() {
         None
     } else {

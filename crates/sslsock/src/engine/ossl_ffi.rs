@@ -116,7 +116,7 @@ extern "C" fn select_cb(
 /// Server: advertise `list` to clients that ask with NPN.
 pub(crate) fn advertise(b: &mut SslContextBuilder, list: &NpnList) {
     // SAFETY: `b.as_ptr()` is the live SSL_CTX the builder owns; the callback only reads
-    // `list`, which outlives the context (see `NpnList`).
+    // `list`, which outlives the context (see `NpnList`). The openssl crate has no NPN API.
     unsafe {
         ffi::SSL_CTX_set_next_protos_advertised_cb(
             b.as_ptr(),
@@ -128,7 +128,8 @@ pub(crate) fn advertise(b: &mut SslContextBuilder, list: &NpnList) {
 
 /// Client: offer NPN and pick from the server's list by ours.
 pub(crate) fn select(b: &mut SslContextBuilder, list: &NpnList) {
-    // SAFETY: as in `advertise`.
+    // SAFETY: `b.as_ptr()` is the live SSL_CTX the builder owns; the callback only reads
+    // `list`, which outlives the context (see `NpnList`). The openssl crate has no NPN API.
     unsafe {
         ffi::SSL_CTX_set_next_proto_select_cb(
             b.as_ptr(),

@@ -355,3 +355,36 @@ fn sessions_resume_on_the_openssl_engine() {
         assert_eq!(connect_twice(&none), [false, false], "{flag}");
     }
 }
+
+#[test]
+fn a_server_without_a_session_cache_does_not_resume_on_the_openssl_engine() {
+    for (size, want) in [(None, [false, true]), (Some(0), [false, false])] {
+        let mut opts = server_opts().server(true).engine(Engine::OpenSsl);
+        if let Some(n) = size {
+            opts = opts.session_cache_size(n);
+        }
+        let (addr, h) = serve(opts, 2, sslsock_test_support::echo_once);
+        let ctx = SslContext::new(&ossl_client()).unwrap();
+        let got: Vec<bool> = (0..2)
+            .map(|_| {
+                let mut s = SslSocket::connect_with(&addr.to_string(), &ctx).unwrap();
+                // The echo takes in a TLS 1.3 ticket before the next connection.
+                s.write_all(b"r\n").unwrap();
+                let mut line = [0u8; 2];
+                s.read_exact(&mut line).unwrap();
+                s.session_reused()
+            })
+            .collect();
+        assert_eq!(got, want, "{size:?}");
+        h.join().unwrap().into_iter().for_each(|r| r.unwrap());
+    }
+    // client_ca is the default engine's: refused by name here.
+    let err = SslContext::new(
+        &server_opts()
+            .server(true)
+            .engine(Engine::OpenSsl)
+            .client_ca_file(sslsock_test_support::pki().ca.clone()),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("client_ca"), "{err}");
+}
