@@ -95,10 +95,6 @@ pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
         (!opts.per_name_ciphers.is_empty(), "per-name cipher lists"),
         (opts.ticket_keycb.is_some(), "ticket_keycb"),
         (
-            !opts.client_ca_files.is_empty() || !opts.client_ca_certs.is_empty(),
-            "client_ca (the CA names sent with a certificate request)",
-        ),
-        (
             opts.ocsp_staple.is_some(),
             "OCSP stapling by the server (ocsp_staple)",
         ),
@@ -252,6 +248,23 @@ pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
     let key_index =
         Ssl::new_ex_index::<String>().map_err(ossl_err("cannot make a session key slot"))?;
     let sessions = client_sessions(opts, &mut b, key_index);
+    if opts.server && (!opts.client_ca_files.is_empty() || !opts.client_ca_certs.is_empty()) {
+        // The CA names sent with a certificate request (`SSL_client_ca`).
+        let listed = super::roots::load_ca(&opts.client_ca_files, &[], &opts.client_ca_certs)?;
+        let mut names = openssl::stack::Stack::new().map_err(ossl_err("no CA name list"))?;
+        for c in &listed {
+            let cert = openssl::x509::X509::from_der(c)
+                .map_err(ossl_err("OpenSSL cannot read a client CA"))?;
+            names
+                .push(
+                    cert.subject_name()
+                        .to_owned()
+                        .map_err(ossl_err("a client CA name"))?,
+                )
+                .map_err(ossl_err("a client CA name"))?;
+        }
+        b.set_client_ca_list(names);
+    }
     if opts.server {
         // The server's own cache and tickets (OpenSSL's); size 0 turns resumption off, as on
         // the default engine.
