@@ -7,11 +7,18 @@
 //! OpenSSL runs over memory: the socket feeds it one record at a time and takes what it wants
 //! to send from a buffer, so bytes after a close_notify stay with the socket (`stop_ssl`), and
 //! non-blocking and async sockets work unchanged. Certificates are not verified by OpenSSL:
-//! after its handshake the peer's chain goes through sslsock's own verifier (trust anchors,
-//! pins, name constraints, CRLs, the verify callback, the hostname scheme, the OCSP policy), so
-//! the policy is the same on both engines; a refused peer gets no application data.
+//! inside its handshake, from its verify callback, the chain the peer sent goes through
+//! sslsock's own verifier (trust anchors, pins, name constraints, CRLs, the verify callback,
+//! the hostname scheme), so the policy is the same on both engines and a refused peer gets the
+//! alert that says why, as on the default engine (`unknown_ca`, `certificate_expired`,
+//! `bad_certificate`, `unsupported_certificate`, `certificate_revoked`, `decrypt_error`;
+//! a refusal by pin or by the application's callback is OpenSSL's "application verification"
+//! and sends `handshake_failure` where rustls sends `access_denied`). A client checks the
+//! server's OCSP staple as soon as it has it: with the certificate in TLS 1.3, from OpenSSL's
+//! status callback in TLS 1.2 (whose refusals all send `bad_certificate_status_response`).
 
 use std::collections::HashMap;
+use std::ffi::c_int;
 use std::io::{self, Read, Write};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
@@ -20,6 +27,7 @@ use openssl::ssl::{
     self as ossl, ErrorCode, NameType, Ssl, SslContextBuilder, SslMethod, SslStream, SslVerifyMode,
     SslVersion,
 };
+use openssl::x509::{X509StoreContext, X509StoreContextRef};
 use rustls::client::danger::ServerCertVerifier;
 use rustls::server::danger::ClientCertVerifier;
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
@@ -46,6 +54,10 @@ pub(crate) struct Config {
     sessions: Option<Arc<Mutex<HashMap<String, ossl::SslSession>>>>,
     /// Client: where a connection keeps its session key for the new-session callback.
     key_index: openssl::ex_data::Index<Ssl, String>,
+    /// Where a connection keeps what its verification decided, for the status callback.
+    verdict_index: openssl::ex_data::Index<Ssl, VerdictSlot>,
+    /// Server: how client certificates are asked for (`None`: they are not).
+    client_verify_mode: Option<SslVerifyMode>,
     /// The NPN list OpenSSL's callbacks read; after `ctx`, so it is dropped after it.
     _npn: Option<Box<super::ossl_ffi::NpnList>>,
 }
@@ -248,6 +260,8 @@ pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
     let key_index =
         Ssl::new_ex_index::<String>().map_err(ossl_err("cannot make a session key slot"))?;
     let sessions = client_sessions(opts, &mut b, key_index);
+    let verdict_index =
+        Ssl::new_ex_index::<VerdictSlot>().map_err(ossl_err("cannot make a verification slot"))?;
     if opts.server && (!opts.client_ca_files.is_empty() || !opts.client_ca_certs.is_empty()) {
         // The CA names sent with a certificate request (`SSL_client_ca`).
         let listed = super::roots::load_ca(&opts.client_ca_files, &[], &opts.client_ca_certs)?;
@@ -305,6 +319,7 @@ pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
     });
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut chain_policy = None;
+    let mut client_verify_mode = None;
     let (server_verifier, client_verifier) = if opts.server {
         if mode.contains(VerifyMode::PEER) {
             let policy = Arc::new(super::chain_policy(opts)?);
@@ -314,7 +329,9 @@ pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
             if mode.contains(VerifyMode::FAIL_IF_NO_PEER_CERT) {
                 m |= SslVerifyMode::FAIL_IF_NO_PEER_CERT;
             }
-            b.set_verify_callback(m, |_, _| true);
+            // Each connection sets the callback that runs sslsock's verifier.
+            b.set_verify(m);
+            client_verify_mode = Some(m);
             let v = ClientVerifier {
                 policy,
                 mandatory: mode.contains(VerifyMode::FAIL_IF_NO_PEER_CERT),
@@ -347,6 +364,9 @@ pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
             // ECH is refused on this engine.
             ech_public_names: Arc::from([]),
         };
+        let staple_checker = v.clone();
+        b.set_status_callback(move |ssl| Ok(check_staple(&staple_checker, ssl, verdict_index)))
+            .map_err(ossl_err("cannot set the OCSP status callback"))?;
         (Some(v), None)
     };
     let config = Config {
@@ -358,6 +378,8 @@ pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
         psk: opts.psk.is_some(),
         sessions,
         key_index,
+        verdict_index,
+        client_verify_mode,
         _npn: npn,
     };
     Ok(super::Built {
@@ -550,6 +572,186 @@ impl Write for Pipe {
     }
 }
 
+/// What the verification of one connection decided, written by OpenSSL's callbacks while
+/// its handshake runs.
+#[derive(Debug, Default)]
+enum Verdict {
+    /// No certificate checked (none sent yet, none sent at all, or a resumed session).
+    #[default]
+    Pending,
+    /// Client, TLS 1.2: chain and name accepted; the staple comes in its own message.
+    Identified(verifier::Identity),
+    /// Accepted, with what the client learnt about the server's chain.
+    Accepted(Option<PeerOutcome>),
+    /// Refused: the error for our side and the `X509_V_*` code whose alert tells the peer.
+    Refused { error: Error, code: c_int },
+    /// Refused for the staple: the status callback ends the handshake with
+    /// `bad_certificate_status_response`.
+    StapleRefused(Error),
+}
+
+type VerdictSlot = Arc<Mutex<Verdict>>;
+
+fn lock(slot: &Mutex<Verdict>) -> std::sync::MutexGuard<'_, Verdict> {
+    slot.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn now() -> UnixTime {
+    UnixTime::since_unix_epoch(
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default(),
+    )
+}
+
+/// The `X509_V_*` code that OpenSSL turns into the alert the default engine sends for `e`.
+fn alert_code(e: &rustls::Error) -> c_int {
+    use rustls::AlertDescription as A;
+    let rustls::Error::InvalidCertificate(kind) = e else {
+        return openssl_sys::X509_V_OK;
+    };
+    match A::from(kind.clone()) {
+        A::UnknownCA => openssl_sys::X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
+        A::CertificateExpired => openssl_sys::X509_V_ERR_CERT_HAS_EXPIRED,
+        A::CertificateRevoked => openssl_sys::X509_V_ERR_CERT_REVOKED,
+        A::BadCertificate => openssl_sys::X509_V_ERR_CERT_REJECTED,
+        A::DecryptError => openssl_sys::X509_V_ERR_CERT_SIGNATURE_FAILURE,
+        A::UnsupportedCertificate => openssl_sys::X509_V_ERR_INVALID_PURPOSE,
+        A::AccessDenied => openssl_sys::X509_V_ERR_APPLICATION_VERIFICATION,
+        // X509_V_OK on a refusal: OpenSSL's table sends certificate_unknown.
+        _ => openssl_sys::X509_V_OK,
+    }
+}
+
+/// A refusal by sslsock's verifier, in our words and in the alert's.
+fn refused(e: rustls::Error) -> Verdict {
+    let staple = matches!(
+        e,
+        rustls::Error::InvalidCertificate(rustls::CertificateError::InvalidOcspResponse)
+    );
+    let code = alert_code(&e);
+    let error = super::map_error(e);
+    if staple {
+        Verdict::StapleRefused(error)
+    } else {
+        Verdict::Refused { error, code }
+    }
+}
+
+/// The certificates the peer sent, leaf first, from inside a verify callback.
+fn sent_chain(ctx: &X509StoreContextRef) -> Result<Vec<CertificateDer<'static>>, Error> {
+    super::ossl_ffi::sent_chain(ctx)
+        .into_iter()
+        .flatten()
+        .map(der)
+        .collect()
+}
+
+/// Runs `decide` once per handshake, at OpenSSL's first verify callback, and answers every
+/// callback with its verdict: OpenSSL's own checks (it has no trust anchors) are overruled,
+/// and a refusal carries the code of the alert to send.
+fn verify_in_handshake(
+    slot: &Mutex<Verdict>,
+    ctx: &mut X509StoreContextRef,
+    decide: impl FnOnce(
+        &X509StoreContextRef,
+        &CertificateDer<'static>,
+        &[CertificateDer<'static>],
+    ) -> Verdict,
+) -> bool {
+    let mut verdict = lock(slot);
+    if matches!(*verdict, Verdict::Pending) {
+        *verdict = match sent_chain(ctx) {
+            Ok(chain) => match chain.split_first() {
+                Some((leaf, rest)) => decide(ctx, leaf, rest),
+                None => refused(rustls::Error::NoCertificatesPresented),
+            },
+            Err(error) => Verdict::Refused {
+                error,
+                code: openssl_sys::X509_V_OK,
+            },
+        };
+    }
+    match &*verdict {
+        Verdict::Refused { code, .. } => {
+            ctx.set_error(super::ossl_ffi::verify_result(*code));
+            false
+        }
+        _ => true,
+    }
+}
+
+/// Client: the server's chain and name; in TLS 1.3 its staple too (it came with the chain).
+fn decide_server(
+    v: &ServerVerifier,
+    name: &ServerName<'static>,
+    ctx: &X509StoreContextRef,
+    leaf: &CertificateDer<'static>,
+    rest: &[CertificateDer<'static>],
+) -> Verdict {
+    let at = now();
+    let identity = match v.check_identity(leaf, rest, name, at) {
+        Ok(i) => i,
+        Err(e) => return refused(e),
+    };
+    let ssl = X509StoreContext::ssl_idx()
+        .ok()
+        .and_then(|i| ctx.ex_data(i));
+    match ssl {
+        Some(ssl) if ssl.version2() == Some(SslVersion::TLS1_3) => {
+            let staple = ssl.ocsp_status().unwrap_or_default();
+            match v.check_revocation(identity, staple, at) {
+                Ok(o) => Verdict::Accepted(Some(o)),
+                Err(e) => refused(e),
+            }
+        }
+        _ => Verdict::Identified(identity),
+    }
+}
+
+/// Server: the client's chain.
+fn decide_client(
+    v: &ClientVerifier,
+    leaf: &CertificateDer<'static>,
+    rest: &[CertificateDer<'static>],
+) -> Verdict {
+    match v.verify_client_cert(leaf, rest, now()) {
+        Ok(_) => Verdict::Accepted(None),
+        Err(e) => refused(e),
+    }
+}
+
+/// Client, OpenSSL's status callback (after the server's certificate, in both versions):
+/// the staple of a TLS 1.2 server, and any staple refusal. `false` ends the handshake with
+/// `bad_certificate_status_response`.
+fn check_staple(
+    v: &ServerVerifier,
+    ssl: &ossl::SslRef,
+    index: openssl::ex_data::Index<Ssl, VerdictSlot>,
+) -> bool {
+    let Some(slot) = ssl.ex_data(index) else {
+        return true;
+    };
+    let mut verdict = lock(slot);
+    // Anything but an identity waiting for its staple stays as it is (a resumed session has
+    // nothing to check; a refusal is answered below).
+    *verdict = match std::mem::take(&mut *verdict) {
+        Verdict::Identified(identity) => {
+            let staple = ssl.ocsp_status().unwrap_or_default();
+            match v.check_revocation(identity, staple, now()) {
+                Ok(o) => Verdict::Accepted(Some(o)),
+                Err(e) => refused(e),
+            }
+        }
+        other => other,
+    };
+    !matches!(
+        *verdict,
+        Verdict::StapleRefused(_) | Verdict::Refused { .. }
+    )
+}
+
 /// How the peer ended the stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Closed {
@@ -572,6 +774,8 @@ pub(crate) struct OsslSession {
     closed: Closed,
     peer: Option<Vec<CertificateDer<'static>>>,
     outcome: Option<PeerOutcome>,
+    /// What the verify callbacks decided during the handshake.
+    verdict: VerdictSlot,
 }
 
 impl std::fmt::Debug for OsslSession {
@@ -585,9 +789,27 @@ impl std::fmt::Debug for OsslSession {
 
 fn start(
     config: &Arc<Config>,
-    ssl: Ssl,
+    mut ssl: Ssl,
     verify_name: Option<String>,
 ) -> Result<OsslSession, Error> {
+    let verdict = VerdictSlot::default();
+    ssl.set_ex_data(config.verdict_index, verdict.clone());
+    if let Some(v) = &config.server_verifier {
+        let (v, name) = for_name(v, verify_name.as_deref())?;
+        let slot = verdict.clone();
+        ssl.set_verify_callback(SslVerifyMode::PEER, move |_, ctx| {
+            verify_in_handshake(&slot, ctx, |ctx, leaf, rest| {
+                decide_server(&v, &name, ctx, leaf, rest)
+            })
+        });
+    }
+    if let (Some(v), Some(mode)) = (&config.client_verifier, config.client_verify_mode) {
+        let v = v.clone();
+        let slot = verdict.clone();
+        ssl.set_verify_callback(mode, move |_, ctx| {
+            verify_in_handshake(&slot, ctx, |_, leaf, rest| decide_client(&v, leaf, rest))
+        });
+    }
     let stream = SslStream::new(ssl, Pipe::default())
         .map_err(|e| Error::Tls(TlsError::Other(format!("OpenSSL: {e}"))))?;
     let mut s = OsslSession {
@@ -600,6 +822,7 @@ fn start(
         closed: Closed::Open,
         peer: None,
         outcome: None,
+        verdict,
     };
     s.advance()?;
     Ok(s)
@@ -673,7 +896,13 @@ impl OsslSession {
                     }
                 }
                 Err(e) if wants_io(&e) => return Ok(()),
-                Err(e) => return Err(map_error(&e, self.stream.get_ref().eof)),
+                Err(e) => {
+                    // Our verifier's refusal, in its words (the peer has the alert).
+                    return Err(match std::mem::take(&mut *lock(&self.verdict)) {
+                        Verdict::Refused { error, .. } | Verdict::StapleRefused(error) => error,
+                        _ => map_error(&e, self.stream.get_ref().eof),
+                    });
+                }
             }
         }
         let mut buf = [0u8; defaults::MAX_RECORD_PLAINTEXT];
@@ -699,7 +928,9 @@ impl OsslSession {
         Ok(())
     }
 
-    /// sslsock's verification of the chain OpenSSL received.
+    /// After the handshake: what the verify callbacks decided or, when they did not run (a
+    /// resumed session, PSK, a suite without certificates), sslsock's verification of the
+    /// chain OpenSSL kept.
     fn verify_peer(&mut self) -> Result<(), Error> {
         let ssl = self.stream.ssl();
         let mut chain: Vec<CertificateDer<'static>> = Vec::new();
@@ -712,15 +943,30 @@ impl OsslSession {
             chain.push(der(c)?);
         }
         self.peer = (!chain.is_empty()).then(|| chain.clone());
+        match std::mem::take(&mut *lock(&self.verdict)) {
+            Verdict::Pending => {}
+            Verdict::Accepted(outcome) => {
+                self.outcome = outcome;
+                return Ok(());
+            }
+            Verdict::Identified(identity) => {
+                // The status callback did not run: the staple is checked here.
+                let Some(v) = &self.config.server_verifier else {
+                    return Err(Error::State("a server checked a server's certificate"));
+                };
+                let staple = self.stream.ssl().ocsp_status().unwrap_or_default();
+                let outcome = v
+                    .check_revocation(identity, staple, now())
+                    .map_err(super::map_error)?;
+                self.outcome = Some(outcome);
+                return Ok(());
+            }
+            Verdict::Refused { error, .. } | Verdict::StapleRefused(error) => return Err(error),
+        }
         if chain.is_empty() && self.config.psk {
             // The pre-shared key authenticated the peer; no certificate was exchanged.
             return Ok(());
         }
-        let now = UnixTime::since_unix_epoch(
-            SystemTime::now()
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .unwrap_or_default(),
-        );
         if let Some(v) = &self.config.client_verifier {
             let Some((leaf, rest)) = chain.split_first() else {
                 return if v.mandatory {
@@ -729,36 +975,18 @@ impl OsslSession {
                     Ok(())
                 };
             };
-            v.verify_client_cert(leaf, rest, now)
+            v.verify_client_cert(leaf, rest, now())
                 .map_err(super::map_error)?;
         }
         if let Some(v) = &self.config.server_verifier {
             let Some((leaf, rest)) = chain.split_first() else {
                 return Err(Error::Verify(crate::VerifyError::NoPeerCertificate));
             };
-            let owned;
-            let (verifier, name) = match &self.verify_name {
-                Some(n) => (
-                    v,
-                    ServerName::try_from(n.clone()).map_err(|_| {
-                        ConfigError::Name(format!("\"{n}\" is not a valid host name or IP address"))
-                    })?,
-                ),
-                None => {
-                    owned = ServerVerifier {
-                        nameless: true,
-                        ..v.clone()
-                    };
-                    (
-                        &owned,
-                        ServerName::IpAddress(verifier::PLACEHOLDER_NAME.into()),
-                    )
-                }
-            };
+            let (verifier, name) = for_name(v, self.verify_name.as_deref())?;
             let staple = self.stream.ssl().ocsp_status().unwrap_or_default().to_vec();
             let _ = verifier::take_outcome();
             verifier
-                .verify_server_cert(leaf, rest, &name, &staple, now)
+                .verify_server_cert(leaf, rest, &name, &staple, now())
                 .map_err(super::map_error)?;
             self.outcome = verifier::take_outcome();
         }
@@ -894,6 +1122,29 @@ impl OsslSession {
     }
 }
 
+/// The verifier and the name for a client connection checking `verify_name` (`None`: a
+/// peer without a name, whose check fails where a name is due).
+fn for_name(
+    v: &ServerVerifier,
+    verify_name: Option<&str>,
+) -> Result<(ServerVerifier, ServerName<'static>), Error> {
+    Ok(match verify_name {
+        Some(n) => (
+            v.clone(),
+            ServerName::try_from(n.to_owned()).map_err(|_| {
+                ConfigError::Name(format!("\"{n}\" is not a valid host name or IP address"))
+            })?,
+        ),
+        None => (
+            ServerVerifier {
+                nameless: true,
+                ..v.clone()
+            },
+            ServerName::IpAddress(verifier::PLACEHOLDER_NAME.into()),
+        ),
+    })
+}
+
 fn der(c: &openssl::x509::X509Ref) -> Result<CertificateDer<'static>, Error> {
     c.to_der().map(CertificateDer::from).map_err(|e| {
         Error::Tls(TlsError::Other(format!(
@@ -958,6 +1209,10 @@ fn map_error(e: &ossl::Error, eof: bool) -> Error {
             "OpenSSL: {}",
             reasons.join("; ")
         )));
+    }
+    if has("peer did not return a certificate") {
+        // FAIL_IF_NO_PEER_CERT: OpenSSL's server refused a client without a certificate.
+        return Error::Verify(crate::VerifyError::NoPeerCertificate);
     }
     if has("wrong version number") || has("packet length too long") || has("http request") {
         return Error::Tls(TlsError::BadMessage(format!(

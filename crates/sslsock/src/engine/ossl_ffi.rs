@@ -1,5 +1,6 @@
 //! What the openssl engine needs and the openssl crate does not wrap safely: NPN (next
-//! protocol negotiation, TLS 1.2 and older), the PSK identity hint, and resuming a session.
+//! protocol negotiation, TLS 1.2 and older), the PSK identity hint, resuming a session, and,
+//! inside a verify callback, the chain the peer sent and the verification error to report.
 //! These are sslsock's only foreign calls; each states why it is sound.
 #![allow(unsafe_code)]
 
@@ -8,11 +9,35 @@ use std::ffi::{c_char, c_int, c_uchar, c_uint, c_void, CStr};
 use foreign_types::ForeignTypeRef;
 use openssl::error::ErrorStack;
 use openssl::ssl::{SslContextBuilder, SslRef, SslSessionRef};
+use openssl::stack::StackRef;
+use openssl::x509::{X509StoreContextRef, X509VerifyResult, X509};
 use openssl_sys as ffi;
 
 extern "C" {
-    // In libssl, which openssl-sys links; openssl-sys does not declare it.
+    // In libssl and libcrypto, which openssl-sys links; openssl-sys does not declare them.
     fn SSL_CTX_use_psk_identity_hint(ctx: *mut ffi::SSL_CTX, hint: *const c_char) -> c_int;
+    fn X509_STORE_CTX_get0_untrusted(ctx: *const ffi::X509_STORE_CTX) -> *mut ffi::stack_st_X509;
+}
+
+/// Inside a verify callback of a handshake: the certificates the peer sent, its own first
+/// (libssl verifies them as the "untrusted" list, leaf included, on both sides).
+pub(crate) fn sent_chain(ctx: &X509StoreContextRef) -> Option<&StackRef<X509>> {
+    // SAFETY: `ctx.as_ptr()` is the live X509_STORE_CTX borrowed for the lifetime of the
+    // result; OpenSSL returns the stack it was initialised with (owned by the handshake, which
+    // outlives the callback) or null, and keeps it unchanged while the callback runs. The
+    // declaration matches OpenSSL 3's
+    // `STACK_OF(X509) *X509_STORE_CTX_get0_untrusted(const X509_STORE_CTX *ctx)`.
+    unsafe {
+        let stack = X509_STORE_CTX_get0_untrusted(ctx.as_ptr());
+        (!stack.is_null()).then(|| StackRef::from_ptr(stack))
+    }
+}
+
+/// The verification result for one of OpenSSL's `X509_V_*` codes.
+pub(crate) fn verify_result(code: c_int) -> X509VerifyResult {
+    // SAFETY: the openssl crate asks for a code OpenSSL knows; callers pass only the
+    // `X509_V_*` constants of openssl-sys.
+    unsafe { X509VerifyResult::from_raw(code) }
 }
 
 /// Server: the identity hint sent to PSK clients in TLS 1.2.

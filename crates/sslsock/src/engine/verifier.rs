@@ -229,15 +229,24 @@ fn record_outcome(outcome: PeerOutcome) {
     OUTCOME.with(|o| *o.borrow_mut() = Some(outcome));
 }
 
-impl ServerCertVerifier for ServerVerifier {
-    fn verify_server_cert(
+/// What the chain and name checks established, before the staple is looked at.
+#[derive(Debug, Clone)]
+pub(crate) enum Identity {
+    /// Not verified (`VerifyMode::NONE`) or pinned: the chain as sent, nothing to revoke.
+    AsSent(Vec<Vec<u8>>),
+    /// A validated path, leaf first.
+    Path(Vec<Vec<u8>>),
+}
+
+impl ServerVerifier {
+    /// The chain, the pins and the name: everything but revocation by staple.
+    pub(crate) fn check_identity(
         &self,
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
         server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
         now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
+    ) -> Result<Identity, rustls::Error> {
         let as_sent = || {
             std::iter::once(end_entity)
                 .chain(intermediates)
@@ -245,11 +254,7 @@ impl ServerCertVerifier for ServerVerifier {
                 .collect::<Vec<_>>()
         };
         if !self.mode.verifies() {
-            record_outcome(PeerOutcome {
-                chain: as_sent(),
-                revocation: Revocation::Off,
-            });
-            return Ok(ServerCertVerified::assertion());
+            return Ok(Identity::AsSent(as_sent()));
         }
         let accepted = self
             .policy
@@ -266,26 +271,55 @@ impl ServerCertVerifier for ServerVerifier {
             verify_hostname_in_path(end_entity, &name, &self.scheme, accepted.issuers())
                 .map_err(to_engine_error)?;
         }
-        let outcome = match accepted {
-            Accepted::Pinned => PeerOutcome {
-                chain: as_sent(),
-                revocation: Revocation::Off,
-            },
+        Ok(match accepted {
+            Accepted::Pinned => Identity::AsSent(as_sent()),
             Accepted::Chain { mut path } => {
                 path.reverse();
                 log_chain(&path);
+                Identity::Path(path)
+            }
+        })
+    }
+
+    /// Revocation of an accepted identity by `staple` (empty: none sent), as the OCSP policy
+    /// says; the outcome the socket reports.
+    pub(crate) fn check_revocation(
+        &self,
+        identity: Identity,
+        staple: &[u8],
+        now: UnixTime,
+    ) -> Result<PeerOutcome, rustls::Error> {
+        Ok(match identity {
+            Identity::AsSent(chain) => PeerOutcome {
+                chain,
+                revocation: Revocation::Off,
+            },
+            Identity::Path(path) => {
                 let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(now.as_secs());
                 let revocation = self
                     .ocsp
-                    .check(ocsp_response, &path, at)
+                    .check(staple, &path, at)
                     .map_err(to_engine_error)?;
                 PeerOutcome {
                     chain: path,
                     revocation,
                 }
             }
-        };
-        record_outcome(outcome);
+        })
+    }
+}
+
+impl ServerCertVerifier for ServerVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let identity = self.check_identity(end_entity, intermediates, server_name, now)?;
+        record_outcome(self.check_revocation(identity, ocsp_response, now)?);
         Ok(ServerCertVerified::assertion())
     }
 

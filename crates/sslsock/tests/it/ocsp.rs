@@ -221,6 +221,65 @@ fn stapled_good_and_revoked(engine: sslsock::Engine) {
     }
 }
 
+/// A client that refuses the server's staple tells the server why with an alert: the
+/// revocation itself (`certificate_revoked`, 44) when it can, OpenSSL's status-response alert
+/// (113) where the openssl engine checks a TLS 1.2 staple in OpenSSL's status callback.
+fn a_refused_staple_is_an_alert_to_s_server(engine: sslsock::Engine, alerts: [(&str, u8); 2]) {
+    let revoked = lab().save(
+        "staple-revoked-alert.der",
+        &lab().response("int", "revoked", Signer::Issuer, 60, false),
+    );
+    for (version, alert) in alerts {
+        let (srv, port) = sslsock_test_support::spawn_listening(|port| {
+            let mut cmd = Command::new("openssl");
+            cmd.current_dir(&lab().dir)
+                .args(["s_server", "-accept", &format!("127.0.0.1:{port}")])
+                .args(["-cert", "revoked.pem", "-key", "revoked.key"])
+                .args(["-cert_chain", "int.pem", "-www", version])
+                // The readiness probe is the first connection.
+                .args(["-naccept", "2"])
+                .arg("-status_file")
+                .arg(&revoked)
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            cmd
+        });
+        let e = SslSocket::connect_with(
+            &format!("127.0.0.1:{port}"),
+            &client(OcspMode::TRY_STAPLE).engine(engine),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(e, Error::Verify(VerifyError::Revoked(_))),
+            "{version}: {e:?}"
+        );
+        let (out, err, _) = srv.finish(10);
+        assert!(
+            err.contains(&format!("SSL alert number {alert}"))
+                || out.contains(&format!("SSL alert number {alert}")),
+            "{engine:?} {version}: {out}\n{err}"
+        );
+    }
+}
+
+#[test]
+fn a_refused_staple_is_an_alert() {
+    a_refused_staple_is_an_alert_to_s_server(
+        sslsock::Engine::Rustls,
+        [("-tls1_3", 44), ("-tls1_2", 44)],
+    );
+}
+
+#[cfg(feature = "openssl")]
+#[test]
+fn a_refused_staple_is_an_alert_on_the_openssl_engine() {
+    a_refused_staple_is_an_alert_to_s_server(
+        sslsock::Engine::OpenSsl,
+        [("-tls1_3", 44), ("-tls1_2", 113)],
+    );
+}
+
 #[test]
 fn staple_of_another_certificate_is_a_soft_error() {
     let other = lab().save(
