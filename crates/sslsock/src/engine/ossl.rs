@@ -58,6 +58,8 @@ pub(crate) struct Config {
     verdict_index: openssl::ex_data::Index<Ssl, VerdictSlot>,
     /// Server: how client certificates are asked for (`None`: they are not).
     client_verify_mode: Option<SslVerifyMode>,
+    /// Server: every chain it may present (its own, alternates, the SNI names').
+    chains: Vec<Vec<CertificateDer<'static>>>,
     /// The NPN list OpenSSL's callbacks read; after `ctx`, so it is dropped after it.
     _npn: Option<Box<super::ossl_ffi::NpnList>>,
 }
@@ -100,11 +102,6 @@ pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
     }
     // What this engine does not do is refused by name, never ignored.
     let missing = [
-        (
-            !opts.sni_certs.is_empty(),
-            "per-name certificates (sni_cert)",
-        ),
-        (!opts.per_name_ciphers.is_empty(), "per-name cipher lists"),
         (opts.ticket_keycb.is_some(), "ticket_keycb"),
         (
             opts.ocsp_staple.is_some(),
@@ -213,26 +210,22 @@ pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
         .as_ref()
         .map(|(c, _)| c.clone())
         .unwrap_or_default();
+    let mut chains = Vec::new();
     if let Some((chain, key)) = &identity {
         if opts.server || opts.use_cert.unwrap_or(true) {
-            let leaf = openssl::x509::X509::from_der(&chain[0])
-                .map_err(ossl_err("OpenSSL cannot read the certificate"))?;
-            b.set_certificate(&leaf)
-                .map_err(ossl_err("OpenSSL refused the certificate"))?;
-            for c in &chain[1..] {
-                let c = openssl::x509::X509::from_der(c)
-                    .map_err(ossl_err("OpenSSL cannot read a chain certificate"))?;
-                b.add_extra_chain_cert(c)
-                    .map_err(ossl_err("OpenSSL refused a chain certificate"))?;
-            }
-            let pkey = openssl::pkey::PKey::private_key_from_der(key.secret_der())
-                .map_err(ossl_err("OpenSSL cannot read the private key"))?;
-            b.set_private_key(&pkey)
-                .map_err(ossl_err("OpenSSL refused the private key"))?;
-            b.check_private_key().map_err(|_| {
-                ConfigError::Certificate("the private key does not match the certificate".into())
-            })?;
+            use_identity(&mut b, chain, key)?;
+            chains.push(chain.clone());
         }
+    }
+    if opts.server {
+        // `sni_cert("", ...)`: alternates of the default certificate (another key type).
+        for alt in opts.sni_certs.iter().filter(|c| c.name.is_empty()) {
+            let chain = crate::x509::load_chain(&alt.cert, &opts.password)?;
+            let key = crate::x509::load_key(alt.key.as_ref(), &alt.cert, &opts.password)?;
+            use_identity(&mut b, &chain, &key)?;
+            chains.push(chain);
+        }
+        chains.extend(per_name(opts, &mut b)?);
     }
     if let Some(dh) = &opts.dh_params {
         if !opts.server {
@@ -380,6 +373,7 @@ pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
         key_index,
         verdict_index,
         client_verify_mode,
+        chains,
         _npn: npn,
     };
     Ok(super::Built {
@@ -392,6 +386,131 @@ pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
 
 /// Client: a bounded store of the sessions the server hands out (TLS 1.2 sessions, TLS 1.3
 /// tickets), filed under each connection's session key; `None` with `session_cache_size(0)`.
+/// Adds a certificate chain and its key to the context (one per key type: OpenSSL picks by the
+/// client's signature algorithms).
+fn use_identity(
+    b: &mut SslContextBuilder,
+    chain: &[CertificateDer<'static>],
+    key: &rustls_pki_types::PrivateKeyDer<'static>,
+) -> Result<(), ConfigError> {
+    let Some((leaf, rest)) = chain.split_first() else {
+        return Err(ConfigError::Certificate(
+            "the certificate file holds no certificate".into(),
+        ));
+    };
+    let leaf = openssl::x509::X509::from_der(leaf)
+        .map_err(ossl_err("OpenSSL cannot read the certificate"))?;
+    b.set_certificate(&leaf)
+        .map_err(ossl_err("OpenSSL refused the certificate"))?;
+    for c in rest {
+        let c = openssl::x509::X509::from_der(c)
+            .map_err(ossl_err("OpenSSL cannot read a chain certificate"))?;
+        b.add_extra_chain_cert(c)
+            .map_err(ossl_err("OpenSSL refused a chain certificate"))?;
+    }
+    let pkey = openssl::pkey::PKey::private_key_from_der(key.secret_der())
+        .map_err(ossl_err("OpenSSL cannot read the private key"))?;
+    b.set_private_key(&pkey)
+        .map_err(ossl_err("OpenSSL refused the private key"))?;
+    b.check_private_key().map_err(|_| {
+        ConfigError::Certificate("the private key does not match the certificate".into())
+    })
+}
+
+/// Server: certificates and cipher lists per SNI name (`sni_cert`, `ciphers_for`). Each name
+/// with certificates gets a context of its own, built from the same options, that the
+/// ClientHello callback switches to; a name's cipher lists are set on the connection there
+/// (OpenSSL keeps a connection's lists when its context changes).
+fn per_name(
+    opts: &Options,
+    b: &mut SslContextBuilder,
+) -> Result<Vec<Vec<CertificateDer<'static>>>, ConfigError> {
+    let mut chains = Vec::new();
+    if opts.sni_certs.iter().all(|c| c.name.is_empty()) && opts.per_name_ciphers.is_empty() {
+        return Ok(chains);
+    }
+    let mut contexts: Vec<(String, ossl::SslContext)> = Vec::new();
+    for named in opts.sni_certs.iter().filter(|c| !c.name.is_empty()) {
+        let name = named.name.to_ascii_lowercase();
+        if contexts.iter().any(|(n, _)| *n == name) {
+            continue;
+        }
+        let mut alternates = opts
+            .sni_certs
+            .iter()
+            .filter(|c| c.name.eq_ignore_ascii_case(&name))
+            .cloned();
+        let Some(first) = alternates.next() else {
+            continue;
+        };
+        let mut own = opts.clone();
+        own.cert = Some(first.cert);
+        own.key = first.key;
+        own.sni_certs = alternates
+            .map(|c| crate::options::SniCert {
+                name: String::new(),
+                ..c
+            })
+            .collect();
+        own.per_name_ciphers = Vec::new();
+        let built = build(&own).map_err(|e| match e {
+            ConfigError::Certificate(why) => {
+                ConfigError::Certificate(format!("certificate for \"{name}\": {why}"))
+            }
+            other => other,
+        })?;
+        let super::EngineConfig::OpenSsl(c) = built.config else {
+            return Err(ConfigError::Invalid(
+                "a per-name context on another engine".into(),
+            ));
+        };
+        chains.extend(c.chains.iter().cloned());
+        contexts.push((name, c.ctx.clone()));
+    }
+    let mut ciphers = Vec::new();
+    for named in &opts.per_name_ciphers {
+        // Refused now, not at the first handshake that names it.
+        let mut probe =
+            SslContextBuilder::new(SslMethod::tls_server()).map_err(ossl_err("no context"))?;
+        if let Some(list) = &named.cipher_list {
+            probe
+                .set_cipher_list(list)
+                .map_err(|e| ConfigError::Cipher {
+                    spec: list.clone(),
+                    reason: format!("for \"{}\", OpenSSL refused it: {e}", named.name),
+                })?;
+        }
+        if let Some(suites) = &named.ciphersuites {
+            probe
+                .set_ciphersuites(suites)
+                .map_err(|e| ConfigError::Cipher {
+                    spec: suites.clone(),
+                    reason: format!("for \"{}\", OpenSSL refused it: {e}", named.name),
+                })?;
+        }
+        ciphers.push((named.name.to_ascii_lowercase(), named.clone()));
+    }
+    // Before OpenSSL chooses a TLS 1.3 suite, which it does ahead of its servername callback.
+    b.set_client_hello_callback(move |ssl, _alert| {
+        let Some(host) = super::ossl_ffi::client_hello_server_name(ssl) else {
+            return Ok(ossl::ClientHelloResponse::SUCCESS);
+        };
+        if let Some(ctx) = super::sni::find_for_host(&contexts, &host) {
+            ssl.set_ssl_context(ctx)?;
+        }
+        if let Some(named) = super::sni::find_for_host(&ciphers, &host) {
+            if let Some(list) = &named.cipher_list {
+                ssl.set_cipher_list(list)?;
+            }
+            if let Some(suites) = &named.ciphersuites {
+                ssl.set_ciphersuites(suites)?;
+            }
+        }
+        Ok(ossl::ClientHelloResponse::SUCCESS)
+    });
+    Ok(chains)
+}
+
 fn client_sessions(
     opts: &Options,
     b: &mut SslContextBuilder,
@@ -776,6 +895,8 @@ pub(crate) struct OsslSession {
     outcome: Option<PeerOutcome>,
     /// What the verify callbacks decided during the handshake.
     verdict: VerdictSlot,
+    /// Server: the certificate chain presented (the SNI name's when it has its own).
+    own_chain: Option<Vec<CertificateDer<'static>>>,
 }
 
 impl std::fmt::Debug for OsslSession {
@@ -823,6 +944,7 @@ fn start(
         peer: None,
         outcome: None,
         verdict,
+        own_chain: None,
     };
     s.advance()?;
     Ok(s)
@@ -889,6 +1011,9 @@ impl OsslSession {
             match self.stream.do_handshake() {
                 Ok(()) => {
                     self.handshaking = false;
+                    if self.config.server {
+                        self.own_chain = presented(self.stream.ssl(), &self.config.chains);
+                    }
                     if let Err(e) = self.verify_peer() {
                         // No application data for a refused peer.
                         let _ = self.stream.shutdown();
@@ -1102,6 +1227,10 @@ impl OsslSession {
         super::ossl_ffi::negotiated(self.stream.ssl())
     }
 
+    pub(crate) fn own_chain(&self) -> Option<&[CertificateDer<'static>]> {
+        self.own_chain.as_deref()
+    }
+
     pub(crate) fn server_name(&self) -> Option<&str> {
         if !self.config.server {
             return None;
@@ -1120,6 +1249,15 @@ impl OsslSession {
     pub(crate) fn peer_certificates(&self) -> Option<&[CertificateDer<'static>]> {
         self.peer.as_deref()
     }
+}
+
+/// Server: the chain a connection presented, from the context its SNI name chose.
+fn presented(
+    ssl: &ossl::SslRef,
+    chains: &[Vec<CertificateDer<'static>>],
+) -> Option<Vec<CertificateDer<'static>>> {
+    let leaf = der(ssl.certificate()?).ok()?;
+    chains.iter().find(|c| c.first() == Some(&leaf)).cloned()
 }
 
 /// The verifier and the name for a client connection checking `verify_name` (`None`: a

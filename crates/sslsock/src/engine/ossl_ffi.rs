@@ -1,6 +1,7 @@
 //! What the openssl engine needs and the openssl crate does not wrap safely: NPN (next
-//! protocol negotiation, TLS 1.2 and older), the PSK identity hint, resuming a session, and,
-//! inside a verify callback, the chain the peer sent and the verification error to report.
+//! protocol negotiation, TLS 1.2 and older), the PSK identity hint, resuming a session, the
+//! SNI name inside a ClientHello callback, and, inside a verify callback, the chain the peer
+//! sent and the verification error to report.
 //! These are sslsock's only foreign calls; each states why it is sound.
 #![allow(unsafe_code)]
 
@@ -31,6 +32,41 @@ pub(crate) fn sent_chain(ctx: &X509StoreContextRef) -> Option<&StackRef<X509>> {
         let stack = X509_STORE_CTX_get0_untrusted(ctx.as_ptr());
         (!stack.is_null()).then(|| StackRef::from_ptr(stack))
     }
+}
+
+/// Server, inside a ClientHello callback (before OpenSSL has parsed the extensions): the host
+/// name the client asked for with SNI, if any.
+pub(crate) fn client_hello_server_name(ssl: &SslRef) -> Option<String> {
+    let mut data: *const c_uchar = std::ptr::null();
+    let mut len: usize = 0;
+    // SAFETY: `ssl.as_ptr()` is the live SSL whose ClientHello callback is running, the only
+    // time OpenSSL holds the ClientHello; it points `data` at the extension's bytes inside it
+    // (or leaves it null) and sets `len` to their size. The bytes are copied out (parsed into
+    // an owned name) before the call returns. 0 is the server_name extension.
+    let ext = unsafe {
+        if ffi::SSL_client_hello_get0_ext(ssl.as_ptr(), 0, &mut data, &mut len) != 1
+            || data.is_null()
+        {
+            return None;
+        }
+        std::slice::from_raw_parts(data, len)
+    };
+    host_name_of(ext)
+}
+
+/// The host name in a server_name extension's body (RFC 6066 section 3).
+fn host_name_of(ext: &[u8]) -> Option<String> {
+    let list_len = usize::from(u16::from_be_bytes([*ext.first()?, *ext.get(1)?]));
+    let mut list = ext.get(2..2 + list_len)?;
+    while let [kind, hi, lo, rest @ ..] = list {
+        let len = usize::from(u16::from_be_bytes([*hi, *lo]));
+        let name = rest.get(..len)?;
+        if *kind == 0 {
+            return std::str::from_utf8(name).ok().map(str::to_ascii_lowercase);
+        }
+        list = &rest[len..];
+    }
+    None
 }
 
 /// The verification result for one of OpenSSL's `X509_V_*` codes.
@@ -174,5 +210,21 @@ pub(crate) fn negotiated(ssl: &SslRef) -> Option<&[u8]> {
     unsafe {
         ffi::SSL_get0_next_proto_negotiated(ssl.as_ptr(), &mut data, &mut len);
         (!data.is_null()).then(|| std::slice::from_raw_parts(data, len as usize))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_name_of;
+
+    #[test]
+    fn host_name_from_a_server_name_extension() {
+        let mut ext = vec![0, 9, 0, 0, 6];
+        ext.extend_from_slice(b"A.Test");
+        assert_eq!(host_name_of(&ext).as_deref(), Some("a.test"));
+        // Truncated, or with a length past the end: no name, no panic.
+        assert_eq!(host_name_of(&ext[..7]), None);
+        assert_eq!(host_name_of(&[0, 200, 0, 0, 6]), None);
+        assert_eq!(host_name_of(&[]), None);
     }
 }

@@ -505,11 +505,7 @@ impl Session {
     }
 
     pub(crate) fn own_chain(&self) -> Option<&[CertificateDer<'static>]> {
-        match self {
-            Session::Rustls(s) => s.own_chain(),
-            #[cfg(feature = "openssl")]
-            Session::OpenSsl(_) => None,
-        }
+        either!(self, s => s.own_chain())
     }
 
     pub(crate) fn server_name(&self) -> Option<&str> {

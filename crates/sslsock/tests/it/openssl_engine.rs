@@ -379,3 +379,26 @@ fn a_server_without_a_session_cache_does_not_resume_on_the_openssl_engine() {
         h.join().unwrap().into_iter().for_each(|r| r.unwrap());
     }
 }
+
+/// What the openssl engine does not do is refused by name, never ignored.
+#[test]
+fn options_the_openssl_engine_lacks_are_refused_by_name() {
+    let server = || server_opts().server(true).engine(Engine::OpenSsl);
+    let cases: [(Options, &str); 4] = [
+        (server().ticket_keycb(|_| None), "ticket_keycb"),
+        (
+            server().ocsp_staple(sslsock::ocsp::StapleSource::Auto),
+            "OCSP stapling by the server",
+        ),
+        (
+            ossl_client().session_cache(&sslsock::SessionCache::new(8)),
+            "a shared client session cache",
+        ),
+        (ossl_client().ech(sslsock::ech::EchMode::Grease), "ECH"),
+    ];
+    for (opts, what) in cases {
+        let e = SslContext::new(&opts).unwrap_err().to_string();
+        assert!(e.contains(what), "{what}: {e}");
+        assert!(e.contains("engine"), "{what}: {e}");
+    }
+}
