@@ -4,6 +4,12 @@
 //! (file, standard output) error, 3 network error. Errors go to stderr as one line starting
 //! with `sslsock: `.
 
+/// mimalloc instead of glibc's malloc: glibc hands the engine's record buffers out at
+/// addresses 4 KiB apart give or take a few bytes, where its `rep movsb` copies run several
+/// times slower; with mimalloc the bulk server spends about half the user CPU per GiB.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod args;
 mod bench;
 mod cert;

@@ -23,7 +23,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncBufRead, AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
 use super::{connect, SslSocket};
@@ -344,6 +344,50 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncSslSocket<S> {
     }
 }
 
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncSslSocket<S> {
+    /// A read's outcome under `idle_timeout` (after the handshake only, as on a blocking
+    /// socket: a plain STARTTLS dialogue keeps whatever time its protocol gives it): a read
+    /// still pending when the peer has been silent that long fails with `TimedOut`.
+    fn idle_timeout<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        polled: Poll<io::Result<T>>,
+    ) -> Poll<io::Result<T>> {
+        let Some(after) = self
+            .sock
+            .context()
+            .options()
+            .idle_timeout
+            .filter(|_| self.sock.is_tls())
+        else {
+            return polled;
+        };
+        let Some(deadline) = tokio::time::Instant::now().checked_add(after) else {
+            return polled;
+        };
+        match polled {
+            Poll::Pending => {
+                let timer = self
+                    .idle
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+                if timer.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "the peer was idle past idle_timeout",
+                    )));
+                }
+                Poll::Pending
+            }
+            ready => {
+                if let Some(timer) = &mut self.idle {
+                    timer.as_mut().reset(deadline);
+                }
+                ready
+            }
+        }
+    }
+}
+
 impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for AsyncSslSocket<S> {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -364,40 +408,44 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for AsyncSslSocket<S> {
                 Ok(())
             })
             .map_err(Error::into_io);
-        // After the handshake only, as on a blocking socket: a plain STARTTLS dialogue keeps
-        // whatever time its protocol gives it.
-        let Some(after) = this
-            .sock
-            .context()
-            .options()
-            .idle_timeout
-            .filter(|_| this.sock.is_tls())
-        else {
-            return polled;
-        };
-        let Some(deadline) = tokio::time::Instant::now().checked_add(after) else {
-            return polled;
-        };
-        match polled {
-            Poll::Pending => {
-                let timer = this
-                    .idle
-                    .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
-                if timer.as_mut().poll(cx).is_ready() {
-                    return Poll::Ready(Err(io::Error::new(
-                        io::ErrorKind::TimedOut,
-                        "the peer was idle past idle_timeout",
-                    )));
-                }
-                Poll::Pending
-            }
-            ready => {
-                if let Some(timer) = &mut this.idle {
-                    timer.as_mut().reset(deadline);
-                }
-                ready
-            }
+        this.idle_timeout(cx, polled)
+    }
+}
+
+/// Decrypted data in place, without a copy into the caller's buffer: at most one record's
+/// worth per call, empty at the end of the stream.
+///
+/// ```no_run
+/// # async fn f(mut tls: sslsock::AsyncSslSocket) -> std::io::Result<()> {
+/// use tokio::io::AsyncBufReadExt;
+/// loop {
+///     let chunk = tls.fill_buf().await?;
+///     if chunk.is_empty() {
+///         break; // close_notify
+///     }
+///     let n = chunk.len();
+///     tls.consume(n);
+/// }
+/// # Ok(())
+/// # }
+/// ```
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncBufRead for AsyncSslSocket<S> {
+    fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
+        let this = self.get_mut();
+        // Two steps: the first may do I/O (and be pending), the second only lends the chunk
+        // the first made ready.
+        let polled = this
+            .poll_op(cx, |s| s.fill_buf_inner().map(<[u8]>::len))
+            .map_err(Error::into_io);
+        match this.idle_timeout(cx, polled) {
+            Poll::Ready(Ok(_)) => Poll::Ready(this.sock.fill_buf_inner().map_err(Error::into_io)),
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => Poll::Pending,
         }
+    }
+
+    fn consume(self: Pin<&mut Self>, amt: usize) {
+        self.get_mut().sock.consume_inner(amt);
     }
 }
 

@@ -160,6 +160,67 @@ fn async_64_mib_checksum_matches() {
     });
 }
 
+/// `fill_buf`/`consume` (tokio's `AsyncBufRead`) lend the decrypted records in place, at
+/// most one record at a time, and end with an empty chunk at close_notify; a silent peer
+/// meets `idle_timeout` there as in `read`.
+fn fill_buf_reads_records_in_place(engine: sslsock::Engine) {
+    use tokio::io::AsyncBufReadExt;
+    const TOTAL: usize = 8 << 20;
+    runtime().block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let idle = std::time::Duration::from_millis(500);
+        let sctx =
+            SslContext::new(&server_opts().server(true).engine(engine).idle_timeout(idle)).unwrap();
+        let server = tokio::spawn(async move {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let mut tls = AsyncSslSocket::accept_with(tcp, &sctx).await.unwrap();
+            let (mut got, mut sum) = (0usize, 0u64);
+            loop {
+                let chunk = tls.fill_buf().await.unwrap();
+                if chunk.is_empty() {
+                    break;
+                }
+                assert!(chunk.len() <= 16_384, "{}", chunk.len());
+                // Half of each chunk first: the rest stays lent until consumed.
+                let half = chunk.len().div_ceil(2);
+                sum += chunk[..half].iter().map(|&b| u64::from(b)).sum::<u64>();
+                tls.consume(half);
+                let rest = tls.fill_buf().await.unwrap();
+                sum += rest.iter().map(|&b| u64::from(b)).sum::<u64>();
+                let n = rest.len();
+                tls.consume(n);
+                got += half + n;
+            }
+            assert_eq!(got, TOTAL);
+            // A silent peer on a second connection.
+            let (tcp, _) = listener.accept().await.unwrap();
+            let mut quiet = AsyncSslSocket::accept_with(tcp, &sctx).await.unwrap();
+            let e = quiet.fill_buf().await.unwrap_err();
+            assert_eq!(e.kind(), std::io::ErrorKind::TimedOut, "{e}");
+            sum
+        });
+        let cctx = SslContext::new(&client_opts().engine(engine)).unwrap();
+        let mut tls = AsyncSslSocket::connect_with(&addr, &cctx).await.unwrap();
+        let sent = bulk(&mut tls, TOTAL).await;
+        tls.shutdown().await.unwrap();
+        let quiet = AsyncSslSocket::connect_with(&addr, &cctx).await.unwrap();
+        assert_eq!(server.await.unwrap(), sent);
+        drop(quiet);
+    });
+}
+
+#[test]
+fn fill_buf_reads_records_in_place_to_close_notify() {
+    fill_buf_reads_records_in_place(sslsock::Engine::Rustls);
+}
+
+#[cfg(feature = "openssl")]
+#[test]
+fn fill_buf_reads_records_in_place_on_openssl() {
+    fill_buf_reads_records_in_place(sslsock::Engine::OpenSsl);
+}
+
 /// Reads one line byte by byte, so nothing beyond it is taken from the stream.
 async fn line<S: AsyncRead + AsyncWrite + Unpin>(s: &mut AsyncSslSocket<S>) -> String {
     let mut out = Vec::new();
