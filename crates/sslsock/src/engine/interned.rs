@@ -27,7 +27,7 @@ impl PolicyKey {
         self
     }
 
-    fn digest(&self) -> Vec<u8> {
+    pub(crate) fn digest(&self) -> Vec<u8> {
         digest::digest(&digest::SHA256, &self.0).as_ref().to_vec()
     }
 }

@@ -232,16 +232,14 @@ fn chain_policy(opts: &Options) -> Result<ChainPolicy, ConfigError> {
     Ok(policy)
 }
 
-/// The verifier of a client context, shared with every context of the same verification
-/// policy (see [`interned`]); a policy that cannot be told by value gets its own.
-pub(crate) fn shared_verifier(
-    v: verifier::ServerVerifier,
-    versions: &[&'static rustls::SupportedProtocolVersion],
-) -> Arc<dyn rustls::client::danger::ServerCertVerifier> {
-    let made: Arc<dyn rustls::client::danger::ServerCertVerifier> = Arc::new(v.clone());
-    let Some(parts) = v.policy.identity_parts() else {
-        return made;
-    };
+/// Everything a client's verification policy consists of (`versions`: the protocol versions
+/// it allows, described), for telling sessions accepted under one policy from another's;
+/// `None` when the policy cannot be told apart (it is then never shared).
+pub(crate) fn policy_key(
+    v: &verifier::ServerVerifier,
+    versions: &str,
+) -> Option<interned::PolicyKey> {
+    let parts = v.policy.identity_parts()?;
     let mut key = interned::PolicyKey::default();
     for p in &parts {
         key.part(p);
@@ -250,7 +248,7 @@ pub(crate) fn shared_verifier(
         .part(&v.scheme.identity_part())
         .part(v.identity.as_deref().unwrap_or("\0").as_bytes())
         .part(&[u8::from(v.nameless)])
-        .part(format!("{versions:?}").as_bytes())
+        .part(versions.as_bytes())
         .part(&v.ocsp.mode.bits().to_be_bytes())
         .part(&[u8::from(v.ocsp.crl_fetch)])
         .part(&v.ocsp.cache.identity().to_be_bytes())
@@ -259,6 +257,19 @@ pub(crate) fn shared_verifier(
         // The same callback object, as for the verify callback.
         key.part(format!("staple callback {:p}", Arc::as_ptr(cb)).as_bytes());
     }
+    Some(key)
+}
+
+/// The verifier of a client context, shared with every context of the same verification
+/// policy (see [`interned`]); a policy that cannot be told by value gets its own.
+pub(crate) fn shared_verifier(
+    v: verifier::ServerVerifier,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> Arc<dyn rustls::client::danger::ServerCertVerifier> {
+    let made: Arc<dyn rustls::client::danger::ServerCertVerifier> = Arc::new(v.clone());
+    let Some(key) = policy_key(&v, &format!("{versions:?}")) else {
+        return made;
+    };
     interned::verifier(&key, made)
 }
 

@@ -51,7 +51,7 @@ pub(crate) struct Config {
     /// PSK keys are configured: a peer without a certificate authenticated with one.
     psk: bool,
     /// Client: sessions to resume, by session key (none when the cache size is 0).
-    sessions: Option<Arc<Mutex<HashMap<String, ossl::SslSession>>>>,
+    sessions: Option<Arc<Sessions>>,
     /// Client: where a connection keeps its session key for the new-session callback.
     key_index: openssl::ex_data::Index<Ssl, String>,
     /// Where a connection keeps what its verification decided, for the status callback.
@@ -106,10 +106,6 @@ pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
         (
             opts.ocsp_staple.is_some(),
             "OCSP stapling by the server (ocsp_staple)",
-        ),
-        (
-            opts.session_cache.is_some(),
-            "a shared client session cache (session_cache)",
         ),
     ];
     if let Some((_, what)) = missing.iter().find(|(set, _)| *set) {
@@ -252,7 +248,6 @@ pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
     alpn(opts, &mut b)?;
     let key_index =
         Ssl::new_ex_index::<String>().map_err(ossl_err("cannot make a session key slot"))?;
-    let sessions = client_sessions(opts, &mut b, key_index);
     let verdict_index =
         Ssl::new_ex_index::<VerdictSlot>().map_err(ossl_err("cannot make a verification slot"))?;
     if opts.server && (!opts.client_ca_files.is_empty() || !opts.client_ca_certs.is_empty()) {
@@ -362,6 +357,18 @@ pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
             .map_err(ossl_err("cannot set the OCSP status callback"))?;
         (Some(v), None)
     };
+    let sessions = server_verifier.as_ref().and_then(|v| {
+        // The verification policy, and the client certificate, a shared session is for.
+        let mut policy = super::policy_key(v, &format!("openssl {v:?}", v = versions(opts).ok()))?;
+        if let Some((chain, key)) = identity.as_ref().filter(|_| opts.use_cert.unwrap_or(true)) {
+            for c in chain {
+                policy.part(c);
+            }
+            policy.part(key.secret_der());
+        }
+        Some(policy.digest())
+    });
+    let sessions = client_sessions(opts, &mut b, key_index, sessions);
     let config = Config {
         ctx: b.build(),
         server: opts.server,
@@ -511,34 +518,106 @@ fn per_name(
     Ok(chains)
 }
 
+/// Client: where the sessions to resume are kept.
+enum Sessions {
+    /// The context's own, by session key.
+    Own(Mutex<HashMap<String, ossl::SslSession>>),
+    /// A cache shared with other contexts (`session_cache`, or the process-wide one), in
+    /// DER, for connections verified by `policy` only.
+    Shared {
+        cache: crate::session::SessionCache,
+        policy: Vec<u8>,
+    },
+}
+
+impl Sessions {
+    /// The session to offer to the server filed under `key`, if any.
+    fn offer(&self, ssl: &mut ossl::SslRef, key: &str) -> Result<(), openssl::error::ErrorStack> {
+        match self {
+            Sessions::Own(map) => {
+                let saved = map
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .get(key)
+                    .cloned();
+                match saved {
+                    Some(session) => super::ossl_ffi::set_session(ssl, &session),
+                    None => Ok(()),
+                }
+            }
+            Sessions::Shared { cache, policy } => match cache.encoded(key, policy) {
+                Some(der) => {
+                    let session = ossl::SslSession::from_der(&der)?;
+                    super::ossl_ffi::set_decoded_session(ssl, session)
+                }
+                None => Ok(()),
+            },
+        }
+    }
+
+    /// Files a session the server handed out under `key`.
+    fn keep(&self, key: &str, session: ossl::SslSession, limit: usize) {
+        match self {
+            Sessions::Own(map) => {
+                let mut map = map
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if map.len() >= limit && !map.contains_key(key) {
+                    // Full: one other entry makes room (the store is a bound, not an LRU).
+                    if let Some(old) = map.keys().next().cloned() {
+                        map.remove(&old);
+                    }
+                }
+                map.insert(key.to_owned(), session);
+            }
+            Sessions::Shared { cache, policy } => {
+                let Ok(der) = session.to_der() else {
+                    log::debug!("OpenSSL could not encode a session; it is not kept");
+                    return;
+                };
+                let single_use = session.protocol_version() == SslVersion::TLS1_3;
+                cache.add_encoded(key, (policy.clone(), der, single_use));
+            }
+        }
+    }
+}
+
+/// Client: a bounded store of the sessions the server hands out (TLS 1.2 sessions, TLS 1.3
+/// tickets), filed under each connection's session key: the context's own, or the shared
+/// cache when one is set and the verification policy can be told (`policy`); `None` with
+/// `session_cache_size(0)` and no shared cache.
 fn client_sessions(
     opts: &Options,
     b: &mut SslContextBuilder,
     key_index: openssl::ex_data::Index<Ssl, String>,
-) -> Option<Arc<Mutex<HashMap<String, ossl::SslSession>>>> {
+    policy: Option<Vec<u8>>,
+) -> Option<Arc<Sessions>> {
+    if opts.server {
+        return None;
+    }
     let limit = opts
         .session_cache_size
         .unwrap_or(defaults::CLIENT_SESSION_CACHE_SIZE);
-    if opts.server || limit == 0 {
-        return None;
-    }
-    let store = Arc::new(Mutex::new(HashMap::new()));
+    let shared = opts
+        .session_cache
+        .clone()
+        .or_else(super::session_cache::default_session_cache);
+    let store = match (shared, policy) {
+        (Some(cache), Some(policy)) => Sessions::Shared { cache, policy },
+        (Some(_), None) => {
+            log::debug!("this context's verification cannot be told apart from another's: its sessions stay its own");
+            Sessions::Own(Mutex::new(HashMap::new()))
+        }
+        (None, _) if limit == 0 => return None,
+        (None, _) => Sessions::Own(Mutex::new(HashMap::new())),
+    };
+    let store = Arc::new(store);
     b.set_session_cache_mode(ossl::SslSessionCacheMode::CLIENT);
     let kept = store.clone();
     b.set_new_session_callback(move |ssl, session| {
-        let Some(key) = ssl.ex_data(key_index) else {
-            return;
-        };
-        let mut map: std::sync::MutexGuard<'_, HashMap<String, ossl::SslSession>> = kept
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if map.len() >= limit && !map.contains_key(key) {
-            // Full: one other entry makes room (the store is a bound, not an LRU).
-            if let Some(old) = map.keys().next().cloned() {
-                map.remove(&old);
-            }
+        if let Some(key) = ssl.ex_data(key_index) {
+            kept.keep(key, session, limit.max(1));
         }
-        map.insert(key.clone(), session);
     });
     Some(store)
 }
@@ -973,19 +1052,19 @@ impl OsslSession {
                 })?;
             }
         }
-        let key = session_key
-            .or(name)
-            .map(|k| k.trim_end_matches('.').to_owned());
-        if let (Some(store), Some(key)) = (&config.sessions, key) {
-            let saved = store
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .get(&key)
-                .cloned();
-            if let Some(session) = saved {
-                super::ossl_ffi::set_session(&mut ssl, &session)
-                    .map_err(|e| Error::Tls(TlsError::Other(format!("OpenSSL: {e}"))))?;
+        // A connection that checks another name than it connects to files its sessions
+        // apart: a session resumes only for the name it was verified for.
+        let key = session_key.or(name).map(|k| {
+            let k = k.trim_end_matches('.');
+            match verify_name {
+                Some(v) if Some(v) != name => format!("{k}\0{v}"),
+                _ => k.to_owned(),
             }
+        });
+        if let (Some(store), Some(key)) = (&config.sessions, key) {
+            store
+                .offer(&mut ssl, &key)
+                .map_err(|e| Error::Tls(TlsError::Other(format!("OpenSSL: {e}"))))?;
             ssl.set_ex_data(config.key_index, key);
         }
         // Ask for a staple: sslsock's OCSP policy checks it as on the default engine.
@@ -1059,16 +1138,22 @@ impl OsslSession {
     fn verify_peer(&mut self) -> Result<(), Error> {
         let ssl = self.stream.ssl();
         let mut chain: Vec<CertificateDer<'static>> = Vec::new();
-        if self.config.server {
+        // A client's chain holds the leaf, a server's does not; a session resumed from a
+        // shared cache (decoded from DER) keeps the leaf only.
+        let sent = ssl.peer_cert_chain().filter(|c| !c.is_empty());
+        if self.config.server || sent.is_none() {
             if let Some(leaf) = ssl.peer_certificate() {
                 chain.push(der(&leaf)?);
             }
         }
-        for c in ssl.peer_cert_chain().into_iter().flatten() {
+        for c in sent.into_iter().flatten() {
             chain.push(der(c)?);
         }
         self.peer = (!chain.is_empty()).then(|| chain.clone());
         match std::mem::take(&mut *lock(&self.verdict)) {
+            // A resumed session was verified when it was made, under this verification
+            // policy (sessions are kept per context or per policy), as on the default engine.
+            Verdict::Pending if ssl.session_reused() => return Ok(()),
             Verdict::Pending => {}
             Verdict::Accepted(outcome) => {
                 self.outcome = outcome;

@@ -9,7 +9,7 @@ use std::ffi::{c_char, c_int, c_uchar, c_uint, c_void, CStr};
 
 use foreign_types::ForeignTypeRef;
 use openssl::error::ErrorStack;
-use openssl::ssl::{SslContextBuilder, SslRef, SslSessionRef};
+use openssl::ssl::{SslContextBuilder, SslRef, SslSession, SslSessionRef};
 use openssl::stack::StackRef;
 use openssl::x509::{X509StoreContextRef, X509VerifyResult, X509};
 use openssl_sys as ffi;
@@ -99,6 +99,15 @@ pub(crate) fn set_session(ssl: &mut SslRef, session: &SslSessionRef) -> Result<(
     // from a connection of the same context as `ssl`: the engine keeps sessions per context
     // (its `Config`) and sets them only on connections made from that context.
     unsafe { ssl.set_session(session) }
+}
+
+/// Client: offer to resume `session`, decoded from DER (a session of a shared cache).
+pub(crate) fn set_decoded_session(ssl: &mut SslRef, session: SslSession) -> Result<(), ErrorStack> {
+    // SAFETY: the openssl crate's condition for `set_session` (a session of the same context)
+    // is there because OpenSSL links a session into the internal cache of the context that
+    // filed it. A session just decoded from DER is a new object in no context's cache, used by
+    // this connection only (`ssl` takes its own reference).
+    unsafe { ssl.set_session(&session) }
 }
 
 /// OpenSSL's "go on" answer from a TLS extension callback.

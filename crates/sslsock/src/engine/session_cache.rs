@@ -1,6 +1,10 @@
 //! Client session caches that several contexts can share (`SSL_session_cache`).
 
+#[cfg(feature = "openssl")]
+use std::collections::HashMap;
 use std::fmt;
+#[cfg(feature = "openssl")]
+use std::sync::Mutex;
 use std::sync::{Arc, RwLock};
 
 pub use crate::session::SessionCache;
@@ -16,16 +20,53 @@ use rustls_pki_types::ServerName;
 impl SessionCache {
     /// A cache holding up to `size` sessions.
     pub fn new(size: usize) -> SessionCache {
-        let store: Arc<ClientSessionMemoryCache> = Arc::new(ClientSessionMemoryCache::new(size));
+        let store: Arc<Stores> = Arc::new(Stores {
+            memory: Arc::new(ClientSessionMemoryCache::new(size)),
+            #[cfg(feature = "openssl")]
+            encoded: Mutex::new(Encoded {
+                size,
+                sessions: HashMap::new(),
+                order: std::collections::VecDeque::new(),
+            }),
+        });
         SessionCache { store }
     }
 
-    /// The engine's store. Only [`SessionCache::new`] makes caches, so it is always one.
-    pub(crate) fn memory(&self) -> Arc<ClientSessionMemoryCache> {
+    fn stores(&self) -> Arc<Stores> {
         self.store
             .clone()
             .downcast()
             .expect("a SessionCache is made only by SessionCache::new")
+    }
+
+    /// The default engine's store.
+    pub(crate) fn memory(&self) -> Arc<ClientSessionMemoryCache> {
+        self.stores().memory.clone()
+    }
+
+    /// The openssl engine's session (DER) stored under `key` for connections verified by
+    /// `policy`; a TLS 1.3 one leaves the cache (single-use).
+    #[cfg(feature = "openssl")]
+    pub(crate) fn encoded(&self, key: &str, policy: &[u8]) -> Option<Vec<u8>> {
+        let stores = self.stores();
+        let mut encoded = lock(&stores.encoded);
+        let (p, der, single_use) = encoded.sessions.get(key)?;
+        if p != policy {
+            return None;
+        }
+        let der = der.clone();
+        if *single_use {
+            encoded.remove(key);
+        }
+        Some(der)
+    }
+
+    /// Files the openssl engine's session `der` under `key`, for connections verified by
+    /// `policy`.
+    #[cfg(feature = "openssl")]
+    pub(crate) fn add_encoded(&self, key: &str, session: EncodedSession) {
+        let stores = self.stores();
+        lock(&stores.encoded).insert(key, session);
     }
 
     /// Takes the session stored under `key` (`get_session`): `host:port`, or the
@@ -44,8 +85,18 @@ impl SessionCache {
         let session = CachedSession {
             tls12: self.memory().tls12_session(&name),
             tls13: self.memory().take_tls13_ticket(&name),
+            #[cfg(feature = "openssl")]
+            encoded: {
+                let stores = self.stores();
+                let mut encoded = lock(&stores.encoded);
+                let found = encoded.sessions.get(key).cloned();
+                if found.as_ref().is_some_and(|(_, _, single_use)| *single_use) {
+                    encoded.remove(key);
+                }
+                found
+            },
         };
-        (session.tls12.is_some() || session.tls13.is_some()).then_some(session)
+        session.holds_any().then_some(session)
     }
 
     /// Files `session` under `key` (`add_session`); the next connection with that
@@ -58,6 +109,10 @@ impl SessionCache {
         if let Some(tls13) = session.tls13 {
             self.memory().insert_tls13_ticket(name, tls13);
         }
+        #[cfg(feature = "openssl")]
+        if let Some(encoded) = session.encoded {
+            self.add_encoded(key, encoded);
+        }
     }
 
     /// Forgets the sessions stored under `key` (`del_session`).
@@ -65,7 +120,59 @@ impl SessionCache {
         let name = keyed_name(key);
         self.memory().remove_tls12_session(&name);
         while self.memory().take_tls13_ticket(&name).is_some() {}
+        #[cfg(feature = "openssl")]
+        lock(&self.stores().encoded).remove(key);
     }
+}
+
+/// What a [`SessionCache`] holds: the default engine's sessions and, with the openssl
+/// engine built in, that engine's (encoded, by key and verification policy).
+struct Stores {
+    memory: Arc<ClientSessionMemoryCache>,
+    #[cfg(feature = "openssl")]
+    encoded: Mutex<Encoded>,
+}
+
+/// An openssl engine session: the digest of the verification policy that accepted it, the
+/// session in DER, and whether it is single-use (a TLS 1.3 ticket).
+#[cfg(feature = "openssl")]
+pub(crate) type EncodedSession = (Vec<u8>, Vec<u8>, bool);
+
+/// The openssl engine's sessions by key, the oldest dropped first beyond `size`.
+#[cfg(feature = "openssl")]
+struct Encoded {
+    size: usize,
+    sessions: HashMap<String, EncodedSession>,
+    order: std::collections::VecDeque<String>,
+}
+
+#[cfg(feature = "openssl")]
+impl Encoded {
+    fn insert(&mut self, key: &str, session: EncodedSession) {
+        if self.size == 0 {
+            return;
+        }
+        if self.sessions.insert(key.to_owned(), session).is_none() {
+            self.order.push_back(key.to_owned());
+        }
+        while self.sessions.len() > self.size {
+            let Some(oldest) = self.order.pop_front() else {
+                break;
+            };
+            self.sessions.remove(&oldest);
+        }
+    }
+
+    fn remove(&mut self, key: &str) {
+        if self.sessions.remove(key).is_some() {
+            self.order.retain(|k| k != key);
+        }
+    }
+}
+
+#[cfg(feature = "openssl")]
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// A session taken from a [`SessionCache`]: the TLS 1.2 session and the TLS 1.3 ticket
@@ -74,17 +181,31 @@ impl SessionCache {
 pub struct CachedSession {
     tls12: Option<Tls12ClientSessionValue>,
     tls13: Option<Tls13ClientSessionValue>,
+    #[cfg(feature = "openssl")]
+    encoded: Option<EncodedSession>,
 }
 
 impl CachedSession {
     /// The TLS version the session resumes, as `version()` of a socket names it:
     /// `"TLSv1_3"` when it holds a ticket, else `"TLSv1_2"`.
     pub fn version(&self) -> &'static str {
-        if self.tls13.is_some() {
+        #[cfg(feature = "openssl")]
+        let encoded_tls13 = self.encoded.as_ref().is_some_and(|(_, _, single)| *single);
+        #[cfg(not(feature = "openssl"))]
+        let encoded_tls13 = false;
+        if self.tls13.is_some() || encoded_tls13 {
             "TLSv1_3"
         } else {
             "TLSv1_2"
         }
+    }
+
+    fn holds_any(&self) -> bool {
+        #[cfg(feature = "openssl")]
+        if self.encoded.is_some() {
+            return true;
+        }
+        self.tls12.is_some() || self.tls13.is_some()
     }
 }
 

@@ -384,15 +384,11 @@ fn a_server_without_a_session_cache_does_not_resume_on_the_openssl_engine() {
 #[test]
 fn options_the_openssl_engine_lacks_are_refused_by_name() {
     let server = || server_opts().server(true).engine(Engine::OpenSsl);
-    let cases: [(Options, &str); 4] = [
+    let cases: [(Options, &str); 3] = [
         (server().ticket_keycb(|_| None), "ticket_keycb"),
         (
             server().ocsp_staple(sslsock::ocsp::StapleSource::Auto),
             "OCSP stapling by the server",
-        ),
-        (
-            ossl_client().session_cache(&sslsock::SessionCache::new(8)),
-            "a shared client session cache",
         ),
         (ossl_client().ech(sslsock::ech::EchMode::Grease), "ECH"),
     ];
@@ -401,4 +397,37 @@ fn options_the_openssl_engine_lacks_are_refused_by_name() {
         assert!(e.contains(what), "{what}: {e}");
         assert!(e.contains("engine"), "{what}: {e}");
     }
+}
+
+/// A session cache shared by contexts on both engines: each engine resumes its own sessions
+/// and never the other's.
+#[test]
+fn a_shared_session_cache_keeps_each_engines_sessions() {
+    let cache = sslsock::SessionCache::new(8);
+    let (addr, h) = serve(server_opts().engine(Engine::Rustls), 4, |mut s| {
+        s.write_all(b"hi\n").map_err(|e| e.to_string())?;
+        let _ = s.close();
+        Ok(())
+    });
+    let ours =
+        SslContext::new(&client_opts().engine(Engine::Rustls).session_cache(&cache)).unwrap();
+    let theirs =
+        SslContext::new(&client_opts().engine(Engine::OpenSsl).session_cache(&cache)).unwrap();
+    let resumed = |ctx: &SslContext| {
+        let mut s = SslSocket::connect_with(&addr.to_string(), ctx).unwrap();
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut s, &mut line).unwrap();
+        assert_eq!(line, "hi\n");
+        s.session_reused()
+    };
+    assert_eq!(
+        [
+            resumed(&ours),
+            resumed(&theirs),
+            resumed(&theirs),
+            resumed(&ours)
+        ],
+        [false, false, true, true]
+    );
+    h.join().unwrap().into_iter().for_each(|r| r.unwrap());
 }
