@@ -1316,6 +1316,13 @@ impl OsslSession {
         self.own_chain.as_deref()
     }
 
+    pub(crate) fn group(&self) -> Option<String> {
+        if self.handshaking {
+            return None;
+        }
+        super::ossl_ffi::negotiated_group(self.stream.ssl())
+    }
+
     pub(crate) fn server_name(&self) -> Option<&str> {
         if !self.config.server {
             return None;
@@ -1432,6 +1439,30 @@ fn map_error(e: &ossl::Error, eof: bool) -> Error {
             "OpenSSL: {}",
             reasons.join("; ")
         )));
+    }
+    // Nothing in common: typed as on the default engine.
+    let none_in_common = [
+        ("no suitable key share", crate::error::Parameter::Group),
+        ("no shared groups", crate::error::Parameter::Group),
+        ("no shared cipher", crate::error::Parameter::CipherSuite),
+        (
+            "no shared signature algorithms",
+            crate::error::Parameter::SignatureScheme,
+        ),
+        (
+            "no suitable signature algorithm",
+            crate::error::Parameter::SignatureScheme,
+        ),
+        (
+            "no application protocol",
+            crate::error::Parameter::ApplicationProtocol,
+        ),
+    ];
+    if let Some((_, parameter)) = none_in_common.iter().find(|(r, _)| has(r)) {
+        return Error::Tls(TlsError::NoCommonParameters {
+            parameter: *parameter,
+            detail: format!("OpenSSL: {}", reasons.join("; ")),
+        });
     }
     if has("peer did not return a certificate") {
         // FAIL_IF_NO_PEER_CERT: OpenSSL's server refused a client without a certificate.

@@ -1,7 +1,7 @@
 //! What the openssl engine needs and the openssl crate does not wrap safely: NPN (next
 //! protocol negotiation, TLS 1.2 and older), the PSK identity hint, resuming a session, the
-//! SNI name inside a ClientHello callback, and, inside a verify callback, the chain the peer
-//! sent and the verification error to report.
+//! SNI name inside a ClientHello callback, the negotiated group, and, inside a verify
+//! callback, the chain the peer sent and the verification error to report.
 //! These are sslsock's only foreign calls; each states why it is sound.
 #![allow(unsafe_code)]
 
@@ -18,6 +18,38 @@ extern "C" {
     // In libssl and libcrypto, which openssl-sys links; openssl-sys does not declare them.
     fn SSL_CTX_use_psk_identity_hint(ctx: *mut ffi::SSL_CTX, hint: *const c_char) -> c_int;
     fn X509_STORE_CTX_get0_untrusted(ctx: *const ffi::X509_STORE_CTX) -> *mut ffi::stack_st_X509;
+    fn SSL_group_to_name(s: *mut ffi::SSL, id: c_int) -> *const c_char;
+}
+
+/// `SSL_get_negotiated_group` is a macro over this control code (OpenSSL 3's ssl.h).
+const SSL_CTRL_GET_NEGOTIATED_GROUP: c_int = 134;
+
+/// The key exchange group the handshake used, in the default engine's words (`X25519`,
+/// `secp256r1`, `ffdhe2048`); `None` without one (RSA key exchange, DHE with the server's own
+/// parameters).
+pub(crate) fn negotiated_group(ssl: &SslRef) -> Option<String> {
+    // SAFETY: `ssl.as_ptr()` is a live SSL for the whole call; this control code only reads
+    // the handshake's group id (no pointer argument), and SSL_group_to_name returns a static
+    // string or null, read here before returning. Declarations as in OpenSSL 3's ssl.h.
+    let name = unsafe {
+        let id = ffi::SSL_ctrl(
+            ssl.as_ptr(),
+            SSL_CTRL_GET_NEGOTIATED_GROUP,
+            0,
+            std::ptr::null_mut(),
+        );
+        let id = c_int::try_from(id).ok().filter(|id| *id > 0)?;
+        let name = SSL_group_to_name(ssl.as_ptr(), id);
+        if name.is_null() {
+            return None;
+        }
+        CStr::from_ptr(name).to_str().ok()?.to_owned()
+    };
+    Some(match name.as_str() {
+        "x25519" => "X25519".to_owned(),
+        "x448" => "X448".to_owned(),
+        _ => name,
+    })
 }
 
 /// Inside a verify callback of a handshake: the certificates the peer sent, its own first

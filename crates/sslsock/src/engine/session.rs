@@ -517,11 +517,7 @@ impl Session {
     }
 
     pub(crate) fn group(&self) -> Option<String> {
-        match self {
-            Session::Rustls(s) => s.group(),
-            #[cfg(feature = "openssl")]
-            Session::OpenSsl(_) => None,
-        }
+        either!(self, s => s.group())
     }
 
     pub(crate) fn ech_status(&self) -> crate::ech::EchStatus {
