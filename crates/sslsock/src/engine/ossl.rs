@@ -101,13 +101,10 @@ pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
         ));
     }
     // What this engine does not do is refused by name, never ignored.
-    let missing = [
-        (opts.ticket_keycb.is_some(), "ticket_keycb"),
-        (
-            opts.ocsp_staple.is_some(),
-            "OCSP stapling by the server (ocsp_staple)",
-        ),
-    ];
+    let missing = [(
+        opts.ocsp_staple.is_some(),
+        "OCSP stapling by the server (ocsp_staple)",
+    )];
     if let Some((_, what)) = missing.iter().find(|(set, _)| *set) {
         return Err(ConfigError::Invalid(format!(
             "{what}: not available on the openssl engine; the default engine has it"
@@ -269,17 +266,23 @@ pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
     }
     if opts.server {
         // The server's own cache and tickets (OpenSSL's); size 0 turns resumption off, as on
-        // the default engine.
+        // the default engine, but for tickets under the application's keys.
         match opts.session_cache_size {
             Some(0) => {
                 b.set_session_cache_mode(ossl::SslSessionCacheMode::OFF);
-                b.set_options(ossl::SslOptions::NO_TICKET);
+                if opts.ticket_keycb.is_none() {
+                    b.set_options(ossl::SslOptions::NO_TICKET);
+                }
             }
             Some(n) => {
                 b.set_session_cache_size(i32::try_from(n).unwrap_or(i32::MAX));
             }
             None => {}
         }
+    }
+    if let Some(callback) = opts.ticket_keycb.as_ref().filter(|_| opts.server) {
+        super::ossl_ffi::set_ticket_keys(&mut b, callback.clone())
+            .map_err(ossl_err("cannot set the ticket key callback"))?;
     }
     if super::keylog_wanted() {
         log::warn!(
@@ -391,8 +394,6 @@ pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
     })
 }
 
-/// Client: a bounded store of the sessions the server hands out (TLS 1.2 sessions, TLS 1.3
-/// tickets), filed under each connection's session key; `None` with `session_cache_size(0)`.
 /// Adds a certificate chain and its key to the context (one per key type: OpenSSL picks by the
 /// client's signature algorithms).
 fn use_identity(

@@ -1,24 +1,179 @@
 //! What the openssl engine needs and the openssl crate does not wrap safely: NPN (next
 //! protocol negotiation, TLS 1.2 and older), the PSK identity hint, resuming a session, the
-//! SNI name inside a ClientHello callback, the negotiated group, and, inside a verify
-//! callback, the chain the peer sent and the verification error to report.
+//! SNI name inside a ClientHello callback, the negotiated group, session tickets under the
+//! application's keys, and, inside a verify callback, the chain the peer sent and the
+//! verification error to report.
 //! These are sslsock's only foreign calls; each states why it is sound.
 #![allow(unsafe_code)]
 
 use std::ffi::{c_char, c_int, c_uchar, c_uint, c_void, CStr};
+use std::sync::OnceLock;
 
 use foreign_types::ForeignTypeRef;
+
 use openssl::error::ErrorStack;
-use openssl::ssl::{SslContextBuilder, SslRef, SslSession, SslSessionRef};
+use openssl::ex_data::Index;
+use openssl::ssl::{SslContext, SslContextBuilder, SslRef, SslSession, SslSessionRef};
 use openssl::stack::StackRef;
 use openssl::x509::{X509StoreContextRef, X509VerifyResult, X509};
 use openssl_sys as ffi;
+
+use crate::session::TicketKeyCallback;
 
 extern "C" {
     // In libssl and libcrypto, which openssl-sys links; openssl-sys does not declare them.
     fn SSL_CTX_use_psk_identity_hint(ctx: *mut ffi::SSL_CTX, hint: *const c_char) -> c_int;
     fn X509_STORE_CTX_get0_untrusted(ctx: *const ffi::X509_STORE_CTX) -> *mut ffi::stack_st_X509;
     fn SSL_group_to_name(s: *mut ffi::SSL, id: c_int) -> *const c_char;
+    fn SSL_CTX_set_tlsext_ticket_key_evp_cb(
+        ctx: *mut ffi::SSL_CTX,
+        fp: Option<TicketKeyFn>,
+    ) -> c_int;
+    fn OSSL_PARAM_construct_utf8_string(
+        key: *const c_char,
+        buf: *mut c_char,
+        bsize: usize,
+    ) -> ffi::OSSL_PARAM;
+}
+
+/// OpenSSL 3's ticket key callback: `(ssl, key_name[16], iv[16], cipher, mac, enc)`.
+type TicketKeyFn = unsafe extern "C" fn(
+    *mut ffi::SSL,
+    *mut c_uchar,
+    *mut c_uchar,
+    *mut ffi::EVP_CIPHER_CTX,
+    *mut ffi::EVP_MAC_CTX,
+    c_int,
+) -> c_int;
+
+/// The application's ticket key callback, kept with each context that uses it.
+struct TicketKeys(TicketKeyCallback);
+
+/// Where a context keeps its [`TicketKeys`] (one index for the process).
+fn ticket_index() -> Result<Index<SslContext, TicketKeys>, ErrorStack> {
+    static INDEX: OnceLock<Index<SslContext, TicketKeys>> = OnceLock::new();
+    if let Some(i) = INDEX.get() {
+        return Ok(*i);
+    }
+    let made = SslContext::new_ex_index::<TicketKeys>()?;
+    Ok(*INDEX.get_or_init(|| made))
+}
+
+/// Server: session tickets sealed under the keys `callback` hands out (`SSL_ticket_keycb`),
+/// as on the default engine: with `None` the current key, with a ticket's key name that key
+/// or `None` for a retired one (a full handshake then). OpenSSL seals tickets with
+/// AES-256-CBC and HMAC-SHA256; both keys are derived from the application's 32-byte key.
+pub(crate) fn set_ticket_keys(
+    b: &mut SslContextBuilder,
+    callback: TicketKeyCallback,
+) -> Result<(), ErrorStack> {
+    b.set_ex_data(ticket_index()?, TicketKeys(callback));
+    // SAFETY: `b.as_ptr()` is the live SSL_CTX the builder owns; `ticket_key_cb` has the
+    // signature of OpenSSL 3's `SSL_CTX_set_tlsext_ticket_key_evp_cb` callback and reads its
+    // state from the context's ex data, which lives as long as the context.
+    let ok = unsafe { SSL_CTX_set_tlsext_ticket_key_evp_cb(b.as_ptr(), Some(ticket_key_cb)) };
+    if ok == 1 {
+        Ok(())
+    } else {
+        Err(ErrorStack::get())
+    }
+}
+
+/// A key derived from the application's ticket key for one purpose.
+fn derived(key: &[u8; 32], purpose: &[u8]) -> [u8; 32] {
+    let prf = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key);
+    let tag = aws_lc_rs::hmac::sign(&prf, purpose);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(tag.as_ref());
+    out
+}
+
+/// OpenSSL asks for ticket keys: `enc` 1 to seal a new ticket (fill the key name and the IV),
+/// 0 to open one (`key_name` and `iv` come from the ticket). Returns 1 (go on), 2 (opened
+/// under a key that is no longer current: issue a new ticket), 0 (no ticket / unknown key:
+/// a full handshake), -1 (error).
+unsafe extern "C" fn ticket_key_cb(
+    ssl: *mut ffi::SSL,
+    key_name: *mut c_uchar,
+    iv: *mut c_uchar,
+    cipher: *mut ffi::EVP_CIPHER_CTX,
+    mac: *mut ffi::EVP_MAC_CTX,
+    enc: c_int,
+) -> c_int {
+    // SAFETY: OpenSSL calls this during a handshake of the live `ssl`, with `key_name` (16
+    // bytes) and `iv` (EVP_MAX_IV_LENGTH, 16 bytes) writable for the call, and `cipher` and
+    // `mac` contexts it owns and initialises; nothing here is kept past the call.
+    unsafe {
+        let ssl = SslRef::from_ptr(ssl);
+        let Ok(index) = ticket_index() else {
+            return -1;
+        };
+        let Some(TicketKeys(callback)) = ssl.ssl_context().ex_data(index) else {
+            return -1;
+        };
+        let name = std::slice::from_raw_parts_mut(key_name, 16);
+        let iv = std::slice::from_raw_parts_mut(iv, 16);
+        let current = callback(None);
+        let (key, answer) = if enc == 1 {
+            let Some(k) = current else {
+                return 0;
+            };
+            name.copy_from_slice(&k.name);
+            if aws_lc_rs::rand::fill(iv).is_err() {
+                return -1;
+            }
+            (k.key, 1)
+        } else {
+            let Ok(wanted) = <[u8; 16]>::try_from(&*name) else {
+                return 0;
+            };
+            let Some(k) = callback(Some(&wanted)) else {
+                return 0;
+            };
+            let renew = current.is_none_or(|c| c.name != wanted);
+            (k.key, if renew { 2 } else { 1 })
+        };
+        let aes = derived(&key, b"sslsock openssl ticket aes-256-cbc");
+        let mut hmac = derived(&key, b"sslsock openssl ticket hmac-sha256");
+        let init = if enc == 1 {
+            ffi::EVP_EncryptInit_ex(
+                cipher,
+                ffi::EVP_aes_256_cbc(),
+                std::ptr::null_mut(),
+                aes.as_ptr(),
+                iv.as_ptr(),
+            )
+        } else {
+            ffi::EVP_DecryptInit_ex(
+                cipher,
+                ffi::EVP_aes_256_cbc(),
+                std::ptr::null_mut(),
+                aes.as_ptr(),
+                iv.as_ptr(),
+            )
+        };
+        if init != 1 {
+            return -1;
+        }
+        let mut digest = *b"SHA256\0";
+        let params = [
+            ffi::OSSL_PARAM_construct_octet_string(
+                c"key".as_ptr(),
+                hmac.as_mut_ptr().cast::<c_void>(),
+                hmac.len(),
+            ),
+            OSSL_PARAM_construct_utf8_string(
+                c"digest".as_ptr(),
+                digest.as_mut_ptr().cast::<c_char>(),
+                0,
+            ),
+            ffi::OSSL_PARAM_construct_end(),
+        ];
+        if ffi::EVP_MAC_CTX_set_params(mac, params.as_ptr()) != 1 {
+            return -1;
+        }
+        answer
+    }
 }
 
 /// `SSL_get_negotiated_group` is a macro over this control code (OpenSSL 3's ssl.h).
