@@ -16,6 +16,12 @@
 //! and sends `handshake_failure` where rustls sends `access_denied`). A client checks the
 //! server's OCSP staple as soon as it has it: with the certificate in TLS 1.3, from OpenSSL's
 //! status callback in TLS 1.2 (whose refusals all send `bad_certificate_status_response`).
+//!
+//! The default engine's server features work here too, through OpenSSL's callbacks:
+//! certificates and cipher lists per SNI name (a context per name, chosen in the ClientHello
+//! callback), ticket key callbacks, OCSP stapling, and client session caches shared between
+//! contexts (sessions kept in DER, per verification policy). ECH is refused (OpenSSL 3.0
+//! has none).
 
 use std::collections::HashMap;
 use std::ffi::c_int;
@@ -101,15 +107,6 @@ pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
         ));
     }
     // What this engine does not do is refused by name, never ignored.
-    let missing = [(
-        opts.ocsp_staple.is_some(),
-        "OCSP stapling by the server (ocsp_staple)",
-    )];
-    if let Some((_, what)) = missing.iter().find(|(set, _)| *set) {
-        return Err(ConfigError::Invalid(format!(
-            "{what}: not available on the openssl engine; the default engine has it"
-        )));
-    }
     #[cfg(feature = "unstable-engine-config")]
     if opts.engine_hook().is_some() {
         return Err(ConfigError::Invalid(
@@ -217,6 +214,10 @@ pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
             let key = crate::x509::load_key(alt.key.as_ref(), &alt.cert, &opts.password)?;
             use_identity(&mut b, &chain, &key)?;
             chains.push(chain);
+        }
+        // Stapled: this context's own certificates (its SNI names' contexts staple theirs).
+        if let Some(source) = &opts.ocsp_staple {
+            staple(source, &chains, &mut b)?;
         }
         chains.extend(per_name(opts, &mut b)?);
     }
@@ -394,6 +395,88 @@ pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
     })
 }
 
+/// One certificate's OCSP staple, kept current by a stapler thread while the context lives.
+#[derive(Default)]
+struct StapleHolder(std::sync::RwLock<Option<Vec<u8>>>);
+
+impl crate::ocsp::StapleSlot for StapleHolder {
+    fn set_staple(&self, staple: Option<Vec<u8>>) {
+        *self
+            .0
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = staple;
+    }
+}
+
+/// Server: staples OCSP responses (`ocsp_staple`) to the certificates of `chains`, as on the
+/// default engine: a file to the first (the default certificate), refused when it does not
+/// fit it; fetched responses to each, renewed in the background. OpenSSL's status callback
+/// sends the staple of the certificate a handshake presents.
+fn staple(
+    source: &crate::ocsp::StapleSource,
+    chains: &[Vec<CertificateDer<'static>>],
+    b: &mut SslContextBuilder,
+) -> Result<(), ConfigError> {
+    use crate::ocsp::{StapleSlot, StapleSource};
+    let targets = match source {
+        StapleSource::File(_) => &chains[..chains.len().min(1)],
+        _ => chains,
+    };
+    if targets.is_empty() {
+        return Err(ConfigError::Invalid(
+            "ocsp_staple: a staple file is for the default certificate, and there is none"
+                .to_owned(),
+        ));
+    }
+    let mut holders: Vec<(CertificateDer<'static>, Arc<StapleHolder>)> = Vec::new();
+    for target in targets {
+        let chain: Vec<Vec<u8>> = target.iter().map(|c| c.to_vec()).collect();
+        let holder = Arc::new(StapleHolder::default());
+        let current = match crate::ocsp::obtain(source, &chain, defaults::OCSP_TIMEOUT) {
+            Ok((der, status)) => {
+                holder.set_staple(Some(der));
+                Some(status)
+            }
+            Err(e) if matches!(source, StapleSource::File(_)) => {
+                return Err(ConfigError::Invalid(format!("ocsp_staple: {e}")));
+            }
+            Err(e) => {
+                log::warn!("OCSP stapling: no staple for now ({e}); retrying in the background");
+                None
+            }
+        };
+        let slot: Arc<dyn StapleSlot> = holder.clone();
+        crate::ocsp::keep_current(
+            source.clone(),
+            chain,
+            current,
+            defaults::OCSP_RETRY,
+            Arc::downgrade(&slot),
+        );
+        if let Some(leaf) = target.first() {
+            holders.push((leaf.clone(), holder));
+        }
+    }
+    b.set_status_callback(move |ssl| {
+        let Some(leaf) = ssl.certificate().and_then(|c| c.to_der().ok()) else {
+            return Ok(false);
+        };
+        let staple = holders
+            .iter()
+            .find(|(l, _)| l.as_ref() == leaf.as_slice())
+            .and_then(|(_, h)| {
+                h.0.read()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .clone()
+            });
+        match staple {
+            Some(der) => ssl.set_ocsp_status(&der).map(|()| true),
+            None => Ok(false),
+        }
+    })
+    .map_err(ossl_err("cannot set the OCSP status callback"))
+}
+
 /// Adds a certificate chain and its key to the context (one per key type: OpenSSL picks by the
 /// client's signature algorithms).
 fn use_identity(
@@ -461,6 +544,10 @@ fn per_name(
             })
             .collect();
         own.per_name_ciphers = Vec::new();
+        if matches!(own.ocsp_staple, Some(crate::ocsp::StapleSource::File(_))) {
+            // A staple file is for the default certificate.
+            own.ocsp_staple = None;
+        }
         let built = build(&own).map_err(|e| match e {
             ConfigError::Certificate(why) => {
                 ConfigError::Certificate(format!("certificate for \"{name}\": {why}"))

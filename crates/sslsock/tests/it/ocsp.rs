@@ -463,9 +463,14 @@ fn staple_callback_replaces_the_check() {
 
 /// Our server, stapling from `source`, on a free port.
 fn our_server(leaf: &str, source: StapleSource) -> u16 {
+    our_server_on(sslsock::Engine::Rustls, leaf, source)
+}
+
+fn our_server_on(engine: sslsock::Engine, leaf: &str, source: StapleSource) -> u16 {
     let lab = lab();
     let opts = Options::new()
         .server(true)
+        .engine(engine)
         .cert_file(lab.path(&format!("{leaf}-chain.pem")))
         .key_file(lab.path(&format!("{leaf}.key")))
         .ocsp_staple(source);
@@ -484,18 +489,69 @@ fn our_server(leaf: &str, source: StapleSource) -> u16 {
 }
 
 fn s_client_status(port: u16) -> String {
+    s_client_status_with(port, &[])
+}
+
+fn s_client_status_with(port: u16, extra: &[&str]) -> String {
     let out = run_with_input(
-        Command::new("openssl").current_dir(&lab().dir).args([
-            "s_client",
-            "-connect",
-            &format!("127.0.0.1:{port}"),
-            "-CAfile",
-            "root.pem",
-            "-status",
-        ]),
+        Command::new("openssl")
+            .current_dir(&lab().dir)
+            .args([
+                "s_client",
+                "-connect",
+                &format!("127.0.0.1:{port}"),
+                "-CAfile",
+                "root.pem",
+                "-status",
+            ])
+            .args(extra)
+            .stderr(std::process::Stdio::null()),
         b"",
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The openssl engine staples as the default engine does: fetched from the responder and
+/// from a file, in TLS 1.2 and 1.3, seen by `openssl s_client -status` and by our client.
+#[cfg(feature = "openssl")]
+#[test]
+fn our_openssl_server_staples_in_tls12_and_tls13() {
+    let engine = sslsock::Engine::OpenSsl;
+    let fetched = our_server_on(engine, "good", StapleSource::Auto);
+    let good = lab().save(
+        "file-good-ossl.der",
+        &lab().response("int", "good", Signer::Issuer, 60, false),
+    );
+    let filed = our_server_on(engine, "good", StapleSource::File(good));
+    for port in [fetched, filed] {
+        for version in ["-tls1_2", "-tls1_3"] {
+            let out = s_client_status_with(port, &[version]);
+            assert!(out.contains("Cert Status: good"), "{version}: {out}");
+        }
+        let sock = SslSocket::connect_with(
+            &format!("127.0.0.1:{port}"),
+            &client(OcspMode::MUST_STAPLE).engine(engine),
+        )
+        .unwrap();
+        assert_eq!(sock.revocation().to_string(), "good (stapled)");
+    }
+    // A staple file for another certificate is refused when the context is made.
+    let other = lab().save(
+        "file-other-ossl.der",
+        &lab().response("int", "revoked", Signer::Issuer, 60, false),
+    );
+    let opts = Options::new()
+        .server(true)
+        .engine(engine)
+        .cert_file(lab().path("good-chain.pem"))
+        .key_file(lab().path("good.key"))
+        .ocsp_staple(StapleSource::File(other));
+    let e = sslsock::SslContext::new(&opts).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("ocsp_staple: the OCSP response holds no status for certificate"),
+        "{e}"
+    );
 }
 
 #[test]
