@@ -745,7 +745,7 @@ fn staple(
     source: &crate::ocsp::StapleSource,
     resolver: &Arc<sni::SniResolver>,
 ) -> Result<(), ConfigError> {
-    use crate::ocsp::{StapleSlot, StapleSource};
+    use crate::ocsp::StapleSource;
     let targets: Vec<&Arc<sni::Stapled>> = match source {
         StapleSource::File(_) => resolver.defaults().iter().take(1).collect(),
         _ => resolver.all().collect(),
@@ -758,28 +758,40 @@ fn staple(
     }
     for target in targets {
         let chain: Vec<Vec<u8>> = target.current().cert.iter().map(|c| c.to_vec()).collect();
-        let current = match crate::ocsp::obtain(source, &chain, defaults::OCSP_TIMEOUT) {
-            Ok((der, status)) => {
-                target.set_staple(Some(der));
-                Some(status)
-            }
-            Err(e) if matches!(source, StapleSource::File(_)) => {
-                return Err(ConfigError::Invalid(format!("ocsp_staple: {e}")));
-            }
-            Err(e) => {
-                log::warn!("OCSP stapling: no staple for now ({e}); retrying in the background");
-                None
-            }
-        };
-        let slot: Arc<dyn StapleSlot> = target.clone();
-        crate::ocsp::keep_current(
-            source.clone(),
-            chain,
-            current,
-            defaults::OCSP_RETRY,
-            Arc::downgrade(&slot),
-        );
+        keep_stapled(source, chain, target.clone())?;
     }
+    Ok(())
+}
+
+/// Server, on either engine: puts a staple for `chain` (its certificate first) into `slot` and
+/// keeps it current on a stapler thread while the slot lives. A staple file that does not fit
+/// is a configuration error; a responder that does not answer yet is retried.
+pub(crate) fn keep_stapled(
+    source: &crate::ocsp::StapleSource,
+    chain: Vec<Vec<u8>>,
+    slot: Arc<dyn crate::ocsp::StapleSlot>,
+) -> Result<(), ConfigError> {
+    use crate::ocsp::StapleSource;
+    let current = match crate::ocsp::obtain(source, &chain, defaults::OCSP_TIMEOUT) {
+        Ok((der, status)) => {
+            slot.set_staple(Some(der));
+            Some(status)
+        }
+        Err(e) if matches!(source, StapleSource::File(_)) => {
+            return Err(ConfigError::Invalid(format!("ocsp_staple: {e}")));
+        }
+        Err(e) => {
+            log::warn!("OCSP stapling: no staple for now ({e}); retrying in the background");
+            None
+        }
+    };
+    crate::ocsp::keep_current(
+        source.clone(),
+        chain,
+        current,
+        defaults::OCSP_RETRY,
+        Arc::downgrade(&slot),
+    );
     Ok(())
 }
 

@@ -417,7 +417,7 @@ fn staple(
     chains: &[Vec<CertificateDer<'static>>],
     b: &mut SslContextBuilder,
 ) -> Result<(), ConfigError> {
-    use crate::ocsp::{StapleSlot, StapleSource};
+    use crate::ocsp::StapleSource;
     let targets = match source {
         StapleSource::File(_) => &chains[..chains.len().min(1)],
         _ => chains,
@@ -430,29 +430,9 @@ fn staple(
     }
     let mut holders: Vec<(CertificateDer<'static>, Arc<StapleHolder>)> = Vec::new();
     for target in targets {
-        let chain: Vec<Vec<u8>> = target.iter().map(|c| c.to_vec()).collect();
         let holder = Arc::new(StapleHolder::default());
-        let current = match crate::ocsp::obtain(source, &chain, defaults::OCSP_TIMEOUT) {
-            Ok((der, status)) => {
-                holder.set_staple(Some(der));
-                Some(status)
-            }
-            Err(e) if matches!(source, StapleSource::File(_)) => {
-                return Err(ConfigError::Invalid(format!("ocsp_staple: {e}")));
-            }
-            Err(e) => {
-                log::warn!("OCSP stapling: no staple for now ({e}); retrying in the background");
-                None
-            }
-        };
-        let slot: Arc<dyn StapleSlot> = holder.clone();
-        crate::ocsp::keep_current(
-            source.clone(),
-            chain,
-            current,
-            defaults::OCSP_RETRY,
-            Arc::downgrade(&slot),
-        );
+        let chain = target.iter().map(|c| c.to_vec()).collect();
+        super::keep_stapled(source, chain, holder.clone())?;
         if let Some(leaf) = target.first() {
             holders.push((leaf.clone(), holder));
         }
