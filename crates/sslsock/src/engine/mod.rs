@@ -6,6 +6,8 @@ mod interned;
 mod ossl;
 #[cfg(feature = "openssl")]
 mod ossl_ffi;
+#[cfg(feature = "openssl")]
+mod ossl_verify;
 pub(crate) mod session;
 mod session_cache;
 mod sni;

@@ -70,7 +70,8 @@ pub(crate) fn set_ticket_keys(
     b.set_ex_data(ticket_index()?, TicketKeys(callback));
     // SAFETY: `b.as_ptr()` is the live SSL_CTX the builder owns; `ticket_key_cb` has the
     // signature of OpenSSL 3's `SSL_CTX_set_tlsext_ticket_key_evp_cb` callback and reads its
-    // state from the context's ex data, which lives as long as the context.
+    // state from the context's ex data, which lives as long as the context. The openssl crate
+    // has no ticket key callback.
     let ok = unsafe { SSL_CTX_set_tlsext_ticket_key_evp_cb(b.as_ptr(), Some(ticket_key_cb)) };
     if ok == 1 {
         Ok(())
@@ -91,7 +92,7 @@ fn derived(key: &[u8; 32], purpose: &[u8]) -> [u8; 32] {
 /// OpenSSL asks for ticket keys: `enc` 1 to seal a new ticket (fill the key name and the IV),
 /// 0 to open one (`key_name` and `iv` come from the ticket). Returns 1 (go on), 2 (opened
 /// under a key that is no longer current: issue a new ticket), 0 (no ticket / unknown key:
-/// a full handshake), -1 (error).
+/// a full handshake), -1 (error). The openssl crate has no ticket key callback.
 unsafe extern "C" fn ticket_key_cb(
     ssl: *mut ffi::SSL,
     key_name: *mut c_uchar,
@@ -100,42 +101,74 @@ unsafe extern "C" fn ticket_key_cb(
     mac: *mut ffi::EVP_MAC_CTX,
     enc: c_int,
 ) -> c_int {
+    let seal = enc == 1;
     // SAFETY: OpenSSL calls this during a handshake of the live `ssl`, with `key_name` (16
-    // bytes) and `iv` (EVP_MAX_IV_LENGTH, 16 bytes) writable for the call, and `cipher` and
-    // `mac` contexts it owns and initialises; nothing here is kept past the call.
+    // bytes) and `iv` (EVP_MAX_IV_LENGTH, 16 bytes) valid and writable for the call and not
+    // aliased by anything else here; none of the three is kept past the call.
+    let (ssl, name, iv) = unsafe {
+        (
+            SslRef::from_ptr(ssl),
+            &mut *key_name.cast::<[u8; 16]>(),
+            &mut *iv.cast::<[u8; 16]>(),
+        )
+    };
+    let (key, answer) = match ticket_key(ssl, name, iv, seal) {
+        Ok(chosen) => chosen,
+        Err(answer) => return answer,
+    };
+    // SAFETY: `cipher` and `mac` are the contexts OpenSSL owns and hands over for this ticket,
+    // valid for the call; the key, IV and parameter buffers outlive the calls that read them
+    // (EVP_*Init_ex and EVP_MAC_CTX_set_params copy what they keep).
+    let ok = unsafe { start_ticket_crypto(cipher, mac, &key, iv, seal) };
+    if ok {
+        answer
+    } else {
+        -1
+    }
+}
+
+/// The key for a ticket, and the callback's answer for it; `Err` holds the answer when there
+/// is no key (0: no ticket, or a full handshake) or no callback (-1). Sealing fills `name`
+/// and a fresh `iv`.
+fn ticket_key(
+    ssl: &SslRef,
+    name: &mut [u8; 16],
+    iv: &mut [u8; 16],
+    seal: bool,
+) -> Result<([u8; 32], c_int), c_int> {
+    let index = ticket_index().map_err(|_| -1)?;
+    let TicketKeys(callback) = ssl.ssl_context().ex_data(index).ok_or(-1)?;
+    let current = callback(None);
+    if seal {
+        let k = current.ok_or(0)?;
+        *name = k.name;
+        aws_lc_rs::rand::fill(iv).map_err(|_| -1)?;
+        return Ok((k.key, 1));
+    }
+    let k = callback(Some(name)).ok_or(0)?;
+    let renew = current.is_none_or(|c| c.name != *name);
+    Ok((k.key, if renew { 2 } else { 1 }))
+}
+
+/// Keys OpenSSL's ticket contexts: AES-256-CBC for sealing or opening, HMAC-SHA256.
+///
+/// # Safety
+/// `cipher` and `mac` must be live contexts OpenSSL handed to the ticket key callback.
+unsafe fn start_ticket_crypto(
+    cipher: *mut ffi::EVP_CIPHER_CTX,
+    mac: *mut ffi::EVP_MAC_CTX,
+    key: &[u8; 32],
+    iv: &[u8; 16],
+    seal: bool,
+) -> bool {
+    let aes = derived(key, b"sslsock openssl ticket aes-256-cbc");
+    let mut hmac = derived(key, b"sslsock openssl ticket hmac-sha256");
+    let mut digest = *b"SHA256\0";
+    // SAFETY: the caller vouches for `cipher` and `mac`; `aes` and `iv` are 32 and 16 bytes
+    // as AES-256-CBC reads them; the parameters point at `hmac` and `digest`, alive until
+    // EVP_MAC_CTX_set_params returns, and the array ends with OSSL_PARAM_construct_end.
     unsafe {
-        let ssl = SslRef::from_ptr(ssl);
-        let Ok(index) = ticket_index() else {
-            return -1;
-        };
-        let Some(TicketKeys(callback)) = ssl.ssl_context().ex_data(index) else {
-            return -1;
-        };
-        let name = std::slice::from_raw_parts_mut(key_name, 16);
-        let iv = std::slice::from_raw_parts_mut(iv, 16);
-        let current = callback(None);
-        let (key, answer) = if enc == 1 {
-            let Some(k) = current else {
-                return 0;
-            };
-            name.copy_from_slice(&k.name);
-            if aws_lc_rs::rand::fill(iv).is_err() {
-                return -1;
-            }
-            (k.key, 1)
-        } else {
-            let Ok(wanted) = <[u8; 16]>::try_from(&*name) else {
-                return 0;
-            };
-            let Some(k) = callback(Some(&wanted)) else {
-                return 0;
-            };
-            let renew = current.is_none_or(|c| c.name != wanted);
-            (k.key, if renew { 2 } else { 1 })
-        };
-        let aes = derived(&key, b"sslsock openssl ticket aes-256-cbc");
-        let mut hmac = derived(&key, b"sslsock openssl ticket hmac-sha256");
-        let init = if enc == 1 {
+        let init = if seal {
             ffi::EVP_EncryptInit_ex(
                 cipher,
                 ffi::EVP_aes_256_cbc(),
@@ -152,10 +185,6 @@ unsafe extern "C" fn ticket_key_cb(
                 iv.as_ptr(),
             )
         };
-        if init != 1 {
-            return -1;
-        }
-        let mut digest = *b"SHA256\0";
         let params = [
             ffi::OSSL_PARAM_construct_octet_string(
                 c"key".as_ptr(),
@@ -169,10 +198,7 @@ unsafe extern "C" fn ticket_key_cb(
             ),
             ffi::OSSL_PARAM_construct_end(),
         ];
-        if ffi::EVP_MAC_CTX_set_params(mac, params.as_ptr()) != 1 {
-            return -1;
-        }
-        answer
+        init == 1 && ffi::EVP_MAC_CTX_set_params(mac, params.as_ptr()) == 1
     }
 }
 
@@ -185,7 +211,8 @@ const SSL_CTRL_GET_NEGOTIATED_GROUP: c_int = 134;
 pub(crate) fn negotiated_group(ssl: &SslRef) -> Option<String> {
     // SAFETY: `ssl.as_ptr()` is a live SSL for the whole call; this control code only reads
     // the handshake's group id (no pointer argument), and SSL_group_to_name returns a static
-    // string or null, read here before returning. Declarations as in OpenSSL 3's ssl.h.
+    // string or null, read here before returning. Declarations as in OpenSSL 3's ssl.h. The
+    // openssl crate has no getter for the group.
     let name = unsafe {
         let id = ffi::SSL_ctrl(
             ssl.as_ptr(),
@@ -214,7 +241,9 @@ pub(crate) fn sent_chain(ctx: &X509StoreContextRef) -> Option<&StackRef<X509>> {
     // result; OpenSSL returns the stack it was initialised with (owned by the handshake, which
     // outlives the callback) or null, and keeps it unchanged while the callback runs. The
     // declaration matches OpenSSL 3's
-    // `STACK_OF(X509) *X509_STORE_CTX_get0_untrusted(const X509_STORE_CTX *ctx)`.
+    // `STACK_OF(X509) *X509_STORE_CTX_get0_untrusted(const X509_STORE_CTX *ctx)`. The openssl
+    // crate's `chain()` is the chain OpenSSL built, not the one sent, and it has no getter for
+    // the latter.
     unsafe {
         let stack = X509_STORE_CTX_get0_untrusted(ctx.as_ptr());
         (!stack.is_null()).then(|| StackRef::from_ptr(stack))
@@ -229,7 +258,8 @@ pub(crate) fn client_hello_server_name(ssl: &SslRef) -> Option<String> {
     // SAFETY: `ssl.as_ptr()` is the live SSL whose ClientHello callback is running, the only
     // time OpenSSL holds the ClientHello; it points `data` at the extension's bytes inside it
     // (or leaves it null) and sets `len` to their size. The bytes are copied out (parsed into
-    // an owned name) before the call returns. 0 is the server_name extension.
+    // an owned name) before the call returns. 0 is the server_name extension. The openssl
+    // crate has no getter for a ClientHello extension.
     let ext = unsafe {
         if ffi::SSL_client_hello_get0_ext(ssl.as_ptr(), 0, &mut data, &mut len) != 1
             || data.is_null()
@@ -259,7 +289,8 @@ fn host_name_of(ext: &[u8]) -> Option<String> {
 /// The verification result for one of OpenSSL's `X509_V_*` codes.
 pub(crate) fn verify_result(code: c_int) -> X509VerifyResult {
     // SAFETY: the openssl crate asks for a code OpenSSL knows; callers pass only the
-    // `X509_V_*` constants of openssl-sys.
+    // `X509_V_*` constants of openssl-sys. Its safe constants are only OK and
+    // APPLICATION_VERIFICATION, not the codes whose alerts say why.
     unsafe { X509VerifyResult::from_raw(code) }
 }
 

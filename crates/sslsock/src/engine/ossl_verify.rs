@@ -1,0 +1,220 @@
+//! The openssl engine's certificate checks inside OpenSSL's handshake: its verify callback
+//! runs sslsock's verifier once on the chain the peer sent and answers every call with that
+//! verdict (a refusal with the `X509_V_*` code whose alert says why), and a client's status
+//! callback checks a TLS 1.2 server's OCSP staple.
+
+use std::ffi::c_int;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use openssl::ssl::{self as ossl, Ssl, SslVersion};
+use openssl::x509::{X509StoreContext, X509StoreContextRef};
+use rustls::server::danger::ClientCertVerifier;
+use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+
+use super::ossl::der;
+use super::verifier::{self, ClientVerifier, PeerOutcome, ServerVerifier};
+use crate::error::{ConfigError, Error};
+
+/// What the verification of one connection decided, written by OpenSSL's callbacks while
+/// its handshake runs.
+#[derive(Debug, Default)]
+pub(super) enum Verdict {
+    /// No certificate checked (none sent yet, none sent at all, or a resumed session).
+    #[default]
+    Pending,
+    /// Client, TLS 1.2: chain and name accepted; the staple comes in its own message.
+    Identified(verifier::Identity),
+    /// Accepted, with what the client learnt about the server's chain.
+    Accepted(Option<PeerOutcome>),
+    /// Refused: the error for our side and the `X509_V_*` code whose alert tells the peer.
+    Refused { error: Error, code: c_int },
+    /// Refused for the staple: the status callback ends the handshake with
+    /// `bad_certificate_status_response`.
+    StapleRefused(Error),
+}
+
+pub(super) type VerdictSlot = Arc<Mutex<Verdict>>;
+
+pub(super) fn lock(slot: &Mutex<Verdict>) -> std::sync::MutexGuard<'_, Verdict> {
+    slot.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+pub(super) fn now() -> UnixTime {
+    UnixTime::since_unix_epoch(
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default(),
+    )
+}
+
+/// The `X509_V_*` code that OpenSSL turns into the alert the default engine sends for `e`.
+fn alert_code(e: &rustls::Error) -> c_int {
+    use rustls::AlertDescription as A;
+    let rustls::Error::InvalidCertificate(kind) = e else {
+        return openssl_sys::X509_V_OK;
+    };
+    match A::from(kind.clone()) {
+        A::UnknownCA => openssl_sys::X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
+        A::CertificateExpired => openssl_sys::X509_V_ERR_CERT_HAS_EXPIRED,
+        A::CertificateRevoked => openssl_sys::X509_V_ERR_CERT_REVOKED,
+        A::BadCertificate => openssl_sys::X509_V_ERR_CERT_REJECTED,
+        A::DecryptError => openssl_sys::X509_V_ERR_CERT_SIGNATURE_FAILURE,
+        A::UnsupportedCertificate => openssl_sys::X509_V_ERR_INVALID_PURPOSE,
+        A::AccessDenied => openssl_sys::X509_V_ERR_APPLICATION_VERIFICATION,
+        // X509_V_OK on a refusal: OpenSSL's table sends certificate_unknown.
+        _ => openssl_sys::X509_V_OK,
+    }
+}
+
+/// A refusal by sslsock's verifier, in our words and in the alert's.
+fn refused(e: rustls::Error) -> Verdict {
+    let staple = matches!(
+        e,
+        rustls::Error::InvalidCertificate(rustls::CertificateError::InvalidOcspResponse)
+    );
+    let code = alert_code(&e);
+    let error = super::map_error(e);
+    if staple {
+        Verdict::StapleRefused(error)
+    } else {
+        Verdict::Refused { error, code }
+    }
+}
+
+/// The certificates the peer sent, leaf first, from inside a verify callback.
+fn sent_chain(ctx: &X509StoreContextRef) -> Result<Vec<CertificateDer<'static>>, Error> {
+    super::ossl_ffi::sent_chain(ctx)
+        .into_iter()
+        .flatten()
+        .map(der)
+        .collect()
+}
+
+/// Runs `decide` once per handshake, at OpenSSL's first verify callback, and answers every
+/// callback with its verdict: OpenSSL's own checks (it has no trust anchors) are overruled,
+/// and a refusal carries the code of the alert to send.
+pub(super) fn verify_in_handshake(
+    slot: &Mutex<Verdict>,
+    ctx: &mut X509StoreContextRef,
+    decide: impl FnOnce(
+        &X509StoreContextRef,
+        &CertificateDer<'static>,
+        &[CertificateDer<'static>],
+    ) -> Verdict,
+) -> bool {
+    let mut verdict = lock(slot);
+    if matches!(*verdict, Verdict::Pending) {
+        *verdict = match sent_chain(ctx) {
+            Ok(chain) => match chain.split_first() {
+                Some((leaf, rest)) => decide(ctx, leaf, rest),
+                None => refused(rustls::Error::NoCertificatesPresented),
+            },
+            Err(error) => Verdict::Refused {
+                error,
+                code: openssl_sys::X509_V_OK,
+            },
+        };
+    }
+    match &*verdict {
+        Verdict::Refused { code, .. } => {
+            ctx.set_error(super::ossl_ffi::verify_result(*code));
+            false
+        }
+        _ => true,
+    }
+}
+
+/// Client: the server's chain and name; in TLS 1.3 its staple too (it came with the chain).
+pub(super) fn decide_server(
+    v: &ServerVerifier,
+    name: &ServerName<'static>,
+    ctx: &X509StoreContextRef,
+    leaf: &CertificateDer<'static>,
+    rest: &[CertificateDer<'static>],
+) -> Verdict {
+    let at = now();
+    let identity = match v.check_identity(leaf, rest, name, at) {
+        Ok(i) => i,
+        Err(e) => return refused(e),
+    };
+    let ssl = X509StoreContext::ssl_idx()
+        .ok()
+        .and_then(|i| ctx.ex_data(i));
+    match ssl {
+        Some(ssl) if ssl.version2() == Some(SslVersion::TLS1_3) => {
+            let staple = ssl.ocsp_status().unwrap_or_default();
+            match v.check_revocation(identity, staple, at) {
+                Ok(o) => Verdict::Accepted(Some(o)),
+                Err(e) => refused(e),
+            }
+        }
+        _ => Verdict::Identified(identity),
+    }
+}
+
+/// Server: the client's chain.
+pub(super) fn decide_client(
+    v: &ClientVerifier,
+    leaf: &CertificateDer<'static>,
+    rest: &[CertificateDer<'static>],
+) -> Verdict {
+    match v.verify_client_cert(leaf, rest, now()) {
+        Ok(_) => Verdict::Accepted(None),
+        Err(e) => refused(e),
+    }
+}
+
+/// Client, OpenSSL's status callback (after the server's certificate, in both versions):
+/// the staple of a TLS 1.2 server, and any staple refusal. `false` ends the handshake with
+/// `bad_certificate_status_response`.
+pub(super) fn check_staple(
+    v: &ServerVerifier,
+    ssl: &ossl::SslRef,
+    index: openssl::ex_data::Index<Ssl, VerdictSlot>,
+) -> bool {
+    let Some(slot) = ssl.ex_data(index) else {
+        return true;
+    };
+    let mut verdict = lock(slot);
+    // Anything but an identity waiting for its staple stays as it is (a resumed session has
+    // nothing to check; a refusal is answered below).
+    *verdict = match std::mem::take(&mut *verdict) {
+        Verdict::Identified(identity) => {
+            let staple = ssl.ocsp_status().unwrap_or_default();
+            match v.check_revocation(identity, staple, now()) {
+                Ok(o) => Verdict::Accepted(Some(o)),
+                Err(e) => refused(e),
+            }
+        }
+        other => other,
+    };
+    !matches!(
+        *verdict,
+        Verdict::StapleRefused(_) | Verdict::Refused { .. }
+    )
+}
+
+/// The verifier and the name for a client connection checking `verify_name` (`None`: a
+/// peer without a name, whose check fails where a name is due).
+pub(super) fn for_name(
+    v: &ServerVerifier,
+    verify_name: Option<&str>,
+) -> Result<(ServerVerifier, ServerName<'static>), Error> {
+    Ok(match verify_name {
+        Some(n) => (
+            v.clone(),
+            ServerName::try_from(n.to_owned()).map_err(|_| {
+                ConfigError::Name(format!("\"{n}\" is not a valid host name or IP address"))
+            })?,
+        ),
+        None => (
+            ServerVerifier {
+                nameless: true,
+                ..v.clone()
+            },
+            ServerName::IpAddress(verifier::PLACEHOLDER_NAME.into()),
+        ),
+    })
+}
