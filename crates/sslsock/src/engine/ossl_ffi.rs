@@ -36,8 +36,9 @@ extern "C" {
     ) -> ffi::OSSL_PARAM;
 }
 
-/// OpenSSL 3's ticket key callback: `(ssl, key_name[16], iv[16], cipher, mac, enc)`.
-type TicketKeyFn = unsafe extern "C" fn(
+/// OpenSSL 3's ticket key callback: `(ssl, key_name[16], iv[16], cipher, mac, enc)`, called
+/// by OpenSSL with the pointers it owns (see `ticket_key_cb`).
+type TicketKeyFn = extern "C" fn(
     *mut ffi::SSL,
     *mut c_uchar,
     *mut c_uchar,
@@ -93,7 +94,7 @@ fn derived(key: &[u8; 32], purpose: &[u8]) -> [u8; 32] {
 /// 0 to open one (`key_name` and `iv` come from the ticket). Returns 1 (go on), 2 (opened
 /// under a key that is no longer current: issue a new ticket), 0 (no ticket / unknown key:
 /// a full handshake), -1 (error). The openssl crate has no ticket key callback.
-unsafe extern "C" fn ticket_key_cb(
+extern "C" fn ticket_key_cb(
     ssl: *mut ffi::SSL,
     key_name: *mut c_uchar,
     iv: *mut c_uchar,
