@@ -9,8 +9,9 @@ use std::sync::Arc;
 /// filed under `host:port` of the peer or the connection's `session_key`. The handshake gets
 /// and adds sessions by itself; [`SessionCache::get`], [`SessionCache::add`] and
 /// [`SessionCache::del`] do it by hand (`get_session`, `add_session`, `del_session`), for
-/// example to file a session under another key. A session
-/// resumes only under the verification that accepted it: contexts built with the same
+/// example to file a session under another key. A session is offered only to a connection
+/// that checks the name it was verified for (a key shared between addresses never shares a
+/// session between names), and resumes only under the verification that accepted it: contexts built with the same
 /// verification policy (trusted CAs, pins, verify mode, hostname scheme and name, callback)
 /// and client certificate resume each other's sessions from a shared cache, while a context
 /// whose verification differs in anything (or that checks CRLs) does a full handshake.

@@ -97,7 +97,7 @@ pub(crate) enum EngineConfig {
         /// verifier knows that no name was given, so no address stands for "no name".
         nameless: Arc<ClientConfig>,
         /// The session store it resumes from (none: resumption off).
-        store: Option<Arc<dyn rustls::client::ClientSessionStore>>,
+        store: Option<Arc<session_cache::ClientStore>>,
         /// The verifier's settings, for connections that check another name than they send.
         verifier: verifier::ServerVerifier,
         /// The protocol versions (part of a verifier's identity).
@@ -650,18 +650,15 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
             .session_cache
             .clone()
             .or_else(session_cache::default_session_cache);
-        let store: Option<Arc<dyn rustls::client::ClientSessionStore>> =
-            match (shared, opts.session_cache_size) {
-                (Some(cache), _) => Some(cache.memory()),
-                (None, Some(0)) => None,
-                (None, n) => Some(Arc::new(rustls::client::ClientSessionMemoryCache::new(
-                    n.unwrap_or(defaults::CLIENT_SESSION_CACHE_SIZE),
-                ))),
-            };
-        cfg.resumption = match &store {
-            Some(s) => rustls::client::Resumption::store(s.clone()),
-            None => rustls::client::Resumption::disabled(),
+        let store = match (shared, opts.session_cache_size) {
+            (Some(cache), _) => Some(cache.memory()),
+            (None, Some(0)) => None,
+            (None, n) => Some(Arc::new(session_cache::ClientStore::new(
+                n.unwrap_or(defaults::CLIENT_SESSION_CACHE_SIZE),
+            ))),
         };
+        // Each connection files its sessions in its own slot (`RustlsSession::client`).
+        cfg.resumption = rustls::client::Resumption::disabled();
         if keylog_wanted() {
             cfg.key_log = Arc::new(rustls::KeyLogFile::new());
         }

@@ -41,6 +41,7 @@ use super::ossl_verify::{
     VerdictSlot,
 };
 use super::session::CipherNames;
+use super::session_cache::Slot;
 use super::verifier::{self, ClientVerifier, PeerOutcome, ServerVerifier};
 use crate::defaults;
 use crate::error::{Alert, ConfigError, Error, TlsError};
@@ -61,7 +62,7 @@ pub(crate) struct Config {
     /// Client: sessions to resume, by session key (none when the cache size is 0).
     sessions: Option<Arc<Sessions>>,
     /// Client: where a connection keeps its session key for the new-session callback.
-    key_index: openssl::ex_data::Index<Ssl, String>,
+    key_index: openssl::ex_data::Index<Ssl, Slot>,
     /// Where a connection keeps what its verification decided, for the status callback.
     verdict_index: openssl::ex_data::Index<Ssl, VerdictSlot>,
     /// Server: how client certificates are asked for (`None`: they are not).
@@ -240,7 +241,7 @@ pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
     psk(opts, &mut b)?;
     alpn(opts, &mut b)?;
     let key_index =
-        Ssl::new_ex_index::<String>().map_err(ossl_err("cannot make a session key slot"))?;
+        Ssl::new_ex_index::<Slot>().map_err(ossl_err("cannot make a session key slot"))?;
     let verdict_index =
         Ssl::new_ex_index::<VerdictSlot>().map_err(ossl_err("cannot make a verification slot"))?;
     if opts.server && (!opts.client_ca_files.is_empty() || !opts.client_ca_certs.is_empty()) {
@@ -595,7 +596,7 @@ fn per_name(
 
 /// Client: where the sessions to resume are kept.
 enum Sessions {
-    /// The context's own, by session key.
+    /// The context's own, by slot.
     Own(Mutex<HashMap<String, ossl::SslSession>>),
     /// A cache shared with other contexts (`session_cache`, or the process-wide one), in
     /// DER, for connections verified by `policy` only.
@@ -606,21 +607,21 @@ enum Sessions {
 }
 
 impl Sessions {
-    /// The session to offer to the server filed under `key`, if any.
-    fn offer(&self, ssl: &mut ossl::SslRef, key: &str) -> Result<(), openssl::error::ErrorStack> {
+    /// The session to offer to the server filed in `slot`, if any.
+    fn offer(&self, ssl: &mut ossl::SslRef, slot: &Slot) -> Result<(), openssl::error::ErrorStack> {
         match self {
             Sessions::Own(map) => {
                 let saved = map
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .get(key)
+                    .get(slot.as_str())
                     .cloned();
                 match saved {
                     Some(session) => super::ossl_ffi::set_session(ssl, &session),
                     None => Ok(()),
                 }
             }
-            Sessions::Shared { cache, policy } => match cache.encoded(key, policy) {
+            Sessions::Shared { cache, policy } => match cache.encoded(slot, policy) {
                 Some(der) => {
                     let session = ossl::SslSession::from_der(&der)?;
                     super::ossl_ffi::set_decoded_session(ssl, session)
@@ -630,20 +631,20 @@ impl Sessions {
         }
     }
 
-    /// Files a session the server handed out under `key`.
-    fn keep(&self, key: &str, session: ossl::SslSession, limit: usize) {
+    /// Files a session the server handed out in `slot`.
+    fn keep(&self, slot: &Slot, session: ossl::SslSession, limit: usize) {
         match self {
             Sessions::Own(map) => {
                 let mut map = map
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
-                if map.len() >= limit && !map.contains_key(key) {
+                if map.len() >= limit && !map.contains_key(slot.as_str()) {
                     // Full: one other entry makes room (the store is a bound, not an LRU).
                     if let Some(old) = map.keys().next().cloned() {
                         map.remove(&old);
                     }
                 }
-                map.insert(key.to_owned(), session);
+                map.insert(slot.as_str().to_owned(), session);
             }
             Sessions::Shared { cache, policy } => {
                 let Ok(der) = session.to_der() else {
@@ -651,7 +652,7 @@ impl Sessions {
                     return;
                 };
                 let single_use = session.protocol_version() == SslVersion::TLS1_3;
-                cache.add_encoded(key, (policy.clone(), der, single_use));
+                cache.add_encoded(slot, (policy.clone(), der, single_use));
             }
         }
     }
@@ -664,7 +665,7 @@ impl Sessions {
 fn client_sessions(
     opts: &Options,
     b: &mut SslContextBuilder,
-    key_index: openssl::ex_data::Index<Ssl, String>,
+    key_index: openssl::ex_data::Index<Ssl, Slot>,
     policy: Option<Vec<u8>>,
 ) -> Option<Arc<Sessions>> {
     if opts.server {
@@ -947,20 +948,20 @@ impl OsslSession {
                 })?;
             }
         }
-        // A connection that checks another name than it connects to files its sessions
-        // apart: a session resumes only for the name it was verified for.
-        let key = session_key.or(name).map(|k| {
-            let k = k.trim_end_matches('.');
-            match verify_name {
-                Some(v) if Some(v) != name => format!("{k}\0{v}"),
-                _ => k.to_owned(),
-            }
-        });
-        if let (Some(store), Some(key)) = (&config.sessions, key) {
+        // Sessions are filed under the session key (or the name) and the name checked: a
+        // session is offered only to a connection checking the name it was verified for.
+        let checked = verify_name
+            .or(config
+                .server_verifier
+                .as_ref()
+                .and_then(|v| v.identity.as_deref()))
+            .or(name);
+        if let Some(store) = &config.sessions {
+            let slot = Slot::new(session_key.or(name).unwrap_or(""), checked.unwrap_or(""));
             store
-                .offer(&mut ssl, &key)
+                .offer(&mut ssl, &slot)
                 .map_err(|e| Error::Tls(TlsError::Other(format!("OpenSSL: {e}"))))?;
-            ssl.set_ex_data(config.key_index, key);
+            ssl.set_ex_data(config.key_index, slot);
         }
         // Ask for a staple: sslsock's OCSP policy checks it as on the default engine.
         ssl.set_status_type(ossl::StatusType::OCSP)

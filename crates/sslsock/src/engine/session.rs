@@ -125,19 +125,23 @@ impl RustlsSession {
             }
             None => cfg,
         };
-        let cfg = match (session_key, store) {
-            (Some(key), Some(store)) => {
-                // The same configuration (and verifier) with sessions filed under the key.
+        // Sessions are filed under the session key (or the name) and the name checked: a
+        // session is offered only to a connection checking the name it was verified for.
+        let cfg = match store {
+            Some(store) => {
+                let checked = verify_name
+                    .or(verifier.identity.as_deref())
+                    .or(name)
+                    .unwrap_or("");
+                let slot =
+                    super::session_cache::Slot::new(session_key.or(name).unwrap_or(""), checked);
                 let mut keyed = (**cfg).clone();
                 keyed.resumption = rustls::client::Resumption::store(std::sync::Arc::new(
-                    super::session_cache::KeyedStore {
-                        inner: store.clone(),
-                        key: super::session_cache::keyed_name(key),
-                    },
+                    super::session_cache::KeyedStore::new(store.clone(), slot),
                 ));
                 std::sync::Arc::new(keyed)
             }
-            _ => cfg.clone(),
+            None => cfg.clone(),
         };
         let conn = ClientConnection::new(cfg, server_name).map_err(map_error)?;
         Ok(RustlsSession {

@@ -1,11 +1,8 @@
 //! Client session caches that several contexts can share (`SSL_session_cache`).
 
-#[cfg(feature = "openssl")]
 use std::collections::HashMap;
 use std::fmt;
-#[cfg(feature = "openssl")]
-use std::sync::Mutex;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 pub use crate::session::SessionCache;
 
@@ -21,7 +18,7 @@ impl SessionCache {
     /// A cache holding up to `size` sessions.
     pub fn new(size: usize) -> SessionCache {
         let store: Arc<Stores> = Arc::new(Stores {
-            memory: Arc::new(ClientSessionMemoryCache::new(size)),
+            memory: Arc::new(ClientStore::new(size)),
             #[cfg(feature = "openssl")]
             encoded: Mutex::new(Encoded {
                 size,
@@ -40,37 +37,38 @@ impl SessionCache {
     }
 
     /// The default engine's store.
-    pub(crate) fn memory(&self) -> Arc<ClientSessionMemoryCache> {
+    pub(crate) fn memory(&self) -> Arc<ClientStore> {
         self.stores().memory.clone()
     }
 
-    /// The openssl engine's session (DER) stored under `key` for connections verified by
-    /// `policy`; a TLS 1.3 one leaves the cache (single-use).
+    /// The openssl engine's session (DER) in `slot` for connections verified by `policy`; a
+    /// TLS 1.3 one leaves the cache (single-use).
     #[cfg(feature = "openssl")]
-    pub(crate) fn encoded(&self, key: &str, policy: &[u8]) -> Option<Vec<u8>> {
+    pub(crate) fn encoded(&self, slot: &Slot, policy: &[u8]) -> Option<Vec<u8>> {
         let stores = self.stores();
         let mut encoded = lock(&stores.encoded);
-        let (p, der, single_use) = encoded.sessions.get(key)?;
+        let (p, der, single_use) = encoded.sessions.get(slot.as_str())?;
         if p != policy {
             return None;
         }
         let der = der.clone();
         if *single_use {
-            encoded.remove(key);
+            encoded.remove(&slot.0);
         }
         Some(der)
     }
 
-    /// Files the openssl engine's session `der` under `key`, for connections verified by
-    /// `policy`.
+    /// Files the openssl engine's session in `slot`, for connections verified by `policy`.
     #[cfg(feature = "openssl")]
-    pub(crate) fn add_encoded(&self, key: &str, session: EncodedSession) {
+    pub(crate) fn add_encoded(&self, slot: &Slot, session: EncodedSession) {
         let stores = self.stores();
-        lock(&stores.encoded).insert(key, session);
+        stores.memory.note(slot);
+        lock(&stores.encoded).insert(&slot.0, session);
     }
 
     /// Takes the session stored under `key` (`get_session`): `host:port`, or the
-    /// `session_key` of the connections; `None` when there is none.
+    /// `session_key` of the connections; `None` when there is none. When connections checking
+    /// different names shared the key, the session of the name filed last.
     ///
     /// A TLS 1.2 session stays in the cache (it may be resumed again); a TLS 1.3 ticket is
     /// single-use (RFC 8446, section C.4), so it leaves the cache with the returned
@@ -81,54 +79,194 @@ impl SessionCache {
     /// assert!(cache.get("example.org:443").is_none());
     /// ```
     pub fn get(&self, key: &str) -> Option<CachedSession> {
-        let name = keyed_name(key);
-        let session = CachedSession {
-            tls12: self.memory().tls12_session(&name),
-            tls13: self.memory().take_tls13_ticket(&name),
-            #[cfg(feature = "openssl")]
-            encoded: {
-                let stores = self.stores();
-                let mut encoded = lock(&stores.encoded);
-                let found = encoded.sessions.get(key).cloned();
-                if found.as_ref().is_some_and(|(_, _, single_use)| *single_use) {
-                    encoded.remove(key);
-                }
-                found
-            },
-        };
-        session.holds_any().then_some(session)
+        let stores = self.stores();
+        stores.memory.names_under(key).into_iter().find_map(|name| {
+            let slot = Slot::new(key, &name);
+            let rustls_name = slot.server_name();
+            let session = CachedSession {
+                tls12: stores.memory.cache.tls12_session(&rustls_name),
+                tls13: stores.memory.cache.take_tls13_ticket(&rustls_name),
+                #[cfg(feature = "openssl")]
+                encoded: {
+                    let mut encoded = lock(&stores.encoded);
+                    let found = encoded.sessions.get(&slot.0).cloned();
+                    if found.as_ref().is_some_and(|(_, _, single_use)| *single_use) {
+                        encoded.remove(&slot.0);
+                    }
+                    found
+                },
+                name,
+            };
+            session.holds_any().then_some(session)
+        })
     }
 
     /// Files `session` under `key` (`add_session`); the next connection with that
-    /// `host:port` or `session_key` offers it.
+    /// `host:port` or `session_key` offers it, if it checks the name the session was
+    /// verified for.
     pub fn add(&self, key: &str, session: CachedSession) {
-        let name = keyed_name(key);
+        let slot = Slot::new(key, &session.name);
+        let stores = self.stores();
+        stores.memory.note(&slot);
+        let name = slot.server_name();
         if let Some(tls12) = session.tls12 {
-            self.memory().set_tls12_session(name.clone(), tls12);
+            stores.memory.cache.set_tls12_session(name.clone(), tls12);
         }
         if let Some(tls13) = session.tls13 {
-            self.memory().insert_tls13_ticket(name, tls13);
+            stores.memory.cache.insert_tls13_ticket(name, tls13);
         }
         #[cfg(feature = "openssl")]
         if let Some(encoded) = session.encoded {
-            self.add_encoded(key, encoded);
+            self.add_encoded(&slot, encoded);
         }
     }
 
-    /// Forgets the sessions stored under `key` (`del_session`).
+    /// Forgets the sessions stored under `key` (`del_session`), for every name.
     pub fn del(&self, key: &str) {
-        let name = keyed_name(key);
-        self.memory().remove_tls12_session(&name);
-        while self.memory().take_tls13_ticket(&name).is_some() {}
-        #[cfg(feature = "openssl")]
-        lock(&self.stores().encoded).remove(key);
+        let stores = self.stores();
+        for name in stores.memory.forget(key) {
+            let slot = Slot::new(key, &name);
+            let rustls_name = slot.server_name();
+            stores.memory.cache.remove_tls12_session(&rustls_name);
+            while stores
+                .memory
+                .cache
+                .take_tls13_ticket(&rustls_name)
+                .is_some()
+            {}
+            #[cfg(feature = "openssl")]
+            lock(&stores.encoded).remove(&slot.0);
+        }
+    }
+}
+
+/// Where a connection's sessions are filed: its session key (`host:port` or `session_key`,
+/// which may be shared between addresses) together with the name the connection checks
+/// (normalised; empty for a connection that checks none). A session is never offered to a
+/// connection checking another name, whatever key the two share. The rest of the verified
+/// identity is the engine's to compare: the default engine resumes only under the verifier
+/// and client-certificate objects that made a session (shared per policy, see
+/// [`super::interned`]), the openssl engine files the policy's digest with each session.
+#[derive(Debug, Clone)]
+pub(crate) struct Slot(String);
+
+impl Slot {
+    /// The slot for sessions filed under `key` by connections checking `checked`.
+    pub(crate) fn new(key: &str, checked: &str) -> Slot {
+        Slot(format!("{key}\0{}", normalised_name(checked)))
+    }
+
+    /// The slot as text, for stores keyed by text.
+    #[cfg(feature = "openssl")]
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The same slot as a name, as the default engine files sessions by server name.
+    fn server_name(&self) -> ServerName<'static> {
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, self.0.as_bytes());
+        let hex: String = digest.as_ref()[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        ServerName::try_from(format!("s{hex}.session.invalid")).unwrap_or(ServerName::IpAddress(
+            std::net::Ipv4Addr::UNSPECIFIED.into(),
+        ))
+    }
+
+    fn key_and_name(&self) -> (&str, &str) {
+        self.0.rsplit_once('\0').unwrap_or((&self.0, ""))
+    }
+}
+
+/// A checked name as sessions are filed under it: DNS names are case-insensitive and a
+/// trailing dot names the same host.
+fn normalised_name(name: &str) -> String {
+    name.trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// The default engine's sessions, and which names have sessions under each key (for
+/// [`SessionCache::get`] and [`SessionCache::del`], which know the key only).
+pub(crate) struct ClientStore {
+    cache: ClientSessionMemoryCache,
+    names: Mutex<Names>,
+}
+
+/// The names with sessions under each key, the most recent last; keys beyond `size` are
+/// forgotten oldest first (their sessions are then found by connections only).
+struct Names {
+    size: usize,
+    by_key: HashMap<String, Vec<String>>,
+    order: std::collections::VecDeque<String>,
+}
+
+/// Names kept per key: more than a few names behind one key is not a use to optimise for.
+const NAMES_PER_KEY: usize = 8;
+
+impl ClientStore {
+    pub(crate) fn new(size: usize) -> ClientStore {
+        ClientStore {
+            cache: ClientSessionMemoryCache::new(size),
+            names: Mutex::new(Names {
+                size: size.max(1),
+                by_key: HashMap::new(),
+                order: std::collections::VecDeque::new(),
+            }),
+        }
+    }
+
+    /// Records that `slot` holds sessions.
+    fn note(&self, slot: &Slot) {
+        let (key, name) = slot.key_and_name();
+        let mut names = lock(&self.names);
+        let Names {
+            size,
+            by_key,
+            order,
+        } = &mut *names;
+        let list = by_key.entry(key.to_owned()).or_insert_with(|| {
+            order.push_back(key.to_owned());
+            Vec::new()
+        });
+        list.retain(|n| n != name);
+        list.push(name.to_owned());
+        if list.len() > NAMES_PER_KEY {
+            list.remove(0);
+        }
+        while by_key.len() > *size {
+            let Some(oldest) = order.pop_front() else {
+                break;
+            };
+            by_key.remove(&oldest);
+        }
+    }
+
+    /// The names with sessions under `key`, the most recent first.
+    fn names_under(&self, key: &str) -> Vec<String> {
+        let names = lock(&self.names);
+        let mut list = names.by_key.get(key).cloned().unwrap_or_default();
+        list.reverse();
+        list
+    }
+
+    /// Forgets the names under `key`; returns them.
+    fn forget(&self, key: &str) -> Vec<String> {
+        let mut names = lock(&self.names);
+        names.order.retain(|k| k != key);
+        names.by_key.remove(key).unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for ClientStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ClientStore")
     }
 }
 
 /// What a [`SessionCache`] holds: the default engine's sessions and, with the openssl
-/// engine built in, that engine's (encoded, by key and verification policy).
+/// engine built in, that engine's (encoded, by slot and verification policy).
 struct Stores {
-    memory: Arc<ClientSessionMemoryCache>,
+    memory: Arc<ClientStore>,
     #[cfg(feature = "openssl")]
     encoded: Mutex<Encoded>,
 }
@@ -138,7 +276,7 @@ struct Stores {
 #[cfg(feature = "openssl")]
 pub(crate) type EncodedSession = (Vec<u8>, Vec<u8>, bool);
 
-/// The openssl engine's sessions by key, the oldest dropped first beyond `size`.
+/// The openssl engine's sessions by slot, the oldest dropped first beyond `size`.
 #[cfg(feature = "openssl")]
 struct Encoded {
     size: usize,
@@ -170,19 +308,21 @@ impl Encoded {
     }
 }
 
-#[cfg(feature = "openssl")]
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// A session taken from a [`SessionCache`]: the TLS 1.2 session and the TLS 1.3 ticket
-/// stored under one key, opaque apart from what it resumes. It resumes only through a
-/// context with the verification that accepted it.
+/// stored under one key, and the name they were verified for, opaque apart from what it
+/// resumes. It resumes only through a context with the verification that accepted it, for
+/// a connection checking that name.
 pub struct CachedSession {
     tls12: Option<Tls12ClientSessionValue>,
     tls13: Option<Tls13ClientSessionValue>,
     #[cfg(feature = "openssl")]
     encoded: Option<EncodedSession>,
+    /// The name the session was verified for (normalised; empty: none).
+    name: String,
 }
 
 impl CachedSession {
@@ -200,6 +340,19 @@ impl CachedSession {
         }
     }
 
+    /// The host name (or IP address) the session's server was verified for; empty when the
+    /// connection checked no name.
+    ///
+    /// ```
+    /// let cache = sslsock::SessionCache::new(10);
+    /// if let Some(s) = cache.get("127.0.0.1:8443") {
+    ///     println!("a session verified for {}", s.verified_name());
+    /// }
+    /// ```
+    pub fn verified_name(&self) -> &str {
+        &self.name
+    }
+
     fn holds_any(&self) -> bool {
         #[cfg(feature = "openssl")]
         if self.encoded.is_some() {
@@ -214,52 +367,55 @@ impl fmt::Debug for CachedSession {
         f.debug_struct("CachedSession")
             .field("tls12", &self.tls12.is_some())
             .field("tls13", &self.tls13.is_some())
+            .field("verified_name", &self.name)
             .finish()
     }
 }
 
-/// The name sessions are filed under for `key`: a valid DNS name derived from it, as the
-/// engine files sessions by server name.
-pub(crate) fn keyed_name(key: &str) -> ServerName<'static> {
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, key.as_bytes());
-    let hex: String = digest.as_ref()[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    ServerName::try_from(format!("s{hex}.session.invalid")).unwrap_or(ServerName::IpAddress(
-        std::net::Ipv4Addr::UNSPECIFIED.into(),
-    ))
-}
-
-/// Files every session of a connection under its key (`host:port` or `session_key`)
-/// instead of the server name.
+/// Files every session of a connection in its [`Slot`] instead of under the server name
+/// (which may be a placeholder, or another name than the one checked).
 #[derive(Debug)]
 pub(crate) struct KeyedStore {
-    pub(crate) inner: Arc<dyn ClientSessionStore>,
-    pub(crate) key: ServerName<'static>,
+    inner: Arc<ClientStore>,
+    slot: Slot,
+    name: ServerName<'static>,
+}
+
+impl KeyedStore {
+    pub(crate) fn new(inner: Arc<ClientStore>, slot: Slot) -> KeyedStore {
+        KeyedStore {
+            inner,
+            name: slot.server_name(),
+            slot,
+        }
+    }
 }
 
 impl ClientSessionStore for KeyedStore {
     fn set_kx_hint(&self, _: ServerName<'static>, group: NamedGroup) {
-        self.inner.set_kx_hint(self.key.clone(), group);
+        self.inner.cache.set_kx_hint(self.name.clone(), group);
     }
     fn kx_hint(&self, _: &ServerName<'_>) -> Option<NamedGroup> {
-        self.inner.kx_hint(&self.key)
+        self.inner.cache.kx_hint(&self.name)
     }
     fn set_tls12_session(&self, _: ServerName<'static>, value: Tls12ClientSessionValue) {
-        self.inner.set_tls12_session(self.key.clone(), value);
+        self.inner.note(&self.slot);
+        self.inner.cache.set_tls12_session(self.name.clone(), value);
     }
     fn tls12_session(&self, _: &ServerName<'_>) -> Option<Tls12ClientSessionValue> {
-        self.inner.tls12_session(&self.key)
+        self.inner.cache.tls12_session(&self.name)
     }
     fn remove_tls12_session(&self, _: &ServerName<'static>) {
-        self.inner.remove_tls12_session(&self.key);
+        self.inner.cache.remove_tls12_session(&self.name);
     }
     fn insert_tls13_ticket(&self, _: ServerName<'static>, value: Tls13ClientSessionValue) {
-        self.inner.insert_tls13_ticket(self.key.clone(), value);
+        self.inner.note(&self.slot);
+        self.inner
+            .cache
+            .insert_tls13_ticket(self.name.clone(), value);
     }
     fn take_tls13_ticket(&self, _: &ServerName<'static>) -> Option<Tls13ClientSessionValue> {
-        self.inner.take_tls13_ticket(&self.key)
+        self.inner.cache.take_tls13_ticket(&self.name)
     }
 }
 

@@ -28,6 +28,7 @@ mod peers;
 mod perl_args;
 mod records;
 mod server_features;
+mod session_identity;
 mod starttls;
 #[cfg(feature = "tokio")]
 #[path = "../../examples/tokio_echo.rs"]
