@@ -753,6 +753,14 @@ pub enum OcspError {
         /// The certificate's subject.
         subject: String,
     },
+    /// The CRL fetched for a certificate does not answer for it (RFC 5280, section 6.3.3:
+    /// another distribution point, CA certificates only, some reasons only, a delta CRL).
+    CrlOutOfScope {
+        /// The certificate's subject.
+        subject: String,
+        /// Why the CRL does not answer for it.
+        reason: String,
+    },
     /// The issuer of a certificate is not known, so no request can be made.
     NoIssuer {
         /// The certificate's subject.
@@ -806,6 +814,10 @@ impl Words for OcspError {
             OcspError::NoResponder { subject } => write!(
                 f,
                 "certificate \"{subject}\" names no OCSP responder (no OCSP URL in its authority information access)"
+            ),
+            OcspError::CrlOutOfScope { subject, reason } => write!(
+                f,
+                "the CRL fetched for certificate \"{subject}\" does not answer for it: {reason}"
             ),
             OcspError::NoCrlDistributionPoint { subject } => write!(
                 f,

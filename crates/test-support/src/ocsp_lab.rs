@@ -121,8 +121,52 @@ extendedKeyUsage = critical, OCSPSigning
 basicConstraints = critical, CA:false
 keyUsage = critical, digitalSignature
 extendedKeyUsage = serverAuth
-",
-        dir = dir.display()
+{scope}",
+        dir = dir.display(),
+        scope = scope_sections(port),
+    )
+}
+
+/// The CRL scope cases: each leaf of the `scope` CA names its own distribution point
+/// (`scope-<case>.crl`), where a CRL with the case's extension section (`crl_<case>`) is
+/// served. `idp` is in scope (its issuing distribution point is the leaf's); the others are
+/// not: another shard's, an authority revocation list, some reasons only, a delta CRL.
+pub const CRL_SCOPE_CASES: [&str; 5] = ["shard", "arl", "reasons", "delta", "idp"];
+
+fn scope_sections(port: u16) -> String {
+    let mut s = String::new();
+    for case in CRL_SCOPE_CASES {
+        s += &format!(
+            "[scope_{case}]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost, IP:127.0.0.1
+crlDistributionPoints = URI:http://127.0.0.1:{port}/scope-{case}.crl
+"
+        );
+    }
+    s + &format!(
+        "[crl_shard]
+issuingDistributionPoint = critical, @idp_shard
+[idp_shard]
+fullname = URI:http://127.0.0.1:{port}/scope-another-shard.crl
+[crl_arl]
+issuingDistributionPoint = critical, @idp_arl
+[idp_arl]
+onlyCA = TRUE
+[crl_reasons]
+issuingDistributionPoint = critical, @idp_reasons
+[idp_reasons]
+onlysomereasons = CACompromise
+[crl_delta]
+2.5.29.27 = critical, DER:02:02:03:E8
+[crl_idp]
+issuingDistributionPoint = critical, @idp_idp
+[idp_idp]
+fullname = URI:http://127.0.0.1:{port}/scope-idp.crl
+onlyuser = TRUE
+"
     )
 }
 
@@ -210,28 +254,29 @@ fn revoke(dir: &Path, ca: &str, name: &str) {
 
 /// Writes `<ca>.crl` (DER) from the CA's index.
 fn crl(dir: &Path, ca: &str) {
+    crl_as(dir, ca, ca, None);
+}
+
+/// Writes `<name>.crl` (DER) and `<name>.crl.pem` from the CA's index, with the CRL
+/// extension section `exts` when given.
+fn crl_as(dir: &Path, ca: &str, name: &str, exts: Option<&str>) {
     let cnf = format!("{ca}.cnf");
-    openssl_in(
-        dir,
-        &[
-            "ca",
-            "-config",
-            &cnf,
-            "-gencrl",
-            "-out",
-            &format!("{ca}.crl.pem"),
-        ],
-    );
+    let pem = format!("{name}.crl.pem");
+    let mut args = vec!["ca", "-config", &cnf, "-gencrl", "-out", &pem];
+    if let Some(section) = exts {
+        args.extend(["-crlexts", section]);
+    }
+    openssl_in(dir, &args);
     openssl_in(
         dir,
         &[
             "crl",
             "-in",
-            &format!("{ca}.crl.pem"),
+            &pem,
             "-outform",
             "DER",
             "-out",
-            &format!("{ca}.crl"),
+            &format!("{name}.crl"),
         ],
     );
 }
@@ -243,7 +288,7 @@ fn chain(dir: &Path, leaf: &str, ca: &str) {
 }
 
 fn build(dir: &Path, port: u16) {
-    for ca in ["root", "int", "int2"] {
+    for ca in ["root", "int", "int2", "scope"] {
         new_ca_dir(dir, ca, port);
     }
     new_key(
@@ -280,6 +325,40 @@ fn build(dir: &Path, port: u16) {
         "no_eku_signer",
     );
     revoke(dir, "int", "revoked");
+    issue(dir, "root", "scope", "OCSP Lab Scope CA", "sub_ca");
+    for case in CRL_SCOPE_CASES {
+        let leaf = format!("scope-{case}");
+        issue(dir, "scope", &leaf, "localhost", &format!("scope_{case}"));
+        chain(dir, &leaf, "scope");
+    }
+    // The CRLs out of scope are made before the leaves are revoked, so they list none of
+    // them (what a CRL of another scope served at the leaf's URL looks like to it).
+    for case in CRL_SCOPE_CASES.iter().filter(|c| **c != "idp") {
+        crl_as(
+            dir,
+            "scope",
+            &format!("scope-{case}"),
+            Some(&format!("crl_{case}")),
+        );
+    }
+    for case in CRL_SCOPE_CASES {
+        let cnf = "scope.cnf".to_owned();
+        let pem = format!("scope-{case}.pem");
+        openssl_in(
+            dir,
+            &[
+                "ca",
+                "-config",
+                &cnf,
+                "-revoke",
+                &pem,
+                "-crl_reason",
+                "keyCompromise",
+            ],
+        );
+    }
+    crl_as(dir, "scope", "scope-idp", Some("crl_idp"));
+    crl(dir, "scope");
     issue(dir, "int2", "good2", "localhost", "server_cert");
     crl(dir, "int2");
     chain(dir, "good2", "int2");

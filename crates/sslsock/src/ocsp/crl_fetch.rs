@@ -141,10 +141,24 @@ fn judge(
     if valid_until + CLOCK_SKEW < now {
         return Err(OcspError::Expired { valid_until });
     }
+    // RFC 5280, section 6.3.3: a CRL of another scope is no answer (a listing in a CRL of
+    // some reasons only still revokes).
+    let scope = crate::verify::crl_scope::scope(der, &subject.cert).map_err(|reason| {
+        OcspError::CrlOutOfScope {
+            subject: subject.subject_line(),
+            reason,
+        }
+    })?;
     let serial = subject.cert.tbs_certificate.serial_number.as_bytes();
     let listed = crl
         .iter_revoked_certificates()
         .find(|r| trim(r.raw_serial()) == trim(serial));
+    if listed.is_none() && scope == crate::verify::crl_scope::Scope::SomeReasons {
+        return Err(OcspError::CrlOutOfScope {
+            subject: subject.subject_line(),
+            reason: "it covers some revocation reasons only (onlySomeReasons)".into(),
+        });
+    }
     let verdict = match listed {
         Some(r) => CrlVerdict::Revoked {
             subject: subject.subject_line(),

@@ -532,13 +532,7 @@ mod tests {
             key_identifier_method: KeyIdMethod::Sha256,
         };
         let der = params.signed_by(&issuer).unwrap().der().to_vec();
-        CrlSet {
-            lists: CrlSet::parse(&der)
-                .unwrap()
-                .into_iter()
-                .map(webpki::CertRevocationList::from)
-                .collect(),
-        }
+        CrlSet::from_der_for_tests(&der)
     }
 
     #[test]
@@ -692,7 +686,7 @@ mod tests {
             .raw_serial()
             .to_vec();
         let mut both = crl(&p.root, &[&mid_serial]);
-        both.lists.extend(crl(&p.mid, &[]).lists);
+        both.extend(crl(&p.mid, &[]));
         let refused = check(&policy(&p).with_crls(both), &p.leaf, &[&p.mid]);
         assert!(
             matches!(refused, Err(VerifyError::Revoked(ref r)) if r.subject == "/CN=Unit Mid"),

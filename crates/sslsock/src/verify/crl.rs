@@ -14,29 +14,51 @@ use crate::x509::{self, LoadError};
 #[derive(Debug, Default)]
 pub struct CrlSet {
     pub(crate) lists: Vec<CertRevocationList<'static>>,
+    /// The same CRLs in DER, in the same order (for their scope).
+    ders: Vec<Vec<u8>>,
 }
 
 impl CrlSet {
     /// Parses every CRL in `bytes`: PEM (`X509 CRL` blocks, other blocks skipped) or one DER CRL.
     pub fn parse(bytes: &[u8]) -> Result<Vec<OwnedCertRevocationList>, LoadError> {
-        let ders: Vec<Vec<u8>> = if bytes.windows(10).any(|w| w == b"-----BEGIN") {
-            CertificateRevocationListDer::pem_slice_iter(bytes)
-                .map(|r| r.map(|d| d.as_ref().to_vec()))
-                .collect::<Result<_, _>>()
-                .map_err(|e| LoadError::Malformed(crate::text::pem_error(&e)))?
-        } else {
-            vec![bytes.to_vec()]
-        };
-        ders.iter()
-            .map(|d| {
-                OwnedCertRevocationList::from_der(d).map_err(|e| {
-                    LoadError::Malformed(format!(
+        split(bytes)?
+            .iter()
+            .map(|d| parse_one(d))
+            .collect::<Result<_, _>>()
+            .map_err(|e| LoadError::Malformed(format!("not a valid CRL ({})", words(&e))))
+    }
+
+    /// Adds the CRLs in `bytes` (`what` names them in warnings); CRLs that are never a base
+    /// answer for a certificate here (delta, indirect, partitioned by reasons, or scoped
+    /// without a distribution point name, as an ARL) are left out with a warning. The number
+    /// added.
+    fn add(&mut self, bytes: &[u8], what: &str) -> Result<usize, LoadError> {
+        let mut added = 0;
+        for der in split(bytes)? {
+            match parse_one(&der) {
+                Ok(list) => {
+                    self.lists.push(CertRevocationList::from(list));
+                    self.ders.push(der);
+                    added += 1;
+                }
+                Err(
+                    e @ (webpki::Error::UnsupportedDeltaCrl
+                    | webpki::Error::UnsupportedIndirectCrl
+                    | webpki::Error::UnsupportedRevocationReasonsPartitioning
+                    | webpki::Error::UnsupportedCrlIssuingDistributionPoint),
+                ) => log::warn!(
+                    "{what}: a CRL left out ({}): only complete CRLs and CRLs of one distribution point are used",
+                    words(&e)
+                ),
+                Err(e) => {
+                    return Err(LoadError::Malformed(format!(
                         "not a valid CRL ({})",
-                        crate::text::words_of_debug(&format!("{e:?}"))
-                    ))
-                })
-            })
-            .collect()
+                        words(&e)
+                    )))
+                }
+            }
+        }
+        Ok(added)
     }
 
     /// Loads CRL files (each may hold several CRLs) and, from CA files and directories,
@@ -49,40 +71,53 @@ impl CrlSet {
         let mut set = CrlSet::default();
         for f in crl_files {
             let bytes = x509::read_file(f, "CRL file")?;
-            let lists = CrlSet::parse(&bytes).map_err(|reason| ConfigError::File {
-                path: f.clone(),
-                reason: format!("CRL file: {reason}"),
-            })?;
-            if lists.is_empty() {
+            let added = set
+                .add(&bytes, &f.display().to_string())
+                .map_err(|reason| ConfigError::File {
+                    path: f.clone(),
+                    reason: format!("CRL file: {reason}"),
+                })?;
+            if added == 0 {
                 return Err(ConfigError::File {
                     path: f.clone(),
-                    reason: "CRL file holds no CRL".to_owned(),
+                    reason: "CRL file holds no base CRL".to_owned(),
                 });
             }
-            set.lists
-                .extend(lists.into_iter().map(CertRevocationList::from));
         }
-        let mut scan = |bytes: &[u8]| {
+        let mut scan = |bytes: &[u8], path: &std::path::Path| {
             if bytes.windows(14).any(|w| w == b"BEGIN X509 CRL") {
-                if let Ok(lists) = CrlSet::parse(bytes) {
-                    set.lists
-                        .extend(lists.into_iter().map(CertRevocationList::from));
-                }
+                // Like OpenSSL's store: what cannot be read next to certificates is skipped.
+                let _ = set.add(bytes, &path.display().to_string());
             }
         };
         for f in ca_files {
             if let Ok(bytes) = x509::read_capped(f) {
-                scan(&bytes);
+                scan(&bytes, f);
             }
         }
         for d in ca_dirs {
             for entry in std::fs::read_dir(d).into_iter().flatten().flatten() {
                 if let Ok(bytes) = x509::read_capped(&entry.path()) {
-                    scan(&bytes);
+                    scan(&bytes, &entry.path());
                 }
             }
         }
         Ok(set)
+    }
+
+    /// A set of the one CRL `der` (unit tests).
+    #[cfg(test)]
+    pub(crate) fn from_der_for_tests(der: &[u8]) -> CrlSet {
+        let mut set = CrlSet::default();
+        set.add(der, "test").unwrap();
+        set
+    }
+
+    /// Adds the CRLs of `other` (unit tests).
+    #[cfg(test)]
+    pub(crate) fn extend(&mut self, other: CrlSet) {
+        self.lists.extend(other.lists);
+        self.ders.extend(other.ders);
     }
 
     /// Number of CRLs held.
@@ -95,13 +130,30 @@ impl CrlSet {
         self.lists.is_empty()
     }
 
-    /// True when a CRL from the issuer of `cert_der` is present.
+    /// True when a CRL of the issuer of `cert_der` answers for it whatever the reason
+    /// (RFC 5280, section 6.3.3: its issuing distribution point is the certificate's, it
+    /// covers certificates of its kind, every reason, and it is not a delta CRL).
     pub fn covers(&self, cert_der: &[u8]) -> bool {
         let Ok((_, cert)) = X509Certificate::from_der(cert_der) else {
             return false;
         };
         let issuer = der_contents(cert.issuer().as_raw());
-        self.lists.iter().any(|l| l.issuer() == issuer)
+        let Ok(cert) = <x509_cert02::Certificate as der07::Decode>::from_der(cert_der) else {
+            return false;
+        };
+        self.lists.iter().zip(&self.ders).any(|(l, der)| {
+            l.issuer() == issuer
+                && match super::crl_scope::scope(der, &cert) {
+                    Ok(super::crl_scope::Scope::Complete) => true,
+                    Ok(super::crl_scope::Scope::SomeReasons) => false,
+                    Err(why) => {
+                        log::debug!(
+                            "a CRL of the issuer does not answer for the certificate: {why}"
+                        );
+                        false
+                    }
+                }
+        })
     }
 
     /// The revocation entry for `cert_der`, from a CRL of its issuer.
@@ -122,6 +174,26 @@ impl CrlSet {
                 })
             })
     }
+}
+
+/// The PEM blocks (or the one DER CRL) of `bytes`, in DER.
+fn split(bytes: &[u8]) -> Result<Vec<Vec<u8>>, LoadError> {
+    if bytes.windows(10).any(|w| w == b"-----BEGIN") {
+        CertificateRevocationListDer::pem_slice_iter(bytes)
+            .map(|r| r.map(|d| d.as_ref().to_vec()))
+            .collect::<Result<_, _>>()
+            .map_err(|e| LoadError::Malformed(crate::text::pem_error(&e)))
+    } else {
+        Ok(vec![bytes.to_vec()])
+    }
+}
+
+fn parse_one(der: &[u8]) -> Result<OwnedCertRevocationList, webpki::Error> {
+    OwnedCertRevocationList::from_der(der)
+}
+
+fn words(e: &webpki::Error) -> String {
+    crate::text::words_of_debug(&format!("{e:?}"))
 }
 
 /// The RFC 5280 name of a CRL reason code.

@@ -3,6 +3,7 @@
 
 pub mod chain;
 pub mod crl;
+pub(crate) mod crl_scope;
 pub mod fingerprint;
 pub mod hostname;
 pub mod name_constraints;

@@ -6,6 +6,7 @@
 mod async_tokio;
 mod bad_input;
 mod context_boundary;
+mod crl_scope;
 mod ech;
 mod hostname_table;
 mod manual_examples;
