@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use super::{CertId, VerifiedStatus};
+use super::{CertId, CertStatus, VerifiedStatus};
 
 /// A bounded cache of verified OCSP statuses keyed by [`CertId`]. An entry is used until its
 /// `valid_until` (nextUpdate) passes; when full, expired entries go first, then those that
@@ -67,14 +67,35 @@ impl OcspCache {
         }
     }
 
-    /// Keeps `status` for `id`, unless it is no longer current at `now`.
+    /// Keeps `status` for `id`, unless it is no longer current at `now`, or the cache holds
+    /// a current status that it must not replace: a newer one (by thisUpdate), or a
+    /// revocation (other than certificateHold), which no "good" undoes.
     pub fn put(&self, id: CertId, status: VerifiedStatus, now: SystemTime) {
+        self.keep(id, status, now);
+    }
+
+    /// [`put`](Self::put), and the status that stands for `id` afterwards: `status`, or the
+    /// cached one that it did not replace.
+    pub(crate) fn keep(
+        &self,
+        id: CertId,
+        status: VerifiedStatus,
+        now: SystemTime,
+    ) -> VerifiedStatus {
         if status.valid_until < now {
-            return;
+            return status;
         }
         let Ok(mut inner) = self.inner.lock() else {
-            return;
+            return status;
         };
+        if let Some(old) = inner.entries.get(&id).filter(|o| o.valid_until >= now) {
+            let older = status.this_update < old.this_update;
+            let unrevokes = old.status.is_permanently_revoked()
+                && !matches!(status.status, CertStatus::Revoked { .. });
+            if older || unrevokes {
+                return old.clone();
+            }
+        }
         if !inner.entries.contains_key(&id) && inner.entries.len() >= inner.capacity {
             inner.entries.retain(|_, s| s.valid_until >= now);
             if inner.entries.len() >= inner.capacity {
@@ -88,7 +109,8 @@ impl OcspCache {
                 }
             }
         }
-        inner.entries.insert(id, status);
+        inner.entries.insert(id, status.clone());
+        status
     }
 
     /// The process-wide cache, used by contexts given none.
@@ -154,6 +176,63 @@ mod tests {
         // An entry already out of date is not kept.
         cache.put(id(2), status(now - Duration::from_secs(1)), now);
         assert!(cache.is_empty());
+    }
+
+    fn with(status: CertStatus, this_update: SystemTime) -> VerifiedStatus {
+        VerifiedStatus {
+            status,
+            this_update,
+            ..self::status(this_update + Duration::from_secs(3600))
+        }
+    }
+
+    fn revoked(reason: &str) -> CertStatus {
+        CertStatus::Revoked {
+            time: SystemTime::UNIX_EPOCH,
+            reason: Some(reason.into()),
+        }
+    }
+
+    #[test]
+    fn the_newest_status_stands_and_good_never_undoes_a_revocation() {
+        let now = SystemTime::now();
+        let hour = Duration::from_secs(3600);
+        let cache = OcspCache::new(4);
+        // A revocation, then an older "good" (a replayed staple): the revocation stands.
+        cache.put(id(1), with(revoked("keyCompromise"), now), now);
+        let stood = cache.keep(id(1), with(CertStatus::Good, now - hour), now);
+        assert!(matches!(stood.status, CertStatus::Revoked { .. }));
+        assert!(matches!(
+            cache.get(&id(1), now).unwrap().status,
+            CertStatus::Revoked { .. }
+        ));
+        // Not even a newer "good" undoes it.
+        cache.put(
+            id(1),
+            with(CertStatus::Good, now + Duration::from_secs(60)),
+            now,
+        );
+        assert!(matches!(
+            cache.get(&id(1), now).unwrap().status,
+            CertStatus::Revoked { .. }
+        ));
+        // A hold is lifted by a newer "good", not by an older one.
+        cache.put(id(2), with(revoked("certificateHold"), now), now);
+        cache.put(id(2), with(CertStatus::Good, now - hour), now);
+        assert!(matches!(
+            cache.get(&id(2), now).unwrap().status,
+            CertStatus::Revoked { .. }
+        ));
+        cache.put(
+            id(2),
+            with(CertStatus::Good, now + Duration::from_secs(60)),
+            now,
+        );
+        assert_eq!(cache.get(&id(2), now).unwrap().status, CertStatus::Good);
+        // Between two "good" answers the newer stands.
+        cache.put(id(3), with(CertStatus::Good, now), now);
+        cache.put(id(3), with(CertStatus::Good, now - hour), now);
+        assert_eq!(cache.get(&id(3), now).unwrap().this_update, now);
     }
 
     #[test]

@@ -184,8 +184,8 @@ impl OcspResolver {
         for mut p in asked {
             match response.verify_subject(&p.subject, now, request.nonce.as_deref()) {
                 Ok(v) => {
-                    self.cache.put(p.id.clone(), v.clone(), now);
-                    self.settle(&v.status, &v);
+                    let stands = self.cache.keep(p.id.clone(), v, now);
+                    self.settle(&stands.status, &stands);
                 }
                 Err(OcspError::NoStatusFor { .. }) if p.misses == 0 => {
                     // Some responders answer only the first of several requests: ask again.

@@ -34,6 +34,14 @@ pub enum CertStatus {
     Unknown,
 }
 
+impl CertStatus {
+    /// Revoked for good: any reason but certificateHold (RFC 5280, section 5.3.1), which a
+    /// later "good" may lift.
+    pub(crate) fn is_permanently_revoked(&self) -> bool {
+        matches!(self, CertStatus::Revoked { reason, .. } if reason.as_deref() != Some("certificateHold"))
+    }
+}
+
 /// A status that passed every check of [`OcspResponse::verify`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

@@ -163,8 +163,15 @@ impl StaplePolicy {
                 OcspError::StatusUnknown { subject: v.subject }
             }
             Ok(v) => {
-                self.cache.put(id, v.clone(), now);
-                return outcome(v.status.clone(), &v, StatusSource::Staple);
+                // A newer status, or a revocation, known from elsewhere beats the staple.
+                let stands = self.cache.keep(id, v.clone(), now);
+                let source = if stands == v {
+                    StatusSource::Staple
+                } else {
+                    log::info!("OCSP staple superseded by a newer cached status");
+                    StatusSource::Cache
+                };
+                return outcome(stands.status.clone(), &stands, source);
             }
             Err(e) => e,
         };
