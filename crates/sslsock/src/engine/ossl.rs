@@ -26,7 +26,9 @@
 
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use openssl::ex_data::Index;
 
 use openssl::ssl::{
     self as ossl, ErrorCode, NameType, Ssl, SslContextBuilder, SslMethod, SslStream, SslVerifyMode,
@@ -62,9 +64,9 @@ pub(crate) struct Config {
     /// Client: sessions to resume, by session key (none when the cache size is 0).
     sessions: Option<Arc<Sessions>>,
     /// Client: where a connection keeps its session key for the new-session callback.
-    key_index: openssl::ex_data::Index<Ssl, Slot>,
+    key_index: Index<Ssl, Slot>,
     /// Where a connection keeps what its verification decided, for the status callback.
-    verdict_index: openssl::ex_data::Index<Ssl, VerdictSlot>,
+    verdict_index: Index<Ssl, VerdictSlot>,
     /// Server: how client certificates are asked for (`None`: they are not).
     client_verify_mode: Option<SslVerifyMode>,
     /// Server: every chain it may present (its own, alternates, the SNI names').
@@ -240,10 +242,12 @@ pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
     }
     psk(opts, &mut b)?;
     alpn(opts, &mut b)?;
+    static KEY_INDEX: OnceLock<Index<Ssl, Slot>> = OnceLock::new();
+    static VERDICT_INDEX: OnceLock<Index<Ssl, VerdictSlot>> = OnceLock::new();
     let key_index =
-        Ssl::new_ex_index::<Slot>().map_err(ossl_err("cannot make a session key slot"))?;
+        process_index(&KEY_INDEX).map_err(ossl_err("cannot make a session key slot"))?;
     let verdict_index =
-        Ssl::new_ex_index::<VerdictSlot>().map_err(ossl_err("cannot make a verification slot"))?;
+        process_index(&VERDICT_INDEX).map_err(ossl_err("cannot make a verification slot"))?;
     if opts.server && (!opts.client_ca_files.is_empty() || !opts.client_ca_certs.is_empty()) {
         // The CA names sent with a certificate request (`SSL_client_ca`).
         let listed = super::roots::load_ca(&opts.client_ca_files, &[], &opts.client_ca_certs)?;
@@ -594,6 +598,20 @@ fn per_name(
     Ok(chains)
 }
 
+/// A connection's ex data index for `T`, one for the process: OpenSSL never frees an
+/// index, and every connection's ex data grows to the highest index made, so an index per
+/// context would make each later connection larger and slower.
+fn process_index<T: Send + Sync + 'static>(
+    cell: &'static OnceLock<Index<Ssl, T>>,
+) -> Result<Index<Ssl, T>, openssl::error::ErrorStack> {
+    if let Some(i) = cell.get() {
+        return Ok(*i);
+    }
+    let made = Ssl::new_ex_index::<T>()?;
+    // Two threads may race here: one index is then left unused, once per process.
+    Ok(*cell.get_or_init(|| made))
+}
+
 /// Client: where the sessions to resume are kept.
 enum Sessions {
     /// The context's own, by slot.
@@ -665,7 +683,7 @@ impl Sessions {
 fn client_sessions(
     opts: &Options,
     b: &mut SslContextBuilder,
-    key_index: openssl::ex_data::Index<Ssl, Slot>,
+    key_index: Index<Ssl, Slot>,
     policy: Option<Vec<u8>>,
 ) -> Option<Arc<Sessions>> {
     if opts.server {
