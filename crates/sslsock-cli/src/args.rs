@@ -346,6 +346,11 @@ pub(crate) struct EngineArgs {
 }
 
 impl EngineArgs {
+    /// Whether a pre-shared key is given (`--psk`).
+    pub(crate) fn psk_given(&self) -> bool {
+        self.psk.is_some()
+    }
+
     /// Applies the flags; `server` takes the key as one it accepts.
     pub(crate) fn apply(&self, mut o: Options, server: bool) -> Result<Options, crate::Failure> {
         if let Some(e) = self.engine {

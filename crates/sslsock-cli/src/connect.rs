@@ -389,6 +389,9 @@ fn connect_once(a: &ConnectArgs, ctx: &SslContext, n: u32) -> Result<Report, Fai
     let fingerprint = sock.fingerprint(FingerprintAlgorithm::Sha256, false).ok();
     let verification = if a.no_verify {
         "disabled (--no-verify)"
+    } else if a.engine.psk_given() && certs.is_empty() {
+        // No certificate was exchanged: the pre-shared key is what authenticated the server.
+        "psk (authenticated by the pre-shared key, no certificate)"
     } else if !a.fingerprints.is_empty() {
         "ok (pinned fingerprint)"
     } else {

@@ -36,7 +36,7 @@ pub(crate) struct ServeArgs {
     #[arg(long)]
     listen: String,
     /// The server's certificate, key and password. Without --cert a self-signed certificate
-    /// for localhost, 127.0.0.1 and ::1 is created.
+    /// for localhost, 127.0.0.1 and ::1 is created, unless --psk is given (PSK clients only).
     #[command(flatten)]
     identity: IdentityArgs,
     /// ALPN protocols to accept, comma-separated, in preference order.
@@ -169,6 +169,9 @@ pub(crate) fn run(a: &ServeArgs) -> Result<(), Failure> {
     let mut generated_fp = None;
     match &a.identity.cert {
         Some(_) => opts = a.identity.apply(opts),
+        // A PSK server without --cert serves PSK clients only (as `s_server -psk -nocert`):
+        // a made-up certificate would serve clients without the key.
+        None if a.engine.psk_given() => {}
         None => {
             let issued = CertSpec::new("localhost")
                 .san("localhost")

@@ -3018,3 +3018,59 @@ fn connect_on_the_openssl_engine_to_tls10_and_with_psk() {
     ]);
     one_line_error(&o, 2, "not an even number of hex digits");
 }
+
+/// The cipher of `openssl s_client`'s handshake, `(NONE)` when the handshake failed.
+#[cfg(feature = "openssl")]
+fn s_client_cipher(port: u16, args: &[&str]) -> String {
+    let out = run_with_input(
+        Command::new("openssl")
+            .args(["s_client", "-connect", &format!("127.0.0.1:{port}")])
+            .args(args)
+            .stderr(Stdio::null()),
+        b"",
+    );
+    if !out.status.success() {
+        return "(NONE)".to_owned();
+    }
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.lines()
+        .find_map(|l| l.split_once("Cipher is ").map(|(_, c)| c.trim().to_owned()))
+        .unwrap_or_else(|| format!("(no cipher line: {text})"))
+}
+
+#[cfg(feature = "openssl")]
+#[test]
+fn serve_with_a_psk_and_no_certificate_serves_psk_clients_only() {
+    let key = "00112233445566778899aabbccddeeff";
+    let psk = ["--engine", "openssl", "--psk", key, "--psk-identity", "me"];
+    let (_srv, port, _out) = serve(&psk[..]);
+    // No PSK, a wrong key, a wrong identity: no handshake, in either version.
+    for version in ["-tls1_2", "-tls1_3"] {
+        let none = s_client_cipher(port, &[version]);
+        assert_eq!(
+            none, "(NONE)",
+            "{version}: a client without the PSK was served"
+        );
+        let wrong_key = [
+            "-psk",
+            "ffeeddccbbaa99887766554433221100",
+            "-psk_identity",
+            "me",
+        ];
+        let c = s_client_cipher(port, &[&[version][..], &wrong_key].concat());
+        assert_eq!(c, "(NONE)", "{version}: a wrong key was served");
+        let wrong_id = ["-psk", key, "-psk_identity", "someone"];
+        let c = s_client_cipher(port, &[&[version][..], &wrong_id].concat());
+        assert_eq!(c, "(NONE)", "{version}: a wrong identity was served");
+    }
+    // The right PSK in TLS 1.2: a PSK suite, not a certificate's.
+    let right = ["-tls1_2", "-psk", key, "-psk_identity", "me"];
+    let c = s_client_cipher(port, &right);
+    assert!(c.contains("PSK"), "{c}");
+    // Our client says what authenticated the server.
+    let out = run_ok(&[&["connect", &format!("127.0.0.1:{port}")][..], &psk].concat());
+    assert!(
+        out.contains("verification: psk (authenticated by the pre-shared key"),
+        "{out}"
+    );
+}

@@ -92,8 +92,34 @@ impl Config {
 /// The versions an `SSL_version` string selects on this engine.
 fn versions(opts: &Options) -> Result<super::suites::AllVersions, ConfigError> {
     let spec = opts.version.as_deref().unwrap_or(defaults::VERSIONS);
-    super::suites::parse_all_versions(spec)
+    let v = super::suites::parse_all_versions(spec)?;
+    // OpenSSL offers one range of versions: with a gap it would offer those below the gap
+    // only ("TLSv1:TLSv1_2" would be TLS 1.0 alone).
+    let on = [v.tls10, v.tls11, v.tls12, v.tls13];
+    let first = on.iter().position(|o| *o);
+    let last = on.iter().rposition(|o| *o);
+    if let (Some(first), Some(last)) = (first, last) {
+        if on[first..=last].iter().any(|o| !o) {
+            return Err(ConfigError::Version {
+                spec: spec.to_owned(),
+                reason: "the versions leave a gap, and OpenSSL offers one range of versions only (it would offer those below the gap); name the versions between too".into(),
+            });
+        }
+    }
+    Ok(v)
 }
+
+/// `list` without anonymous and unencrypted suites, which are never offered or accepted:
+/// they authenticate nobody, or protect nothing.
+fn without_anonymous(list: &str) -> String {
+    format!("{list}:!aNULL:!eNULL")
+}
+
+/// Signature algorithms of TLS 1.2 handshakes: no SHA-1, whatever the security level (TLS
+/// 1.0 and 1.1 do not negotiate them).
+const SIGALGS_WITHOUT_SHA1: &str = "ECDSA+SHA256:ECDSA+SHA384:ECDSA+SHA512:ed25519:ed448:\
+rsa_pss_rsae_sha256:rsa_pss_rsae_sha384:rsa_pss_rsae_sha512:\
+rsa_pss_pss_sha256:rsa_pss_pss_sha384:rsa_pss_pss_sha512:RSA+SHA256:RSA+SHA384:RSA+SHA512";
 
 fn ossl_err(what: &str) -> impl Fn(openssl::error::ErrorStack) -> ConfigError + '_ {
     move |e| ConfigError::Invalid(format!("{what} (OpenSSL: {e})"))
@@ -139,28 +165,25 @@ pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
         .map_err(ossl_err("cannot set the lowest version"))?;
     b.set_max_proto_version(max)
         .map_err(ossl_err("cannot set the highest version"))?;
-    // Versions in between that the spec leaves out ("TLSv1:TLSv1_2") are switched off.
-    let mut off = ossl::SslOptions::empty();
-    if !v.tls11 && v.tls10 && (v.tls12 || v.tls13) {
-        off |= ossl::SslOptions::NO_TLSV1_1;
-    }
-    if !v.tls12 && (v.tls10 || v.tls11) && v.tls13 {
-        off |= ossl::SslOptions::NO_TLSV1_2;
-    }
-    b.set_options(off);
+    // No renegotiation, either side: the default engine has none, and a later handshake's
+    // certificate would go unchecked by a verification that runs once per connection.
+    b.set_options(ossl::SslOptions::NO_RENEGOTIATION);
     if v.tls10 || v.tls11 {
         // TLS 1.0 and 1.1 sign with SHA-1 and MD5, which security level 1 forbids in
         // OpenSSL 3: lowered to 0, and only because an old version was asked for by name.
+        // TLS 1.2 handshakes of the context keep a signature list without SHA-1.
         b.set_security_level(0);
+        b.set_sigalgs_list(SIGALGS_WITHOUT_SHA1)
+            .map_err(ossl_err("OpenSSL refused the signature algorithm list"))?;
         log::warn!(
-            "dangerous: TLS 1.0/1.1 enabled on the openssl engine; OpenSSL's security level is lowered to 0 for this context"
+            "dangerous: TLS 1.0/1.1 enabled on the openssl engine; OpenSSL's security level is lowered to 0 for this context (SHA-1 and MD5 handshake signatures in TLS 1.0/1.1, short keys and weak suites; TLS 1.2 handshakes still refuse SHA-1 signatures)"
         );
     }
     // Without lists of its own the context takes sslsock's order, the same on both engines;
     // with TLS 1.0/1.1 named or PSK keys, OpenSSL's defaults (which hold the CBC and PSK
     // suites those need).
     if opts.cipher_list.is_none() && !(v.tls10 || v.tls11) && opts.psk.is_none() {
-        b.set_cipher_list(defaults::CIPHER_LIST)
+        b.set_cipher_list(&without_anonymous(defaults::CIPHER_LIST))
             .map_err(ossl_err("OpenSSL refused the default cipher list"))?;
     }
     if opts.ciphersuites.is_none() {
@@ -408,7 +431,8 @@ fn cipher_lists(
         reason: format!("{whose}OpenSSL refused it: {e}"),
     };
     if let Some(list) = list {
-        b.set_cipher_list(list).map_err(|e| refused(list, e))?;
+        b.set_cipher_list(&without_anonymous(list))
+            .map_err(|e| refused(list, e))?;
     }
     if let Some(suites) = suites {
         b.set_ciphersuites(suites).map_err(|e| refused(suites, e))?;
@@ -587,7 +611,7 @@ fn per_name(
         }
         if let Some(named) = super::sni::find_for_host(&ciphers, &host) {
             if let Some(list) = &named.cipher_list {
-                ssl.set_cipher_list(list)?;
+                ssl.set_cipher_list(&without_anonymous(list))?;
             }
             if let Some(suites) = &named.ciphersuites {
                 ssl.set_ciphersuites(suites)?;
@@ -596,6 +620,15 @@ fn per_name(
         Ok(ossl::ClientHelloResponse::SUCCESS)
     });
     Ok(chains)
+}
+
+/// Whether the pre-shared key authenticated the peer of this handshake: any TLS 1.3
+/// handshake without certificates, a TLS 1.2 one by a PSK suite.
+fn authenticated_by_psk(ssl: &ossl::SslRef) -> bool {
+    ssl.version2() == Some(SslVersion::TLS1_3)
+        || ssl
+            .current_cipher()
+            .is_some_and(|c| c.description().contains(" Au=PSK "))
 }
 
 /// A connection's ex data index for `T`, one for the process: OpenSSL never frees an
@@ -1087,7 +1120,7 @@ impl OsslSession {
             }
             Verdict::Refused { error, .. } | Verdict::StapleRefused(error) => return Err(error),
         }
-        if chain.is_empty() && self.config.psk {
+        if chain.is_empty() && self.config.psk && authenticated_by_psk(ssl) {
             // The pre-shared key authenticated the peer; no certificate was exchanged.
             return Ok(());
         }

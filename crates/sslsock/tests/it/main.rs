@@ -23,6 +23,8 @@ mod nonblocking;
 mod ocsp;
 #[cfg(feature = "openssl")]
 mod openssl_engine;
+#[cfg(feature = "openssl")]
+mod openssl_hardening;
 mod openssl_server;
 mod ours;
 mod peers;
