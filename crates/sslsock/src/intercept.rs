@@ -27,8 +27,9 @@ use crate::x509::{self, Password};
 #[derive(Clone)]
 #[non_exhaustive]
 pub enum Serial {
-    /// Derived from the original certificate (a digest of it): the same original always gets
-    /// the same serial, different originals different ones. The default.
+    /// A random 128-bit serial for each forged certificate (the name is kept for
+    /// compatibility): no two clones share issuer and serial, even for the same original
+    /// after a restart or an eviction. The default.
     FromOriginal,
     /// From this value on, one more for each new clone.
     Counter(Arc<std::sync::atomic::AtomicU64>),
@@ -182,52 +183,40 @@ impl Interceptor {
         {
             return Ok(hit);
         }
-        let forged = self.forge(original, &fp)?;
+        let forged = self.forge(original)?;
         if let Ok(mut c) = self.cache.lock() {
             c.insert(cache_key, forged.clone());
         }
         Ok(forged)
     }
 
-    fn forge(&self, original: &[u8], fp: &str) -> Result<Forged, ConfigError> {
+    fn forge(&self, original: &[u8]) -> Result<Forged, ConfigError> {
         let (_, cert) =
             X509Certificate::from_der(original).map_err(|e| bad("upstream certificate", e))?;
-        let subject: Vec<(String, String)> = cert
-            .subject()
-            .iter_attributes()
-            .map(|a| {
-                let value = a.as_str().map_or_else(
-                    |_| String::from_utf8_lossy(a.attr_value().data).into_owned(),
-                    str::to_owned,
-                );
-                (a.attr_type().to_id_string(), value)
-            })
-            .collect();
-        let attrs: Vec<(&str, &str)> = subject
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        let mut spec = CertSpec::with_subject(&attrs);
-        for san in x509::subject_alt_names(&cert) {
-            spec = spec.san(&san.to_string());
-        }
-        let not_before = x509::asn1_time(cert.validity().not_before).max(self.ca_not_before);
-        let not_after = x509::asn1_time(cert.validity().not_after).min(self.ca_not_after);
-        spec = spec.validity(not_before, not_after.max(not_before));
+        let sans = x509::subject_alt_names(&cert);
+        // The subject as the original has it (any attribute, repeated ones, their string
+        // types), but a common name only when a subjectAltName proves it: a client matching
+        // the CN must not accept the clone for a name the upstream chain never vouched for.
+        let mut spec =
+            CertSpec::with_subject(&[]).subject_der(subject_proved_by_sans(original, &sans)?);
+        // The subjectAltNames as they are, each of its own type.
         let raw = |oid: &str| {
             cert.extensions()
                 .iter()
                 .find(|e| e.oid.to_id_string() == oid)
                 .map(|e| (e.value.to_vec(), e.critical))
         };
+        if let Some((value, critical)) = raw("2.5.29.17") {
+            spec = spec.extension("2.5.29.17", value, critical);
+        }
+        let not_before = x509::asn1_time(cert.validity().not_before).max(self.ca_not_before);
+        let not_after = x509::asn1_time(cert.validity().not_after).min(self.ca_not_after);
+        spec = spec.validity(not_before, not_after.max(not_before));
         spec = spec.usages_as_extensions(raw("2.5.29.15"), raw("2.5.29.37"));
         spec = match &self.serial {
-            Serial::FromOriginal => {
-                let bytes: Vec<u8> = (0..16)
-                    .map(|i| u8::from_str_radix(&fp[i * 2..i * 2 + 2], 16).unwrap_or(0))
-                    .collect();
-                spec.serial_bytes(&bytes)
-            }
+            // Random: no two forged certificates share issuer and serial, also across
+            // restarts and evictions.
+            Serial::FromOriginal => spec.serial_bytes(&random_serial()?),
             Serial::Counter(n) => spec.serial(n.fetch_add(1, std::sync::atomic::Ordering::SeqCst)),
             Serial::Callback(cb) => spec.serial(cb(original)),
         };
@@ -305,6 +294,83 @@ impl Cache {
                 None => break,
             }
         }
+    }
+}
+
+/// A serial number of 16 random bytes, positive and not starting with a zero byte.
+fn random_serial() -> Result<[u8; 16], ConfigError> {
+    let mut bytes = [0u8; 16];
+    aws_lc_rs::rand::fill(&mut bytes)
+        .map_err(|_| ConfigError::Certificate("no random bytes for a serial number".into()))?;
+    bytes[0] = (bytes[0] & 0x7f) | 0x01;
+    Ok(bytes)
+}
+
+/// The subject (DER Name) of the certificate `original`, without the common names that none
+/// of its DNS or IP subjectAltNames proves.
+fn subject_proved_by_sans(
+    original: &[u8],
+    sans: &[x509::SubjectAltName],
+) -> Result<Vec<u8>, ConfigError> {
+    use der07::{Decode, Encode};
+    use x509_cert02::name::RelativeDistinguishedName;
+    const COMMON_NAME: der07::asn1::ObjectIdentifier =
+        der07::asn1::ObjectIdentifier::new_unwrap("2.5.4.3");
+    let cert =
+        x509_cert02::Certificate::from_der(original).map_err(|e| bad("upstream certificate", e))?;
+    let proved = |value: &der07::asn1::Any| {
+        let Some(text) = directory_string(value) else {
+            return false;
+        };
+        let text = text.trim_end_matches('.');
+        sans.iter().any(|san| match san {
+            x509::SubjectAltName::Dns(d) => d.trim_end_matches('.').eq_ignore_ascii_case(text),
+            x509::SubjectAltName::Ip(ip) => {
+                text.parse::<std::net::IpAddr>().is_ok_and(|t| t == *ip)
+            }
+            _ => false,
+        })
+    };
+    let mut rdns = Vec::new();
+    for rdn in cert.tbs_certificate.subject.0 {
+        let kept: Vec<_> = rdn
+            .0
+            .into_vec()
+            .into_iter()
+            .filter(|atv| {
+                let keep = atv.oid != COMMON_NAME || proved(&atv.value);
+                if !keep {
+                    log::info!("intercept: the upstream common name is no subjectAltName of it: left out of the clone");
+                }
+                keep
+            })
+            .collect();
+        if !kept.is_empty() {
+            let set =
+                der07::asn1::SetOfVec::try_from(kept).map_err(|e| bad("upstream subject", e))?;
+            rdns.push(RelativeDistinguishedName(set));
+        }
+    }
+    x509_cert02::name::RdnSequence(rdns)
+        .to_der()
+        .map_err(|e| bad("upstream subject", e))
+}
+
+/// A name attribute's value as text, when it is one of the string types names use for text.
+fn directory_string(value: &der07::asn1::Any) -> Option<String> {
+    use der07::asn1::{Ia5StringRef, PrintableStringRef, Utf8StringRef};
+    use der07::{Tag, Tagged};
+    match value.tag() {
+        Tag::Utf8String => Utf8StringRef::try_from(value)
+            .ok()
+            .map(|s| s.as_str().to_owned()),
+        Tag::PrintableString => PrintableStringRef::try_from(value)
+            .ok()
+            .map(|s| s.as_str().to_owned()),
+        Tag::Ia5String => Ia5StringRef::try_from(value)
+            .ok()
+            .map(|s| s.as_str().to_owned()),
+        _ => None,
     }
 }
 

@@ -132,6 +132,8 @@ pub struct CertSpec {
     serial_bytes: Option<Vec<u8>>,
     /// The key to certify (PEM), instead of a new one.
     given_key: Option<String>,
+    /// The subject as DER (a Name), in place of `subject`: attributes carried as they are.
+    raw_subject: Option<Vec<u8>>,
 }
 
 /// A created certificate with its private key.
@@ -180,9 +182,15 @@ fn err(e: rcgen::Error) -> ConfigError {
     ConfigError::Certificate(format!("cannot create certificate: {e}"))
 }
 
+/// A dotted OID, when DER can encode it: two arcs at least, the first 0, 1 or 2, the second
+/// below 40 under 0 and 1 (X.690, 8.19.4).
 fn parse_oid(s: &str) -> Option<Vec<u64>> {
     let parts: Option<Vec<u64>> = s.split('.').map(|p| p.parse().ok()).collect();
-    parts.filter(|p| p.len() >= 2)
+    parts.filter(|p| match p.as_slice() {
+        [first @ (0 | 1), second, ..] => *second < 40 && *first <= 1,
+        [2, _, ..] => true,
+        _ => false,
+    })
 }
 
 fn dn_type(key: &str) -> Result<DnType, ConfigError> {
@@ -383,6 +391,7 @@ impl CertSpec {
             raw_usages: false,
             serial_bytes: None,
             given_key: None,
+            raw_subject: None,
         }
     }
     /// A certificate whose subject is given entirely by `attrs`, in order (no CN is implied).
@@ -497,6 +506,13 @@ impl CertSpec {
     /// The serial number as big-endian bytes (made positive), over [`serial`](Self::serial).
     pub fn serial_bytes(mut self, serial: &[u8]) -> Self {
         self.serial_bytes = Some(serial.to_vec());
+        self
+    }
+
+    /// The subject exactly as `name_der` (a DER Name) says, in place of the attributes:
+    /// repeated attributes, any attribute type and any string type are carried as they are.
+    pub(crate) fn subject_der(mut self, name_der: Vec<u8>) -> Self {
+        self.raw_subject = Some(name_der);
         self
     }
 
@@ -691,16 +707,55 @@ impl CertSpec {
         let kind = issuer_kind(plain.algorithm());
         let issuer_key =
             KeyPair::from_pem_and_sign_algo(&issuer.key_pem, self.algorithm(kind)).map_err(err)?;
-        let issuer =
+        let signing_issuer =
             Issuer::from_ca_cert_der(&issuer.cert_der.clone().into(), issuer_key).map_err(err)?;
         let key = self.key()?;
-        let cert = self.params()?.signed_by(&key, &issuer).map_err(err)?;
+        let cert = self
+            .params()?
+            .signed_by(&key, &signing_issuer)
+            .map_err(err)?;
+        let Some(subject) = &self.raw_subject else {
+            return Ok(Issued {
+                cert_pem: cert.pem(),
+                cert_der: cert.der().to_vec(),
+                key_pem: key.serialize_pem(),
+            });
+        };
+        let signer =
+            KeyPair::from_pem_and_sign_algo(&issuer.key_pem, self.algorithm(kind)).map_err(err)?;
+        let cert_der = with_subject(cert.der(), subject, &signer)?;
         Ok(Issued {
-            cert_pem: cert.pem(),
-            cert_der: cert.der().to_vec(),
+            cert_pem: super::save::certs_to_pem(&[cert_der.clone().into()]),
+            cert_der,
             key_pem: key.serialize_pem(),
         })
     }
+}
+
+/// `cert_der` with its subject replaced by `name_der` (a DER Name), signed again by
+/// `signer` with the same algorithm.
+fn with_subject(
+    cert_der: &[u8],
+    name_der: &[u8],
+    signer: &KeyPair,
+) -> Result<Vec<u8>, ConfigError> {
+    use der07::{Decode, Encode};
+    use rcgen::SigningKey;
+    let bad = |what: &str, e: &dyn std::fmt::Display| {
+        ConfigError::Certificate(format!("cannot create certificate: {what}: {e}"))
+    };
+    let mut cert =
+        x509_cert02::Certificate::from_der(cert_der).map_err(|e| bad("re-reading it", &e))?;
+    cert.tbs_certificate.subject =
+        x509_cert02::name::Name::from_der(name_der).map_err(|e| bad("the subject", &e))?;
+    let tbs = cert
+        .tbs_certificate
+        .to_der()
+        .map_err(|e| bad("encoding it", &e))?;
+    let signature = signer.sign(&tbs).map_err(|e| bad("signing it", &e))?;
+    cert.signature =
+        der07::asn1::BitString::from_bytes(&signature).map_err(|e| bad("the signature", &e))?;
+    cert.to_der().map_err(|e| bad("encoding it", &e))
 }
 
 /// The key family of an issuer key, to pick the matching signature algorithm.

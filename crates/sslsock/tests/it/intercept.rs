@@ -162,7 +162,7 @@ fn the_cache_hits_and_survives_serialisation() {
 }
 
 #[test]
-fn serials_from_the_original_a_counter_or_a_callback() {
+fn serials_random_per_clone_a_counter_or_a_callback() {
     let (d, proxy) = proxy_ca();
     let original = der(&pki().pair("srv-ec").cert);
     let serial = |pem: &str| {
@@ -173,13 +173,20 @@ fn serials_from_the_original_a_counter_or_a_callback() {
         ))
         .unwrap()
     };
-    let derived = serial(&proxy.clone_cert(&original).unwrap().cert_pem);
-    let (_, proxy2) = proxy_ca();
-    assert_eq!(
-        serial(&proxy2.clone_cert(&original).unwrap().cert_pem),
-        derived,
-        "derived from the original"
+    // The default: each forged certificate its own serial, also for the same original in
+    // another process (or after an eviction), where the clone has another key.
+    let first = serial(&proxy.clone_cert(&original).unwrap().cert_pem);
+    let restarted =
+        Interceptor::from_files(d.join("proxy-ca.pem"), d.join("proxy-ca.key"), None).unwrap();
+    let second = serial(&restarted.clone_cert(&original).unwrap().cert_pem);
+    assert_ne!(
+        first, second,
+        "two clones with different keys share a serial"
     );
+    for s in [&first, &second] {
+        let hex = s.trim().trim_start_matches("serial=");
+        assert_eq!(hex.len(), 32, "a 16-byte serial: {s}");
+    }
     let counted = Interceptor::from_files(d.join("proxy-ca.pem"), d.join("proxy-ca.key"), None)
         .unwrap()
         .with_serial(Serial::Counter(std::sync::Arc::new(
@@ -226,4 +233,223 @@ fn a_proxy_ca_must_be_a_ca_with_its_own_key() {
     )
     .unwrap_err();
     assert!(e.to_string().contains("does not belong"), "{e}");
+}
+
+/// An upstream leaf made by openssl under a CA of its own, with the given subject and
+/// extensions (`-addext` lines); its DER.
+fn upstream(d: &std::path::Path, name: &str, subject: &str, exts: &[&str]) -> Vec<u8> {
+    upstream_ca(d);
+    let mut args: Vec<String> = [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-CA",
+        "up-ca.pem",
+        "-CAkey",
+        "up-ca.key",
+        "-days",
+        "30",
+        "-subj",
+        subject,
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    args.extend([
+        "-keyout".into(),
+        format!("{name}.key"),
+        "-out".into(),
+        format!("{name}.pem"),
+    ]);
+    for e in exts {
+        args.extend(["-addext".to_owned(), (*e).to_owned()]);
+    }
+    openssl_in(d, &args);
+    der(&d.join(format!("{name}.pem")))
+}
+
+/// The upstream CA of `d` (`up-ca.pem`, `up-ca.key`), made on first use.
+fn upstream_ca(d: &std::path::Path) {
+    if !d.join("up-ca.pem").exists() {
+        openssl_in(
+            d,
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-keyout",
+                "up-ca.key",
+                "-out",
+                "up-ca.pem",
+                "-subj",
+                "/CN=Upstream CA",
+                "-days",
+                "30",
+                "-addext",
+                "basicConstraints=critical,CA:true",
+            ],
+        );
+    }
+}
+
+fn openssl_shows(d: &std::path::Path, pem: &str, what: &[&str]) -> String {
+    std::fs::write(d.join("shown.pem"), pem).unwrap();
+    String::from_utf8(openssl_in(
+        d,
+        &[
+            &["x509", "-in", "shown.pem", "-noout", "-nameopt", "RFC2253"][..],
+            what,
+        ]
+        .concat(),
+    ))
+    .unwrap()
+}
+
+#[test]
+fn a_common_name_no_subject_alt_name_proves_is_not_forged() {
+    let (d, proxy) = proxy_ca();
+    // CN=bank.example, but the names the upstream CA vouched for are elsewhere.
+    let original = upstream(
+        &d,
+        "bank",
+        "/O=Upstream/CN=bank.example",
+        &["subjectAltName=DNS:www.inside.example,DNS:localhost"],
+    );
+    let forged = proxy.clone_cert(&original).unwrap();
+    let subject = openssl_shows(&d, &forged.cert_pem, &["-subject"]);
+    assert_eq!(subject.trim(), "subject=O=Upstream", "{subject}");
+    // Served by our server, a client matching the CN (our default scheme) refuses the clone
+    // for bank.example and accepts it for a name it carries.
+    for (name, accepted) in [("bank.example", false), ("localhost", true)] {
+        let listener = SslListener::bind(
+            "127.0.0.1:0",
+            &Options::new()
+                .cert_pem(forged.cert_pem.clone())
+                .key_pem(forged.key_pem.clone()),
+        )
+        .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let h = std::thread::spawn(move || drop(listener.accept()));
+        let client = Options::new()
+            .ca_file(d.join("proxy-ca.pem"))
+            .hostname(name);
+        let got = SslSocket::connect_with(&addr.to_string(), &client);
+        assert_eq!(got.is_ok(), accepted, "{name}: {:?}", got.err());
+        let _ = h.join();
+    }
+    // A CN that is one of the SANs stays.
+    let original = upstream(
+        &d,
+        "proved",
+        "/O=Upstream/CN=localhost",
+        &["subjectAltName=DNS:localhost"],
+    );
+    let forged = proxy.clone_cert(&original).unwrap();
+    let subject = openssl_shows(&d, &forged.cert_pem, &["-subject"]);
+    assert_eq!(
+        subject.trim(),
+        "subject=CN=localhost,O=Upstream",
+        "{subject}"
+    );
+}
+
+#[test]
+fn unusual_and_repeated_subject_attributes_clone_as_they_are() {
+    let (d, proxy) = proxy_ca();
+    let original = upstream(
+        &d,
+        "odd",
+        "/OU=first/OU=second/1.2.3.4.5=odd value/CN=localhost",
+        &["subjectAltName=DNS:localhost"],
+    );
+    let forged = proxy.clone_cert(&original).unwrap();
+    let (_, a) = x509_parser::parse_x509_certificate(&original).unwrap();
+    let (_, b) = x509_parser::parse_x509_certificate(&forged.cert_der).unwrap();
+    assert_eq!(
+        a.subject().as_raw(),
+        b.subject().as_raw(),
+        "the subject as DER"
+    );
+    std::fs::write(d.join("odd-forged.pem"), &forged.cert_pem).unwrap();
+    let ok = String::from_utf8(openssl_in(
+        &d,
+        &["verify", "-CAfile", "proxy-ca.pem", "odd-forged.pem"],
+    ))
+    .unwrap();
+    assert_eq!(ok.trim(), "odd-forged.pem: OK");
+    // An OID DER cannot encode: an error, not a panic.
+    let e = CertSpec::new("x")
+        .subject("3.7", "x")
+        .self_signed()
+        .unwrap_err();
+    assert!(e.to_string().contains("3.7"), "{e}");
+}
+
+#[test]
+fn subject_alt_names_keep_their_types() {
+    let (d, proxy) = proxy_ca();
+    // A directory name needs a section of its own: a configuration file.
+    std::fs::write(
+        d.join("sans.cnf"),
+        "[req]\ndistinguished_name = dn\n[dn]\n[ext]\nsubjectAltName = @alt\n\
+         [alt]\nDNS.1 = localhost\ndirName.1 = dir_sect\n\
+         otherName.1 = 1.3.6.1.4.1.311.20.2.3;UTF8:user@example\nRID.1 = 1.2.3.4\n\
+         email.1 = a@example.org\nURI.1 = https://example.org/\n\
+         [dir_sect]\nCN = evil.example\nO = Directory\n",
+    )
+    .unwrap();
+    upstream_ca(&d);
+    openssl_in(
+        &d,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-CA",
+            "up-ca.pem",
+            "-CAkey",
+            "up-ca.key",
+            "-days",
+            "30",
+            "-subj",
+            "/CN=localhost",
+            "-config",
+            "sans.cnf",
+            "-extensions",
+            "ext",
+            "-keyout",
+            "sans.key",
+            "-out",
+            "sans.pem",
+        ],
+    );
+    let original = der(&d.join("sans.pem"));
+    let forged = proxy.clone_cert(&original).unwrap();
+    std::fs::write(d.join("sans-forged.pem"), &forged.cert_pem).unwrap();
+    let show = |file: &str| {
+        String::from_utf8(openssl_in(
+            &d,
+            &["x509", "-in", file, "-noout", "-ext", "subjectAltName"],
+        ))
+        .unwrap()
+    };
+    let forged_sans = show("sans-forged.pem");
+    assert_eq!(forged_sans, show("sans.pem"));
+    assert!(forged_sans.contains("DirName:"), "{forged_sans}");
+    assert!(
+        !forged_sans.contains("DNS:CN") && !forged_sans.contains("DNS:evil"),
+        "{forged_sans}"
+    );
 }
