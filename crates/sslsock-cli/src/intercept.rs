@@ -36,16 +36,36 @@ pub(crate) struct InterceptArgs {
     /// Do not verify the upstream servers (dangerous: anyone between us and them is believed).
     #[arg(long)]
     insecure_upstream: bool,
-    /// Write each connection's plaintext, both ways, to a file in this directory.
+    /// Write each connection's plaintext, both ways, to a file in this directory (made
+    /// 0700; each file 0600: it holds decrypted traffic).
     #[arg(long)]
     log_dir: Option<PathBuf>,
+    /// Ports a CONNECT may reach (repeatable; default 443 only).
+    #[arg(long = "allow-port", value_name = "PORT")]
+    allow_ports: Vec<u16>,
+    /// Seconds a client may take from connecting to the end of its TLS handshake (the
+    /// CONNECT request, the upstream's handshake and its own).
+    #[arg(long, default_value_t = 30.0)]
+    handshake_timeout: f64,
+    /// Close a tunnel neither side has used for this many seconds (default 300; 0 for
+    /// never).
+    #[arg(long)]
+    idle_timeout: Option<f64>,
+    /// Serve at most this many tunnels at once; more wait in the listen queue (default
+    /// 1000).
+    #[arg(long, default_value_t = sslsock::defaults::SERVE_MAX_CONNECTIONS)]
+    max_connections: usize,
 }
 
 /// What the proxy shares between tunnels.
 struct Proxy {
     forger: Interceptor,
+    /// Options of the upstream connections (and of the client side's idle timeout).
     upstream: Options,
     log_dir: Option<PathBuf>,
+    allow_ports: Vec<u16>,
+    handshake_timeout: std::time::Duration,
+    idle_timeout: Option<std::time::Duration>,
 }
 
 pub(crate) fn run(a: &InterceptArgs) -> Result<(), Failure> {
@@ -57,15 +77,35 @@ pub(crate) fn run(a: &InterceptArgs) -> Result<(), Failure> {
     if a.insecure_upstream {
         upstream = upstream.verify_mode(VerifyMode::NONE);
     }
+    let handshake_timeout =
+        crate::args::seconds("--handshake-timeout", a.handshake_timeout, false)?
+            .unwrap_or(std::time::Duration::MAX);
+    let idle_timeout = match a.idle_timeout {
+        None => Some(sslsock::defaults::SERVE_IDLE_TIMEOUT),
+        Some(t) => crate::args::seconds("--idle-timeout", t, true)?,
+    };
+    if let Some(idle) = idle_timeout {
+        upstream = upstream.idle_timeout(idle);
+    }
+    if a.max_connections == 0 {
+        return Err(Failure::usage("--max-connections must be at least 1"));
+    }
     // Checked once, so that a bad CA file is a usage error now rather than 502s later.
     SslContext::new(&upstream)?;
     if let Some(d) = &a.log_dir {
-        std::fs::create_dir_all(d).map_err(|e| Failure::usage(format!("{}: {e}", d.display())))?;
+        private_dir(d).map_err(|e| Failure::usage(format!("{}: {e}", d.display())))?;
     }
     let proxy = Arc::new(Proxy {
         forger,
         upstream,
         log_dir: a.log_dir.clone(),
+        allow_ports: if a.allow_ports.is_empty() {
+            vec![443]
+        } else {
+            a.allow_ports.clone()
+        },
+        handshake_timeout,
+        idle_timeout,
     });
     let runtime = crate::args::runtime(None)?;
     runtime.block_on(async move {
@@ -77,25 +117,73 @@ pub(crate) fn run(a: &InterceptArgs) -> Result<(), Failure> {
             listener.local_addr().map_err(Failure::network)?
         );
         out::flush()?;
+        let slots = Arc::new(tokio::sync::Semaphore::new(a.max_connections));
+        let pausing = std::sync::atomic::AtomicBool::new(false);
+        let mut paced = crate::accept::Paced::new(&pausing);
         let mut n: u64 = 0;
         loop {
-            let (tcp, peer) = match listener.accept().await {
-                Ok(x) => x,
-                Err(e) => {
-                    log::warn!("accept failed: {e}");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    continue;
-                }
+            // At the limit, a tunnel must end before the next client is taken.
+            let Ok(slot) = slots.clone().acquire_owned().await else {
+                return Ok(());
             };
+            let (tcp, peer) = paced.accept(&listener, || {}).await;
             n += 1;
             let proxy = proxy.clone();
             tokio::spawn(async move {
-                if let Err(e) = tunnel(n, tcp, &proxy).await {
+                if let Err(e) = tunnel(n, tcp, proxy).await {
                     let _ = out::line(format_args!("tunnel {n} from {peer}: {e}"));
                 }
+                drop(slot);
             });
         }
     })
+}
+
+/// Makes `dir` (if needed) readable by its owner only: the logs hold decrypted traffic.
+fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+}
+
+/// A new log file readable by its owner only.
+fn private_file(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+}
+
+/// A plain HTTP answer with a one-line body.
+async fn answer(tcp: &mut TcpStream, status: &str, body: &str) {
+    let body = format!("sslsock intercept: {body}\n");
+    let _ = tcp
+        .write_all(
+            format!(
+                "HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )
+            .as_bytes(),
+        )
+        .await;
+}
+
+/// Why an upstream failed, in words of ours only: its own bytes (a banner of a service
+/// that is not TLS, names from its certificate) stay out of the answer to the client.
+fn upstream_failure(e: &sslsock::Error) -> &'static str {
+    use sslsock::Error;
+    match e {
+        Error::Verify(_) => "its certificate did not verify",
+        Error::Resolve { .. } => "its name does not resolve",
+        Error::Timeout(_) => "it timed out",
+        Error::Io(_) | Error::Connect { .. } => "it could not be reached",
+        _ => "the TLS handshake with it failed",
+    }
 }
 
 /// Reads the CONNECT request head (at most 8 KiB); its `host:port`.
@@ -190,26 +278,50 @@ fn hello_names(rec: &[u8]) -> (Option<String>, Vec<String>) {
     (sni, alpn)
 }
 
-async fn tunnel(n: u64, mut tcp: TcpStream, proxy: &Proxy) -> Result<(), String> {
+async fn tunnel(n: u64, tcp: TcpStream, proxy: Arc<Proxy>) -> Result<(), String> {
+    // Everything up to the end of the client's handshake under one deadline.
+    let opened = tokio::time::timeout(proxy.handshake_timeout, open(n, tcp, &proxy))
+        .await
+        .map_err(|_| "timed out before the tunnel was open (--handshake-timeout)".to_owned())??;
+    relay(n, opened, &proxy).await
+}
+
+/// A tunnel ready to relay: the client's TLS, the upstream's, and the name for the log.
+struct Opened {
+    client: AsyncSslSocket<Replayed>,
+    upstream: AsyncSslSocket<TcpStream>,
+    name: String,
+}
+
+async fn open(n: u64, mut tcp: TcpStream, proxy: &Arc<Proxy>) -> Result<Opened, String> {
     let target = connect_target(&mut tcp).await?;
-    let host = target
-        .rsplit_once(':')
-        .map_or(target.as_str(), |(h, _)| h)
+    let (host, port) = match target.rsplit_once(':') {
+        Some((h, p)) => (h, p.parse::<u16>().ok()),
+        None => (target.as_str(), None),
+    };
+    let host = host
         .trim_start_matches('[')
         .trim_end_matches(']')
         .to_owned();
+    if !port.is_some_and(|p| proxy.allow_ports.contains(&p)) {
+        let allowed: Vec<String> = proxy.allow_ports.iter().map(u16::to_string).collect();
+        let why = format!(
+            "port of {} is not allowed (allowed: {}; --allow-port)",
+            sslsock::escape_control(&target),
+            allowed.join(", ")
+        );
+        answer(&mut tcp, "403 Forbidden", &why).await;
+        return Err(why);
+    }
     // The upstream is checked before the tunnel opens, so that a refusal can be a 502.
     if let Err(e) = AsyncSslSocket::connect_with(&target, &proxy.upstream).await {
-        let body = format!("sslsock intercept: upstream {target} refused: {e}\n");
-        let _ = tcp
-            .write_all(
-                format!(
-                    "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
-                    body.len()
-                )
-                .as_bytes(),
-            )
-            .await;
+        let why = upstream_failure(&e);
+        answer(
+            &mut tcp,
+            "502 Bad Gateway",
+            &format!("upstream {target}: {why}"),
+        )
+        .await;
         return Err(format!(
             "upstream {target}: {e}; answered 502, nothing forged"
         ));
@@ -225,14 +337,19 @@ async fn tunnel(n: u64, mut tcp: TcpStream, proxy: &Proxy) -> Result<(), String>
         .clone()
         .hostname(name.clone())
         .alpn_protocols(alpn.iter().map(String::as_str));
-    let mut upstream = AsyncSslSocket::connect_with(&target, &upstream_opts)
+    let upstream = AsyncSslSocket::connect_with(&target, &upstream_opts)
         .await
         .map_err(|e| format!("upstream {target}: {e}"))?;
     let leaf = upstream
         .socket()
         .peer_certificate_der()
         .ok_or("the upstream sent no certificate")?;
-    let forged = proxy.forger.clone_cert(&leaf).map_err(|e| e.to_string())?;
+    // A new clone makes a key (RSA-4096 takes a second): off the runtime's threads.
+    let forger = proxy.clone();
+    let forged = tokio::task::spawn_blocking(move || forger.forger.clone_cert(&leaf))
+        .await
+        .map_err(|e| format!("forging a certificate: {e}"))?
+        .map_err(|e| e.to_string())?;
     let chosen = upstream.socket().alpn_selected();
     let mut server = Options::new()
         .server(true)
@@ -240,6 +357,9 @@ async fn tunnel(n: u64, mut tcp: TcpStream, proxy: &Proxy) -> Result<(), String>
         .key_pem(forged.key_pem.clone());
     if let Some(p) = &chosen {
         server = server.alpn_protocols([p.as_str()]);
+    }
+    if let Some(idle) = proxy.idle_timeout {
+        server = server.idle_timeout(idle);
     }
     let replay = Replayed {
         head: hello,
@@ -255,6 +375,19 @@ async fn tunnel(n: u64, mut tcp: TcpStream, proxy: &Proxy) -> Result<(), String>
         "tunnel {n}: {target} (SNI {name}, ALPN {})",
         chosen.as_deref().unwrap_or("-")
     ));
+    Ok(Opened {
+        client,
+        upstream,
+        name,
+    })
+}
+
+async fn relay(n: u64, opened: Opened, proxy: &Proxy) -> Result<(), String> {
+    let Opened {
+        mut client,
+        mut upstream,
+        name,
+    } = opened;
     match &proxy.log_dir {
         None => {
             tokio::io::copy_bidirectional(&mut client, &mut upstream)
@@ -262,7 +395,7 @@ async fn tunnel(n: u64, mut tcp: TcpStream, proxy: &Proxy) -> Result<(), String>
                 .map_err(|e| e.to_string())?;
         }
         Some(dir) => {
-            let file = std::fs::File::create(dir.join(format!("{n}-{name}.log")))
+            let file = private_file(&dir.join(format!("{n}-{}.log", safe_file_name(&name))))
                 .map_err(|e| e.to_string())?;
             let file = Arc::new(std::sync::Mutex::new(file));
             let mut c = Logged {
@@ -281,6 +414,19 @@ async fn tunnel(n: u64, mut tcp: TcpStream, proxy: &Proxy) -> Result<(), String>
         }
     }
     Ok(())
+}
+
+/// `name` (from the client's SNI) as a file name: no path separators, no control bytes.
+fn safe_file_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// The client's stream with its first record given back.

@@ -230,10 +230,6 @@ pub(crate) fn run(a: &ServeArgs) -> Result<(), Failure> {
     serve_all(a, ctx, generated_fp)
 }
 
-/// The first pause after a failed accept, and the longest.
-const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(10);
-const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
-
 /// What the threads of one server share: the limits of the whole server and the ids.
 struct Shared {
     ctx: SslContext,
@@ -283,34 +279,15 @@ fn take_one(left: &Option<AtomicU64>) -> bool {
 /// One thread's accept loop.
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) -> Result<(), Failure> {
     let mut tasks = tokio::task::JoinSet::new();
-    let mut backoff = Duration::ZERO;
+    let mut paced = crate::accept::Paced::new(&shared.pausing);
     while take_one(&shared.left) {
         // At the limit, a slot must free before the next client is taken.
         let Ok(slot) = shared.slots.clone().acquire_owned().await else {
             break;
         };
-        let (tcp, peer) = loop {
-            match listener.accept().await {
-                Ok(x) => break x,
-                Err(e) => {
-                    // Out of descriptors (or another passing failure): pause, doubling up to
-                    // a second, so that finishing connections can free what accept needs.
-                    // Said once per episode of the whole server, not once per attempt or
-                    // per thread.
-                    if backoff.is_zero() && !shared.pausing.swap(true, Ordering::AcqRel) {
-                        log::warn!("accept failed: {e}; pausing new connections until it passes");
-                    }
-                    backoff = (backoff * 2).clamp(ACCEPT_BACKOFF_MIN, ACCEPT_BACKOFF_MAX);
-                    tokio::time::sleep(backoff).await;
-                    while tasks.try_join_next().is_some() {}
-                }
-            }
-        };
-        // Accepting works again: a later failure is a new episode.
-        if shared.pausing.load(Ordering::Acquire) {
-            shared.pausing.store(false, Ordering::Release);
-        }
-        backoff = Duration::ZERO;
+        let (tcp, peer) = paced
+            .accept(&listener, || while tasks.try_join_next().is_some() {})
+            .await;
         let _ = tcp.set_nodelay(true);
         let id = shared.ids.fetch_add(1, Ordering::Relaxed) + 1;
         let (ctx, mode) = (shared.ctx.clone(), shared.mode);

@@ -2665,8 +2665,8 @@ fn connect_takes_io_socket_ssl_arguments() {
 }
 
 /// A proxy CA made with `sslsock cert create --ca`, and `sslsock intercept` trusting the test
-/// CA upstream; (dir, proxy port, proxy process).
-fn intercept_proxy(name: &str) -> (std::path::PathBuf, u16, Peer) {
+/// CA upstream, with `extra` arguments; (dir, proxy port, proxy process).
+fn intercept_proxy(name: &str, extra: &[&str]) -> (std::path::PathBuf, u16, Peer) {
     let d = sslsock_test_support::scratch_dir(name);
     let ca = d.join("proxy-ca.pem").display().to_string();
     let key = d.join("proxy-ca.key").display().to_string();
@@ -2693,6 +2693,7 @@ fn intercept_proxy(name: &str) -> (std::path::PathBuf, u16, Peer) {
         ])
         .args(["--upstream-ca", &f("ca.pem"), "--log-dir"])
         .arg(d.join("logs"))
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -2709,10 +2710,10 @@ fn intercept_proxy(name: &str) -> (std::path::PathBuf, u16, Peer) {
 #[test]
 fn intercept_proxies_curl_python_and_openssl_with_forged_certificates() {
     require("curl");
-    let (d, proxy, _p) = intercept_proxy("intercept-cli");
     // The upstream speaks http/1.1 only: the client's offer (h2, http/1.1) goes upstream, and
     // the client gets what upstream chose.
     let (_s, up) = s_server("srv-ec", &["-www", "-alpn", "http/1.1"]);
+    let (d, proxy, _p) = intercept_proxy("intercept-cli", &["--allow-port", &up.to_string()]);
     let ca = d.join("proxy-ca.pem").display().to_string();
     // curl through the proxy gets the upstream page, trusting only the proxy CA.
     let o = Command::new("curl")
@@ -2841,21 +2842,23 @@ print(data.split(b"\r\n")[0].decode())
 
 #[test]
 fn intercept_refuses_an_unverified_upstream_with_502() {
-    let (_d, proxy, _p) = intercept_proxy("intercept-502");
     // An upstream whose certificate the test CA did not issue.
     let (_s, up) = s_server("selfsigned-rsa", &["-www"]);
+    let (_d, proxy, _p) = intercept_proxy("intercept-502", &["--allow-port", &up.to_string()]);
     let mut t = std::net::TcpStream::connect(("127.0.0.1", proxy)).unwrap();
     t.write_all(format!("CONNECT localhost:{up} HTTP/1.1\r\n\r\n").as_bytes())
         .unwrap();
     let mut answer = String::new();
     t.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 502 Bad Gateway"), "{answer}");
-    assert!(answer.contains("certificate verify failed"), "{answer}");
+    assert!(
+        answer.contains("its certificate did not verify"),
+        "{answer}"
+    );
 }
 
 #[test]
 fn intercept_carries_50_concurrent_tunnels_of_1_mib() {
-    let (d, proxy, _p) = intercept_proxy("intercept-load");
     let (_srv, up, _out) = serve(&[
         "--cert",
         &f("srv-ec.pem"),
@@ -2864,6 +2867,7 @@ fn intercept_carries_50_concurrent_tunnels_of_1_mib() {
         "--mode",
         "echo",
     ]);
+    let (d, proxy, _p) = intercept_proxy("intercept-load", &["--allow-port", &up.to_string()]);
     let ca = d.join("proxy-ca.pem");
     let handles: Vec<_> = (0..50u32)
         .map(|i| {
@@ -3073,4 +3077,151 @@ fn serve_with_a_psk_and_no_certificate_serves_psk_clients_only() {
         out.contains("verification: psk (authenticated by the pre-shared key"),
         "{out}"
     );
+}
+
+/// Sends `CONNECT target` through the proxy at `proxy`; the whole answer.
+fn connect_through(proxy: u16, target: &str) -> String {
+    let mut t = std::net::TcpStream::connect(("127.0.0.1", proxy)).unwrap();
+    t.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    t.write_all(format!("CONNECT {target} HTTP/1.1\r\n\r\n").as_bytes())
+        .unwrap();
+    let mut answer = String::new();
+    let _ = t.read_to_string(&mut answer);
+    answer
+}
+
+#[test]
+fn intercept_reaches_allowed_ports_only_and_never_echoes_upstream_bytes() {
+    // A service that is not TLS, with a banner that must not reach the client.
+    let plain = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let plain_port = plain.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in plain.incoming().flatten().take(2) {
+            let mut s = s;
+            let _ = s.write_all(b"SECRET-BANNER internal service v1\r\n");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    });
+    let (d, proxy, _p) = intercept_proxy(
+        "intercept-ports",
+        &["--allow-port", &plain_port.to_string()],
+    );
+    // A port not allowed (443 is not given): refused, saying why, with nothing connected.
+    let other = free_port();
+    let answer = connect_through(proxy, &format!("127.0.0.1:{other}"));
+    assert!(answer.starts_with("HTTP/1.1 403 Forbidden"), "{answer}");
+    assert!(
+        answer.contains("is not allowed") && answer.contains("--allow-port"),
+        "{answer}"
+    );
+    // The allowed port of a service that is not TLS: a 502 in our words only.
+    let answer = connect_through(proxy, &format!("127.0.0.1:{plain_port}"));
+    assert!(answer.starts_with("HTTP/1.1 502 Bad Gateway"), "{answer}");
+    assert!(
+        !answer.contains("SECRET") && !answer.contains("internal"),
+        "{answer}"
+    );
+    // The log directory and its files are the owner's only.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(d.join("logs"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o700, "log directory mode {mode:o}");
+}
+
+#[test]
+fn intercept_logs_are_private_files() {
+    let (_s, up) = s_server("srv-ec", &["-www"]);
+    let (d, proxy, _p) = intercept_proxy("intercept-logs", &["--allow-port", &up.to_string()]);
+    let ca = d.join("proxy-ca.pem");
+    let mut t = std::net::TcpStream::connect(("127.0.0.1", proxy)).unwrap();
+    t.write_all(format!("CONNECT localhost:{up} HTTP/1.1\r\n\r\n").as_bytes())
+        .unwrap();
+    let mut head = Vec::new();
+    let mut b = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        t.read_exact(&mut b).unwrap();
+        head.push(b[0]);
+    }
+    let opts = sslsock::Options::new().ca_file(&ca).hostname("localhost");
+    let mut s = sslsock::SslSocket::start_ssl(t, &opts)
+        .map_err(|e| e.error)
+        .unwrap();
+    s.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+    let mut page = Vec::new();
+    let _ = s.read_to_end(&mut page);
+    drop(s);
+    use std::os::unix::fs::PermissionsExt;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let log = loop {
+        let found = std::fs::read_dir(d.join("logs")).unwrap().flatten().next();
+        if let Some(entry) = found {
+            break entry.path();
+        }
+        assert!(Instant::now() < deadline, "no log file written");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mode = std::fs::metadata(&log).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{}: mode {mode:o}", log.display());
+}
+
+#[test]
+fn intercept_cuts_idle_clients_and_caps_tunnels() {
+    let (_s, up) = s_server("srv-ec", &["-www"]);
+    let (d, proxy, _p) = intercept_proxy(
+        "intercept-cap",
+        &[
+            "--allow-port",
+            &up.to_string(),
+            "--max-connections",
+            "4",
+            "--handshake-timeout",
+            "1",
+        ],
+    );
+    // Four clients that connect and say nothing hold every slot, until the deadline.
+    let started = Instant::now();
+    let idle: Vec<_> = (0..4)
+        .map(|_| {
+            let t = std::net::TcpStream::connect(("127.0.0.1", proxy)).unwrap();
+            t.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            t
+        })
+        .collect();
+    // A good client still gets through once they are cut.
+    let ca = d.join("proxy-ca.pem");
+    let mut t = std::net::TcpStream::connect(("127.0.0.1", proxy)).unwrap();
+    t.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    t.write_all(format!("CONNECT localhost:{up} HTTP/1.1\r\n\r\n").as_bytes())
+        .unwrap();
+    let mut head = Vec::new();
+    let mut b = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        t.read_exact(&mut b).unwrap();
+        head.push(b[0]);
+    }
+    assert!(
+        head.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+    let opts = sslsock::Options::new().ca_file(&ca).hostname("localhost");
+    let s = sslsock::SslSocket::start_ssl(t, &opts)
+        .map_err(|e| e.error)
+        .unwrap();
+    drop(s);
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "the cap did not hold"
+    );
+    // The idle clients were closed by the proxy.
+    for mut t in idle {
+        let mut buf = [0u8; 16];
+        match t.read(&mut buf) {
+            Ok(0) => {}
+            other => panic!("an idle client is still open: {other:?}"),
+        }
+    }
 }
