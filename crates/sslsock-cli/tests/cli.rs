@@ -3225,3 +3225,50 @@ fn intercept_cuts_idle_clients_and_caps_tunnels() {
         }
     }
 }
+
+#[test]
+fn a_written_private_key_is_the_owners_only_even_over_an_existing_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let d = sslsock_test_support::scratch_dir("key-mode");
+    let (cert, key) = (d.join("c.pem"), d.join("k.pem"));
+    std::fs::write(&key, "old, world-readable").unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    run_ok(&[
+        "cert",
+        "create",
+        "--subject",
+        "CN=mode.example",
+        "--out-cert",
+        cert.to_str().unwrap(),
+        "--out-key",
+        key.to_str().unwrap(),
+    ]);
+    let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "key mode {mode:o}");
+    assert!(std::fs::read_to_string(&key)
+        .unwrap()
+        .contains("PRIVATE KEY"));
+    // Nothing left beside it.
+    let names: Vec<String> = std::fs::read_dir(&d)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
+}
+
+#[test]
+fn cert_create_refuses_an_oid_der_cannot_encode() {
+    let d = sslsock_test_support::scratch_dir("odd-oid");
+    let o = sslsock(&[
+        "cert",
+        "create",
+        "--subject",
+        "3.7=x",
+        "--out-cert",
+        d.join("c.pem").to_str().unwrap(),
+        "--out-key",
+        d.join("k.pem").to_str().unwrap(),
+    ]);
+    one_line_error(&o, 2, "3.7");
+}

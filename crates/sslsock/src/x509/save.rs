@@ -39,22 +39,42 @@ pub fn to_pkcs12(
         .map_err(|e: LoadError| ConfigError::Certificate(e.to_string()))
 }
 
-/// Writes `data` to `path`; a file holding a private key is created readable by its owner only.
+/// Writes `data` to `path`. A file holding a secret (`secret`: a private key, a PKCS#12
+/// file) is always a new file readable by its owner only, written beside `path` and renamed
+/// over it: an existing file's mode and owner (or a link at `path`) never carry over.
 pub fn write_file(path: &Path, data: &[u8], secret: bool) -> Result<(), ConfigError> {
     let fail = |e: std::io::Error| ConfigError::File {
         path: path.to_owned(),
         reason: format!("cannot write: {e}"),
     };
+    use std::io::Write;
+    if !secret {
+        return std::fs::write(path, data).map_err(fail);
+    }
+    let temp = temp_beside(path);
     let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
+    opts.write(true).create_new(true);
     #[cfg(unix)]
-    if secret {
+    {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let _ = secret;
-    use std::io::Write;
-    opts.open(path)
-        .and_then(|mut f| f.write_all(data))
-        .map_err(fail)
+    let written = opts
+        .open(&temp)
+        .and_then(|mut f| f.write_all(data).and_then(|()| f.sync_all()))
+        .and_then(|()| std::fs::rename(&temp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    written.map_err(fail)
+}
+
+/// A file name in `path`'s directory that no one else uses: `.<name>.<pid>.<n>.tmp`.
+fn temp_beside(path: &Path) -> std::path::PathBuf {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = path
+        .file_name()
+        .map_or_else(|| "key".into(), |n| n.to_string_lossy().into_owned());
+    path.with_file_name(format!(".{name}.{}.{n}.tmp", std::process::id()))
 }
