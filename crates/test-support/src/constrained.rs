@@ -35,7 +35,8 @@ pub struct Case {
     pub host: &'static str,
     /// One verdict per scheme family: `Y` accepted, `C` refused by a name constraint, `N`
     /// refused because no name matches. A leaf without DNS SAN whose CN reads as a host name
-    /// outside the constraints fails path validation, so under every scheme (as in OpenSSL).
+    /// outside the constraints fails path validation, so under every scheme that reads the
+    /// CN (as in OpenSSL); `strict` never reads it, so it neither matches nor is constrained.
     pub expect: &'static str,
     /// The CA whose constraint a `C` must name (its CN).
     pub ca: &'static str,
@@ -46,10 +47,10 @@ pub struct Case {
 /// Schemes: default rfc2818 http ldap smtp gist sip strict none.
 #[rustfmt::skip]
 pub const CASES: &[Case] = &[
-    Case { leaf: "cn-outside", host: "evil.example", expect: "CCCCCCCCC", ca: "NC DNS permitted", what: "no SAN, CN outside permitted DNS" },
+    Case { leaf: "cn-outside", host: "evil.example", expect: "CCCCCCCNC", ca: "NC DNS permitted", what: "no SAN, CN outside permitted DNS" },
     Case { leaf: "cn-inside", host: "www.allowed.example", expect: "YYYYYYYNY", ca: "", what: "no SAN, CN inside permitted DNS" },
-    Case { leaf: "cn-excluded", host: "evil.example", expect: "CCCCCCCCC", ca: "NC DNS excluded", what: "no SAN, CN equal to excluded DNS" },
-    Case { leaf: "cn-excluded-sub", host: "www.evil.example", expect: "CCCCCCCCC", ca: "NC DNS excluded", what: "no SAN, CN below excluded DNS" },
+    Case { leaf: "cn-excluded", host: "evil.example", expect: "CCCCCCCNC", ca: "NC DNS excluded", what: "no SAN, CN equal to excluded DNS" },
+    Case { leaf: "cn-excluded-sub", host: "www.evil.example", expect: "CCCCCCCNC", ca: "NC DNS excluded", what: "no SAN, CN below excluded DNS" },
     Case { leaf: "cn-excluded-ok", host: "good.example", expect: "YYYYYYYNY", ca: "", what: "no SAN, CN beside excluded DNS" },
     Case { leaf: "san-in-cn-out", host: "evil.example", expect: "CNNCCNCNY", ca: "NC DNS permitted", what: "SAN inside, CN outside, CN asked" },
     Case { leaf: "san-in-cn-out", host: "www.allowed.example", expect: "YYYYYYYYY", ca: "", what: "SAN inside, CN outside, SAN asked" },
@@ -63,12 +64,13 @@ pub const CASES: &[Case] = &[
     Case { leaf: "cn-ip6-inside", host: "2001:db8::5", expect: "YNNNNNNNY", ca: "", what: "no SAN, IPv6 CN inside permitted IP" },
     Case { leaf: "cn-ip4-excluded", host: "198.51.100.7", expect: "CNCNNNNNY", ca: "NC IP excluded", what: "no SAN, IPv4 CN in excluded IP" },
     Case { leaf: "cn-ip6-excluded", host: "2001:db8:bad::1", expect: "CNNNNNNNY", ca: "NC IP excluded", what: "no SAN, IPv6 CN in excluded IP" },
-    Case { leaf: "cn-ip-under-dns", host: "192.0.2.9", expect: "CCCCCCCCC", ca: "NC DNS permitted", what: "no SAN, IPv4 CN under DNS-only constraints (read as a DNS name too)" },
-    Case { leaf: "root-nc-out", host: "evil.example", expect: "CCCCCCCCC", ca: "NC Root", what: "constraint on the root, intermediate between" },
+    Case { leaf: "cn-ip-under-dns", host: "192.0.2.9", expect: "CCCCCCCNC", ca: "NC DNS permitted", what: "no SAN, IPv4 CN under DNS-only constraints (read as a DNS name too)" },
+    Case { leaf: "root-nc-out", host: "evil.example", expect: "CCCCCCCNC", ca: "NC Root", what: "constraint on the root, intermediate between" },
     Case { leaf: "root-nc-in", host: "www.allowed.example", expect: "YYYYYYYNY", ca: "", what: "constraint on the root, leaf inside" },
-    Case { leaf: "multi-out", host: "other.example", expect: "CCCCCCCCC", ca: "NC Inner permitted", what: "two constraining intermediates, inner one violated" },
-    Case { leaf: "multi-excl", host: "bad.allowed.example", expect: "CCCCCCCCC", ca: "NC Inner excluded", what: "permitted above, excluded below, excluded hit" },
+    Case { leaf: "multi-out", host: "other.example", expect: "CCCCCCCNC", ca: "NC Inner permitted", what: "two constraining intermediates, inner one violated" },
+    Case { leaf: "multi-excl", host: "bad.allowed.example", expect: "CCCCCCCNC", ca: "NC Inner excluded", what: "permitted above, excluded below, excluded hit" },
     Case { leaf: "multi-in", host: "www.allowed.example", expect: "YYYYYYYNY", ca: "", what: "two constraining intermediates, inside both" },
+    Case { leaf: "ip-san-cn-ip", host: "192.0.2.9", expect: "CCCCCCCYC", ca: "NC DNS permitted", what: "IP SAN, no DNS SAN, CN an address outside permitted DNS: strict reads no CN" },
 ];
 
 /// The PKI's directory: `roots.pem` (both roots), `<leaf>.pem`, `<leaf>.key`,
@@ -136,6 +138,11 @@ nameConstraints = critical,@many_subtrees
 basicConstraints = CA:false
 keyUsage = critical,digitalSignature
 extendedKeyUsage = serverAuth
+[leaf_ip_san]
+basicConstraints = CA:false
+keyUsage = critical,digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = IP:192.0.2.9
 [leaf_san]
 basicConstraints = CA:false
 keyUsage = critical,digitalSignature
@@ -284,6 +291,7 @@ const LEAVES: &[(&str, &str, &[&str], &str)] = &[
     ("multi-in", "www.allowed.example", &["int-inner", "int-outer"], "leaf"),
     ("many-cn", "www.allowed.example", &["int-many"], "leaf"),
     ("many-san", "www.allowed.example", &["int-many"], "leaf_san"),
+    ("ip-san-cn-ip", "192.0.2.9", &["int-dns-perm"], "leaf_ip_san"),
 ];
 
 /// Subtrees of the CA `NC Many`: past the checker's limit, `allowed.example` among them.

@@ -258,7 +258,13 @@ impl ServerVerifier {
         }
         let accepted = self
             .policy
-            .verify(end_entity, intermediates, now, Usage::Server)
+            .verify_names(
+                end_entity,
+                intermediates,
+                now,
+                Usage::Server,
+                self.scheme.reads_common_name(),
+            )
             .map_err(to_engine_error)?;
         if accepted != Accepted::Pinned && !self.scheme.accepts_all() {
             let given = server_name.to_str();

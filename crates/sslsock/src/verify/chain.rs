@@ -182,7 +182,9 @@ impl ChainPolicy {
         !self.pins.is_empty()
     }
 
-    /// Decides on the chain `end_entity` + `intermediates` at time `now`.
+    /// Decides on the chain `end_entity` + `intermediates` at time `now`. A leaf without a
+    /// DNS subjectAltName has its commonName held to the CAs' DNS name constraints (OpenSSL's
+    /// rule).
     pub fn verify(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -190,13 +192,26 @@ impl ChainPolicy {
         now: UnixTime,
         usage: Usage,
     ) -> Result<Accepted, VerifyError> {
+        self.verify_names(end_entity, intermediates, now, usage, true)
+    }
+
+    /// [`verify`](Self::verify); `common_name_is_a_name` false for a hostname scheme that
+    /// never reads the commonName (`strict`): it is then neither matched nor constrained.
+    pub(crate) fn verify_names(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+        usage: Usage,
+        common_name_is_a_name: bool,
+    ) -> Result<Accepted, VerifyError> {
         if self.pins.iter().any(|p| p.matches(end_entity)) {
             return Ok(Accepted::Pinned);
         }
         if self.force_pin && !self.pins.is_empty() {
             return Err(self.pin_mismatch(end_entity));
         }
-        let outcome = self.path(end_entity, intermediates, now, usage);
+        let outcome = self.path(end_entity, intermediates, now, usage, common_name_is_a_name);
         let outcome = match &self.callback {
             Some(cb) => self.ask_callback(cb, end_entity, intermediates, outcome, now),
             None => outcome,
@@ -219,14 +234,14 @@ impl ChainPolicy {
     }
 
     /// The path from a trusted root down to `end_entity`, without pins or the callback: the
-    /// path a handshake validated, found again.
+    /// path a handshake validated, found again (the names were decided then).
     pub(crate) fn validated_path(
         &self,
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
         usage: Usage,
     ) -> Result<Vec<Vec<u8>>, VerifyError> {
-        self.path(end_entity, intermediates, UnixTime::now(), usage)
+        self.path(end_entity, intermediates, UnixTime::now(), usage, false)
     }
 
     /// Path validation; on success the path from the root down to the leaf.
@@ -236,6 +251,7 @@ impl ChainPolicy {
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
         usage: Usage,
+        common_name_is_a_name: bool,
     ) -> Result<Vec<Vec<u8>>, VerifyError> {
         let cert = webpki::EndEntityCert::try_from(end_entity).map_err(|e| {
             VerifyError::BadEncoding(crate::text::words_of_debug(&format!("{e:?}")))
@@ -286,7 +302,9 @@ impl ChainPolicy {
         chain.extend(mids.into_iter().rev());
         chain.push(end_entity.to_vec());
         // The path validator holds only subjectAltNames to name constraints.
-        name_constraints::check_leaf_common_names(&chain)?;
+        if common_name_is_a_name {
+            name_constraints::check_leaf_common_names(&chain)?;
+        }
         Ok(chain)
     }
 

@@ -300,6 +300,12 @@ impl Scheme {
 
     /// What makes this scheme itself, as bytes (its rules, and the very callback and public
     /// suffix list it uses).
+    /// Whether the commonName can stand for a host name under this scheme (all but `strict`
+    /// and schemes like it): only then is it held to the CAs' name constraints.
+    pub(crate) fn reads_common_name(&self) -> bool {
+        self.check_cn != CheckCn::No || self.callback.is_some() || self.accept_all
+    }
+
     pub(crate) fn identity_part(&self) -> Vec<u8> {
         format!(
             "{:?} {:?} {:?}",
