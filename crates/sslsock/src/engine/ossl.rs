@@ -533,18 +533,16 @@ fn use_identity(
     })
 }
 
-/// Server: certificates and cipher lists per SNI name (`sni_cert`, `ciphers_for`). Each name
-/// with certificates gets a context of its own, built from the same options, that the
-/// ClientHello callback switches to; a name's cipher lists are set on the connection there
-/// (OpenSSL keeps a connection's lists when its context changes).
+/// Server: the ClientHello callback, which refuses a TLS 1.2 ClientHello without
+/// uncompressed points, then applies certificates and cipher lists per SNI name
+/// (`sni_cert`, `ciphers_for`). Each name with certificates gets a context of its own, built
+/// from the same options, that the callback switches to; a name's cipher lists are set on
+/// the connection there (OpenSSL keeps a connection's lists when its context changes).
 fn per_name(
     opts: &Options,
     b: &mut SslContextBuilder,
 ) -> Result<Vec<Vec<CertificateDer<'static>>>, ConfigError> {
     let mut chains = Vec::new();
-    if opts.sni_certs.iter().all(|c| c.name.is_empty()) && opts.per_name_ciphers.is_empty() {
-        return Ok(chains);
-    }
     let mut contexts: Vec<(String, ossl::SslContext)> = Vec::new();
     for named in opts.sni_certs.iter().filter(|c| !c.name.is_empty()) {
         let name = named.name.to_ascii_lowercase();
@@ -602,7 +600,14 @@ fn per_name(
         ciphers.push((named.name.to_ascii_lowercase(), named.clone()));
     }
     // Before OpenSSL chooses a TLS 1.3 suite, which it does ahead of its servername callback.
-    b.set_client_hello_callback(move |ssl, _alert| {
+    b.set_client_hello_callback(move |ssl, alert| {
+        if !point_formats_acceptable(ssl) {
+            *alert = ossl::SslAlert::ILLEGAL_PARAMETER;
+            return Err(openssl::error::ErrorStack::get());
+        }
+        if contexts.is_empty() && ciphers.is_empty() {
+            return Ok(ossl::ClientHelloResponse::SUCCESS);
+        }
         let Some(host) = super::ossl_ffi::client_hello_server_name(ssl) else {
             return Ok(ossl::ClientHelloResponse::SUCCESS);
         };
@@ -620,6 +625,22 @@ fn per_name(
         Ok(ossl::ClientHelloResponse::SUCCESS)
     });
     Ok(chains)
+}
+
+/// RFC 8422, section 5.1.2: a TLS 1.2 ClientHello whose ec_point_formats lacks
+/// "uncompressed" is refused with illegal_parameter (OpenSSL would go on, or fail with
+/// handshake_failure). TLS 1.3 does not use the extension.
+fn point_formats_acceptable(ssl: &ossl::SslRef) -> bool {
+    let Some(formats) = super::ossl_ffi::client_hello_ext(ssl, 11) else {
+        return true;
+    };
+    let offers_tls13 = super::ossl_ffi::client_hello_ext(ssl, 43).is_some_and(|v| {
+        v.get(1..)
+            .unwrap_or_default()
+            .chunks_exact(2)
+            .any(|c| c == [3, 4])
+    });
+    offers_tls13 || formats.get(1..).unwrap_or_default().contains(&0)
 }
 
 /// Whether the pre-shared key authenticated the peer of this handshake: any TLS 1.3

@@ -254,22 +254,26 @@ pub(crate) fn sent_chain(ctx: &X509StoreContextRef) -> Option<&StackRef<X509>> {
 /// Server, inside a ClientHello callback (before OpenSSL has parsed the extensions): the host
 /// name the client asked for with SNI, if any.
 pub(crate) fn client_hello_server_name(ssl: &SslRef) -> Option<String> {
+    host_name_of(&client_hello_ext(ssl, 0)?)
+}
+
+/// The body of the ClientHello's extension `kind` (copied out), while the ClientHello
+/// callback runs; `None` when the client sent none.
+pub(crate) fn client_hello_ext(ssl: &SslRef, kind: u32) -> Option<Vec<u8>> {
     let mut data: *const c_uchar = std::ptr::null();
     let mut len: usize = 0;
     // SAFETY: `ssl.as_ptr()` is the live SSL whose ClientHello callback is running, the only
     // time OpenSSL holds the ClientHello; it points `data` at the extension's bytes inside it
-    // (or leaves it null) and sets `len` to their size. The bytes are copied out (parsed into
-    // an owned name) before the call returns. 0 is the server_name extension. The openssl
-    // crate has no getter for a ClientHello extension.
-    let ext = unsafe {
-        if ffi::SSL_client_hello_get0_ext(ssl.as_ptr(), 0, &mut data, &mut len) != 1
+    // (or leaves it null) and sets `len` to their size. The bytes are copied out before the
+    // call returns. The openssl crate has no getter for a ClientHello extension.
+    unsafe {
+        if ffi::SSL_client_hello_get0_ext(ssl.as_ptr(), kind, &mut data, &mut len) != 1
             || data.is_null()
         {
             return None;
         }
-        std::slice::from_raw_parts(data, len)
-    };
-    host_name_of(ext)
+        Some(std::slice::from_raw_parts(data, len).to_vec())
+    }
 }
 
 /// The host name in a server_name extension's body (RFC 6066 section 3).

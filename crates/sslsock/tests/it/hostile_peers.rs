@@ -260,3 +260,56 @@ fn garbage_instead_of_a_client_hello_names_what_came() {
     assert!(matches!(e, Error::NotTls { .. }), "{e:?}");
     assert!(e.to_string().contains("SSH-2.0-OpenSSH"), "{e}");
 }
+
+/// A TLS 1.2 ClientHello for localhost (secp256r1, ECDHE-ECDSA suites) with the given
+/// ec_point_formats extension body.
+fn tls12_hello_with_point_formats(formats: &[u8]) -> Vec<u8> {
+    fn ext(kind: u16, data: &[u8]) -> Vec<u8> {
+        let mut e = kind.to_be_bytes().to_vec();
+        e.extend((data.len() as u16).to_be_bytes());
+        e.extend(data);
+        e
+    }
+    let mut exts = Vec::new();
+    exts.extend(ext(0, b"\x00\x0c\x00\x00\x09localhost"));
+    exts.extend(ext(10, &[0, 2, 0, 23]));
+    let mut pf = vec![formats.len() as u8];
+    pf.extend(formats);
+    exts.extend(ext(11, &pf));
+    exts.extend(ext(13, &[0, 4, 4, 3, 8, 4]));
+    let mut body = vec![3, 3];
+    body.extend([7u8; 32]);
+    body.push(0);
+    body.extend([0, 4, 0xc0, 0x2b, 0xc0, 0x2c]);
+    body.extend([1, 0]);
+    body.extend((exts.len() as u16).to_be_bytes());
+    body.extend(exts);
+    let mut hs = vec![1];
+    hs.extend(&(body.len() as u32).to_be_bytes()[1..]);
+    hs.extend(body);
+    let mut rec = vec![0x16, 3, 1];
+    rec.extend((hs.len() as u16).to_be_bytes());
+    rec.extend(hs);
+    rec
+}
+
+#[test]
+fn a_tls12_hello_without_uncompressed_points_gets_illegal_parameter() {
+    let (addr, h) = accept_n(2);
+    for (formats, refused) in [(&[1u8][..], true), (&[1u8, 0][..], false)] {
+        let mut tcp = TcpStream::connect(addr).unwrap();
+        tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        tcp.write_all(&tls12_hello_with_point_formats(formats))
+            .unwrap();
+        let mut head = [0u8; 7];
+        tcp.read_exact(&mut head).unwrap();
+        if refused {
+            // RFC 8422, section 5.1.2: an alert record, fatal illegal_parameter (47).
+            assert_eq!(head, [0x15, 3, 3, 0, 2, 2, 47], "{formats:?}");
+        } else {
+            assert_eq!(head[0], 0x16, "a ServerHello: {head:?}");
+        }
+    }
+    let outcomes = h.join().unwrap();
+    assert!(outcomes[0].is_err());
+}
