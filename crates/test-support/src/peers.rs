@@ -44,6 +44,20 @@ pub fn require_perl_ssl() {
     );
 }
 
+/// Fails the test unless python3 can import `module` (scripts/test installs tlslite-ng).
+pub fn require_python_module(module: &str) {
+    require("python3");
+    let ok = Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(
+        ok,
+        "the Python module {module} is needed (python3 -m pip install tlslite-ng; scripts/test does it)"
+    );
+}
+
 /// Runs `cmd` with `input` on its stdin (stdout captured) and waits for it.
 pub fn run_with_input(cmd: &mut Command, input: &[u8]) -> std::process::Output {
     let mut child = cmd

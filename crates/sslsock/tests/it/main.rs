@@ -29,6 +29,7 @@ mod openssl_server;
 mod ours;
 mod peers;
 mod perl_args;
+mod record_padding;
 mod records;
 mod server_features;
 mod session_identity;
