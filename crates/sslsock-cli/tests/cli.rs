@@ -2873,15 +2873,7 @@ fn intercept_carries_50_concurrent_tunnels_of_1_mib() {
         .map(|i| {
             let ca = ca.clone();
             std::thread::spawn(move || {
-                let mut t = std::net::TcpStream::connect(("127.0.0.1", proxy)).unwrap();
-                t.write_all(format!("CONNECT localhost:{up} HTTP/1.1\r\n\r\n").as_bytes())
-                    .unwrap();
-                let mut head = Vec::new();
-                let mut b = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") {
-                    t.read_exact(&mut b).unwrap();
-                    head.push(b[0]);
-                }
+                let (t, head) = tunnel_through(proxy, &format!("localhost:{up}"));
                 assert!(head.starts_with(b"HTTP/1.1 200"));
                 let opts = sslsock::Options::new()
                     .ca_file(ca)
@@ -3079,6 +3071,22 @@ fn serve_with_a_psk_and_no_certificate_serves_psk_clients_only() {
     );
 }
 
+/// Opens a tunnel through the proxy at `proxy` to `target`: the stream after the proxy's
+/// answer, and that answer's head.
+fn tunnel_through(proxy: u16, target: &str) -> (std::net::TcpStream, Vec<u8>) {
+    let mut t = std::net::TcpStream::connect(("127.0.0.1", proxy)).unwrap();
+    t.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    t.write_all(format!("CONNECT {target} HTTP/1.1\r\n\r\n").as_bytes())
+        .unwrap();
+    let mut head = Vec::new();
+    let mut b = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        t.read_exact(&mut b).unwrap();
+        head.push(b[0]);
+    }
+    (t, head)
+}
+
 /// Sends `CONNECT target` through the proxy at `proxy`; the whole answer.
 fn connect_through(proxy: u16, target: &str) -> String {
     let mut t = std::net::TcpStream::connect(("127.0.0.1", proxy)).unwrap();
@@ -3136,15 +3144,7 @@ fn intercept_logs_are_private_files() {
     let (_s, up) = s_server("srv-ec", &["-www"]);
     let (d, proxy, _p) = intercept_proxy("intercept-logs", &["--allow-port", &up.to_string()]);
     let ca = d.join("proxy-ca.pem");
-    let mut t = std::net::TcpStream::connect(("127.0.0.1", proxy)).unwrap();
-    t.write_all(format!("CONNECT localhost:{up} HTTP/1.1\r\n\r\n").as_bytes())
-        .unwrap();
-    let mut head = Vec::new();
-    let mut b = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        t.read_exact(&mut b).unwrap();
-        head.push(b[0]);
-    }
+    let (t, _) = tunnel_through(proxy, &format!("localhost:{up}"));
     let opts = sslsock::Options::new().ca_file(&ca).hostname("localhost");
     let mut s = sslsock::SslSocket::start_ssl(t, &opts)
         .map_err(|e| e.error)
@@ -3192,16 +3192,7 @@ fn intercept_cuts_idle_clients_and_caps_tunnels() {
         .collect();
     // A good client still gets through once they are cut.
     let ca = d.join("proxy-ca.pem");
-    let mut t = std::net::TcpStream::connect(("127.0.0.1", proxy)).unwrap();
-    t.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    t.write_all(format!("CONNECT localhost:{up} HTTP/1.1\r\n\r\n").as_bytes())
-        .unwrap();
-    let mut head = Vec::new();
-    let mut b = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        t.read_exact(&mut b).unwrap();
-        head.push(b[0]);
-    }
+    let (t, head) = tunnel_through(proxy, &format!("localhost:{up}"));
     assert!(
         head.starts_with(b"HTTP/1.1 200"),
         "{}",

@@ -238,6 +238,12 @@ fn a_proxy_ca_must_be_a_ca_with_its_own_key() {
 /// An upstream leaf made by openssl under a CA of its own, with the given subject and
 /// extensions (`-addext` lines); its DER.
 fn upstream(d: &std::path::Path, name: &str, subject: &str, exts: &[&str]) -> Vec<u8> {
+    let exts: Vec<&str> = exts.iter().flat_map(|e| ["-addext", e]).collect();
+    upstream_with(d, name, subject, &exts)
+}
+
+/// [`upstream`] with other `openssl req` arguments (`-config`, `-extensions`).
+fn upstream_with(d: &std::path::Path, name: &str, subject: &str, extra: &[&str]) -> Vec<u8> {
     upstream_ca(d);
     let mut args: Vec<String> = [
         "req",
@@ -265,9 +271,7 @@ fn upstream(d: &std::path::Path, name: &str, subject: &str, exts: &[&str]) -> Ve
         "-out".into(),
         format!("{name}.pem"),
     ]);
-    for e in exts {
-        args.extend(["-addext".to_owned(), (*e).to_owned()]);
-    }
+    args.extend(extra.iter().map(|e| (*e).to_owned()));
     openssl_in(d, &args);
     der(&d.join(format!("{name}.pem")))
 }
@@ -406,36 +410,13 @@ fn subject_alt_names_keep_their_types() {
          [dir_sect]\nCN = evil.example\nO = Directory\n",
     )
     .unwrap();
-    upstream_ca(&d);
-    openssl_in(
+    let original = upstream_with(
         &d,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-CA",
-            "up-ca.pem",
-            "-CAkey",
-            "up-ca.key",
-            "-days",
-            "30",
-            "-subj",
-            "/CN=localhost",
-            "-config",
-            "sans.cnf",
-            "-extensions",
-            "ext",
-            "-keyout",
-            "sans.key",
-            "-out",
-            "sans.pem",
-        ],
+        "sans",
+        "/CN=localhost",
+        &["-config", "sans.cnf", "-extensions", "ext"],
     );
-    let original = der(&d.join("sans.pem"));
+
     let forged = proxy.clone_cert(&original).unwrap();
     std::fs::write(d.join("sans-forged.pem"), &forged.cert_pem).unwrap();
     let show = |file: &str| {
