@@ -640,7 +640,12 @@ fn point_formats_acceptable(ssl: &ossl::SslRef) -> bool {
             .chunks_exact(2)
             .any(|c| c == [3, 4])
     });
-    offers_tls13 || formats.get(1..).unwrap_or_default().contains(&0)
+    // A malformed or empty list is OpenSSL's to refuse (decode_error).
+    let list = match formats.split_first() {
+        Some((&len, list)) if len > 0 && usize::from(len) == list.len() => list,
+        _ => return true,
+    };
+    offers_tls13 || list.contains(&0)
 }
 
 /// Whether the pre-shared key authenticated the peer of this handshake: any TLS 1.3
