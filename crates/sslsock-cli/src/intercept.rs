@@ -55,6 +55,9 @@ pub(crate) struct InterceptArgs {
     /// 1000).
     #[arg(long, default_value_t = sslsock::defaults::SERVE_MAX_CONNECTIONS)]
     max_connections: usize,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    threads: Option<usize>,
 }
 
 /// What the proxy shares between tunnels.
@@ -107,7 +110,7 @@ pub(crate) fn run(a: &InterceptArgs) -> Result<(), Failure> {
         handshake_timeout,
         idle_timeout,
     });
-    let runtime = crate::args::runtime(None)?;
+    let runtime = crate::args::runtime(a.threads)?;
     runtime.block_on(async move {
         let listener = TcpListener::bind(&a.listen)
             .await
@@ -344,12 +347,25 @@ async fn open(n: u64, mut tcp: TcpStream, proxy: &Arc<Proxy>) -> Result<Opened, 
         .socket()
         .peer_certificate_der()
         .ok_or("the upstream sent no certificate")?;
-    // A new clone makes a key (RSA-4096 takes a second): off the runtime's threads.
-    let forger = proxy.clone();
-    let forged = tokio::task::spawn_blocking(move || forger.forger.clone_cert(&leaf))
-        .await
-        .map_err(|e| format!("forging a certificate: {e}"))?
-        .map_err(|e| e.to_string())?;
+    let forged = match proxy.forger.cached_clone(&leaf) {
+        Some(forged) => forged,
+        None => {
+            // A new clone makes a key (RSA-4096 takes a second): off the runtime's threads,
+            // so that the other tunnels go on meanwhile.
+            let _ = out::line(format_args!("tunnel {n}: forging a certificate for {name}"));
+            let started = std::time::Instant::now();
+            let forger = proxy.clone();
+            let forged = tokio::task::spawn_blocking(move || forger.forger.clone_cert(&leaf))
+                .await
+                .map_err(|e| format!("forging a certificate: {e}"))?
+                .map_err(|e| e.to_string())?;
+            let _ = out::line(format_args!(
+                "tunnel {n}: forged in {:.2} s",
+                started.elapsed().as_secs_f64()
+            ));
+            forged
+        }
+    };
     let chosen = upstream.socket().alpn_selected();
     let mut server = Options::new()
         .server(true)

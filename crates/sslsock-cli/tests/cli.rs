@@ -2667,6 +2667,20 @@ fn connect_takes_io_socket_ssl_arguments() {
 /// A proxy CA made with `sslsock cert create --ca`, and `sslsock intercept` trusting the test
 /// CA upstream, with `extra` arguments; (dir, proxy port, proxy process).
 fn intercept_proxy(name: &str, extra: &[&str]) -> (std::path::PathBuf, u16, Peer) {
+    let (d, port, peer, _lines) = intercept_proxy_lines(name, extra);
+    (d, port, peer)
+}
+
+/// [`intercept_proxy`], with the lines the proxy prints after its first.
+fn intercept_proxy_lines(
+    name: &str,
+    extra: &[&str],
+) -> (
+    std::path::PathBuf,
+    u16,
+    Peer,
+    std::sync::mpsc::Receiver<String>,
+) {
     let d = sslsock_test_support::scratch_dir(name);
     let ca = d.join("proxy-ca.pem").display().to_string();
     let key = d.join("proxy-ca.key").display().to_string();
@@ -2702,9 +2716,14 @@ fn intercept_proxy(name: &str, extra: &[&str]) -> (std::path::PathBuf, u16, Peer
     let mut first = String::new();
     out.read_line(&mut first).unwrap();
     let port = first.trim().rsplit(':').next().unwrap().parse().unwrap();
-    // Keep the tunnel log drained.
-    std::thread::spawn(move || for _ in out.lines() {});
-    (d, port, Peer { child })
+    // Keep the tunnel log drained; the lines go to whoever listens.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in out.lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    (d, port, Peer { child }, rx)
 }
 
 #[test]
@@ -3262,4 +3281,86 @@ fn cert_create_refuses_an_oid_der_cannot_encode() {
         d.join("k.pem").to_str().unwrap(),
     ]);
     one_line_error(&o, 2, "3.7");
+}
+
+#[test]
+fn intercept_goes_on_with_other_tunnels_while_it_forges() {
+    // An upstream with an RSA-4096 key: its clone takes a new RSA-4096 key.
+    let d = sslsock_test_support::scratch_dir("intercept-rsa4096");
+    let ca_dir = std::path::Path::new(&f("ca.pem"))
+        .parent()
+        .unwrap()
+        .to_owned();
+    let out = Command::new("openssl")
+        .current_dir(&d)
+        .args([
+            "req", "-x509", "-newkey", "rsa:4096", "-nodes", "-keyout", "big.key",
+        ])
+        .args(["-out", "big.pem", "-subj", "/CN=localhost", "-days", "30"])
+        .args(["-addext", "subjectAltName=DNS:localhost"])
+        .args(["-addext", "basicConstraints=critical,CA:false"])
+        .arg("-CA")
+        .arg(ca_dir.join("ca.pem"))
+        .arg("-CAkey")
+        .arg(ca_dir.join("ca.key"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (_s, up) = sslsock_test_support::spawn_listening(|port| {
+        let mut cmd = Command::new("openssl");
+        cmd.current_dir(&d)
+            .args(["s_server", "-accept", &format!("127.0.0.1:{port}")])
+            .args(["-cert", "big.pem", "-key", "big.key", "-www"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        cmd
+    });
+    // One runtime thread: a forge on it would hold every other tunnel.
+    let (pd, proxy, _p, lines) = intercept_proxy_lines(
+        "intercept-forge",
+        &["--allow-port", &up.to_string(), "--threads", "1"],
+    );
+    let ca = pd.join("proxy-ca.pem");
+    let first = std::thread::spawn(move || {
+        let (t, _) = tunnel_through(proxy, &format!("localhost:{up}"));
+        let opts = sslsock::Options::new().ca_file(&ca).hostname("localhost");
+        sslsock::SslSocket::start_ssl(t, &opts)
+            .map(drop)
+            .map_err(|e| e.error.to_string())
+    });
+    let next = |what: &str| {
+        let line = lines
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|e| panic!("waiting for {what}: {e}"));
+        assert!(!line.starts_with("tunnel 1 from"), "{line}");
+        line
+    };
+    let mut seen = Vec::new();
+    while !seen
+        .last()
+        .is_some_and(|l: &String| l.starts_with("tunnel 1: forging"))
+    {
+        seen.push(next("the first tunnel's forge"));
+    }
+    // While the first tunnel's key is made, another client is answered.
+    let answer = connect_through(proxy, "127.0.0.1:1");
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+    let mut during = Vec::new();
+    loop {
+        let line = next("the end of the forge");
+        if line.starts_with("tunnel 1: forged") {
+            break;
+        }
+        during.push(line);
+    }
+    assert!(
+        during.iter().any(|l| l.starts_with("tunnel 2 from")),
+        "the second tunnel waited for the first one's forge: {seen:?} {during:?}"
+    );
+    first.join().unwrap().unwrap();
 }

@@ -169,25 +169,34 @@ impl Interceptor {
     /// extended key usage; never its AIA, CRL or OCSP URLs nor its signature. Cached: the
     /// same original (with the same key setting) gets the same clone.
     pub fn clone_cert(&self, original: &[u8]) -> Result<Forged, ConfigError> {
-        let fp = sha256_hex(original);
-        let key_id = match &self.clone_key {
-            Some(k) => sha256_hex(k.as_bytes()),
-            None => "fresh".to_owned(),
-        };
-        let cache_key = format!("{fp}/{key_id}");
-        if let Some(hit) = self
-            .cache
-            .lock()
-            .ok()
-            .and_then(|c| c.entries.get(&cache_key).cloned())
-        {
+        if let Some(hit) = self.cached_clone(original) {
             return Ok(hit);
         }
+        let cache_key = self.cache_key(original);
         let forged = self.forge(original)?;
         if let Ok(mut c) = self.cache.lock() {
             c.insert(cache_key, forged.clone());
         }
         Ok(forged)
+    }
+
+    /// The cached clone of `original`, if there is one: [`clone_cert`](Self::clone_cert)
+    /// without making one (which may take a key generation, a second for RSA-4096).
+    pub fn cached_clone(&self, original: &[u8]) -> Option<Forged> {
+        let key = self.cache_key(original);
+        self.cache
+            .lock()
+            .ok()
+            .and_then(|c| c.entries.get(&key).cloned())
+    }
+
+    /// The original's fingerprint and the key setting.
+    fn cache_key(&self, original: &[u8]) -> String {
+        let key_id = match &self.clone_key {
+            Some(k) => sha256_hex(k.as_bytes()),
+            None => "fresh".to_owned(),
+        };
+        format!("{}/{key_id}", sha256_hex(original))
     }
 
     fn forge(&self, original: &[u8]) -> Result<Forged, ConfigError> {
