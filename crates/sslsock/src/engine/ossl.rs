@@ -431,6 +431,14 @@ fn cipher_lists(
         reason: format!("{whose}OpenSSL refused it: {e}"),
     };
     if let Some(list) = list {
+        if let Some(word) = super::suites::unknown_suite_name(list) {
+            return Err(ConfigError::Cipher {
+                spec: list.to_owned(),
+                reason: format!(
+                    "{whose}unknown cipher \"{word}\" (no engine has a suite of that name)"
+                ),
+            });
+        }
         b.set_cipher_list(&without_anonymous(list))
             .map_err(|e| refused(list, e))?;
     }

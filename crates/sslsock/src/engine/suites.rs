@@ -232,7 +232,7 @@ pub(crate) fn parse_cipher_list(
                 return Err(err(format!("empty word in \"{term}\"")));
             }
             if !is_known_word(w) {
-                if looks_like_openssl_suite(w) {
+                if openssl_knows(w) {
                     unavailable_name(unavailable, "cipher", w);
                 } else {
                     return Err(err(format!("unknown cipher or keyword \"{w}\"")));
@@ -279,10 +279,29 @@ pub(crate) fn parse_cipher_list(
     Ok(list)
 }
 
-fn looks_like_openssl_suite(w: &str) -> bool {
-    w.contains('-')
-        && w.chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-' || c == '_')
+/// The first word of an OpenSSL cipher string that reads as a suite name (with '-') but is
+/// the name of no suite OpenSSL knows: a misspelling, which OpenSSL itself would skip
+/// silently when other words match.
+pub(crate) fn unknown_suite_name(spec: &str) -> Option<&str> {
+    spec.split([':', ',', ' ', ';'])
+        .map(|t| {
+            t.split('@')
+                .next()
+                .unwrap_or(t)
+                .trim_start_matches(['!', '-', '+'])
+        })
+        .flat_map(|t| t.split('+'))
+        .find(|w| w.contains('-') && !is_known_word(w) && !openssl_knows(w))
+}
+
+/// Whether OpenSSL knows `w` as a TLS 1.2-or-older suite name (a name the engine may lack),
+/// as against a misspelling.
+fn openssl_knows(w: &str) -> bool {
+    const NAMES: &str = include_str!("../../data/openssl-cipher-names.txt");
+    NAMES
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .any(|name| name.eq_ignore_ascii_case(w))
 }
 
 /// A name OpenSSL knows and this engine lacks: dropped from its list, as OpenSSL drops what
@@ -566,6 +585,22 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("unknown cipher or keyword \"FOOBAR\""));
+        // A misspelled suite name is an error, a name OpenSSL has and this engine lacks a
+        // warning.
+        let mut unavailable = Vec::new();
+        let e = parse_cipher_list("ECDHE-ECDSA-AES128-GCM-SHA257", &mut unavailable).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("unknown cipher or keyword \"ECDHE-ECDSA-AES128-GCM-SHA257\""),
+            "{e}"
+        );
+        let list = parse_cipher_list(
+            "DHE-RSA-AES128-SHA:ECDHE-ECDSA-AES128-GCM-SHA256",
+            &mut unavailable,
+        )
+        .unwrap();
+        assert_eq!(list.len(), 1);
+        assert_eq!(unavailable, ["DHE-RSA-AES128-SHA"]);
         assert!(
             parse_cipher_list("RC4-SHA:ECDHE-ECDSA-CHACHA20-POLY1305", &mut Vec::new()).is_ok()
         );

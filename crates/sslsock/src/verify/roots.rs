@@ -147,8 +147,31 @@ pub(crate) fn load_ca(
         })?;
         out.extend(certs);
     }
+    // The manual: of several directories at least one must be readable; the others are
+    // said and passed over.
+    let mut unreadable = Vec::new();
     for d in dirs {
-        out.extend(load_dir(d)?);
+        match load_dir(d) {
+            Ok(certs) => out.extend(certs),
+            Err(e) => unreadable.push(e),
+        }
+    }
+    if !dirs.is_empty() && unreadable.len() == dirs.len() {
+        return Err(if unreadable.len() == 1 {
+            unreadable.remove(0)
+        } else {
+            ConfigError::Invalid(format!(
+                "no CA directory can be read: {}",
+                unreadable
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ))
+        });
+    }
+    for e in &unreadable {
+        log::warn!("{e}; the other CA directories are used");
     }
     for b in blobs {
         let certs = x509::parse_certificates(b).map_err(|reason| {

@@ -26,6 +26,7 @@ mod openssl_engine;
 #[cfg(feature = "openssl")]
 mod openssl_hardening;
 mod openssl_server;
+mod options_applied;
 mod ours;
 mod peers;
 mod perl_args;

@@ -1,0 +1,72 @@
+//! Options are applied on every path that accepts them, or refused with a reason: each test
+//! here is one option that was once accepted and then not (or wrongly) applied.
+
+use std::io::{BufRead, Write};
+
+use sslsock::{Options, SslContext, SslSocket};
+
+use crate::util::*;
+
+#[test]
+fn a_ca_path_list_needs_one_readable_directory() {
+    let good = scratch_dir("ca-path-good");
+    std::fs::copy(&pki().ca, good.join("ca.pem")).unwrap();
+    let list = format!("/nonexistent-sslsock-ca-dir:{}", good.display());
+    let opts = Options::new()
+        .ca_path(&list)
+        .hostname("localhost")
+        .engine(test_engine());
+    let (addr, h) = serve(server_opts(), 1, echo_once);
+    let mut c = SslSocket::connect_with(&addr.to_string(), &opts).unwrap();
+    c.write_all(b"hi\n").unwrap();
+    let mut line = String::new();
+    c.read_line(&mut line).unwrap();
+    assert_eq!(line, "hi\n");
+    drop(c);
+    h.join().unwrap().into_iter().for_each(|r| r.unwrap());
+    // None readable: an error naming each.
+    let e = SslContext::new(&Options::new().ca_path("/nonexistent-a:/nonexistent-b")).unwrap_err();
+    let text = e.to_string();
+    assert!(
+        text.contains("/nonexistent-a") && text.contains("/nonexistent-b"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_misspelled_suite_name_is_a_configuration_error_on_both_engines() {
+    let misspelled = "ECDHE-ECDSA-AES128-GCM-SHA257:ECDHE-ECDSA-AES128-GCM-SHA256";
+    for engine in engines() {
+        let e = SslContext::new(&client_opts().engine(engine).cipher_list(misspelled)).unwrap_err();
+        assert!(
+            e.to_string().contains("ECDHE-ECDSA-AES128-GCM-SHA257"),
+            "{engine:?}: {e}"
+        );
+    }
+    // A name OpenSSL has: the default engine drops it with a warning, the openssl engine
+    // offers it.
+    for engine in engines() {
+        let ctx = SslContext::new(
+            &client_opts()
+                .engine(engine)
+                .cipher_list("DHE-RSA-AES128-SHA:ECDHE-ECDSA-AES128-GCM-SHA256"),
+        )
+        .unwrap();
+        assert_eq!(
+            ctx.unavailable_names()
+                .iter()
+                .any(|n| n == "DHE-RSA-AES128-SHA"),
+            engine == sslsock::Engine::Rustls,
+            "{engine:?}"
+        );
+    }
+}
+
+/// The engines built in.
+fn engines() -> Vec<sslsock::Engine> {
+    let mut all = vec![sslsock::Engine::Rustls];
+    if cfg!(feature = "openssl") {
+        all.push(sslsock::Engine::OpenSsl);
+    }
+    all
+}
