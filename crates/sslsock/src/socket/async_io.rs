@@ -179,12 +179,8 @@ impl AsyncSslSocket<TcpStream> {
         if opts.is_lazy() {
             return Ok(s);
         }
-        let result = with_deadline(
-            timeout,
-            "waiting for the peer during the TLS handshake",
-            s.connect_ssl(),
-        )
-        .await;
+        // The handshake's deadline is the connection's, applied by connect_ssl.
+        let result = s.connect_ssl().await;
         s.trap_on_error(result)
     }
 
@@ -197,12 +193,8 @@ impl AsyncSslSocket<TcpStream> {
         // and that state is what each idle connection costs for its whole life.
         Box::pin(async move {
             let mut s = AsyncSslSocket::new_plain(tcp, &ctx)?;
-            let result = with_deadline(
-                ctx.options().timeout,
-                "waiting for the peer during the TLS handshake",
-                s.accept_ssl(),
-            )
-            .await;
+            // Within the context's timeout, applied by accept_ssl.
+            let result = s.accept_ssl().await;
             s.trap_on_error(result).map_err(crate::error::noted)
         })
         .await
@@ -317,14 +309,27 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncSslSocket<S> {
         }
     }
 
-    /// The client handshake (`connect_SSL`), e.g. after a plain STARTTLS exchange.
+    /// The client handshake (`connect_SSL`), e.g. after a plain STARTTLS exchange, within
+    /// the connection's timeout (the context's `timeout`, or the `Peer`'s).
     pub async fn connect_ssl(&mut self) -> Result<(), Error> {
-        std::future::poll_fn(|cx| self.poll_op(cx, |s| s.connect_ssl())).await
+        let timeout = self.sock.timeout;
+        with_deadline(
+            timeout,
+            "waiting for the peer during the TLS handshake",
+            std::future::poll_fn(|cx| self.poll_op(cx, |s| s.connect_ssl())),
+        )
+        .await
     }
 
-    /// The server handshake (`accept_SSL`).
+    /// The server handshake (`accept_SSL`), within the context's timeout.
     pub async fn accept_ssl(&mut self) -> Result<(), Error> {
-        std::future::poll_fn(|cx| self.poll_op(cx, |s| s.accept_ssl())).await
+        let timeout = self.sock.timeout;
+        with_deadline(
+            timeout,
+            "waiting for the peer during the TLS handshake",
+            std::future::poll_fn(|cx| self.poll_op(cx, |s| s.accept_ssl())),
+        )
+        .await
     }
 
     /// Ends TLS and returns to plain (`stop_SSL`): the bytes the peer sends after its

@@ -70,3 +70,51 @@ fn engines() -> Vec<sslsock::Engine> {
     }
     all
 }
+
+/// tokio's `new_client`/`new_plain` and then `connect_ssl`/`accept_ssl` keep the context's
+/// timeout, as `connect_with` and `accept_with` do.
+#[cfg(feature = "tokio")]
+#[test]
+fn tokio_starttls_handshakes_keep_the_timeout() {
+    use sslsock::AsyncSslSocket;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        // A peer that accepts and says nothing.
+        let quiet = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = quiet.local_addr().unwrap();
+        let held = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((s, _)) = quiet.accept().await {
+                held.push(s);
+            }
+        });
+        let short = std::time::Duration::from_millis(300);
+        // Client side.
+        let ctx = SslContext::new(&client_opts().timeout(short)).unwrap();
+        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let mut c = AsyncSslSocket::new_client(tcp, &ctx, "localhost").unwrap();
+        let outcome =
+            tokio::time::timeout(std::time::Duration::from_secs(10), c.connect_ssl()).await;
+        match outcome {
+            Ok(Err(sslsock::Error::Timeout(_))) => {}
+            other => panic!("connect_ssl: {other:?}"),
+        }
+        // Server side: a client that connects and says nothing.
+        let sctx = SslContext::new(&server_opts().server(true).timeout(short)).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let server_addr = listener.local_addr().unwrap();
+        let _silent = tokio::net::TcpStream::connect(server_addr).await.unwrap();
+        let (tcp, _) = listener.accept().await.unwrap();
+        let mut s = AsyncSslSocket::new_plain(tcp, &sctx).unwrap();
+        let outcome =
+            tokio::time::timeout(std::time::Duration::from_secs(10), s.accept_ssl()).await;
+        match outcome {
+            Ok(Err(sslsock::Error::Timeout(_))) => {}
+            other => panic!("accept_ssl: {other:?}"),
+        }
+        held.abort();
+    });
+}
