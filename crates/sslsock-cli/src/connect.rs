@@ -358,6 +358,12 @@ fn connect_once(a: &ConnectArgs, ctx: &SslContext, n: u32) -> Result<Report, Fai
             limit(a)?,
         )?;
         sock.connect_ssl()?;
+    } else if sock.version().is_none() {
+        // -o SSL_startHandshake=0: the library leaves the connection plain, to be upgraded
+        // later; this command has no later.
+        return Err(Failure::usage(
+            "SSL_startHandshake=0 leaves the connection plain, and connect makes TLS connections: use --starttls PROTO for a plain dialogue before the upgrade",
+        ));
     }
     let io_timeout = if a.send.is_some() {
         read_wait(a, Duration::from_secs(5))?

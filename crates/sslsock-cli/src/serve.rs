@@ -139,6 +139,18 @@ fn ticket_keys(path: &Path) -> Result<Vec<TicketKey>, Failure> {
     Ok(keys)
 }
 
+/// Whether the `-o` arguments give the server's certificate (`SSL_cert_file`, `SSL_cert`,
+/// `SSL_key_file`, `SSL_key`).
+fn names_own_certificate(perl_args: &[String]) -> bool {
+    perl_args.iter().any(|a| {
+        let key = a.split_once('=').map_or(a.as_str(), |(k, _)| k);
+        matches!(
+            key,
+            "SSL_cert_file" | "SSL_cert" | "SSL_key_file" | "SSL_key"
+        )
+    })
+}
+
 /// How `serve` treats client certificates.
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
 pub(crate) enum VerifyClient {
@@ -172,6 +184,8 @@ pub(crate) fn run(a: &ServeArgs) -> Result<(), Failure> {
         // A PSK server without --cert serves PSK clients only (as `s_server -psk -nocert`):
         // a made-up certificate would serve clients without the key.
         None if a.engine.psk_given() => {}
+        // The certificate comes from -o (applied after the flags).
+        None if names_own_certificate(&a.perl_args) => {}
         None => {
             let issued = CertSpec::new("localhost")
                 .san("localhost")

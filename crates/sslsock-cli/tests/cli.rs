@@ -3364,3 +3364,43 @@ fn intercept_goes_on_with_other_tunnels_while_it_forges() {
     );
     first.join().unwrap().unwrap();
 }
+
+#[test]
+fn connect_refuses_to_stay_plain() {
+    let (_s, port) = s_server("srv-ec", &["-www"]);
+    let o = sslsock(&[
+        "connect",
+        &format!("127.0.0.1:{port}"),
+        "--ca-file",
+        &f("ca.pem"),
+        "--sni",
+        "localhost",
+        "-o",
+        "SSL_startHandshake=0",
+    ]);
+    one_line_error(&o, 2, "SSL_startHandshake=0 leaves the connection plain");
+}
+
+#[test]
+fn serve_takes_its_certificate_from_perl_arguments() {
+    let combined = f("srv-combined.pem");
+    let (_srv, port, mut out) =
+        serve(&["-o", &format!("SSL_cert_file={combined}"), "--count", "1"]);
+    let o = sslsock(&[
+        "connect",
+        &format!("127.0.0.1:{port}"),
+        "--ca-file",
+        &f("ca.pem"),
+        "--sni",
+        "localhost",
+        "--send",
+        r"ping\n",
+        "--timeout",
+        "5",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // No line about a generated certificate it would not serve.
+    let mut rest = String::new();
+    let _ = out.read_to_string(&mut rest);
+    assert!(!rest.contains("self-signed"), "{rest}");
+}
