@@ -340,6 +340,23 @@ pub(crate) fn load_key(
     cert: &Source,
     password: &Password,
 ) -> Result<PrivateKeyDer<'static>, ConfigError> {
+    // The manual: a key inside a PKCS#12 certificate file wins over SSL_key(_file).
+    if let Some(given) = key {
+        let cert_bytes = read_source(cert, "certificate")?;
+        if !pem::is_pem(&cert_bytes) && is_pkcs12(&cert_bytes) {
+            let inner = parse_pkcs12(&cert_bytes, password)
+                .map_err(|e| located(cert, "certificate", e, false))?
+                .key;
+            if let Some(inner) = inner {
+                let place = match given {
+                    Source::File(p) => p.display().to_string(),
+                    Source::Memory(_) => "the in-memory key".to_owned(),
+                };
+                log::warn!("the PKCS#12 certificate file holds its own key: {place} is not used");
+                return Ok(inner);
+            }
+        }
+    }
     let src = key.unwrap_or(cert);
     let bytes = read_source(src, "private key")?;
     load_private_key(&bytes, password).map_err(|e| located(src, "private key", e, key.is_none()))

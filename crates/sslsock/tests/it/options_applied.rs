@@ -118,3 +118,41 @@ fn tokio_starttls_handshakes_keep_the_timeout() {
         held.abort();
     });
 }
+
+/// The manual: a key inside a PKCS#12 certificate file wins over `SSL_key_file`.
+#[test]
+fn the_key_in_a_pkcs12_file_wins_over_a_key_file() {
+    let d = scratch_dir("p12-key");
+    let p = pki().pair("srv-ec");
+    let p12 = d.join("srv.p12");
+    openssl_in(
+        &d,
+        &[
+            "pkcs12".as_ref(),
+            "-export".as_ref(),
+            "-in".as_ref(),
+            p.cert.as_os_str(),
+            "-inkey".as_ref(),
+            p.key.as_os_str(),
+            "-passout".as_ref(),
+            "pass:secret".as_ref(),
+            "-out".as_ref(),
+            p12.as_os_str(),
+        ],
+    );
+    // Another certificate's key beside it: not the one used.
+    let other_key = pki().pair("srv-rsa").key;
+    let opts = Options::new()
+        .cert_file(&p12)
+        .key_file(other_key)
+        .key_password("secret")
+        .engine(test_engine());
+    let (addr, h) = serve(opts, 1, echo_once);
+    let mut c = SslSocket::connect_with(&addr.to_string(), &client_opts()).unwrap();
+    c.write_all(b"p12\n").unwrap();
+    let mut line = String::new();
+    c.read_line(&mut line).unwrap();
+    assert_eq!(line, "p12\n");
+    drop(c);
+    h.join().unwrap().into_iter().for_each(|r| r.unwrap());
+}
