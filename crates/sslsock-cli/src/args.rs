@@ -367,3 +367,59 @@ impl EngineArgs {
         Ok(o)
     }
 }
+
+/// The limits of a server command (`serve`, `intercept`): the handshake and idle deadlines,
+/// the connection cap and the worker threads.
+#[derive(clap::Args)]
+pub(crate) struct ServerLimits {
+    /// Seconds a client may take from connecting to the end of its handshake (for
+    /// `intercept`: the CONNECT request, the upstream's handshake and the client's).
+    #[arg(long, default_value_t = 30.0)]
+    handshake_timeout: f64,
+    /// Close a connection neither side has used for this many seconds after the handshake
+    /// (default 300; 0 for never).
+    #[arg(long)]
+    idle_timeout: Option<f64>,
+    /// Serve at most this many connections at once; more wait in the listen queue
+    /// (default 1000).
+    #[arg(long, default_value_t = sslsock::defaults::SERVE_MAX_CONNECTIONS)]
+    max_connections: usize,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+/// [`ServerLimits`] checked and in durations.
+pub(crate) struct Limits {
+    /// The handshake deadline (`Duration::MAX` for none).
+    pub(crate) handshake: std::time::Duration,
+    /// The idle deadline, if any.
+    pub(crate) idle: Option<std::time::Duration>,
+    /// Connections served at once (at least one).
+    pub(crate) max_connections: usize,
+    /// Worker threads (`None`: one per core).
+    pub(crate) threads: Option<usize>,
+}
+
+impl ServerLimits {
+    /// The limits, or a usage error naming the flag at fault.
+    pub(crate) fn resolve(&self) -> Result<Limits, crate::Failure> {
+        let handshake = seconds("--handshake-timeout", self.handshake_timeout, false)?
+            .unwrap_or(std::time::Duration::MAX);
+        let idle = match self.idle_timeout {
+            None => Some(sslsock::defaults::SERVE_IDLE_TIMEOUT),
+            Some(t) => seconds("--idle-timeout", t, true)?,
+        };
+        if self.max_connections == 0 {
+            return Err(crate::Failure::usage(
+                "--max-connections must be at least 1",
+            ));
+        }
+        Ok(Limits {
+            handshake,
+            idle,
+            max_connections: self.max_connections,
+            threads: self.threads,
+        })
+    }
+}

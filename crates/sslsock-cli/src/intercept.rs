@@ -43,21 +43,8 @@ pub(crate) struct InterceptArgs {
     /// Ports a CONNECT may reach (repeatable; default 443 only).
     #[arg(long = "allow-port", value_name = "PORT")]
     allow_ports: Vec<u16>,
-    /// Seconds a client may take from connecting to the end of its TLS handshake (the
-    /// CONNECT request, the upstream's handshake and its own).
-    #[arg(long, default_value_t = 30.0)]
-    handshake_timeout: f64,
-    /// Close a tunnel neither side has used for this many seconds (default 300; 0 for
-    /// never).
-    #[arg(long)]
-    idle_timeout: Option<f64>,
-    /// Serve at most this many tunnels at once; more wait in the listen queue (default
-    /// 1000).
-    #[arg(long, default_value_t = sslsock::defaults::SERVE_MAX_CONNECTIONS)]
-    max_connections: usize,
-    /// Worker threads (default: one per core).
-    #[arg(long)]
-    threads: Option<usize>,
+    #[command(flatten)]
+    limits: crate::args::ServerLimits,
 }
 
 /// What the proxy shares between tunnels.
@@ -80,18 +67,9 @@ pub(crate) fn run(a: &InterceptArgs) -> Result<(), Failure> {
     if a.insecure_upstream {
         upstream = upstream.verify_mode(VerifyMode::NONE);
     }
-    let handshake_timeout =
-        crate::args::seconds("--handshake-timeout", a.handshake_timeout, false)?
-            .unwrap_or(std::time::Duration::MAX);
-    let idle_timeout = match a.idle_timeout {
-        None => Some(sslsock::defaults::SERVE_IDLE_TIMEOUT),
-        Some(t) => crate::args::seconds("--idle-timeout", t, true)?,
-    };
-    if let Some(idle) = idle_timeout {
+    let limits = a.limits.resolve()?;
+    if let Some(idle) = limits.idle {
         upstream = upstream.idle_timeout(idle);
-    }
-    if a.max_connections == 0 {
-        return Err(Failure::usage("--max-connections must be at least 1"));
     }
     // Checked once, so that a bad CA file is a usage error now rather than 502s later.
     SslContext::new(&upstream)?;
@@ -107,10 +85,10 @@ pub(crate) fn run(a: &InterceptArgs) -> Result<(), Failure> {
         } else {
             a.allow_ports.clone()
         },
-        handshake_timeout,
-        idle_timeout,
+        handshake_timeout: limits.handshake,
+        idle_timeout: limits.idle,
     });
-    let runtime = crate::args::runtime(a.threads)?;
+    let runtime = crate::args::runtime(limits.threads)?;
     runtime.block_on(async move {
         let listener = TcpListener::bind(&a.listen)
             .await
@@ -120,7 +98,7 @@ pub(crate) fn run(a: &InterceptArgs) -> Result<(), Failure> {
             listener.local_addr().map_err(Failure::network)?
         );
         out::flush()?;
-        let slots = Arc::new(tokio::sync::Semaphore::new(a.max_connections));
+        let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
         let pausing = std::sync::atomic::AtomicBool::new(false);
         let mut paced = crate::accept::Paced::new(&pausing);
         let mut n: u64 = 0;

@@ -3,7 +3,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 use sslsock::socket::async_io::AsyncSslSocket;
 use sslsock::x509::create::CertSpec;
@@ -58,9 +57,6 @@ pub(crate) struct ServeArgs {
     /// sent as the acceptable CA list.
     #[arg(long)]
     client_ca: Option<PathBuf>,
-    /// Seconds a client may take for its whole handshake.
-    #[arg(long, default_value_t = 30.0)]
-    handshake_timeout: f64,
     /// A certificate for clients asking for NAME with SNI, as NAME=CERT[:KEY]; repeatable.
     /// NAME "" is the default; "*.example.org" works as in a certificate.
     #[arg(long)]
@@ -72,17 +68,8 @@ pub(crate) struct ServeArgs {
     /// Sessions the server keeps for resumption (0: none).
     #[arg(long)]
     session_cache: Option<usize>,
-    /// Close a connection whose client has sent nothing for this many seconds after the
-    /// handshake (default 300; 0 for never).
-    #[arg(long)]
-    idle_timeout: Option<f64>,
-    /// Serve at most this many connections at once; more wait in the listen queue
-    /// (default 1000).
-    #[arg(long, default_value_t = sslsock::defaults::SERVE_MAX_CONNECTIONS)]
-    max_connections: usize,
-    /// Worker threads (default: one per core).
-    #[arg(long)]
-    threads: Option<usize>,
+    #[command(flatten)]
+    limits: crate::args::ServerLimits,
     #[command(flatten)]
     engine: crate::args::EngineArgs,
     /// The identity hint sent to PSK clients in TLS 1.2.
@@ -161,22 +148,14 @@ pub(crate) enum VerifyClient {
 }
 
 pub(crate) fn run(a: &ServeArgs) -> Result<(), Failure> {
-    let handshake = crate::args::seconds("--handshake-timeout", a.handshake_timeout, false)?
-        .unwrap_or(Duration::MAX);
-    let mut opts = Options::new().server(true).timeout(handshake);
+    let limits = a.limits.resolve()?;
+    let mut opts = Options::new().server(true).timeout(limits.handshake);
     opts = a.engine.apply(opts, true)?;
     if let Some(hint) = &a.psk_hint {
         opts = opts.psk_identity_hint(hint.as_str());
     }
-    let idle = match a.idle_timeout {
-        None => Some(sslsock::defaults::SERVE_IDLE_TIMEOUT),
-        Some(t) => crate::args::seconds("--idle-timeout", t, true)?,
-    };
-    if let Some(idle) = idle {
+    if let Some(idle) = limits.idle {
         opts = opts.idle_timeout(idle);
-    }
-    if a.max_connections == 0 {
-        return Err(Failure::usage("--max-connections must be at least 1"));
     }
     let mut generated_fp = None;
     match &a.identity.cert {
@@ -241,7 +220,7 @@ pub(crate) fn run(a: &ServeArgs) -> Result<(), Failure> {
     }
     let opts = crate::args::perl_options(opts, &a.perl_args)?;
     let ctx = SslContext::new(&opts)?;
-    serve_all(a, ctx, generated_fp)
+    serve_all(a, &limits, ctx, generated_fp)
 }
 
 /// What the threads of one server share: the limits of the whole server and the ids.
@@ -259,10 +238,15 @@ struct Shared {
     pausing: AtomicBool,
 }
 
-fn serve_all(a: &ServeArgs, ctx: SslContext, generated_fp: Option<String>) -> Result<(), Failure> {
+fn serve_all(
+    a: &ServeArgs,
+    limits: &crate::args::Limits,
+    ctx: SslContext,
+    generated_fp: Option<String>,
+) -> Result<(), Failure> {
     let std_listener = SslListener::bind(&a.listen, &ctx)?;
     let local = std_listener.local_addr()?;
-    let cores = crate::args::Cores::new(a.threads, std_listener.get_ref())?;
+    let cores = crate::args::Cores::new(limits.threads, std_listener.get_ref())?;
     outln!("listening on {local}");
     if let Some(fp) = generated_fp {
         outln!("self-signed certificate for localhost, 127.0.0.1, ::1: {fp}");
@@ -273,7 +257,7 @@ fn serve_all(a: &ServeArgs, ctx: SslContext, generated_fp: Option<String>) -> Re
         mode: a.mode,
         left: a.count.map(AtomicU64::new),
         ids: AtomicU64::new(0),
-        slots: Arc::new(Semaphore::new(a.max_connections)),
+        slots: Arc::new(Semaphore::new(limits.max_connections)),
         pausing: AtomicBool::new(false),
     });
     // Every connection is a task on the thread that accepted it, one thread per core by

@@ -262,10 +262,12 @@ pub(crate) fn client_hello_server_name(ssl: &SslRef) -> Option<String> {
 pub(crate) fn client_hello_ext(ssl: &SslRef, kind: u32) -> Option<Vec<u8>> {
     let mut data: *const c_uchar = std::ptr::null();
     let mut len: usize = 0;
-    // SAFETY: `ssl.as_ptr()` is the live SSL whose ClientHello callback is running, the only
-    // time OpenSSL holds the ClientHello; it points `data` at the extension's bytes inside it
-    // (or leaves it null) and sets `len` to their size. The bytes are copied out before the
-    // call returns. The openssl crate has no getter for a ClientHello extension.
+    // SAFETY: `ssl.as_ptr()` is a live SSL borrowed for this call. While its ClientHello
+    // callback runs OpenSSL holds the ClientHello and points `data` at the extension's bytes
+    // inside it (or leaves it null) with `len` their size; at any other time it holds none
+    // and answers 0 (it checks `clienthello` for NULL). The bytes are copied out before the
+    // call returns, while the ClientHello still lives. The openssl crate has no getter for a
+    // ClientHello extension.
     unsafe {
         if ffi::SSL_client_hello_get0_ext(ssl.as_ptr(), kind, &mut data, &mut len) != 1
             || data.is_null()

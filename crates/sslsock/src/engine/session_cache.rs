@@ -53,7 +53,7 @@ impl SessionCache {
         }
         let der = der.clone();
         if *single_use {
-            encoded.remove(&slot.0);
+            encoded.remove(slot.as_str());
         }
         Some(der)
     }
@@ -63,7 +63,7 @@ impl SessionCache {
     pub(crate) fn add_encoded(&self, slot: &Slot, session: EncodedSession) {
         let stores = self.stores();
         stores.memory.note(slot);
-        lock(&stores.encoded).insert(&slot.0, session);
+        lock(&stores.encoded).insert(slot.as_str(), session);
     }
 
     /// Takes the session stored under `key` (`get_session`): `host:port`, or the
@@ -89,9 +89,9 @@ impl SessionCache {
                 #[cfg(feature = "openssl")]
                 encoded: {
                     let mut encoded = lock(&stores.encoded);
-                    let found = encoded.sessions.get(&slot.0).cloned();
+                    let found = encoded.sessions.get(slot.as_str()).cloned();
                     if found.as_ref().is_some_and(|(_, _, single_use)| *single_use) {
-                        encoded.remove(&slot.0);
+                        encoded.remove(slot.as_str());
                     }
                     found
                 },
@@ -135,7 +135,7 @@ impl SessionCache {
                 .is_some()
             {}
             #[cfg(feature = "openssl")]
-            lock(&stores.encoded).remove(&slot.0);
+            lock(&stores.encoded).remove(slot.as_str());
         }
     }
 }

@@ -282,6 +282,7 @@ pub(crate) fn parse_cipher_list(
 /// The first word of an OpenSSL cipher string that reads as a suite name (with '-') but is
 /// the name of no suite OpenSSL knows: a misspelling, which OpenSSL itself would skip
 /// silently when other words match.
+#[cfg(feature = "openssl")]
 pub(crate) fn unknown_suite_name(spec: &str) -> Option<&str> {
     spec.split([':', ',', ' ', ';'])
         .map(|t| {
