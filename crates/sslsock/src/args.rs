@@ -390,6 +390,7 @@ fn set_layer<'a>(
         .write()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     *which(guard.get_or_insert_with(Layers::default)) = pairs;
+    crate::defaults::changed();
     Ok(())
 }
 
@@ -465,6 +466,19 @@ pub fn set_args_filter(filter: Option<ArgsFilter>) {
         .write()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     guard.get_or_insert_with(Layers::default).filter = filter;
+    crate::defaults::changed();
+}
+
+/// True when a filter callback is installed: it runs once per context, so the one-line
+/// constructors make a context per connection for it to see each one.
+pub(crate) fn has_filter_callback() -> bool {
+    let guard = LAYERS
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    matches!(
+        guard.as_ref().and_then(|l| l.filter.as_ref()),
+        Some(ArgsFilter::Callback(_))
+    )
 }
 
 /// `explicit` with the defaults layers and the args filter applied (itself when none is set).

@@ -58,20 +58,25 @@ pub(crate) fn default_context() -> Option<SslContext> {
 
 /// The context of the one-line [`crate::SslSocket::connect`] when no default context is set:
 /// one for the process (so that its connections resume each other's sessions), made again
-/// when the default CA changes.
-static IMPLICIT_CONTEXT: std::sync::Mutex<Option<(Arc<DefaultCa>, SslContext)>> =
+/// when the default CA or any other process-wide default changes. With an args filter
+/// callback installed it is made for each connection, as the filter's documentation says.
+static IMPLICIT_CONTEXT: std::sync::Mutex<Option<(Arc<DefaultCa>, u64, SslContext)>> =
     std::sync::Mutex::new(None);
 
 pub(crate) fn implicit_context() -> Result<SslContext, Error> {
+    if crate::args::has_filter_callback() {
+        return SslContext::new(&Options::new());
+    }
     let ca = crate::verify::roots::default_ca();
+    let generation = crate::defaults::generation();
     let mut slot = IMPLICIT_CONTEXT.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some((made_with, ctx)) = &*slot {
-        if Arc::ptr_eq(made_with, &ca) {
+    if let Some((made_with, made_at, ctx)) = &*slot {
+        if Arc::ptr_eq(made_with, &ca) && *made_at == generation {
             return Ok(ctx.clone());
         }
     }
     let ctx = SslContext::new(&Options::new())?;
-    *slot = Some((ca, ctx.clone()));
+    *slot = Some((ca, generation, ctx.clone()));
     Ok(ctx)
 }
 

@@ -76,3 +76,18 @@ pub const SERVE_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_se
 /// `sslsock serve`: connections served at once (`--max-connections`); more wait in the
 /// listen queue.
 pub const SERVE_MAX_CONNECTIONS: usize = 1000;
+
+/// Counts changes to the process-wide defaults (`set_defaults` and its client and server
+/// forms, the args filter, the default session cache), so that a context made from them
+/// knows when it is out of date.
+static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Records that a process-wide default changed.
+pub(crate) fn changed() {
+    GENERATION.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// The number of changes so far; equal numbers mean equal defaults.
+pub(crate) fn generation() -> u64 {
+    GENERATION.load(std::sync::atomic::Ordering::SeqCst)
+}

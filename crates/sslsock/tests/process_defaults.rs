@@ -13,6 +13,7 @@ fn process_wide_defaults() {
     default_context_serves_the_one_line_connect();
     one_line_connects_resume_each_other();
     defaults_layers_and_their_precedence();
+    one_line_connects_follow_defaults_set_later();
 }
 
 /// One connection through a fresh server built from `server` and a client from `client`
@@ -196,4 +197,105 @@ fn default_context_serves_the_one_line_connect() {
     c.read_line(&mut line).unwrap();
     assert_eq!(line, "default\n");
     h.join().unwrap().into_iter().for_each(|r| r.unwrap());
+}
+
+/// The one-line connects (blocking and async) keep one context for the process, yet a
+/// default set after their first use applies to the next one: client defaults, the args
+/// filter (run for each connection) and the default session cache.
+fn one_line_connects_follow_defaults_set_later() {
+    use sslsock::args::{set_args_filter, set_client_defaults, ArgsFilter};
+    sslsock::set_default_ca(Some(&[pki().ca.clone()])).unwrap();
+    let one_line = |server: Options, how: &str| -> (String, String) {
+        let (addr, h) = serve(server, 1, echo_once);
+        let target = format!("localhost:{}", addr.port());
+        let facts = match how {
+            "blocking" => {
+                let mut c = SslSocket::connect(&target).unwrap();
+                c.write_all(b"x\n").unwrap();
+                let mut line = String::new();
+                c.read_line(&mut line).unwrap();
+                (
+                    c.version().unwrap_or("?").to_owned(),
+                    c.alpn_selected().unwrap_or_default(),
+                )
+            }
+            #[cfg(feature = "tokio")]
+            "async" => {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async {
+                    let mut c = sslsock::AsyncSslSocket::connect(&target).await.unwrap();
+                    c.write_all(b"x\n").await.unwrap();
+                    let mut back = [0u8; 2];
+                    c.read_exact(&mut back).await.unwrap();
+                    let sock = c.socket();
+                    (
+                        sock.version().unwrap_or("?").to_owned(),
+                        sock.alpn_selected().unwrap_or_default(),
+                    )
+                })
+            }
+            other => panic!("no way to connect called {other}"),
+        };
+        h.join().unwrap().into_iter().for_each(|r| r.unwrap());
+        facts
+    };
+    let ways: &[&str] = if cfg!(feature = "tokio") {
+        &["blocking", "async"]
+    } else {
+        &["blocking"]
+    };
+    for &how in ways {
+        let alpn_server = || server_opts().alpn_protocols(["h2", "http/1.1"]);
+        assert_eq!(one_line(alpn_server(), how).0, "TLSv1_3", "{how}: built-in");
+        set_client_defaults([("SSL_version", "TLSv1_2")]).unwrap();
+        assert_eq!(
+            one_line(alpn_server(), how).0,
+            "TLSv1_2",
+            "{how}: client defaults set after the first one-line connect"
+        );
+        set_client_defaults([]).unwrap();
+        let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = seen.clone();
+        set_args_filter(Some(ArgsFilter::Callback(std::sync::Arc::new(
+            move |is_server, opts: &mut Options| {
+                if !is_server {
+                    counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    *opts = std::mem::take(opts).alpn_protocols(["h2"]);
+                }
+            },
+        ))));
+        for round in 0..2 {
+            assert_eq!(
+                one_line(alpn_server(), how).1,
+                "h2",
+                "{how}: filter, {round}"
+            );
+        }
+        assert_eq!(
+            seen.load(std::sync::atomic::Ordering::SeqCst),
+            2,
+            "{how}: the filter sees each one-line connection"
+        );
+        set_args_filter(None);
+        let cache = sslsock::SessionCache::new(8);
+        sslsock::set_default_session_cache(Some(cache.clone()));
+        let (addr, h) = serve(server_opts(), 1, echo_once);
+        let target = format!("localhost:{}", addr.port());
+        let mut c = SslSocket::connect(&target).unwrap();
+        c.write_all(b"x\n").unwrap();
+        let mut line = String::new();
+        c.read_line(&mut line).unwrap();
+        drop(c);
+        h.join().unwrap().into_iter().for_each(|r| r.unwrap());
+        sslsock::set_default_session_cache(None);
+        assert!(
+            cache.get(&target).is_some(),
+            "{how}: the default session cache set later holds the session of {target}"
+        );
+    }
+    sslsock::set_default_ca(None).unwrap();
 }

@@ -427,6 +427,7 @@ pub fn set_default_session_cache(cache: Option<SessionCache>) {
     if let Ok(mut g) = DEFAULT.write() {
         *g = cache;
     }
+    crate::defaults::changed();
 }
 
 pub(crate) fn default_session_cache() -> Option<SessionCache> {
