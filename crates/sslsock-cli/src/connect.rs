@@ -17,8 +17,9 @@ use crate::Failure;
 /// Arguments of `sslsock connect`.
 #[derive(clap::Args)]
 pub(crate) struct ConnectArgs {
-    /// Server as HOST:PORT ([v6]:PORT; the port may be a service name such as https).
-    addr: String,
+    /// Server as HOST:PORT ([v6]:PORT; the port may be a service name such as https);
+    /// may be left out when `-o PeerAddr=HOST:PORT` gives it.
+    addr: Option<String>,
     /// Trust the CA certificates in this PEM file instead of the default CA store.
     #[arg(long)]
     ca_file: Option<PathBuf>,
@@ -253,6 +254,8 @@ struct Report {
     group: Option<String>,
     alpn: Option<String>,
     session_reused: bool,
+    /// Names, session key and deadline of the connection.
+    target: TargetReport,
     /// The server's chain as sent, leaf first.
     chain: Vec<ChainEntry>,
     /// The same certificates in PEM, with --showcerts.
@@ -266,6 +269,27 @@ struct Report {
     ech: &'static str,
     /// The server's answer to --send (lossy UTF-8).
     reply: Option<String>,
+}
+
+/// The connection's identity as resolved by the library: what was sent and checked, what
+/// the session is filed under and the deadline.
+#[derive(Serialize)]
+struct TargetReport {
+    sni: Option<String>,
+    verify_name: Option<String>,
+    session_key: Option<String>,
+    timeout_ms: Option<u128>,
+}
+
+impl TargetReport {
+    fn of(t: &sslsock::Target) -> TargetReport {
+        TargetReport {
+            sni: t.sni().map(str::to_owned),
+            verify_name: t.verify_name().map(str::to_owned),
+            session_key: t.session_key().map(str::to_owned),
+            timeout_ms: t.timeout().map(|d| d.as_millis()),
+        }
+    }
 }
 
 /// One certificate of the chain.
@@ -348,15 +372,16 @@ fn read_wait(a: &ConnectArgs, quiet: Duration) -> Result<Option<Duration>, Failu
 
 /// The full connect routine (handshake, --send or --stdin, report) for connection `n`.
 fn connect_once(a: &ConnectArgs, ctx: &SslContext, n: u32) -> Result<Report, Failure> {
-    let mut sock = SslSocket::connect_with(&a.addr, ctx)?;
+    let mut sock = SslSocket::connect_with(a.addr.as_deref().unwrap_or(""), ctx)?;
+    let (host, port) = sock
+        .target()
+        .address()
+        .map(|(h, p)| (h.to_owned(), p))
+        .unwrap_or_default();
     if let Some(proto) = a.starttls {
-        let host = a.addr.rsplit_once(':').map_or(a.addr.as_str(), |(h, _)| h);
-        starttls::negotiate(
-            &mut sock,
-            proto,
-            host.trim_start_matches('[').trim_end_matches(']'),
-            limit(a)?,
-        )?;
+        // The connection's deadline (--timeout, or -o Timeout) bounds the plain dialogue too.
+        let deadline = sock.target().timeout();
+        starttls::negotiate(&mut sock, proto, &host, deadline)?;
         sock.connect_ssl()?;
     } else if sock.version().is_none() {
         // -o SSL_startHandshake=0: the library leaves the connection plain, to be upgraded
@@ -403,12 +428,17 @@ fn connect_once(a: &ConnectArgs, ctx: &SslContext, n: u32) -> Result<Report, Fai
     } else {
         "ok"
     };
-    let revocation = revocation(a, &sock)?;
+    let revocation = revocation(a, ctx, &sock)?;
     let report = Report {
         revocation,
         ech: sock.ech_status().as_str(),
         connection: n,
-        address: a.addr.clone(),
+        address: if host.contains(':') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        },
+        target: TargetReport::of(sock.target()),
         version: sock.version(),
         version_int: sock.version_int(),
         cipher: sock.cipher(),
@@ -521,10 +551,12 @@ fn print_report(a: &ConnectArgs, r: &Report) -> Result<(), Failure> {
 /// The revocation status after the handshake; with `--ocsp hard` or `full-chain` the
 /// responders are asked about what the staple did not settle (a revoked certificate, or any
 /// failure under `hard`, fails the command).
-fn revocation(a: &ConnectArgs, sock: &SslSocket) -> Result<String, Failure> {
+fn revocation(a: &ConnectArgs, ctx: &SslContext, sock: &SslSocket) -> Result<String, Failure> {
     use sslsock::ocsp::{OcspMode, Revocation};
     let known = sock.revocation();
-    let asks = a.ocsp.contains(OcspMode::FAIL_HARD) || a.ocsp.contains(OcspMode::FULL_CHAIN);
+    // The mode in force: --ocsp, or -o SSL_ocsp_mode over it.
+    let mode = ctx.options().ocsp_mode_value().unwrap_or(a.ocsp);
+    let asks = mode.contains(OcspMode::FAIL_HARD) || mode.contains(OcspMode::FULL_CHAIN);
     if !asks || known == Revocation::Off {
         return Ok(known.to_string());
     }

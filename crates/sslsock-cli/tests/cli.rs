@@ -3404,3 +3404,90 @@ fn serve_takes_its_certificate_from_perl_arguments() {
     let _ = out.read_to_string(&mut rest);
     assert!(!rest.contains("self-signed"), "{rest}");
 }
+
+/// `-o SSL_ocsp_mode=...` is the mode in force, as `--ocsp` is: FAIL_HARD asks the
+/// responder, which knows the certificate is revoked.
+#[test]
+fn perl_ocsp_mode_asks_the_responder() {
+    let root = lab_file("root.pem");
+    let (_s, port) = lab_server("revoked", None);
+    let addr = format!("127.0.0.1:{port}");
+    let o = sslsock(&[
+        "connect",
+        &addr,
+        "--ca-file",
+        &root,
+        "-o",
+        "SSL_ocsp_mode=SSL_OCSP_FULL_CHAIN|SSL_OCSP_FAIL_HARD",
+    ]);
+    one_line_error(&o, 1, "certificate \"/CN=localhost\"");
+    assert!(
+        stderr(&o).contains("reason: keyCompromise"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// `-o Timeout` bounds the plain STARTTLS dialogue as `--timeout` does.
+#[test]
+fn perl_timeout_bounds_the_starttls_dialogue() {
+    let port = plain_talker(|_| {});
+    let o = sslsock(&[
+        "connect",
+        &format!("127.0.0.1:{port}"),
+        "--starttls",
+        "smtp",
+        "-o",
+        "Timeout=1",
+        "--ca-file",
+        &f("ca.pem"),
+    ]);
+    one_line_error(
+        &o,
+        3,
+        "timed out after 1.0 s waiting for the server's greeting (STARTTLS)",
+    );
+}
+
+/// `-o PeerAddr` is the address when none is given; the connection's identity is the one
+/// the library's constructors resolve for the same inputs (the `target` of `--json`).
+#[test]
+fn perl_peer_addr_is_the_address_and_the_target_is_reported() {
+    let (_s, port) = s_server("srv-ec", &["-www"]);
+    let peer = format!("localhost:{port}");
+    let o = sslsock(&[
+        "connect",
+        "--ca-file",
+        &f("ca.pem"),
+        "-o",
+        &format!("PeerAddr={peer}"),
+        "-o",
+        "Timeout=7",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["address"], peer.as_str());
+    assert_eq!(
+        v["target"],
+        serde_json::json!({
+            "sni": "localhost",
+            "verify_name": "localhost",
+            "session_key": peer,
+            "timeout_ms": 7000,
+        })
+    );
+    // Another address on the command line contradicts it.
+    let o = sslsock(&[
+        "connect",
+        &format!("127.0.0.1:{port}"),
+        "--ca-file",
+        &f("ca.pem"),
+        "-o",
+        &format!("PeerAddr={peer}"),
+    ]);
+    one_line_error(&o, 2, "differ: give one");
+    // Neither: a usage error.
+    let o = sslsock(&["connect", "--ca-file", &f("ca.pem")]);
+    one_line_error(&o, 2, "no address to connect to");
+}

@@ -45,6 +45,7 @@ pub mod intercept;
 pub mod listener;
 pub mod ocsp;
 pub mod options;
+mod plan;
 mod session;
 pub mod socket;
 mod text;
@@ -67,6 +68,7 @@ pub mod advanced {
 pub use error::{errstr, Alert, ConfigError, Error, TlsError, VerifyError, Want};
 pub use listener::SslListener;
 pub use options::{Engine, Family, Options, Peer, Source, VerifyMode};
+pub use plan::Target;
 #[cfg(feature = "tokio")]
 pub use socket::async_io::AsyncSslSocket;
 pub use socket::{CertField, Opened, SocketState, SslSocket, StartError, Transport};

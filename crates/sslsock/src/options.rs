@@ -840,6 +840,11 @@ impl Options {
         self.ocsp_mode = Some(mode);
         self
     }
+    /// The configured OCSP mode, if one was set explicitly (a context's
+    /// [`options`](crate::SslContext::options) hold the defaults and Perl arguments applied).
+    pub fn ocsp_mode_value(&self) -> Option<crate::ocsp::OcspMode> {
+        self.ocsp_mode
+    }
     /// Replace the built-in check of the stapled OCSP response (`SSL_ocsp_staple_callback`);
     /// see [`StapleCallback`](crate::ocsp::StapleCallback). Defaults to the built-in check.
     pub fn ocsp_staple_callback(

@@ -48,6 +48,7 @@ use super::verifier::{self, ClientVerifier, PeerOutcome, ServerVerifier};
 use crate::defaults;
 use crate::error::{Alert, ConfigError, Error, TlsError};
 use crate::options::{Options, VerifyMode};
+use crate::plan::Target;
 
 /// What a context on the OpenSSL engine holds.
 pub(crate) struct Config {
@@ -57,8 +58,6 @@ pub(crate) struct Config {
     server_verifier: Option<ServerVerifier>,
     /// Server: the verifier of client certificates, when they are asked for.
     client_verifier: Option<Arc<ClientVerifier>>,
-    /// Client: send SNI.
-    sni: bool,
     /// PSK keys are configured: a peer without a certificate authenticated with one.
     psk: bool,
     /// Client: sessions to resume, by session key (none when the cache size is 0).
@@ -401,7 +400,6 @@ pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
         server: opts.server,
         server_verifier,
         client_verifier,
-        sni: opts.hostname.as_deref() != Some(""),
         psk: opts.psk.is_some(),
         sessions,
         key_index,
@@ -1011,12 +1009,8 @@ fn start(
 }
 
 impl OsslSession {
-    pub(crate) fn client(
-        config: &Arc<Config>,
-        name: Option<&str>,
-        session_key: Option<&str>,
-        verify_name: Option<&str>,
-    ) -> Result<OsslSession, Error> {
+    pub(crate) fn client(config: &Arc<Config>, target: &Target) -> Result<OsslSession, Error> {
+        let name = target.name();
         if config.server {
             return Err(Error::State(
                 "a server context cannot start a client handshake",
@@ -1024,25 +1018,19 @@ impl OsslSession {
         }
         let mut ssl = Ssl::new(&config.ctx)
             .map_err(|e| Error::Tls(TlsError::Other(format!("OpenSSL: {e}"))))?;
-        if let Some(n) = name {
-            let n = n.trim_end_matches('.');
-            // SNI carries DNS names only.
-            if config.sni && n.parse::<std::net::IpAddr>().is_err() {
-                ssl.set_hostname(n).map_err(|_| {
-                    ConfigError::Name(format!("\"{n}\" is not a valid host name or IP address"))
-                })?;
-            }
+        // SNI carries DNS names only (the target says which).
+        if let Some(n) = target.sni() {
+            ssl.set_hostname(n).map_err(|_| {
+                ConfigError::Name(format!("\"{n}\" is not a valid host name or IP address"))
+            })?;
         }
-        // Sessions are filed under the session key (or the name) and the name checked: a
-        // session is offered only to a connection checking the name it was verified for.
-        let checked = verify_name
-            .or(config
-                .server_verifier
-                .as_ref()
-                .and_then(|v| v.identity.as_deref()))
-            .or(name);
+        // Sessions are filed under the session key and the name checked: a session is
+        // offered only to a connection checking the name it was verified for.
         if let Some(store) = &config.sessions {
-            let slot = Slot::new(session_key.or(name).unwrap_or(""), checked.unwrap_or(""));
+            let slot = Slot::new(
+                target.session_key().unwrap_or(""),
+                target.verify_name().unwrap_or(""),
+            );
             store
                 .offer(&mut ssl, &slot)
                 .map_err(|e| Error::Tls(TlsError::Other(format!("OpenSSL: {e}"))))?;
@@ -1052,7 +1040,11 @@ impl OsslSession {
         ssl.set_status_type(ossl::StatusType::OCSP)
             .map_err(|e| Error::Tls(TlsError::Other(format!("OpenSSL: {e}"))))?;
         ssl.set_connect_state();
-        start(config, ssl, verify_name.or(name).map(str::to_owned))
+        start(
+            config,
+            ssl,
+            target.verify_override().or(name).map(str::to_owned),
+        )
     }
 
     pub(crate) fn server(config: &Arc<Config>) -> Result<OsslSession, Error> {

@@ -10,6 +10,7 @@ use super::{map_error, suites, EngineConfig};
 use crate::copy::{SlicedReader, COPY_SLICE};
 use crate::defaults::MAX_RECORD_PLAINTEXT;
 use crate::error::{ConfigError, Error};
+use crate::plan::Target;
 
 /// One TLS session in one role. Owns no transport.
 pub(crate) struct RustlsSession {
@@ -72,12 +73,8 @@ impl RustlsSession {
     /// A client session toward `name` (SNI and, unless overridden, the verified identity),
     /// or toward a peer without a name (`None`: no SNI, and no name check possible). Its
     /// sessions are filed under `session_key` (`host:port` or the configured key) when given.
-    pub(crate) fn client(
-        config: &EngineConfig,
-        name: Option<&str>,
-        session_key: Option<&str>,
-        verify_name: Option<&str>,
-    ) -> Result<RustlsSession, Error> {
+    pub(crate) fn client(config: &EngineConfig, target: &Target) -> Result<RustlsSession, Error> {
+        let name = target.name();
         let EngineConfig::Client {
             config: named,
             nameless,
@@ -108,7 +105,7 @@ impl RustlsSession {
         // A connection that checks another name than it sends: the context's configuration
         // with a verifier for that name (shared with every connection checking it).
         let owned;
-        let cfg = match verify_name {
+        let cfg = match target.verify_override() {
             Some(v) => {
                 let mut c = (**cfg).clone();
                 c.dangerous()
@@ -129,12 +126,10 @@ impl RustlsSession {
         // session is offered only to a connection checking the name it was verified for.
         let cfg = match store {
             Some(store) => {
-                let checked = verify_name
-                    .or(verifier.identity.as_deref())
-                    .or(name)
-                    .unwrap_or("");
-                let slot =
-                    super::session_cache::Slot::new(session_key.or(name).unwrap_or(""), checked);
+                let slot = super::session_cache::Slot::new(
+                    target.session_key().unwrap_or(""),
+                    target.verify_name().unwrap_or(""),
+                );
                 let mut keyed = (**cfg).clone();
                 keyed.resumption = rustls::client::Resumption::store(std::sync::Arc::new(
                     super::session_cache::KeyedStore::new(store.clone(), slot),
@@ -421,18 +416,13 @@ macro_rules! either {
 }
 
 impl Session {
-    pub(crate) fn client(
-        config: &EngineConfig,
-        name: Option<&str>,
-        session_key: Option<&str>,
-        verify_name: Option<&str>,
-    ) -> Result<Session, Error> {
+    pub(crate) fn client(config: &EngineConfig, target: &Target) -> Result<Session, Error> {
         #[cfg(feature = "openssl")]
         if let EngineConfig::OpenSsl(c) = config {
-            return super::ossl::OsslSession::client(c, name, session_key, verify_name)
+            return super::ossl::OsslSession::client(c, target)
                 .map(|s| Session::OpenSsl(Box::new(s)));
         }
-        RustlsSession::client(config, name, session_key, verify_name).map(Session::Rustls)
+        RustlsSession::client(config, target).map(Session::Rustls)
     }
 
     pub(crate) fn server(config: &EngineConfig) -> Result<Session, Error> {

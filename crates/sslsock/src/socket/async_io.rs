@@ -30,6 +30,7 @@ use super::{connect, SslSocket};
 use crate::context::{ContextSource, SslContext};
 use crate::error::Error;
 use crate::options::Peer;
+use crate::plan::Target;
 
 /// A tokio stream seen through `Read`/`Write`: `Pending` becomes `WouldBlock`, and the waker
 /// of the current poll is the one the stream registers.
@@ -150,32 +151,22 @@ impl AsyncSslSocket<TcpStream> {
 
     async fn connect_inner(addr: &str, ctx: &SslContext, peer: &Peer) -> Result<Self, Error> {
         let opts = ctx.options();
-        let (host, port) = connect::split_host_port(addr)?;
-        let timeout = peer.timeout.or(opts.timeout);
+        let target = Target::resolve(opts, peer, Some(addr))?;
+        let (host, port) = target
+            .address()
+            .ok_or(Error::State("no address to connect to"))?;
         let tcp = with_deadline(
-            timeout,
+            target.timeout(),
             "connecting",
-            tcp_connect(
-                &host,
-                port,
-                peer.family.unwrap_or(opts.family),
-                peer.local_addr.or(opts.local_addr),
-            ),
+            tcp_connect(host, port, target.family(), target.local_addr()),
         )
         .await?;
         let _ = tcp.set_nodelay(true);
-        // The name as the blocking connect chooses it: the connection's, else the context's,
-        // else the host.
-        let name = match &peer.name {
-            Some(n) => Some(n.clone()),
-            None => super::client_name(opts, Some(&host))?,
-        };
         let io = AsyncIo {
             inner: tcp,
             waker: None,
         };
-        let mut s = AsyncSslSocket::wrap(SslSocket::plain(io, ctx.clone(), name));
-        s.sock.apply_peer(peer, &host, port);
+        let mut s = AsyncSslSocket::wrap(SslSocket::plain(io, ctx.clone(), target));
         if opts.is_lazy() {
             return Ok(s);
         }
@@ -312,7 +303,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncSslSocket<S> {
     /// The client handshake (`connect_SSL`), e.g. after a plain STARTTLS exchange, within
     /// the connection's timeout (the context's `timeout`, or the `Peer`'s).
     pub async fn connect_ssl(&mut self) -> Result<(), Error> {
-        let timeout = self.sock.timeout;
+        let timeout = self.sock.target.timeout();
         with_deadline(
             timeout,
             "waiting for the peer during the TLS handshake",
@@ -323,7 +314,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncSslSocket<S> {
 
     /// The server handshake (`accept_SSL`), within the context's timeout.
     pub async fn accept_ssl(&mut self) -> Result<(), Error> {
-        let timeout = self.sock.timeout;
+        let timeout = self.sock.target.timeout();
         with_deadline(
             timeout,
             "waiting for the peer during the TLS handshake",

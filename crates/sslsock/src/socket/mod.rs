@@ -16,8 +16,9 @@ use std::time::{Duration, Instant};
 use crate::context::{ContextSource, SslContext};
 use crate::defaults::MAX_RECORD_PLAINTEXT;
 use crate::engine::Session;
-use crate::error::{Error, VerifyError, Want};
-use crate::options::{Options, Peer};
+use crate::error::{Error, Want};
+use crate::options::Peer;
+use crate::plan::Target;
 
 use buffer::{record_len, record_missing, InputBuffer};
 
@@ -44,9 +45,8 @@ pub struct SslSocket<S: Transport = TcpStream> {
     input: InputBuffer,
     tls: Option<Session>,
     ctx: SslContext,
-    /// Client: the name given to the engine (SNI unless disabled, and the default identity);
-    /// `None` until one is known (resolved from the options at the handshake).
-    peer_name: Option<String>,
+    /// This connection's names, session identity and deadline, resolved once.
+    target: Target,
     /// Where the socket stands; `tls` holds the session in every phase but `Plain` and
     /// `Failed`.
     phase: SocketState,
@@ -62,12 +62,6 @@ pub struct SslSocket<S: Transport = TcpStream> {
     deferred: Option<Error>,
     /// Decrypted data that arrived while `stop_ssl` waited for close_notify.
     stop_kept: Vec<u8>,
-    /// Client: what sessions are filed under (`host:port`, or `session_key`).
-    session_key: Option<String>,
-    /// Client: the name the certificate must match when it is not `peer_name`.
-    verify_name: Option<String>,
-    /// The deadline of each handshake (the context's `timeout`, or the connection's).
-    timeout: Option<Duration>,
     /// The read timeout armed after the handshake by the context's `idle_timeout`.
     idle: Option<Duration>,
     /// The async adapter applies `idle_timeout` with a timer of its own.
@@ -245,7 +239,7 @@ impl<S: Transport> fmt::Debug for SslSocket<S> {
         f.debug_struct("SslSocket")
             .field("tls", &self.tls)
             .field("server", &self.ctx.is_server())
-            .field("peer_name", &self.peer_name)
+            .field("target", &self.target)
             .finish_non_exhaustive()
     }
 }
@@ -298,21 +292,18 @@ impl SslSocket<TcpStream> {
 
     fn connect_inner(addr: &str, ctx: &SslContext, peer: &Peer) -> Result<Self, Error> {
         let opts = ctx.options();
-        let (host, port) = connect::split_host_port(addr)?;
+        let target = Target::resolve(opts, peer, Some(addr))?;
+        let (host, port) = target
+            .address()
+            .ok_or(Error::State("no address to connect to"))?;
         let stream = connect::tcp_connect(
-            &host,
+            host,
             port,
-            peer.family.unwrap_or(opts.family),
-            peer.local_addr.or(opts.local_addr),
-            peer.timeout.or(opts.timeout),
+            target.family(),
+            target.local_addr(),
+            target.timeout(),
         )?;
-        // The connection's name wins over the context's; else the context's, else the host.
-        let name = match &peer.name {
-            Some(n) => Some(n.clone()),
-            None => client_name(opts, Some(&host))?,
-        };
-        let mut sock = SslSocket::plain(stream, ctx.clone(), name);
-        sock.apply_peer(peer, &host, port);
+        let mut sock = SslSocket::plain(stream, ctx.clone(), target);
         if !opts.is_lazy() {
             if let Err(e) = sock.connect_ssl() {
                 if let Some(trap) = &opts.error_trap {
@@ -370,48 +361,14 @@ impl SslSocket<TcpStream> {
     }
 }
 
-/// The name a client hands to the engine: SNI name, else verify name, else peer host.
-/// `Ok(None)`: there is none, and none is needed (nothing verified, scheme `none`, or pins);
-/// when one is needed and there is none, the handshake is refused before a byte is sent.
-fn client_name(opts: &Options, host: Option<&str>) -> Result<Option<String>, Error> {
-    let sni = opts.hostname.as_deref().filter(|h| !h.is_empty());
-    let host = host.map(|h| h.trim_start_matches('[').trim_end_matches(']'));
-    if let Some(n) = sni.or(opts.verifycn_name.as_deref()).or(host) {
-        return Ok(Some(n.to_owned()));
-    }
-    let verifies = opts.verify_mode.is_none_or(|m| m.verifies());
-    let scheme_none = opts
-        .verifycn_scheme
-        .as_ref()
-        .is_some_and(|s| s.accepts_all());
-    if !verifies || scheme_none || !opts.fingerprints.is_empty() {
-        return Ok(None);
-    }
-    Err(Error::Verify(VerifyError::NoName))
-}
-
-/// The peer host of the `peer` option (`PeerAddr`), if any.
-fn configured_peer_host(opts: &Options) -> Option<String> {
-    opts.peer
-        .as_deref()
-        .and_then(|p| connect::split_host_port(p).ok())
-        .map(|(h, _)| h)
-}
-
 impl<S: Transport> SslSocket<S> {
-    fn plain(stream: S, ctx: SslContext, peer_name: Option<String>) -> Self {
-        let ctx_timeout = ctx.options().timeout;
-        let session_key = ctx
-            .options()
-            .session_key
-            .clone()
-            .or_else(|| ctx.options().peer.clone());
+    fn plain(stream: S, ctx: SslContext, target: Target) -> Self {
         SslSocket {
             stream: Some(stream),
             input: InputBuffer::new(),
             tls: None,
             ctx,
-            peer_name,
+            target,
             phase: SocketState::Plain,
             last_error: None,
             want: Want::Nothing,
@@ -420,25 +377,15 @@ impl<S: Transport> SslSocket<S> {
             nonblocking: false,
             deferred: None,
             stop_kept: Vec::new(),
-            session_key,
-            verify_name: None,
-            timeout: ctx_timeout,
             idle: None,
             idle_by_timer: false,
         }
     }
 
-    /// The connection's own settings over the context's: the session key (`host:port` unless
-    /// given), the verify name and the handshake deadline.
-    pub(crate) fn apply_peer(&mut self, peer: &Peer, host: &str, port: u16) {
-        let opts = self.ctx.options();
-        self.session_key = peer
-            .session_key
-            .clone()
-            .or_else(|| opts.session_key.clone())
-            .or_else(|| Some(format!("{host}:{port}")));
-        self.verify_name = peer.verify_name.clone();
-        self.timeout = peer.timeout.or(opts.timeout);
+    /// This connection's identity: the name sent in SNI, the name checked, the key its
+    /// session is filed under, its deadline and address.
+    pub fn target(&self) -> &Target {
+        &self.target
     }
 
     /// Upgrades a connected plain stream to TLS (`IO::Socket::SSL->start_SSL`), as client or
@@ -469,20 +416,16 @@ impl<S: Transport> SslSocket<S> {
         let ctx = &ctx;
         let opts = ctx.options();
         let keep = opts.keep_socket_on_error;
-        let name = if ctx.is_server() {
-            None
-        } else {
-            match client_name(opts, configured_peer_host(opts).as_deref()) {
-                Ok(n) => n,
-                Err(error) => {
-                    return Err(StartError {
-                        error,
-                        stream: keep.then_some(stream),
-                    })
-                }
+        let target = match Target::resolve(opts, &Peer::new(), None) {
+            Ok(t) => t,
+            Err(error) => {
+                return Err(StartError {
+                    error,
+                    stream: keep.then_some(stream),
+                })
             }
         };
-        let mut sock = SslSocket::plain(stream, ctx.clone(), name);
+        let mut sock = SslSocket::plain(stream, ctx.clone(), target);
         if opts.is_lazy() {
             return Ok(sock);
         }
@@ -514,16 +457,7 @@ impl<S: Transport> SslSocket<S> {
             ));
         }
         if self.tls.is_none() {
-            let name = match &self.peer_name {
-                Some(n) => Some(n.clone()),
-                None => client_name(self.ctx.options(), None)?,
-            };
-            self.tls = Some(Session::client(
-                self.ctx.engine(),
-                name.as_deref(),
-                self.session_key.as_deref(),
-                self.verify_name.as_deref(),
-            )?);
+            self.tls = Some(Session::client(self.ctx.engine(), &self.target)?);
             self.phase = SocketState::Handshaking;
         }
         self.handshake()
@@ -572,7 +506,7 @@ impl<S: Transport> SslSocket<S> {
     }
 
     fn handshake(&mut self) -> Result<(), Error> {
-        self.with_timeouts(self.timeout, Self::handshake_now)?;
+        self.with_timeouts(self.target.timeout(), Self::handshake_now)?;
         self.arm_idle();
         Ok(())
     }
@@ -653,7 +587,7 @@ impl<S: Transport> SslSocket<S> {
         log::info!(
             target: "sslsock::handshake",
             "{side} handshake done with {}: {} {}",
-            self.peer_name.as_deref().unwrap_or("the peer"),
+            self.target.name().unwrap_or("the peer"),
             self.version().unwrap_or("?"),
             self.cipher().unwrap_or("?"),
         );
@@ -1167,13 +1101,8 @@ impl<S: Transport> SslSocket<S> {
     /// [`accept_ssl`](Self::accept_ssl).
     pub fn new_plain(stream: S, config: impl ContextSource) -> Result<Self, Error> {
         let ctx = config.context()?;
-        let name = if ctx.is_server() {
-            None
-        } else {
-            let opts = ctx.options();
-            client_name(opts, configured_peer_host(opts).as_deref())?
-        };
-        Ok(SslSocket::plain(stream, ctx, name))
+        let target = Target::resolve(ctx.options(), &Peer::new(), None)?;
+        Ok(SslSocket::plain(stream, ctx, target))
     }
 
     /// Wraps a connected plain stream as the client side toward `name` (sent in SNI unless the
@@ -1200,8 +1129,8 @@ impl<S: Transport> SslSocket<S> {
             return Err(Error::State("new_client with a server context"));
         }
         // The connection's name wins over the context's `hostname`.
-        let name = name.trim_start_matches('[').trim_end_matches(']');
-        Ok(SslSocket::plain(stream, ctx.clone(), Some(name.to_owned())))
+        let target = Target::named(ctx.options(), name)?;
+        Ok(SslSocket::plain(stream, ctx.clone(), target))
     }
 }
 

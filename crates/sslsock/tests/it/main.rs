@@ -35,6 +35,7 @@ mod records;
 mod server_features;
 mod session_identity;
 mod starttls;
+mod target;
 #[cfg(feature = "tokio")]
 #[path = "../../examples/tokio_echo.rs"]
 #[allow(dead_code)]
