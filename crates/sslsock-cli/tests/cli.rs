@@ -1433,31 +1433,51 @@ fn serve_sni_ticket_keys_and_session_cache() {
     );
 }
 
+/// Both engines write SSLKEYLOGFILE, and what they write is the secrets the server holds
+/// (`openssl s_server -keylogfile` logs the same lines).
 #[test]
 fn sslkeylogfile_is_honoured_when_set() {
-    let (_s, port) = s_server("srv-ec", &["-www"]);
-    let log = pki().dir.join("keylog.txt");
-    let _ = std::fs::remove_file(&log);
-    let o = Command::new(BIN)
-        .args([
-            "connect",
-            &format!("127.0.0.1:{port}"),
-            "--ca-file",
-            &f("ca.pem"),
-            "--sni",
-            "localhost",
-        ])
-        .env("SSLKEYLOGFILE", &log)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
-    let text = std::fs::read_to_string(&log).unwrap();
-    assert!(
-        text.contains("CLIENT_HANDSHAKE_TRAFFIC_SECRET")
-            && text.contains("CLIENT_TRAFFIC_SECRET_0"),
-        "{text}"
-    );
+    for engine in ["rustls", "openssl"] {
+        let server_log = pki().dir.join(format!("keylog-server-{engine}.txt"));
+        let _ = std::fs::remove_file(&server_log);
+        let (_s, port) = s_server(
+            "srv-ec",
+            &["-www", "-keylogfile", &server_log.to_string_lossy()],
+        );
+        let log = pki().dir.join(format!("keylog-{engine}.txt"));
+        let _ = std::fs::remove_file(&log);
+        let o = Command::new(BIN)
+            .args([
+                "connect",
+                &format!("127.0.0.1:{port}"),
+                "--ca-file",
+                &f("ca.pem"),
+                "--sni",
+                "localhost",
+                "--engine",
+                engine,
+            ])
+            .env("SSLKEYLOGFILE", &log)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{engine}: {}", stderr(&o));
+        let text =
+            std::fs::read_to_string(&log).unwrap_or_else(|e| panic!("{engine}: no key log: {e}"));
+        assert!(
+            text.contains("CLIENT_HANDSHAKE_TRAFFIC_SECRET")
+                && text.contains("CLIENT_TRAFFIC_SECRET_0"),
+            "{engine}: {text}"
+        );
+        let server_text = std::fs::read_to_string(&server_log).unwrap();
+        for line in text.lines().filter(|l| l.contains("TRAFFIC_SECRET")) {
+            assert!(
+                server_text.lines().any(|l| l == line),
+                "{engine}: {line} is not the server's\n{server_text}"
+            );
+        }
+    }
     // Unset: no file is written.
+    let (_s, port) = s_server("srv-ec", &["-www"]);
     let quiet = pki().dir.join("keylog-unset.txt");
     let o = Command::new(BIN)
         .args([

@@ -307,10 +307,13 @@ pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
         super::ossl_ffi::set_ticket_keys(&mut b, callback.clone())
             .map_err(ossl_err("cannot set the ticket key callback"))?;
     }
-    if super::keylog_wanted() {
-        log::warn!(
-            "SSLKEYLOGFILE is not written by the openssl engine; the default engine writes it"
-        );
+    if let Some(log) = super::keylog_wanted().then(KeyLogFile::open).flatten() {
+        b.set_keylog_callback(move |_, line| log.write(line));
+    }
+    if opts.release_buffers {
+        // Frees OpenSSL's own record buffers while a connection is idle, as sslsock's input
+        // buffer is freed (`SSL_mode_release_buffers`).
+        b.set_mode(ossl::SslMode::RELEASE_BUFFERS);
     }
     let npn = if opts.npn_protocols.is_empty() {
         None
@@ -1428,5 +1431,68 @@ fn map_error(e: &ossl::Error, eof: bool) -> Error {
         Error::Tls(TlsError::Other(format!("OpenSSL: {text}")))
     } else {
         Error::Tls(TlsError::Other(format!("OpenSSL: {}", reasons.join("; "))))
+    }
+}
+
+/// The file named by SSLKEYLOGFILE, appended to in the NSS key log format (for Wireshark),
+/// as the default engine writes it.
+struct KeyLogFile {
+    file: Mutex<std::fs::File>,
+}
+
+impl KeyLogFile {
+    /// Opens the file for appending; a file that cannot be opened is warned about and skipped,
+    /// as a missing log must not fail connections.
+    fn open() -> Option<KeyLogFile> {
+        let path = std::env::var_os("SSLKEYLOGFILE")?;
+        match std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&path)
+        {
+            Ok(file) => Some(KeyLogFile {
+                file: Mutex::new(file),
+            }),
+            Err(e) => {
+                log::warn!(
+                    "SSLKEYLOGFILE {}: cannot open it: {e}",
+                    std::path::Path::new(&path).display()
+                );
+                None
+            }
+        }
+    }
+
+    fn write(&self, line: &str) {
+        let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        // One write per line, so that lines of concurrent connections never interleave.
+        let entry = format!("{line}\n");
+        if let Err(e) = file.write_all(entry.as_bytes()) {
+            log::warn!("SSLKEYLOGFILE: cannot write: {e}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mode_of(opts: &Options) -> std::ffi::c_long {
+        let built = build(&opts.clone().engine(crate::options::Engine::OpenSsl)).unwrap();
+        let super::super::EngineConfig::OpenSsl(config) = built.config else {
+            panic!("not the openssl engine");
+        };
+        super::super::ossl_ffi::context_mode(&config.ctx)
+    }
+
+    /// `SSL_mode_release_buffers` reaches OpenSSL's context, and only when asked for.
+    #[test]
+    fn release_buffers_sets_the_openssl_mode() {
+        let release = openssl_sys::SSL_MODE_RELEASE_BUFFERS;
+        assert_eq!(mode_of(&Options::new()) & release, 0);
+        assert_eq!(
+            mode_of(&Options::new().release_buffers(true)) & release,
+            release
+        );
     }
 }

@@ -462,3 +462,12 @@ mod tests {
         assert_eq!(host_name_of(&[]), None);
     }
 }
+
+/// The mode bits of a context (`SSL_CTX_get_mode`), for tests of what a build applied.
+#[cfg(test)]
+pub(crate) fn context_mode(ctx: &SslContext) -> std::ffi::c_long {
+    // SAFETY: `ctx` is a live context borrowed for the call; SSL_CTRL_MODE with 0 ORs no
+    // bits into the mode and returns it (this is the SSL_CTX_get_mode macro), touching no
+    // pointer argument.
+    unsafe { ffi::SSL_CTX_ctrl(ctx.as_ptr(), ffi::SSL_CTRL_MODE, 0, std::ptr::null_mut()) }
+}
