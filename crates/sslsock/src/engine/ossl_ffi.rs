@@ -447,6 +447,15 @@ pub(crate) fn negotiated(ssl: &SslRef) -> Option<&[u8]> {
     }
 }
 
+/// The mode bits of a context (`SSL_CTX_get_mode`), for tests of what a build applied.
+#[cfg(test)]
+pub(crate) fn context_mode(ctx: &SslContext) -> std::ffi::c_long {
+    // SAFETY: `ctx` is a live context borrowed for the call; SSL_CTRL_MODE with 0 ORs no
+    // bits into the mode and returns it (this is the SSL_CTX_get_mode macro), touching no
+    // pointer argument.
+    unsafe { ffi::SSL_CTX_ctrl(ctx.as_ptr(), ffi::SSL_CTRL_MODE, 0, std::ptr::null_mut()) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::host_name_of;
@@ -461,13 +470,4 @@ mod tests {
         assert_eq!(host_name_of(&[0, 200, 0, 0, 6]), None);
         assert_eq!(host_name_of(&[]), None);
     }
-}
-
-/// The mode bits of a context (`SSL_CTX_get_mode`), for tests of what a build applied.
-#[cfg(test)]
-pub(crate) fn context_mode(ctx: &SslContext) -> std::ffi::c_long {
-    // SAFETY: `ctx` is a live context borrowed for the call; SSL_CTRL_MODE with 0 ORs no
-    // bits into the mode and returns it (this is the SSL_CTX_get_mode macro), touching no
-    // pointer argument.
-    unsafe { ffi::SSL_CTX_ctrl(ctx.as_ptr(), ffi::SSL_CTRL_MODE, 0, std::ptr::null_mut()) }
 }
