@@ -66,6 +66,19 @@ pub struct Interceptor {
     clone_key: Option<String>,
     serial: Serial,
     cache: Mutex<Cache>,
+    /// The application's store ([`Interceptor::with_store`]), which then holds the clones.
+    store: Option<Arc<dyn CloneStore>>,
+}
+
+/// A store for clones the application provides (Intercept's `cache` object with `get` and
+/// `put`), for example one shared between proxy processes. Keys name the original
+/// certificate and the key setting; a clone it returns is used only when this proxy CA
+/// signed it.
+pub trait CloneStore: Send + Sync {
+    /// The clone kept under `key`, if any.
+    fn get(&self, key: &str) -> Option<Forged>;
+    /// Keeps `clone` under `key`.
+    fn put(&self, key: &str, clone: Forged);
 }
 
 struct Cache {
@@ -117,7 +130,14 @@ impl Interceptor {
                 order: VecDeque::new(),
                 entries: HashMap::new(),
             }),
+            store: None,
         })
+    }
+
+    /// Keeps clones in `store`, the application's, instead of this proxy's own cache.
+    pub fn with_store(mut self, store: Arc<dyn CloneStore>) -> Interceptor {
+        self.store = Some(store);
+        self
     }
 
     /// [`new`](Self::new) from files; `password` for an encrypted key.
@@ -174,8 +194,13 @@ impl Interceptor {
         }
         let cache_key = self.cache_key(original);
         let forged = self.forge(original)?;
-        if let Ok(mut c) = self.cache.lock() {
-            c.insert(cache_key, forged.clone());
+        match &self.store {
+            Some(store) => store.put(&cache_key, forged.clone()),
+            None => {
+                if let Ok(mut c) = self.cache.lock() {
+                    c.insert(cache_key, forged.clone());
+                }
+            }
         }
         Ok(forged)
     }
@@ -184,6 +209,14 @@ impl Interceptor {
     /// without making one (which may take a key generation, a second for RSA-4096).
     pub fn cached_clone(&self, original: &[u8]) -> Option<Forged> {
         let key = self.cache_key(original);
+        if let Some(store) = &self.store {
+            let hit = store.get(&key)?;
+            if let Err(e) = self.check_signed(&hit.cert_der) {
+                log::warn!("intercept: the clone store's clone under {key} is not used: {e}");
+                return None;
+            }
+            return Some(hit);
+        }
         self.cache
             .lock()
             .ok()
@@ -270,23 +303,30 @@ impl Interceptor {
             let (key, cert_pem, key_pem) = (field("key")?, field("cert_pem")?, field("key_pem")?);
             let forged =
                 Issued::from_parts(cert_pem.as_bytes(), key_pem.as_bytes(), &Password::None)?;
-            let (_, c) = X509Certificate::from_der(&forged.cert_der)
-                .map_err(|e| bad("intercept cache", e))?;
-            let (_, ca) =
-                X509Certificate::from_der(&self.ca.cert_der).map_err(|e| bad("proxy CA", e))?;
-            if c.issuer().as_raw() != ca.subject().as_raw()
-                || c.verify_signature(Some(ca.public_key())).is_err()
-            {
-                return Err(ConfigError::Certificate(
-                    "intercept cache: a clone not signed by this proxy CA".to_owned(),
-                ));
-            }
+            self.check_signed(&forged.cert_der)?;
             if let Ok(mut cache) = self.cache.lock() {
                 cache.insert(key, forged);
             }
             n += 1;
         }
         Ok(n)
+    }
+}
+
+impl Interceptor {
+    /// Refuses a clone that this proxy CA did not sign.
+    fn check_signed(&self, clone_der: &[u8]) -> Result<(), ConfigError> {
+        let (_, c) = X509Certificate::from_der(clone_der).map_err(|e| bad("intercept cache", e))?;
+        let (_, ca) =
+            X509Certificate::from_der(&self.ca.cert_der).map_err(|e| bad("proxy CA", e))?;
+        if c.issuer().as_raw() != ca.subject().as_raw()
+            || c.verify_signature(Some(ca.public_key())).is_err()
+        {
+            return Err(ConfigError::Certificate(
+                "intercept cache: a clone not signed by this proxy CA".to_owned(),
+            ));
+        }
+        Ok(())
     }
 }
 

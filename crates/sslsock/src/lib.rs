@@ -55,7 +55,8 @@ pub mod x509;
 
 pub use context::{set_default_context, ContextSource, SslContext};
 pub use engine::{
-    set_default_session_cache, CachedSession, SessionCache, TicketKey, TicketKeyCallback,
+    set_default_session_cache, CachedSession, SessionCache, SessionStore, TicketKey,
+    TicketKeyCallback,
 };
 
 /// Advanced: the engine's own configuration types, for [`Options::engine_callback`]
@@ -120,6 +121,21 @@ pub fn can_ticket_keycb() -> bool {
 }
 /// True: OCSP stapling, the resolver and must-staple (`can_ocsp`); see [`ocsp`].
 pub fn can_ocsp() -> bool {
+    true
+}
+/// True: internationalised host names are turned into their A-label form (`xn--...`) before
+/// they are checked against a certificate (`can_idn`), without any optional module.
+///
+/// ```
+/// use sslsock::verify::hostname::verify_hostname;
+/// use sslsock::x509::create::CertSpec;
+/// assert!(sslsock::can_idn());
+/// let cert = CertSpec::new("idn").san("xn--bcher-kva.example").self_signed()?;
+/// let http = sslsock::Scheme::named("http").unwrap();
+/// verify_hostname(&cert.cert_der, "bücher.example", &http)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn can_idn() -> bool {
     true
 }
 /// False: TLS 1.3 post-handshake authentication is not offered by the engine (`can_pha`).

@@ -19,7 +19,7 @@ mod verifier;
 pub use rustls::{ClientConfig, ServerConfig};
 #[cfg(not(feature = "unstable-engine-config"))]
 use rustls::{ClientConfig, ServerConfig};
-pub use session_cache::{set_default_session_cache, CachedSession, SessionCache};
+pub use session_cache::{set_default_session_cache, CachedSession, SessionCache, SessionStore};
 pub use tickets::{TicketKey, TicketKeyCallback};
 
 #[cfg(feature = "unstable-engine-config")]

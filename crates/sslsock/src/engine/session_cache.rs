@@ -17,8 +17,47 @@ use rustls_pki_types::ServerName;
 impl SessionCache {
     /// A cache holding up to `size` sessions.
     pub fn new(size: usize) -> SessionCache {
+        Self::made(ClientStore::new(size), size)
+    }
+
+    /// A cache whose sessions live in `store`, the application's (Perl's cache object with
+    /// `get_session`, `add_session` and `del_session`): every session a connection gets is
+    /// added there under the connection's key, and every connection asks it for one. A
+    /// session it hands back is offered only to a connection checking the name the session
+    /// was verified for ([`CachedSession::verified_name`]), through the engine that made it.
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use std::sync::{Arc, Mutex};
+    /// use sslsock::{CachedSession, SessionCache, SessionStore};
+    ///
+    /// #[derive(Default)]
+    /// struct MyStore(Mutex<HashMap<String, CachedSession>>);
+    ///
+    /// impl SessionStore for MyStore {
+    ///     fn get_session(&self, key: &str) -> Option<CachedSession> {
+    ///         self.0.lock().unwrap().remove(key)
+    ///     }
+    ///     fn add_session(&self, key: &str, session: CachedSession) {
+    ///         self.0.lock().unwrap().insert(key.to_owned(), session);
+    ///     }
+    ///     fn del_session(&self, key: &str) {
+    ///         self.0.lock().unwrap().remove(key);
+    ///     }
+    /// }
+    ///
+    /// let cache = SessionCache::with_store(Arc::new(MyStore::default()));
+    /// let opts = sslsock::Options::new().session_cache(&cache);
+    /// ```
+    pub fn with_store(store: Arc<dyn SessionStore>) -> SessionCache {
+        let mut memory = ClientStore::new(TRANSIT_SIZE);
+        memory.external = Some(store);
+        Self::made(memory, TRANSIT_SIZE)
+    }
+
+    fn made(memory: ClientStore, size: usize) -> SessionCache {
         let store: Arc<Stores> = Arc::new(Stores {
-            memory: Arc::new(ClientStore::new(size)),
+            memory: Arc::new(memory),
             #[cfg(feature = "openssl")]
             encoded: Mutex::new(Encoded {
                 size,
@@ -46,6 +85,19 @@ impl SessionCache {
     #[cfg(feature = "openssl")]
     pub(crate) fn encoded(&self, slot: &Slot, policy: &[u8]) -> Option<Vec<u8>> {
         let stores = self.stores();
+        if let Some(external) = &stores.memory.external {
+            // The application's store: a session verified for this name under this policy;
+            // what may be resumed again, and what is not for this connection, goes back.
+            let (key, name) = slot.key_and_name();
+            let session = external.get_session(key)?;
+            let fits = |(p, _, _): &&EncodedSession| session.name == name && p == policy;
+            let der = session.encoded.as_ref().filter(fits).map(|e| e.1.clone());
+            let single_use = session.encoded.as_ref().is_some_and(|e| e.2);
+            if der.is_none() || !single_use {
+                external.add_session(key, session);
+            }
+            return der;
+        }
         let mut encoded = lock(&stores.encoded);
         let (p, der, single_use) = encoded.sessions.get(slot.as_str())?;
         if p != policy {
@@ -62,6 +114,18 @@ impl SessionCache {
     #[cfg(feature = "openssl")]
     pub(crate) fn add_encoded(&self, slot: &Slot, session: EncodedSession) {
         let stores = self.stores();
+        if let Some(external) = &stores.memory.external {
+            // The application's store holds it; nothing stays here.
+            let (key, name) = slot.key_and_name();
+            let session = CachedSession {
+                tls12: None,
+                tls13: None,
+                encoded: Some(session),
+                name: name.to_owned(),
+            };
+            external.add_session(key, session);
+            return;
+        }
         stores.memory.note(slot);
         lock(&stores.encoded).insert(slot.as_str(), session);
     }
@@ -80,6 +144,9 @@ impl SessionCache {
     /// ```
     pub fn get(&self, key: &str) -> Option<CachedSession> {
         let stores = self.stores();
+        if let Some(external) = &stores.memory.external {
+            return external.get_session(key);
+        }
         stores.memory.names_under(key).into_iter().find_map(|name| {
             let slot = Slot::new(key, &name);
             let rustls_name = slot.server_name();
@@ -105,8 +172,11 @@ impl SessionCache {
     /// `host:port` or `session_key` offers it, if it checks the name the session was
     /// verified for.
     pub fn add(&self, key: &str, session: CachedSession) {
-        let slot = Slot::new(key, &session.name);
         let stores = self.stores();
+        if let Some(external) = &stores.memory.external {
+            return external.add_session(key, session);
+        }
+        let slot = Slot::new(key, &session.name);
         stores.memory.note(&slot);
         let name = slot.server_name();
         if let Some(tls12) = session.tls12 {
@@ -124,6 +194,9 @@ impl SessionCache {
     /// Forgets the sessions stored under `key` (`del_session`), for every name.
     pub fn del(&self, key: &str) {
         let stores = self.stores();
+        if let Some(external) = &stores.memory.external {
+            external.del_session(key);
+        }
         for name in stores.memory.forget(key) {
             let slot = Slot::new(key, &name);
             let rustls_name = slot.server_name();
@@ -190,6 +263,29 @@ fn normalised_name(name: &str) -> String {
 pub(crate) struct ClientStore {
     cache: ClientSessionMemoryCache,
     names: Mutex<Names>,
+    /// The application's store ([`SessionCache::with_store`]): sessions pass through
+    /// `cache` on their way to and from it.
+    external: Option<Arc<dyn SessionStore>>,
+}
+
+/// A cache in front of an application's store holds sessions only while a connection
+/// hands them over: a few are enough.
+const TRANSIT_SIZE: usize = 16;
+
+/// A client session cache the application provides (IO::Socket::SSL's cache object):
+/// connections add the sessions they get under their key (`host:port` or `session_key`)
+/// and ask for one under the same key. Use it with [`SessionCache::with_store`].
+///
+/// A [`CachedSession`] is single-use when it holds a TLS 1.3 ticket, so `get_session` may
+/// hand it out once (remove it); a session verified for another name than the connection
+/// checks is given back with `add_session` and not used.
+pub trait SessionStore: Send + Sync {
+    /// The session filed under `key`, if any (`get_session`).
+    fn get_session(&self, key: &str) -> Option<CachedSession>;
+    /// Files `session` under `key` (`add_session`), replacing what was there.
+    fn add_session(&self, key: &str, session: CachedSession);
+    /// Forgets what is filed under `key` (`del_session`).
+    fn del_session(&self, key: &str);
 }
 
 /// The names with sessions under each key, the most recent last; keys beyond `size` are
@@ -212,6 +308,51 @@ impl ClientStore {
                 by_key: HashMap::new(),
                 order: std::collections::VecDeque::new(),
             }),
+            external: None,
+        }
+    }
+
+    /// With an application store: moves its session under the slot's key here when it was
+    /// verified for the slot's name. What may be resumed again (a TLS 1.2 session) stays in
+    /// the store too; a session verified for another name goes back unused.
+    fn pull(&self, slot: &Slot) {
+        let Some(external) = self.external.as_ref() else {
+            return;
+        };
+        let (key, name) = slot.key_and_name();
+        let Some(mut session) = external.get_session(key) else {
+            return;
+        };
+        if session.name != name || (session.tls12.is_none() && session.tls13.is_none()) {
+            return external.add_session(key, session);
+        }
+        let server_name = slot.server_name();
+        if let Some(tls13) = session.tls13.take() {
+            self.cache.insert_tls13_ticket(server_name.clone(), tls13);
+        }
+        if let Some(tls12) = &session.tls12 {
+            self.cache.set_tls12_session(server_name, tls12.clone());
+            external.add_session(key, session);
+        }
+    }
+
+    /// With an application store: hands it what the default engine filed in `slot`.
+    fn push(&self, slot: &Slot) {
+        let Some(external) = &self.external else {
+            return;
+        };
+        let (key, name) = slot.key_and_name();
+        let server_name = slot.server_name();
+        let session = CachedSession {
+            tls12: self.cache.tls12_session(&server_name),
+            tls13: self.cache.take_tls13_ticket(&server_name),
+            #[cfg(feature = "openssl")]
+            encoded: None,
+            name: name.to_owned(),
+        };
+        self.cache.remove_tls12_session(&server_name);
+        if session.holds_any() {
+            external.add_session(key, session);
         }
     }
 
@@ -379,6 +520,8 @@ pub(crate) struct KeyedStore {
     inner: Arc<ClientStore>,
     slot: Slot,
     name: ServerName<'static>,
+    /// The application's store was asked (once per connection).
+    pulled: std::sync::Once,
 }
 
 impl KeyedStore {
@@ -387,7 +530,14 @@ impl KeyedStore {
             inner,
             name: slot.server_name(),
             slot,
+            pulled: std::sync::Once::new(),
         }
+    }
+
+    fn pull_once(&self) {
+        self.pulled.call_once(|| {
+            self.inner.pull(&self.slot);
+        });
     }
 }
 
@@ -401,8 +551,10 @@ impl ClientSessionStore for KeyedStore {
     fn set_tls12_session(&self, _: ServerName<'static>, value: Tls12ClientSessionValue) {
         self.inner.note(&self.slot);
         self.inner.cache.set_tls12_session(self.name.clone(), value);
+        self.inner.push(&self.slot);
     }
     fn tls12_session(&self, _: &ServerName<'_>) -> Option<Tls12ClientSessionValue> {
+        self.pull_once();
         self.inner.cache.tls12_session(&self.name)
     }
     fn remove_tls12_session(&self, _: &ServerName<'static>) {
@@ -413,8 +565,10 @@ impl ClientSessionStore for KeyedStore {
         self.inner
             .cache
             .insert_tls13_ticket(self.name.clone(), value);
+        self.inner.push(&self.slot);
     }
     fn take_tls13_ticket(&self, _: &ServerName<'static>) -> Option<Tls13ClientSessionValue> {
+        self.pull_once();
         self.inner.cache.take_tls13_ticket(&self.name)
     }
 }

@@ -22,6 +22,20 @@ use super::{CertId, CertStatus, VerifiedStatus};
 #[derive(Clone)]
 pub struct OcspCache {
     inner: Arc<Mutex<Inner>>,
+    /// The application's store ([`OcspCache::with_store`]), which then holds the statuses.
+    external: Option<Arc<dyn OcspStore>>,
+}
+
+/// An OCSP cache the application provides (IO::Socket::SSL's cache object with `get` and
+/// `put`), for example one shared between processes. Use it with
+/// [`OcspCache::with_store`]. sslsock keeps its own rules in front of it: a status is used
+/// only while it is current (nextUpdate not passed), and a newer status or a revocation is
+/// never replaced by an older or a "good" one.
+pub trait OcspStore: Send + Sync {
+    /// The status kept for `id`, if any (current or not: sslsock checks).
+    fn get(&self, id: &CertId) -> Option<VerifiedStatus>;
+    /// Keeps `status` for `id`, replacing what was there.
+    fn put(&self, id: CertId, status: VerifiedStatus);
 }
 
 struct Inner {
@@ -51,11 +65,44 @@ impl OcspCache {
                 capacity: capacity.max(1),
                 entries: HashMap::new(),
             })),
+            external: None,
+        }
+    }
+
+    /// A cache whose statuses live in `store`, the application's.
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use std::sync::{Arc, Mutex};
+    /// use sslsock::ocsp::{CertId, OcspCache, OcspStore, VerifiedStatus};
+    ///
+    /// #[derive(Default)]
+    /// struct MyStore(Mutex<HashMap<CertId, VerifiedStatus>>);
+    ///
+    /// impl OcspStore for MyStore {
+    ///     fn get(&self, id: &CertId) -> Option<VerifiedStatus> {
+    ///         self.0.lock().unwrap().get(id).cloned()
+    ///     }
+    ///     fn put(&self, id: CertId, status: VerifiedStatus) {
+    ///         self.0.lock().unwrap().insert(id, status);
+    ///     }
+    /// }
+    ///
+    /// let opts = sslsock::Options::new()
+    ///     .ocsp_cache(OcspCache::with_store(Arc::new(MyStore::default())));
+    /// ```
+    pub fn with_store(store: Arc<dyn OcspStore>) -> OcspCache {
+        OcspCache {
+            external: Some(store),
+            ..OcspCache::new(1)
         }
     }
 
     /// The status for `id`, when one is cached and still current at `now`.
     pub fn get(&self, id: &CertId, now: SystemTime) -> Option<VerifiedStatus> {
+        if let Some(external) = &self.external {
+            return external.get(id).filter(|s| s.valid_until >= now);
+        }
         let mut inner = self.inner.lock().ok()?;
         match inner.entries.get(id) {
             Some(s) if s.valid_until >= now => Some(s.clone()),
@@ -85,14 +132,20 @@ impl OcspCache {
         if status.valid_until < now {
             return status;
         }
+        if let Some(external) = &self.external {
+            // One lock cannot span the application's get and put: two answers arriving at
+            // once may both be put, the later put winning; each was verified.
+            if let Some(old) = self.get(&id, now).filter(|old| !replaces(&status, old)) {
+                return old;
+            }
+            external.put(id, status.clone());
+            return status;
+        }
         let Ok(mut inner) = self.inner.lock() else {
             return status;
         };
         if let Some(old) = inner.entries.get(&id).filter(|o| o.valid_until >= now) {
-            let older = status.this_update < old.this_update;
-            let unrevokes = old.status.is_permanently_revoked()
-                && !matches!(status.status, CertStatus::Revoked { .. });
-            if older || unrevokes {
+            if !replaces(&status, old) {
                 return old.clone();
             }
         }
@@ -125,7 +178,8 @@ impl OcspCache {
         Arc::as_ptr(&self.inner) as usize
     }
 
-    /// How many statuses are held (current or not yet dropped).
+    /// How many statuses are held (current or not yet dropped); 0 when the application's
+    /// store holds them.
     pub fn len(&self) -> usize {
         self.inner.lock().map_or(0, |i| i.entries.len())
     }
@@ -134,6 +188,15 @@ impl OcspCache {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// Whether `new` may replace the current `old`: not when it is older (by thisUpdate), nor
+/// when `old` is a revocation (other than certificateHold) that a "good" would undo.
+fn replaces(new: &VerifiedStatus, old: &VerifiedStatus) -> bool {
+    let older = new.this_update < old.this_update;
+    let unrevokes =
+        old.status.is_permanently_revoked() && !matches!(new.status, CertStatus::Revoked { .. });
+    !(older || unrevokes)
 }
 
 #[cfg(test)]

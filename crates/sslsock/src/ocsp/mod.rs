@@ -31,7 +31,7 @@ mod stapler;
 use std::fmt;
 use std::time::SystemTime;
 
-pub use cache::OcspCache;
+pub use cache::{OcspCache, OcspStore};
 pub use codec::{must_staple, ocsp_urls, CertId, HashAlgorithm, OcspRequest};
 pub use mode::OcspMode;
 pub use resolver::{query, OcspResolver};

@@ -434,3 +434,42 @@ fn subject_alt_names_keep_their_types() {
         "{forged_sans}"
     );
 }
+
+/// An application's clone store (Intercept's `cache` object with get and put).
+#[derive(Default)]
+struct AppClones(std::sync::Mutex<std::collections::HashMap<String, sslsock::intercept::Forged>>);
+
+impl sslsock::intercept::CloneStore for AppClones {
+    fn get(&self, key: &str) -> Option<sslsock::intercept::Forged> {
+        self.0.lock().unwrap().get(key).cloned()
+    }
+    fn put(&self, key: &str, clone: sslsock::intercept::Forged) {
+        self.0.lock().unwrap().insert(key.to_owned(), clone);
+    }
+}
+
+/// Clones go to the application's store and come back from it, for another proxy with the
+/// same CA too; a store shared with another proxy CA gives clones this one does not use.
+#[test]
+fn an_application_clone_store_is_used() {
+    let (d, proxy) = proxy_ca();
+    let store = std::sync::Arc::new(AppClones::default());
+    let proxy = proxy.with_store(store.clone());
+    let original = der(&pki().pair("srv-ec").cert);
+    let first = proxy.clone_cert(&original).unwrap();
+    assert_eq!(store.0.lock().unwrap().len(), 1);
+    assert_eq!(proxy.cached(), 0, "the proxy's own cache is not used");
+    let twin = Interceptor::from_files(d.join("proxy-ca.pem"), d.join("proxy-ca.key"), None)
+        .unwrap()
+        .with_store(store.clone());
+    assert_eq!(
+        twin.clone_cert(&original).unwrap().cert_der,
+        first.cert_der,
+        "the second proxy takes the first one's clone from the store"
+    );
+    let (_, other) = proxy_ca();
+    let other = other.with_store(store.clone());
+    assert!(other.cached_clone(&original).is_none());
+    let own = other.clone_cert(&original).unwrap();
+    assert_ne!(own.cert_der, first.cert_der);
+}

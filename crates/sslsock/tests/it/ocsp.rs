@@ -808,3 +808,63 @@ fn perl_io_socket_ssl_agrees() {
     assert!(mine.contains("marked must-staple"), "{mine}");
     assert_eq!(perl, "connected");
 }
+
+/// An application's OCSP store (`SSL_ocsp_cache` as an object with get and put).
+#[derive(Default)]
+struct AppStore(
+    std::sync::Mutex<
+        std::collections::HashMap<sslsock::ocsp::CertId, sslsock::ocsp::VerifiedStatus>,
+    >,
+);
+
+impl sslsock::ocsp::OcspStore for AppStore {
+    fn get(&self, id: &sslsock::ocsp::CertId) -> Option<sslsock::ocsp::VerifiedStatus> {
+        self.0.lock().unwrap().get(id).cloned()
+    }
+    fn put(&self, id: sslsock::ocsp::CertId, status: sslsock::ocsp::VerifiedStatus) {
+        self.0.lock().unwrap().insert(id, status);
+    }
+}
+
+/// The application's OCSP store keeps the revocation a staple told, and a later connection
+/// to a server that staples nothing is refused from it; a client with an empty store of its
+/// own knows nothing.
+#[test]
+fn an_application_ocsp_store_is_used() {
+    let with_store = |store: &std::sync::Arc<AppStore>| {
+        Options::new()
+            .ca_file(lab().path("root.pem"))
+            .engine(sslsock_test_support::test_engine())
+            .ocsp_mode(OcspMode::TRY_STAPLE)
+            .ocsp_cache(sslsock::ocsp::OcspCache::with_store(store.clone()))
+    };
+    let store = std::sync::Arc::new(AppStore::default());
+    let revoked = lab().save(
+        "staple-revoked-app-store.der",
+        &lab().response("int", "revoked", Signer::Issuer, 60, false),
+    );
+    let (_srv, port) = stapling_server("revoked", "int", Some(&revoked), &[]);
+    let addr = format!("127.0.0.1:{port}");
+    let e = SslSocket::connect_with(&addr, &with_store(&store)).unwrap_err();
+    assert!(e.to_string().contains("keyCompromise"), "{e}");
+    let held: Vec<_> = store.0.lock().unwrap().values().cloned().collect();
+    assert!(
+        held.len() == 1 && matches!(held[0].status, CertStatus::Revoked { .. }),
+        "{held:?}"
+    );
+
+    let (_srv, port) = stapling_server("revoked", "int", None, &[]);
+    let addr = format!("127.0.0.1:{port}");
+    let e = SslSocket::connect_with(&addr, &with_store(&store)).unwrap_err();
+    assert!(
+        e.to_string().contains("keyCompromise"),
+        "from the store: {e}"
+    );
+
+    let empty = std::sync::Arc::new(AppStore::default());
+    let sock = SslSocket::connect_with(&addr, &with_store(&empty)).unwrap();
+    assert_eq!(
+        sock.revocation().to_string(),
+        "unknown (no stapled response)"
+    );
+}

@@ -159,3 +159,86 @@ fn tokio_one_context_two_names() {
         });
     }
 }
+
+/// An application's session store (`SSL_session_cache` as an object with get_session,
+/// add_session, del_session) that counts its calls.
+#[derive(Default)]
+struct CountingStore {
+    sessions: std::sync::Mutex<std::collections::HashMap<String, sslsock::CachedSession>>,
+    calls: std::sync::Mutex<Vec<String>>,
+}
+
+impl sslsock::SessionStore for CountingStore {
+    fn get_session(&self, key: &str) -> Option<sslsock::CachedSession> {
+        self.calls.lock().unwrap().push(format!("get {key}"));
+        self.sessions.lock().unwrap().remove(key)
+    }
+    fn add_session(&self, key: &str, session: sslsock::CachedSession) {
+        self.calls.lock().unwrap().push(format!("add {key}"));
+        self.sessions
+            .lock()
+            .unwrap()
+            .insert(key.to_owned(), session);
+    }
+    fn del_session(&self, key: &str) {
+        self.calls.lock().unwrap().push(format!("del {key}"));
+        self.sessions.lock().unwrap().remove(key);
+    }
+}
+
+/// The application's store holds the sessions: connections add theirs and resume from it
+/// (TLS 1.2 and 1.3, on both engines), a session it holds for one name is not used by a
+/// connection checking another, and `del` reaches it.
+#[test]
+fn an_application_session_store_is_used() {
+    for version in ["-tls1_2", "-tls1_3"] {
+        let (_server, port) = s_server("srv-ec", &["-www", version]);
+        let addr = format!("127.0.0.1:{port}");
+        let store = std::sync::Arc::new(CountingStore::default());
+        let cache = SessionCache::with_store(store.clone());
+        let ctx = SslContext::new(&client().session_cache(&cache)).unwrap();
+        let localhost = Peer::new().name("localhost");
+        assert!(!fetch(
+            SslSocket::connect_to(&addr, &ctx, &localhost).unwrap()
+        ));
+        assert!(
+            store.calls.lock().unwrap().contains(&format!("add {addr}")),
+            "{version}: {:?}",
+            store.calls.lock().unwrap()
+        );
+        let held = store
+            .sessions
+            .lock()
+            .unwrap()
+            .get(&addr)
+            .map(|s| s.verified_name().to_owned());
+        assert_eq!(held.as_deref(), Some("localhost"), "{version}");
+        assert!(
+            fetch(SslSocket::connect_to(&addr, &ctx, &localhost).unwrap()),
+            "{version}: not resumed from the application's store"
+        );
+        // A connection checking another name at the same key: no resumption, refused for
+        // the name, and the store keeps the session of localhost.
+        let before = store.sessions.lock().unwrap().contains_key(&addr);
+        assert!(before, "{version}: the store holds a session again");
+        assert_name_refused(
+            SslSocket::connect_to(&addr, &ctx, &Peer::new().name("b.example")),
+            "b.example",
+            version,
+        );
+        assert_eq!(
+            store
+                .sessions
+                .lock()
+                .unwrap()
+                .get(&addr)
+                .map(|s| s.verified_name().to_owned())
+                .as_deref(),
+            Some("localhost"),
+            "{version}: the session went back to the store"
+        );
+        cache.del(&addr);
+        assert!(store.calls.lock().unwrap().contains(&format!("del {addr}")));
+        assert!(!store.sessions.lock().unwrap().contains_key(&addr));
+    }
+}
