@@ -250,6 +250,59 @@ pub enum VerifyError {
     Other(String),
 }
 
+impl VerifyError {
+    /// The alert that tells the peer why its certificate was refused: the one table from
+    /// refusal to alert, which both engines send. The choices follow RFC 8446 section 6.2
+    /// (and RFC 5246 section 7.2.2 for TLS 1.2), as OpenSSL and BoringSSL send them. One
+    /// exception is OpenSSL's: its verify callback cannot send `access_denied`, so the
+    /// openssl engine sends `handshake_failure` for a pin or callback refusal.
+    ///
+    /// ```
+    /// use sslsock::{Alert, VerifyError};
+    /// assert_eq!(VerifyError::BadPurpose.alert().name(), Some("unsupported_certificate"));
+    /// assert_eq!(VerifyError::NoName.alert(), Alert(46));
+    /// ```
+    pub fn alert(&self) -> Alert {
+        match self {
+            // "A certificate has expired or is not currently valid."
+            VerifyError::Expired { .. } | VerifyError::NotYetValid { .. } => {
+                Alert::CERTIFICATE_EXPIRED
+            }
+            // "The CA certificate could not be located or could not be matched with a known
+            // trust anchor."
+            VerifyError::UnknownIssuer { .. } | VerifyError::SelfSigned { .. } => Alert::UNKNOWN_CA,
+            // Revocation status that cannot be told: unknown_ca, as OpenSSL, BoringSSL and
+            // AWS-LC send (no alert names this case).
+            VerifyError::CrlMissing { .. } | VerifyError::Ocsp(_) => Alert::UNKNOWN_CA,
+            // RFC 6066 section 8 / RFC 8446 section 4.4.2.1: a required or invalid status.
+            VerifyError::StapleRequired { .. } => Alert::BAD_CERTIFICATE_STATUS_RESPONSE,
+            // "A certificate was revoked by its signer."
+            VerifyError::Revoked(_) => Alert::CERTIFICATE_REVOKED,
+            // "A handshake cryptographic operation failed, including being unable to
+            // correctly verify a signature."
+            VerifyError::BadSignature | VerifyError::HandshakeSignature { .. } => {
+                Alert::DECRYPT_ERROR
+            }
+            // "A certificate was of an unsupported type": here, not for this purpose (EKU).
+            VerifyError::BadPurpose => Alert::UNSUPPORTED_CERTIFICATE,
+            // "A certificate was corrupt, contained signatures that did not verify
+            // correctly, etc.": a certificate for other names, or outside its CA's
+            // constraints, is a bad certificate for this connection.
+            VerifyError::NameMismatch { .. }
+            | VerifyError::NameConstraint { .. }
+            | VerifyError::TooManyNameConstraints { .. }
+            | VerifyError::BadEncoding(_) => Alert::BAD_CERTIFICATE,
+            // "A valid certificate was received, but ... the receiver decided not to proceed":
+            // a pin or the application's callback said no.
+            VerifyError::PinMismatch { .. } | VerifyError::RejectedByCallback { .. } => {
+                Alert::ACCESS_DENIED
+            }
+            // "Some other (unspecified) issue arose in processing the certificate."
+            _ => Alert::CERTIFICATE_UNKNOWN,
+        }
+    }
+}
+
 /// The details of a revocation, from the CRL entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -326,6 +379,24 @@ impl Alert {
     pub const PROTOCOL_VERSION: Alert = Alert(70);
     /// insufficient_security (71).
     pub const INSUFFICIENT_SECURITY: Alert = Alert(71);
+    /// bad_certificate (42).
+    pub const BAD_CERTIFICATE: Alert = Alert(42);
+    /// unsupported_certificate (43).
+    pub const UNSUPPORTED_CERTIFICATE: Alert = Alert(43);
+    /// certificate_revoked (44).
+    pub const CERTIFICATE_REVOKED: Alert = Alert(44);
+    /// certificate_expired (45).
+    pub const CERTIFICATE_EXPIRED: Alert = Alert(45);
+    /// certificate_unknown (46).
+    pub const CERTIFICATE_UNKNOWN: Alert = Alert(46);
+    /// unknown_ca (48).
+    pub const UNKNOWN_CA: Alert = Alert(48);
+    /// access_denied (49).
+    pub const ACCESS_DENIED: Alert = Alert(49);
+    /// decrypt_error (51).
+    pub const DECRYPT_ERROR: Alert = Alert(51);
+    /// bad_certificate_status_response (113).
+    pub const BAD_CERTIFICATE_STATUS_RESPONSE: Alert = Alert(113);
 
     /// The alert's name as the RFCs and OpenSSL write it, if it is a known one.
     pub fn name(self) -> Option<&'static str> {

@@ -14,7 +14,7 @@ use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
 use super::ossl::der;
 use super::verifier::{self, ClientVerifier, PeerOutcome, ServerVerifier};
-use crate::error::{ConfigError, Error};
+use crate::error::{Alert, ConfigError, Error};
 
 /// What the verification of one connection decided, written by OpenSSL's callbacks while
 /// its handshake runs.
@@ -49,20 +49,19 @@ pub(super) fn now() -> UnixTime {
     )
 }
 
-/// The `X509_V_*` code that OpenSSL turns into the alert the default engine sends for `e`.
-fn alert_code(e: &rustls::Error) -> c_int {
-    use rustls::AlertDescription as A;
-    let rustls::Error::InvalidCertificate(kind) = e else {
-        return openssl_sys::X509_V_OK;
-    };
-    match A::from(kind.clone()) {
-        A::UnknownCA => openssl_sys::X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
-        A::CertificateExpired => openssl_sys::X509_V_ERR_CERT_HAS_EXPIRED,
-        A::CertificateRevoked => openssl_sys::X509_V_ERR_CERT_REVOKED,
-        A::BadCertificate => openssl_sys::X509_V_ERR_CERT_REJECTED,
-        A::DecryptError => openssl_sys::X509_V_ERR_CERT_SIGNATURE_FAILURE,
-        A::UnsupportedCertificate => openssl_sys::X509_V_ERR_INVALID_PURPOSE,
-        A::AccessDenied => openssl_sys::X509_V_ERR_APPLICATION_VERIFICATION,
+/// The `X509_V_*` code that OpenSSL turns into `alert` (its `ssl_verify_alarm_type`
+/// table), so that both engines send the alert of [`VerifyError::alert`].
+fn x509_code(alert: Alert) -> c_int {
+    match alert {
+        Alert::UNKNOWN_CA => openssl_sys::X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
+        Alert::CERTIFICATE_EXPIRED => openssl_sys::X509_V_ERR_CERT_HAS_EXPIRED,
+        Alert::CERTIFICATE_REVOKED => openssl_sys::X509_V_ERR_CERT_REVOKED,
+        Alert::BAD_CERTIFICATE => openssl_sys::X509_V_ERR_CERT_REJECTED,
+        Alert::DECRYPT_ERROR => openssl_sys::X509_V_ERR_CERT_SIGNATURE_FAILURE,
+        Alert::UNSUPPORTED_CERTIFICATE => openssl_sys::X509_V_ERR_INVALID_PURPOSE,
+        // No X509_V code becomes access_denied in OpenSSL's table: the application's refusal
+        // (a pin, the verify callback) goes out as handshake_failure on this engine.
+        Alert::ACCESS_DENIED => openssl_sys::X509_V_ERR_APPLICATION_VERIFICATION,
         // X509_V_OK on a refusal: OpenSSL's table sends certificate_unknown.
         _ => openssl_sys::X509_V_OK,
     }
@@ -70,16 +69,18 @@ fn alert_code(e: &rustls::Error) -> c_int {
 
 /// A refusal by sslsock's verifier, in our words and in the alert's.
 fn refused(e: rustls::Error) -> Verdict {
-    let staple = matches!(
-        e,
-        rustls::Error::InvalidCertificate(rustls::CertificateError::InvalidOcspResponse)
-    );
-    let code = alert_code(&e);
     let error = super::map_error(e);
-    if staple {
+    let alert = match &error {
+        Error::Verify(v) => v.alert(),
+        _ => Alert::CERTIFICATE_UNKNOWN,
+    };
+    if alert == Alert::BAD_CERTIFICATE_STATUS_RESPONSE {
         Verdict::StapleRefused(error)
     } else {
-        Verdict::Refused { error, code }
+        Verdict::Refused {
+            error,
+            code: x509_code(alert),
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use rustls::{
 };
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
-use crate::error::VerifyError;
+use crate::error::{Alert, VerifyError};
 use crate::ocsp::{Revocation, StaplePolicy};
 use crate::options::VerifyMode;
 use crate::verify::chain::{Accepted, ChainPolicy, Usage};
@@ -55,30 +55,18 @@ pub(crate) fn take_detail(kind: &CertificateError) -> Option<VerifyError> {
     })
 }
 
-/// The engine's certificate error, chosen for the alert it sends.
+/// The engine's certificate error whose alert is the one [`VerifyError::alert`] chooses
+/// (the engine sends the alert of the error it is handed).
 fn certificate_error(e: &VerifyError) -> CertificateError {
-    match e {
-        VerifyError::Expired { .. } => CertificateError::Expired,
-        VerifyError::NotYetValid { .. } => CertificateError::NotValidYet,
-        VerifyError::UnknownIssuer { .. } | VerifyError::SelfSigned { .. } => {
-            CertificateError::UnknownIssuer
-        }
-        VerifyError::CrlMissing { .. } | VerifyError::Ocsp(_) => {
-            CertificateError::UnknownRevocationStatus
-        }
-        VerifyError::StapleRequired { .. } => CertificateError::InvalidOcspResponse,
-        VerifyError::Revoked(_) => CertificateError::Revoked,
-        VerifyError::BadSignature | VerifyError::HandshakeSignature { .. } => {
-            CertificateError::BadSignature
-        }
-        VerifyError::BadPurpose => CertificateError::InvalidPurpose,
-        VerifyError::NameMismatch { .. }
-        | VerifyError::NameConstraint { .. }
-        | VerifyError::TooManyNameConstraints { .. }
-        | VerifyError::BadEncoding(_) => CertificateError::BadEncoding,
-        VerifyError::PinMismatch { .. } | VerifyError::RejectedByCallback { .. } => {
-            CertificateError::ApplicationVerificationFailure
-        }
+    match e.alert() {
+        Alert::CERTIFICATE_EXPIRED => CertificateError::Expired,
+        Alert::UNKNOWN_CA => CertificateError::UnknownIssuer,
+        Alert::BAD_CERTIFICATE_STATUS_RESPONSE => CertificateError::InvalidOcspResponse,
+        Alert::CERTIFICATE_REVOKED => CertificateError::Revoked,
+        Alert::DECRYPT_ERROR => CertificateError::BadSignature,
+        Alert::UNSUPPORTED_CERTIFICATE => CertificateError::InvalidPurpose,
+        Alert::BAD_CERTIFICATE => CertificateError::BadEncoding,
+        Alert::ACCESS_DENIED => CertificateError::ApplicationVerificationFailure,
         _ => CertificateError::Other(OtherError(Arc::new(e.clone()))),
     }
 }

@@ -632,3 +632,69 @@ my @l = <$c>; print $l[-1];
     );
     h.join().unwrap().into_iter().for_each(|r| r.unwrap());
 }
+
+/// Each refusal tells the server why with the alert of `VerifyError::alert()`, the one table
+/// both engines follow: `openssl s_server` reports the alert it received.
+#[test]
+fn refusals_send_the_alert_of_the_one_table() {
+    let other_ca = CertSpec::new("Another CA").ca().self_signed().unwrap();
+    let other_ca_file = scratch_dir("alert-table").join("other-ca.pem");
+    std::fs::write(&other_ca_file, &other_ca.cert_pem).unwrap();
+    let cases: Vec<(&str, Options, fn(&VerifyError) -> bool)> = vec![
+        (
+            "srv-ec",
+            Options::new().ca_file(&other_ca_file).hostname("localhost"),
+            |e| matches!(e, VerifyError::UnknownIssuer { .. }),
+        ),
+        ("wrongname", client_opts(), |e| {
+            matches!(e, VerifyError::NameMismatch { .. })
+        }),
+        ("expired", client_opts(), |e| {
+            matches!(e, VerifyError::Expired { .. })
+        }),
+        (
+            "srv-ec",
+            client_opts()
+                .fingerprint(format!("sha256${}", "00".repeat(32)))
+                .force_fingerprint(true),
+            |e| matches!(e, VerifyError::PinMismatch { .. }),
+        ),
+    ];
+    for (leaf, opts, expected) in cases {
+        let pair = pki().pair(leaf);
+        let (srv, port) = sslsock_test_support::spawn_listening(|port| {
+            let mut cmd = Command::new("openssl");
+            cmd.args(["s_server", "-accept", &format!("127.0.0.1:{port}")])
+                .arg("-cert")
+                .arg(&pair.cert)
+                .arg("-key")
+                .arg(&pair.key)
+                .args(["-www", "-naccept", "2"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            cmd
+        });
+        let e = SslSocket::connect_with(&format!("127.0.0.1:{port}"), &opts.engine(test_engine()))
+            .unwrap_err();
+        let Error::Verify(v) = &e else {
+            panic!("{leaf}: not a verification error: {e}");
+        };
+        assert!(expected(v), "{leaf}: {v:?}");
+        let (out, err, _) = srv.finish(10);
+        // OpenSSL's verify callback has no code for access_denied: the openssl engine sends
+        // handshake_failure for the application's refusals (documented at its table).
+        let sent = match (test_engine(), v.alert()) {
+            (sslsock::Engine::OpenSsl, sslsock::Alert::ACCESS_DENIED) => {
+                sslsock::Alert::HANDSHAKE_FAILURE
+            }
+            (_, alert) => alert,
+        };
+        let said = format!("SSL alert number {}", sent.0);
+        assert!(
+            out.contains(&said) || err.contains(&said),
+            "{leaf} ({:?}): the server did not get {said}\n{out}\n{err}",
+            v.alert().name()
+        );
+    }
+}
