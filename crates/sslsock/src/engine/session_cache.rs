@@ -55,6 +55,8 @@ impl SessionCache {
         Self::made(memory, TRANSIT_SIZE)
     }
 
+    /// A cache around `memory`; `size` bounds the openssl engine's sessions too.
+    #[cfg_attr(not(feature = "openssl"), allow(unused_variables))]
     fn made(memory: ClientStore, size: usize) -> SessionCache {
         let store: Arc<Stores> = Arc::new(Stores {
             memory: Arc::new(memory),

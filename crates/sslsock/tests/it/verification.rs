@@ -640,7 +640,8 @@ fn refusals_send_the_alert_of_the_one_table() {
     let other_ca = CertSpec::new("Another CA").ca().self_signed().unwrap();
     let other_ca_file = scratch_dir("alert-table").join("other-ca.pem");
     std::fs::write(&other_ca_file, &other_ca.cert_pem).unwrap();
-    let cases: Vec<(&str, Options, fn(&VerifyError) -> bool)> = vec![
+    type Expected = fn(&VerifyError) -> bool;
+    let cases: Vec<(&str, Options, Expected)> = vec![
         (
             "srv-ec",
             Options::new().ca_file(&other_ca_file).hostname("localhost"),
@@ -662,7 +663,7 @@ fn refusals_send_the_alert_of_the_one_table() {
     ];
     for (leaf, opts, expected) in cases {
         let pair = pki().pair(leaf);
-        let (srv, port) = sslsock_test_support::spawn_listening(|port| {
+        let (srv, port) = spawn_listening(|port| {
             let mut cmd = Command::new("openssl");
             cmd.args(["s_server", "-accept", &format!("127.0.0.1:{port}")])
                 .arg("-cert")
