@@ -302,6 +302,14 @@ impl Cores {
     }
 }
 
+/// `serve` and `intercept`: how long a connection may stay silent after its handshake
+/// (`--idle-timeout`, `0` for none). The library has none unless `idle_timeout` is given.
+pub(crate) const SERVE_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// `serve` and `intercept`: connections served at once (`--max-connections`); more wait in
+/// the listen queue.
+pub(crate) const SERVE_MAX_CONNECTIONS: usize = 1000;
+
 /// `--engine`: rustls or openssl.
 pub(crate) fn engine(s: &str) -> Result<sslsock::Engine, String> {
     s.parse::<sslsock::Engine>().map_err(|e| e.to_string())
@@ -382,7 +390,7 @@ pub(crate) struct ServerLimits {
     idle_timeout: Option<f64>,
     /// Serve at most this many connections at once; more wait in the listen queue
     /// (default 1000).
-    #[arg(long, default_value_t = sslsock::defaults::SERVE_MAX_CONNECTIONS)]
+    #[arg(long, default_value_t = SERVE_MAX_CONNECTIONS)]
     max_connections: usize,
     /// Worker threads (default: one per core).
     #[arg(long)]
@@ -407,7 +415,7 @@ impl ServerLimits {
         let handshake = seconds("--handshake-timeout", self.handshake_timeout, false)?
             .unwrap_or(std::time::Duration::MAX);
         let idle = match self.idle_timeout {
-            None => Some(sslsock::defaults::SERVE_IDLE_TIMEOUT),
+            None => Some(SERVE_IDLE_TIMEOUT),
             Some(t) => seconds("--idle-timeout", t, true)?,
         };
         if self.max_connections == 0 {

@@ -69,14 +69,6 @@ pub const OCSP_RETRY: std::time::Duration = crate::ocsp::DEFAULT_RETRY;
 /// (`--timeout`, `0` for none). The library itself has none unless `timeout` is given.
 pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// `sslsock serve`: how long a connection may stay silent after its handshake
-/// (`--idle-timeout`, `0` for none). The library has none unless `idle_timeout` is given.
-pub const SERVE_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
-
-/// `sslsock serve`: connections served at once (`--max-connections`); more wait in the
-/// listen queue.
-pub const SERVE_MAX_CONNECTIONS: usize = 1000;
-
 /// Counts changes to the process-wide defaults (`set_defaults` and its client and server
 /// forms, the args filter, the default session cache), so that a context made from them
 /// knows when it is out of date.

@@ -58,7 +58,7 @@ pub type VerifyCallback = Arc<dyn Fn(&VerifyInfo<'_>) -> bool + Send + Sync>;
 /// For which side the peer's certificate must be valid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Usage {
+pub(crate) enum Usage {
     /// A server certificate (extended key usage serverAuth).
     Server,
     /// A client certificate (extended key usage clientAuth).
@@ -68,7 +68,7 @@ pub enum Usage {
 /// How a chain was accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Accepted {
+pub(crate) enum Accepted {
     /// A pin matched the leaf; nothing else was checked.
     Pinned,
     /// The chain leads to a trusted root (and passed CRLs and the callback).
@@ -83,7 +83,7 @@ pub enum Accepted {
 impl Accepted {
     /// The CA certificates of the path (the leaf left out); none for a pinned leaf. Their
     /// name constraints bind the names the host name check accepts.
-    pub fn issuers(&self) -> &[Vec<u8>] {
+    pub(crate) fn issuers(&self) -> &[Vec<u8>] {
         match self {
             Accepted::Pinned => &[],
             Accepted::Chain { path } => path.split_last().map_or(&[], |(_, cas)| cas),
@@ -93,7 +93,7 @@ impl Accepted {
 
 /// Everything that decides whether a certificate chain is acceptable.
 #[derive(Default)]
-pub struct ChainPolicy {
+pub(crate) struct ChainPolicy {
     anchors: Vec<TrustAnchor<'static>>,
     anchor_ders: Vec<CertificateDer<'static>>,
     pins: Vec<Pin>,
@@ -116,7 +116,7 @@ impl fmt::Debug for ChainPolicy {
 
 impl ChainPolicy {
     /// A policy trusting `roots` (unusable certificates are skipped with a warning).
-    pub fn new(roots: &[CertificateDer<'static>]) -> ChainPolicy {
+    pub(crate) fn new(roots: &[CertificateDer<'static>]) -> ChainPolicy {
         let mut policy = ChainPolicy::default();
         for der in roots {
             match webpki::anchor_from_trusted_cert(der) {
@@ -131,20 +131,20 @@ impl ChainPolicy {
     }
 
     /// Accepts a leaf matching one of `pins`; with `force`, only such a leaf.
-    pub fn with_pins(mut self, pins: Vec<Pin>, force: bool) -> ChainPolicy {
+    pub(crate) fn with_pins(mut self, pins: Vec<Pin>, force: bool) -> ChainPolicy {
         self.pins = pins;
         self.force_pin = force;
         self
     }
 
     /// Checks revocation against `crls` (leaf: a CRL of its issuer is required).
-    pub fn with_crls(mut self, crls: CrlSet) -> ChainPolicy {
+    pub(crate) fn with_crls(mut self, crls: CrlSet) -> ChainPolicy {
         self.crls = Some(crls);
         self
     }
 
     /// Lets `callback` decide per certificate.
-    pub fn with_callback(mut self, callback: VerifyCallback) -> ChainPolicy {
+    pub(crate) fn with_callback(mut self, callback: VerifyCallback) -> ChainPolicy {
         self.callback = Some(callback);
         self
     }
@@ -173,19 +173,14 @@ impl ChainPolicy {
     }
 
     /// True when nothing is trusted: no root and no pin.
-    pub fn trusts_nothing(&self) -> bool {
+    pub(crate) fn trusts_nothing(&self) -> bool {
         self.anchors.is_empty() && self.pins.is_empty()
-    }
-
-    /// True when pins are configured.
-    pub fn has_pins(&self) -> bool {
-        !self.pins.is_empty()
     }
 
     /// Decides on the chain `end_entity` + `intermediates` at time `now`. A leaf without a
     /// DNS subjectAltName has its commonName held to the CAs' DNS name constraints (OpenSSL's
     /// rule).
-    pub fn verify(
+    pub(crate) fn verify(
         &self,
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],

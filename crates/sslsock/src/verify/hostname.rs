@@ -349,7 +349,7 @@ pub fn verify_hostname(
 
 /// Checks `identity` against a DER certificate with `scheme`, and holds the accepted name to
 /// the name constraints of `issuers`: the CA certificates of the validated path (trust
-/// anchor included, any order), as [`crate::verify::chain::Accepted::issuers`] gives them.
+/// anchor included, any order).
 ///
 /// The path validator applies name constraints to the subjectAltNames; a scheme that accepts
 /// the name from the commonName (`default`, `http`, `ldap`, `smtp`, ...) would otherwise let a

@@ -63,7 +63,7 @@ impl ConstrainedName<'_> {
 /// check(&[] as &[Vec<u8>], &[ConstrainedName::Dns("www.example.org")])?;
 /// # Ok::<(), sslsock::VerifyError>(())
 /// ```
-pub fn check<C: AsRef<[u8]>>(
+pub(crate) fn check<C: AsRef<[u8]>>(
     issuers: &[C],
     names: &[ConstrainedName<'_>],
 ) -> Result<(), VerifyError> {
