@@ -463,227 +463,292 @@ pub(crate) fn build(opts: &Options) -> Result<Built, ConfigError> {
                 .to_owned(),
         ));
     }
-    let mut chain_policy_used = None;
-    let mut sni_certs = None;
-    let config = if opts.server {
-        if identity.is_none() && opts.sni_certs.is_empty() {
-            return Err(ConfigError::Invalid(
-                "a server needs a certificate and key (cert_file/key_file or cert_pem/key_pem)"
-                    .to_owned(),
-            ));
-        }
-        // Everything but the cipher suites is made once, and shared by the configurations of
-        // the SNI names with cipher lists of their own: files are read (and passwords asked)
-        // once.
-        let client_verifier = if mode.verifies() {
-            let policy = chain_policy(opts)?;
-            if policy.trusts_nothing() {
-                return Err(ConfigError::Invalid(
-                    "verify_mode asks to verify clients but no CA (ca_file/ca_path) or fingerprint is configured"
-                        .to_owned(),
-                ));
-            }
-            let hints = if opts.client_ca_files.is_empty() && opts.client_ca_certs.is_empty() {
-                ClientVerifier::hints_from(policy.anchor_subjects())
-            } else {
-                let listed = roots::load_ca(&opts.client_ca_files, &[], &opts.client_ca_certs)?;
-                let subjects = listed
-                    .iter()
-                    .map(|c| {
-                        x509::subject_der(c)
-                            .map_err(|e| ConfigError::Certificate(format!("client CA: {e}")))
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
-                ClientVerifier::hints_from(subjects.iter().map(Vec::as_slice))
-            };
-            let policy = Arc::new(policy);
-            chain_policy_used = Some(policy.clone());
-            Some(Arc::new(ClientVerifier {
-                policy,
-                mandatory: mode.contains(VerifyMode::FAIL_IF_NO_PEER_CERT),
-                hints,
-                provider: provider.clone(),
-            }))
-        } else {
-            None
-        };
-        let resolver = Arc::new(sni_resolver(opts, identity, &provider)?);
-        if let Some(source) = &opts.ocsp_staple {
-            staple(source, &resolver)?;
-        }
-        if !opts.sni_certs.is_empty() {
-            sni_certs = Some(resolver.clone());
-        }
-        let server_config = |provider: Arc<CryptoProvider>| -> Result<ServerConfig, ConfigError> {
-            let builder = ServerConfig::builder_with_provider(provider)
-                .with_protocol_versions(&engine_versions)
-                .map_err(|e| {
-                    ConfigError::Invalid(format!("inconsistent versions and suites: {e}"))
-                })?;
-            let builder = match &client_verifier {
-                Some(v) => builder.with_client_cert_verifier(v.clone()),
-                None => builder.with_no_client_auth(),
-            };
-            let mut cfg = builder.with_cert_resolver(resolver.clone());
-            cfg.alpn_protocols = alpn.clone();
-            cfg.ignore_client_order = opts
-                .honor_cipher_order
-                .unwrap_or(defaults::HONOR_CIPHER_ORDER);
-            Ok(cfg)
-        };
-        let mut cfg = server_config(provider.clone())?;
-        if let Some(n) = opts.session_cache_size {
-            cfg.session_storage = if n == 0 {
-                Arc::new(rustls::server::NoServerSessionStorage {})
-            } else {
-                rustls::server::ServerSessionMemoryCache::new(n)
-            };
-        }
-        if let Some(cb) = &opts.ticket_keycb {
-            cfg.ticketer = Arc::new(tickets::KeyCallbackTicketer {
-                callback: cb.clone(),
-            });
-        }
-        if keylog_wanted() {
-            cfg.key_log = Arc::new(rustls::KeyLogFile::new());
-        }
-        #[cfg(feature = "unstable-engine-config")]
-        if let Some(hook) = opts.engine_hook() {
-            hook(EngineConfigMut::Server(&mut cfg));
-        }
-        let mut by_name = Vec::new();
-        for named_ciphers in &opts.per_name_ciphers {
-            let mut o = opts.clone();
-            if named_ciphers.cipher_list.is_some() {
-                o.cipher_list = named_ciphers.cipher_list.clone();
-            }
-            if named_ciphers.ciphersuites.is_some() {
-                o.ciphersuites = named_ciphers.ciphersuites.clone();
-            }
-            let name = &named_ciphers.name;
-            let named_provider = Arc::new(provider_for(
-                &o,
-                versions.tls12,
-                versions.tls13,
-                &mut unavailable,
-            )?);
-            let mut named = server_config(named_provider)?;
-            // One session cache, ticket key set and key log for all names, so resumption
-            // works across them.
-            named.session_storage = cfg.session_storage.clone();
-            named.ticketer = cfg.ticketer.clone();
-            named.key_log = cfg.key_log.clone();
-            #[cfg(feature = "unstable-engine-config")]
-            if let Some(hook) = opts.engine_hook() {
-                hook(EngineConfigMut::Server(&mut named));
-            }
-            by_name.push((
-                name.trim_end_matches('.').to_ascii_lowercase(),
-                Arc::new(named),
-            ));
-        }
-        EngineConfig::Server {
-            alpn_fallback: !opts.alpn_strict && !cfg.alpn_protocols.is_empty(),
-            config: Arc::new(cfg),
-            by_name: Arc::new(by_name),
-            certs: sni_certs,
-        }
+    let common = Common {
+        opts,
+        versions,
+        engine_versions,
+        provider,
+        mode,
+        alpn,
+    };
+    let (config, chain_policy) = if opts.server {
+        build_server(&common, identity, &mut unavailable)?
     } else {
-        let policy = if mode.verifies() {
-            chain_policy(opts)?
-        } else {
-            log::warn!("dangerous: peer verification is off (VerifyMode::NONE); the server is not authenticated");
-            ChainPolicy::default()
-        };
-        let policy = Arc::new(policy);
-        if mode.verifies() {
-            chain_policy_used = Some(policy.clone());
-        }
-        let verifier = verifier::ServerVerifier {
-            policy,
-            mode,
-            scheme: scheme(opts),
-            identity: opts.verifycn_name.clone(),
-            provider: provider.clone(),
-            nameless: false,
-            ocsp: staple_policy(opts, mode),
-            ech_public_names: match &opts.ech {
-                Some(crate::ech::EchMode::Config(list)) => list.public_names().into(),
-                _ => Arc::from([]),
-            },
-        };
-        let base_verifier = verifier.clone();
-        let nameless_verifier = shared_verifier(
-            verifier::ServerVerifier {
-                nameless: true,
-                ..verifier.clone()
-            },
-            &engine_versions,
-        );
-        let builder = ClientConfig::builder_with_provider(provider.clone());
-        let builder = match ech_mode(opts)? {
-            Some(mode) => builder.with_ech(mode),
-            None => builder.with_protocol_versions(&engine_versions),
-        }
-        .map_err(|e| ConfigError::Invalid(format!("inconsistent versions and suites: {e}")))?
-        .dangerous()
-        .with_custom_certificate_verifier(shared_verifier(verifier, &engine_versions));
-        let send_cert = opts.use_cert.unwrap_or(true);
-        let mut identity_key = interned::PolicyKey::default();
-        let mut cfg = match identity {
-            Some((chain, key)) if send_cert => {
-                for c in &chain {
-                    identity_key.part(c);
-                }
-                identity_key.part(key.secret_der());
-                builder
-                    .with_client_auth_cert(chain, key)
-                    .map_err(|e| mismatch(opts, e))?
-            }
-            _ => builder.with_no_client_auth(),
-        };
-        cfg.client_auth_cert_resolver =
-            interned::client_identity(&identity_key, cfg.client_auth_cert_resolver.clone());
-        cfg.alpn_protocols = alpn;
-        cfg.enable_sni = opts.hostname.as_deref() != Some("");
-        let shared = opts
-            .session_cache
-            .clone()
-            .or_else(session_cache::default_session_cache);
-        let store = match (shared, opts.session_cache_size) {
-            (Some(cache), _) => Some(cache.memory()),
-            (None, Some(0)) => None,
-            (None, n) => Some(Arc::new(session_cache::ClientStore::new(
-                n.unwrap_or(defaults::CLIENT_SESSION_CACHE_SIZE),
-            ))),
-        };
-        // Each connection files its sessions in its own slot (`RustlsSession::client`).
-        cfg.resumption = rustls::client::Resumption::disabled();
-        if keylog_wanted() {
-            cfg.key_log = Arc::new(rustls::KeyLogFile::new());
-        }
-        #[cfg(feature = "unstable-engine-config")]
-        if let Some(hook) = opts.engine_hook() {
-            hook(EngineConfigMut::Client(&mut cfg));
-        }
-        let mut nameless = cfg.clone();
-        nameless
-            .dangerous()
-            .set_certificate_verifier(nameless_verifier);
-        EngineConfig::Client {
-            config: Arc::new(cfg),
-            nameless: Arc::new(nameless),
-            store,
-            verifier: base_verifier,
-            versions: engine_versions.to_vec(),
-        }
+        build_client(&common, identity)?
     };
     Ok(Built {
         config,
         own_chain,
-        chain_policy: chain_policy_used,
+        chain_policy,
         unavailable,
     })
+}
+
+/// The policy peers are verified with, when they are.
+type PolicyUsed = Option<Arc<ChainPolicy>>;
+
+/// What the server and client parts of [`build`] share: the options and what is read from
+/// them for both sides.
+struct Common<'a> {
+    opts: &'a Options,
+    versions: suites::Versions,
+    engine_versions: Vec<&'static rustls::SupportedProtocolVersion>,
+    provider: Arc<CryptoProvider>,
+    mode: VerifyMode,
+    alpn: Vec<Vec<u8>>,
+}
+
+/// The server configuration, and the policy clients are verified with (when they are).
+fn build_server(
+    common: &Common<'_>,
+    identity: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
+    unavailable: &mut Vec<String>,
+) -> Result<(EngineConfig, PolicyUsed), ConfigError> {
+    let Common {
+        opts,
+        versions,
+        engine_versions,
+        provider,
+        mode,
+        alpn,
+    } = common;
+    let (opts, versions, mode) = (*opts, *versions, *mode);
+    let mut sni_certs = None;
+    if identity.is_none() && opts.sni_certs.is_empty() {
+        return Err(ConfigError::Invalid(
+            "a server needs a certificate and key (cert_file/key_file or cert_pem/key_pem)"
+                .to_owned(),
+        ));
+    }
+    // Everything but the cipher suites is made once, and shared by the configurations of
+    // the SNI names with cipher lists of their own: files are read (and passwords asked)
+    // once.
+    let (client_verifier, chain_policy_used) = client_verifier(opts, mode, provider)?;
+    let resolver = Arc::new(sni_resolver(opts, identity, provider)?);
+    if let Some(source) = &opts.ocsp_staple {
+        staple(source, &resolver)?;
+    }
+    if !opts.sni_certs.is_empty() {
+        sni_certs = Some(resolver.clone());
+    }
+    let server_config = |provider: Arc<CryptoProvider>| -> Result<ServerConfig, ConfigError> {
+        let builder = ServerConfig::builder_with_provider(provider)
+            .with_protocol_versions(engine_versions)
+            .map_err(|e| ConfigError::Invalid(format!("inconsistent versions and suites: {e}")))?;
+        let builder = match &client_verifier {
+            Some(v) => builder.with_client_cert_verifier(v.clone()),
+            None => builder.with_no_client_auth(),
+        };
+        let mut cfg = builder.with_cert_resolver(resolver.clone());
+        cfg.alpn_protocols = alpn.clone();
+        cfg.ignore_client_order = opts
+            .honor_cipher_order
+            .unwrap_or(defaults::HONOR_CIPHER_ORDER);
+        Ok(cfg)
+    };
+    let mut cfg = server_config(provider.clone())?;
+    if let Some(n) = opts.session_cache_size {
+        cfg.session_storage = if n == 0 {
+            Arc::new(rustls::server::NoServerSessionStorage {})
+        } else {
+            rustls::server::ServerSessionMemoryCache::new(n)
+        };
+    }
+    if let Some(cb) = &opts.ticket_keycb {
+        cfg.ticketer = Arc::new(tickets::KeyCallbackTicketer {
+            callback: cb.clone(),
+        });
+    }
+    if keylog_wanted() {
+        cfg.key_log = Arc::new(rustls::KeyLogFile::new());
+    }
+    #[cfg(feature = "unstable-engine-config")]
+    if let Some(hook) = opts.engine_hook() {
+        hook(EngineConfigMut::Server(&mut cfg));
+    }
+    let mut by_name = Vec::new();
+    for named_ciphers in &opts.per_name_ciphers {
+        let mut o = opts.clone();
+        if named_ciphers.cipher_list.is_some() {
+            o.cipher_list = named_ciphers.cipher_list.clone();
+        }
+        if named_ciphers.ciphersuites.is_some() {
+            o.ciphersuites = named_ciphers.ciphersuites.clone();
+        }
+        let name = &named_ciphers.name;
+        let named_provider = Arc::new(provider_for(
+            &o,
+            versions.tls12,
+            versions.tls13,
+            unavailable,
+        )?);
+        let mut named = server_config(named_provider)?;
+        // One session cache, ticket key set and key log for all names, so resumption
+        // works across them.
+        named.session_storage = cfg.session_storage.clone();
+        named.ticketer = cfg.ticketer.clone();
+        named.key_log = cfg.key_log.clone();
+        #[cfg(feature = "unstable-engine-config")]
+        if let Some(hook) = opts.engine_hook() {
+            hook(EngineConfigMut::Server(&mut named));
+        }
+        by_name.push((
+            name.trim_end_matches('.').to_ascii_lowercase(),
+            Arc::new(named),
+        ));
+    }
+    let config = EngineConfig::Server {
+        alpn_fallback: !opts.alpn_strict && !cfg.alpn_protocols.is_empty(),
+        config: Arc::new(cfg),
+        by_name: Arc::new(by_name),
+        certs: sni_certs,
+    };
+    Ok((config, chain_policy_used))
+}
+
+/// A server's verifier of client certificates and its policy, when clients are verified.
+fn client_verifier(
+    opts: &Options,
+    mode: VerifyMode,
+    provider: &Arc<CryptoProvider>,
+) -> Result<(Option<Arc<ClientVerifier>>, PolicyUsed), ConfigError> {
+    if !mode.verifies() {
+        return Ok((None, None));
+    }
+    let policy = chain_policy(opts)?;
+    if policy.trusts_nothing() {
+        return Err(ConfigError::Invalid(
+            "verify_mode asks to verify clients but no CA (ca_file/ca_path) or fingerprint is configured"
+                .to_owned(),
+        ));
+    }
+    let hints = if opts.client_ca_files.is_empty() && opts.client_ca_certs.is_empty() {
+        ClientVerifier::hints_from(policy.anchor_subjects())
+    } else {
+        let listed = roots::load_ca(&opts.client_ca_files, &[], &opts.client_ca_certs)?;
+        let subjects = listed
+            .iter()
+            .map(|c| {
+                x509::subject_der(c)
+                    .map_err(|e| ConfigError::Certificate(format!("client CA: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        ClientVerifier::hints_from(subjects.iter().map(Vec::as_slice))
+    };
+    let policy = Arc::new(policy);
+    let verifier = Arc::new(ClientVerifier {
+        policy: policy.clone(),
+        mandatory: mode.contains(VerifyMode::FAIL_IF_NO_PEER_CERT),
+        hints,
+        provider: provider.clone(),
+    });
+    Ok((Some(verifier), Some(policy)))
+}
+
+/// The client configuration, and the policy servers are verified with (when they are).
+fn build_client(
+    common: &Common<'_>,
+    identity: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
+) -> Result<(EngineConfig, PolicyUsed), ConfigError> {
+    let Common {
+        opts,
+        engine_versions,
+        provider,
+        mode,
+        alpn,
+        ..
+    } = common;
+    let (opts, mode) = (*opts, *mode);
+    let mut chain_policy_used = None;
+    let policy = if mode.verifies() {
+        chain_policy(opts)?
+    } else {
+        log::warn!("dangerous: peer verification is off (VerifyMode::NONE); the server is not authenticated");
+        ChainPolicy::default()
+    };
+    let policy = Arc::new(policy);
+    if mode.verifies() {
+        chain_policy_used = Some(policy.clone());
+    }
+    let verifier = verifier::ServerVerifier {
+        policy,
+        mode,
+        scheme: scheme(opts),
+        identity: opts.verifycn_name.clone(),
+        provider: provider.clone(),
+        nameless: false,
+        ocsp: staple_policy(opts, mode),
+        ech_public_names: match &opts.ech {
+            Some(crate::ech::EchMode::Config(list)) => list.public_names().into(),
+            _ => Arc::from([]),
+        },
+    };
+    let base_verifier = verifier.clone();
+    let nameless_verifier = shared_verifier(
+        verifier::ServerVerifier {
+            nameless: true,
+            ..verifier.clone()
+        },
+        engine_versions,
+    );
+    let builder = ClientConfig::builder_with_provider(provider.clone());
+    let builder = match ech_mode(opts)? {
+        Some(mode) => builder.with_ech(mode),
+        None => builder.with_protocol_versions(engine_versions),
+    }
+    .map_err(|e| ConfigError::Invalid(format!("inconsistent versions and suites: {e}")))?
+    .dangerous()
+    .with_custom_certificate_verifier(shared_verifier(verifier, engine_versions));
+    let send_cert = opts.use_cert.unwrap_or(true);
+    let mut identity_key = interned::PolicyKey::default();
+    let mut cfg = match identity {
+        Some((chain, key)) if send_cert => {
+            for c in &chain {
+                identity_key.part(c);
+            }
+            identity_key.part(key.secret_der());
+            builder
+                .with_client_auth_cert(chain, key)
+                .map_err(|e| mismatch(opts, e))?
+        }
+        _ => builder.with_no_client_auth(),
+    };
+    cfg.client_auth_cert_resolver =
+        interned::client_identity(&identity_key, cfg.client_auth_cert_resolver.clone());
+    cfg.alpn_protocols = alpn.clone();
+    cfg.enable_sni = opts.hostname.as_deref() != Some("");
+    let shared = opts
+        .session_cache
+        .clone()
+        .or_else(session_cache::default_session_cache);
+    let store = match (shared, opts.session_cache_size) {
+        (Some(cache), _) => Some(cache.memory()),
+        (None, Some(0)) => None,
+        (None, n) => Some(Arc::new(session_cache::ClientStore::new(
+            n.unwrap_or(defaults::CLIENT_SESSION_CACHE_SIZE),
+        ))),
+    };
+    // Each connection files its sessions in its own slot (`RustlsSession::client`).
+    cfg.resumption = rustls::client::Resumption::disabled();
+    if keylog_wanted() {
+        cfg.key_log = Arc::new(rustls::KeyLogFile::new());
+    }
+    #[cfg(feature = "unstable-engine-config")]
+    if let Some(hook) = opts.engine_hook() {
+        hook(EngineConfigMut::Client(&mut cfg));
+    }
+    let mut nameless = cfg.clone();
+    nameless
+        .dangerous()
+        .set_certificate_verifier(nameless_verifier);
+    let config = EngineConfig::Client {
+        config: Arc::new(cfg),
+        nameless: Arc::new(nameless),
+        store,
+        verifier: base_verifier,
+        versions: engine_versions.to_vec(),
+    };
+    Ok((config, chain_policy_used))
 }
 
 /// SSLKEYLOGFILE names a file to log session secrets to (for Wireshark); off when unset.
