@@ -49,6 +49,7 @@ use crate::defaults;
 use crate::error::{Alert, ConfigError, Error, TlsError};
 use crate::options::{Options, VerifyMode};
 use crate::plan::Target;
+use crate::verify::chain::ChainPolicy;
 
 /// What a context on the OpenSSL engine holds.
 pub(crate) struct Config {
@@ -124,34 +125,12 @@ fn ossl_err(what: &str) -> impl Fn(openssl::error::ErrorStack) -> ConfigError + 
     move |e| ConfigError::Invalid(format!("{what} (OpenSSL: {e})"))
 }
 
-/// Builds an OpenSSL context from `opts`.
-pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
-    opts.check_side()?;
-    if opts
-        .ech
-        .as_ref()
-        .is_some_and(|m| *m != crate::ech::EchMode::Off)
-    {
-        return Err(ConfigError::Invalid(
-            "ECH is not available on the openssl engine (OpenSSL 3.0 has none); use the default engine".into(),
-        ));
-    }
-    // What this engine does not do is refused by name, never ignored.
-    #[cfg(feature = "unstable-engine-config")]
-    if opts.engine_hook().is_some() {
-        return Err(ConfigError::Invalid(
-            "engine_callback configures the default engine (rustls); it cannot apply to the openssl engine"
-                .into(),
-        ));
-    }
-
-    let v = versions(opts)?;
-    let method = if opts.server {
-        SslMethod::tls_server()
-    } else {
-        SslMethod::tls_client()
-    };
-    let mut b = SslContextBuilder::new(method).map_err(ossl_err("cannot make a context"))?;
+/// Versions, renegotiation, cipher lists, groups and the server's cipher order.
+fn protocols(
+    opts: &Options,
+    b: &mut SslContextBuilder,
+    v: super::suites::AllVersions,
+) -> Result<(), ConfigError> {
     let lowest = [
         (v.tls10, SslVersion::TLS1),
         (v.tls11, SslVersion::TLS1_1),
@@ -190,7 +169,7 @@ pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
             .map_err(ossl_err("OpenSSL refused the default TLS 1.3 suites"))?;
     }
     cipher_lists(
-        &mut b,
+        b,
         opts.cipher_list.as_deref(),
         opts.ciphersuites.as_deref(),
         "",
@@ -209,6 +188,113 @@ pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
             b.set_options(ossl::SslOptions::CIPHER_SERVER_PREFERENCE);
         }
     }
+    Ok(())
+}
+
+/// The verifiers a context runs (sslsock's, inside OpenSSL's callbacks) and what OpenSSL is
+/// told to ask of the peer.
+struct Verifiers {
+    server_verifier: Option<ServerVerifier>,
+    client_verifier: Option<Arc<ClientVerifier>>,
+    client_verify_mode: Option<SslVerifyMode>,
+    chain_policy: Option<Arc<ChainPolicy>>,
+}
+
+fn verifiers(
+    opts: &Options,
+    mode: VerifyMode,
+    b: &mut SslContextBuilder,
+    verdict_index: Index<Ssl, VerdictSlot>,
+) -> Result<Verifiers, ConfigError> {
+    let mut chain_policy = None;
+    let mut client_verify_mode = None;
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let (server_verifier, client_verifier) = if opts.server {
+        if mode.contains(VerifyMode::PEER) {
+            let policy = Arc::new(super::chain_policy(opts)?);
+            chain_policy = Some(policy.clone());
+            // OpenSSL only asks for the certificate; sslsock verifies it.
+            let mut m = SslVerifyMode::PEER;
+            if mode.contains(VerifyMode::FAIL_IF_NO_PEER_CERT) {
+                m |= SslVerifyMode::FAIL_IF_NO_PEER_CERT;
+            }
+            // Each connection sets the callback that runs sslsock's verifier.
+            b.set_verify(m);
+            client_verify_mode = Some(m);
+            let v = ClientVerifier {
+                policy,
+                mandatory: mode.contains(VerifyMode::FAIL_IF_NO_PEER_CERT),
+                hints: Vec::new(),
+                provider,
+            };
+            (None, Some(Arc::new(v)))
+        } else {
+            b.set_verify(SslVerifyMode::NONE);
+            (None, None)
+        }
+    } else {
+        b.set_verify(SslVerifyMode::NONE);
+        let policy = if mode.verifies() {
+            let p = Arc::new(super::chain_policy(opts)?);
+            chain_policy = Some(p.clone());
+            p
+        } else {
+            log::warn!("dangerous: peer verification is off (VerifyMode::NONE); the server is not authenticated");
+            Arc::new(Default::default())
+        };
+        let v = ServerVerifier {
+            policy,
+            mode,
+            scheme: super::scheme(opts),
+            identity: opts.verifycn_name.clone(),
+            provider,
+            nameless: false,
+            ocsp: super::staple_policy(opts, mode),
+            // ECH is refused on this engine.
+            ech_public_names: Arc::from([]),
+        };
+        let staple_checker = v.clone();
+        b.set_status_callback(move |ssl| Ok(check_staple(&staple_checker, ssl, verdict_index)))
+            .map_err(ossl_err("cannot set the OCSP status callback"))?;
+        (Some(v), None)
+    };
+    Ok(Verifiers {
+        server_verifier,
+        client_verifier,
+        client_verify_mode,
+        chain_policy,
+    })
+}
+
+/// Builds an OpenSSL context from `opts`.
+pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
+    opts.check_side()?;
+    if opts
+        .ech
+        .as_ref()
+        .is_some_and(|m| *m != crate::ech::EchMode::Off)
+    {
+        return Err(ConfigError::Invalid(
+            "ECH is not available on the openssl engine (OpenSSL 3.0 has none); use the default engine".into(),
+        ));
+    }
+    // What this engine does not do is refused by name, never ignored.
+    #[cfg(feature = "unstable-engine-config")]
+    if opts.engine_hook().is_some() {
+        return Err(ConfigError::Invalid(
+            "engine_callback configures the default engine (rustls); it cannot apply to the openssl engine"
+                .into(),
+        ));
+    }
+
+    let v = versions(opts)?;
+    let method = if opts.server {
+        SslMethod::tls_server()
+    } else {
+        SslMethod::tls_client()
+    };
+    let mut b = SslContextBuilder::new(method).map_err(ossl_err("cannot make a context"))?;
+    protocols(opts, &mut b, v)?;
     let identity = super::own_identity(opts)?;
     if opts.server && identity.is_none() && opts.psk.is_none() {
         return Err(ConfigError::Certificate(
@@ -334,58 +420,13 @@ pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
     } else {
         defaults::CLIENT_VERIFY_MODE
     });
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let mut chain_policy = None;
-    let mut client_verify_mode = None;
-    let (server_verifier, client_verifier) = if opts.server {
-        if mode.contains(VerifyMode::PEER) {
-            let policy = Arc::new(super::chain_policy(opts)?);
-            chain_policy = Some(policy.clone());
-            // OpenSSL only asks for the certificate; sslsock verifies it.
-            let mut m = SslVerifyMode::PEER;
-            if mode.contains(VerifyMode::FAIL_IF_NO_PEER_CERT) {
-                m |= SslVerifyMode::FAIL_IF_NO_PEER_CERT;
-            }
-            // Each connection sets the callback that runs sslsock's verifier.
-            b.set_verify(m);
-            client_verify_mode = Some(m);
-            let v = ClientVerifier {
-                policy,
-                mandatory: mode.contains(VerifyMode::FAIL_IF_NO_PEER_CERT),
-                hints: Vec::new(),
-                provider,
-            };
-            (None, Some(Arc::new(v)))
-        } else {
-            b.set_verify(SslVerifyMode::NONE);
-            (None, None)
-        }
-    } else {
-        b.set_verify(SslVerifyMode::NONE);
-        let policy = if mode.verifies() {
-            let p = Arc::new(super::chain_policy(opts)?);
-            chain_policy = Some(p.clone());
-            p
-        } else {
-            log::warn!("dangerous: peer verification is off (VerifyMode::NONE); the server is not authenticated");
-            Arc::new(Default::default())
-        };
-        let v = ServerVerifier {
-            policy,
-            mode,
-            scheme: super::scheme(opts),
-            identity: opts.verifycn_name.clone(),
-            provider,
-            nameless: false,
-            ocsp: super::staple_policy(opts, mode),
-            // ECH is refused on this engine.
-            ech_public_names: Arc::from([]),
-        };
-        let staple_checker = v.clone();
-        b.set_status_callback(move |ssl| Ok(check_staple(&staple_checker, ssl, verdict_index)))
-            .map_err(ossl_err("cannot set the OCSP status callback"))?;
-        (Some(v), None)
-    };
+    let verifiers = verifiers(opts, mode, &mut b, verdict_index)?;
+    let Verifiers {
+        server_verifier,
+        client_verifier,
+        client_verify_mode,
+        chain_policy,
+    } = verifiers;
     let sessions = server_verifier.as_ref().and_then(|v| {
         // The verification policy, and the client certificate, a shared session is for.
         let mut policy = super::policy_key(v, &format!("openssl {v:?}", v = versions(opts).ok()))?;
