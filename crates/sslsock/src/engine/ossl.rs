@@ -266,6 +266,115 @@ fn verifiers(
     })
 }
 
+/// `SSL_dh_file` / `SSL_dh`: finite-field DH parameters for a server's DHE suites.
+fn dh_params(opts: &Options, b: &mut SslContextBuilder) -> Result<(), ConfigError> {
+    let Some(dh) = &opts.dh_params else {
+        return Ok(());
+    };
+    {
+        if !opts.server {
+            return Err(ConfigError::Invalid(
+                "dh_file/dh (SSL_dh_file, SSL_dh) are for a server context".into(),
+            ));
+        }
+        let pem = match dh {
+            crate::options::DhParams::Pem(p) => p.clone(),
+            crate::options::DhParams::File(path) => {
+                crate::x509::read_capped(path).map_err(|e| ConfigError::File {
+                    path: path.clone(),
+                    reason: format!("cannot read the DH parameters: {e}"),
+                })?
+            }
+        };
+        let params = openssl::dh::Dh::params_from_pem(&pem).map_err(ossl_err(
+            "the DH parameters are not a PEM \"DH PARAMETERS\" block",
+        ))?;
+        b.set_tmp_dh(&params)
+            .map_err(ossl_err("OpenSSL refused the DH parameters"))?;
+    }
+    Ok(())
+}
+
+/// A server's CA name list for certificate requests and its own session cache.
+fn server_settings(opts: &Options, b: &mut SslContextBuilder) -> Result<(), ConfigError> {
+    if !opts.client_ca_files.is_empty() || !opts.client_ca_certs.is_empty() {
+        // The CA names sent with a certificate request (`SSL_client_ca`).
+        let listed = super::roots::load_ca(&opts.client_ca_files, &[], &opts.client_ca_certs)?;
+        let mut names = openssl::stack::Stack::new().map_err(ossl_err("no CA name list"))?;
+        for c in &listed {
+            let cert = openssl::x509::X509::from_der(c)
+                .map_err(ossl_err("OpenSSL cannot read a client CA"))?;
+            names
+                .push(
+                    cert.subject_name()
+                        .to_owned()
+                        .map_err(ossl_err("a client CA name"))?,
+                )
+                .map_err(ossl_err("a client CA name"))?;
+        }
+        b.set_client_ca_list(names);
+    }
+    {
+        // The server's own cache and tickets (OpenSSL's); size 0 turns resumption off, as on
+        // the default engine, but for tickets under the application's keys.
+        match opts.session_cache_size {
+            Some(0) => {
+                b.set_session_cache_mode(ossl::SslSessionCacheMode::OFF);
+                if opts.ticket_keycb.is_none() {
+                    b.set_options(ossl::SslOptions::NO_TICKET);
+                }
+            }
+            Some(n) => {
+                b.set_session_cache_size(i32::try_from(n).unwrap_or(i32::MAX));
+            }
+            None => {}
+        }
+    }
+    Ok(())
+}
+
+/// A certificate chain, leaf first.
+type Chain = Vec<CertificateDer<'static>>;
+/// A chain and its key.
+type Identity = Option<(Chain, rustls_pki_types::PrivateKeyDer<'static>)>;
+
+/// The context's own certificates and keys (a server's alternates and per-name ones too),
+/// and every chain it may send.
+fn identities(
+    opts: &Options,
+    b: &mut SslContextBuilder,
+) -> Result<(Identity, Vec<Chain>), ConfigError> {
+    let identity = super::own_identity(opts)?;
+    if opts.server && identity.is_none() && opts.psk.is_none() {
+        return Err(ConfigError::Certificate(
+            "a server needs a certificate and key (cert_file, key_file) or PSK keys (psk_server)"
+                .into(),
+        ));
+    }
+    let mut chains = Vec::new();
+    if let Some((chain, key)) = &identity {
+        if opts.server || opts.use_cert.unwrap_or(true) {
+            use_identity(b, chain, key)?;
+            chains.push(chain.clone());
+        }
+    }
+    if opts.server {
+        // `sni_cert("", ...)`: alternates of the default certificate (another key type).
+        for alt in opts.sni_certs.iter().filter(|c| c.name.is_empty()) {
+            let chain = crate::x509::load_chain(&alt.cert, &opts.password)?;
+            let key = crate::x509::load_key(alt.key.as_ref(), &alt.cert, &opts.password)?;
+            use_identity(b, &chain, &key)?;
+            chains.push(chain);
+        }
+        // Stapled: this context's own certificates (its SNI names' contexts staple theirs).
+        if let Some(source) = &opts.ocsp_staple {
+            staple(source, &chains, b)?;
+        }
+        chains.extend(per_name(opts, b)?);
+    }
+    Ok((identity, chains))
+}
+
 /// Builds an OpenSSL context from `opts`.
 pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
     opts.check_side()?;
@@ -295,59 +404,12 @@ pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
     };
     let mut b = SslContextBuilder::new(method).map_err(ossl_err("cannot make a context"))?;
     protocols(opts, &mut b, v)?;
-    let identity = super::own_identity(opts)?;
-    if opts.server && identity.is_none() && opts.psk.is_none() {
-        return Err(ConfigError::Certificate(
-            "a server needs a certificate and key (cert_file, key_file) or PSK keys (psk_server)"
-                .into(),
-        ));
-    }
+    let (identity, chains) = identities(opts, &mut b)?;
     let own_chain = identity
         .as_ref()
         .map(|(c, _)| c.clone())
         .unwrap_or_default();
-    let mut chains = Vec::new();
-    if let Some((chain, key)) = &identity {
-        if opts.server || opts.use_cert.unwrap_or(true) {
-            use_identity(&mut b, chain, key)?;
-            chains.push(chain.clone());
-        }
-    }
-    if opts.server {
-        // `sni_cert("", ...)`: alternates of the default certificate (another key type).
-        for alt in opts.sni_certs.iter().filter(|c| c.name.is_empty()) {
-            let chain = crate::x509::load_chain(&alt.cert, &opts.password)?;
-            let key = crate::x509::load_key(alt.key.as_ref(), &alt.cert, &opts.password)?;
-            use_identity(&mut b, &chain, &key)?;
-            chains.push(chain);
-        }
-        // Stapled: this context's own certificates (its SNI names' contexts staple theirs).
-        if let Some(source) = &opts.ocsp_staple {
-            staple(source, &chains, &mut b)?;
-        }
-        chains.extend(per_name(opts, &mut b)?);
-    }
-    if let Some(dh) = &opts.dh_params {
-        if !opts.server {
-            return Err(ConfigError::Invalid(
-                "dh_file/dh (SSL_dh_file, SSL_dh) are for a server context".into(),
-            ));
-        }
-        let pem = match dh {
-            crate::options::DhParams::Pem(p) => p.clone(),
-            crate::options::DhParams::File(path) => {
-                crate::x509::read_capped(path).map_err(|e| ConfigError::File {
-                    path: path.clone(),
-                    reason: format!("cannot read the DH parameters: {e}"),
-                })?
-            }
-        };
-        let params = openssl::dh::Dh::params_from_pem(&pem).map_err(ossl_err(
-            "the DH parameters are not a PEM \"DH PARAMETERS\" block",
-        ))?;
-        b.set_tmp_dh(&params)
-            .map_err(ossl_err("OpenSSL refused the DH parameters"))?;
-    }
+    dh_params(opts, &mut b)?;
     psk(opts, &mut b)?;
     alpn(opts, &mut b)?;
     static KEY_INDEX: OnceLock<Index<Ssl, Slot>> = OnceLock::new();
@@ -356,38 +418,8 @@ pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
         process_index(&KEY_INDEX).map_err(ossl_err("cannot make a session key slot"))?;
     let verdict_index =
         process_index(&VERDICT_INDEX).map_err(ossl_err("cannot make a verification slot"))?;
-    if opts.server && (!opts.client_ca_files.is_empty() || !opts.client_ca_certs.is_empty()) {
-        // The CA names sent with a certificate request (`SSL_client_ca`).
-        let listed = super::roots::load_ca(&opts.client_ca_files, &[], &opts.client_ca_certs)?;
-        let mut names = openssl::stack::Stack::new().map_err(ossl_err("no CA name list"))?;
-        for c in &listed {
-            let cert = openssl::x509::X509::from_der(c)
-                .map_err(ossl_err("OpenSSL cannot read a client CA"))?;
-            names
-                .push(
-                    cert.subject_name()
-                        .to_owned()
-                        .map_err(ossl_err("a client CA name"))?,
-                )
-                .map_err(ossl_err("a client CA name"))?;
-        }
-        b.set_client_ca_list(names);
-    }
     if opts.server {
-        // The server's own cache and tickets (OpenSSL's); size 0 turns resumption off, as on
-        // the default engine, but for tickets under the application's keys.
-        match opts.session_cache_size {
-            Some(0) => {
-                b.set_session_cache_mode(ossl::SslSessionCacheMode::OFF);
-                if opts.ticket_keycb.is_none() {
-                    b.set_options(ossl::SslOptions::NO_TICKET);
-                }
-            }
-            Some(n) => {
-                b.set_session_cache_size(i32::try_from(n).unwrap_or(i32::MAX));
-            }
-            None => {}
-        }
+        server_settings(opts, &mut b)?;
     }
     if let Some(callback) = opts.ticket_keycb.as_ref().filter(|_| opts.server) {
         super::ossl_ffi::set_ticket_keys(&mut b, callback.clone())
