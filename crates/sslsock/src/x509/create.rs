@@ -522,8 +522,8 @@ impl CertSpec {
         self
     }
 
-    fn params(&self) -> Result<CertificateParams, ConfigError> {
-        let mut p = CertificateParams::default();
+    /// The subject as rcgen writes it (emailAddress as IA5String, countryName printable).
+    fn distinguished_name(&self) -> Result<DistinguishedName, ConfigError> {
         let mut dn = DistinguishedName::new();
         for (k, v) in &self.subject {
             let t = dn_type(k)?;
@@ -547,9 +547,14 @@ impl CertSpec {
             };
             dn.push(t, value);
         }
-        p.distinguished_name = dn;
+        Ok(dn)
+    }
+
+    /// The subjectAltNames, each of its own type.
+    fn subject_alt_names(&self) -> Result<Vec<SanType>, ConfigError> {
+        let mut sans = Vec::new();
         for s in &self.sans {
-            p.subject_alt_names.push(match SubjectAltName::parse(s)? {
+            sans.push(match SubjectAltName::parse(s)? {
                 SubjectAltName::Ip(ip) => SanType::IpAddress(ip),
                 SubjectAltName::Dns(d) => SanType::DnsName(
                     d.clone()
@@ -573,6 +578,13 @@ impl CertSpec {
                 }
             });
         }
+        Ok(sans)
+    }
+
+    fn params(&self) -> Result<CertificateParams, ConfigError> {
+        let mut p = CertificateParams::default();
+        p.distinguished_name = self.distinguished_name()?;
+        p.subject_alt_names = self.subject_alt_names()?;
         p.not_before = self.not_before.into();
         p.not_after = self.not_after.into();
         let serial = match (&self.serial_bytes, self.serial) {

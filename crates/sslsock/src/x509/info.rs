@@ -306,70 +306,8 @@ fn describe(parsed: &ParsedExtension<'_>, oid: &str, raw: &[u8], info: &mut Cert
             }
             s
         }
-        ParsedExtension::KeyUsage(ku) => {
-            let bits = [
-                (
-                    ku.digital_signature(),
-                    "digitalSignature",
-                    "Digital Signature",
-                ),
-                (ku.non_repudiation(), "nonRepudiation", "Non Repudiation"),
-                (ku.key_encipherment(), "keyEncipherment", "Key Encipherment"),
-                (
-                    ku.data_encipherment(),
-                    "dataEncipherment",
-                    "Data Encipherment",
-                ),
-                (ku.key_agreement(), "keyAgreement", "Key Agreement"),
-                (ku.key_cert_sign(), "keyCertSign", "Certificate Sign"),
-                (ku.crl_sign(), "cRLSign", "CRL Sign"),
-                (ku.encipher_only(), "encipherOnly", "Encipher Only"),
-                (ku.decipher_only(), "decipherOnly", "Decipher Only"),
-            ];
-            info.keyusage = bits
-                .iter()
-                .filter(|b| b.0)
-                .map(|b| b.1.to_owned())
-                .collect();
-            bits.iter()
-                .filter(|b| b.0)
-                .map(|b| b.2)
-                .collect::<Vec<_>>()
-                .join(", ")
-        }
-        ParsedExtension::ExtendedKeyUsage(eku) => {
-            let known = [
-                (eku.any, "anyExtendedKeyUsage", "Any Extended Key Usage"),
-                (
-                    eku.server_auth,
-                    "serverAuth",
-                    "TLS Web Server Authentication",
-                ),
-                (
-                    eku.client_auth,
-                    "clientAuth",
-                    "TLS Web Client Authentication",
-                ),
-                (eku.code_signing, "codeSigning", "Code Signing"),
-                (eku.email_protection, "emailProtection", "E-mail Protection"),
-                (eku.time_stamping, "timeStamping", "Time Stamping"),
-                (eku.ocsp_signing, "OCSPSigning", "OCSP Signing"),
-            ];
-            info.extkeyusage = known
-                .iter()
-                .filter(|k| k.0)
-                .map(|k| k.1.to_owned())
-                .collect();
-            info.extkeyusage
-                .extend(eku.other.iter().map(|o| o.to_id_string()));
-            let mut text: Vec<String> = known
-                .iter()
-                .filter(|k| k.0)
-                .map(|k| k.2.to_owned())
-                .collect();
-            text.extend(eku.other.iter().map(|o| o.to_id_string()));
-            text.join(", ")
-        }
+        ParsedExtension::KeyUsage(ku) => key_usage(ku, info),
+        ParsedExtension::ExtendedKeyUsage(eku) => extended_key_usage(eku, info),
         ParsedExtension::SubjectAlternativeName(san) => {
             info.subject_alt_names = san
                 .general_names
@@ -429,4 +367,75 @@ fn describe(parsed: &ParsedExtension<'_>, oid: &str, raw: &[u8], info: &mut Cert
         _ if oid == "1.3.6.1.5.5.7.1.24" => tls_features(raw),
         _ => hex(raw),
     }
+}
+
+/// keyUsage: the names into `info`, OpenSSL's words as the text.
+fn key_usage(ku: &x509_parser::extensions::KeyUsage, info: &mut CertInfo) -> String {
+    let bits = [
+        (
+            ku.digital_signature(),
+            "digitalSignature",
+            "Digital Signature",
+        ),
+        (ku.non_repudiation(), "nonRepudiation", "Non Repudiation"),
+        (ku.key_encipherment(), "keyEncipherment", "Key Encipherment"),
+        (
+            ku.data_encipherment(),
+            "dataEncipherment",
+            "Data Encipherment",
+        ),
+        (ku.key_agreement(), "keyAgreement", "Key Agreement"),
+        (ku.key_cert_sign(), "keyCertSign", "Certificate Sign"),
+        (ku.crl_sign(), "cRLSign", "CRL Sign"),
+        (ku.encipher_only(), "encipherOnly", "Encipher Only"),
+        (ku.decipher_only(), "decipherOnly", "Decipher Only"),
+    ];
+    info.keyusage = bits
+        .iter()
+        .filter(|b| b.0)
+        .map(|b| b.1.to_owned())
+        .collect();
+    bits.iter()
+        .filter(|b| b.0)
+        .map(|b| b.2)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// extendedKeyUsage: the names (and unknown OIDs) into `info`, OpenSSL's words as the text.
+fn extended_key_usage(
+    eku: &x509_parser::extensions::ExtendedKeyUsage<'_>,
+    info: &mut CertInfo,
+) -> String {
+    let known = [
+        (eku.any, "anyExtendedKeyUsage", "Any Extended Key Usage"),
+        (
+            eku.server_auth,
+            "serverAuth",
+            "TLS Web Server Authentication",
+        ),
+        (
+            eku.client_auth,
+            "clientAuth",
+            "TLS Web Client Authentication",
+        ),
+        (eku.code_signing, "codeSigning", "Code Signing"),
+        (eku.email_protection, "emailProtection", "E-mail Protection"),
+        (eku.time_stamping, "timeStamping", "Time Stamping"),
+        (eku.ocsp_signing, "OCSPSigning", "OCSP Signing"),
+    ];
+    info.extkeyusage = known
+        .iter()
+        .filter(|k| k.0)
+        .map(|k| k.1.to_owned())
+        .collect();
+    info.extkeyusage
+        .extend(eku.other.iter().map(|o| o.to_id_string()));
+    let mut text: Vec<String> = known
+        .iter()
+        .filter(|k| k.0)
+        .map(|k| k.2.to_owned())
+        .collect();
+    text.extend(eku.other.iter().map(|o| o.to_id_string()));
+    text.join(", ")
 }
