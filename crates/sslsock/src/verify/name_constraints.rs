@@ -56,13 +56,6 @@ impl ConstrainedName<'_> {
 
 /// Checks each of `names` against the name constraints of every certificate in `issuers`
 /// (the CA certificates of a validated path, the trust anchor included, in any order).
-///
-/// ```
-/// use sslsock::verify::name_constraints::{check, ConstrainedName};
-/// // No CA, no constraint.
-/// check(&[] as &[Vec<u8>], &[ConstrainedName::Dns("www.example.org")])?;
-/// # Ok::<(), sslsock::VerifyError>(())
-/// ```
 pub(crate) fn check<C: AsRef<[u8]>>(
     issuers: &[C],
     names: &[ConstrainedName<'_>],
