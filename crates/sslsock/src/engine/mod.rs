@@ -1,5 +1,28 @@
-//! The only module that names rustls types: `Options` -> engine configuration, and the
-//! sans-IO [`Session`] the socket drives one record at a time.
+//! The TLS engines behind one contract: `Options` -> engine configuration, and the sans-IO
+//! [`Session`] the socket drives one record at a time. The default engine (rustls) is built
+//! here and in `session.rs`, `verifier.rs`, `sni.rs`, `tickets.rs`; the openssl engine
+//! (feature `openssl`) in `ossl.rs`, `ossl_verify.rs` and `ossl_ffi.rs`.
+//!
+//! # What an engine provides
+//!
+//! - **A build**, `Options` (after the default layers and the args filter) -> [`Built`]: an
+//!   [`EngineConfig`], the context's own chain, the chain policy peers are verified with,
+//!   and the names it dropped. Every option is applied, or refused with a
+//!   [`ConfigError`] naming it and the engine that has it; never ignored.
+//! - **Sessions**: `Session::client(&config, &Target)` takes the connection's identity as
+//!   one value ([`crate::plan::Target`]: the name sent, the name checked, the session key);
+//!   `Session::server(&config)`. A client offers a cached session only from the slot
+//!   (session key, name checked) and only under the verification that accepted it.
+//! - **Record-exact I/O**: `feed_record` takes one whole TLS record, `plaintext`/`consume`
+//!   hand out what it decrypted, `write_plaintext`/`write_tls` and `wants_write` move
+//!   output; `feed_eof` reports the transport's end. An engine never reads ahead of the
+//!   record it was fed, so the socket can stop TLS with the following plain bytes intact.
+//! - **Verification by sslsock's policy**: the chain, name, pins, CRLs and OCSP are decided
+//!   by `verify/` and `ocsp/`; a refusal reaches the peer as the alert of
+//!   [`VerifyError::alert`](crate::error::VerifyError::alert) (OpenSSL's exception noted
+//!   there).
+//! - **Facts**: version, cipher, group, ALPN/NPN, SNI, resumption, peer chain and what the
+//!   verification learnt (`peer_outcome`), ECH status, in the socket's words.
 
 mod interned;
 #[cfg(feature = "openssl")]

@@ -50,7 +50,8 @@ pub(super) fn now() -> UnixTime {
 }
 
 /// The `X509_V_*` code that OpenSSL turns into `alert` (its `ssl_verify_alarm_type`
-/// table), so that both engines send the alert of [`VerifyError::alert`].
+/// table), so that both engines send the alert of
+/// [`VerifyError::alert`](crate::error::VerifyError::alert).
 fn x509_code(alert: Alert) -> c_int {
     match alert {
         Alert::UNKNOWN_CA => openssl_sys::X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
