@@ -179,7 +179,8 @@ impl Interceptor {
         &self.ca.cert_pem
     }
 
-    /// How many clones the cache holds.
+    /// How many clones the proxy's own cache holds (0 when an application store set with
+    /// [`with_store`](Self::with_store) holds them).
     pub fn cached(&self) -> usize {
         self.cache.lock().map_or(0, |c| c.entries.len())
     }

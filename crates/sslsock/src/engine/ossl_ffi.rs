@@ -447,7 +447,9 @@ pub(crate) fn negotiated(ssl: &SslRef) -> Option<&[u8]> {
     }
 }
 
-/// The mode bits of a context (`SSL_CTX_get_mode`), for tests of what a build applied.
+/// The mode bits of a context (`SSL_CTX_get_mode`), for tests of what a build applied. The
+/// openssl crate has no getter for them: `SslContextBuilder::set_mode` needs the builder,
+/// which a build consumes, and the built `SslContext` offers no `mode()`.
 #[cfg(test)]
 pub(crate) fn context_mode(ctx: &SslContext) -> std::ffi::c_long {
     // SAFETY: `ctx` is a live context borrowed for the call; SSL_CTRL_MODE with 0 ORs no

@@ -256,11 +256,41 @@ mod tests {
         }
     }
 
+    /// An application's store: a plain map, no rules of its own.
+    #[derive(Default)]
+    struct MapStore(Mutex<HashMap<CertId, VerifiedStatus>>);
+
+    impl OcspStore for MapStore {
+        fn get(&self, id: &CertId) -> Option<VerifiedStatus> {
+            self.0.lock().unwrap().get(id).cloned()
+        }
+        fn put(&self, id: CertId, status: VerifiedStatus) {
+            self.0.lock().unwrap().insert(id, status);
+        }
+    }
+
     #[test]
     fn the_newest_status_stands_and_good_never_undoes_a_revocation() {
+        newest_stands_and_good_never_undoes(OcspCache::new(4));
+    }
+
+    /// The same rules hold in front of an application's store, and an entry past its
+    /// nextUpdate in the store is not used.
+    #[test]
+    fn an_application_store_gets_the_same_rules() {
+        let store = Arc::new(MapStore::default());
+        newest_stands_and_good_never_undoes(OcspCache::with_store(store.clone()));
+        let now = SystemTime::now();
+        let stale = status(now - Duration::from_secs(1));
+        store.put(id(9), stale.clone());
+        let cache = OcspCache::with_store(store);
+        assert!(cache.get(&id(9), now).is_none());
+        assert!(cache.get(&id(9), now - Duration::from_secs(2)).is_some());
+    }
+
+    fn newest_stands_and_good_never_undoes(cache: OcspCache) {
         let now = SystemTime::now();
         let hour = Duration::from_secs(3600);
-        let cache = OcspCache::new(4);
         // A revocation, then an older "good" (a replayed staple): the revocation stands.
         cache.put(id(1), with(revoked("keyCompromise"), now), now);
         let stood = cache.keep(id(1), with(CertStatus::Good, now - hour), now);
