@@ -2,13 +2,14 @@
 
 use std::sync::Arc;
 
-use rustls_pki_types::CertificateDer;
+use pki_types::CertificateDer;
 
 use crate::engine::{self, EngineConfig};
 use crate::error::Error;
 use crate::options::Options;
+use crate::plan::roots::DefaultCa;
+use crate::plan::{Plan, SocketPlan, Target};
 use crate::verify::chain::ChainPolicy;
-use crate::verify::roots::DefaultCa;
 
 /// A compiled, immutable TLS configuration (the Perl module's `SSL_Context`), cheap to clone.
 ///
@@ -28,6 +29,10 @@ pub struct SslContext {
 
 struct Inner {
     engine: EngineConfig,
+    /// What its sockets do beyond the handshake, read once from `options`.
+    socket: SocketPlan,
+    /// Client: how OCSP is checked.
+    ocsp: Option<crate::ocsp::StaplePolicy>,
     options: Options,
     own_chain: Vec<CertificateDer<'static>>,
     chain_policy: Option<Arc<ChainPolicy>>,
@@ -67,7 +72,7 @@ pub(crate) fn implicit_context() -> Result<SslContext, Error> {
     if crate::args::has_filter_callback() {
         return SslContext::new(&Options::new());
     }
-    let ca = crate::verify::roots::default_ca();
+    let ca = crate::plan::roots::default_ca();
     let generation = crate::defaults::generation();
     let mut slot = IMPLICIT_CONTEXT.lock().unwrap_or_else(|p| p.into_inner());
     if let Some((made_with, made_at, ctx)) = &*slot {
@@ -89,10 +94,13 @@ impl SslContext {
     /// ([`crate::args::set_args_filter`]) has the last word.
     pub fn new(options: &Options) -> Result<SslContext, Error> {
         let options = crate::args::effective(options)?;
-        let built = engine::build(&options)?;
+        let plan = Plan::new(&options)?;
+        let built = engine::build(&plan)?;
         Ok(SslContext {
             inner: Arc::new(Inner {
                 engine: built.config,
+                ocsp: plan.client().map(|c| c.check.ocsp.clone()),
+                socket: SocketPlan::new(&options),
                 options,
                 own_chain: built.own_chain,
                 chain_policy: built.chain_policy,
@@ -130,13 +138,33 @@ impl SslContext {
         &self.inner.engine
     }
 
+    /// What its sockets do beyond the handshake.
+    pub(crate) fn socket_plan(&self) -> &SocketPlan {
+        &self.inner.socket
+    }
+
+    /// The target of a connection made with this context toward `peer` (`dialed`: the
+    /// address given to the constructor, if any).
+    pub(crate) fn target(
+        &self,
+        peer: &crate::options::Peer,
+        dialed: Option<&str>,
+    ) -> Result<Target, Error> {
+        Target::resolve(&self.inner.options, peer, dialed)
+    }
+
+    /// The target of a connection toward `name`, for constructors that take only a name.
+    pub(crate) fn named_target(&self, name: &str) -> Result<Target, Error> {
+        Target::named(&self.inner.options, name)
+    }
+
     pub(crate) fn own_chain(&self) -> &[CertificateDer<'static>] {
         &self.inner.own_chain
     }
 
     /// Client: how OCSP is checked; `None` on a server.
     pub(crate) fn ocsp_policy(&self) -> Option<&crate::ocsp::StaplePolicy> {
-        self.inner.engine.ocsp_policy()
+        self.inner.ocsp.as_ref()
     }
 
     /// The policy peers are verified with; `None` when they are not.
@@ -179,7 +207,7 @@ impl ContextSource for &SslContext {
     }
 
     fn keeps_socket_on_error(&self) -> bool {
-        self.options().keep_socket_on_error
+        self.socket_plan().keep_socket_on_error
     }
 }
 

@@ -83,3 +83,19 @@ pub(crate) fn changed() {
 pub(crate) fn generation() -> u64 {
     GENERATION.load(std::sync::atomic::Ordering::SeqCst)
 }
+
+static SESSION_CACHE: std::sync::RwLock<Option<crate::session::SessionCache>> =
+    std::sync::RwLock::new(None);
+
+/// Sets the cache used by contexts that name none (`set_default_session_cache`); `None`
+/// returns to one cache per context.
+pub fn set_default_session_cache(cache: Option<crate::session::SessionCache>) {
+    if let Ok(mut g) = SESSION_CACHE.write() {
+        *g = cache;
+    }
+    changed();
+}
+
+pub(crate) fn default_session_cache() -> Option<crate::session::SessionCache> {
+    SESSION_CACHE.read().ok().and_then(|g| g.clone())
+}

@@ -45,6 +45,7 @@ pub mod intercept;
 pub mod listener;
 pub mod ocsp;
 pub mod options;
+mod peer;
 mod plan;
 mod session;
 pub mod socket;
@@ -54,10 +55,9 @@ pub mod verify;
 pub mod x509;
 
 pub use context::{set_default_context, ContextSource, SslContext};
-pub use engine::{
-    set_default_session_cache, CachedSession, SessionCache, SessionStore, TicketKey,
-    TicketKeyCallback,
-};
+pub use defaults::set_default_session_cache;
+pub use engine::{CachedSession, SessionStore};
+pub use session::{SessionCache, TicketKey, TicketKeyCallback};
 
 /// Advanced: the engine's own configuration types, for [`Options::engine_callback`]
 /// (feature `unstable-engine-config`: they follow the engine's versions, not sslsock's). Using
@@ -69,6 +69,7 @@ pub mod advanced {
 pub use error::{errstr, Alert, ConfigError, Error, TlsError, VerifyError, Want};
 pub use listener::SslListener;
 pub use options::{Engine, Family, Options, Peer, Source, VerifyMode};
+pub use plan::roots::{default_ca, set_default_ca, CaOrigin, DefaultCa};
 pub use plan::Target;
 #[cfg(feature = "tokio")]
 pub use socket::async_io::AsyncSslSocket;
@@ -77,7 +78,6 @@ pub use text::escape_control;
 pub use timefmt::format_system_time;
 pub use verify::fingerprint::FingerprintAlgorithm;
 pub use verify::hostname::Scheme;
-pub use verify::roots::{default_ca, set_default_ca, CaOrigin, DefaultCa};
 pub use x509::info::CertInfo;
 pub use x509::SubjectAltName;
 

@@ -471,100 +471,6 @@ impl Options {
             session_key: self.session_key.or(d.session_key),
         }
     }
-
-    /// An option of the other side is a configuration error naming it, not a silent no-op.
-    pub(crate) fn check_side(&self) -> Result<(), ConfigError> {
-        let (set, side, other): (Vec<&str>, &str, &str) = if self.server {
-            let mut set = Vec::new();
-            if self.hostname.is_some() {
-                set.push("hostname (SSL_hostname)");
-            }
-            if self.verifycn_name.is_some() {
-                set.push("verifycn_name");
-            }
-            if self.verifycn_scheme.is_some() {
-                set.push("verifycn_scheme");
-            }
-            if self.public_suffix.is_some() {
-                set.push("verifycn_publicsuffix");
-            }
-            if self.session_key.is_some() {
-                set.push("session_key");
-            }
-            if self.session_cache.is_some() {
-                set.push("session_cache (a client session cache)");
-            }
-            if self.use_cert.is_some() {
-                set.push("use_cert");
-            }
-            if self.local_addr.is_some() {
-                set.push("local_addr");
-            }
-            if self.ocsp_mode.is_some() {
-                set.push("ocsp_mode");
-            }
-            if self.ocsp_staple_callback.is_some() {
-                set.push("ocsp_staple_callback");
-            }
-            if self.ocsp_cache.is_some() {
-                set.push("ocsp_cache");
-            }
-            if self.crl_fetch {
-                set.push("crl_fetch");
-            }
-            if self
-                .ech
-                .as_ref()
-                .is_some_and(|m| *m != crate::ech::EchMode::Off)
-            {
-                set.push("ech (Encrypted Client Hello is client-side here)");
-            }
-            (set, "server", "client")
-        } else {
-            let mut set = Vec::new();
-            if !self.sni_certs.is_empty() {
-                set.push("sni_cert");
-            }
-            if self.ticket_keycb.is_some() {
-                set.push("ticket_keycb");
-            }
-            if self.honor_cipher_order.is_some() {
-                set.push("honor_cipher_order");
-            }
-            if !self.client_ca_files.is_empty() || !self.client_ca_certs.is_empty() {
-                set.push("client_ca");
-            }
-            if !self.per_name_ciphers.is_empty() {
-                set.push("per-name cipher lists");
-            }
-            if self.alpn_strict {
-                set.push("alpn_strict");
-            }
-            if self.ocsp_staple.is_some() {
-                set.push("ocsp_staple");
-            }
-            if self
-                .verify_mode
-                .is_some_and(|m| m.contains(VerifyMode::FAIL_IF_NO_PEER_CERT))
-            {
-                set.push("verify_mode FAIL_IF_NO_PEER_CERT");
-            }
-            (set, "client", "server")
-        };
-        match set.as_slice() {
-            [] => Ok(()),
-            names => Err(ConfigError::Invalid(format!(
-                "{} {} only for a {other} context; this is a {side} context{}",
-                names.join(", "),
-                if names.len() == 1 {
-                    "is an option"
-                } else {
-                    "are options"
-                },
-                if self.server { " (server(true))" } else { "" }
-            ))),
-        }
-    }
 }
 
 impl fmt::Debug for Options {
@@ -1077,5 +983,20 @@ impl Options {
 
     pub(crate) fn is_lazy(&self) -> bool {
         self.start_handshake == Some(false)
+    }
+}
+
+#[cfg(feature = "unstable-engine-config")]
+impl Options {
+    /// Advanced (`SSL_create_ctx_callback`): change the engine configuration before it is
+    /// frozen. This ties the caller to the engine's types ([`crate::advanced`]); everything
+    /// sslsock set (verification included) can be undone here, so use it with care.
+    pub fn engine_callback(
+        mut self,
+        hook: impl Fn(crate::advanced::EngineConfigMut<'_>) + Send + Sync + 'static,
+    ) -> Self {
+        let hook: crate::advanced::EngineHook = Arc::new(hook);
+        self.engine_hook = Some(Arc::new(hook));
+        self
     }
 }

@@ -66,8 +66,8 @@ pub(crate) fn words_of_debug(debug: &str) -> String {
 }
 
 /// A PEM parse error in words: the marker lines as text, not as byte lists.
-pub(crate) fn pem_error(e: &rustls_pki_types::pem::Error) -> String {
-    use rustls_pki_types::pem::Error as E;
+pub(crate) fn pem_error(e: &pki_types::pem::Error) -> String {
+    use pki_types::pem::Error as E;
     match e {
         E::MissingSectionEnd { end_marker } => {
             // The engine gives the label alone (`CERTIFICATE`) or the whole line.
@@ -116,7 +116,7 @@ mod tests {
         );
         assert_eq!(words_of_debug("CaUsedAsEndEntity"), "ca used as end entity");
         assert_eq!(
-            pem_error(&rustls_pki_types::pem::Error::MissingSectionEnd {
+            pem_error(&pki_types::pem::Error::MissingSectionEnd {
                 end_marker: b"-----END CERTIFICATE-----".to_vec()
             }),
             "a PEM block has no end line (\"-----END CERTIFICATE-----\" is missing)"

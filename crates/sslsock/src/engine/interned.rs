@@ -68,3 +68,32 @@ pub(crate) fn client_identity(
 ) -> Arc<dyn ResolvesClientCert> {
     intern(&IDENTITIES, key, made)
 }
+
+/// Everything a client's verification policy consists of (`versions`: the protocol versions
+/// it allows, described), for telling sessions accepted under one policy from another's;
+/// `None` when the policy cannot be told apart (it is then never shared).
+pub(crate) fn policy_key(
+    v: &crate::peer::ServerCheck,
+    nameless: bool,
+    versions: &str,
+) -> Option<PolicyKey> {
+    let parts = v.policy.identity_parts()?;
+    let mut key = PolicyKey::default();
+    for p in &parts {
+        key.part(p);
+    }
+    key.part(&v.mode.bits().to_be_bytes())
+        .part(&v.scheme.identity_part())
+        .part(v.identity.as_deref().unwrap_or("\0").as_bytes())
+        .part(&[u8::from(nameless)])
+        .part(versions.as_bytes())
+        .part(&v.ocsp.mode.bits().to_be_bytes())
+        .part(&[u8::from(v.ocsp.crl_fetch)])
+        .part(&v.ocsp.cache.identity().to_be_bytes())
+        .part(v.ech_public_names.join("\0").as_bytes());
+    if let Some(cb) = &v.ocsp.callback {
+        // The same callback object, as for the verify callback.
+        key.part(format!("staple callback {:p}", Arc::as_ptr(cb)).as_bytes());
+    }
+    Some(key)
+}

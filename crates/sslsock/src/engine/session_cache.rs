@@ -2,15 +2,15 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 
-pub use crate::session::SessionCache;
+use crate::session::SessionCache;
 
+use pki_types::ServerName;
 use rustls::client::{
     ClientSessionMemoryCache, ClientSessionStore, Tls12ClientSessionValue, Tls13ClientSessionValue,
 };
 use rustls::NamedGroup;
-use rustls_pki_types::ServerName;
 
 /// The engine's side of [`SessionCache`]: the cache is the engine's store behind an opaque
 /// handle, so that options can hold one without naming the engine.
@@ -573,19 +573,4 @@ impl ClientSessionStore for KeyedStore {
         self.pull_once();
         self.inner.cache.take_tls13_ticket(&self.name)
     }
-}
-
-static DEFAULT: RwLock<Option<SessionCache>> = RwLock::new(None);
-
-/// Sets the cache used by contexts that name none (`set_default_session_cache`); `None`
-/// returns to one cache per context.
-pub fn set_default_session_cache(cache: Option<SessionCache>) {
-    if let Ok(mut g) = DEFAULT.write() {
-        *g = cache;
-    }
-    crate::defaults::changed();
-}
-
-pub(crate) fn default_session_cache() -> Option<SessionCache> {
-    DEFAULT.read().ok().and_then(|g| g.clone())
 }

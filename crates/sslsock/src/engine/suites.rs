@@ -7,6 +7,13 @@ use rustls::{ProtocolVersion, SupportedCipherSuite, SupportedProtocolVersion};
 
 use crate::error::ConfigError;
 
+/// The facts of a negotiated cipher suite.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CipherNames {
+    pub(crate) openssl: &'static str,
+    pub(crate) iana: &'static str,
+}
+
 /// One suite the engine has, with its OpenSSL and IANA names and OpenSSL attributes.
 #[derive(Debug)]
 pub(crate) struct SuiteInfo {

@@ -30,7 +30,6 @@ use super::{connect, SslSocket};
 use crate::context::{ContextSource, SslContext};
 use crate::error::Error;
 use crate::options::Peer;
-use crate::plan::Target;
 
 /// A tokio stream seen through `Read`/`Write`: `Pending` becomes `WouldBlock`, and the waker
 /// of the current poll is the one the stream registers.
@@ -150,8 +149,8 @@ impl AsyncSslSocket<TcpStream> {
     }
 
     async fn connect_inner(addr: &str, ctx: &SslContext, peer: &Peer) -> Result<Self, Error> {
-        let opts = ctx.options();
-        let target = Target::resolve(opts, peer, Some(addr))?;
+        let plan = ctx.socket_plan();
+        let target = ctx.target(peer, Some(addr))?;
         let (host, port) = target
             .address()
             .ok_or(Error::State("no address to connect to"))?;
@@ -167,7 +166,7 @@ impl AsyncSslSocket<TcpStream> {
             waker: None,
         };
         let mut s = AsyncSslSocket::wrap(SslSocket::plain(io, ctx.clone(), target));
-        if opts.is_lazy() {
+        if plan.lazy {
             return Ok(s);
         }
         // The handshake's deadline is the connection's, applied by connect_ssl.
@@ -196,7 +195,7 @@ impl AsyncSslSocket<TcpStream> {
         match result {
             Ok(()) => Ok(self),
             Err(e) => {
-                if let Some(trap) = &self.sock.context().options().error_trap.clone() {
+                if let Some(trap) = &self.sock.context().socket_plan().error_trap.clone() {
                     trap(self.sock.get_mut(), &e);
                 }
                 Err(e)
@@ -352,7 +351,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncSslSocket<S> {
         let Some(after) = self
             .sock
             .context()
-            .options()
+            .socket_plan()
             .idle_timeout
             .filter(|_| self.sock.is_tls())
         else {

@@ -1,6 +1,6 @@
 //! What a socket can tell about its connection: version, cipher, certificates, fingerprints.
 
-use rustls_pki_types::CertificateDer;
+use pki_types::CertificateDer;
 
 use super::SslSocket;
 use crate::error::ConfigError;

@@ -291,8 +291,8 @@ impl SslSocket<TcpStream> {
     }
 
     fn connect_inner(addr: &str, ctx: &SslContext, peer: &Peer) -> Result<Self, Error> {
-        let opts = ctx.options();
-        let target = Target::resolve(opts, peer, Some(addr))?;
+        let plan = ctx.socket_plan();
+        let target = ctx.target(peer, Some(addr))?;
         let (host, port) = target
             .address()
             .ok_or(Error::State("no address to connect to"))?;
@@ -304,9 +304,9 @@ impl SslSocket<TcpStream> {
             target.timeout(),
         )?;
         let mut sock = SslSocket::plain(stream, ctx.clone(), target);
-        if !opts.is_lazy() {
+        if !plan.lazy {
             if let Err(e) = sock.connect_ssl() {
-                if let Some(trap) = &opts.error_trap {
+                if let Some(trap) = &plan.error_trap {
                     trap(sock.get_mut(), &e);
                 }
                 return Err(e);
@@ -321,13 +321,13 @@ impl SslSocket<TcpStream> {
     /// [`crate::SslListener::accept_tcp`].
     pub fn accept_with(tcp: TcpStream, config: impl ContextSource) -> Result<Self, Error> {
         let ctx = config.context().map_err(crate::error::noted)?;
-        let opts = ctx.options();
+        let plan = ctx.socket_plan();
         let mut sock = SslSocket::new_plain(tcp, &ctx)?;
         match sock.accept_ssl() {
             Ok(()) => Ok(sock),
             Err(e) => {
                 let e = crate::error::noted(e);
-                if let Some(trap) = &opts.error_trap {
+                if let Some(trap) = &plan.error_trap {
                     trap(sock.get_mut(), &e);
                 }
                 Err(e)
@@ -414,9 +414,9 @@ impl<S: Transport> SslSocket<S> {
             }
         };
         let ctx = &ctx;
-        let opts = ctx.options();
-        let keep = opts.keep_socket_on_error;
-        let target = match Target::resolve(opts, &Peer::new(), None) {
+        let plan = ctx.socket_plan();
+        let keep = plan.keep_socket_on_error;
+        let target = match ctx.target(&Peer::new(), None) {
             Ok(t) => t,
             Err(error) => {
                 return Err(StartError {
@@ -426,7 +426,7 @@ impl<S: Transport> SslSocket<S> {
             }
         };
         let mut sock = SslSocket::plain(stream, ctx.clone(), target);
-        if opts.is_lazy() {
+        if plan.lazy {
             return Ok(sock);
         }
         let result = if ctx.is_server() {
@@ -437,7 +437,7 @@ impl<S: Transport> SslSocket<S> {
         match result {
             Ok(()) => Ok(sock),
             Err(error) => {
-                if let Some(trap) = &opts.error_trap {
+                if let Some(trap) = &plan.error_trap {
                     trap(sock.get_mut(), &error);
                 }
                 Err(StartError {
@@ -514,7 +514,7 @@ impl<S: Transport> SslSocket<S> {
     /// After the handshake, a blocking socket without a read timeout of the caller's gets
     /// the context's `idle_timeout` as one: a peer silent that long ends the read.
     fn arm_idle(&mut self) {
-        let Some(idle) = self.ctx.options().idle_timeout else {
+        let Some(idle) = self.ctx.socket_plan().idle_timeout else {
             return;
         };
         if self.idle_by_timer {
@@ -610,7 +610,7 @@ impl<S: Transport> SslSocket<S> {
                 Some(_) => {
                     // Data the peer sent right behind its last handshake message is pending now.
                     self.decrypt_ahead();
-                    if self.ctx.options().release_buffers {
+                    if self.ctx.socket_plan().release_buffers {
                         self.input.release();
                     }
                     return Ok(());
@@ -676,7 +676,7 @@ impl<S: Transport> SslSocket<S> {
             Err(e) => {
                 // A connection waiting for its peer is idle: with release_buffers it waits
                 // without an input buffer (an empty one goes back to the thread's spare).
-                if e.kind() == io::ErrorKind::WouldBlock && self.ctx.options().release_buffers {
+                if e.kind() == io::ErrorKind::WouldBlock && self.ctx.socket_plan().release_buffers {
                     self.input.release();
                 }
                 Err(self.transport_error(e, Want::Read))
@@ -771,7 +771,7 @@ impl<S: Transport> SslSocket<S> {
                 Some(Err(e)) if e.kind() == io::ErrorKind::WouldBlock => false,
                 Some(Err(e))
                     if e.kind() == io::ErrorKind::UnexpectedEof
-                        && self.ctx.options().unclean_close_is_eof =>
+                        && self.ctx.socket_plan().unclean_close_is_eof =>
                 {
                     log::debug!("peer closed without close_notify: read as end of stream");
                     return Ok(&[]);
@@ -812,7 +812,7 @@ impl<S: Transport> SslSocket<S> {
             }
             None => self.input.consume(n),
         }
-        if self.ctx.options().release_buffers {
+        if self.ctx.socket_plan().release_buffers {
             self.input.release();
         }
     }
@@ -1101,7 +1101,7 @@ impl<S: Transport> SslSocket<S> {
     /// [`accept_ssl`](Self::accept_ssl).
     pub fn new_plain(stream: S, config: impl ContextSource) -> Result<Self, Error> {
         let ctx = config.context()?;
-        let target = Target::resolve(ctx.options(), &Peer::new(), None)?;
+        let target = ctx.target(&Peer::new(), None)?;
         Ok(SslSocket::plain(stream, ctx, target))
     }
 
@@ -1129,7 +1129,7 @@ impl<S: Transport> SslSocket<S> {
             return Err(Error::State("new_client with a server context"));
         }
         // The connection's name wins over the context's `hostname`.
-        let target = Target::named(ctx.options(), name)?;
+        let target = ctx.named_target(name)?;
         Ok(SslSocket::plain(stream, ctx.clone(), target))
     }
 }

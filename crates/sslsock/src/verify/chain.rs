@@ -6,7 +6,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use rustls_pki_types::{CertificateDer, TrustAnchor, UnixTime};
+use pki_types::{CertificateDer, TrustAnchor, UnixTime};
 use webpki::{
     ExpirationPolicy, RevocationCheckDepth, RevocationOptionsBuilder, UnknownStatusPolicy,
 };

@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::CertificateRevocationListDer;
+use pki_types::pem::PemObject;
+use pki_types::CertificateRevocationListDer;
 use webpki::{CertRevocationList, OwnedCertRevocationList, RevocationReason};
 use x509_parser::prelude::{FromDer, X509Certificate};
 

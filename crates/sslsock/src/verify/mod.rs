@@ -1,5 +1,6 @@
-//! Verification policy: CA sources, chains, CRLs, pins, hostname schemes, public suffixes.
-//! No TLS engine types.
+//! Verification on DER, in sslsock's words ([`VerifyError`](crate::VerifyError)): chains,
+//! CRLs, pins, hostname schemes, public suffixes, name constraints. No TLS engine types;
+//! `crate::peer` puts them together with OCSP into the checks both engines run.
 
 pub mod chain;
 pub mod crl;
@@ -8,5 +9,4 @@ pub mod fingerprint;
 pub mod hostname;
 pub mod name_constraints;
 pub mod public_suffix;
-pub mod roots;
 pub(crate) mod signature;

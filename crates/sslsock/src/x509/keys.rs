@@ -9,8 +9,8 @@ use md5::Digest as _;
 use pkcs8::der::asn1::OctetStringRef;
 use pkcs8::der::Encode;
 use pkcs8::EncryptedPrivateKeyInfoRef;
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer};
+use pki_types::pem::PemObject;
+use pki_types::{PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer};
 
 use super::der::{self as tlv, Tlv};
 use super::pem;
@@ -103,7 +103,7 @@ pub fn parse_private_key(
             }
         }
         return PrivateKeyDer::from_pem_slice(bytes).map_err(|e| match e {
-            rustls_pki_types::pem::Error::NoItemsFound => {
+            pki_types::pem::Error::NoItemsFound => {
                 LoadError::Malformed("no private key found".to_owned())
             }
             other => {

@@ -18,8 +18,8 @@ pub use pkcs12::{is_pkcs12, parse_pkcs12, Pkcs12Contents};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use pki_types::pem::PemObject;
+use pki_types::{CertificateDer, PrivateKeyDer};
 use x509_parser::extensions::GeneralName;
 use x509_parser::prelude::{FromDer, X509Certificate};
 

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use pki_types::{CertificateDer, PrivateKeyDer};
 
 use super::keys::{self, LoadError};
 use super::pem;

@@ -510,7 +510,7 @@ fn round_trips_keep_certificate_and_key() {
         }),
     ]);
     let sec1_key = x509::parse_private_key(sec1.as_bytes(), &Password::None).unwrap();
-    assert!(matches!(sec1_key, rustls_pki_types::PrivateKeyDer::Sec1(_)));
+    assert!(matches!(sec1_key, pki_types::PrivateKeyDer::Sec1(_)));
     // The converted PKCS#8 key still belongs to the certificate (checked when configuring).
     let converted = save::key_to_pem(&sec1_key, None).unwrap();
     assert!(converted.starts_with("-----BEGIN PRIVATE KEY-----"));

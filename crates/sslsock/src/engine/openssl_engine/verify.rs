@@ -5,16 +5,14 @@
 
 use std::ffi::c_int;
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
 
 use openssl::ssl::{self as ossl, Ssl, SslVersion};
 use openssl::x509::{X509StoreContext, X509StoreContextRef};
-use rustls::server::danger::ClientCertVerifier;
-use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+use pki_types::CertificateDer;
 
-use super::ossl::der;
-use super::verifier::{self, ClientVerifier, PeerOutcome, ServerVerifier};
-use crate::error::{Alert, ConfigError, Error};
+use super::der;
+use crate::error::{Alert, Error, VerifyError};
+use crate::peer::{now, ClientCheck, Identity, PeerOutcome, ServerCheck};
 
 /// What the verification of one connection decided, written by OpenSSL's callbacks while
 /// its handshake runs.
@@ -24,7 +22,7 @@ pub(super) enum Verdict {
     #[default]
     Pending,
     /// Client, TLS 1.2: chain and name accepted; the staple comes in its own message.
-    Identified(verifier::Identity),
+    Identified(Identity),
     /// Accepted, with what the client learnt about the server's chain.
     Accepted(Option<PeerOutcome>),
     /// Refused: the error for our side and the `X509_V_*` code whose alert tells the peer.
@@ -39,14 +37,6 @@ pub(super) type VerdictSlot = Arc<Mutex<Verdict>>;
 pub(super) fn lock(slot: &Mutex<Verdict>) -> std::sync::MutexGuard<'_, Verdict> {
     slot.lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-pub(super) fn now() -> UnixTime {
-    UnixTime::since_unix_epoch(
-        SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .unwrap_or_default(),
-    )
 }
 
 /// The `X509_V_*` code that OpenSSL turns into `alert` (its `ssl_verify_alarm_type`
@@ -68,18 +58,14 @@ fn x509_code(alert: Alert) -> c_int {
     }
 }
 
-/// A refusal by sslsock's verifier, in our words and in the alert's.
-fn refused(e: rustls::Error) -> Verdict {
-    let error = super::map_error(e);
-    let alert = match &error {
-        Error::Verify(v) => v.alert(),
-        _ => Alert::CERTIFICATE_UNKNOWN,
-    };
+/// A refusal by sslsock's checks, in our words and in the alert's.
+fn refused(e: VerifyError) -> Verdict {
+    let alert = e.alert();
     if alert == Alert::BAD_CERTIFICATE_STATUS_RESPONSE {
-        Verdict::StapleRefused(error)
+        Verdict::StapleRefused(Error::Verify(e))
     } else {
         Verdict::Refused {
-            error,
+            error: Error::Verify(e),
             code: x509_code(alert),
         }
     }
@@ -87,7 +73,7 @@ fn refused(e: rustls::Error) -> Verdict {
 
 /// The certificates the peer sent, leaf first, from inside a verify callback.
 fn sent_chain(ctx: &X509StoreContextRef) -> Result<Vec<CertificateDer<'static>>, Error> {
-    super::ossl_ffi::sent_chain(ctx)
+    super::ffi::sent_chain(ctx)
         .into_iter()
         .flatten()
         .map(der)
@@ -111,7 +97,7 @@ pub(super) fn verify_in_handshake(
         *verdict = match sent_chain(ctx) {
             Ok(chain) => match chain.split_first() {
                 Some((leaf, rest)) => decide(ctx, leaf, rest),
-                None => refused(rustls::Error::NoCertificatesPresented),
+                None => refused(VerifyError::NoPeerCertificate),
             },
             Err(error) => Verdict::Refused {
                 error,
@@ -121,7 +107,7 @@ pub(super) fn verify_in_handshake(
     }
     match &*verdict {
         Verdict::Refused { code, .. } => {
-            ctx.set_error(super::ossl_ffi::verify_result(*code));
+            ctx.set_error(super::ffi::verify_result(*code));
             false
         }
         _ => true,
@@ -130,8 +116,8 @@ pub(super) fn verify_in_handshake(
 
 /// Client: the server's chain and name; in TLS 1.3 its staple too (it came with the chain).
 pub(super) fn decide_server(
-    v: &ServerVerifier,
-    name: &ServerName<'static>,
+    v: &ServerCheck,
+    name: Option<&str>,
     ctx: &X509StoreContextRef,
     leaf: &CertificateDer<'static>,
     rest: &[CertificateDer<'static>],
@@ -158,11 +144,11 @@ pub(super) fn decide_server(
 
 /// Server: the client's chain.
 pub(super) fn decide_client(
-    v: &ClientVerifier,
+    v: &ClientCheck,
     leaf: &CertificateDer<'static>,
     rest: &[CertificateDer<'static>],
 ) -> Verdict {
-    match v.verify_client_cert(leaf, rest, now()) {
+    match v.check(leaf, rest, now()) {
         Ok(_) => Verdict::Accepted(None),
         Err(e) => refused(e),
     }
@@ -172,7 +158,7 @@ pub(super) fn decide_client(
 /// the staple of a TLS 1.2 server, and any staple refusal. `false` ends the handshake with
 /// `bad_certificate_status_response`.
 pub(super) fn check_staple(
-    v: &ServerVerifier,
+    v: &ServerCheck,
     ssl: &ossl::SslRef,
     index: openssl::ex_data::Index<Ssl, VerdictSlot>,
 ) -> bool {
@@ -196,27 +182,4 @@ pub(super) fn check_staple(
         *verdict,
         Verdict::StapleRefused(_) | Verdict::Refused { .. }
     )
-}
-
-/// The verifier and the name for a client connection checking `verify_name` (`None`: a
-/// peer without a name, whose check fails where a name is due).
-pub(super) fn for_name(
-    v: &ServerVerifier,
-    verify_name: Option<&str>,
-) -> Result<(ServerVerifier, ServerName<'static>), Error> {
-    Ok(match verify_name {
-        Some(n) => (
-            v.clone(),
-            ServerName::try_from(n.to_owned()).map_err(|_| {
-                ConfigError::Name(format!("\"{n}\" is not a valid host name or IP address"))
-            })?,
-        ),
-        None => (
-            ServerVerifier {
-                nameless: true,
-                ..v.clone()
-            },
-            ServerName::IpAddress(verifier::PLACEHOLDER_NAME.into()),
-        ),
-    })
 }

@@ -1,23 +1,20 @@
-//! Adapters from our verification policy to the engine's verifier traits: the chain policy of
-//! `verify::chain` on both sides, plus the host name check on the client side.
+//! The checks of `verify::peer` behind rustls's verifier traits, and their refusals as the
+//! certificate errors whose alerts [`VerifyError::alert`] chooses.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
+use pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{
     CertificateError, DigitallySignedStruct, DistinguishedName, OtherError, SignatureScheme,
 };
-use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
 use crate::error::{Alert, VerifyError};
-use crate::ocsp::{Revocation, StaplePolicy};
-use crate::options::VerifyMode;
-use crate::verify::chain::{Accepted, ChainPolicy, Usage};
+use crate::peer::{ClientCheck, PeerOutcome, ServerCheck};
 use crate::verify::fingerprint::FingerprintAlgorithm;
-use crate::verify::hostname::{verify_hostname_in_path, Scheme};
 use crate::x509::info::CertInfo;
 
 /// What the engine is handed for a peer without a name: an address, so that no SNI goes out.
@@ -161,44 +158,14 @@ fn key_weakness(info: &CertInfo) -> Option<String> {
     }
 }
 
-/// DEBUG 2: each certificate of the accepted chain, leaf first.
-fn log_chain(path: &[Vec<u8>]) {
-    if !log::log_enabled!(target: "sslsock::verify", log::Level::Debug) {
-        return;
-    }
-    for (depth, der) in path.iter().enumerate() {
-        let subject = CertInfo::from_der(der, FingerprintAlgorithm::Sha256)
-            .map_or_else(|_| "(unreadable)".to_owned(), |i| i.subject_line);
-        log::debug!(target: "sslsock::verify", "depth {depth}: {subject}: accepted");
-    }
-}
-
-/// Client side: checks the server's chain, then its name.
+/// Client side: the server check behind rustls's verifier trait.
 #[derive(Debug, Clone)]
 pub(crate) struct ServerVerifier {
-    pub(crate) policy: Arc<ChainPolicy>,
-    pub(crate) mode: VerifyMode,
-    pub(crate) scheme: Scheme,
-    /// `verifycn_name`: overrides the name given to the engine.
-    pub(crate) identity: Option<String>,
+    pub(crate) check: ServerCheck,
     pub(crate) provider: Arc<CryptoProvider>,
-    /// The handshake has no peer name: a name check, when one is due, fails with `NoName`.
+    /// The handshake has no peer name (the engine is handed [`PLACEHOLDER_NAME`]): a name
+    /// check, when one is due, fails with `NoName`.
     pub(crate) nameless: bool,
-    /// How the staple is checked.
-    pub(crate) ocsp: StaplePolicy,
-    /// The public names of the context's ECH configuration: when the engine asks about one
-    /// of them, ECH was rejected and the server is authenticated for that name (RFC 9849
-    /// section 6.1.6), whatever `identity` says.
-    pub(crate) ech_public_names: Arc<[String]>,
-}
-
-/// What the client's verifier established about the server's chain, for the socket.
-#[derive(Debug, Clone)]
-pub(crate) struct PeerOutcome {
-    /// The validated chain, leaf first (as sent when nothing was validated).
-    pub(crate) chain: Vec<Vec<u8>>,
-    /// The revocation status of the leaf.
-    pub(crate) revocation: Revocation,
 }
 
 thread_local! {
@@ -217,92 +184,6 @@ fn record_outcome(outcome: PeerOutcome) {
     OUTCOME.with(|o| *o.borrow_mut() = Some(outcome));
 }
 
-/// What the chain and name checks established, before the staple is looked at.
-#[derive(Debug, Clone)]
-pub(crate) enum Identity {
-    /// Not verified (`VerifyMode::NONE`) or pinned: the chain as sent, nothing to revoke.
-    AsSent(Vec<Vec<u8>>),
-    /// A validated path, leaf first.
-    Path(Vec<Vec<u8>>),
-}
-
-impl ServerVerifier {
-    /// The chain, the pins and the name: everything but revocation by staple.
-    pub(crate) fn check_identity(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        now: UnixTime,
-    ) -> Result<Identity, rustls::Error> {
-        let as_sent = || {
-            std::iter::once(end_entity)
-                .chain(intermediates)
-                .map(|c| c.to_vec())
-                .collect::<Vec<_>>()
-        };
-        if !self.mode.verifies() {
-            return Ok(Identity::AsSent(as_sent()));
-        }
-        let accepted = self
-            .policy
-            .verify_names(
-                end_entity,
-                intermediates,
-                now,
-                Usage::Server,
-                self.scheme.reads_common_name(),
-            )
-            .map_err(to_engine_error)?;
-        if accepted != Accepted::Pinned && !self.scheme.accepts_all() {
-            let given = server_name.to_str();
-            let ech_outer = self.ech_public_names.iter().any(|p| *p == given);
-            let name = match &self.identity {
-                Some(n) if !ech_outer => n.clone(),
-                None if self.nameless => return Err(to_engine_error(VerifyError::NoName)),
-                _ => given.into_owned(),
-            };
-            verify_hostname_in_path(end_entity, &name, &self.scheme, accepted.issuers())
-                .map_err(to_engine_error)?;
-        }
-        Ok(match accepted {
-            Accepted::Pinned => Identity::AsSent(as_sent()),
-            Accepted::Chain { mut path } => {
-                path.reverse();
-                log_chain(&path);
-                Identity::Path(path)
-            }
-        })
-    }
-
-    /// Revocation of an accepted identity by `staple` (empty: none sent), as the OCSP policy
-    /// says; the outcome the socket reports.
-    pub(crate) fn check_revocation(
-        &self,
-        identity: Identity,
-        staple: &[u8],
-        now: UnixTime,
-    ) -> Result<PeerOutcome, rustls::Error> {
-        Ok(match identity {
-            Identity::AsSent(chain) => PeerOutcome {
-                chain,
-                revocation: Revocation::Off,
-            },
-            Identity::Path(path) => {
-                let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(now.as_secs());
-                let revocation = self
-                    .ocsp
-                    .check(staple, &path, at)
-                    .map_err(to_engine_error)?;
-                PeerOutcome {
-                    chain: path,
-                    revocation,
-                }
-            }
-        })
-    }
-}
-
 impl ServerCertVerifier for ServerVerifier {
     fn verify_server_cert(
         &self,
@@ -312,8 +193,17 @@ impl ServerCertVerifier for ServerVerifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let identity = self.check_identity(end_entity, intermediates, server_name, now)?;
-        record_outcome(self.check_revocation(identity, ocsp_response, now)?);
+        let given = server_name.to_str();
+        let name = (!self.nameless).then_some(given.as_ref());
+        let identity = self
+            .check
+            .check_identity(end_entity, intermediates, name, now)
+            .map_err(to_engine_error)?;
+        let outcome = self
+            .check
+            .check_revocation(identity, ocsp_response, now)
+            .map_err(to_engine_error)?;
+        record_outcome(outcome);
         Ok(ServerCertVerified::assertion())
     }
 
@@ -342,22 +232,27 @@ impl ServerCertVerifier for ServerVerifier {
     }
 }
 
-/// Server side: asks for (or requires) a client certificate and checks its chain.
+/// Server side: the client check behind rustls's verifier trait.
 #[derive(Debug)]
 pub(crate) struct ClientVerifier {
-    pub(crate) policy: Arc<ChainPolicy>,
-    pub(crate) mandatory: bool,
-    /// The acceptable CA list sent in the CertificateRequest (`SSL_client_ca`).
+    pub(crate) check: ClientCheck,
+    /// The acceptable CA list sent in the CertificateRequest, in the engine's type.
     pub(crate) hints: Vec<DistinguishedName>,
     pub(crate) provider: Arc<CryptoProvider>,
 }
 
 impl ClientVerifier {
-    /// Hints from DER subject names (contents of the Name SEQUENCE).
-    pub(crate) fn hints_from<'a>(
-        subjects: impl Iterator<Item = &'a [u8]>,
-    ) -> Vec<DistinguishedName> {
-        subjects.map(DistinguishedName::in_sequence).collect()
+    /// `hints`: the contents of the Name SEQUENCEs of the CAs to list.
+    pub(crate) fn new<'a>(
+        check: ClientCheck,
+        hints: impl Iterator<Item = &'a [u8]>,
+        provider: Arc<CryptoProvider>,
+    ) -> ClientVerifier {
+        ClientVerifier {
+            check,
+            hints: hints.map(DistinguishedName::in_sequence).collect(),
+            provider,
+        }
     }
 }
 
@@ -372,14 +267,14 @@ impl ClientCertVerifier for ClientVerifier {
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
     ) -> Result<ClientCertVerified, rustls::Error> {
-        self.policy
-            .verify(end_entity, intermediates, now, Usage::Client)
+        self.check
+            .check(end_entity, intermediates, now)
             .map_err(to_engine_error)?;
         Ok(ClientCertVerified::assertion())
     }
 
     fn client_auth_mandatory(&self) -> bool {
-        self.mandatory
+        self.check.mandatory
     }
 
     fn verify_tls12_signature(

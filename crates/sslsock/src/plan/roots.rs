@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
-use rustls_pki_types::CertificateDer;
+use pki_types::CertificateDer;
 
 use crate::error::ConfigError;
 use crate::x509;

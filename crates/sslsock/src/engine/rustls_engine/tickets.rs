@@ -5,7 +5,7 @@ use std::fmt;
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use rustls::server::ProducesTickets;
 
-pub use crate::session::{TicketKey, TicketKeyCallback};
+use crate::session::{TicketKey, TicketKeyCallback};
 
 /// How long a ticket may be used, as told to clients.
 const LIFETIME_SECS: u32 = 12 * 3600;

@@ -13,7 +13,7 @@
 //! alert that says why, as on the default engine (`unknown_ca`, `certificate_expired`,
 //! `bad_certificate`, `unsupported_certificate`, `certificate_revoked`, `decrypt_error`;
 //! a refusal by pin or by the application's callback is OpenSSL's "application verification"
-//! and sends `handshake_failure` where rustls sends `access_denied`). A client checks the
+//! and sends `handshake_failure` where the default engine sends `access_denied`). A client checks the
 //! server's OCSP staple as soon as it has it: with the certificate in TLS 1.3, from OpenSSL's
 //! status callback in TLS 1.2 (whose refusals all send `bad_certificate_status_response`);
 //! those callbacks are in `ossl_verify`.
@@ -34,31 +34,29 @@ use openssl::ssl::{
     self as ossl, ErrorCode, NameType, Ssl, SslContextBuilder, SslMethod, SslStream, SslVerifyMode,
     SslVersion,
 };
-use rustls::client::danger::ServerCertVerifier;
-use rustls::server::danger::ClientCertVerifier;
-use rustls_pki_types::CertificateDer;
+use pki_types::CertificateDer;
 
-use super::ossl_verify::{
-    check_staple, decide_client, decide_server, for_name, lock, now, verify_in_handshake, Verdict,
-    VerdictSlot,
-};
-use super::session::CipherNames;
 use super::session_cache::Slot;
-use super::verifier::{self, ClientVerifier, PeerOutcome, ServerVerifier};
+use super::suites::CipherNames;
 use crate::defaults;
-use crate::error::{Alert, ConfigError, Error, TlsError};
-use crate::options::{Options, VerifyMode};
-use crate::plan::Target;
-use crate::verify::chain::ChainPolicy;
+use crate::error::{Alert, ConfigError, Error, TlsError, VerifyError};
+use crate::peer::{now, ClientCheck, PeerOutcome, ServerCheck};
+use crate::plan::{ClientPlan, Identity, NamedIdentity, Plan, ServerPlan, Side, Target};
+use verify::{
+    check_staple, decide_client, decide_server, lock, verify_in_handshake, Verdict, VerdictSlot,
+};
+
+mod ffi;
+mod verify;
 
 /// What a context on the OpenSSL engine holds.
 pub(crate) struct Config {
     ctx: ossl::SslContext,
     server: bool,
-    /// Client: the verifier of the server's chain (also for a connection's own name).
-    server_verifier: Option<ServerVerifier>,
-    /// Server: the verifier of client certificates, when they are asked for.
-    client_verifier: Option<Arc<ClientVerifier>>,
+    /// Client: how the server's chain is checked (for the name each connection checks).
+    server_check: Option<ServerCheck>,
+    /// Server: how client certificates are checked, when they are asked for.
+    client_check: Option<Arc<ClientCheck>>,
     /// PSK keys are configured: a peer without a certificate authenticated with one.
     psk: bool,
     /// Client: sessions to resume, by session key (none when the cache size is 0).
@@ -72,7 +70,7 @@ pub(crate) struct Config {
     /// Server: every chain it may present (its own, alternates, the SNI names').
     chains: Vec<Vec<CertificateDer<'static>>>,
     /// The NPN list OpenSSL's callbacks read; after `ctx`, so it is dropped after it.
-    _npn: Option<Box<super::ossl_ffi::NpnList>>,
+    _npn: Option<Box<ffi::NpnList>>,
 }
 
 impl std::fmt::Debug for Config {
@@ -83,15 +81,9 @@ impl std::fmt::Debug for Config {
     }
 }
 
-impl Config {
-    pub(crate) fn ocsp_policy(&self) -> Option<&crate::ocsp::StaplePolicy> {
-        self.server_verifier.as_ref().map(|v| &v.ocsp)
-    }
-}
-
 /// The versions an `SSL_version` string selects on this engine.
-fn versions(opts: &Options) -> Result<super::suites::AllVersions, ConfigError> {
-    let spec = opts.version.as_deref().unwrap_or(defaults::VERSIONS);
+fn versions(plan: &Plan) -> Result<super::suites::AllVersions, ConfigError> {
+    let spec = plan.versions.as_str();
     let v = super::suites::parse_all_versions(spec)?;
     // OpenSSL offers one range of versions: with a gap it would offer those below the gap
     // only ("TLSv1:TLSv1_2" would be TLS 1.0 alone).
@@ -127,7 +119,7 @@ fn ossl_err(what: &str) -> impl Fn(openssl::error::ErrorStack) -> ConfigError + 
 
 /// Versions, renegotiation, cipher lists, groups and the server's cipher order.
 fn protocols(
-    opts: &Options,
+    plan: &Plan,
     b: &mut SslContextBuilder,
     v: super::suites::AllVersions,
 ) -> Result<(), ConfigError> {
@@ -160,123 +152,70 @@ fn protocols(
     // Without lists of its own the context takes sslsock's order, the same on both engines;
     // with TLS 1.0/1.1 named or PSK keys, OpenSSL's defaults (which hold the CBC and PSK
     // suites those need).
-    if opts.cipher_list.is_none() && !(v.tls10 || v.tls11) && opts.psk.is_none() {
+    if plan.cipher_list.is_none() && !(v.tls10 || v.tls11) && plan.psk.is_none() {
         b.set_cipher_list(&without_anonymous(defaults::CIPHER_LIST))
             .map_err(ossl_err("OpenSSL refused the default cipher list"))?;
     }
-    if opts.ciphersuites.is_none() {
+    if plan.ciphersuites.is_none() {
         b.set_ciphersuites(defaults::CIPHERSUITES)
             .map_err(ossl_err("OpenSSL refused the default TLS 1.3 suites"))?;
     }
     cipher_lists(
         b,
-        opts.cipher_list.as_deref(),
-        opts.ciphersuites.as_deref(),
+        plan.cipher_list.as_deref(),
+        plan.ciphersuites.as_deref(),
         "",
     )?;
-    if let Some(groups) = &opts.ecdh_curve {
+    if let Some(groups) = &plan.groups {
         b.set_groups_list(groups).map_err(|e| ConfigError::Groups {
             spec: groups.clone(),
             reason: format!("OpenSSL refused it: {e}"),
         })?;
     }
-    if let Some(honor) = opts
-        .honor_cipher_order
-        .or(opts.server.then_some(defaults::HONOR_CIPHER_ORDER))
-    {
-        if honor {
-            b.set_options(ossl::SslOptions::CIPHER_SERVER_PREFERENCE);
-        }
+    if plan.server().is_some_and(|s| s.honor_cipher_order) {
+        b.set_options(ossl::SslOptions::CIPHER_SERVER_PREFERENCE);
     }
     Ok(())
 }
 
-/// The verifiers a context runs (sslsock's, inside OpenSSL's callbacks) and what OpenSSL is
-/// told to ask of the peer.
-struct Verifiers {
-    server_verifier: Option<ServerVerifier>,
-    client_verifier: Option<Arc<ClientVerifier>>,
-    client_verify_mode: Option<SslVerifyMode>,
-    chain_policy: Option<Arc<ChainPolicy>>,
-}
-
-fn verifiers(
-    opts: &Options,
-    mode: VerifyMode,
+/// What OpenSSL is told to ask of the peer; sslsock's checks run inside its callbacks
+/// (a client's staple check from its status callback).
+fn peer_checks(
+    plan: &Plan,
     b: &mut SslContextBuilder,
     verdict_index: Index<Ssl, VerdictSlot>,
-) -> Result<Verifiers, ConfigError> {
-    let mut chain_policy = None;
-    let mut client_verify_mode = None;
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let (server_verifier, client_verifier) = if opts.server {
-        if mode.contains(VerifyMode::PEER) {
-            let policy = Arc::new(super::chain_policy(opts)?);
-            chain_policy = Some(policy.clone());
-            // OpenSSL only asks for the certificate; sslsock verifies it.
+) -> Result<Option<SslVerifyMode>, ConfigError> {
+    b.set_verify(SslVerifyMode::NONE);
+    match &plan.side {
+        Side::Server(ServerPlan {
+            client_check: Some(check),
+            ..
+        }) => {
+            // OpenSSL only asks for the certificate; sslsock verifies it, from the callback
+            // each connection sets.
             let mut m = SslVerifyMode::PEER;
-            if mode.contains(VerifyMode::FAIL_IF_NO_PEER_CERT) {
+            if check.mandatory {
                 m |= SslVerifyMode::FAIL_IF_NO_PEER_CERT;
             }
-            // Each connection sets the callback that runs sslsock's verifier.
             b.set_verify(m);
-            client_verify_mode = Some(m);
-            let v = ClientVerifier {
-                policy,
-                mandatory: mode.contains(VerifyMode::FAIL_IF_NO_PEER_CERT),
-                hints: Vec::new(),
-                provider,
-            };
-            (None, Some(Arc::new(v)))
-        } else {
-            b.set_verify(SslVerifyMode::NONE);
-            (None, None)
+            Ok(Some(m))
         }
-    } else {
-        b.set_verify(SslVerifyMode::NONE);
-        let policy = if mode.verifies() {
-            let p = Arc::new(super::chain_policy(opts)?);
-            chain_policy = Some(p.clone());
-            p
-        } else {
-            log::warn!("dangerous: peer verification is off (VerifyMode::NONE); the server is not authenticated");
-            Arc::new(Default::default())
-        };
-        let v = ServerVerifier {
-            policy,
-            mode,
-            scheme: super::scheme(opts),
-            identity: opts.verifycn_name.clone(),
-            provider,
-            nameless: false,
-            ocsp: super::staple_policy(opts, mode),
-            // ECH is refused on this engine.
-            ech_public_names: Arc::from([]),
-        };
-        let staple_checker = v.clone();
-        b.set_status_callback(move |ssl| Ok(check_staple(&staple_checker, ssl, verdict_index)))
-            .map_err(ossl_err("cannot set the OCSP status callback"))?;
-        (Some(v), None)
-    };
-    Ok(Verifiers {
-        server_verifier,
-        client_verifier,
-        client_verify_mode,
-        chain_policy,
-    })
+        Side::Server(_) => Ok(None),
+        Side::Client(client) => {
+            let staple_checker = client.check.clone();
+            b.set_status_callback(move |ssl| Ok(check_staple(&staple_checker, ssl, verdict_index)))
+                .map_err(ossl_err("cannot set the OCSP status callback"))?;
+            Ok(None)
+        }
+    }
 }
 
 /// `SSL_dh_file` / `SSL_dh`: finite-field DH parameters for a server's DHE suites.
-fn dh_params(opts: &Options, b: &mut SslContextBuilder) -> Result<(), ConfigError> {
-    let Some(dh) = &opts.dh_params else {
+fn dh_params(server: &ServerPlan, b: &mut SslContextBuilder) -> Result<(), ConfigError> {
+    let Some(dh) = &server.dh_params else {
         return Ok(());
     };
     {
-        if !opts.server {
-            return Err(ConfigError::Invalid(
-                "dh_file/dh (SSL_dh_file, SSL_dh) are for a server context".into(),
-            ));
-        }
         let pem = match dh {
             crate::options::DhParams::Pem(p) => p.clone(),
             crate::options::DhParams::File(path) => {
@@ -296,12 +235,11 @@ fn dh_params(opts: &Options, b: &mut SslContextBuilder) -> Result<(), ConfigErro
 }
 
 /// A server's CA name list for certificate requests and its own session cache.
-fn server_settings(opts: &Options, b: &mut SslContextBuilder) -> Result<(), ConfigError> {
-    if !opts.client_ca_files.is_empty() || !opts.client_ca_certs.is_empty() {
+fn server_settings(server: &ServerPlan, b: &mut SslContextBuilder) -> Result<(), ConfigError> {
+    if let Some(listed) = &server.client_cas {
         // The CA names sent with a certificate request (`SSL_client_ca`).
-        let listed = super::roots::load_ca(&opts.client_ca_files, &[], &opts.client_ca_certs)?;
         let mut names = openssl::stack::Stack::new().map_err(ossl_err("no CA name list"))?;
-        for c in &listed {
+        for c in listed {
             let cert = openssl::x509::X509::from_der(c)
                 .map_err(ossl_err("OpenSSL cannot read a client CA"))?;
             names
@@ -317,10 +255,10 @@ fn server_settings(opts: &Options, b: &mut SslContextBuilder) -> Result<(), Conf
     {
         // The server's own cache and tickets (OpenSSL's); size 0 turns resumption off, as on
         // the default engine, but for tickets under the application's keys.
-        match opts.session_cache_size {
+        match server.session_cache_size {
             Some(0) => {
                 b.set_session_cache_mode(ossl::SslSessionCacheMode::OFF);
-                if opts.ticket_keycb.is_none() {
+                if server.ticket_keycb.is_none() {
                     b.set_options(ossl::SslOptions::NO_TICKET);
                 }
             }
@@ -335,148 +273,89 @@ fn server_settings(opts: &Options, b: &mut SslContextBuilder) -> Result<(), Conf
 
 /// A certificate chain, leaf first.
 type Chain = Vec<CertificateDer<'static>>;
-/// A chain and its key.
-type Identity = Option<(Chain, rustls_pki_types::PrivateKeyDer<'static>)>;
 
 /// The context's own certificates and keys (a server's alternates and per-name ones too),
 /// and every chain it may send.
-fn identities(
-    opts: &Options,
-    b: &mut SslContextBuilder,
-) -> Result<(Identity, Vec<Chain>), ConfigError> {
-    let identity = super::own_identity(opts)?;
-    if opts.server && identity.is_none() && opts.psk.is_none() {
+fn identities(plan: &Plan, b: &mut SslContextBuilder) -> Result<Vec<Chain>, ConfigError> {
+    let server = plan.server();
+    if server.is_some() && plan.identity.is_none() && plan.psk.is_none() {
         return Err(ConfigError::Certificate(
             "a server needs a certificate and key (cert_file, key_file) or PSK keys (psk_server)"
                 .into(),
         ));
     }
     let mut chains = Vec::new();
-    if let Some((chain, key)) = &identity {
-        if opts.server || opts.use_cert.unwrap_or(true) {
-            use_identity(b, chain, key)?;
-            chains.push(chain.clone());
+    if let Some(identity) = &plan.identity {
+        if plan.client().is_none_or(|c| c.send_cert) {
+            use_identity(b, identity)?;
+            chains.push(identity.chain.clone());
         }
     }
-    if opts.server {
+    if let Some(server) = server {
         // `sni_cert("", ...)`: alternates of the default certificate (another key type).
-        for alt in opts.sni_certs.iter().filter(|c| c.name.is_empty()) {
-            let chain = crate::x509::load_chain(&alt.cert, &opts.password)?;
-            let key = crate::x509::load_key(alt.key.as_ref(), &alt.cert, &opts.password)?;
-            use_identity(b, &chain, &key)?;
-            chains.push(chain);
+        for alt in server.sni_certs.iter().filter(|c| c.name.is_empty()) {
+            use_identity(b, &alt.identity)?;
+            chains.push(alt.identity.chain.clone());
         }
         // Stapled: this context's own certificates (its SNI names' contexts staple theirs).
-        if let Some(source) = &opts.ocsp_staple {
+        if let Some(source) = &server.ocsp_staple {
             staple(source, &chains, b)?;
         }
-        chains.extend(per_name(opts, b)?);
+        chains.extend(per_name(plan, server, b)?);
     }
-    Ok((identity, chains))
+    Ok(chains)
 }
 
-/// Builds an OpenSSL context from `opts`.
-pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
-    opts.check_side()?;
-    if opts
-        .ech
-        .as_ref()
-        .is_some_and(|m| *m != crate::ech::EchMode::Off)
-    {
-        return Err(ConfigError::Invalid(
-            "ECH is not available on the openssl engine (OpenSSL 3.0 has none); use the default engine".into(),
-        ));
-    }
-    // What this engine does not do is refused by name, never ignored.
-    #[cfg(feature = "unstable-engine-config")]
-    if opts.engine_hook().is_some() {
-        return Err(ConfigError::Invalid(
-            "engine_callback configures the default engine (rustls); it cannot apply to the openssl engine"
-                .into(),
-        ));
-    }
-
-    let v = versions(opts)?;
-    let method = if opts.server {
+/// Builds an OpenSSL context from `plan`.
+pub(crate) fn build(plan: &Plan) -> Result<super::Built, ConfigError> {
+    let v = versions(plan)?;
+    let method = if plan.is_server() {
         SslMethod::tls_server()
     } else {
         SslMethod::tls_client()
     };
     let mut b = SslContextBuilder::new(method).map_err(ossl_err("cannot make a context"))?;
-    protocols(opts, &mut b, v)?;
-    let (identity, chains) = identities(opts, &mut b)?;
-    let own_chain = identity
-        .as_ref()
-        .map(|(c, _)| c.clone())
-        .unwrap_or_default();
-    dh_params(opts, &mut b)?;
-    psk(opts, &mut b)?;
-    alpn(opts, &mut b)?;
+    protocols(plan, &mut b, v)?;
+    let chains = identities(plan, &mut b)?;
+    psk(plan, &mut b)?;
+    alpn(plan, &mut b)?;
     static KEY_INDEX: OnceLock<Index<Ssl, Slot>> = OnceLock::new();
     static VERDICT_INDEX: OnceLock<Index<Ssl, VerdictSlot>> = OnceLock::new();
     let key_index =
         process_index(&KEY_INDEX).map_err(ossl_err("cannot make a session key slot"))?;
     let verdict_index =
         process_index(&VERDICT_INDEX).map_err(ossl_err("cannot make a verification slot"))?;
-    if opts.server {
-        server_settings(opts, &mut b)?;
-    }
-    if let Some(callback) = opts.ticket_keycb.as_ref().filter(|_| opts.server) {
-        super::ossl_ffi::set_ticket_keys(&mut b, callback.clone())
-            .map_err(ossl_err("cannot set the ticket key callback"))?;
+    if let Some(server) = plan.server() {
+        dh_params(server, &mut b)?;
+        server_settings(server, &mut b)?;
+        if let Some(callback) = &server.ticket_keycb {
+            ffi::set_ticket_keys(&mut b, callback.clone())
+                .map_err(ossl_err("cannot set the ticket key callback"))?;
+        }
     }
     if let Some(log) = super::keylog_wanted().then(KeyLogFile::open).flatten() {
         b.set_keylog_callback(move |_, line| log.write(line));
     }
-    if opts.release_buffers {
+    if plan.release_buffers {
         // Frees OpenSSL's own record buffers while a connection is idle, as sslsock's input
         // buffer is freed (`SSL_mode_release_buffers`).
         b.set_mode(ossl::SslMode::RELEASE_BUFFERS);
     }
-    let npn = if opts.npn_protocols.is_empty() {
-        None
-    } else {
-        let list = super::ossl_ffi::NpnList::new(&opts.npn_protocols).ok_or_else(|| {
-            ConfigError::Invalid("NPN protocol names must be 1 to 255 bytes long".into())
-        })?;
-        if opts.server {
-            super::ossl_ffi::advertise(&mut b, &list);
-        } else {
-            super::ossl_ffi::select(&mut b, &list);
-        }
-        Some(list)
+    let npn = npn(plan, &mut b)?;
+    let client_verify_mode = peer_checks(plan, &mut b, verdict_index)?;
+    let sessions = match plan.client() {
+        Some(client) => client_sessions(plan, client, &mut b, key_index),
+        None => None,
     };
-
-    let mode = opts.verify_mode.unwrap_or(if opts.server {
-        defaults::SERVER_VERIFY_MODE
-    } else {
-        defaults::CLIENT_VERIFY_MODE
-    });
-    let verifiers = verifiers(opts, mode, &mut b, verdict_index)?;
-    let Verifiers {
-        server_verifier,
-        client_verifier,
-        client_verify_mode,
-        chain_policy,
-    } = verifiers;
-    let sessions = server_verifier.as_ref().and_then(|v| {
-        // The verification policy, and the client certificate, a shared session is for.
-        let mut policy = super::policy_key(v, &format!("openssl {v:?}", v = versions(opts).ok()))?;
-        if let Some((chain, key)) = identity.as_ref().filter(|_| opts.use_cert.unwrap_or(true)) {
-            for c in chain {
-                policy.part(c);
-            }
-            policy.part(key.secret_der());
-        }
-        Some(policy.digest())
-    });
-    let sessions = client_sessions(opts, &mut b, key_index, sessions);
     let config = Config {
         ctx: b.build(),
-        server: opts.server,
-        server_verifier,
-        client_verifier,
-        psk: opts.psk.is_some(),
+        server: plan.is_server(),
+        server_check: plan.client().map(|c| c.check.clone()),
+        client_check: plan
+            .server()
+            .and_then(|s| s.client_check.clone())
+            .map(Arc::new),
+        psk: plan.psk.is_some(),
         sessions,
         key_index,
         verdict_index,
@@ -486,10 +365,44 @@ pub(crate) fn build(opts: &Options) -> Result<super::Built, ConfigError> {
     };
     Ok(super::Built {
         config: super::EngineConfig::OpenSsl(Arc::new(config)),
-        own_chain,
-        chain_policy,
+        own_chain: plan
+            .identity
+            .as_ref()
+            .map(|i| i.chain.clone())
+            .unwrap_or_default(),
+        chain_policy: plan.chain_policy.clone(),
         unavailable: Vec::new(),
     })
+}
+
+/// NPN: the list a server advertises or a client selects from.
+fn npn(plan: &Plan, b: &mut SslContextBuilder) -> Result<Option<Box<ffi::NpnList>>, ConfigError> {
+    if plan.npn.is_empty() {
+        return Ok(None);
+    }
+    let list = ffi::NpnList::new(&plan.npn).ok_or_else(|| {
+        ConfigError::Invalid("NPN protocol names must be 1 to 255 bytes long".into())
+    })?;
+    if plan.is_server() {
+        ffi::advertise(b, &list);
+    } else {
+        ffi::select(b, &list);
+    }
+    Ok(Some(list))
+}
+
+/// The verification policy, and the client certificate, that a shared session is for;
+/// `None` when the policy cannot be told from another's.
+fn session_policy(plan: &Plan, client: &ClientPlan) -> Option<Vec<u8>> {
+    let versions = format!("openssl {:?}", versions(plan).ok());
+    let mut policy = super::interned::policy_key(&client.check, false, &versions)?;
+    if let Some(identity) = plan.identity.as_ref().filter(|_| client.send_cert) {
+        for c in &identity.chain {
+            policy.part(c);
+        }
+        policy.part(identity.key.secret_der());
+    }
+    Some(policy.digest())
 }
 
 /// Sets a TLS 1.2 cipher string and TLS 1.3 suites as given; a string OpenSSL refuses is a
@@ -586,11 +499,8 @@ fn staple(
 
 /// Adds a certificate chain and its key to the context (one per key type: OpenSSL picks by the
 /// client's signature algorithms).
-fn use_identity(
-    b: &mut SslContextBuilder,
-    chain: &[CertificateDer<'static>],
-    key: &rustls_pki_types::PrivateKeyDer<'static>,
-) -> Result<(), ConfigError> {
+fn use_identity(b: &mut SslContextBuilder, identity: &Identity) -> Result<(), ConfigError> {
+    let Identity { chain, key, what } = identity;
     let Some((leaf, rest)) = chain.split_first() else {
         return Err(ConfigError::Certificate(
             "the certificate file holds no certificate".into(),
@@ -611,7 +521,9 @@ fn use_identity(
     b.set_private_key(&pkey)
         .map_err(ossl_err("OpenSSL refused the private key"))?;
     b.check_private_key().map_err(|_| {
-        ConfigError::Certificate("the private key does not match the certificate".into())
+        ConfigError::Certificate(format!(
+            "{what}: the private key does not match the certificate"
+        ))
     })
 }
 
@@ -621,17 +533,18 @@ fn use_identity(
 /// from the same options, that the callback switches to; a name's cipher lists are set on
 /// the connection there (OpenSSL keeps a connection's lists when its context changes).
 fn per_name(
-    opts: &Options,
+    plan: &Plan,
+    server: &ServerPlan,
     b: &mut SslContextBuilder,
 ) -> Result<Vec<Vec<CertificateDer<'static>>>, ConfigError> {
     let mut chains = Vec::new();
     let mut contexts: Vec<(String, ossl::SslContext)> = Vec::new();
-    for named in opts.sni_certs.iter().filter(|c| !c.name.is_empty()) {
+    for named in server.sni_certs.iter().filter(|c| !c.name.is_empty()) {
         let name = named.name.to_ascii_lowercase();
         if contexts.iter().any(|(n, _)| *n == name) {
             continue;
         }
-        let mut alternates = opts
+        let mut alternates = server
             .sni_certs
             .iter()
             .filter(|c| c.name.eq_ignore_ascii_case(&name))
@@ -639,11 +552,9 @@ fn per_name(
         let Some(first) = alternates.next() else {
             continue;
         };
-        let mut own = opts.clone();
-        own.cert = Some(first.cert);
-        own.key = first.key;
+        let mut own = server.clone();
         own.sni_certs = alternates
-            .map(|c| crate::options::SniCert {
+            .map(|c| NamedIdentity {
                 name: String::new(),
                 ..c
             })
@@ -653,13 +564,12 @@ fn per_name(
             // A staple file is for the default certificate.
             own.ocsp_staple = None;
         }
-        let built = build(&own).map_err(|e| match e {
-            ConfigError::Certificate(why) => {
-                ConfigError::Certificate(format!("certificate for \"{name}\": {why}"))
-            }
-            other => other,
-        })?;
-        let super::EngineConfig::OpenSsl(c) = built.config else {
+        let own = Plan {
+            identity: Some(first.identity),
+            side: Side::Server(own),
+            ..plan.clone()
+        };
+        let super::EngineConfig::OpenSsl(c) = build(&own)?.config else {
             return Err(ConfigError::Invalid(
                 "a per-name context on another engine".into(),
             ));
@@ -668,7 +578,7 @@ fn per_name(
         contexts.push((name, c.ctx.clone()));
     }
     let mut ciphers = Vec::new();
-    for named in &opts.per_name_ciphers {
+    for named in &server.per_name_ciphers {
         // Refused now, not at the first handshake that names it.
         let mut probe =
             SslContextBuilder::new(SslMethod::tls_server()).map_err(ossl_err("no context"))?;
@@ -690,13 +600,13 @@ fn per_name(
         if contexts.is_empty() && ciphers.is_empty() {
             return Ok(ossl::ClientHelloResponse::SUCCESS);
         }
-        let Some(host) = super::ossl_ffi::client_hello_server_name(ssl) else {
+        let Some(host) = ffi::client_hello_server_name(ssl) else {
             return Ok(ossl::ClientHelloResponse::SUCCESS);
         };
-        if let Some(ctx) = super::sni::find_for_host(&contexts, &host) {
+        if let Some(ctx) = crate::plan::sni::find_for_host(&contexts, &host) {
             ssl.set_ssl_context(ctx)?;
         }
-        if let Some(named) = super::sni::find_for_host(&ciphers, &host) {
+        if let Some(named) = crate::plan::sni::find_for_host(&ciphers, &host) {
             if let Some(list) = &named.cipher_list {
                 ssl.set_cipher_list(&without_anonymous(list))?;
             }
@@ -713,10 +623,10 @@ fn per_name(
 /// "uncompressed" is refused with illegal_parameter (OpenSSL would go on, or fail with
 /// handshake_failure). TLS 1.3 does not use the extension.
 fn point_formats_acceptable(ssl: &ossl::SslRef) -> bool {
-    let Some(formats) = super::ossl_ffi::client_hello_ext(ssl, 11) else {
+    let Some(formats) = ffi::client_hello_ext(ssl, 11) else {
         return true;
     };
-    let offers_tls13 = super::ossl_ffi::client_hello_ext(ssl, 43).is_some_and(|v| {
+    let offers_tls13 = ffi::client_hello_ext(ssl, 43).is_some_and(|v| {
         v.get(1..)
             .unwrap_or_default()
             .chunks_exact(2)
@@ -776,14 +686,14 @@ impl Sessions {
                     .get(slot.as_str())
                     .cloned();
                 match saved {
-                    Some(session) => super::ossl_ffi::set_session(ssl, &session),
+                    Some(session) => ffi::set_session(ssl, &session),
                     None => Ok(()),
                 }
             }
             Sessions::Shared { cache, policy } => match cache.encoded(slot, policy) {
                 Some(der) => {
                     let session = ossl::SslSession::from_der(&der)?;
-                    super::ossl_ffi::set_decoded_session(ssl, session)
+                    ffi::set_decoded_session(ssl, session)
                 }
                 None => Ok(()),
             },
@@ -822,22 +732,15 @@ impl Sessions {
 /// cache when one is set and the verification policy can be told (`policy`); `None` with
 /// `session_cache_size(0)` and no shared cache.
 fn client_sessions(
-    opts: &Options,
+    plan: &Plan,
+    client: &ClientPlan,
     b: &mut SslContextBuilder,
     key_index: Index<Ssl, Slot>,
-    policy: Option<Vec<u8>>,
 ) -> Option<Arc<Sessions>> {
-    if opts.server {
-        return None;
-    }
-    let limit = opts
+    let limit = client
         .session_cache_size
         .unwrap_or(defaults::CLIENT_SESSION_CACHE_SIZE);
-    let shared = opts
-        .session_cache
-        .clone()
-        .or_else(super::session_cache::default_session_cache);
-    let store = match (shared, policy) {
+    let store = match (client.shared_sessions.clone(), session_policy(plan, client)) {
         (Some(cache), Some(policy)) => Sessions::Shared { cache, policy },
         (Some(_), None) => {
             log::debug!("this context's verification cannot be told apart from another's: its sessions stay its own");
@@ -858,17 +761,17 @@ fn client_sessions(
 }
 
 /// PSK: a client's identity and key, a server's keys by identity and its hint.
-fn psk(opts: &Options, b: &mut SslContextBuilder) -> Result<(), ConfigError> {
-    let Some(psk) = &opts.psk else {
+fn psk(plan: &Plan, b: &mut SslContextBuilder) -> Result<(), ConfigError> {
+    let Some(psk) = &plan.psk else {
         return Ok(());
     };
-    if opts.server {
+    if plan.is_server() {
         let keys = psk.keys.clone();
         if let Some(hint) = &psk.identity_hint {
             let hint = std::ffi::CString::new(hint.as_str()).map_err(|_| {
                 ConfigError::Invalid("the PSK identity hint contains a NUL byte".into())
             })?;
-            super::ossl_ffi::set_psk_identity_hint(b, &hint)
+            ffi::set_psk_identity_hint(b, &hint)
                 .map_err(ossl_err("OpenSSL refused the PSK identity hint"))?;
         }
         b.set_psk_server_callback(move |_, identity, out| {
@@ -914,24 +817,13 @@ fn psk(opts: &Options, b: &mut SslContextBuilder) -> Result<(), ConfigError> {
 }
 
 /// ALPN: a client's offer, a server's choice by its own order of preference.
-fn alpn(opts: &Options, b: &mut SslContextBuilder) -> Result<(), ConfigError> {
-    if opts.alpn_protocols.is_empty() {
+fn alpn(plan: &Plan, b: &mut SslContextBuilder) -> Result<(), ConfigError> {
+    if plan.alpn.is_empty() {
         return Ok(());
     }
-    let mut wire = Vec::new();
-    for p in &opts.alpn_protocols {
-        let len = u8::try_from(p.len())
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or_else(|| {
-                ConfigError::Invalid("ALPN protocol names must be 1 to 255 bytes long".into())
-            })?;
-        wire.push(len);
-        wire.extend_from_slice(p);
-    }
-    if opts.server {
-        let ours = opts.alpn_protocols.clone();
-        let strict = opts.alpn_strict;
+    if let Some(server) = plan.server() {
+        let ours = plan.alpn.clone();
+        let strict = server.alpn_strict;
         b.set_alpn_select_callback(move |_, client| {
             let offered = parse_alpn(client);
             match ours.iter().find(|p| offered.contains(&p.as_slice())) {
@@ -943,11 +835,16 @@ fn alpn(opts: &Options, b: &mut SslContextBuilder) -> Result<(), ConfigError> {
                 None => Err(ossl::AlpnError::NOACK),
             }
         });
-    } else {
-        b.set_alpn_protos(&wire)
-            .map_err(ossl_err("OpenSSL refused the ALPN list"))?;
+        return Ok(());
     }
-    Ok(())
+    // The names were held to 1 to 255 bytes when the plan was made.
+    let mut wire = Vec::new();
+    for p in &plan.alpn {
+        wire.push(u8::try_from(p.len()).unwrap_or(u8::MAX));
+        wire.extend_from_slice(p);
+    }
+    b.set_alpn_protos(&wire)
+        .map_err(ossl_err("OpenSSL refused the ALPN list"))
 }
 
 /// The protocol names of an ALPN list in wire form.
@@ -1042,6 +939,17 @@ impl std::fmt::Debug for OsslSession {
     }
 }
 
+/// The name a client connection checks, refused when it is neither a host name nor an
+/// address (`None`: a peer without a name, whose check fails where a name is due).
+fn checked_name(verify_name: Option<&str>) -> Result<Option<String>, Error> {
+    match verify_name {
+        Some(n) if pki_types::ServerName::try_from(n).is_err() => {
+            Err(ConfigError::Name(format!("\"{n}\" is not a valid host name or IP address")).into())
+        }
+        other => Ok(other.map(str::to_owned)),
+    }
+}
+
 fn start(
     config: &Arc<Config>,
     mut ssl: Ssl,
@@ -1049,16 +957,17 @@ fn start(
 ) -> Result<OsslSession, Error> {
     let verdict = VerdictSlot::default();
     ssl.set_ex_data(config.verdict_index, verdict.clone());
-    if let Some(v) = &config.server_verifier {
-        let (v, name) = for_name(v, verify_name.as_deref())?;
+    if let Some(v) = &config.server_check {
+        let v = v.clone();
+        let name = checked_name(verify_name.as_deref())?;
         let slot = verdict.clone();
         ssl.set_verify_callback(SslVerifyMode::PEER, move |_, ctx| {
             verify_in_handshake(&slot, ctx, |ctx, leaf, rest| {
-                decide_server(&v, &name, ctx, leaf, rest)
+                decide_server(&v, name.as_deref(), ctx, leaf, rest)
             })
         });
     }
-    if let (Some(v), Some(mode)) = (&config.client_verifier, config.client_verify_mode) {
+    if let (Some(v), Some(mode)) = (&config.client_check, config.client_verify_mode) {
         let v = v.clone();
         let slot = verdict.clone();
         ssl.set_verify_callback(mode, move |_, ctx| {
@@ -1210,13 +1119,11 @@ impl OsslSession {
             }
             Verdict::Identified(identity) => {
                 // The status callback did not run: the staple is checked here.
-                let Some(v) = &self.config.server_verifier else {
+                let Some(v) = &self.config.server_check else {
                     return Err(Error::State("a server checked a server's certificate"));
                 };
                 let staple = self.stream.ssl().ocsp_status().unwrap_or_default();
-                let outcome = v
-                    .check_revocation(identity, staple, now())
-                    .map_err(super::map_error)?;
+                let outcome = v.check_revocation(identity, staple, now())?;
                 self.outcome = Some(outcome);
                 return Ok(());
             }
@@ -1226,28 +1133,24 @@ impl OsslSession {
             // The pre-shared key authenticated the peer; no certificate was exchanged.
             return Ok(());
         }
-        if let Some(v) = &self.config.client_verifier {
+        if let Some(v) = &self.config.client_check {
             let Some((leaf, rest)) = chain.split_first() else {
                 return if v.mandatory {
-                    Err(Error::Verify(crate::VerifyError::NoPeerCertificate))
+                    Err(Error::Verify(VerifyError::NoPeerCertificate))
                 } else {
                     Ok(())
                 };
             };
-            v.verify_client_cert(leaf, rest, now())
-                .map_err(super::map_error)?;
+            v.check(leaf, rest, now())?;
         }
-        if let Some(v) = &self.config.server_verifier {
+        if let Some(v) = &self.config.server_check {
             let Some((leaf, rest)) = chain.split_first() else {
-                return Err(Error::Verify(crate::VerifyError::NoPeerCertificate));
+                return Err(Error::Verify(VerifyError::NoPeerCertificate));
             };
-            let (verifier, name) = for_name(v, self.verify_name.as_deref())?;
+            let name = checked_name(self.verify_name.as_deref())?;
             let staple = self.stream.ssl().ocsp_status().unwrap_or_default().to_vec();
-            let _ = verifier::take_outcome();
-            verifier
-                .verify_server_cert(leaf, rest, &name, &staple, now())
-                .map_err(super::map_error)?;
-            self.outcome = verifier::take_outcome();
+            let identity = v.check_identity(leaf, rest, name.as_deref(), now())?;
+            self.outcome = Some(v.check_revocation(identity, &staple, now())?);
         }
         Ok(())
     }
@@ -1358,7 +1261,7 @@ impl OsslSession {
     }
 
     pub(crate) fn npn(&self) -> Option<&[u8]> {
-        super::ossl_ffi::negotiated(self.stream.ssl())
+        ffi::negotiated(self.stream.ssl())
     }
 
     pub(crate) fn own_chain(&self) -> Option<&[CertificateDer<'static>]> {
@@ -1369,7 +1272,7 @@ impl OsslSession {
         if self.handshaking {
             return None;
         }
-        super::ossl_ffi::negotiated_group(self.stream.ssl())
+        ffi::negotiated_group(self.stream.ssl())
     }
 
     pub(crate) fn server_name(&self) -> Option<&str> {
@@ -1492,7 +1395,7 @@ fn map_error(e: &ossl::Error, eof: bool) -> Error {
     }
     if has("peer did not return a certificate") {
         // FAIL_IF_NO_PEER_CERT: OpenSSL's server refused a client without a certificate.
-        return Error::Verify(crate::VerifyError::NoPeerCertificate);
+        return Error::Verify(VerifyError::NoPeerCertificate);
     }
     if has("wrong version number") || has("packet length too long") || has("http request") {
         return Error::Tls(TlsError::BadMessage(format!(
@@ -1550,12 +1453,15 @@ impl KeyLogFile {
 mod tests {
     use super::*;
 
+    use crate::options::Options;
+
     fn mode_of(opts: &Options) -> std::ffi::c_long {
-        let built = build(&opts.clone().engine(crate::options::Engine::OpenSsl)).unwrap();
+        let plan = Plan::new(&opts.clone().engine(crate::options::Engine::OpenSsl)).unwrap();
+        let built = build(&plan).unwrap();
         let super::super::EngineConfig::OpenSsl(config) = built.config else {
             panic!("not the openssl engine");
         };
-        super::super::ossl_ffi::context_mode(&config.ctx)
+        ffi::context_mode(&config.ctx)
     }
 
     /// `SSL_mode_release_buffers` reaches OpenSSL's context, and only when asked for.
