@@ -8,15 +8,16 @@
 //! to send from a buffer, so bytes after a close_notify stay with the socket (`stop_ssl`), and
 //! non-blocking and async sockets work unchanged. Certificates are not verified by OpenSSL:
 //! inside its handshake, from its verify callback, the chain the peer sent goes through
-//! sslsock's own verifier (trust anchors, pins, name constraints, CRLs, the verify callback,
-//! the hostname scheme), so the policy is the same on both engines and a refused peer gets the
-//! alert that says why, as on the default engine (`unknown_ca`, `certificate_expired`,
-//! `bad_certificate`, `unsupported_certificate`, `certificate_revoked`, `decrypt_error`;
-//! a refusal by pin or by the application's callback is OpenSSL's "application verification"
-//! and sends `handshake_failure` where the default engine sends `access_denied`). A client checks the
-//! server's OCSP staple as soon as it has it: with the certificate in TLS 1.3, from OpenSSL's
-//! status callback in TLS 1.2 (whose refusals all send `bad_certificate_status_response`);
-//! those callbacks are in `ossl_verify`.
+//! sslsock's own checks (`crate::peer`: trust anchors, pins, name constraints, CRLs, the
+//! verify callback, the hostname scheme), so the policy is the same on both engines and a
+//! refused peer gets the alert that says why, as on the default engine (`unknown_ca`,
+//! `certificate_expired`, `bad_certificate`, `unsupported_certificate`,
+//! `certificate_revoked`, `decrypt_error`; a refusal by pin or by the application's callback
+//! is OpenSSL's "application verification" and sends `handshake_failure` where the default
+//! engine sends `access_denied`). A client checks the server's OCSP staple as soon as it has
+//! it: with the certificate in TLS 1.3, from OpenSSL's status callback in TLS 1.2 (whose
+//! refusals all send `bad_certificate_status_response`); those callbacks are in `verify.rs`,
+//! the FFI OpenSSL's crate lacks in `ffi.rs`.
 //!
 //! The default engine's server features work here too, through OpenSSL's callbacks:
 //! certificates and cipher lists per SNI name (a context per name, chosen in the ClientHello
