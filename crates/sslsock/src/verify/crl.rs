@@ -12,22 +12,13 @@ use crate::x509::{self, LoadError};
 
 /// A set of parsed CRLs.
 #[derive(Debug, Default)]
-pub struct CrlSet {
+pub(crate) struct CrlSet {
     pub(crate) lists: Vec<CertRevocationList<'static>>,
     /// The same CRLs in DER, in the same order (for their scope).
     ders: Vec<Vec<u8>>,
 }
 
 impl CrlSet {
-    /// Parses every CRL in `bytes`: PEM (`X509 CRL` blocks, other blocks skipped) or one DER CRL.
-    pub fn parse(bytes: &[u8]) -> Result<Vec<OwnedCertRevocationList>, LoadError> {
-        split(bytes)?
-            .iter()
-            .map(|d| parse_one(d))
-            .collect::<Result<_, _>>()
-            .map_err(|e| LoadError::Malformed(format!("not a valid CRL ({})", words(&e))))
-    }
-
     /// Adds the CRLs in `bytes` (`what` names them in warnings); CRLs that are never a base
     /// answer for a certificate here (delta, indirect, partitioned by reasons, or scoped
     /// without a distribution point name, as an ARL) are left out with a warning. The number
@@ -63,7 +54,7 @@ impl CrlSet {
 
     /// Loads CRL files (each may hold several CRLs) and, from CA files and directories,
     /// whatever CRLs they hold next to the certificates (as OpenSSL's store does).
-    pub fn load(
+    pub(crate) fn load(
         crl_files: &[PathBuf],
         ca_files: &[PathBuf],
         ca_dirs: &[PathBuf],
@@ -121,19 +112,14 @@ impl CrlSet {
     }
 
     /// Number of CRLs held.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.lists.len()
-    }
-
-    /// True when no CRL is held.
-    pub fn is_empty(&self) -> bool {
-        self.lists.is_empty()
     }
 
     /// True when a CRL of the issuer of `cert_der` answers for it whatever the reason
     /// (RFC 5280, section 6.3.3: its issuing distribution point is the certificate's, it
     /// covers certificates of its kind, every reason, and it is not a delta CRL).
-    pub fn covers(&self, cert_der: &[u8]) -> bool {
+    pub(crate) fn covers(&self, cert_der: &[u8]) -> bool {
         let Ok((_, cert)) = X509Certificate::from_der(cert_der) else {
             return false;
         };
@@ -157,7 +143,7 @@ impl CrlSet {
     }
 
     /// The revocation entry for `cert_der`, from a CRL of its issuer.
-    pub fn revocation_of(&self, cert_der: &[u8]) -> Option<Revocation> {
+    pub(crate) fn revocation_of(&self, cert_der: &[u8]) -> Option<Revocation> {
         let (_, cert) = X509Certificate::from_der(cert_der).ok()?;
         let issuer = der_contents(cert.issuer().as_raw());
         let serial = cert.raw_serial();

@@ -16,7 +16,7 @@ pub use crate::x509::fingerprint::{fingerprint, fingerprint_bin, FingerprintAlgo
 /// # Ok::<(), sslsock::ConfigError>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
-pub struct Pin {
+pub(crate) struct Pin {
     algo: FingerprintAlgorithm,
     pubkey: bool,
     digest: Vec<u8>,
@@ -24,7 +24,7 @@ pub struct Pin {
 
 impl Pin {
     /// Parses one pin.
-    pub fn parse(text: &str) -> Result<Pin, ConfigError> {
+    pub(crate) fn parse(text: &str) -> Result<Pin, ConfigError> {
         let bad = |why: &str| ConfigError::Invalid(format!("fingerprint \"{text}\": {why}"));
         let lower = text.trim().to_ascii_lowercase();
         let mut parts: Vec<&str> = lower.split('$').collect();
@@ -66,17 +66,17 @@ impl Pin {
     }
 
     /// True when this pin matches the certificate (or its public key).
-    pub fn matches(&self, cert_der: &[u8]) -> bool {
+    pub(crate) fn matches(&self, cert_der: &[u8]) -> bool {
         fingerprint_bin(cert_der, self.algo, self.pubkey).is_ok_and(|d| d == self.digest)
     }
 
     /// The algorithm of this pin.
-    pub fn algorithm(&self) -> FingerprintAlgorithm {
+    pub(crate) fn algorithm(&self) -> FingerprintAlgorithm {
         self.algo
     }
 
     /// True for a public-key pin.
-    pub fn is_pubkey(&self) -> bool {
+    pub(crate) fn is_pubkey(&self) -> bool {
         self.pubkey
     }
 }
