@@ -2,7 +2,7 @@
 //! [`Session`] the socket drives one record at a time. The default engine (rustls) lives in
 //! `rustls_engine/`, the openssl engine (feature `openssl`) in `openssl_engine/`; what both
 //! share is here: the session the socket sees (`session.rs`), the client session cache
-//! (`session_cache.rs`), suite and version names (`suites.rs`), verifiers shared between
+//! (`resumption.rs`), suite and version names (`suites.rs`), verifiers shared between
 //! contexts (`interned.rs`), OCSP stapling threads and the key log switch.
 //!
 //! # What an engine provides
@@ -30,15 +30,15 @@
 mod interned;
 #[cfg(feature = "openssl")]
 mod openssl_engine;
+mod resumption;
 mod rustls_engine;
 pub(crate) mod session;
-mod session_cache;
 pub(crate) mod suites;
 
+pub use resumption::{CachedSession, SessionStore};
 #[cfg(feature = "unstable-engine-config")]
 pub use rustls::{ClientConfig, ServerConfig};
 pub(crate) use session::Session;
-pub use session_cache::{CachedSession, SessionStore};
 
 /// The engine configuration handed to an [`EngineHook`].
 #[cfg(feature = "unstable-engine-config")]

@@ -37,7 +37,7 @@ use openssl::ssl::{
 };
 use pki_types::CertificateDer;
 
-use super::session_cache::Slot;
+use super::resumption::Slot;
 use super::suites::CipherNames;
 use crate::defaults;
 use crate::error::{Alert, ConfigError, Error, TlsError, VerifyError};

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use rustls::crypto::CryptoProvider;
 use rustls::{ClientConfig, ServerConfig};
 
-use super::{interned, session_cache, suites, Built, EngineConfig};
+use super::{interned, resumption, suites, Built, EngineConfig};
 use crate::defaults;
 use crate::error::{Alert, ConfigError, Error, Parameter, TlsError, VerifyError};
 use crate::plan::{ClientPlan, Identity, Plan, ServerPlan};
@@ -31,7 +31,7 @@ pub(crate) enum Config {
         /// verifier knows that no name was given, so no address stands for "no name".
         nameless: Arc<ClientConfig>,
         /// The session store it resumes from (none: resumption off).
-        store: Option<Arc<session_cache::ClientStore>>,
+        store: Option<Arc<resumption::ClientStore>>,
         /// The verifier's settings, for connections that check another name than they send.
         verifier: verifier::ServerVerifier,
         /// The protocol versions (part of a verifier's identity).
@@ -396,7 +396,7 @@ fn build_client(
     let store = match (&client.shared_sessions, client.session_cache_size) {
         (Some(cache), _) => Some(cache.memory()),
         (None, Some(0)) => None,
-        (None, n) => Some(Arc::new(session_cache::ClientStore::new(
+        (None, n) => Some(Arc::new(resumption::ClientStore::new(
             n.unwrap_or(defaults::CLIENT_SESSION_CACHE_SIZE),
         ))),
     };

@@ -124,13 +124,13 @@ impl RustlsSession {
         // session is offered only to a connection checking the name it was verified for.
         let cfg = match store {
             Some(store) => {
-                let slot = super::super::session_cache::Slot::new(
+                let slot = super::super::resumption::Slot::new(
                     target.session_key().unwrap_or(""),
                     target.verify_name().unwrap_or(""),
                 );
                 let mut keyed = (**cfg).clone();
                 keyed.resumption = rustls::client::Resumption::store(std::sync::Arc::new(
-                    super::super::session_cache::KeyedStore::new(store.clone(), slot),
+                    super::super::resumption::KeyedStore::new(store.clone(), slot),
                 ));
                 std::sync::Arc::new(keyed)
             }
