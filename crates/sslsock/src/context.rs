@@ -102,8 +102,12 @@ impl SslContext {
                 ocsp: plan.client().map(|c| c.check.ocsp.clone()),
                 socket: SocketPlan::new(&options),
                 options,
-                own_chain: built.own_chain,
-                chain_policy: built.chain_policy,
+                own_chain: plan
+                    .identity
+                    .as_ref()
+                    .map(|i| i.chain.clone())
+                    .unwrap_or_default(),
+                chain_policy: plan.chain_policy.clone(),
                 unavailable: built.unavailable,
             }),
         })

@@ -7,8 +7,8 @@
 //!
 //! # What an engine provides
 //!
-//! - **A build**, `build(&Plan) -> Built`: an [`EngineConfig`], the context's own chain, the
-//!   chain policy peers are verified with, and the names it dropped. The plan was read from
+//! - **A build**, `build(&Plan) -> Built`: an [`EngineConfig`] and the suite and group
+//!   names it dropped. The plan was read from
 //!   the options once (`crate::plan`), refusals by side and engine included; an engine
 //!   applies every decision in it, or refuses it with a [`ConfigError`] naming the option
 //!   and the engine that has it; never ignores it. No engine reads `Options`.
@@ -66,13 +66,10 @@ impl std::fmt::Debug for EngineConfigMut<'_> {
 
 use std::sync::Arc;
 
-use pki_types::CertificateDer;
-
 use crate::defaults;
 use crate::error::ConfigError;
 use crate::options::Engine;
 use crate::plan::Plan;
-use crate::verify::chain::ChainPolicy;
 
 /// A context's configuration on its engine.
 #[derive(Debug, Clone)]
@@ -86,12 +83,9 @@ pub(crate) enum EngineConfig {
     OpenSsl(Arc<openssl_engine::Config>),
 }
 
-/// What `build` produces besides the engine config.
+/// What `build` produces: the engine config, and what the engine dropped.
 pub(crate) struct Built {
     pub(crate) config: EngineConfig,
-    pub(crate) own_chain: Vec<CertificateDer<'static>>,
-    /// The policy peers are verified with; `None` when they are not.
-    pub(crate) chain_policy: Option<Arc<ChainPolicy>>,
     /// Cipher, suite and group names OpenSSL knows that the engine lacks, dropped.
     pub(crate) unavailable: Vec<String>,
 }

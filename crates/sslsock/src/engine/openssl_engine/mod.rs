@@ -366,12 +366,6 @@ pub(crate) fn build(plan: &Plan) -> Result<super::Built, ConfigError> {
     };
     Ok(super::Built {
         config: super::EngineConfig::OpenSsl(Arc::new(config)),
-        own_chain: plan
-            .identity
-            .as_ref()
-            .map(|i| i.chain.clone())
-            .unwrap_or_default(),
-        chain_policy: plan.chain_policy.clone(),
         unavailable: Vec::new(),
     })
 }

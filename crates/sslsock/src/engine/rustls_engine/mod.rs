@@ -143,12 +143,6 @@ pub(crate) fn build(plan: &Plan) -> Result<Built, ConfigError> {
     };
     Ok(Built {
         config: EngineConfig::Rustls(config),
-        own_chain: plan
-            .identity
-            .as_ref()
-            .map(|i| i.chain.clone())
-            .unwrap_or_default(),
-        chain_policy: plan.chain_policy.clone(),
         unavailable,
     })
 }
