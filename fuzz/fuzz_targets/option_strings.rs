@@ -7,11 +7,12 @@ fuzz_target!(|data: &[u8]| {
     let Ok(s) = std::str::from_utf8(data) else {
         return;
     };
-    let _ = sslsock::verify::fingerprint::Pin::parse(s);
     let _ = sslsock::ocsp::OcspMode::parse(s);
     let _ = sslsock::x509::SubjectAltName::parse(s);
     let _ = SslContext::new(&Options::new().no_ca().cipher_list(s));
     let _ = SslContext::new(&Options::new().no_ca().ciphersuites(s));
     let _ = SslContext::new(&Options::new().no_ca().version(s));
     let _ = SslContext::new(&Options::new().no_ca().ecdh_curve(s));
+    // Pins are parsed where a context is made.
+    let _ = SslContext::new(&Options::new().no_ca().fingerprint(s));
 });

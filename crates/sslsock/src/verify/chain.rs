@@ -525,6 +525,11 @@ mod tests {
 
     /// A CRL by `issuer` revoking the certificates with `serials` (big-endian bytes).
     fn crl(issuer: &Issued, serials: &[&[u8]]) -> CrlSet {
+        CrlSet::from_der_for_tests(&crl_der(issuer, serials))
+    }
+
+    /// The same CRL in DER.
+    fn crl_der(issuer: &Issued, serials: &[&[u8]]) -> Vec<u8> {
         let key = KeyPair::from_pem(&issuer.key_pem).unwrap();
         let issuer = Issuer::from_ca_cert_der(&issuer.cert_der.clone().into(), key).unwrap();
         let now = time::OffsetDateTime::now_utc();
@@ -544,8 +549,19 @@ mod tests {
                 .collect(),
             key_identifier_method: KeyIdMethod::Sha256,
         };
-        let der = params.signed_by(&issuer).unwrap().der().to_vec();
-        CrlSet::from_der_for_tests(&der)
+        params.signed_by(&issuer).unwrap().der().to_vec()
+    }
+
+    /// `crl::check` counts the CRLs of a DER file and of a PEM file, and refuses a broken one.
+    #[test]
+    fn crl_files_are_checked_as_crl_file_reads_them() {
+        let p = pki();
+        let der = crl_der(&p.mid, &[&[7]]);
+        assert_eq!(crate::verify::crl::check(&der).unwrap(), 1);
+        let block = x509::pem::encode("X509 CRL", &der);
+        let pem = format!("{block}{block}");
+        assert_eq!(crate::verify::crl::check(pem.as_bytes()).unwrap(), 2);
+        assert!(crate::verify::crl::check(&der[..der.len() - 1]).is_err());
     }
 
     #[test]

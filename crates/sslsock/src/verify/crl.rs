@@ -10,6 +10,22 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 use crate::error::{ConfigError, Revocation};
 use crate::x509::{self, LoadError};
 
+/// Reads the CRLs in `bytes` (PEM `X509 CRL` blocks, other blocks skipped, or one DER CRL)
+/// as `crl_file` does: how many there are, or why they cannot be used.
+///
+/// ```
+/// use sslsock::verify::crl;
+/// assert!(crl::check(b"-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n").is_err());
+/// ```
+pub fn check(bytes: &[u8]) -> Result<usize, LoadError> {
+    split(bytes)?
+        .iter()
+        .map(|d| parse_one(d).map(|_| ()))
+        .collect::<Result<Vec<_>, _>>()
+        .map(|v| v.len())
+        .map_err(|e| LoadError::Malformed(format!("not a valid CRL ({})", words(&e))))
+}
+
 /// A set of parsed CRLs.
 #[derive(Debug, Default)]
 pub(crate) struct CrlSet {

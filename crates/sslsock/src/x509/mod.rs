@@ -8,7 +8,7 @@ pub(crate) mod der;
 pub mod fingerprint;
 pub mod info;
 pub mod keys;
-mod pem;
+pub(crate) mod pem;
 pub mod pkcs12;
 pub mod save;
 
