@@ -145,7 +145,7 @@ pub fn can_pha() -> bool {
 
 /// The README's examples, compiled as doctests so they stay true.
 #[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
+#[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
 #[cfg(test)]
@@ -170,5 +170,5 @@ mod tests {
 
 /// Every option and method of the IO::Socket::SSL manual, with its sslsock spelling (the
 /// repository's `MIGRATING.md`; its Rust examples are compiled as doctests).
-#[doc = include_str!("../../../MIGRATING.md")]
+#[doc = include_str!("../MIGRATING.md")]
 pub mod migrating {}
