@@ -52,13 +52,26 @@ pub(crate) struct PeerOutcome {
 }
 
 impl ServerCheck {
-    /// The chain, the pins and the name the handshake is for (`None`: the connection has no
-    /// name, and a name check that is due fails with `NoName`): everything but revocation.
+    /// The name a handshake handed `given` checks (`None`: a peer without a name): the
+    /// context's `verifycn_name` unless `given` is a public name of its ECH configuration
+    /// (ECH was rejected: the server is authenticated for that name, RFC 9849 section
+    /// 6.1.6). For an engine that is handed the connection's SNI name rather than the
+    /// target's verify name.
+    pub(crate) fn name_for<'a>(&'a self, given: Option<&'a str>) -> Option<&'a str> {
+        let ech_outer = given.is_some_and(|n| self.ech_public_names.iter().any(|p| p == n));
+        match &self.identity {
+            Some(n) if !ech_outer => Some(n),
+            _ => given,
+        }
+    }
+
+    /// The chain, the pins and `checked`, the name the connection checks (`None`: it has
+    /// none, and a name check that is due fails with `NoName`): everything but revocation.
     pub(crate) fn check_identity(
         &self,
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
-        name: Option<&str>,
+        checked: Option<&str>,
         now: UnixTime,
     ) -> Result<Identity, VerifyError> {
         let as_sent = || {
@@ -78,12 +91,7 @@ impl ServerCheck {
             self.scheme.reads_common_name(),
         )?;
         if accepted != Accepted::Pinned && !self.scheme.accepts_all() {
-            let ech_outer = name.is_some_and(|n| self.ech_public_names.iter().any(|p| p == n));
-            let checked = match (&self.identity, name) {
-                (Some(n), _) if !ech_outer => n.as_str(),
-                (_, Some(n)) => n,
-                (_, None) => return Err(VerifyError::NoName),
-            };
+            let checked = checked.ok_or(VerifyError::NoName)?;
             verify_hostname_in_path(end_entity, checked, &self.scheme, accepted.issuers())?;
         }
         Ok(match accepted {

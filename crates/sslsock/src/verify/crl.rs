@@ -18,12 +18,12 @@ use crate::x509::{self, LoadError};
 /// assert!(crl::check(b"-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n").is_err());
 /// ```
 pub fn check(bytes: &[u8]) -> Result<usize, LoadError> {
-    split(bytes)?
-        .iter()
-        .map(|d| parse_one(d).map(|_| ()))
-        .collect::<Result<Vec<_>, _>>()
-        .map(|v| v.len())
-        .map_err(|e| LoadError::Malformed(format!("not a valid CRL ({})", words(&e))))
+    let ders = split(bytes)?;
+    for der in &ders {
+        parse_one(der)
+            .map_err(|e| LoadError::Malformed(format!("not a valid CRL ({})", words(&e))))?;
+    }
+    Ok(ders.len())
 }
 
 /// A set of parsed CRLs.

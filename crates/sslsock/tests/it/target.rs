@@ -217,3 +217,48 @@ fn mio_path() {
         how,
     );
 }
+
+/// The name checked is the target's on both engines: a connection's own verify name wins
+/// over the context's `verifycn_name` (as `Target::verify_name` says), and the session it
+/// files is for that name.
+#[test]
+fn a_connections_verify_name_wins_over_the_contexts() {
+    let listener = SslListener::bind("127.0.0.1:0", &server_opts()).unwrap();
+    let addr = listener.local_addr().unwrap();
+    // Two connections: the first is served, the second refused by the client.
+    let h = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        s.write_all(b"hello\n").unwrap();
+        let _ = s.close();
+        listener.accept().is_err()
+    });
+    let cache = SessionCache::new(4);
+    let opts = Options::new()
+        .ca_file(&pki().ca)
+        .engine(test_engine())
+        .verifycn_name("wrong.example")
+        .session_cache(&cache);
+    let ctx = sslsock::SslContext::new(&opts).unwrap();
+    let to = format!("localhost:{}", addr.port());
+    // The connection's own name is checked, not the context's.
+    let peer = sslsock::Peer::new().verify_name("localhost");
+    let mut s = SslSocket::connect_to(&to, &ctx, &peer)
+        .unwrap_or_else(|e| panic!("the connection's verify name was not the one checked: {e}"));
+    assert_eq!(s.target().verify_name(), Some("localhost"));
+    let mut line = String::new();
+    s.read_line(&mut line).unwrap();
+    assert_eq!(line, "hello\n");
+    drop(s);
+    let kept = cache.get(&to).expect("a session under localhost:PORT");
+    assert_eq!(kept.verified_name(), "localhost");
+    // Without its own name, the context's is checked, and refused.
+    let e = SslSocket::connect_with(&to, &ctx).unwrap_err();
+    assert!(
+        e.to_string().contains("\"wrong.example\" does not match"),
+        "{e}"
+    );
+    assert!(
+        h.join().unwrap(),
+        "the server accepted the refused connection"
+    );
+}

@@ -990,7 +990,6 @@ fn start(
 
 impl OsslSession {
     pub(crate) fn client(config: &Arc<Config>, target: &Target) -> Result<OsslSession, Error> {
-        let name = target.name();
         if config.server {
             return Err(Error::State(
                 "a server context cannot start a client handshake",
@@ -1020,11 +1019,9 @@ impl OsslSession {
         ssl.set_status_type(ossl::StatusType::OCSP)
             .map_err(|e| Error::Tls(TlsError::Other(format!("OpenSSL: {e}"))))?;
         ssl.set_connect_state();
-        start(
-            config,
-            ssl,
-            target.verify_override().or(name).map(str::to_owned),
-        )
+        // The target's verify name is the one checked (no ECH here, so the context's
+        // `verifycn_name` is already in it, behind the connection's own).
+        start(config, ssl, target.verify_name().map(str::to_owned))
     }
 
     pub(crate) fn server(config: &Arc<Config>) -> Result<OsslSession, Error> {

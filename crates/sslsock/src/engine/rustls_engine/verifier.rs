@@ -194,7 +194,9 @@ impl ServerCertVerifier for ServerVerifier {
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
         let given = server_name.to_str();
-        let name = (!self.nameless).then_some(given.as_ref());
+        let name = self
+            .check
+            .name_for((!self.nameless).then_some(given.as_ref()));
         let identity = self
             .check
             .check_identity(end_entity, intermediates, name, now)
