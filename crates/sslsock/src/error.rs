@@ -36,7 +36,22 @@ macro_rules! escaped_display {
 ///
 /// The `Display` text is one line, precise enough to act on, e.g.
 /// `certificate verify failed: hostname "a.example" does not match certificate names [b.example] (scheme default)`.
-#[derive(Debug)]
+///
+/// `{:?}` shows the same text, so `fn main() -> Result<(), Box<dyn std::error::Error>>` prints
+/// what a user can act on; `{:#?}` shows the structured form, and a `match` reaches every detail:
+///
+/// ```
+/// use sslsock::{Error, VerifyError};
+///
+/// let e = Error::Verify(VerifyError::NoPeerCertificate);
+/// assert_eq!(format!("{e:?}"), "certificate verify failed: peer did not send a certificate");
+/// assert_eq!(format!("{e:#?}"), "Verify(\n    NoPeerCertificate,\n)");
+/// match e {
+///     Error::Verify(VerifyError::NoPeerCertificate) => { /* ask for a client certificate */ }
+///     Error::Verify(other) => eprintln!("refused: {other} (TLS alert {})", other.alert()),
+///     other => eprintln!("{other}"),
+/// }
+/// ```
 #[non_exhaustive]
 pub enum Error {
     /// An option, option string or file given in the configuration is unusable.
@@ -661,6 +676,43 @@ impl Words for TlsError {
                 }
             }
             TlsError::Other(s) => f.write_str(s),
+        }
+    }
+}
+
+/// The message, as `Display` writes it; the alternate form (`{:#?}`) is the structured one.
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !f.alternate() {
+            return fmt::Display::fmt(self, f);
+        }
+        match self {
+            Error::Config(e) => f.debug_tuple("Config").field(e).finish(),
+            Error::Verify(e) => f.debug_tuple("Verify").field(e).finish(),
+            Error::Tls(e) => f.debug_tuple("Tls").field(e).finish(),
+            Error::NotTls { first_bytes } => f
+                .debug_struct("NotTls")
+                .field("first_bytes", first_bytes)
+                .finish(),
+            Error::HandshakeEof => f.write_str("HandshakeEof"),
+            Error::Timeout(what) => f.debug_tuple("Timeout").field(what).finish(),
+            Error::Resolve { host, reason } => f
+                .debug_struct("Resolve")
+                .field("host", host)
+                .field("reason", reason)
+                .finish(),
+            Error::Bind { addr, source } => f
+                .debug_struct("Bind")
+                .field("addr", addr)
+                .field("source", source)
+                .finish(),
+            Error::Connect { addr, source } => f
+                .debug_struct("Connect")
+                .field("addr", addr)
+                .field("source", source)
+                .finish(),
+            Error::State(what) => f.debug_tuple("State").field(what).finish(),
+            Error::Io(e) => f.debug_tuple("Io").field(e).finish(),
         }
     }
 }

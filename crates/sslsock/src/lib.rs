@@ -30,6 +30,7 @@
 //! `accept_SSL` to [`SslSocket::start_ssl`], [`SslSocket::stop_ssl`],
 //! [`SslSocket::connect_ssl`], [`SslSocket::accept_ssl`].
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -63,6 +64,7 @@ pub use session::{SessionCache, TicketKey, TicketKeyCallback};
 /// (feature `unstable-engine-config`: they follow the engine's versions, not sslsock's). Using
 /// them ties code to the engine (rustls 0.23).
 #[cfg(feature = "unstable-engine-config")]
+#[cfg_attr(docsrs, doc(cfg(feature = "unstable-engine-config")))]
 pub mod advanced {
     pub use crate::engine::{ClientConfig, EngineConfigMut, EngineHook, ServerConfig};
 }
@@ -72,6 +74,7 @@ pub use options::{Engine, Family, Options, Peer, Source, VerifyMode};
 pub use plan::roots::{default_ca, set_default_ca, CaOrigin, DefaultCa};
 pub use plan::Target;
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use socket::async_io::AsyncSslSocket;
 pub use socket::{CertField, Opened, SocketState, SslSocket, StartError, Transport};
 pub use text::escape_control;

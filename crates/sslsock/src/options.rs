@@ -25,14 +25,15 @@ use crate::x509::Password;
 pub struct VerifyMode(u8);
 
 impl VerifyMode {
-    /// Do not verify the peer. On a client this is dangerous: anyone in the path can impersonate the server.
-    pub const NONE: VerifyMode = VerifyMode(0);
     /// Verify the peer's certificate (client: always present; server: when the client sends one).
     pub const PEER: VerifyMode = VerifyMode(1);
     /// Server: refuse clients without a certificate (implies `PEER`).
     pub const FAIL_IF_NO_PEER_CERT: VerifyMode = VerifyMode(2);
     /// Accepted for compatibility; has no effect (no renegotiation in TLS 1.3 or here).
     pub const CLIENT_ONCE: VerifyMode = VerifyMode(4);
+    /// **Dangerous:** do not verify the peer. On a client anyone in the path can impersonate
+    /// the server; a client context made with it logs a warning.
+    pub const NONE: VerifyMode = VerifyMode(0);
 
     /// Builds a mode from the Perl numeric value (e.g. `1`, `3`).
     pub fn from_bits(bits: u8) -> VerifyMode {
@@ -200,6 +201,27 @@ pub trait PlainStream: std::io::Read + std::io::Write {}
 impl<T: std::io::Read + std::io::Write> PlainStream for T {}
 
 /// The TLS implementation behind a context ([`Options::engine`]).
+///
+/// Both engines run sslsock's own verification (schemes, pins, CRLs, OCSP, name constraints)
+/// and report in the same [`Error`]s. The openssl engine is for peers the
+/// default one cannot reach; an option only it has is refused on the default engine, by name:
+///
+/// ```
+/// use sslsock::{Engine, Options, SslContext};
+///
+/// // A TLS 1.0 peer needs the openssl engine (built with the `openssl` feature).
+/// let legacy = Options::new().version("TLSv1:TLSv1_1:TLSv1_2").engine(Engine::OpenSsl);
+/// match SslContext::new(&legacy) {
+///     Ok(_) => assert!(Engine::OpenSsl.can_tls10()),
+///     Err(e) => {
+///         assert!(!Engine::OpenSsl.available());
+///         assert!(e.to_string().contains("openssl"), "{e}");
+///     }
+/// }
+/// // On the default engine the same versions are refused with the reason, never narrowed silently.
+/// let err = SslContext::new(&Options::new().version("TLSv1")).unwrap_err();
+/// println!("{err}");
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Engine {
@@ -208,6 +230,7 @@ pub enum Engine {
     Rustls,
     /// The system's OpenSSL (the `openssl` feature): TLS 1.0 to 1.3, OpenSSL cipher strings,
     /// PSK, finite-field DHE, for legacy peers.
+    #[cfg_attr(docsrs, doc(cfg(feature = "openssl")))]
     OpenSsl,
 }
 
@@ -987,9 +1010,10 @@ impl Options {
 }
 
 #[cfg(feature = "unstable-engine-config")]
+#[cfg_attr(docsrs, doc(cfg(feature = "unstable-engine-config")))]
 impl Options {
-    /// Advanced (`SSL_create_ctx_callback`): change the engine configuration before it is
-    /// frozen. This ties the caller to the engine's types ([`crate::advanced`]); everything
+    /// **Unstable and dangerous** (`SSL_create_ctx_callback`): change the engine configuration
+    /// before it is frozen. This ties the caller to the engine's types ([`crate::advanced`]); everything
     /// sslsock set (verification included) can be undone here, so use it with care.
     pub fn engine_callback(
         mut self,

@@ -37,14 +37,17 @@ pub(crate) mod suites;
 
 pub use resumption::{CachedSession, SessionStore};
 #[cfg(feature = "unstable-engine-config")]
+#[cfg_attr(docsrs, doc(cfg(feature = "unstable-engine-config")))]
 pub use rustls::{ClientConfig, ServerConfig};
 pub(crate) use session::Session;
 
 /// The engine configuration handed to an [`EngineHook`].
 #[cfg(feature = "unstable-engine-config")]
+#[cfg_attr(docsrs, doc(cfg(feature = "unstable-engine-config")))]
 pub type EngineHook = Arc<dyn Fn(EngineConfigMut<'_>) + Send + Sync>;
 
 #[cfg(feature = "unstable-engine-config")]
+#[cfg_attr(docsrs, doc(cfg(feature = "unstable-engine-config")))]
 /// The engine configuration of a context, mutable before it is frozen (advanced).
 #[non_exhaustive]
 pub enum EngineConfigMut<'a> {

@@ -31,7 +31,8 @@ impl OcspMode {
     pub const FULL_CHAIN: OcspMode = OcspMode(0x08);
     /// Check a staple when there is one (the default when the peer is verified).
     pub const TRY_STAPLE: OcspMode = OcspMode(0x10);
-    /// No OCSP check at all, must-staple included. Weakens security: logged as dangerous.
+    /// **Dangerous:** no OCSP check at all, must-staple included. Weakens security: logged as
+    /// dangerous.
     pub const NO_CHECK: OcspMode = OcspMode(0x100);
 
     const NAMES: [(&'static str, OcspMode); 6] = [

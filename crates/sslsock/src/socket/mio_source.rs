@@ -8,6 +8,7 @@ use super::SslSocket;
 /// Registers the underlying stream. Before waiting for readiness, check
 /// [`SslSocket::pending`] (data may sit decrypted in the socket) and
 /// [`SslSocket::wants_write`] (encrypted output may wait for the stream to turn writable).
+#[cfg_attr(docsrs, doc(cfg(feature = "mio")))]
 impl<S: Source + super::Transport> Source for SslSocket<S> {
     fn register(
         &mut self,
@@ -33,4 +34,5 @@ impl<S: Source + super::Transport> Source for SslSocket<S> {
 }
 
 /// Non-blocking: time is the caller's.
+#[cfg_attr(docsrs, doc(cfg(feature = "mio")))]
 impl super::Transport for mio::net::TcpStream {}

@@ -1,6 +1,7 @@
 //! `SslSocket`: a stream that is plain or TLS, can switch both ways, and reads record-exact.
 
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub mod async_io;
 mod buffer;
 pub(crate) mod connect;
