@@ -1,4 +1,31 @@
 //! `SslContext`: options compiled once, immutable, shared by every connection made with them.
+//!
+//! Making a context reads the files (certificates, keys, CAs, CRLs), checks every option
+//! against the others and builds the engine's configuration; what cannot be honoured is an
+//! error here, before a byte is sent. A context is cheap to clone and to share between
+//! threads, and it carries the session cache, so connections made with one context resume
+//! each other's sessions (when their verified names match):
+//!
+//! ```
+//! use sslsock::x509::create::CertSpec;
+//! use sslsock::{Options, SslContext, SslListener, SslSocket};
+//!
+//! let ca = CertSpec::new("Example CA").ca().self_signed()?;
+//! let leaf = CertSpec::new("localhost").san("localhost").signed_by(&ca)?;
+//! let server = SslContext::new(&Options::new().server(true).cert_pem(leaf.cert_pem).key_pem(leaf.key_pem))?;
+//! let listener = SslListener::bind("127.0.0.1:0", &server)?;
+//! let addr = listener.local_addr()?.to_string();
+//! std::thread::spawn(move || while listener.accept().is_ok() {});
+//!
+//! let client = SslContext::new(&Options::new().ca_cert(ca.cert_pem).hostname("localhost"))?;
+//! for _ in 0..2 {
+//!     let sock = SslSocket::connect_with(&addr, &client)?;
+//!     println!("{} {}", sock.version().unwrap_or("-"), sock.cipher().unwrap_or("-"));
+//! }
+//! // A bad option is refused when the context is made, with the reason.
+//! assert!(SslContext::new(&Options::new().cipher_list("NO-SUCH-CIPHER")).is_err());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::sync::Arc;
 

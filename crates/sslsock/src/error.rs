@@ -1,4 +1,34 @@
 //! The one error type of sslsock, with typed detail for each failure class.
+//!
+//! Every fallible call returns [`Error`]. Its `Display` (and its `Debug`, so `?` in `main`
+//! prints it) is one line a user can act on; its variants say which class failed:
+//! configuration (before a byte is sent), verification ([`VerifyError`], with the TLS alert
+//! that was sent), the protocol ([`TlsError`]), a peer that does not speak TLS, timeouts and
+//! the transport. A program that wants to react matches on them:
+//!
+//! ```
+//! use sslsock::x509::create::CertSpec;
+//! use sslsock::{Error, Options, SslListener, SslSocket, VerifyError};
+//!
+//! // A server whose certificate names "other.example", not the name the client checks.
+//! let ca = CertSpec::new("Example CA").ca().self_signed()?;
+//! let leaf = CertSpec::new("other.example").san("other.example").signed_by(&ca)?;
+//! let server = Options::new().cert_pem(leaf.cert_pem).key_pem(leaf.key_pem);
+//! let listener = SslListener::bind("127.0.0.1:0", &server)?;
+//! let addr = listener.local_addr()?.to_string();
+//! std::thread::spawn(move || { let _ = listener.accept(); });
+//!
+//! let client = Options::new().ca_cert(ca.cert_pem).hostname("www.example");
+//! match SslSocket::connect_with(&addr, &client) {
+//!     Err(Error::Verify(VerifyError::NameMismatch { expected, presented, .. })) => {
+//!         assert_eq!(expected, "www.example");
+//!         assert_eq!(presented, ["other.example"]);
+//!     }
+//!     Err(other) => panic!("another failure: {other}"),
+//!     Ok(_) => panic!("a certificate for another name was accepted"),
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::fmt;
 use std::io;
@@ -478,6 +508,33 @@ impl fmt::Display for Parameter {
 }
 
 /// Which direction the TLS engine waits for, the `$SSL_ERROR` of the Perl module.
+///
+/// On a non-blocking transport an operation that cannot go on returns an I/O error of kind
+/// `WouldBlock`, and [`SslSocket::want`](crate::SslSocket::want) says what to wait for
+/// before calling it again (Perl's `SSL_WANT_READ` / `SSL_WANT_WRITE`):
+///
+/// ```no_run
+/// use std::net::TcpStream;
+/// use sslsock::{Error, Options, SslSocket, Want};
+///
+/// let tcp = TcpStream::connect("example.org:443")?;
+/// tcp.set_nonblocking(true)?;
+/// let mut tls = SslSocket::new_client(tcp, &Options::new(), "example.org")?;
+/// loop {
+///     match tls.connect_ssl() {
+///         Ok(()) => break,
+///         Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {
+///             match tls.want() {
+///                 Want::Read => { /* wait until the socket is readable (poll, select, mio) */ }
+///                 Want::Write => { /* wait until it is writable */ }
+///                 _ => {}
+///             }
+///         }
+///         Err(e) => return Err(e.into()),
+///     }
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Want {

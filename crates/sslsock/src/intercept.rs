@@ -58,6 +58,35 @@ pub const DEFAULT_CACHE_SIZE: usize = 1000;
 
 /// Clones certificates under a proxy CA, with a bounded cache keyed by the original's
 /// fingerprint and the key used (so that two clones with different keys never collide).
+///
+/// ```
+/// use sslsock::intercept::Interceptor;
+/// use sslsock::x509::create::CertSpec;
+/// use sslsock::x509::info::CertInfo;
+/// use sslsock::x509::Password;
+/// use sslsock::FingerprintAlgorithm;
+///
+/// // The proxy's own CA, which the intercepted clients trust.
+/// let proxy_ca = CertSpec::new("Proxy CA").ca().self_signed()?;
+/// let proxy = Interceptor::new(
+///     proxy_ca.cert_pem.as_bytes(),
+///     proxy_ca.key_pem.as_bytes(),
+///     &Password::None,
+/// )?;
+/// // The upstream server's certificate, as the proxy received it (DER).
+/// let real_ca = CertSpec::new("Real CA").ca().self_signed()?;
+/// let upstream = CertSpec::new("www.example").san("www.example").signed_by(&real_ca)?;
+///
+/// let forged = proxy.clone_cert(&upstream.cert_der)?;
+/// let info = CertInfo::from_der(&forged.cert_der, FingerprintAlgorithm::Sha256)?;
+/// let original = CertInfo::from_der(&upstream.cert_der, FingerprintAlgorithm::Sha256)?;
+/// assert_eq!(info.subject, original.subject);
+/// assert!(info.issuer_line.contains("Proxy CA"), "{}", info.issuer_line);
+/// // Serve forged.cert_pem and forged.key_pem to the client; the same original gives the
+/// // cached clone again.
+/// assert_eq!(proxy.clone_cert(&upstream.cert_der)?.cert_der, forged.cert_der);
+/// # Ok::<(), sslsock::ConfigError>(())
+/// ```
 pub struct Interceptor {
     ca: Issued,
     ca_not_before: SystemTime,

@@ -1,4 +1,29 @@
 //! `SslListener`: a TCP listener whose `accept` returns TLS sockets.
+//!
+//! `accept` handshakes before it returns (within the context's timeout); a client that fails
+//! the handshake is an error of that `accept` only, and the listener goes on. Per-name
+//! certificates ([`Options::sni_cert`](crate::Options::sni_cert)), client certificates
+//! ([`Options::client_ca_file`](crate::Options::client_ca_file)) and OCSP stapling are
+//! options of its context.
+//!
+//! ```no_run
+//! use std::io::{BufRead, Write};
+//! use sslsock::{Options, SslListener};
+//!
+//! let opts = Options::new().cert_file("srv.pem").key_file("srv.key");
+//! let listener = SslListener::bind("[::]:8443", &opts)?;
+//! loop {
+//!     let (mut tls, peer) = match listener.accept() {
+//!         Ok(conn) => conn,
+//!         Err(e) => { eprintln!("handshake failed: {e}"); continue; }
+//!     };
+//!     let mut line = String::new();
+//!     tls.read_line(&mut line)?;
+//!     tls.write_all(line.as_bytes())?;
+//!     println!("{peer}: {}", line.trim_end());
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 

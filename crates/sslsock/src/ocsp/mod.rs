@@ -17,6 +17,43 @@
 //! sock.ocsp_resolver().resolve_blocking(std::time::Duration::from_secs(5))?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! Must-staple, and what a connection learned ([`SslSocket::revocation`](crate::SslSocket::revocation)):
+//! a certificate with the TLS feature extension is refused without a staple, and a client can
+//! ask the same of every server with [`OcspMode::MUST_STAPLE`]:
+//!
+//! ```
+//! use sslsock::ocsp::{OcspMode, Revocation};
+//! use sslsock::x509::create::CertSpec;
+//! use sslsock::{Error, Options, SslListener, SslSocket, VerifyError};
+//!
+//! let ca = CertSpec::new("Example CA").ca().self_signed()?;
+//! let serve = |leaf: sslsock::x509::create::Issued| -> Result<String, sslsock::Error> {
+//!     let opts = Options::new().cert_pem(leaf.cert_pem).key_pem(leaf.key_pem);
+//!     let listener = SslListener::bind("127.0.0.1:0", &opts)?;
+//!     let addr = listener.local_addr()?.to_string();
+//!     std::thread::spawn(move || while listener.accept().is_ok() {});
+//!     Ok(addr)
+//! };
+//! let plain = serve(CertSpec::new("localhost").san("localhost").signed_by(&ca)?)?;
+//! let marked = serve(CertSpec::new("localhost").san("localhost").must_staple().signed_by(&ca)?)?;
+//! let client = Options::new().ca_cert(ca.cert_pem.clone()).hostname("localhost");
+//!
+//! // The default mode checks a staple when there is one; these servers send none.
+//! let sock = SslSocket::connect_with(&plain, &client)?;
+//! assert!(matches!(sock.revocation(), Revocation::Unknown { .. }));
+//! println!("revocation: {}", sock.revocation()); // "unknown (no stapled response)"
+//!
+//! // A must-staple certificate without a staple is refused, whatever the client's mode.
+//! let err = SslSocket::connect_with(&marked, &client).unwrap_err();
+//! assert!(matches!(err, Error::Verify(VerifyError::StapleRequired { .. })), "{err}");
+//!
+//! // MUST_STAPLE asks the same of every server.
+//! let strict = client.clone().ocsp_mode(OcspMode::MUST_STAPLE);
+//! let err = SslSocket::connect_with(&plain, &strict).unwrap_err();
+//! assert!(matches!(err, Error::Verify(VerifyError::StapleRequired { .. })), "{err}");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod cache;
 mod codec;

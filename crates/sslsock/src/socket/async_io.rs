@@ -110,6 +110,29 @@ impl<S: AsyncWrite + Unpin> Write for AsyncIo<S> {
 ///
 /// Writes are encrypted one record per call; call `flush` (`AsyncWriteExt::flush`) to be
 /// sure the last record left. Reads return one record's data at most.
+///
+/// A server with tokio, one task per connection:
+///
+/// ```no_run
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// use tokio::io::AsyncWriteExt;
+/// use sslsock::{AsyncSslSocket, Options, SslContext};
+///
+/// let server = Options::new().server(true).cert_file("srv.pem").key_file("srv.key");
+/// let ctx = SslContext::new(&server)?;
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:8443").await?;
+/// loop {
+///     let (tcp, _) = listener.accept().await?;
+///     let ctx = ctx.clone();
+///     tokio::spawn(async move {
+///         let mut tls = AsyncSslSocket::accept_with(tcp, &ctx).await?;
+///         tls.write_all(b"hello\n").await?;
+///         tls.shutdown().await?;
+///         Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+///     });
+/// }
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct AsyncSslSocket<S: AsyncRead + AsyncWrite + Unpin = TcpStream> {
     sock: SslSocket<AsyncIo<S>>,

@@ -1,4 +1,53 @@
 //! `SslSocket`: a stream that is plain or TLS, can switch both ways, and reads record-exact.
+//!
+//! One type for every way a TLS connection starts: [`SslSocket::connect`] and
+//! [`SslListener::accept`](crate::SslListener::accept) handshake at once;
+//! [`SslSocket::new_client`] and [`SslSocket::start_ssl`] wrap a stream that talked plain
+//! first (STARTTLS), and [`SslSocket::stop_ssl`] goes back to plain. `Read` returns the data
+//! of one record at most, so nothing of a following plain-text phase is swallowed. On a
+//! non-blocking transport the same calls return `WouldBlock` and [`SslSocket::want`] says
+//! what to wait for ([`Want`](crate::Want)).
+//!
+//! With the `mio` feature, an `SslSocket<mio::net::TcpStream>` is a `mio::event::Source`:
+//!
+//! ```no_run
+//! # #[cfg(feature = "mio")]
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::io::{ErrorKind, Read};
+//! use mio::{Events, Interest, Poll, Token};
+//! use sslsock::{Options, SslSocket};
+//!
+//! let mut poll = Poll::new()?;
+//! let tcp = mio::net::TcpStream::connect("93.184.215.14:443".parse()?)?;
+//! let mut tls = SslSocket::new_client(tcp, &Options::new(), "example.org")?;
+//! poll.registry().register(&mut tls, Token(0), Interest::READABLE | Interest::WRITABLE)?;
+//! let mut events = Events::with_capacity(16);
+//! let mut buf = [0u8; 4096];
+//! loop {
+//!     poll.poll(&mut events, None)?;
+//!     if !tls.is_tls() {
+//!         match tls.connect_ssl() {
+//!             Ok(()) => {}
+//!             Err(sslsock::Error::Io(e)) if e.kind() == ErrorKind::WouldBlock => continue,
+//!             Err(e) => return Err(e.into()),
+//!         }
+//!     }
+//!     // Data may already sit decrypted in the socket: read until WouldBlock.
+//!     loop {
+//!         match tls.read(&mut buf) {
+//!             Ok(0) => return Ok(()),
+//!             Ok(n) => println!("{} bytes", n),
+//!             Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+//!             Err(e) => return Err(e.into()),
+//!         }
+//!     }
+//! }
+//! # }
+//! # #[cfg(not(feature = "mio"))]
+//! # fn main() {}
+//! ```
+//!
+//! `examples/mio_echo.rs` is a whole single-threaded server on mio.
 
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
