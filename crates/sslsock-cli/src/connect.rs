@@ -210,8 +210,7 @@ fn options(a: &ConnectArgs) -> Result<Options, Failure> {
     }
     o = o.force_fingerprint(!a.fingerprints.is_empty());
     if let Some(name) = &a.scheme {
-        let scheme = sslsock::Scheme::named(name)
-            .ok_or_else(|| Failure::usage(format!("unknown hostname scheme \"{name}\"")))?;
+        let scheme = sslsock::Scheme::parse(name).map_err(|e| Failure::usage(e.to_string()))?;
         o = o.verifycn_scheme(scheme);
     }
     for f in &a.crl_file {

@@ -73,8 +73,7 @@ fn load_cert(path: &Path) -> Result<Vec<u8>, Failure> {
 }
 
 pub(crate) fn verify_hostname_cmd(a: &VerifyHostnameArgs) -> Result<(), Failure> {
-    let mut scheme = Scheme::named(&a.scheme)
-        .ok_or_else(|| Failure::usage(format!("unknown scheme \"{}\"", a.scheme)))?;
+    let mut scheme = Scheme::parse(&a.scheme).map_err(|e| Failure::usage(e.to_string()))?;
     if a.no_public_suffix {
         scheme = scheme.without_public_suffix();
     } else if let Some(list) = &a.public_suffix {

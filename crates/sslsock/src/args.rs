@@ -100,6 +100,7 @@ pub const KEYS: &[(&str, Support)] = &[
     ("SSL_fast_shutdown", Support::Refused("an argument of close/stop_SSL, not of new: SslSocket::close is fast (sends close_notify, does not wait), SslSocket::stop_ssl waits")),
     ("PeerAddr", Support::Mapped("Options::peer")),
     ("PeerHost", Support::Mapped("Options::peer")),
+    ("PeerPort", Support::Mapped("Options::peer_port")),
     ("Timeout", Support::Mapped("Options::timeout (seconds)")),
 ];
 
@@ -292,9 +293,7 @@ impl Builder {
             "SSL_honor_cipher_order" => o.honor_cipher_order(boolean(key, v)?),
             "SSL_ecdh_curve" => o.ecdh_curve(v),
             "SSL_verify_mode" => o.verify_mode(verify_mode(key, v)?),
-            "SSL_verifycn_scheme" => o.verifycn_scheme(
-                Scheme::named(v).ok_or_else(|| bad(key, format!("unknown scheme \"{v}\"")))?,
-            ),
+            "SSL_verifycn_scheme" => o.verifycn_scheme(Scheme::parse(v).map_err(|e| bad(key, e.to_string()))?),
             "SSL_verifycn_publicsuffix" if v.is_empty() => o.verifycn_publicsuffix(None),
             "SSL_verifycn_publicsuffix" => {
                 o.verifycn_publicsuffix(Some(Arc::new(PublicSuffix::from_file(v)?)))
@@ -322,6 +321,7 @@ impl Builder {
             "SSL_mode_release_buffers" => o.release_buffers(boolean(key, v)?),
             "SSL_idle_timeout" => o.idle_timeout(seconds(key, v)?),
             "PeerAddr" | "PeerHost" => o.peer(v),
+            "PeerPort" => o.peer_port(v),
             "Timeout" => o.timeout(seconds(key, v)?),
             _ => return Err(bad(key, "known but not taken as text")),
         };

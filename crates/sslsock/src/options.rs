@@ -319,6 +319,7 @@ impl fmt::Debug for Psk {
 pub struct Options {
     pub(crate) server: bool,
     pub(crate) peer: Option<String>,
+    pub(crate) peer_port: Option<String>,
     pub(crate) local_addr: Option<SocketAddr>,
     pub(crate) timeout: Option<Duration>,
     pub(crate) family: Family,
@@ -386,6 +387,7 @@ impl Options {
         Options {
             server: self.server,
             peer: self.peer.or(d.peer),
+            peer_port: self.peer_port.or(d.peer_port),
             local_addr: self.local_addr.or(d.local_addr),
             timeout: self.timeout.or(d.timeout),
             family: if self.family == Family::Any {
@@ -501,6 +503,7 @@ impl fmt::Debug for Options {
         f.debug_struct("Options")
             .field("server", &self.server)
             .field("peer", &self.peer)
+            .field("peer_port", &self.peer_port)
             .field("verify_mode", &self.verify_mode)
             .field("hostname", &self.hostname)
             .field("version", &self.version)
@@ -522,9 +525,30 @@ impl Options {
         self.server = yes;
         self
     }
-    /// The peer as `host:port`, `[v6]:port` or `host:service` (`PeerAddr`). No default.
+    /// The address to connect to (`PeerAddr`, `PeerHost`): `host:port`, `[v6]:port`,
+    /// `host:service`, or a host alone with [`peer_port`](Self::peer_port). It is the
+    /// address connected to when the constructor is given none
+    /// (`SslSocket::connect_with("", &options)`); a constructor's own address that differs is
+    /// refused as a contradiction. Without a [`hostname`](Self::hostname) its host is also the
+    /// name sent (SNI) and verified. No default.
+    ///
+    /// ```no_run
+    /// use sslsock::{Options, SslSocket};
+    /// let opts = Options::new().peer("example.org").peer_port("https");
+    /// let sock = SslSocket::connect_with("", &opts)?;
+    /// # Ok::<(), sslsock::Error>(())
+    /// ```
+    #[doc(alias = "PeerAddr")]
+    #[doc(alias = "PeerHost")]
     pub fn peer(mut self, addr: impl Into<String>) -> Self {
         self.peer = Some(addr.into());
+        self
+    }
+    /// The port of [`peer`](Self::peer) when that has none (`PeerPort`): a number or a
+    /// service name (`https`, `imaps`). A port written in `peer` wins, as in Perl. No default.
+    #[doc(alias = "PeerPort")]
+    pub fn peer_port(mut self, port: impl Into<String>) -> Self {
+        self.peer_port = Some(port.into());
         self
     }
     /// The local address to bind before connecting (`LocalAddr`). Defaults to any.

@@ -97,7 +97,11 @@ impl Target {
     /// (`dialed` is `Some`, maybe empty) needs one of them.
     fn address_of(opts: &Options, dialed: Option<&str>) -> Result<Option<(String, u16)>, Error> {
         let given = dialed.filter(|a| !a.is_empty());
-        match (given, opts.peer.as_deref()) {
+        let peer = opts
+            .peer
+            .as_deref()
+            .map(|p| with_port(p, opts.peer_port.as_deref()));
+        match (given, peer.as_deref()) {
             (Some(d), Some(p)) if d != p => Err(ConfigError::Invalid(format!(
                 "the address \"{d}\" and PeerAddr \"{p}\" differ: give one"
             ))
@@ -191,6 +195,27 @@ impl Target {
     /// Host and port connected to, when known: the constructor's address, else `PeerAddr`.
     pub fn address(&self) -> Option<(&str, u16)> {
         self.address.as_ref().map(|(h, p)| (h.as_str(), *p))
+    }
+}
+
+/// `PeerAddr` with `PeerPort` when the address has no port of its own (a port in the address
+/// wins, as in Perl); a bare IPv6 address gets its brackets.
+fn with_port(peer: &str, port: Option<&str>) -> String {
+    let Some(port) = port.filter(|p| !p.is_empty()) else {
+        return peer.to_owned();
+    };
+    let has_port = match peer.strip_prefix('[') {
+        Some(rest) => rest
+            .split_once(']')
+            .is_some_and(|(_, p)| p.starts_with(':')),
+        None => peer.matches(':').count() == 1,
+    };
+    if has_port {
+        peer.to_owned()
+    } else if peer.contains(':') && !peer.starts_with('[') {
+        format!("[{peer}]:{port}")
+    } else {
+        format!("{peer}:{port}")
     }
 }
 

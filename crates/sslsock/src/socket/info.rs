@@ -3,7 +3,6 @@
 use pki_types::CertificateDer;
 
 use super::SslSocket;
-use crate::error::ConfigError;
 use crate::ocsp::{OcspCache, OcspMode, OcspResolver, Revocation};
 use crate::verify::chain::Usage;
 use crate::verify::fingerprint::{self, FingerprintAlgorithm};
@@ -253,8 +252,7 @@ impl<S: super::Transport> SslSocket<S> {
         let (leaf, intermediates) = chain
             .split_first()
             .ok_or(Error::Verify(VerifyError::NoPeerCertificate))?;
-        let scheme = Scheme::named(scheme)
-            .ok_or_else(|| ConfigError::Invalid(format!("unknown hostname scheme \"{scheme}\"")))?;
+        let scheme = Scheme::parse(scheme)?;
         let usage = if self.ctx.is_server() {
             Usage::Client
         } else {

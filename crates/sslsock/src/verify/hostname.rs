@@ -253,6 +253,27 @@ impl Scheme {
         Some(s)
     }
 
+    /// A named scheme, or an error listing the names: what `SSL_verifycn_scheme` (in
+    /// [`crate::args`] and `sslsock connect -o`) and [`SslSocket::verify_hostname`](crate::SslSocket::verify_hostname)
+    /// take. The same as `s.parse::<Scheme>()`.
+    ///
+    /// ```
+    /// use sslsock::Scheme;
+    /// let http: Scheme = "http".parse()?;
+    /// assert_eq!(http.name(), "http");
+    /// let err = "htp".parse::<Scheme>().unwrap_err();
+    /// assert!(err.to_string().contains("strict, rfc9525, default"), "{err}");
+    /// # Ok::<(), sslsock::ConfigError>(())
+    /// ```
+    pub fn parse(name: &str) -> Result<Scheme, ConfigError> {
+        Scheme::named(name).ok_or_else(|| {
+            ConfigError::Invalid(format!(
+                "unknown hostname scheme \"{name}\" (one of: {})",
+                Scheme::NAMES.join(", ")
+            ))
+        })
+    }
+
     /// A custom scheme (the hash form of the Perl module).
     pub fn custom(
         wildcards_in_alt: Wildcards,
@@ -324,6 +345,13 @@ impl Scheme {
     /// True for the `none` scheme.
     pub fn accepts_all(&self) -> bool {
         self.accept_all
+    }
+}
+
+impl std::str::FromStr for Scheme {
+    type Err = ConfigError;
+    fn from_str(s: &str) -> Result<Scheme, ConfigError> {
+        Scheme::parse(s)
     }
 }
 

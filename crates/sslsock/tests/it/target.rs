@@ -122,6 +122,44 @@ fn starttls_paths() {
     });
 }
 
+/// Perl's `PeerAddr => "localhost", PeerPort => N` (as arguments or setters) connects to that
+/// port with the host as the name; a port written in `PeerAddr` wins over `PeerPort`.
+#[test]
+fn peer_addr_with_peer_port() {
+    for how in ["setters", "perl arguments", "PeerAddr's own port wins"] {
+        let (addr, h) = sni_server(1);
+        let cache = SessionCache::new(4);
+        let port = addr.port().to_string();
+        let base = Options::new()
+            .ca_file(&pki().ca)
+            .engine(test_engine())
+            .timeout(TIMEOUT)
+            .session_cache(&cache);
+        let opts = match how {
+            "setters" => base.peer("localhost").peer_port(&port),
+            "perl arguments" => sslsock::args::apply_args(
+                base,
+                [("PeerPort", port.as_str()), ("PeerAddr", "localhost")],
+            )
+            .unwrap(),
+            _ => base.peer(format!("localhost:{port}")).peer_port("1"),
+        };
+        let mut s = SslSocket::connect_with("", &opts).unwrap();
+        assert_expected(s.target(), addr.port(), how);
+        let mut line = String::new();
+        finish(
+            || {
+                s.read_line(&mut line).unwrap();
+                line.clone()
+            },
+            h,
+            &cache,
+            addr.port(),
+            how,
+        );
+    }
+}
+
 /// An address given to the constructor and another in `PeerAddr` is a contradiction.
 #[test]
 fn two_different_addresses_are_refused() {
