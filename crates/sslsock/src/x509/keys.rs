@@ -4,8 +4,15 @@
 use std::fmt;
 use std::sync::Arc;
 
-use cbc::cipher::{BlockModeDecrypt, KeyIvInit};
+use std::num::NonZeroU32;
+
+use aws_lc_rs::cipher::{
+    self, DecryptionContext, EncryptionContext, PaddedBlockDecryptingKey, PaddedBlockEncryptingKey,
+    UnboundCipherKey,
+};
+use aws_lc_rs::pbkdf2;
 use md5::Digest as _;
+use pkcs5::pbes2::{EncryptionScheme, Kdf, Pbkdf2Prf};
 use pkcs8::der::asn1::OctetStringRef;
 use pkcs8::der::Encode;
 use pkcs8::EncryptedPrivateKeyInfoRef;
@@ -65,6 +72,9 @@ pub enum LoadError {
     WrongPassword,
     /// The bytes are not what they should be.
     Malformed(String),
+    /// The material is well-formed but uses what this build cannot read: an algorithm, or
+    /// a format behind a feature (PKCS#12 needs the `pkcs12` feature).
+    Unsupported(String),
 }
 
 impl fmt::Display for LoadError {
@@ -74,7 +84,7 @@ impl fmt::Display for LoadError {
                 f.write_str("it is encrypted and no password was given (key_password / passwd_cb)")
             }
             LoadError::WrongPassword => f.write_str("wrong password (or corrupt encrypted data)"),
-            LoadError::Malformed(s) => f.write_str(s),
+            LoadError::Malformed(s) | LoadError::Unsupported(s) => f.write_str(s),
         }
     }
 }
@@ -129,19 +139,25 @@ fn is_encrypted_pkcs8(der: &[u8]) -> bool {
 
 fn decrypt_pkcs8(der: &[u8], password: &Password) -> Result<PrivateKeyDer<'static>, LoadError> {
     let pw = password.get().ok_or(LoadError::NeedPassword)?;
-    let plain = if let Some(params) = pkcs12_pbe_params(der) {
-        pbe_sha1_3des(&params, &pw)?
+    let plain = if is_pkcs12_pbe(der) {
+        pkcs12_pbe_decrypt(der, &pw)?
     } else {
-        let info = EncryptedPrivateKeyInfoRef::try_from(der)
-            .map_err(|e| LoadError::Malformed(format!("not an encrypted PKCS#8 key: {e}")))?;
-        match info.decrypt(pw.as_bytes()) {
-            Ok(doc) => doc.as_bytes().to_vec(),
-            Err(pkcs8::Error::EncryptedPrivateKey(pkcs5::Error::UnsupportedAlgorithm { oid })) => {
-                return Err(LoadError::Malformed(format!(
-                    "unsupported key encryption algorithm {oid}"
+        let info = EncryptedPrivateKeyInfoRef::try_from(der).map_err(|e| match e {
+            pkcs8::Error::EncryptedPrivateKey(pkcs5::Error::UnsupportedAlgorithm { oid }) => {
+                LoadError::Unsupported(format!("unsupported key encryption algorithm {oid}"))
+            }
+            e => LoadError::Malformed(format!("not an encrypted PKCS#8 key: {e}")),
+        })?;
+        match &info.encryption_algorithm {
+            pkcs5::EncryptionScheme::Pbes2(params) => {
+                pbes2_decrypt(params, pw.as_bytes(), info.encrypted_data.as_bytes())?
+            }
+            other => {
+                return Err(LoadError::Unsupported(format!(
+                    "key encrypted with {}, a PBES1 scheme (DES or RC2) too weak to read: re-encrypt it (openssl pkcs8 -topk8 -v2 aes-256-cbc)",
+                    other.oid()
                 )))
             }
-            Err(_) => return Err(LoadError::WrongPassword),
         }
     };
     if !tlv::is_single_sequence(&plain) {
@@ -150,6 +166,92 @@ fn decrypt_pkcs8(der: &[u8], password: &Password) -> Result<PrivateKeyDer<'stati
     Ok(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(plain)))
 }
 
+/// PBES2 (RFC 8018) with PBKDF2 and a CBC cipher, on aws-lc-rs.
+fn pbes2_decrypt(
+    params: &pkcs5::pbes2::Parameters,
+    password: &[u8],
+    ciphertext: &[u8],
+) -> Result<Vec<u8>, LoadError> {
+    let unsupported = |what: &str| {
+        LoadError::Unsupported(format!(
+            "key encrypted with {what}, which is not supported: re-encrypt it (openssl pkcs8 -topk8 -v2 aes-256-cbc)"
+        ))
+    };
+    let Kdf::Pbkdf2(kdf) = &params.kdf else {
+        return Err(unsupported("scrypt"));
+    };
+    let prf = match kdf.prf {
+        Pbkdf2Prf::HmacWithSha1 => pbkdf2::PBKDF2_HMAC_SHA1,
+        Pbkdf2Prf::HmacWithSha256 => pbkdf2::PBKDF2_HMAC_SHA256,
+        Pbkdf2Prf::HmacWithSha384 => pbkdf2::PBKDF2_HMAC_SHA384,
+        Pbkdf2Prf::HmacWithSha512 => pbkdf2::PBKDF2_HMAC_SHA512,
+        other => return Err(unsupported(&format!("PBKDF2 {}", other.oid()))),
+    };
+    let (algorithm, iv): (&'static cipher::Algorithm, &[u8]) = match &params.encryption {
+        EncryptionScheme::Aes128Cbc { iv } => (&cipher::AES_128, iv),
+        EncryptionScheme::Aes192Cbc { iv } => (&cipher::AES_192, iv),
+        EncryptionScheme::Aes256Cbc { iv } => (&cipher::AES_256, iv),
+        #[cfg(feature = "pkcs12")]
+        EncryptionScheme::DesEde3Cbc { iv } => (&TDES, iv),
+        other => return Err(unsupported(&other.oid().to_string())),
+    };
+    let key_len = params.encryption.key_size();
+    if kdf.key_length.is_some_and(|n| usize::from(n) != key_len) {
+        return Err(LoadError::Malformed(
+            "PBES2 key length does not fit the cipher".to_owned(),
+        ));
+    }
+    let iterations = NonZeroU32::new(kdf.iteration_count)
+        .ok_or_else(|| LoadError::Malformed("PBKDF2 with zero iterations".to_owned()))?;
+    let mut key = vec![0u8; key_len];
+    pbkdf2::derive(prf, iterations, kdf.salt.as_bytes(), password, &mut key);
+    cbc_decrypt(algorithm, &key, iv, ciphertext)
+}
+
+/// CBC with PKCS#7 padding; a padding error is a wrong password.
+fn cbc_decrypt(
+    algorithm: &'static cipher::Algorithm,
+    key: &[u8],
+    iv: &[u8],
+    data: &[u8],
+) -> Result<Vec<u8>, LoadError> {
+    let bad_length = || LoadError::Malformed("bad key or IV length".to_owned());
+    let key = UnboundCipherKey::new(algorithm, key).map_err(|_| bad_length())?;
+    let context = match iv.len() {
+        16 => DecryptionContext::Iv128(<[u8; 16]>::try_from(iv).map_err(|_| bad_length())?.into()),
+        8 => DecryptionContext::Iv64(<[u8; 8]>::try_from(iv).map_err(|_| bad_length())?.into()),
+        _ => return Err(bad_length()),
+    };
+    let decrypting = PaddedBlockDecryptingKey::cbc_pkcs7(key).map_err(|_| bad_length())?;
+    let mut buf = data.to_vec();
+    let plain_len = decrypting
+        .decrypt(&mut buf, context)
+        .map_err(|_| LoadError::WrongPassword)?
+        .len();
+    buf.truncate(plain_len);
+    Ok(buf)
+}
+
+/// Whether the key is encrypted with the PKCS#12 3DES PBE (pbeWithSHAAnd3-KeyTripleDES-CBC).
+fn is_pkcs12_pbe(der: &[u8]) -> bool {
+    pkcs12_pbe_params(der).is_some()
+}
+
+#[cfg(not(feature = "pkcs12"))]
+fn pkcs12_pbe_decrypt(_der: &[u8], _password: &str) -> Result<Vec<u8>, LoadError> {
+    Err(LoadError::Unsupported(
+        "key encrypted with the PKCS#12 3DES PBE: reading it needs sslsock's `pkcs12` feature (or re-encrypt it: openssl pkcs8 -topk8 -v2 aes-256-cbc)".to_owned(),
+    ))
+}
+
+#[cfg(feature = "pkcs12")]
+fn pkcs12_pbe_decrypt(der: &[u8], password: &str) -> Result<Vec<u8>, LoadError> {
+    let params = pkcs12_pbe_params(der)
+        .ok_or_else(|| LoadError::Malformed("invalid PKCS#12 PBE parameters".to_owned()))?;
+    pbe_sha1_3des(&params, password)
+}
+
+#[cfg_attr(not(feature = "pkcs12"), allow(dead_code))]
 struct PbeParams {
     salt: Vec<u8>,
     iterations: i32,
@@ -178,6 +280,7 @@ fn pkcs12_pbe_params(der: &[u8]) -> Option<PbeParams> {
     })
 }
 
+#[cfg(feature = "pkcs12")]
 fn pbe_sha1_3des(p: &PbeParams, password: &str) -> Result<Vec<u8>, LoadError> {
     use pkcs12::kdf::{derive_key_utf8, Pkcs12KeyType};
     let bad = |_| LoadError::Malformed("invalid PKCS#12 PBE parameters".to_owned());
@@ -191,18 +294,13 @@ fn pbe_sha1_3des(p: &PbeParams, password: &str) -> Result<Vec<u8>, LoadError> {
     .map_err(bad)?;
     let iv = derive_key_utf8::<sha1::Sha1>(password, &p.salt, Pkcs12KeyType::Iv, p.iterations, 8)
         .map_err(bad)?;
-    cbc_decrypt::<des::TdesEde3>(&key, &iv, &p.ciphertext)
+    cbc_decrypt(&TDES, &key, &iv, &p.ciphertext)
 }
 
-fn cbc_decrypt<C>(key: &[u8], iv: &[u8], data: &[u8]) -> Result<Vec<u8>, LoadError>
-where
-    C: cbc::cipher::BlockCipherDecrypt + cbc::cipher::KeyInit,
-{
-    let dec = cbc::Decryptor::<C>::new_from_slices(key, iv)
-        .map_err(|_| LoadError::Malformed("bad key or IV length".to_owned()))?;
-    dec.decrypt_padded_vec::<cbc::cipher::block_padding::Pkcs7>(data)
-        .map_err(|_| LoadError::WrongPassword)
-}
+/// Triple DES, for keys OpenSSL encrypted with it (legacy PEM, PBES2 with des-ede3-cbc and
+/// the PKCS#12 PBE): read, never written.
+#[allow(deprecated)]
+const TDES: cipher::Algorithm = cipher::DES_EDE3_FOR_LEGACY_USE_ONLY;
 
 /// OpenSSL's traditional encrypted PEM: key = EVP_BytesToKey(MD5, password, IV[..8]).
 fn legacy_pem(
@@ -236,12 +334,13 @@ fn legacy_pem(
     }
     let pw = password.get().ok_or(LoadError::NeedPassword)?;
     let key = evp_bytes_to_key(pw.as_bytes(), &iv[..8], key_len);
-    let plain = match cipher {
-        "AES-128-CBC" => cbc_decrypt::<aes::Aes128>(&key, &iv, &block.der)?,
-        "AES-192-CBC" => cbc_decrypt::<aes::Aes192>(&key, &iv, &block.der)?,
-        "AES-256-CBC" => cbc_decrypt::<aes::Aes256>(&key, &iv, &block.der)?,
-        _ => cbc_decrypt::<des::TdesEde3>(&key, &iv, &block.der)?,
+    let algorithm = match cipher {
+        "AES-128-CBC" => &cipher::AES_128,
+        "AES-192-CBC" => &cipher::AES_192,
+        "AES-256-CBC" => &cipher::AES_256,
+        _ => &TDES,
     };
+    let plain = cbc_decrypt(algorithm, &key, &iv, &block.der)?;
     if !tlv::is_single_sequence(&plain) {
         return Err(LoadError::WrongPassword);
     }
@@ -345,11 +444,25 @@ pub fn encrypt_pkcs8(pkcs8: &[u8], password: &str) -> Result<Vec<u8>, LoadError>
     aws_lc_rs::rand::fill(&mut salt)
         .map_err(|_| LoadError::Malformed("no randomness".to_owned()))?;
     aws_lc_rs::rand::fill(&mut iv).map_err(|_| LoadError::Malformed("no randomness".to_owned()))?;
-    let fail = |e: pkcs5::Error| LoadError::Malformed(format!("cannot encrypt the key: {e}"));
+    let fail = |e: &dyn fmt::Display| LoadError::Malformed(format!("cannot encrypt the key: {e}"));
     let params =
         pkcs5::pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(PBKDF2_ITERATIONS, &salt, iv)
-            .map_err(fail)?;
-    let ct = params.encrypt(password.as_bytes(), pkcs8).map_err(fail)?;
+            .map_err(|e| fail(&e))?;
+    let mut key = [0u8; 32];
+    let iterations = NonZeroU32::new(PBKDF2_ITERATIONS).ok_or_else(|| fail(&"no iterations"))?;
+    pbkdf2::derive(
+        pbkdf2::PBKDF2_HMAC_SHA256,
+        iterations,
+        &salt,
+        password.as_bytes(),
+        &mut key,
+    );
+    let unbound = UnboundCipherKey::new(&cipher::AES_256, &key).map_err(|e| fail(&e))?;
+    let encrypting = PaddedBlockEncryptingKey::cbc_pkcs7(unbound).map_err(|e| fail(&e))?;
+    let mut ct = pkcs8.to_vec();
+    encrypting
+        .less_safe_encrypt(&mut ct, EncryptionContext::Iv128(iv.into()))
+        .map_err(|e| fail(&e))?;
     let info = pkcs8::EncryptedPrivateKeyInfo {
         encryption_algorithm: params.into(),
         encrypted_data: OctetStringRef::new(&ct)
@@ -362,6 +475,45 @@ pub fn encrypt_pkcs8(pkcs8: &[u8], password: &str) -> Result<Vec<u8>, LoadError>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A key under the PKCS#12 3DES PBE: read with the `pkcs12` feature (here a wrong
+    /// password, the ciphertext being noise), refused naming the feature without it.
+    #[test]
+    fn pkcs12_pbe_keys_need_the_feature() {
+        let mut params = tlv::encode(0x04, &[7u8; 8]);
+        params.extend(tlv::encode(0x02, &[0x08, 0x00]));
+        let mut alg = tlv::encode(0x06, PBE_SHA1_3DES);
+        alg.extend(tlv::encode(0x30, &params));
+        let mut body = tlv::encode(0x30, &alg);
+        body.extend(tlv::encode(0x04, &[0x55u8; 32]));
+        let der = tlv::encode(0x30, &body);
+        let got = parse_private_key(&der, &Password::from("secret"));
+        if cfg!(feature = "pkcs12") {
+            assert_eq!(got.unwrap_err(), LoadError::WrongPassword);
+        } else {
+            let e = got.unwrap_err();
+            assert!(matches!(e, LoadError::Unsupported(_)), "{e:?}");
+            assert!(e.to_string().contains("`pkcs12` feature"), "{e}");
+        }
+    }
+
+    /// PBES2 is aws-lc-rs's PBKDF2 and AES-CBC: what `encrypt_pkcs8` writes reads back, and
+    /// another password fails as a wrong password.
+    #[test]
+    fn pbes2_round_trip() {
+        let key = aws_lc_rs::signature::EcdsaKeyPair::generate(
+            &aws_lc_rs::signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+        )
+        .unwrap();
+        let pkcs8 = key.to_pkcs8v1().unwrap().as_ref().to_vec();
+        let sealed = encrypt_pkcs8(&pkcs8, "secret").unwrap();
+        let opened = parse_private_key(&sealed, &Password::from("secret")).unwrap();
+        assert_eq!(opened.secret_der(), pkcs8.as_slice());
+        assert_eq!(
+            parse_private_key(&sealed, &Password::from("other")).unwrap_err(),
+            LoadError::WrongPassword
+        );
+    }
 
     #[test]
     fn evp_bytes_to_key_matches_openssl() {

@@ -372,7 +372,7 @@ fn located(src: &Source, what: &str, e: LoadError, from_cert_file: bool) -> Conf
             what: format!("{place}: {what}"),
             missing: e == LoadError::NeedPassword,
         },
-        LoadError::Malformed(reason) => {
+        LoadError::Malformed(reason) | LoadError::Unsupported(reason) => {
             let reason = if from_cert_file {
                 format!("{reason} (no key file given, so the key was looked for in the certificate file)")
             } else {

@@ -1,10 +1,15 @@
-//! PKCS#12 (PFX) files: a key with its chain, or certificates alone.
+//! PKCS#12 (PFX) files: a key with its chain, or certificates alone. Reading and writing
+//! them needs the `pkcs12` feature; without it a PKCS#12 file is recognised and refused with a
+//! message naming the feature.
 
+#[cfg(feature = "pkcs12")]
 use p12_keystore::{
     Certificate, EncryptionAlgorithm, KeyStore, KeyStoreEntry, MacAlgorithm, Pkcs12ImportPolicy,
     PrivateKey, PrivateKeyChain,
 };
-use pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+#[cfg(feature = "pkcs12")]
+use pki_types::PrivatePkcs8KeyDer;
+use pki_types::{CertificateDer, PrivateKeyDer};
 
 use super::der::Tlv;
 use super::keys::{LoadError, Password};
@@ -31,7 +36,24 @@ pub fn is_pkcs12(bytes: &[u8]) -> bool {
             .is_some_and(|c| c.tag == 0x30)
 }
 
-/// Opens a PKCS#12 file. Without a password the empty password is tried, as OpenSSL does.
+/// Why this build cannot read or write PKCS#12.
+#[cfg(not(feature = "pkcs12"))]
+fn needs_feature() -> LoadError {
+    LoadError::Unsupported(
+        "a PKCS#12 file: reading and writing PKCS#12 needs sslsock's `pkcs12` feature".to_owned(),
+    )
+}
+
+/// Opens a PKCS#12 file (the `pkcs12` feature). Without a password the empty password is
+/// tried, as OpenSSL does.
+#[cfg(not(feature = "pkcs12"))]
+pub fn parse_pkcs12(_bytes: &[u8], _password: &Password) -> Result<Pkcs12Contents, LoadError> {
+    Err(needs_feature())
+}
+
+/// Opens a PKCS#12 file (the `pkcs12` feature). Without a password the empty password is
+/// tried, as OpenSSL does.
+#[cfg(feature = "pkcs12")]
 pub fn parse_pkcs12(bytes: &[u8], password: &Password) -> Result<Pkcs12Contents, LoadError> {
     let given = password.get();
     let store = match KeyStore::from_pkcs12(
@@ -83,7 +105,20 @@ pub enum Pkcs12Encryption {
     Legacy3Des,
 }
 
-/// Writes a PKCS#12 file with `key` and its `chain` (leaf first), protected by `password`.
+/// Writes a PKCS#12 file (the `pkcs12` feature).
+#[cfg(not(feature = "pkcs12"))]
+pub fn to_pkcs12(
+    _chain: &[CertificateDer<'_>],
+    _key: &PrivateKeyDer<'_>,
+    _password: &str,
+    _encryption: Pkcs12Encryption,
+) -> Result<Vec<u8>, LoadError> {
+    Err(needs_feature())
+}
+
+/// Writes a PKCS#12 file with `key` and its `chain` (leaf first), protected by `password`
+/// (the `pkcs12` feature).
+#[cfg(feature = "pkcs12")]
 pub fn to_pkcs12(
     chain: &[CertificateDer<'_>],
     key: &PrivateKeyDer<'_>,
