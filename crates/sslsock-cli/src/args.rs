@@ -323,17 +323,18 @@ pub(crate) fn hex_key(hex: &str) -> Result<Vec<u8>, crate::Failure> {
             "--psk \"{hex}\" is not an even number of hex digits"
         ))
     };
-    if hex.is_empty() || hex.len() % 2 != 0 {
-        return Err(bad());
+    hex_bytes(hex).filter(|k| !k.is_empty()).ok_or_else(bad)
+}
+
+/// The bytes of an even number of hex digits; `None` for anything else.
+pub(crate) fn hex_bytes(hex: &str) -> Option<Vec<u8>> {
+    if !hex.len().is_multiple_of(2) || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
     }
     (0..hex.len())
         .step_by(2)
-        .map(|i| {
-            hex.get(i..i + 2)
-                .and_then(|b| u8::from_str_radix(b, 16).ok())
-        })
-        .collect::<Option<Vec<u8>>>()
-        .ok_or_else(bad)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok())
+        .collect()
 }
 
 /// `--engine` and the pre-shared key of `connect` and `serve`.

@@ -89,12 +89,7 @@ fn ticket_keys(path: &Path) -> Result<Vec<TicketKey>, Failure> {
     let text = String::from_utf8(Failure::read(path)?)
         .map_err(|_| Failure::usage(format!("{}: not UTF-8 text", path.display())))?;
     let path = path.display();
-    let hex = |s: &str| -> Option<Vec<u8>> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-            .collect()
-    };
+    let hex = crate::args::hex_bytes;
     let mut keys = Vec::new();
     for (n, line) in text
         .lines()

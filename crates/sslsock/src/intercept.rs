@@ -391,13 +391,13 @@ fn subject_proved_by_sans(
     original: &[u8],
     sans: &[x509::SubjectAltName],
 ) -> Result<Vec<u8>, ConfigError> {
-    use der07::{Decode, Encode};
-    use x509_cert02::name::RelativeDistinguishedName;
-    const COMMON_NAME: der07::asn1::ObjectIdentifier =
-        der07::asn1::ObjectIdentifier::new_unwrap("2.5.4.3");
+    use der::asn1::SetOfVec;
+    use der::{Decode, Encode};
+    const COMMON_NAME: der::asn1::ObjectIdentifier =
+        der::asn1::ObjectIdentifier::new_unwrap("2.5.4.3");
     let cert =
-        x509_cert02::Certificate::from_der(original).map_err(|e| bad("upstream certificate", e))?;
-    let proved = |value: &der07::asn1::Any| {
+        x509_cert::Certificate::from_der(original).map_err(|e| bad("upstream certificate", e))?;
+    let proved = |value: &der::asn1::Any| {
         let Some(text) = directory_string(value) else {
             return false;
         };
@@ -410,12 +410,11 @@ fn subject_proved_by_sans(
             _ => false,
         })
     };
-    let mut rdns = Vec::new();
-    for rdn in cert.tbs_certificate.subject.0 {
+    // A Name is a SEQUENCE OF RelativeDistinguishedName (a SET OF attributes).
+    let mut rdns: Vec<SetOfVec<x509_cert::attr::AttributeTypeAndValue>> = Vec::new();
+    for rdn in cert.tbs_certificate().subject().iter_rdn() {
         let kept: Vec<_> = rdn
-            .0
-            .into_vec()
-            .into_iter()
+            .iter()
             .filter(|atv| {
                 let keep = atv.oid != COMMON_NAME || proved(&atv.value);
                 if !keep {
@@ -423,22 +422,19 @@ fn subject_proved_by_sans(
                 }
                 keep
             })
+            .cloned()
             .collect();
         if !kept.is_empty() {
-            let set =
-                der07::asn1::SetOfVec::try_from(kept).map_err(|e| bad("upstream subject", e))?;
-            rdns.push(RelativeDistinguishedName(set));
+            rdns.push(SetOfVec::try_from(kept).map_err(|e| bad("upstream subject", e))?);
         }
     }
-    x509_cert02::name::RdnSequence(rdns)
-        .to_der()
-        .map_err(|e| bad("upstream subject", e))
+    rdns.to_der().map_err(|e| bad("upstream subject", e))
 }
 
 /// A name attribute's value as text, when it is one of the string types names use for text.
-fn directory_string(value: &der07::asn1::Any) -> Option<String> {
-    use der07::asn1::{Ia5StringRef, PrintableStringRef, Utf8StringRef};
-    use der07::{Tag, Tagged};
+fn directory_string(value: &der::asn1::Any) -> Option<String> {
+    use der::asn1::{Ia5StringRef, PrintableStringRef, Utf8StringRef};
+    use der::{Tag, Tagged};
     match value.tag() {
         Tag::Utf8String => Utf8StringRef::try_from(value)
             .ok()
@@ -472,9 +468,5 @@ fn key_type_of(cert: &X509Certificate<'_>) -> KeyType {
 }
 
 fn sha256_hex(data: &[u8]) -> String {
-    x509::fingerprint::FingerprintAlgorithm::Sha256
-        .hash(data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::text::hex::encode(&x509::fingerprint::FingerprintAlgorithm::Sha256.hash(data))
 }

@@ -123,3 +123,60 @@ mod tests {
         );
     }
 }
+
+/// Hex digits, written and read in one place (every fingerprint, serial and key id).
+pub(crate) mod hex {
+    use std::fmt::Write as _;
+
+    /// Lower-case hex.
+    pub(crate) fn encode(bytes: &[u8]) -> String {
+        joined(bytes, "", false)
+    }
+
+    /// Upper-case hex.
+    pub(crate) fn encode_upper(bytes: &[u8]) -> String {
+        joined(bytes, "", true)
+    }
+
+    /// Hex with `sep` between the bytes (`AB:CD`), upper- or lower-case.
+    pub(crate) fn joined(bytes: &[u8], sep: &str, upper: bool) -> String {
+        let mut out = String::with_capacity(bytes.len() * (2 + sep.len()));
+        for (i, b) in bytes.iter().enumerate() {
+            if i > 0 {
+                out.push_str(sep);
+            }
+            // Writing to a String cannot fail.
+            let _ = if upper {
+                write!(out, "{b:02X}")
+            } else {
+                write!(out, "{b:02x}")
+            };
+        }
+        out
+    }
+
+    /// The bytes of an even number of hex digits (either case); `None` for anything else.
+    pub(crate) fn decode(text: &str) -> Option<Vec<u8>> {
+        if !text.len().is_multiple_of(2) || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        (0..text.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
+            .collect()
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn round_trip_and_refusals() {
+            assert_eq!(super::encode(&[0x0a, 0xff]), "0aff");
+            assert_eq!(super::encode_upper(&[0x0a, 0xff]), "0AFF");
+            assert_eq!(super::joined(&[1, 2, 3], ":", true), "01:02:03");
+            assert_eq!(super::decode("0aFF"), Some(vec![0x0a, 0xff]));
+            assert_eq!(super::decode("0af"), None);
+            assert_eq!(super::decode("zz"), None);
+            assert_eq!(super::decode("é1"), None);
+        }
+    }
+}

@@ -240,10 +240,7 @@ impl Slot {
     /// The same slot as a name, as the default engine files sessions by server name.
     fn server_name(&self) -> ServerName<'static> {
         let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, self.0.as_bytes());
-        let hex: String = digest.as_ref()[..16]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let hex = crate::text::hex::encode(&digest.as_ref()[..16]);
         ServerName::try_from(format!("s{hex}.session.invalid")).unwrap_or(ServerName::IpAddress(
             std::net::Ipv4Addr::UNSPECIFIED.into(),
         ))

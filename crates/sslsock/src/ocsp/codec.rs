@@ -2,16 +2,15 @@
 //! URLs, the must-staple feature).
 
 use aws_lc_rs::digest;
-use der07::asn1::{ObjectIdentifier, OctetString};
-use der07::{Decode, Encode};
-use x509_cert02::ext::pkix::name::GeneralName;
-use x509_cert02::ext::pkix::AuthorityInfoAccessSyntax;
-use x509_cert02::serial_number::SerialNumber;
-use x509_cert02::spki::AlgorithmIdentifierOwned;
-use x509_cert02::Certificate;
-use x509_ocsp::ext::Nonce;
-use x509_ocsp::{Request, TbsRequest, Version};
+use der::asn1::{ObjectIdentifier, OctetString};
+use der::{Decode, Encode};
+use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::ext::pkix::AuthorityInfoAccessSyntax;
+use x509_cert::serial_number::SerialNumber;
+use x509_cert::spki::AlgorithmIdentifierOwned;
+use x509_cert::Certificate;
 
+use super::asn1::{self, Request, TbsRequest};
 use super::OcspError;
 
 pub(crate) const ID_SHA1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.14.3.2.26");
@@ -87,8 +86,8 @@ impl Subject {
     pub(crate) fn with_cert(cert: Certificate, issuer_der: &[u8]) -> Result<Subject, OcspError> {
         let issuer = parse_cert(issuer_der)?;
         let issuer_name_der = cert
-            .tbs_certificate
-            .issuer
+            .tbs_certificate()
+            .issuer()
             .to_der()
             .map_err(|e| OcspError::BadCertificate(e.to_string()))?;
         Ok(Subject {
@@ -103,12 +102,17 @@ impl Subject {
             hash,
             issuer_name_hash: hash.digest(&self.issuer_name_der),
             issuer_key_hash: hash.digest(issuer_key_bits(&self.issuer)),
-            serial: self.cert.tbs_certificate.serial_number.as_bytes().to_vec(),
+            serial: self
+                .cert
+                .tbs_certificate()
+                .serial_number()
+                .as_bytes()
+                .to_vec(),
         }
     }
 
     /// True when `id` (from a response, in any supported digest) names this certificate.
-    pub(crate) fn is(&self, id: &x509_ocsp::CertId) -> bool {
+    pub(crate) fn is(&self, id: &asn1::CertId) -> bool {
         let Some(hash) = HashAlgorithm::from_oid(&id.hash_algorithm.oid) else {
             return false;
         };
@@ -147,11 +151,11 @@ impl CertId {
         Ok(Subject::new(cert_der, issuer_der)?.cert_id(hash))
     }
 
-    fn to_asn1(&self) -> Result<x509_ocsp::CertId, der07::Error> {
-        Ok(x509_ocsp::CertId {
+    fn to_asn1(&self) -> Result<asn1::CertId, der::Error> {
+        Ok(asn1::CertId {
             hash_algorithm: AlgorithmIdentifierOwned {
                 oid: self.hash.oid(),
-                parameters: Some(der07::asn1::Null.into()),
+                parameters: Some(der::asn1::Null.into()),
             },
             issuer_name_hash: OctetString::new(self.issuer_name_hash.clone())?,
             issuer_key_hash: OctetString::new(self.issuer_key_hash.clone())?,
@@ -188,22 +192,22 @@ impl OcspRequest {
 
     /// The DER encoding (unsigned request).
     pub fn to_der(&self) -> Result<Vec<u8>, OcspError> {
-        let malformed = |e: der07::Error| OcspError::Malformed(format!("request: {e}"));
+        let malformed = |e: der::Error| OcspError::Malformed(format!("request: {e}"));
         let request_list = self
             .ids
             .iter()
             .map(|id| {
                 Ok(Request {
                     req_cert: id.to_asn1()?,
-                    single_request_extensions: None,
                 })
             })
-            .collect::<Result<Vec<_>, der07::Error>>()
+            .collect::<Result<Vec<_>, der::Error>>()
             .map_err(malformed)?;
         let request_extensions = match &self.nonce {
             Some(n) => {
-                let nonce = Nonce::new(n.clone()).map_err(malformed)?;
-                let ext = x509_cert02::ext::Extension {
+                // The nonce extension's value is an OCTET STRING holding the nonce.
+                let nonce = OctetString::new(n.clone()).map_err(malformed)?;
+                let ext = x509_cert::ext::Extension {
                     extn_id: ID_NONCE,
                     critical: false,
                     extn_value: OctetString::new(nonce.to_der().map_err(malformed)?)
@@ -213,14 +217,11 @@ impl OcspRequest {
             }
             None => None,
         };
-        x509_ocsp::OcspRequest {
+        asn1::OcspRequest {
             tbs_request: TbsRequest {
-                version: Version::V1,
-                requestor_name: None,
                 request_list,
                 request_extensions,
             },
-            optional_signature: None,
         }
         .to_der()
         .map_err(malformed)
@@ -235,18 +236,18 @@ pub(crate) fn parse_cert(der: &[u8]) -> Result<Certificate, OcspError> {
 
 pub(crate) fn issuer_key_bits(issuer: &Certificate) -> &[u8] {
     issuer
-        .tbs_certificate
-        .subject_public_key_info
+        .tbs_certificate()
+        .subject_public_key_info()
         .subject_public_key
         .raw_bytes()
 }
 
 pub(crate) fn oneline(cert: &Certificate) -> String {
-    name_line(&cert.tbs_certificate.subject)
+    name_line(cert.tbs_certificate().subject())
 }
 
 /// A name in OpenSSL's one-line form (`/CN=...`), via the crate's usual printer.
-pub(crate) fn name_line(name: &x509_cert02::name::Name) -> String {
+pub(crate) fn name_line(name: &x509_cert::name::Name) -> String {
     name.to_der()
         .ok()
         .and_then(|der| {
@@ -260,9 +261,8 @@ pub(crate) fn name_line(name: &x509_cert02::name::Name) -> String {
 }
 
 fn extension<'a>(cert: &'a Certificate, oid: &ObjectIdentifier) -> Option<&'a [u8]> {
-    cert.tbs_certificate
-        .extensions
-        .as_ref()?
+    cert.tbs_certificate()
+        .extensions()?
         .iter()
         .find(|e| e.extn_id == *oid)
         .map(|e| e.extn_value.as_bytes())

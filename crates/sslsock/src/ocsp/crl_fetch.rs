@@ -4,10 +4,10 @@ use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
 use std::time::{Duration, SystemTime};
 
-use der07::asn1::ObjectIdentifier;
-use der07::Decode;
-use x509_cert02::ext::pkix::crl::dp::DistributionPoint;
-use x509_cert02::ext::pkix::name::{DistributionPointName, GeneralName};
+use der::asn1::ObjectIdentifier;
+use der::Decode;
+use x509_cert::ext::pkix::crl::dp::DistributionPoint;
+use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
 use x509_parser::prelude::FromDer;
 use x509_parser::revocation_list::CertificateRevocationList;
 
@@ -44,9 +44,9 @@ static CACHE: LazyLock<Mutex<HashMap<String, Fetched>>> = LazyLock::new(Default:
 fn distribution_points(subject: &Subject) -> Vec<String> {
     let Some(ext) = subject
         .cert
-        .tbs_certificate
-        .extensions
-        .iter()
+        .tbs_certificate()
+        .extensions()
+        .into_iter()
         .flatten()
         .find(|e| e.extn_id == ID_CE_CRL_DISTRIBUTION_POINTS)
     else {
@@ -149,7 +149,7 @@ fn judge(
             reason,
         }
     })?;
-    let serial = subject.cert.tbs_certificate.serial_number.as_bytes();
+    let serial = subject.cert.tbs_certificate().serial_number().as_bytes();
     let listed = crl
         .iter_revoked_certificates()
         .find(|r| trim(r.raw_serial()) == trim(serial));

@@ -55,6 +55,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod asn1;
 mod cache;
 mod codec;
 mod crl_fetch;

@@ -3,15 +3,14 @@
 
 use std::time::SystemTime;
 
-use der07::asn1::ObjectIdentifier;
-use der07::{Decode, Encode};
-use x509_cert02::Certificate;
-use x509_ocsp::{BasicOcspResponse, OcspResponseStatus, ResponderId};
+use der::asn1::{AnyRef, BitStringRef, ObjectIdentifier};
+use der::{Decode, Encode, Reader, SliceReader, Tag, Tagged};
+use x509_cert::Certificate;
 
+use super::asn1::{self, BasicOcspResponse, ResponderId, ResponseStatus};
 use super::codec::{self, HashAlgorithm, Subject, ID_NONCE};
 use super::{OcspError, CLOCK_SKEW, LIFETIME_WITHOUT_NEXT_UPDATE};
 use crate::verify::signature::{self, SignatureFailure};
-use crate::x509::der::Tlv;
 
 const ID_PKIX_OCSP_BASIC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1.1");
 const ID_KP_OCSP_SIGNING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.9");
@@ -81,9 +80,9 @@ impl OcspResponse {
     /// Parses a DER `OCSPResponse`. A responder's error status is refused with
     /// [`OcspError::Unsuccessful`].
     pub fn from_der(der: &[u8]) -> Result<OcspResponse, OcspError> {
-        let malformed = |e: der07::Error| OcspError::Malformed(e.to_string());
-        let outer = x509_ocsp::OcspResponse::from_der(der).map_err(malformed)?;
-        if outer.response_status != OcspResponseStatus::Successful {
+        let malformed = |e: der::Error| OcspError::Malformed(e.to_string());
+        let outer = asn1::OcspResponse::from_der(der).map_err(malformed)?;
+        if outer.response_status != ResponseStatus::Successful {
             return Err(OcspError::Unsuccessful(status_name(outer.response_status)));
         }
         let bytes = outer
@@ -99,9 +98,14 @@ impl OcspResponse {
         let basic = BasicOcspResponse::from_der(raw).map_err(malformed)?;
         let (tbs, signature_alg, signature) = signed_parts(raw)
             .ok_or_else(|| OcspError::Malformed("the signed response is not DER".into()))?;
-        let certs = included_certs(raw)
-            .into_iter()
-            .map(|d| Ok((Certificate::from_der(d).map_err(malformed)?, d.to_vec())))
+        let certs = basic
+            .certs
+            .iter()
+            .flatten()
+            .map(|any| {
+                let d = any.to_der().map_err(malformed)?;
+                Ok((Certificate::from_der(&d).map_err(malformed)?, d))
+            })
             .collect::<Result<Vec<_>, OcspError>>()?;
         Ok(OcspResponse {
             certs,
@@ -130,7 +134,7 @@ impl OcspResponse {
         // The value is an OCTET STRING; some responders put the raw bytes there.
         let v = ext.extn_value.as_bytes();
         Some(
-            der07::asn1::OctetString::from_der(v)
+            der::asn1::OctetString::from_der(v)
                 .map(|o| o.as_bytes().to_vec())
                 .unwrap_or_else(|_| v.to_vec()),
         )
@@ -173,20 +177,20 @@ impl OcspResponse {
                 return Err(OcspError::NonceMismatch);
             }
         }
-        let this_update = single.this_update.0.to_system_time();
+        let this_update = single.this_update.to_system_time();
         if this_update > now + CLOCK_SKEW {
             return Err(OcspError::NotYetValid { this_update });
         }
-        let next_update = single.next_update.map(|t| t.0.to_system_time());
+        let next_update = single.next_update.map(|t| t.to_system_time());
         let valid_until = next_update.unwrap_or(this_update + LIFETIME_WITHOUT_NEXT_UPDATE);
         if valid_until + CLOCK_SKEW < now {
             return Err(OcspError::Expired { valid_until });
         }
         let status = match &single.cert_status {
-            x509_ocsp::CertStatus::Good(_) => CertStatus::Good,
-            x509_ocsp::CertStatus::Unknown(_) => CertStatus::Unknown,
-            x509_ocsp::CertStatus::Revoked(info) => CertStatus::Revoked {
-                time: info.revocation_time.0.to_system_time(),
+            asn1::CertStatus::Good(_) => CertStatus::Good,
+            asn1::CertStatus::Unknown(_) => CertStatus::Unknown,
+            asn1::CertStatus::Revoked(info) => CertStatus::Revoked {
+                time: info.revocation_time.to_system_time(),
                 reason: info.revocation_reason.map(reason_name),
             },
         };
@@ -197,7 +201,7 @@ impl OcspResponse {
             valid_until,
             responder,
             subject: subject.subject_line(),
-            serial: hex_upper(subject.cert.tbs_certificate.serial_number.as_bytes()),
+            serial: hex_upper(subject.cert.tbs_certificate().serial_number().as_bytes()),
         })
     }
 
@@ -226,7 +230,7 @@ impl OcspResponse {
                     "it is not the issuer \"{issuer_name}\" and the response includes no certificate for it"
                 ))
             })?;
-        if delegate.tbs_certificate.issuer != issuer.tbs_certificate.subject {
+        if delegate.tbs_certificate().issuer() != issuer.tbs_certificate().subject() {
             return Err(unauthorised(format!(
                 "its certificate is not issued by \"{issuer_name}\""
             )));
@@ -243,7 +247,7 @@ impl OcspResponse {
                 "its certificate lacks the extended key usage OCSPSigning required of a responder delegated by \"{issuer_name}\""
             )));
         }
-        let validity = &delegate.tbs_certificate.validity;
+        let validity = delegate.tbs_certificate().validity();
         if validity.not_before.to_system_time() > now || validity.not_after.to_system_time() < now {
             return Err(unauthorised(
                 "its certificate is not valid at this time".to_owned(),
@@ -271,12 +275,16 @@ pub(crate) fn verify_with(
     message: &[u8],
     signature: &[u8],
 ) -> Result<(), String> {
-    let spki = &signer.tbs_certificate.subject_public_key_info;
+    let spki = signer.tbs_certificate().subject_public_key_info();
     let key_alg = spki
         .algorithm
         .to_der()
         .ok()
-        .and_then(|d| Tlv::parse(&d).map(|t| t.value.to_vec()))
+        .and_then(|d| {
+            AnyRef::try_from(d.as_slice())
+                .map(|a| a.value().to_vec())
+                .ok()
+        })
         .ok_or("the signer's key algorithm cannot be encoded")?;
     signature::verify(
         &key_alg,
@@ -296,7 +304,7 @@ pub(crate) fn verify_with(
 /// True when the responder ID names `cert` (by subject, or by the SHA-1 of its key).
 fn names(id: &ResponderId, cert: &Certificate) -> bool {
     match id {
-        ResponderId::ByName(n) => *n == cert.tbs_certificate.subject,
+        ResponderId::ByName(n) => n == cert.tbs_certificate().subject(),
         ResponderId::ByKey(k) => {
             k.as_bytes() == HashAlgorithm::Sha1.digest(codec::issuer_key_bits(cert))
         }
@@ -304,9 +312,9 @@ fn names(id: &ResponderId, cert: &Certificate) -> bool {
 }
 
 fn has_ocsp_signing(cert: &Certificate) -> bool {
-    cert.tbs_certificate
-        .extensions
-        .iter()
+    cert.tbs_certificate()
+        .extensions()
+        .into_iter()
         .flatten()
         .filter(|e| e.extn_id == ID_CE_EXT_KEY_USAGE)
         .filter_map(|e| Vec::<ObjectIdentifier>::from_der(e.extn_value.as_bytes()).ok())
@@ -314,63 +322,39 @@ fn has_ocsp_signing(cert: &Certificate) -> bool {
 }
 
 /// The three parts of a SIGNED{} structure: the signed bytes (with their header), the
-/// algorithm identifier's contents, and the signature bits.
+/// algorithm identifier's contents, and the signature bits. Fields after the signature (a
+/// basic response's certificates) are passed over.
 pub(crate) fn signed_parts(der: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
-    let outer = Tlv::parse(der)?;
-    if outer.tag != 0x30 {
+    let mut reader = SliceReader::new(der).ok()?;
+    let (tbs, alg, sig) = reader
+        .sequence(|r| {
+            let tbs = r.tlv_bytes()?;
+            let alg: AnyRef<'_> = r.decode()?;
+            let sig: BitStringRef<'_> = r.decode()?;
+            while !r.is_finished() {
+                r.tlv_bytes()?;
+            }
+            Ok::<_, der::Error>((tbs, alg, sig))
+        })
+        .ok()?;
+    if !reader.is_finished() || alg.tag() != Tag::Sequence {
         return None;
     }
-    let body = outer.value;
-    let tbs = Tlv::parse(body)?;
-    let rest = &body[tbs.len..];
-    let alg = Tlv::parse(rest)?;
-    let sig = Tlv::parse(&rest[alg.len..])?;
-    if alg.tag != 0x30 || sig.tag != 0x03 || sig.value.first() != Some(&0) {
-        return None;
-    }
-    Some((&body[..tbs.len], alg.value, &sig.value[1..]))
+    Some((tbs, alg.value(), sig.as_bytes()?))
 }
 
-/// The certificates after the signature of a basic response (`[0] EXPLICIT SEQUENCE OF
-/// Certificate`), each as sent.
-fn included_certs(basic: &[u8]) -> Vec<&[u8]> {
-    let mut out = Vec::new();
-    let Some(outer) = Tlv::parse(basic) else {
-        return out;
-    };
-    let mut rest = outer.value;
-    for _ in 0..3 {
-        match Tlv::parse(rest) {
-            Some(t) => rest = &rest[t.len..],
-            None => return out,
-        }
-    }
-    let Some(seq) = Tlv::parse(rest)
-        .filter(|t| t.tag == 0xA0)
-        .and_then(|t| Tlv::parse(t.value))
-    else {
-        return out;
-    };
-    let mut certs = seq.value;
-    while let Some(c) = Tlv::parse(certs) {
-        out.push(&certs[..c.len]);
-        certs = &certs[c.len..];
-    }
-    out
-}
-
-fn status_name(s: OcspResponseStatus) -> &'static str {
+fn status_name(s: ResponseStatus) -> &'static str {
     match s {
-        OcspResponseStatus::Successful => "successful",
-        OcspResponseStatus::MalformedRequest => "malformedRequest",
-        OcspResponseStatus::InternalError => "internalError",
-        OcspResponseStatus::TryLater => "tryLater",
-        OcspResponseStatus::SigRequired => "sigRequired",
-        OcspResponseStatus::Unauthorized => "unauthorized",
+        ResponseStatus::Successful => "successful",
+        ResponseStatus::MalformedRequest => "malformedRequest",
+        ResponseStatus::InternalError => "internalError",
+        ResponseStatus::TryLater => "tryLater",
+        ResponseStatus::SigRequired => "sigRequired",
+        ResponseStatus::Unauthorized => "unauthorized",
     }
 }
 
-fn reason_name(r: x509_cert02::ext::pkix::CrlReason) -> String {
+fn reason_name(r: x509_cert::ext::pkix::CrlReason) -> String {
     reason_code_name(r as u8)
 }
 
@@ -392,6 +376,4 @@ pub(crate) fn reason_code_name(code: u8) -> String {
     .to_owned()
 }
 
-pub(crate) fn hex_upper(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02X}")).collect()
-}
+pub(crate) use crate::text::hex::encode_upper as hex_upper;

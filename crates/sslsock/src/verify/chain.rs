@@ -530,7 +530,9 @@ mod tests {
 
     /// The same CRL in DER.
     fn crl_der(issuer: &Issued, serials: &[&[u8]]) -> Vec<u8> {
-        let key = KeyPair::from_pem(&issuer.key_pem).unwrap();
+        use pki_types::pem::PemObject;
+        let der = pki_types::PrivateKeyDer::from_pem_slice(issuer.key_pem.as_bytes()).unwrap();
+        let key = KeyPair::try_from(&der).unwrap();
         let issuer = Issuer::from_ca_cert_der(&issuer.cert_der.clone().into(), key).unwrap();
         let now = time::OffsetDateTime::now_utc();
         let params = CertificateRevocationListParams {

@@ -140,7 +140,7 @@ impl CrlSet {
             return false;
         };
         let issuer = der_contents(cert.issuer().as_raw());
-        let Ok(cert) = <x509_cert02::Certificate as der07::Decode>::from_der(cert_der) else {
+        let Ok(cert) = <x509_cert::Certificate as der::Decode>::from_der(cert_der) else {
             return false;
         };
         self.lists.iter().zip(&self.ders).any(|(l, der)| {
@@ -170,7 +170,7 @@ impl CrlSet {
                 let entry = l.find_serial(serial).ok()??;
                 Some(Revocation {
                     subject: x509::oneline(cert.subject()),
-                    serial: serial.iter().map(|b| format!("{b:02X}")).collect(),
+                    serial: crate::text::hex::encode_upper(serial),
                     revoked_at: x509::system_time(entry.revocation_date.as_secs()),
                     reason: entry.reason_code.map(|r| reason_name(r).to_owned()),
                 })

@@ -3,14 +3,14 @@
 //! point, CA certificates only, some reasons only) or be a delta, which is never a base.
 //! Such a CRL is no answer for the certificate: not listing it proves nothing.
 
-use der07::asn1::ObjectIdentifier;
-use der07::Decode;
-use x509_cert02::crl::CertificateList;
-use x509_cert02::ext::pkix::crl::dp::DistributionPoint;
-use x509_cert02::ext::pkix::crl::IssuingDistributionPoint;
-use x509_cert02::ext::pkix::name::DistributionPointName;
-use x509_cert02::ext::pkix::BasicConstraints;
-use x509_cert02::Certificate;
+use der::asn1::ObjectIdentifier;
+use der::Decode;
+use x509_cert::crl::CertificateList;
+use x509_cert::ext::pkix::crl::dp::DistributionPoint;
+use x509_cert::ext::pkix::crl::IssuingDistributionPoint;
+use x509_cert::ext::pkix::name::DistributionPointName;
+use x509_cert::ext::pkix::BasicConstraints;
+use x509_cert::Certificate;
 
 const ID_CE_BASIC_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.19");
 const ID_CE_DELTA_CRL_INDICATOR: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.27");
@@ -30,7 +30,8 @@ pub(crate) enum Scope {
 /// The scope of the CRL `crl_der` for `cert` (the issuer is compared by the caller), or why
 /// the CRL does not speak for it.
 pub(crate) fn scope(crl_der: &[u8], cert: &Certificate) -> Result<Scope, String> {
-    let crl = CertificateList::from_der(crl_der).map_err(|e| format!("not a CRL: {e}"))?;
+    let crl: CertificateList =
+        CertificateList::from_der(crl_der).map_err(|e| format!("not a CRL: {e}"))?;
     let crl_exts = crl.tbs_cert_list.crl_extensions.as_deref().unwrap_or(&[]);
     if crl_exts
         .iter()
@@ -38,7 +39,10 @@ pub(crate) fn scope(crl_der: &[u8], cert: &Certificate) -> Result<Scope, String>
     {
         return Err("it is a delta CRL, which is never a base CRL".into());
     }
-    let cert_exts = cert.tbs_certificate.extensions.as_deref().unwrap_or(&[]);
+    let cert_exts = cert
+        .tbs_certificate()
+        .extensions()
+        .map_or(&[][..], |e| e.as_slice());
     let points: Vec<DistributionPoint> = match cert_exts
         .iter()
         .find(|e| e.extn_id == ID_CE_CRL_DISTRIBUTION_POINTS)

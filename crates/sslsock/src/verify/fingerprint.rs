@@ -31,13 +31,9 @@ impl Pin {
             [algo] => Some(FingerprintAlgorithm::parse(algo).map_err(|e| bad(&e.to_string()))?),
             _ => return Err(bad("expected algo$hex, algo$pub$hex or hex")),
         };
-        if hex.is_empty() || hex.len() % 2 != 0 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(bad("the digest must be an even number of hex digits"));
-        }
-        let digest: Vec<u8> = (0..hex.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap_or_default())
-            .collect();
+        let digest = crate::text::hex::decode(&hex)
+            .filter(|d| !d.is_empty())
+            .ok_or_else(|| bad("the digest must be an even number of hex digits"))?;
         let algo = match named {
             Some(a) if a.digest_len() != digest.len() => {
                 return Err(bad(&format!(

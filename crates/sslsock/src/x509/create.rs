@@ -679,9 +679,9 @@ impl CertSpec {
     fn key(&self) -> Result<KeyPair, ConfigError> {
         let alg = self.algorithm(self.key_type);
         if let Some(pem) = &self.given_key {
-            let plain = KeyPair::from_pem(pem).map_err(err)?;
+            let plain = key_pair(pem, None)?;
             let kind = issuer_kind(plain.algorithm());
-            return KeyPair::from_pem_and_sign_algo(pem, self.algorithm(kind)).map_err(err);
+            return key_pair(pem, Some(self.algorithm(kind)));
         }
         match self.key_type {
             KeyType::Rsa2048 => KeyPair::generate_rsa_for(alg, RsaKeySize::_2048),
@@ -697,16 +697,16 @@ impl CertSpec {
         let key = self.key()?;
         let cert = self.params()?.self_signed(&key).map_err(err)?;
         Ok(Issued {
-            cert_pem: cert.pem(),
+            cert_pem: cert_pem(cert.der()),
             cert_der: cert.der().to_vec(),
-            key_pem: key.serialize_pem(),
+            key_pem: key_pem(&key),
         })
     }
 
     /// Creates a certificate with a new key, signed by `issuer`.
     /// The issuer's key must be the one of its certificate.
     pub fn signed_by(&self, issuer: &Issued) -> Result<Issued, ConfigError> {
-        let plain = KeyPair::from_pem(&issuer.key_pem).map_err(err)?;
+        let plain = key_pair(&issuer.key_pem, None)?;
         let cert_key = x509_parser::parse_x509_certificate(&issuer.cert_der)
             .map(|(_, c)| c.public_key().subject_public_key.data.to_vec())
             .map_err(|e| ConfigError::Certificate(format!("CA certificate: {e}")))?;
@@ -717,8 +717,7 @@ impl CertSpec {
             ));
         }
         let kind = issuer_kind(plain.algorithm());
-        let issuer_key =
-            KeyPair::from_pem_and_sign_algo(&issuer.key_pem, self.algorithm(kind)).map_err(err)?;
+        let issuer_key = key_pair(&issuer.key_pem, Some(self.algorithm(kind)))?;
         let signing_issuer =
             Issuer::from_ca_cert_der(&issuer.cert_der.clone().into(), issuer_key).map_err(err)?;
         let key = self.key()?;
@@ -728,20 +727,43 @@ impl CertSpec {
             .map_err(err)?;
         let Some(subject) = &self.raw_subject else {
             return Ok(Issued {
-                cert_pem: cert.pem(),
+                cert_pem: cert_pem(cert.der()),
                 cert_der: cert.der().to_vec(),
-                key_pem: key.serialize_pem(),
+                key_pem: key_pem(&key),
             });
         };
-        let signer =
-            KeyPair::from_pem_and_sign_algo(&issuer.key_pem, self.algorithm(kind)).map_err(err)?;
+        let signer = key_pair(&issuer.key_pem, Some(self.algorithm(kind)))?;
         let cert_der = with_subject(cert.der(), subject, &signer)?;
         Ok(Issued {
-            cert_pem: super::save::certs_to_pem(&[cert_der.clone().into()]),
+            cert_pem: cert_pem(&cert_der),
             cert_der,
-            key_pem: key.serialize_pem(),
+            key_pem: key_pem(&key),
         })
     }
+}
+
+/// A key pair from PKCS#8 PEM (the form of [`Issued::key_pem`]), signing with `algorithm` or
+/// the key's own default.
+fn key_pair(
+    pem: &str,
+    algorithm: Option<&'static SignatureAlgorithm>,
+) -> Result<KeyPair, ConfigError> {
+    use pki_types::pem::PemObject;
+    let der = pki_types::PrivateKeyDer::from_pem_slice(pem.as_bytes())
+        .map_err(|e| ConfigError::Certificate(format!("key: {}", crate::text::pem_error(&e))))?;
+    match algorithm {
+        Some(a) => KeyPair::from_der_and_sign_algo(&der, a),
+        None => KeyPair::try_from(&der),
+    }
+    .map_err(err)
+}
+
+fn key_pem(key: &KeyPair) -> String {
+    super::pem::encode("PRIVATE KEY", &key.serialize_der())
+}
+
+fn cert_pem(der: &[u8]) -> String {
+    super::pem::encode("CERTIFICATE", der)
 }
 
 /// `cert_der` with its subject replaced by `name_der` (a DER Name), signed again by
@@ -751,23 +773,50 @@ fn with_subject(
     name_der: &[u8],
     signer: &KeyPair,
 ) -> Result<Vec<u8>, ConfigError> {
-    use der07::{Decode, Encode};
+    use ::der::asn1::{Any, BitString};
+    use ::der::{Decode, Encode, Reader, SliceReader, Tag, TagNumber, Tagged};
     use rcgen::SigningKey;
     let bad = |what: &str, e: &dyn std::fmt::Display| {
         ConfigError::Certificate(format!("cannot create certificate: {what}: {e}"))
     };
-    let mut cert =
-        x509_cert02::Certificate::from_der(cert_der).map_err(|e| bad("re-reading it", &e))?;
-    cert.tbs_certificate.subject =
-        x509_cert02::name::Name::from_der(name_der).map_err(|e| bad("the subject", &e))?;
-    let tbs = cert
-        .tbs_certificate
-        .to_der()
-        .map_err(|e| bad("encoding it", &e))?;
+    let reread = |e: ::der::Error| bad("re-reading it", &e);
+    // Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signature }.
+    let (tbs, algorithm) = SliceReader::new(cert_der)
+        .and_then(|mut r| {
+            r.sequence(|r| {
+                let tbs: Any = r.decode()?;
+                let algorithm: Any = r.decode()?;
+                let _signature: BitString = r.decode()?;
+                Ok((tbs, algorithm))
+            })
+        })
+        .map_err(reread)?;
+    // TBSCertificate ::= SEQUENCE { [0] version, serial, signature, issuer, validity,
+    // subject, ... }: replace the sixth field (the fifth without a version).
+    let mut fields = Vec::<Any>::from_der(&tbs.to_der().map_err(reread)?).map_err(reread)?;
+    let version = Tag::ContextSpecific {
+        constructed: true,
+        number: TagNumber(0),
+    };
+    let at = if fields.first().map(Tagged::tag) == Some(version) {
+        5
+    } else {
+        4
+    };
+    let slot = fields
+        .get_mut(at)
+        .ok_or_else(|| bad("re-reading it", &"too few fields"))?;
+    *slot = Any::from_der(name_der).map_err(|e| bad("the subject", &e))?;
+    let tbs = fields.to_der().map_err(|e| bad("encoding it", &e))?;
     let signature = signer.sign(&tbs).map_err(|e| bad("signing it", &e))?;
-    cert.signature =
-        der07::asn1::BitString::from_bytes(&signature).map_err(|e| bad("the signature", &e))?;
-    cert.to_der().map_err(|e| bad("encoding it", &e))
+    let signature = BitString::from_bytes(&signature).map_err(|e| bad("the signature", &e))?;
+    vec![
+        Any::from_der(&tbs).map_err(|e| bad("encoding it", &e))?,
+        algorithm,
+        Any::encode_from(&signature).map_err(|e| bad("encoding it", &e))?,
+    ]
+    .to_der()
+    .map_err(|e| bad("encoding it", &e))
 }
 
 /// The key family of an issuer key, to pick the matching signature algorithm.
@@ -833,7 +882,7 @@ fn positive(bytes: &[u8]) -> Vec<u8> {
 
 /// A new private key as PKCS#8 PEM (`KEY_create_rsa`, `KEY_create_ec`).
 pub fn create_key(kind: KeyType) -> Result<String, ConfigError> {
-    Ok(CertSpec::new("").key_type(kind).key()?.serialize_pem())
+    Ok(key_pem(&CertSpec::new("").key_type(kind).key()?))
 }
 
 #[cfg(test)]

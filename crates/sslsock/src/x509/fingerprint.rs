@@ -127,6 +127,6 @@ pub fn fingerprint(
 
 /// The textual form: `algo$hex` or `algo$pub$hex`, lower-case hex.
 pub(crate) fn text(algo: FingerprintAlgorithm, pubkey: bool, digest: &[u8]) -> String {
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = crate::text::hex::encode(digest);
     format!("{}{}{hex}", algo.name(), if pubkey { "$pub$" } else { "$" })
 }

@@ -8,6 +8,7 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 use x509_parser::public_key::PublicKey;
 
 use crate::error::ConfigError;
+use crate::text::hex::encode as hex;
 use crate::x509::fingerprint::{fingerprint_bin, FingerprintAlgorithm};
 
 /// One extension of a certificate.
@@ -188,21 +189,8 @@ fn time_text(t: i64) -> String {
     super::format_unix_time(u64::try_from(t).unwrap_or_default())
 }
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
 fn colon_hex(b: &[u8], upper: bool) -> String {
-    b.iter()
-        .map(|x| {
-            if upper {
-                format!("{x:02X}")
-            } else {
-                format!("{x:02x}")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(":")
+    crate::text::hex::joined(b, ":", upper)
 }
 
 /// The serial's bytes without the sign-padding zero.

@@ -316,7 +316,7 @@ fn legacy_pem(
     let (cipher, iv_hex) = dek
         .split_once(',')
         .ok_or_else(|| LoadError::Malformed(format!("malformed DEK-Info \"{dek}\"")))?;
-    let iv = hex_decode(iv_hex.trim())
+    let iv = crate::text::hex::decode(iv_hex.trim())
         .ok_or_else(|| LoadError::Malformed(format!("malformed IV in DEK-Info \"{dek}\"")))?;
     let key_len = match cipher {
         "AES-128-CBC" => 16,
@@ -365,16 +365,6 @@ fn evp_bytes_to_key(password: &[u8], salt: &[u8], len: usize) -> Vec<u8> {
     }
     out.truncate(len);
     out
-}
-
-fn hex_decode(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 /// A key as PKCS#8 DER, converting PKCS#1 and SEC1 forms.
@@ -534,9 +524,7 @@ mod tests {
         );
     }
 
-    fn hex(b: &[u8]) -> String {
-        b.iter().map(|x| format!("{x:02x}")).collect()
-    }
+    use crate::text::hex::encode as hex;
 
     #[test]
     fn garbage_and_missing_password() {
