@@ -96,18 +96,13 @@ fn body(
         .map_err(|e| e.to_string())
 }
 
-/// Percent-encodes the characters of base64 that cannot stand in a URL path.
-fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '+' => out.push_str("%2B"),
-            '/' => out.push_str("%2F"),
-            '=' => out.push_str("%3D"),
-            c => out.push(c),
-        }
-    }
-    out
+/// The characters of base64 that cannot stand in a URL path as they are (RFC 6960 A.1:
+/// the GET form is the base64 of the request, URL-encoded).
+const BASE64_IN_PATH: &percent_encoding::AsciiSet =
+    &percent_encoding::CONTROLS.add(b'+').add(b'/').add(b'=');
+
+fn percent_encode(b64: &str) -> String {
+    percent_encoding::utf8_percent_encode(b64, BASE64_IN_PATH).to_string()
 }
 
 #[cfg(test)]
@@ -121,6 +116,11 @@ mod tests {
                 .find(|(n, _)| *n == k)
                 .map(|(_, v)| (*v).to_owned())
         }
+    }
+
+    #[test]
+    fn get_path_escapes_what_base64_has_beyond_a_path() {
+        assert_eq!(percent_encode("MEow+SD/x=="), "MEow%2BSD%2Fx%3D%3D");
     }
 
     #[test]

@@ -409,6 +409,8 @@ mod tests {
         assert_eq!(format_unix_time(0), "1970-01-01 00:00:00 UTC");
         assert_eq!(format_unix_time(951_782_400), "2000-02-29 00:00:00 UTC");
         assert_eq!(format_unix_time(1_798_761_599), "2026-12-31 23:59:59 UTC");
+        assert_eq!(format_unix_time(253_402_300_799), "9999-12-31 23:59:59 UTC");
+        assert_eq!(format_unix_time(u64::MAX), format!("@{}", u64::MAX));
     }
 
     #[test]
