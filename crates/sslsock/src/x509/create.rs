@@ -9,9 +9,10 @@ use rcgen::{
     SanType, SerialNumber, SignatureAlgorithm,
 };
 
-use super::der;
 use super::{SubjectAltName, ATTRIBUTES};
 use crate::error::ConfigError;
+use ::der::asn1::ObjectIdentifier;
+use ::der::Encode;
 
 /// Days a created certificate is valid ([`crate::defaults::CERT_DAYS`]).
 pub const DEFAULT_DAYS: u32 = 365;
@@ -345,7 +346,7 @@ fn evaluate_purposes(list: &[String], is_ca: bool) -> Result<Flags, ConfigError>
 }
 
 /// netscapeCertType bits (bit 0 is the most significant).
-fn ns_cert_type_der(types: &BTreeSet<&'static str>) -> Vec<u8> {
+fn ns_cert_type_der(types: &BTreeSet<&'static str>) -> Result<Vec<u8>, ConfigError> {
     let names = [
         "client", "server", "email", "objsign", "", "sslCA", "emailCA", "objCA",
     ];
@@ -359,13 +360,33 @@ fn ns_cert_type_der(types: &BTreeSet<&'static str>) -> Vec<u8> {
     } else {
         bits.trailing_zeros() as u8
     };
-    der::encode(0x03, &[unused, bits])
+    let encoded = ::der::asn1::BitString::new(unused, vec![bits]).and_then(|b| b.to_der());
+    encoded.map_err(|e| ConfigError::Invalid(format!("netscapeCertType: {e}")))
 }
 
-fn access_description(method: &[u8], uri: &str) -> Vec<u8> {
-    let mut v = der::encode(0x06, method);
-    v.extend(der::encode(0x86, uri.as_bytes()));
-    der::encode(0x30, &v)
+/// The authority information access extension's value: OCSP responders, then CA issuers.
+fn authority_info_access(ocsp: &[String], ca_issuers: &[String]) -> Result<Vec<u8>, ConfigError> {
+    use x509_cert::ext::pkix::name::GeneralName;
+    use x509_cert::ext::pkix::{AccessDescription, AuthorityInfoAccessSyntax};
+    const OCSP: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1");
+    const CA_ISSUERS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.2");
+    let bad = |uri: &str, e: ::der::Error| ConfigError::Invalid(format!("URL \"{uri}\": {e}"));
+    let described = |method, uri: &String| {
+        Ok(AccessDescription {
+            access_method: method,
+            access_location: GeneralName::UniformResourceIdentifier(
+                ::der::asn1::Ia5String::new(uri).map_err(|e| bad(uri, e))?,
+            ),
+        })
+    };
+    let list = ocsp
+        .iter()
+        .map(|u| described(OCSP, u))
+        .chain(ca_issuers.iter().map(|u| described(CA_ISSUERS, u)))
+        .collect::<Result<Vec<_>, ConfigError>>()?;
+    AuthorityInfoAccessSyntax(list)
+        .to_der()
+        .map_err(|e| ConfigError::Invalid(format!("authority information access: {e}")))
 }
 
 impl CertSpec {
@@ -617,22 +638,13 @@ impl CertSpec {
         if !self.raw_usages && !flags.cert_type.is_empty() {
             p.custom_extensions.push(CustomExtension::from_oid_content(
                 &[2, 16, 840, 1, 113_730, 1, 1],
-                ns_cert_type_der(&flags.cert_type),
+                ns_cert_type_der(&flags.cert_type)?,
             ));
         }
         if !self.ocsp_urls.is_empty() || !self.ca_issuer_urls.is_empty() {
-            let ocsp = [0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01];
-            let issuers = [0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02];
-            let mut body = Vec::new();
-            for u in &self.ocsp_urls {
-                body.extend(access_description(&ocsp, u));
-            }
-            for u in &self.ca_issuer_urls {
-                body.extend(access_description(&issuers, u));
-            }
             p.custom_extensions.push(CustomExtension::from_oid_content(
                 &[1, 3, 6, 1, 5, 5, 7, 1, 1],
-                der::encode(0x30, &body),
+                authority_info_access(&self.ocsp_urls, &self.ca_issuer_urls)?,
             ));
         }
         if !self.crl_urls.is_empty() {
@@ -649,7 +661,7 @@ impl CertSpec {
         for (oid, value, critical) in &self.extensions {
             let arcs = parse_oid(oid)
                 .ok_or_else(|| ConfigError::Invalid(format!("invalid extension OID \"{oid}\"")))?;
-            if der::Tlv::parse(value).is_none_or(|t| t.len != value.len()) {
+            if <::der::asn1::AnyRef<'_> as ::der::Decode<'_>>::from_der(value).is_err() {
                 return Err(ConfigError::Invalid(format!(
                     "extension {oid}: the value is not one DER item"
                 )));
@@ -971,8 +983,8 @@ mod tests {
     #[test]
     fn netscape_cert_type_bits() {
         let t: BTreeSet<&str> = ["server", "client"].into_iter().collect();
-        assert_eq!(ns_cert_type_der(&t), [0x03, 0x02, 0x06, 0xc0]);
+        assert_eq!(ns_cert_type_der(&t).unwrap(), [0x03, 0x02, 0x06, 0xc0]);
         let t: BTreeSet<&str> = ["sslCA", "emailCA", "objCA"].into_iter().collect();
-        assert_eq!(ns_cert_type_der(&t), [0x03, 0x02, 0x00, 0x07]);
+        assert_eq!(ns_cert_type_der(&t).unwrap(), [0x03, 0x02, 0x00, 0x07]);
     }
 }

@@ -230,8 +230,9 @@ fn general_name(gn: &GeneralName<'_>) -> (String, String) {
 
 /// netscapeCertType bits in OpenSSL's words.
 fn ns_cert_type(raw: &[u8]) -> String {
-    let bits = super::der::Tlv::parse(raw)
-        .and_then(|t| t.value.get(1).copied())
+    let bits = <::der::asn1::BitStringRef<'_> as ::der::Decode<'_>>::from_der(raw)
+        .ok()
+        .and_then(|b| b.raw_bytes().first().copied())
         .unwrap_or(0);
     let names = [
         "SSL Client",
@@ -253,24 +254,18 @@ fn ns_cert_type(raw: &[u8]) -> String {
 }
 
 fn tls_features(raw: &[u8]) -> String {
-    let Some(seq) = super::der::Tlv::parse(raw) else {
+    let Ok(features) = <Vec<u32> as ::der::Decode<'_>>::from_der(raw) else {
         return hex(raw);
     };
-    let mut names = Vec::new();
-    let mut rest = seq.value;
-    while let Some(item) = super::der::Tlv::parse(rest) {
-        let n = item
-            .value
-            .iter()
-            .fold(0u32, |a, b| (a << 8) | u32::from(*b));
-        names.push(match n {
+    features
+        .iter()
+        .map(|n| match n {
             5 => "status_request".to_owned(),
             17 => "status_request_v2".to_owned(),
             other => other.to_string(),
-        });
-        rest = &rest[item.len..];
-    }
-    names.join(", ")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn text_of(gn: &GeneralName<'_>) -> String {

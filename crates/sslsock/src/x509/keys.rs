@@ -14,12 +14,14 @@ use aws_lc_rs::pbkdf2;
 use md5::Digest as _;
 use pkcs5::pbes2::{EncryptionScheme, Kdf, Pbkdf2Prf};
 use pkcs8::der::asn1::OctetStringRef;
-use pkcs8::der::Encode;
 use pkcs8::EncryptedPrivateKeyInfoRef;
 use pki_types::pem::PemObject;
 use pki_types::{PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer};
 
-use super::der::{self as tlv, Tlv};
+use ::der::asn1::{AnyRef, Null, ObjectIdentifier, OctetString};
+use ::der::{Decode, Encode, Reader, Sequence, SliceReader, Tag, Tagged};
+use x509_cert::spki::AlgorithmIdentifierOwned;
+
 use super::pem;
 
 /// Where the password of an encrypted key or PKCS#12 file comes from (`SSL_passwd_cb`).
@@ -91,8 +93,10 @@ impl fmt::Display for LoadError {
 
 impl std::error::Error for LoadError {}
 
-/// OID 1.2.840.113549.1.12.1.3: pbeWithSHAAnd3-KeyTripleDES-CBC (PKCS#12 PBE).
-const PBE_SHA1_3DES: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x0c, 0x01, 0x03];
+/// pbeWithSHAAnd3-KeyTripleDES-CBC (PKCS#12 PBE).
+const PBE_SHA1_3DES: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.1.3");
+const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+const ID_EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
 
 /// Reads a private key from PEM or DER, decrypting it when needed.
 pub fn parse_private_key(
@@ -132,9 +136,22 @@ pub fn parse_private_key(
 /// EncryptedPrivateKeyInfo starts SEQUENCE { SEQUENCE (algorithm) ...}; PrivateKeyInfo and
 /// the traditional forms start SEQUENCE { INTEGER ...}.
 fn is_encrypted_pkcs8(der: &[u8]) -> bool {
-    Tlv::parse(der)
-        .and_then(|outer| Tlv::parse(outer.value).map(|first| first.tag == 0x30))
+    SliceReader::new(der)
+        .and_then(|mut r| {
+            r.sequence(|r| {
+                let first = Tag::peek(r)?;
+                while !r.is_finished() {
+                    r.tlv_bytes()?;
+                }
+                Ok(first == Tag::Sequence)
+            })
+        })
         .unwrap_or(false)
+}
+
+/// True when `der` is exactly one SEQUENCE (how a decrypted key must look).
+fn is_single_sequence(der: &[u8]) -> bool {
+    AnyRef::from_der(der).is_ok_and(|a| a.tag() == Tag::Sequence)
 }
 
 fn decrypt_pkcs8(der: &[u8], password: &Password) -> Result<PrivateKeyDer<'static>, LoadError> {
@@ -160,7 +177,7 @@ fn decrypt_pkcs8(der: &[u8], password: &Password) -> Result<PrivateKeyDer<'stati
             }
         }
     };
-    if !tlv::is_single_sequence(&plain) {
+    if !is_single_sequence(&plain) {
         return Err(LoadError::WrongPassword);
     }
     Ok(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(plain)))
@@ -251,50 +268,48 @@ fn pkcs12_pbe_decrypt(der: &[u8], password: &str) -> Result<Vec<u8>, LoadError> 
     pbe_sha1_3des(&params, password)
 }
 
+/// An EncryptedPrivateKeyInfo under a PKCS#12 PBE (RFC 7292, appendix C).
+#[derive(Sequence)]
 #[cfg_attr(not(feature = "pkcs12"), allow(dead_code))]
-struct PbeParams {
-    salt: Vec<u8>,
-    iterations: i32,
-    ciphertext: Vec<u8>,
+struct Pkcs12PbeKey {
+    algorithm: Pkcs12PbeAlgorithm,
+    ciphertext: OctetString,
 }
 
-/// The salt, iteration count and ciphertext of a key encrypted with the PKCS#12 3DES PBE.
-fn pkcs12_pbe_params(der: &[u8]) -> Option<PbeParams> {
-    let outer = Tlv::parse(der)?;
-    let alg = Tlv::parse(outer.value)?;
-    let data = Tlv::parse(&outer.value[alg.len..])?;
-    let oid = Tlv::parse(alg.value)?;
-    if oid.tag != 0x06 || oid.value != PBE_SHA1_3DES {
-        return None;
-    }
-    let params = Tlv::parse(&alg.value[oid.len..])?;
-    let salt = Tlv::parse(params.value)?;
-    let iter = Tlv::parse(&params.value[salt.len..])?;
-    let iterations = iter.value.iter().try_fold(0i32, |acc, b| {
-        acc.checked_mul(256).map(|a| a + i32::from(*b))
-    })?;
-    Some(PbeParams {
-        salt: salt.value.to_vec(),
-        iterations,
-        ciphertext: data.value.to_vec(),
-    })
+#[derive(Sequence)]
+struct Pkcs12PbeAlgorithm {
+    oid: ObjectIdentifier,
+    params: PbeParams,
+}
+
+/// pkcs-12PbeParams.
+#[derive(Sequence)]
+#[cfg_attr(not(feature = "pkcs12"), allow(dead_code))]
+struct PbeParams {
+    salt: OctetString,
+    iterations: u32,
+}
+
+/// The key when it is encrypted with the PKCS#12 3DES PBE.
+fn pkcs12_pbe_params(der: &[u8]) -> Option<Pkcs12PbeKey> {
+    Pkcs12PbeKey::from_der(der)
+        .ok()
+        .filter(|k| k.algorithm.oid == PBE_SHA1_3DES)
 }
 
 #[cfg(feature = "pkcs12")]
-fn pbe_sha1_3des(p: &PbeParams, password: &str) -> Result<Vec<u8>, LoadError> {
+fn pbe_sha1_3des(k: &Pkcs12PbeKey, password: &str) -> Result<Vec<u8>, LoadError> {
     use pkcs12::kdf::{derive_key_utf8, Pkcs12KeyType};
     let bad = |_| LoadError::Malformed("invalid PKCS#12 PBE parameters".to_owned());
-    let key = derive_key_utf8::<sha1::Sha1>(
-        password,
-        &p.salt,
-        Pkcs12KeyType::EncryptionKey,
-        p.iterations,
-        24,
-    )
-    .map_err(bad)?;
-    let iv = derive_key_utf8::<sha1::Sha1>(password, &p.salt, Pkcs12KeyType::Iv, p.iterations, 8)
-        .map_err(bad)?;
-    cbc_decrypt(&TDES, &key, &iv, &p.ciphertext)
+    let p = &k.algorithm.params;
+    let iterations = i32::try_from(p.iterations).map_err(|_| bad(()))?;
+    let salt = p.salt.as_bytes();
+    let key =
+        derive_key_utf8::<sha1::Sha1>(password, salt, Pkcs12KeyType::EncryptionKey, iterations, 24)
+            .map_err(|_| bad(()))?;
+    let iv = derive_key_utf8::<sha1::Sha1>(password, salt, Pkcs12KeyType::Iv, iterations, 8)
+        .map_err(|_| bad(()))?;
+    cbc_decrypt(&TDES, &key, &iv, k.ciphertext.as_bytes())
 }
 
 /// Triple DES, for keys OpenSSL encrypted with it (legacy PEM, PBES2 with des-ede3-cbc and
@@ -341,7 +356,7 @@ fn legacy_pem(
         _ => &TDES,
     };
     let plain = cbc_decrypt(algorithm, &key, &iv, &block.der)?;
-    if !tlv::is_single_sequence(&plain) {
+    if !is_single_sequence(&plain) {
         return Err(LoadError::WrongPassword);
     }
     Ok(match block.label.as_str() {
@@ -371,45 +386,63 @@ fn evp_bytes_to_key(password: &[u8], salt: &[u8], len: usize) -> Vec<u8> {
 pub fn to_pkcs8(key: &PrivateKeyDer<'_>) -> Result<Vec<u8>, LoadError> {
     match key {
         PrivateKeyDer::Pkcs8(k) => Ok(k.secret_pkcs8_der().to_vec()),
-        PrivateKeyDer::Pkcs1(k) => {
+        PrivateKeyDer::Pkcs1(k) => wrap_pkcs8(
             // rsaEncryption with NULL parameters.
-            let alg = [
-                0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05,
-                0x00,
-            ];
-            Ok(wrap_pkcs8(&alg, k.secret_pkcs1_der()))
-        }
+            AlgorithmIdentifierOwned {
+                oid: RSA_ENCRYPTION,
+                parameters: Some(Null.into()),
+            },
+            k.secret_pkcs1_der(),
+        ),
         PrivateKeyDer::Sec1(k) => {
-            let curve = sec1_curve(k.secret_sec1_der())
+            let curve = EcPrivateKey::from_der(k.secret_sec1_der())
+                .ok()
+                .and_then(|key| key.parameters)
                 .ok_or_else(|| LoadError::Malformed("SEC1 key without a named curve".to_owned()))?;
-            // id-ecPublicKey with the curve OID.
-            let mut inner = tlv::encode(0x06, &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01]);
-            inner.extend(tlv::encode(0x06, &curve));
-            Ok(wrap_pkcs8(&tlv::encode(0x30, &inner), k.secret_sec1_der()))
+            let curve = ::der::Any::encode_from(&curve).map_err(malformed)?;
+            wrap_pkcs8(
+                AlgorithmIdentifierOwned {
+                    oid: ID_EC_PUBLIC_KEY,
+                    parameters: Some(curve),
+                },
+                k.secret_sec1_der(),
+            )
         }
         _ => Err(LoadError::Malformed("unknown private key form".to_owned())),
     }
 }
 
-fn wrap_pkcs8(alg: &[u8], key: &[u8]) -> Vec<u8> {
-    let mut body = vec![0x02, 0x01, 0x00];
-    body.extend_from_slice(alg);
-    body.extend(tlv::encode(0x04, key));
-    tlv::encode(0x30, &body)
+fn malformed(e: ::der::Error) -> LoadError {
+    LoadError::Malformed(e.to_string())
 }
 
-/// The curve OID in the `[0]` parameters of a SEC1 ECPrivateKey.
-fn sec1_curve(der: &[u8]) -> Option<Vec<u8>> {
-    let outer = Tlv::parse(der)?;
-    let mut rest = outer.value;
-    while let Some(item) = Tlv::parse(rest) {
-        if item.tag == 0xa0 {
-            let oid = Tlv::parse(item.value)?;
-            return (oid.tag == 0x06).then(|| oid.value.to_vec());
-        }
-        rest = &rest[item.len..];
+/// PrivateKeyInfo (RFC 5208), version 0.
+#[derive(Sequence)]
+struct PrivateKeyInfo {
+    version: u8,
+    algorithm: AlgorithmIdentifierOwned,
+    private_key: OctetString,
+}
+
+fn wrap_pkcs8(algorithm: AlgorithmIdentifierOwned, key: &[u8]) -> Result<Vec<u8>, LoadError> {
+    PrivateKeyInfo {
+        version: 0,
+        algorithm,
+        private_key: OctetString::new(key).map_err(malformed)?,
     }
-    None
+    .to_der()
+    .map_err(malformed)
+}
+
+/// ECPrivateKey (RFC 5915); the curve is in `parameters`.
+#[derive(Sequence)]
+struct EcPrivateKey {
+    version: u8,
+    private_key: OctetString,
+    #[asn1(context_specific = "0", optional = "true", tag_mode = "EXPLICIT")]
+    parameters: Option<ObjectIdentifier>,
+    #[asn1(context_specific = "1", optional = "true", tag_mode = "EXPLICIT")]
+    public_key: Option<::der::asn1::BitString>,
 }
 
 /// PKCS#8 PEM, encrypted with PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC) when a password is given.
@@ -470,13 +503,18 @@ mod tests {
     /// password, the ciphertext being noise), refused naming the feature without it.
     #[test]
     fn pkcs12_pbe_keys_need_the_feature() {
-        let mut params = tlv::encode(0x04, &[7u8; 8]);
-        params.extend(tlv::encode(0x02, &[0x08, 0x00]));
-        let mut alg = tlv::encode(0x06, PBE_SHA1_3DES);
-        alg.extend(tlv::encode(0x30, &params));
-        let mut body = tlv::encode(0x30, &alg);
-        body.extend(tlv::encode(0x04, &[0x55u8; 32]));
-        let der = tlv::encode(0x30, &body);
+        let der = Pkcs12PbeKey {
+            algorithm: Pkcs12PbeAlgorithm {
+                oid: PBE_SHA1_3DES,
+                params: PbeParams {
+                    salt: OctetString::new([7u8; 8]).unwrap(),
+                    iterations: 2048,
+                },
+            },
+            ciphertext: OctetString::new([0x55u8; 32]).unwrap(),
+        }
+        .to_der()
+        .unwrap();
         let got = parse_private_key(&der, &Password::from("secret"));
         if cfg!(feature = "pkcs12") {
             assert_eq!(got.unwrap_err(), LoadError::WrongPassword);
@@ -532,7 +570,11 @@ mod tests {
             parse_private_key(b"nope", &Password::None),
             Err(LoadError::Malformed(_))
         ));
-        let enc = encrypt_pkcs8(&wrap_pkcs8(&[0x30, 0x00], &[1, 2, 3]), "pw").unwrap();
+        let algorithm = AlgorithmIdentifierOwned {
+            oid: RSA_ENCRYPTION,
+            parameters: None,
+        };
+        let enc = encrypt_pkcs8(&wrap_pkcs8(algorithm, &[1, 2, 3]).unwrap(), "pw").unwrap();
         assert_eq!(
             parse_private_key(&enc, &Password::None),
             Err(LoadError::NeedPassword)

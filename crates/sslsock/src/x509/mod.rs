@@ -4,7 +4,6 @@
 //! line is present, PKCS#12 when the DER is a PFX, DER otherwise.
 
 pub mod create;
-pub(crate) mod der;
 pub mod fingerprint;
 pub mod info;
 pub mod keys;

@@ -11,8 +11,8 @@ use p12_keystore::{
 use pki_types::PrivatePkcs8KeyDer;
 use pki_types::{CertificateDer, PrivateKeyDer};
 
-use super::der::Tlv;
 use super::keys::{LoadError, Password};
+use der::{Reader, SliceReader, Tag};
 
 /// What a PKCS#12 file holds.
 #[derive(Debug)]
@@ -26,14 +26,18 @@ pub struct Pkcs12Contents {
 
 /// PFX ::= SEQUENCE { version INTEGER (3), authSafe ContentInfo, ... }.
 pub fn is_pkcs12(bytes: &[u8]) -> bool {
-    let Some(outer) = Tlv::parse(bytes) else {
-        return false;
-    };
-    outer.tag == 0x30
-        && Tlv::parse(outer.value).is_some_and(|v| v.tag == 0x02 && v.value == [3])
-        && Tlv::parse(outer.value)
-            .and_then(|v| Tlv::parse(&outer.value[v.len..]))
-            .is_some_and(|c| c.tag == 0x30)
+    SliceReader::new(bytes)
+        .and_then(|mut r| {
+            r.sequence(|r| {
+                let version: u8 = r.decode()?;
+                let auth_safe = Tag::peek(r)?;
+                while !r.is_finished() {
+                    r.tlv_bytes()?;
+                }
+                Ok(version == 3 && auth_safe == Tag::Sequence)
+            })
+        })
+        .unwrap_or(false)
 }
 
 /// Why this build cannot read or write PKCS#12.
