@@ -1,5 +1,12 @@
 //! Every default of sslsock, written once. The newest IO::Socket::SSL is the reference where it
 //! is stricter than the manual.
+//!
+//! ```
+//! use sslsock::defaults;
+//! assert_eq!(defaults::HOSTNAME_SCHEME, "default");
+//! assert!(defaults::GROUPS.starts_with("X25519MLKEM768"));
+//! assert!(!defaults::SERVER_VERIFY_MODE.verifies());
+//! ```
 
 use crate::options::VerifyMode;
 

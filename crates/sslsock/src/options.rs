@@ -1,6 +1,36 @@
 //! `Options`: the typed form of the `SSL_*` arguments of IO::Socket::SSL.
 //!
 //! Every setter documents its default; the defaults themselves live in [`crate::defaults`].
+//! Options are plain values: cheap to build and clone, checked when a context is made from
+//! them ([`SslContext::new`](crate::SslContext::new)), which refuses what it cannot honour.
+//!
+//! ```
+//! use std::time::Duration;
+//! use sslsock::ocsp::OcspMode;
+//! use sslsock::{Options, Scheme, SslContext};
+//!
+//! let client = Options::new()
+//!     .ca_file("/etc/ssl/certs/ca-certificates.crt")
+//!     .verifycn_scheme(Scheme::parse("smtp")?)
+//!     .version("TLSv1_3")
+//!     .alpn_protocols(["smtp"])
+//!     .ocsp_mode(OcspMode::MUST_STAPLE)
+//!     .timeout(Duration::from_secs(10));
+//! // The same, as a Perl program writes it:
+//! let same = sslsock::args::from_args([
+//!     ("SSL_ca_file", "/etc/ssl/certs/ca-certificates.crt"),
+//!     ("SSL_verifycn_scheme", "smtp"),
+//!     ("SSL_version", "TLSv1_3"),
+//!     ("SSL_alpn_protocols", "smtp"),
+//!     ("SSL_ocsp_mode", "SSL_OCSP_MUST_STAPLE"),
+//!     ("Timeout", "10"),
+//! ])?;
+//! // An option the engine cannot honour is refused, never dropped.
+//! let err = SslContext::new(&Options::new().npn_protocols(["http/1.1"])).unwrap_err();
+//! assert!(err.to_string().contains("openssl"), "{err}");
+//! # let _ = (client, same);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::fmt;
 use std::net::SocketAddr;

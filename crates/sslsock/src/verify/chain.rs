@@ -2,6 +2,20 @@
 //!
 //! The host name is not checked here (see [`super::hostname`]); everything else about
 //! whether a peer's certificate chain is acceptable is.
+//!
+//! The verify callback (`SSL_verify_callback`) sees each certificate of the path with the
+//! verdict so far, and may refuse (or, as in Perl, accept what failed):
+//!
+//! ```
+//! use sslsock::{Options, SslContext};
+//! let opts = Options::new().verify_callback(|info| {
+//!     // Refuse anything issued by a CA we do not want, whatever the trust store says.
+//!     info.ok && !(info.depth > 0 && info.subject.contains("O=Untrusted Inc"))
+//! });
+//! let ctx = SslContext::new(&opts)?;
+//! # let _ = ctx;
+//! # Ok::<(), sslsock::Error>(())
+//! ```
 
 use std::fmt;
 use std::sync::Arc;

@@ -1,4 +1,19 @@
 //! Certificate revocation lists (`SSL_check_crl`, `SSL_crl_file`).
+//!
+//! With `check_crl`, every certificate of the peer's chain needs a CRL of its issuer that
+//! speaks for it (right issuer, signature, scope, not a delta); one that lists it is a
+//! revocation, none is [`VerifyError::CrlMissing`](crate::VerifyError::CrlMissing). Files are
+//! read when the context is made; [`check`] says what a file holds:
+//!
+//! ```no_run
+//! use sslsock::{Options, SslSocket};
+//! let n = sslsock::verify::crl::check(&std::fs::read("ca.crl")?)?;
+//! println!("{n} CRL(s)");
+//! let opts = Options::new().ca_file("ca.pem").crl_file("ca.crl"); // implies check_crl
+//! let sock = SslSocket::connect_with("intranet.example:443", &opts)?;
+//! println!("revocation: {}", sock.revocation());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::path::PathBuf;
 

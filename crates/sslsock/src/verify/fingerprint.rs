@@ -1,5 +1,22 @@
 //! Pins (`SSL_fingerprint`): the fingerprints a peer's certificate may match. The digests
 //! themselves are certificate business ([`crate::x509::fingerprint`], re-exported here).
+//!
+//! A pin accepts the peer's certificate (or its public key, with `$pub$`) by digest, in
+//! place of the CA check; the host name is still checked unless the scheme is `none`:
+//!
+//! ```
+//! use sslsock::verify::fingerprint::fingerprint;
+//! use sslsock::x509::create::CertSpec;
+//! use sslsock::{FingerprintAlgorithm, Options, SslContext};
+//!
+//! let cert = CertSpec::new("device.lan").san("device.lan").self_signed()?;
+//! let pin = fingerprint(&cert.cert_der, FingerprintAlgorithm::Sha256, true)?; // "sha256$pub$..."
+//! let client = SslContext::new(&Options::new().fingerprint(&pin).hostname("device.lan"))?;
+//! // A pin that is not a digest is refused when the context is made.
+//! assert!(SslContext::new(&Options::new().fingerprint("sha256$xyz")).is_err());
+//! # let _ = client;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::fmt;
 

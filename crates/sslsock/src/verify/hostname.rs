@@ -37,6 +37,21 @@
 //! default, as in the Perl module, for code ported from it and for private CAs that name the
 //! host only in the CN; a protocol's own scheme (`http`, `smtp`, `ldap`, ...) when the
 //! protocol's RFC is the contract.
+//!
+//! ```
+//! use sslsock::verify::hostname::{verify_hostname, Scheme};
+//! use sslsock::x509::create::CertSpec;
+//!
+//! let cert = CertSpec::new("legacy.example").san("*.example.org").self_signed()?.cert_der;
+//! let strict = Scheme::parse("strict")?;
+//! assert!(verify_hostname(&cert, "www.example.org", &strict).is_ok());
+//! // A wildcard stands for one label, and strict never reads the CN.
+//! assert!(verify_hostname(&cert, "a.b.example.org", &strict).is_err());
+//! assert!(verify_hostname(&cert, "legacy.example", &strict).is_err());
+//! // The Perl default also compares the CN.
+//! assert!(verify_hostname(&cert, "legacy.example", &Scheme::default()).is_ok());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::fmt;
 use std::net::IpAddr;

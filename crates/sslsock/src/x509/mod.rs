@@ -2,6 +2,24 @@
 //!
 //! Formats are detected from the content, not from the file name: PEM when a `-----BEGIN`
 //! line is present, PKCS#12 when the DER is a PFX, DER otherwise.
+//!
+//! ```
+//! use sslsock::x509::create::CertSpec;
+//! use sslsock::x509::info::CertInfo;
+//! use sslsock::x509::{load_certificates, parse_private_key, save, Password};
+//! use sslsock::FingerprintAlgorithm;
+//!
+//! let ca = CertSpec::new("Example CA").ca().self_signed()?;
+//! let leaf = CertSpec::new("www.example").san("www.example").signed_by(&ca)?;
+//! let chain = load_certificates(format!("{}{}", leaf.cert_pem, ca.cert_pem).as_bytes(), &Password::None)?;
+//! assert_eq!(chain.len(), 2);
+//! let key = parse_private_key(leaf.key_pem.as_bytes(), &Password::None)?;
+//! let sealed = save::key_to_pem(&key, Some("secret"))?; // PBES2, AES-256-CBC
+//! assert!(sealed.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
+//! let info = CertInfo::from_der(&chain[0], FingerprintAlgorithm::Sha256)?;
+//! assert_eq!(info.issuer_line, "/CN=Example CA");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod create;
 pub mod fingerprint;
