@@ -58,6 +58,14 @@ const VERSION_RFC9849: u16 = 0xfe0d;
 
 /// An ECHConfigList as a server publishes it (RFC 9849 section 4), checked for shape: the
 /// engine picks the first configuration whose version and HPKE suite it supports.
+///
+/// ```
+/// use sslsock::ech::EchConfigList;
+/// // Not an ECHConfigList: refused with the reason, before any connection.
+/// let err = EchConfigList::from_base64("AAAA").unwrap_err();
+/// println!("{err}");
+/// assert!(EchConfigList::from_base64("not base64!").is_err());
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct EchConfigList {
     bytes: Arc<[u8]>,

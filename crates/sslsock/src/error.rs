@@ -127,6 +127,18 @@ pub enum Error {
 }
 
 /// A configuration problem, found before any byte is sent.
+///
+/// ```
+/// use sslsock::{ConfigError, Error, Options, SslContext};
+/// let err = SslContext::new(&Options::new().cert_file("/nonexistent/cert.pem")).unwrap_err();
+/// match err {
+///     Error::Config(ConfigError::File { path, reason }) => {
+///         assert_eq!(path, std::path::Path::new("/nonexistent/cert.pem"));
+///         println!("{reason}");
+///     }
+///     other => panic!("{other}"),
+/// }
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum ConfigError {
@@ -184,6 +196,26 @@ pub enum ConfigError {
 }
 
 /// Why the peer's certificate was refused.
+///
+/// Each reason carries what a user needs to act (the names compared, the dates, the issuer)
+/// and maps to the TLS alert that was sent ([`VerifyError::alert`]):
+///
+/// ```
+/// use sslsock::x509::create::CertSpec;
+/// use sslsock::{Options, SslListener, SslSocket, VerifyError};
+///
+/// let self_signed = CertSpec::new("localhost").san("localhost").self_signed()?;
+/// let server = Options::new().cert_pem(self_signed.cert_pem).key_pem(self_signed.key_pem);
+/// let listener = SslListener::bind("127.0.0.1:0", &server)?;
+/// let addr = listener.local_addr()?.to_string();
+/// std::thread::spawn(move || { let _ = listener.accept(); });
+///
+/// let err = SslSocket::connect_with(&addr, &Options::new().hostname("localhost")).unwrap_err();
+/// let sslsock::Error::Verify(why) = err else { panic!("{err}") };
+/// assert!(matches!(why, VerifyError::SelfSigned { .. } | VerifyError::UnknownIssuer { .. }), "{why}");
+/// println!("{why} (alert {})", why.alert());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum VerifyError {

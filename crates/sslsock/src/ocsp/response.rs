@@ -63,6 +63,28 @@ pub struct VerifiedStatus {
 }
 
 /// A parsed OCSP response (an `OCSPResponse` with a basic response).
+///
+/// What a connection does with a staple, done by hand (e.g. for a response fetched with
+/// `openssl ocsp -respout`):
+///
+/// ```no_run
+/// use std::time::SystemTime;
+/// use sslsock::ocsp::{CertStatus, OcspResponse};
+///
+/// let response = OcspResponse::from_der(&std::fs::read("leaf.ocsp")?)?;
+/// let status = response.verify(
+///     &std::fs::read("leaf.der")?,
+///     &std::fs::read("issuer.der")?,
+///     SystemTime::now(),
+///     None,
+/// )?;
+/// match status.status {
+///     CertStatus::Good => println!("good until {:?}", status.valid_until),
+///     CertStatus::Revoked { reason, .. } => println!("revoked: {reason:?}"),
+///     _ => println!("the responder does not know it"),
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct OcspResponse {
     der: Vec<u8>,

@@ -6,7 +6,7 @@
 //! first (STARTTLS), and [`SslSocket::stop_ssl`] goes back to plain. `Read` returns the data
 //! of one record at most, so nothing of a following plain-text phase is swallowed. On a
 //! non-blocking transport the same calls return `WouldBlock` and [`SslSocket::want`] says
-//! what to wait for ([`Want`](crate::Want)).
+//! what to wait for ([`Want`]).
 //!
 //! With the `mio` feature, an `SslSocket<mio::net::TcpStream>` is a `mio::event::Source`:
 //!

@@ -17,6 +17,25 @@
 //!   can stand for is, and it hits an excluded subtree when any name it can stand for does.
 //! - Per CA and per name form: when the CA permits any subtree of the form, the name must lie
 //!   in one of them; it must lie in none of the excluded ones.
+//!
+//! A connection applies them by itself; [`verify_hostname_in_path`](super::hostname::verify_hostname_in_path)
+//! does the same for a certificate and its path:
+//!
+//! ```
+//! use sslsock::verify::hostname::{verify_hostname_in_path, Scheme};
+//! use sslsock::x509::create::CertSpec;
+//!
+//! // A CA constrained to example.com (nameConstraints, permitted dNSName example.com).
+//! let constraint = vec![0x30, 0x11, 0xa0, 0x0f, 0x30, 0x0d, 0x82, 0x0b,
+//!     b'e', b'x', b'a', b'm', b'p', b'l', b'e', b'.', b'c', b'o', b'm'];
+//! let ca = CertSpec::new("Constrained CA").ca().extension("2.5.29.30", constraint, true).self_signed()?;
+//! // A leaf naming another domain in its CN only: the default scheme would accept the CN,
+//! // the constraint does not.
+//! let leaf = CertSpec::new("www.example.net").signed_by(&ca)?;
+//! let refused = verify_hostname_in_path(&leaf.cert_der, "www.example.net", &Scheme::default(), &[&ca.cert_der]);
+//! assert!(refused.unwrap_err().to_string().contains("name constraints"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::net::IpAddr;
 

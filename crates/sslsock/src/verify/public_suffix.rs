@@ -4,6 +4,16 @@
 //! (`data/public_suffix_list_icann.dat`, see `data/README.md` for its version and how to
 //! update it). Private-section entries (`s3.amazonaws.com`, `github.io`) are registrable
 //! names, not suffixes, for certificate checks.
+//!
+//! ```
+//! use sslsock::verify::public_suffix::PublicSuffix;
+//! let list = PublicSuffix::builtin();
+//! assert!(list.is_public_suffix("co.uk"));
+//! assert!(!list.is_public_suffix("example.co.uk"));
+//! // IO::Socket::SSL::PublicSuffix's public_suffix($name, 1): one more label.
+//! let split = list.public_suffix("www.example.co.uk", 1).unwrap();
+//! assert_eq!((split.rest.as_str(), split.suffix.as_str()), ("www", "example.co.uk"));
+//! ```
 
 use std::collections::HashSet;
 use std::path::Path;

@@ -1,4 +1,24 @@
 //! Creating certificates and keys (the `CERT_create` / `KEY_create_*` equivalent).
+//!
+//! ```
+//! use std::time::{Duration, SystemTime};
+//! use sslsock::x509::create::{CertSpec, Digest, KeyType};
+//!
+//! let ca = CertSpec::new("Test CA").ca().key_type(KeyType::EcP384).self_signed()?;
+//! let now = SystemTime::now();
+//! let server = CertSpec::new("mail.example")
+//!     .san("mail.example")
+//!     .san("192.0.2.25")
+//!     .purpose("server")
+//!     .key_type(KeyType::Rsa2048)
+//!     .digest(Digest::Sha384)
+//!     .validity(now, now + Duration::from_secs(90 * 86_400))
+//!     .ocsp_url("http://ocsp.example/")
+//!     .must_staple()
+//!     .signed_by(&ca)?;
+//! assert!(server.key_pem.starts_with("-----BEGIN PRIVATE KEY-----"));
+//! # Ok::<(), sslsock::ConfigError>(())
+//! ```
 
 use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime};

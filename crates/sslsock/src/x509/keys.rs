@@ -1,5 +1,20 @@
 //! Private keys: plain (PKCS#8, PKCS#1, SEC1), encrypted PKCS#8 (PBES2, and the PKCS#12
 //! PBE with 3DES) and OpenSSL's legacy encrypted PEM (`Proc-Type: 4,ENCRYPTED`).
+//!
+//! ```
+//! use sslsock::x509::create::create_key;
+//! use sslsock::x509::keys::{key_to_pem, parse_private_key, LoadError, Password};
+//!
+//! let pem = create_key(sslsock::x509::create::KeyType::EcP256)?;
+//! let key = parse_private_key(pem.as_bytes(), &Password::None)?;
+//! let locked = key_to_pem(&key, Some("secret"))?;
+//! assert_eq!(parse_private_key(locked.as_bytes(), &Password::None).unwrap_err(), LoadError::NeedPassword);
+//! assert_eq!(parse_private_key(locked.as_bytes(), &"wrong".into()).unwrap_err(), LoadError::WrongPassword);
+//! // A callback is asked only when encrypted material is met (`SSL_passwd_cb`).
+//! let asked = Password::Callback(std::sync::Arc::new(|| "secret".to_owned()));
+//! assert!(parse_private_key(locked.as_bytes(), &asked).is_ok());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::fmt;
 use std::sync::Arc;

@@ -1,6 +1,25 @@
 //! PKCS#12 (PFX) files: a key with its chain, or certificates alone. Reading and writing
 //! them needs the `pkcs12` feature; without it a PKCS#12 file is recognised and refused with a
 //! message naming the feature.
+//!
+//! ```
+//! use sslsock::x509::create::CertSpec;
+//! use sslsock::x509::pkcs12::{parse_pkcs12, Pkcs12Encryption};
+//! use sslsock::x509::{parse_certificates, parse_private_key, save, Password};
+//!
+//! let leaf = CertSpec::new("client").self_signed()?;
+//! let chain = parse_certificates(leaf.cert_pem.as_bytes())?;
+//! let key = parse_private_key(leaf.key_pem.as_bytes(), &Password::None)?;
+//! match save::to_pkcs12(&chain, &key, "secret", Pkcs12Encryption::Aes256) {
+//!     Ok(p12) => {
+//!         let back = parse_pkcs12(&p12, &Password::from("secret"))?;
+//!         assert_eq!(back.certs, chain);
+//!     }
+//!     // Built without the `pkcs12` feature: refused, naming it.
+//!     Err(e) => assert!(e.to_string().contains("`pkcs12` feature"), "{e}"),
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 #[cfg(feature = "pkcs12")]
 use p12_keystore::{
