@@ -77,7 +77,17 @@ fn blocking_path(how: &str, make: impl FnOnce(&Options, SocketAddr) -> SslSocket
     let (addr, h) = sni_server(1);
     let cache = SessionCache::new(4);
     let opts = inputs(addr.port(), &cache);
-    let mut s = make(&opts, addr);
+    finish_blocking(make(&opts, addr), addr, h, &cache, how);
+}
+
+/// The checks of every blocking path, on its connected socket.
+fn finish_blocking(
+    mut s: SslSocket,
+    addr: SocketAddr,
+    h: std::thread::JoinHandle<Vec<Option<String>>>,
+    cache: &SessionCache,
+    how: &str,
+) {
     assert!(s.is_tls(), "{how}");
     assert_expected(s.target(), addr.port(), how);
     let mut line = String::new();
@@ -87,7 +97,7 @@ fn blocking_path(how: &str, make: impl FnOnce(&Options, SocketAddr) -> SslSocket
             line.clone()
         },
         h,
-        &cache,
+        cache,
         addr.port(),
         how,
     );
@@ -144,19 +154,8 @@ fn peer_addr_with_peer_port() {
             .unwrap(),
             _ => base.peer(format!("localhost:{port}")).peer_port("1"),
         };
-        let mut s = SslSocket::connect_with("", &opts).unwrap();
-        assert_expected(s.target(), addr.port(), how);
-        let mut line = String::new();
-        finish(
-            || {
-                s.read_line(&mut line).unwrap();
-                line.clone()
-            },
-            h,
-            &cache,
-            addr.port(),
-            how,
-        );
+        let s = SslSocket::connect_with("", &opts).unwrap();
+        finish_blocking(s, addr, h, &cache, how);
     }
 }
 
