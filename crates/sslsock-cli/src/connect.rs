@@ -400,7 +400,7 @@ fn connect_once(a: &ConnectArgs, ctx: &SslContext, n: u32) -> Result<Report, Fai
     sock.get_ref()
         .set_read_timeout(io_timeout)
         .map_err(Failure::network)?;
-    settle(&mut sock)?;
+    let closed = settle(&mut sock)?;
     let certs = sock.peer_certificates();
     let chain: Vec<ChainEntry> = certs
         .iter()
@@ -462,6 +462,17 @@ fn connect_once(a: &ConnectArgs, ctx: &SslContext, n: u32) -> Result<Report, Fai
         );
     } else if !a.json {
         print_report(a, &report)?;
+    }
+    if let Some(note) = closed {
+        if a.send.is_some() || a.stdin {
+            return Err(Failure::network(std::io::Error::new(
+                ErrorKind::UnexpectedEof,
+                format!("{note}: nothing can be sent"),
+            )));
+        }
+        log::warn!("{note}");
+        let _ = sock.close();
+        return Ok(report);
     }
     // Text output streams the reply as it comes; JSON keeps it, up to MAX_JSON_REPLY.
     let mut kept: Option<Vec<u8>> = None;
@@ -649,9 +660,11 @@ fn pump_stdin(sock: &mut SslSocket, quiet: Duration) -> Result<(), Failure> {
 /// In TLS 1.3 a server refuses a client certificate (or its absence) only after the client
 /// has finished its handshake. Wait briefly for such an alert so that success is not claimed
 /// for a connection the server has already rejected. Data that arrives instead stays unread.
-fn settle(sock: &mut SslSocket) -> Result<(), Failure> {
+/// A server that closes at once without close_notify (some embedded ones, `bssl-tool server`)
+/// completed the handshake all the same: that is a note for after the report, not a failure.
+fn settle(sock: &mut SslSocket) -> Result<Option<&'static str>, Failure> {
     if sock.version() != Some("TLSv1_3") {
-        return Ok(());
+        return Ok(None);
     }
     let before = sock.get_ref().read_timeout().map_err(Failure::network)?;
     sock.get_ref()
@@ -662,11 +675,16 @@ fn settle(sock: &mut SslSocket) -> Result<(), Failure> {
         .set_read_timeout(before)
         .map_err(Failure::network)?;
     match outcome {
-        Ok(_) => Ok(()),
-        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => Ok(()),
+        Ok(_) => Ok(None),
+        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => Ok(None),
+        Err(e) if e.kind() == ErrorKind::UnexpectedEof => Ok(Some(CLOSED_AFTER_HANDSHAKE)),
         Err(e) => Err(Failure::network(e)),
     }
 }
+
+/// What a server that hung up right after the handshake did.
+const CLOSED_AFTER_HANDSHAKE: &str =
+    "the server closed the connection right after the handshake, without close_notify";
 
 /// The most of a reply to --send that the JSON output holds.
 const MAX_JSON_REPLY: usize = 1024 * 1024;

@@ -3511,3 +3511,70 @@ fn perl_peer_addr_is_the_address_and_the_target_is_reported() {
     let o = sslsock(&["connect", "--ca-file", &f("ca.pem")]);
     one_line_error(&o, 2, "no address to connect to");
 }
+
+/// `bssl-tool server` with its stdin at end of file hangs up right after each handshake,
+/// without close_notify. The handshake and the verification succeeded: `connect` prints the
+/// whole report, says what the server did, and exits 0; only `--send` fails, after the report.
+#[test]
+fn a_server_that_hangs_up_after_the_handshake_still_gets_its_report() {
+    require("bssl-tool");
+    let dir = sslsock_test_support::scratch_dir("bssl-hangup");
+    let ca = CertSpec::new("Hangup CA").ca().self_signed().unwrap();
+    let leaf = CertSpec::new("localhost")
+        .san("localhost")
+        .signed_by(&ca)
+        .unwrap();
+    std::fs::write(dir.join("ca.pem"), &ca.cert_pem).unwrap();
+    std::fs::write(dir.join("leaf.pem"), &leaf.cert_pem).unwrap();
+    std::fs::write(dir.join("leaf.key"), &leaf.key_pem).unwrap();
+    let (_server, port) = sslsock_test_support::spawn_listening(|port| {
+        let mut cmd = Command::new("bssl-tool");
+        cmd.arg("server")
+            .args(["-accept", &port.to_string(), "-loop"])
+            .arg("-cert")
+            .arg(dir.join("leaf.pem"))
+            .arg("-key")
+            .arg(dir.join("leaf.key"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        cmd
+    });
+    let addr = format!("127.0.0.1:{port}");
+    let ca = dir.join("ca.pem");
+    let ca = ca.to_str().unwrap();
+    let base = [
+        "connect",
+        &addr,
+        "--ca-file",
+        ca,
+        "--verify-name",
+        "localhost",
+    ];
+    let o = sslsock(&base);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "stdout: {out}\nstderr: {}",
+        stderr(&o)
+    );
+    for line in [
+        "version:      TLSv1_3",
+        "0 subject: /CN=localhost",
+        "verification: ok",
+    ] {
+        assert!(out.contains(line), "no \"{line}\" in: {out}");
+    }
+    assert!(
+        stderr(&o)
+            .contains("closed the connection right after the handshake, without close_notify"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = sslsock(&[&base[..], &["--send", "hello"]].concat());
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("verification: ok"));
+    assert!(stderr(&o).contains("nothing can be sent"), "{}", stderr(&o));
+}
