@@ -193,8 +193,10 @@ pub(crate) fn run() -> Result<(), Failure> {
         ),
     )?;
 
+    // One line at a time: a line's control characters are shown escaped.
+    outln!();
     outln!(
-        "\n{} of {} steps as expected ({} ms)",
+        "{} of {} steps as expected ({} ms)",
         report.passed,
         report.total,
         started.elapsed().as_millis()

@@ -366,6 +366,9 @@ fn demo_reports_every_step() {
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{out}\n{}", stderr(&o));
     assert!(out.contains("6 of 6 steps as expected"), "{out}");
+    // The summary stands on a line of its own after an empty one, not after an escaped "\n".
+    assert!(out.contains("\n\n6 of 6 steps as expected"), "{out}");
+    assert!(!out.contains("\\n"), "an escaped newline in: {out}");
     assert!(out.contains("plain  < plain again"), "{out}");
     assert!(
         out.contains("refused as expected: certificate verify failed: hostname \"wrong.example\""),
