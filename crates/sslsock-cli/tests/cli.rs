@@ -3581,3 +3581,33 @@ fn a_server_that_hangs_up_after_the_handshake_still_gets_its_report() {
     assert!(String::from_utf8_lossy(&o.stdout).contains("verification: ok"));
     assert!(stderr(&o).contains("nothing can be sent"), "{}", stderr(&o));
 }
+
+/// `--version` takes the spellings people type (s_client's `-tls1_2` habit, curl's `1.2`),
+/// and an unknown one lists the known words.
+#[test]
+fn version_spellings_and_the_known_words() {
+    let (_s, port) = s_server("srv-ec", &["-www"]);
+    let addr = format!("127.0.0.1:{port}");
+    let ca = f("ca.pem");
+    for spelling in ["TLS1.2", "tls1_2", "1.2", "TLSv1_2"] {
+        let o = sslsock(&[
+            "connect",
+            &addr,
+            "--ca-file",
+            &ca,
+            "--sni",
+            "localhost",
+            "--json",
+            "--version",
+            spelling,
+        ]);
+        assert!(o.status.success(), "{spelling}: {}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["version"], "TLSv1_2", "{spelling}");
+    }
+    one_line_error(
+        &sslsock(&["connect", &addr, "--version", "TLS2"]),
+        2,
+        "unknown protocol \"TLS2\" (known: TLSv1_3, TLSv1_2, TLSv1_1, TLSv1, SSLv23",
+    );
+}

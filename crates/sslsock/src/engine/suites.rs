@@ -379,8 +379,9 @@ pub(crate) struct AllVersions {
 }
 
 /// Parses `SSL_version`: `SSLv23`, `TLSv1`, `TLSv1_1`, `TLSv1_2`, `TLSv12`, `TLSv1.3`,
-/// `!TLSv1_3`, joined by ':'. `SSLv23` (any) means TLS 1.2 and 1.3: older versions are on only
-/// when named. SSLv2 and SSLv3 are refused.
+/// `!TLSv1_3`, joined by ':'; case and the `v` are free, so `TLS1.2`, `tls1_2` and `1.2` are
+/// TLS 1.2 too. `SSLv23` (any) means TLS 1.2 and 1.3: older versions are on only when named.
+/// SSLv2 and SSLv3 are refused.
 pub(crate) fn parse_all_versions(spec: &str) -> Result<AllVersions, ConfigError> {
     let err = |reason: String| ConfigError::Version {
         spec: spec.to_owned(),
@@ -394,17 +395,26 @@ pub(crate) fn parse_all_versions(spec: &str) -> Result<AllVersions, ConfigError>
             None => (false, raw),
         };
         let norm = word.to_ascii_lowercase().replace(['_', '.'], "");
+        // TLSv1_2, TLS1.2, tls12 and 1.2 all come to "12".
+        let number = norm
+            .strip_prefix("tlsv")
+            .or_else(|| norm.strip_prefix("tls"))
+            .unwrap_or(&norm);
         let pick = |v: &mut AllVersions| -> Result<(), ConfigError> {
-            match norm.as_str() {
-                "sslv23" | "sslv2/3" | "tls" | "any" | "all" => {
+            match (norm.as_str(), number) {
+                ("sslv23" | "sslv2/3" | "tls" | "any" | "all", _) => {
                     v.tls12 = true;
                     v.tls13 = true;
                 }
-                "tlsv1" | "tlsv10" => v.tls10 = true,
-                "tlsv11" => v.tls11 = true,
-                "tlsv12" => v.tls12 = true,
-                "tlsv13" => v.tls13 = true,
-                _ => return Err(err(format!("unknown protocol \"{word}\""))),
+                (_, "1" | "10") => v.tls10 = true,
+                (_, "11") => v.tls11 = true,
+                (_, "12") => v.tls12 = true,
+                (_, "13") => v.tls13 = true,
+                _ => {
+                    return Err(err(format!(
+                        "unknown protocol \"{word}\" (known: TLSv1_3, TLSv1_2, TLSv1_1, TLSv1, SSLv23 for any; also written TLS1.2, tls1_2 or 1.2; ! excludes one, : joins them)"
+                    )))
+                }
             }
             Ok(())
         };
@@ -668,6 +678,23 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("unknown protocol"));
+        // The spellings people type, the same version.
+        for spelling in ["TLS1.2", "tls1_2", "1.2", "TLSv12", "tlsv1.2"] {
+            assert_eq!(
+                parse_versions(spelling).unwrap(),
+                Versions {
+                    tls12: true,
+                    tls13: false
+                },
+                "{spelling}"
+            );
+        }
+        // An unknown word gets the known ones listed.
+        let e = parse_versions("TLS2").unwrap_err().to_string();
+        assert!(e.contains("known: TLSv1_3, TLSv1_2"), "{e}");
+        // SSLv3 and "tls" keep their meaning.
+        assert!(parse_versions("SSLv3").is_err());
+        assert!(parse_versions("tls").unwrap().tls13);
     }
 
     #[test]
