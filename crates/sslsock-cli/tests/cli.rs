@@ -3611,3 +3611,31 @@ fn version_spellings_and_the_known_words() {
         "unknown protocol \"TLS2\" (known: TLSv1_3, TLSv1_2, TLSv1_1, TLSv1, SSLv23",
     );
 }
+
+/// An empty or non-certificate CA file says there is no certificate in it, naming the file,
+/// instead of a parser's internals.
+#[test]
+fn a_ca_file_without_certificates_says_so() {
+    let dir = sslsock_test_support::scratch_dir("empty-ca");
+    let cases = [
+        ("empty.pem", &b""[..], "no certificate in it: it is empty"),
+        (
+            "junk.pem",
+            &b"not a cert\n"[..],
+            "neither PEM (no -----BEGIN line) nor DER",
+        ),
+        (
+            "crl-only.pem",
+            &b"-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n"[..],
+            "no certificate in it (no -----BEGIN CERTIFICATE----- block)",
+        ),
+    ];
+    for (name, bytes, needle) in cases {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let path = path.to_str().unwrap();
+        let o = sslsock(&["connect", "127.0.0.1:1", "--ca-file", path]);
+        one_line_error(&o, 2, needle);
+        assert!(stderr(&o).contains(name), "{}", stderr(&o));
+    }
+}

@@ -295,6 +295,14 @@ pub fn read_capped(path: &Path) -> Result<Vec<u8>, String> {
 /// Reads every certificate from PEM (other blocks skipped) or one DER certificate.
 pub fn parse_certificates(bytes: &[u8]) -> Result<Vec<CertificateDer<'static>>, LoadError> {
     let bad = LoadError::Malformed;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(bad("no certificate in it: it is empty".to_owned()));
+    }
+    if !pem::is_pem(bytes) && bytes.first() != Some(&0x30) {
+        return Err(bad(
+            "no certificate in it: neither PEM (no -----BEGIN line) nor DER".to_owned(),
+        ));
+    }
     let certs: Vec<CertificateDer<'static>> = if pem::is_pem(bytes) {
         CertificateDer::pem_slice_iter(bytes)
             .collect::<Result<_, _>>()
@@ -303,7 +311,9 @@ pub fn parse_certificates(bytes: &[u8]) -> Result<Vec<CertificateDer<'static>>, 
         vec![CertificateDer::from(bytes.to_vec())]
     };
     if certs.is_empty() {
-        return Err(bad("no certificate found".to_owned()));
+        return Err(bad(
+            "no certificate in it (no -----BEGIN CERTIFICATE----- block)".to_owned(),
+        ));
     }
     for c in &certs {
         X509Certificate::from_der(c)
