@@ -17,23 +17,27 @@ use crate::Failure;
 /// Arguments of `sslsock connect`.
 #[derive(clap::Args)]
 pub(crate) struct ConnectArgs {
-    /// Server as HOST:PORT ([v6]:PORT; the port may be a service name such as https);
-    /// may be left out when `-o PeerAddr=HOST:PORT` gives it.
+    /// Server as HOST:PORT ([v6]:PORT; the port may be a service name such as https) or as a
+    /// URL (https://HOST[:PORT]/...); may be left out when `-o PeerAddr=HOST:PORT` gives it.
     addr: Option<String>,
+    /// Connect to ADDR when the server is HOST:PORT, keeping HOST as the name sent and
+    /// verified (curl's --resolve). May be given several times.
+    #[arg(long, value_name = "HOST:PORT:ADDR")]
+    resolve: Vec<String>,
     /// Trust the CA certificates in this PEM file instead of the default CA store.
-    #[arg(long)]
+    #[arg(long, visible_alias = "cacert")]
     ca_file: Option<PathBuf>,
     /// Trust the CA certificates in these directories (':'-separated).
     #[arg(long, value_delimiter = ':')]
     ca_path: Vec<PathBuf>,
     /// Do not verify the server (dangerous: anyone can impersonate it).
-    #[arg(long)]
+    #[arg(long, short = 'k', visible_alias = "insecure")]
     no_verify: bool,
     /// Verify the certificate against this name instead of the host.
     #[arg(long)]
     verify_name: Option<String>,
     /// Send this name in SNI (default: the host).
-    #[arg(long, conflicts_with = "no_sni")]
+    #[arg(long, visible_alias = "servername", conflicts_with = "no_sni")]
     sni: Option<String>,
     /// Send no SNI.
     #[arg(long)]
@@ -126,6 +130,9 @@ pub(crate) struct ConnectArgs {
     /// Print one line: version, cipher, peer subject and verification.
     #[arg(long, conflicts_with = "json")]
     brief: bool,
+    /// Print no report: only the reply to --send or --stdin, and errors (s_client's -quiet).
+    #[arg(long, short = 'q', conflicts_with_all = ["json", "brief"])]
+    quiet: bool,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -172,6 +179,9 @@ fn options(a: &ConnectArgs) -> Result<Options, Failure> {
     }
     if let Some(n) = &a.sni {
         o = o.hostname(n);
+    } else if let Some((_, name)) = dial(a)?.filter(|_| !a.no_sni) {
+        // --resolve: the server's own name stays the one sent and verified.
+        o = o.hostname(name);
     }
     if a.no_sni {
         o = o.hostname("");
@@ -369,9 +379,66 @@ fn read_wait(a: &ConnectArgs, quiet: Duration) -> Result<Option<Duration>, Failu
     }
 }
 
+/// A URL pasted as the address (`https://host:port/path`) as `host:port`; the scheme is the
+/// port when the URL has none (`https://example.org/` is `example.org:https`).
+fn from_url(addr: &str) -> String {
+    let Some((scheme, rest)) = addr.split_once("://") else {
+        return addr.to_owned();
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let has_port = match authority.strip_prefix('[') {
+        Some(v6) => v6.split_once(']').is_some_and(|(_, p)| p.starts_with(':')),
+        None => authority.contains(':'),
+    };
+    if has_port {
+        authority.to_owned()
+    } else {
+        format!("{authority}:{}", scheme.to_ascii_lowercase())
+    }
+}
+
+/// With `--resolve HOST:PORT:ADDR` matching the server: the address to connect to and the
+/// server's name. A malformed entry is a usage error.
+fn dial(a: &ConnectArgs) -> Result<Option<(String, String)>, Failure> {
+    let Some(addr) = a.addr.as_deref().map(from_url) else {
+        return Ok(None);
+    };
+    let (host, port) = match addr.strip_prefix('[') {
+        Some(v6) => v6.split_once("]:").unwrap_or((v6, "")),
+        None => addr.rsplit_once(':').unwrap_or((&addr, "")),
+    };
+    for entry in &a.resolve {
+        let bad = || {
+            Failure::usage(format!(
+                "--resolve \"{entry}\": expected HOST:PORT:ADDR, e.g. example.org:443:127.0.0.1"
+            ))
+        };
+        let (name, rest) = entry.split_once(':').ok_or_else(bad)?;
+        let (wanted_port, to) = rest.split_once(':').ok_or_else(bad)?;
+        if name.is_empty() || wanted_port.is_empty() || to.is_empty() {
+            return Err(bad());
+        }
+        if name.eq_ignore_ascii_case(host) && wanted_port == port {
+            let to = to.trim_start_matches('[').trim_end_matches(']');
+            let to = if to.contains(':') {
+                format!("[{to}]:{port}")
+            } else {
+                format!("{to}:{port}")
+            };
+            return Ok(Some((to, host.to_owned())));
+        }
+    }
+    Ok(None)
+}
+
 /// The full connect routine (handshake, --send or --stdin, report) for connection `n`.
 fn connect_once(a: &ConnectArgs, ctx: &SslContext, n: u32) -> Result<Report, Failure> {
-    let mut sock = SslSocket::connect_with(a.addr.as_deref().unwrap_or(""), ctx)?;
+    let target = match dial(a)? {
+        Some((addr, _)) => addr,
+        None => a.addr.as_deref().map(from_url).unwrap_or_default(),
+    };
+    let mut sock = SslSocket::connect_with(&target, ctx)?;
     let (host, port) = sock
         .target()
         .address()
@@ -460,7 +527,7 @@ fn connect_once(a: &ConnectArgs, ctx: &SslContext, n: u32) -> Result<Report, Fai
             report.verification,
             report.revocation
         );
-    } else if !a.json {
+    } else if !a.json && !a.quiet {
         print_report(a, &report)?;
     }
     if let Some(note) = closed {

@@ -3639,3 +3639,72 @@ fn a_ca_file_without_certificates_says_so() {
         assert!(stderr(&o).contains(name), "{}", stderr(&o));
     }
 }
+
+/// s_client's and curl's spellings: `--cacert`, `--servername`, `-k`/`--insecure`, `--quiet`,
+/// a URL as the address, and `--resolve HOST:PORT:ADDR`.
+#[test]
+fn s_client_and_curl_habits() {
+    let (_s, port) = s_server("srv-ec", &["-www"]);
+    let ca = f("ca.pem");
+    let addr = format!("127.0.0.1:{port}");
+    // The aliases of --ca-file and --sni.
+    let out = run_ok(&[
+        "connect",
+        &addr,
+        "--cacert",
+        &ca,
+        "--servername",
+        "localhost",
+    ]);
+    assert!(out.contains("verification: ok"), "{out}");
+    // A URL pasted as the address.
+    let url = format!("https://localhost:{port}/index.html");
+    let out = run_ok(&["connect", &url, "--cacert", &ca, "-4"]);
+    assert!(out.contains("verification: ok"), "{out}");
+    // -k and --insecure: no verification (and the report says so).
+    for flag in ["-k", "--insecure"] {
+        let o = sslsock(&["connect", &addr, flag]);
+        assert!(o.status.success(), "{flag}: {}", stderr(&o));
+        assert!(String::from_utf8_lossy(&o.stdout).contains("verification: disabled"));
+    }
+    // --quiet: the reply only.
+    let o = sslsock(&[
+        "connect",
+        &addr,
+        "--cacert",
+        &ca,
+        "--servername",
+        "localhost",
+        "--quiet",
+        "--send",
+        r"GET / HTTP/1.0\r\n\r\n",
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(out.starts_with("HTTP/1.0 200 ok"), "{out}");
+    assert!(!out.contains("verification:"), "{out}");
+    // --resolve: connect to 127.0.0.1, send and verify the name given.
+    let (_w, wport) = s_server("wild", &["-www"]);
+    let named = format!("www.example.org:{wport}");
+    let rule = format!("www.example.org:{wport}:127.0.0.1");
+    let o = sslsock(&[
+        "connect",
+        &named,
+        "--resolve",
+        &rule,
+        "--cacert",
+        &f("wild.pem"),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["address"], format!("127.0.0.1:{wport}"));
+    assert_eq!(v["target"]["sni"], "www.example.org");
+    assert_eq!(v["target"]["verify_name"], "www.example.org");
+    assert_eq!(v["verification"], "ok");
+    one_line_error(
+        &sslsock(&["connect", &named, "--resolve", "nonsense"]),
+        2,
+        "expected HOST:PORT:ADDR",
+    );
+}
