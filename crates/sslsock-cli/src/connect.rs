@@ -171,6 +171,19 @@ fn options(a: &ConnectArgs) -> Result<Options, Failure> {
         o = o.ca_path(p.to_string_lossy());
     }
     if a.no_verify {
+        use sslsock::ocsp::OcspMode;
+        // A staple or a responder's answer speaks for a certificate that was verified; with
+        // nothing verified, what --ocsp demands could not be honoured.
+        let demands = [
+            OcspMode::MUST_STAPLE,
+            OcspMode::FAIL_HARD,
+            OcspMode::FULL_CHAIN,
+        ];
+        if demands.into_iter().any(|d| a.ocsp.contains(d)) {
+            return Err(Failure::usage(
+                "--ocsp must, hard and full-chain check the certificate of a verified server: drop --no-verify, or drop --ocsp",
+            ));
+        }
         // The library warns that nothing is verified.
         o = o.verify_mode(VerifyMode::NONE);
     }

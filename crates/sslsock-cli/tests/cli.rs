@@ -3708,3 +3708,20 @@ fn s_client_and_curl_habits() {
         "expected HOST:PORT:ADDR",
     );
 }
+
+/// `--ocsp must` (or hard, full-chain) with `--no-verify` cannot be honoured: refused, not
+/// connected without a staple.
+#[test]
+fn ocsp_demands_without_verification_are_refused() {
+    for mode in ["must", "hard", "full-chain", "try,must"] {
+        one_line_error(
+            &sslsock(&["connect", "127.0.0.1:1", "--ocsp", mode, "--no-verify"]),
+            2,
+            "check the certificate of a verified server: drop --no-verify",
+        );
+    }
+    // The default (try) with --no-verify stays allowed: it demands nothing.
+    let (_s, port) = s_server("srv-ec", &["-www"]);
+    let o = sslsock(&["connect", &format!("127.0.0.1:{port}"), "--no-verify"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
