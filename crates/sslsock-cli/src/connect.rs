@@ -275,6 +275,8 @@ struct Report {
     cipher_iana: Option<&'static str>,
     group: Option<String>,
     alpn: Option<String>,
+    /// The protocol agreed by NPN (the openssl engine, TLS 1.2), if any.
+    npn: Option<String>,
     session_reused: bool,
     /// Names, session key and deadline of the connection.
     target: TargetReport,
@@ -524,6 +526,7 @@ fn connect_once(a: &ConnectArgs, ctx: &SslContext, n: u32) -> Result<Report, Fai
         cipher_iana: sock.cipher_iana(),
         group: sock.group(),
         alpn: sock.alpn_selected(),
+        npn: sock.next_proto_negotiated(),
         session_reused: sock.session_reused(),
         chain,
         chain_pem,
@@ -533,12 +536,17 @@ fn connect_once(a: &ConnectArgs, ctx: &SslContext, n: u32) -> Result<Report, Fai
     };
     if a.brief {
         outln!(
-            "{} {} {} verification: {} revocation: {}",
+            "{} {} {} verification: {} revocation: {}{}",
             report.version.unwrap_or("?"),
             report.cipher.unwrap_or("?"),
             report.chain.first().map_or("-", |c| c.subject.as_str()),
             report.verification,
-            report.revocation
+            report.revocation,
+            report
+                .npn
+                .as_deref()
+                .map(|p| format!(" npn: {p}"))
+                .unwrap_or_default()
         );
     } else if !a.json && !a.quiet {
         print_report(a, &report)?;
@@ -618,6 +626,9 @@ fn print_report(a: &ConnectArgs, r: &Report) -> Result<(), Failure> {
         outln!("group:        {}", r.group.as_deref().unwrap_or("-"));
     }
     outln!("alpn:         {}", r.alpn.as_deref().unwrap_or("-"));
+    if let Some(p) = &r.npn {
+        outln!("npn:          {p}");
+    }
     outln!(
         "resumed:      {}",
         if r.session_reused { "yes" } else { "no" }

@@ -3725,3 +3725,46 @@ fn ocsp_demands_without_verification_are_refused() {
     let o = sslsock(&["connect", &format!("127.0.0.1:{port}"), "--no-verify"]);
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+/// The protocol agreed by NPN (openssl engine, TLS 1.2) is in every form of the report.
+#[cfg(feature = "openssl")]
+#[test]
+fn the_npn_protocol_is_reported() {
+    let (_s, port) = s_server("srv-ec", &["-www", "-nextprotoneg", "http/1.1"]);
+    let addr = format!("127.0.0.1:{port}");
+    let ca = f("ca.pem");
+    let base = [
+        "connect",
+        &addr,
+        "--ca-file",
+        &ca,
+        "--sni",
+        "localhost",
+        "--engine",
+        "openssl",
+        "--version",
+        "TLSv1_2",
+        "-o",
+        "SSL_npn_protocols=http/1.1",
+    ];
+    let text = run_ok(&base);
+    assert!(text.contains("npn:          http/1.1"), "{text}");
+    let brief = run_ok(&[&base[..], &["--brief"]].concat());
+    assert!(brief.trim_end().ends_with("npn: http/1.1"), "{brief}");
+    let json = run_ok(&[&base[..], &["--json"]].concat());
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["npn"], "http/1.1");
+    // Without NPN the text report has no npn line, and the JSON says null.
+    let (_p, plain) = s_server("srv-ec", &["-www"]);
+    let v: serde_json::Value = serde_json::from_str(&run_ok(&[
+        "connect",
+        &format!("127.0.0.1:{plain}"),
+        "--ca-file",
+        &ca,
+        "--sni",
+        "localhost",
+        "--json",
+    ]))
+    .unwrap();
+    assert!(v["npn"].is_null());
+}
