@@ -331,6 +331,47 @@ struct Reconnects<'a> {
 }
 
 pub(crate) fn run(a: &ConnectArgs) -> Result<(), Failure> {
+    let mut reports = Vec::new();
+    let result = run_into(a, &mut reports);
+    match result {
+        Err(f) if a.json && f.kind() != "silent" => {
+            // Stdout gets an object for the failure too; stderr keeps its one line.
+            let text = serde_json::to_string(&FailureReport {
+                error: ErrorReport {
+                    kind: f.kind(),
+                    message: f.message(),
+                    exit_code: f.code(),
+                },
+                address: a.addr.as_deref().map(from_url),
+                completed: &reports,
+            })
+            .map_err(|e| Failure::usage(format!("cannot write the report: {e}")))?;
+            outln!("{text}");
+            Err(f)
+        }
+        other => other,
+    }
+}
+
+/// `--json` when the command fails: what went wrong, and what was learned before.
+#[derive(Serialize)]
+struct FailureReport<'a> {
+    error: ErrorReport<'a>,
+    /// The server as given (a URL as HOST:PORT).
+    address: Option<String>,
+    /// The connections that completed before the failure (with --reconnect).
+    completed: &'a [Report],
+}
+
+#[derive(Serialize)]
+struct ErrorReport<'a> {
+    /// usage, config, verify, tls, not_tls, handshake_eof, timeout, resolve, network, other.
+    kind: &'static str,
+    message: &'a str,
+    exit_code: u8,
+}
+
+fn run_into(a: &ConnectArgs, reports: &mut Vec<Report>) -> Result<(), Failure> {
     let opts = options(a)?;
     // One context for every connection: with --reconnect, later ones resume its sessions.
     let ctx = SslContext::new(&opts)?;
@@ -342,7 +383,6 @@ pub(crate) fn run(a: &ConnectArgs) -> Result<(), Failure> {
             "--stdin talks over one connection: drop --reconnect",
         ));
     }
-    let mut reports = Vec::new();
     for n in 1..=a.reconnect {
         reports.push(connect_once(a, &ctx, n)?);
     }

@@ -71,6 +71,8 @@ enum Command {
 #[derive(Debug)]
 pub(crate) struct Failure {
     code: u8,
+    /// The class of failure, for machine-readable output (`usage`, `verify`, `tls`, ...).
+    kind: &'static str,
     message: String,
 }
 
@@ -78,12 +80,14 @@ impl Failure {
     pub(crate) fn usage(message: impl Into<String>) -> Failure {
         Failure {
             code: 2,
+            kind: "usage",
             message: message.into(),
         }
     }
     pub(crate) fn tls(message: impl Into<String>) -> Failure {
         Failure {
             code: 1,
+            kind: "tls",
             message: message.into(),
         }
     }
@@ -91,6 +95,7 @@ impl Failure {
     pub(crate) fn unreachable(message: impl Into<String>) -> Failure {
         Failure {
             code: 3,
+            kind: "network",
             message: message.into(),
         }
     }
@@ -98,20 +103,40 @@ impl Failure {
     pub(crate) fn silent(code: u8) -> Failure {
         Failure {
             code,
+            kind: "silent",
             message: String::new(),
         }
+    }
+    /// The exit code.
+    pub(crate) fn code(&self) -> u8 {
+        self.code
+    }
+    /// The class of failure.
+    pub(crate) fn kind(&self) -> &'static str {
+        self.kind
+    }
+    /// The one-line message.
+    pub(crate) fn message(&self) -> &str {
+        &self.message
     }
 }
 
 impl From<sslsock::Error> for Failure {
     fn from(e: sslsock::Error) -> Failure {
-        let code = match &e {
-            sslsock::Error::Config(_) => 2,
-            e if e.is_network() => 3,
-            _ => 1,
+        let (code, kind) = match &e {
+            sslsock::Error::Config(_) => (2, "config"),
+            sslsock::Error::Verify(_) => (1, "verify"),
+            sslsock::Error::Tls(_) => (1, "tls"),
+            sslsock::Error::NotTls { .. } => (1, "not_tls"),
+            sslsock::Error::HandshakeEof => (1, "handshake_eof"),
+            sslsock::Error::Timeout(_) => (3, "timeout"),
+            sslsock::Error::Resolve { .. } => (3, "resolve"),
+            e if e.is_network() => (3, "network"),
+            _ => (1, "other"),
         };
         Failure {
             code,
+            kind,
             message: e.to_string(),
         }
     }

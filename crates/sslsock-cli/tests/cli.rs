@@ -3768,3 +3768,43 @@ fn the_npn_protocol_is_reported() {
     .unwrap();
     assert!(v["npn"].is_null());
 }
+
+/// `--json` prints an object on stdout when the connection fails too: the error's class,
+/// message and exit code, and what completed before; stderr keeps its one line.
+#[test]
+fn json_reports_failures_on_stdout() {
+    let (_s, port) = s_server("srv-ec", &["-www"]);
+    let addr = format!("127.0.0.1:{port}");
+    let ca = f("ca.pem");
+    let o = sslsock(&[
+        "connect",
+        &addr,
+        "--ca-file",
+        &ca,
+        "--verify-name",
+        "www.example.org",
+        "--json",
+    ]);
+    one_line_error(&o, 1, "does not match certificate names");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["error"]["kind"], "verify");
+    assert_eq!(v["error"]["exit_code"], 1);
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("hostname \"www.example.org\" does not match"));
+    assert_eq!(v["address"], addr);
+    assert_eq!(v["completed"], serde_json::json!([]));
+
+    let closed = format!("127.0.0.1:{}", free_port());
+    let o = sslsock(&["connect", &closed, "--json"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["error"]["kind"], "network");
+    assert_eq!(v["error"]["exit_code"], 3);
+
+    let o = sslsock(&["connect", &addr, "--json", "--version", "TLS9"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["error"]["kind"], "config");
+    assert_eq!(v["error"]["exit_code"], 2);
+}
