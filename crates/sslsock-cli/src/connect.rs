@@ -396,7 +396,7 @@ fn run_into(a: &ConnectArgs, reports: &mut Vec<Report>) -> Result<(), Failure> {
             serde_json::to_string(&reports[0])
         } else {
             serde_json::to_string(&Reconnects {
-                connections: &reports,
+                connections: reports,
                 resumed,
             })
         }
