@@ -321,6 +321,37 @@ impl TargetReport {
 struct ChainEntry {
     subject: String,
     issuer: String,
+    /// notBefore and notAfter, `YYYY-MM-DD HH:MM:SS UTC`.
+    not_before: String,
+    not_after: String,
+    /// subjectAltNames as `DNS:name`, `IP:addr`, ...
+    names: Vec<String>,
+    /// The key: `EC 256 bits (prime256v1)`, `RSA 2048 bits`.
+    key: String,
+    /// The algorithm the issuer signed it with.
+    signature: String,
+}
+
+impl ChainEntry {
+    fn of(c: sslsock::CertInfo) -> ChainEntry {
+        let key = match &c.pubkey_curve {
+            Some(curve) => format!("{} {} bits ({curve})", c.pubkey_type, c.pubkey_size),
+            None => format!("{} {} bits", c.pubkey_type, c.pubkey_size),
+        };
+        ChainEntry {
+            names: c
+                .subject_alt_names
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            subject: c.subject_line,
+            issuer: c.issuer_line,
+            not_before: c.not_before_text,
+            not_after: c.not_after_text,
+            key,
+            signature: c.signature_algorithm,
+        }
+    }
 }
 
 /// `--json` with `--reconnect`: every connection, and which of them resumed.
@@ -527,10 +558,7 @@ fn connect_once(a: &ConnectArgs, ctx: &SslContext, n: u32) -> Result<Report, Fai
     let chain: Vec<ChainEntry> = certs
         .iter()
         .filter_map(|c| sslsock::CertInfo::from_der(c, FingerprintAlgorithm::Sha256).ok())
-        .map(|c| ChainEntry {
-            subject: c.subject_line,
-            issuer: c.issuer_line,
-        })
+        .map(ChainEntry::of)
         .collect();
     let chain_pem = a.showcerts.then(|| {
         certs
@@ -677,6 +705,11 @@ fn print_report(a: &ConnectArgs, r: &Report) -> Result<(), Failure> {
     for (i, c) in r.chain.iter().enumerate() {
         outln!("  {i} subject: {}", c.subject);
         outln!("    issuer:  {}", c.issuer);
+        outln!("    valid:   {} to {}", c.not_before, c.not_after);
+        if !c.names.is_empty() {
+            outln!("    names:   {}", c.names.join(", "));
+        }
+        outln!("    key:     {}, signed with {}", c.key, c.signature);
     }
     for pem in r.chain_pem.iter().flatten() {
         out::bytes(pem.as_bytes())?;

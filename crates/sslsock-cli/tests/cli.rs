@@ -3808,3 +3808,37 @@ fn json_reports_failures_on_stdout() {
     assert_eq!(v["error"]["kind"], "config");
     assert_eq!(v["error"]["exit_code"], 2);
 }
+
+/// Each certificate of the report has its validity, names, key and signature algorithm, as
+/// curl -v and s_client show them.
+#[test]
+fn the_report_shows_dates_names_and_keys() {
+    let (_s, port) = s_server("srv-ec", &["-www"]);
+    let addr = format!("127.0.0.1:{port}");
+    let ca = f("ca.pem");
+    let base = ["connect", &addr, "--ca-file", &ca, "--sni", "localhost"];
+    let out = run_ok(&base);
+    assert!(
+        out.contains("    names:   DNS:localhost, IP:127.0.0.1, IP:::1"),
+        "{out}"
+    );
+    assert!(
+        out.contains("    key:     EC 256 bits (prime256v1), signed with ecdsa-with-SHA256"),
+        "{out}"
+    );
+    let valid = out
+        .lines()
+        .find(|l| l.starts_with("    valid:   "))
+        .unwrap_or_else(|| panic!("no validity in: {out}"));
+    assert!(
+        valid.contains(" UTC to ") && valid.ends_with(" UTC"),
+        "{valid}"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&run_ok(&[&base[..], &["--json"]].concat())).unwrap();
+    let leaf = &v["chain"][0];
+    assert_eq!(leaf["names"][0], "DNS:localhost");
+    assert_eq!(leaf["key"], "EC 256 bits (prime256v1)");
+    assert_eq!(leaf["signature"], "ecdsa-with-SHA256");
+    assert!(leaf["not_after"].as_str().unwrap().ends_with(" UTC"));
+}
