@@ -727,6 +727,12 @@ fn print_report(a: &ConnectArgs, r: &Report) -> Result<(), Failure> {
 /// failure under `hard`, fails the command).
 fn revocation(a: &ConnectArgs, ctx: &SslContext, sock: &SslSocket) -> Result<String, Failure> {
     use sslsock::ocsp::{OcspMode, Revocation};
+    if a.engine.psk_given() && sock.peer_certificates().is_empty() {
+        return Ok(
+            "not applicable (no certificate: the pre-shared key authenticated the server)"
+                .to_owned(),
+        );
+    }
     let known = sock.revocation();
     // The mode in force: --ocsp, or -o SSL_ocsp_mode over it.
     let mode = ctx.options().ocsp_mode_value().unwrap_or(a.ocsp);

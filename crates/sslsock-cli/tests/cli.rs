@@ -3042,6 +3042,11 @@ fn connect_on_the_openssl_engine_to_tls10_and_with_psk() {
     ];
     let out = run_ok(&[&["connect", &addr, "--engine", "openssl"][..], &psk].concat());
     assert!(out.contains("version:      TLSv1_3"), "{out}");
+    // No certificate, so nothing to revoke: not an "unknown" revocation status.
+    assert!(
+        out.contains("revocation: not applicable (no certificate: the pre-shared key authenticated the server)"),
+        "{out}"
+    );
     let o = sslsock(&[&["connect", &addr][..], &psk].concat());
     one_line_error(&o, 2, "openssl engine");
     let o = sslsock(&[
@@ -3841,4 +3846,26 @@ fn the_report_shows_dates_names_and_keys() {
     assert_eq!(leaf["key"], "EC 256 bits (prime256v1)");
     assert_eq!(leaf["signature"], "ecdsa-with-SHA256");
     assert!(leaf["not_after"].as_str().unwrap().ends_with(" UTC"));
+}
+
+/// A leaf that passed a CRL check has a revocation status: good by that CRL.
+#[test]
+fn a_passed_crl_check_is_a_revocation_status() {
+    let (_s, port) = s_server("srv-ec", &["-www"]);
+    let crl = openssl_crl(
+        &pki().dir,
+        "ca",
+        &[(&pki().path("revoked.pem"), "keyCompromise")],
+    );
+    let out = run_ok(&[
+        "connect",
+        &format!("127.0.0.1:{port}"),
+        "--ca-file",
+        &f("ca.pem"),
+        "--sni",
+        "localhost",
+        "--crl-file",
+        crl.to_str().unwrap(),
+    ]);
+    assert!(out.contains("revocation: good (CRL)"), "{out}");
 }

@@ -985,6 +985,15 @@ pub enum OcspError {
         /// What went wrong.
         reason: String,
     },
+    /// The certificate's CRL distribution point could not be fetched (`crl_fetch`).
+    CrlFetch {
+        /// The distribution point's URL.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// A fetched CRL cannot be parsed.
+    CrlMalformed(String),
     /// A certificate could not be read.
     BadCertificate(String),
 }
@@ -1041,6 +1050,12 @@ impl Words for OcspError {
             ),
             OcspError::Http { url, reason } => {
                 write!(f, "OCSP responder {url} could not be asked: {reason}")
+            }
+            OcspError::CrlFetch { url, reason } => {
+                write!(f, "the CRL at {url} could not be fetched: {reason}")
+            }
+            OcspError::CrlMalformed(s) => {
+                write!(f, "the CRL fetched cannot be parsed: {s}")
             }
             OcspError::BadCertificate(s) => write!(f, "certificate cannot be read: {s}"),
         }

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use pki_types::{CertificateDer, UnixTime};
 
 use crate::error::VerifyError;
-use crate::ocsp::{Revocation, StaplePolicy};
+use crate::ocsp::{Revocation, StaplePolicy, StatusSource};
 use crate::options::VerifyMode;
 use crate::verify::chain::{Accepted, ChainPolicy, Usage};
 use crate::verify::fingerprint::FingerprintAlgorithm;
@@ -119,7 +119,18 @@ impl ServerCheck {
             },
             Identity::Path(path) => {
                 let at = UNIX_EPOCH + Duration::from_secs(now.as_secs());
-                let revocation = self.ocsp.check(staple, &path, at)?;
+                let mut revocation = self.ocsp.check(staple, &path, at)?;
+                // The leaf passed a CRL check that CRL answers for: that is a status too.
+                if !matches!(revocation, Revocation::Good { .. }) {
+                    if let Some(valid_until) =
+                        path.first().and_then(|leaf| self.policy.crl_answer(leaf))
+                    {
+                        revocation = Revocation::Good {
+                            source: StatusSource::Crl,
+                            valid_until,
+                        };
+                    }
+                }
                 PeerOutcome {
                     chain: path,
                     revocation,

@@ -95,7 +95,7 @@ pub(crate) fn check_leaf(
         .and_then(|c| c.get(&url).filter(|(_, until)| *until >= now).cloned());
     let der = match cached {
         Some((der, _)) => der,
-        None => http::get(&url, timeout).map_err(|reason| OcspError::Http {
+        None => http::get(&url, timeout).map_err(|reason| OcspError::CrlFetch {
             url: url.clone(),
             reason,
         })?,
@@ -118,7 +118,7 @@ fn judge(
     subject: &Subject,
     now: SystemTime,
 ) -> Result<(CrlVerdict, SystemTime), OcspError> {
-    let malformed = |e: String| OcspError::Malformed(format!("CRL: {e}"));
+    let malformed = OcspError::CrlMalformed;
     let (_, crl) =
         CertificateRevocationList::from_der(der).map_err(|e| malformed(e.to_string()))?;
     let issuer_line = subject.issuer_line();

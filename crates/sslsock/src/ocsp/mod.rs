@@ -138,7 +138,8 @@ pub enum Revocation {
         /// The soft errors met, if any.
         soft_errors: Vec<OcspError>,
     },
-    /// The leaf is good by a verified response.
+    /// The leaf is good by a verified response, or by a CRL that answers for it (a CRL file
+    /// with `check_crl`, or one fetched with `crl_fetch`).
     Good {
         /// Where the response came from.
         source: StatusSource,

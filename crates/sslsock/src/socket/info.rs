@@ -125,8 +125,8 @@ impl<S: super::Transport> SslSocket<S> {
     }
 
     /// Client: what is known about the revocation of the server's certificate after the
-    /// handshake: good by a staple (or the cache), not established (the resolver can ask the
-    /// responders), or not checked. A resumed session was checked when it was made.
+    /// handshake: good by a staple (or the cache) or by a CRL, not established (the resolver
+    /// can ask the responders), or not checked. A resumed session was checked when it was made.
     ///
     /// ```no_run
     /// let sock = sslsock::SslSocket::connect("example.org:443")?;

@@ -157,6 +157,12 @@ impl ChainPolicy {
         self
     }
 
+    /// When a CRL of the leaf's issuer answers for it (CRL checking is on and the leaf passed
+    /// it): until when that CRL is current.
+    pub(crate) fn crl_answer(&self, leaf: &[u8]) -> Option<std::time::SystemTime> {
+        self.crls.as_ref()?.current_answer(leaf)
+    }
+
     /// Lets `callback` decide per certificate.
     pub(crate) fn with_callback(mut self, callback: VerifyCallback) -> ChainPolicy {
         self.callback = Some(callback);

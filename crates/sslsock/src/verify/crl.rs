@@ -151,26 +151,56 @@ impl CrlSet {
     /// (RFC 5280, section 6.3.3: its issuing distribution point is the certificate's, it
     /// covers certificates of its kind, every reason, and it is not a delta CRL).
     pub(crate) fn covers(&self, cert_der: &[u8]) -> bool {
+        !self.answering(cert_der).is_empty()
+    }
+
+    /// The CRLs (DER) of the issuer of `cert_der` that answer for it whatever the reason.
+    fn answering(&self, cert_der: &[u8]) -> Vec<&[u8]> {
         let Ok((_, cert)) = X509Certificate::from_der(cert_der) else {
-            return false;
+            return Vec::new();
         };
         let issuer = der_contents(cert.issuer().as_raw());
         let Ok(cert) = <x509_cert::Certificate as der::Decode>::from_der(cert_der) else {
-            return false;
+            return Vec::new();
         };
-        self.lists.iter().zip(&self.ders).any(|(l, der)| {
-            l.issuer() == issuer
-                && match super::crl_scope::scope(der, &cert) {
-                    Ok(super::crl_scope::Scope::Complete) => true,
-                    Ok(super::crl_scope::Scope::SomeReasons) => false,
-                    Err(why) => {
-                        log::debug!(
-                            "a CRL of the issuer does not answer for the certificate: {why}"
-                        );
-                        false
+        self.lists
+            .iter()
+            .zip(&self.ders)
+            .filter(|(l, der)| {
+                l.issuer() == issuer
+                    && match super::crl_scope::scope(der, &cert) {
+                        Ok(super::crl_scope::Scope::Complete) => true,
+                        Ok(super::crl_scope::Scope::SomeReasons) => false,
+                        Err(why) => {
+                            log::debug!(
+                                "a CRL of the issuer does not answer for the certificate: {why}"
+                            );
+                            false
+                        }
                     }
-                }
-        })
+            })
+            .map(|(_, der)| der.as_slice())
+            .collect()
+    }
+
+    /// Until when a CRL that answers for `cert_der` ([`CrlSet::covers`]) is current: its
+    /// nextUpdate, or thisUpdate plus [`LIFETIME_WITHOUT_NEXT_UPDATE`] without one.
+    ///
+    /// [`LIFETIME_WITHOUT_NEXT_UPDATE`]: crate::ocsp::LIFETIME_WITHOUT_NEXT_UPDATE
+    pub(crate) fn current_answer(&self, cert_der: &[u8]) -> Option<std::time::SystemTime> {
+        self.answering(cert_der)
+            .into_iter()
+            .filter_map(|der| {
+                let list: x509_cert::crl::CertificateList = der::Decode::from_der(der).ok()?;
+                let tbs = list.tbs_cert_list;
+                Some(match tbs.next_update {
+                    Some(next) => next.to_system_time(),
+                    None => {
+                        tbs.this_update.to_system_time() + crate::ocsp::LIFETIME_WITHOUT_NEXT_UPDATE
+                    }
+                })
+            })
+            .max()
     }
 
     /// The revocation entry for `cert_der`, from a CRL of its issuer.

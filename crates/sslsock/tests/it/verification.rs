@@ -364,6 +364,15 @@ fn crls_from_openssl_ca_refuse_revoked_leaves_and_intermediates() {
         &client().crl_file(&mid_crl).crl_file(&root_crl_empty),
     )
     .unwrap();
+    // The CRL that answered for the leaf is its revocation status, current until its
+    // nextUpdate.
+    match c.revocation() {
+        sslsock::ocsp::Revocation::Good {
+            source: sslsock::ocsp::StatusSource::Crl,
+            valid_until,
+        } => assert!(valid_until > std::time::SystemTime::now()),
+        other => panic!("revocation after a passed CRL check: {other:?}"),
+    }
     c.write_all(b"ok\n").unwrap();
     let mut line = String::new();
     c.read_line(&mut line).unwrap();
