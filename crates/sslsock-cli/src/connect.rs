@@ -286,7 +286,7 @@ struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     chain_pem: Option<Vec<String>>,
     fingerprint: Option<String>,
-    verification: &'static str,
+    verification: String,
     /// What is known about the revocation of the server's certificates, and from where.
     revocation: String,
     /// Encrypted Client Hello: accepted, grease or off (a rejection fails the connection).
@@ -465,6 +465,22 @@ fn read_wait(a: &ConnectArgs, quiet: Duration) -> Result<Option<Duration>, Failu
     }
 }
 
+/// With --no-verify: what verification would have said of the server's chain, as s_client's
+/// default run tells (`would pass`, or `would fail: why`).
+fn would_verify(a: &ConnectArgs, sock: &SslSocket) -> Result<String, Failure> {
+    let checking = SslContext::new(&options(a)?.verify_mode(VerifyMode::PEER))?;
+    let Some(name) = sock.target().verify_name() else {
+        return Ok("it would fail: no name to verify the certificate against".to_owned());
+    };
+    Ok(
+        match checking.verify_server_chain(&sock.peer_certificates(), name) {
+            Ok(()) => "it would pass".to_owned(),
+            Err(sslsock::Error::Verify(why)) => format!("it would fail: {why}"),
+            Err(other) => format!("it would fail: {other}"),
+        },
+    )
+}
+
 /// A URL pasted as the address (`https://host:port/path`) as `host:port`; the scheme is the
 /// port when the URL has none (`https://example.org/` is `example.org:https`).
 fn from_url(addr: &str) -> String {
@@ -568,14 +584,14 @@ fn connect_once(a: &ConnectArgs, ctx: &SslContext, n: u32) -> Result<Report, Fai
     });
     let fingerprint = sock.fingerprint(FingerprintAlgorithm::Sha256, false).ok();
     let verification = if a.no_verify {
-        "disabled (--no-verify)"
+        format!("disabled (--no-verify; {})", would_verify(a, &sock)?)
     } else if a.engine.psk_given() && certs.is_empty() {
         // No certificate was exchanged: the pre-shared key is what authenticated the server.
-        "psk (authenticated by the pre-shared key, no certificate)"
+        "psk (authenticated by the pre-shared key, no certificate)".to_owned()
     } else if !a.fingerprints.is_empty() {
-        "ok (pinned fingerprint)"
+        "ok (pinned fingerprint)".to_owned()
     } else {
-        "ok"
+        "ok".to_owned()
     };
     let revocation = revocation(a, ctx, &sock)?;
     let report = Report {

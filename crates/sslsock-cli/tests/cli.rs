@@ -3869,3 +3869,30 @@ fn a_passed_crl_check_is_a_revocation_status() {
     ]);
     assert!(out.contains("revocation: good (CRL)"), "{out}");
 }
+
+/// `--no-verify` still says what verification would have said, as s_client's default run.
+#[test]
+fn no_verify_says_what_verification_would_have_said() {
+    let (_s, port) = s_server("srv-ec", &["-www"]);
+    let addr = format!("127.0.0.1:{port}");
+    let ca = f("ca.pem");
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["--ca-file", &ca, "--verify-name", "localhost"],
+            "verification: disabled (--no-verify; it would pass)",
+        ),
+        (
+            &["--ca-file", &ca, "--verify-name", "x.example"],
+            "verification: disabled (--no-verify; it would fail: hostname \"x.example\" does not match certificate names",
+        ),
+        (
+            // The system's CAs do not know the test CA.
+            &["--verify-name", "localhost"],
+            "it would fail: unable to get local issuer certificate",
+        ),
+    ];
+    for (extra, needle) in cases {
+        let out = run_ok(&[&["connect", &addr, "--no-verify"][..], extra].concat());
+        assert!(out.contains(needle), "{extra:?}: {out}");
+    }
+}

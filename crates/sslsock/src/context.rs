@@ -58,8 +58,8 @@ struct Inner {
     engine: EngineConfig,
     /// What its sockets do beyond the handshake, read once from `options`.
     socket: SocketPlan,
-    /// Client: how OCSP is checked.
-    ocsp: Option<crate::ocsp::StaplePolicy>,
+    /// Client: how the server is checked (OCSP included).
+    server_check: Option<crate::peer::ServerCheck>,
     options: Options,
     own_chain: Vec<CertificateDer<'static>>,
     chain_policy: Option<Arc<ChainPolicy>>,
@@ -126,7 +126,7 @@ impl SslContext {
         Ok(SslContext {
             inner: Arc::new(Inner {
                 engine: built.config,
-                ocsp: plan.client().map(|c| c.check.ocsp.clone()),
+                server_check: plan.client().map(|c| c.check.clone()),
                 socket: SocketPlan::new(&options),
                 options,
                 own_chain: plan
@@ -195,7 +195,48 @@ impl SslContext {
 
     /// Client: how OCSP is checked; `None` on a server.
     pub(crate) fn ocsp_policy(&self) -> Option<&crate::ocsp::StaplePolicy> {
-        self.inner.ocsp.as_ref()
+        self.inner.server_check.as_ref().map(|c| &c.ocsp)
+    }
+
+    /// Client contexts that verify: checks a server's `chain` (leaf first, as sent) for
+    /// `name` as a handshake with this context would: the path to a trusted root, pins, the
+    /// hostname scheme, name constraints and CRLs (OCSP staples are a handshake's, and are not
+    /// part of it). For a report of what verification would have said about a connection
+    /// made without it.
+    ///
+    /// ```
+    /// use sslsock::x509::create::CertSpec;
+    /// use sslsock::{Options, SslContext, VerifyError};
+    ///
+    /// let ca = CertSpec::new("Example CA").ca().self_signed()?;
+    /// let leaf = CertSpec::new("www.example").san("www.example").signed_by(&ca)?;
+    /// let ctx = SslContext::new(&Options::new().ca_cert(ca.cert_pem))?;
+    /// let chain = [leaf.cert_der.into()];
+    /// ctx.verify_server_chain(&chain, "www.example")?;
+    /// let e = ctx.verify_server_chain(&chain, "other.example").unwrap_err();
+    /// assert!(matches!(e, sslsock::Error::Verify(VerifyError::NameMismatch { .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn verify_server_chain(
+        &self,
+        chain: &[CertificateDer<'_>],
+        name: &str,
+    ) -> Result<(), Error> {
+        let check = self
+            .inner
+            .server_check
+            .as_ref()
+            .filter(|c| c.mode.verifies())
+            .ok_or(Error::State(
+                "verify_server_chain needs a client context that verifies servers",
+            ))?;
+        let (leaf, rest) = chain
+            .split_first()
+            .ok_or(Error::Verify(crate::VerifyError::NoPeerCertificate))?;
+        check
+            .check_identity(leaf, rest, Some(name), crate::peer::now())
+            .map(|_| ())
+            .map_err(Error::Verify)
     }
 
     /// The policy peers are verified with; `None` when they are not.
