@@ -66,20 +66,52 @@ impl log::Log for StderrLog {
     }
 
     fn log(&self, record: &log::Record<'_>) {
-        if self.enabled(record.metadata()) {
-            let level = record.level().as_str().to_ascii_lowercase();
-            // Nothing to be done when standard error itself is gone.
-            let text = record.args().to_string();
-            let _ = writeln!(
-                std::io::stderr(),
-                "sslsock: {level}: {} ({})",
-                sslsock::escape_control(&text),
-                record.target()
-            );
+        if !self.enabled(record.metadata()) {
+            return;
         }
+        let mut text = record.args().to_string();
+        // The engine's own records name its internals; the errors and warnings of sslsock say
+        // the same in words. Below -vv only a warning alert from the peer is worth a line.
+        if record.target().starts_with("rustls") && self.level < log::LevelFilter::Debug {
+            match warning_alert(&text) {
+                Some(alert) => text = format!("the peer sent a warning alert: {alert}"),
+                None => return,
+            }
+        }
+        let level = record.level().as_str().to_ascii_lowercase();
+        let text = sslsock::escape_control(&text).into_owned();
+        // Where a record comes from is for -v and more.
+        let line = if self.level <= log::LevelFilter::Warn {
+            format!("sslsock: {level}: {text}")
+        } else {
+            format!("sslsock: {level}: {text} ({})", record.target())
+        };
+        // Nothing to be done when standard error itself is gone.
+        let _ = writeln!(std::io::stderr(), "{line}");
     }
 
     fn flush(&self) {}
+}
+
+/// The alert of the engine's "TLS alert warning received: AlertMessagePayload { level:
+/// Warning, description: UnrecognisedName }", in the words of the RFC (`unrecognized_name`).
+fn warning_alert(text: &str) -> Option<String> {
+    let rest = text.strip_prefix("TLS alert warning received:")?;
+    let name = rest
+        .split("description:")
+        .nth(1)?
+        .trim()
+        .trim_end_matches('}')
+        .trim();
+    let mut words = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            words.push('_');
+        }
+        words.push(c.to_ascii_lowercase());
+    }
+    // rustls spells the one alert the RFC calls unrecognized_name the British way.
+    Some(words.replace("unrecognised", "unrecognized"))
 }
 
 /// Installs the log with the verbosity of `-v` given `verbose` times.

@@ -3896,3 +3896,59 @@ fn no_verify_says_what_verification_would_have_said() {
         assert!(out.contains(needle), "{extra:?}: {out}");
     }
 }
+
+/// Warnings speak the command's words: no Rust type names, no engine structures, no module
+/// paths (those come with -v); a TLS 1.2 server refusing a missing client certificate is
+/// named as a possible cause.
+#[test]
+fn warnings_and_hints_in_words() {
+    let ca = f("ca.pem");
+    // A TLS 1.2 server that does not know the name sent warns with an alert.
+    let (_s, port) = s_server(
+        "srv-ec",
+        &[
+            "-www",
+            "-tls1_2",
+            "-servername",
+            "foo.example",
+            "-cert2",
+            &f("srv-ec.pem"),
+            "-key2",
+            &f("srv-ec.key"),
+        ],
+    );
+    let addr = format!("127.0.0.1:{port}");
+    let o = sslsock(&["connect", &addr, "--ca-file", &ca, "--sni", "localhost"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("sslsock: warn: the peer sent a warning alert: unrecognized_name"),
+        "{err}"
+    );
+    // --no-verify's warning.
+    let o = sslsock(&["connect", &addr, "--no-verify"]);
+    let err = stderr(&o);
+    assert!(err.contains("dangerous: peer verification is off"), "{err}");
+    for internal in [
+        "VerifyMode",
+        "AlertMessagePayload",
+        "(sslsock::",
+        "(rustls::",
+    ] {
+        assert!(!err.contains(internal), "{internal} in: {err}");
+    }
+    // TLS 1.2 and a client certificate required.
+    let (_v, vport) = s_server("srv-ec", &["-www", "-tls1_2", "-Verify", "1"]);
+    one_line_error(
+        &sslsock(&[
+            "connect",
+            &format!("127.0.0.1:{vport}"),
+            "--ca-file",
+            &ca,
+            "--sni",
+            "localhost",
+        ]),
+        1,
+        "it requires a client certificate and got none it accepts",
+    );
+}

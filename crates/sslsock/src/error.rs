@@ -741,7 +741,7 @@ impl Words for TlsError {
             {
                 write!(
                     f,
-                    "peer sent fatal alert {a} (often: no common cipher suite, group or signature algorithm)"
+                    "peer sent fatal alert {a} (often: no common cipher suite, group or signature algorithm; from a TLS 1.2 server also: it requires a client certificate and got none it accepts)"
                 )
             }
             TlsError::AlertReceived(a) => write!(f, "peer sent fatal alert {a}"),

@@ -67,7 +67,7 @@ fn scheme(opts: &Options) -> Scheme {
 fn staple_policy(opts: &Options, mode: VerifyMode) -> StaplePolicy {
     let ocsp_mode = opts.ocsp_mode.unwrap_or_default();
     if mode.verifies() && ocsp_mode.contains(OcspMode::NO_CHECK) {
-        log::warn!("dangerous: OCSP revocation checks are off (OcspMode::NO_CHECK); must-staple certificates are accepted without a staple");
+        log::warn!("dangerous: OCSP revocation checks are off; must-staple certificates are accepted without a staple");
     }
     StaplePolicy {
         mode: ocsp_mode,
@@ -88,7 +88,7 @@ pub(super) fn server_check(
     let policy = if mode.verifies() {
         Arc::new(chain_policy(opts)?)
     } else {
-        log::warn!("dangerous: peer verification is off (VerifyMode::NONE); the server is not authenticated");
+        log::warn!("dangerous: peer verification is off; the server is not authenticated");
         Arc::new(ChainPolicy::default())
     };
     let check = ServerCheck {
