@@ -30,11 +30,12 @@ pub(crate) struct InterceptArgs {
     /// The proxy CA key's password: TEXT, pass:TEXT, env:VARIABLE or file:PATH.
     #[arg(long, value_parser = crate::args::secret)]
     ca_password: Option<String>,
-    /// Trust these CAs for the upstream servers (default: the system's).
-    #[arg(long)]
+    /// Trust these CAs for the upstream servers (default: the system's); --ca-file as in
+    /// every command.
+    #[arg(long = "ca-file", visible_alias = "upstream-ca")]
     upstream_ca: Option<PathBuf>,
     /// Do not verify the upstream servers (dangerous: anyone between us and them is believed).
-    #[arg(long)]
+    #[arg(long = "no-verify", short = 'k', visible_aliases = ["insecure-upstream", "insecure"])]
     insecure_upstream: bool,
     /// Write each connection's plaintext, both ways, to a file in this directory (made
     /// 0700; each file 0600: it holds decrypted traffic).

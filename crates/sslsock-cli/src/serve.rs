@@ -44,6 +44,15 @@ pub(crate) struct ServeArgs {
     /// Protocol versions, e.g. TLSv1_2, TLSv1_3.
     #[arg(long)]
     version: Option<String>,
+    /// TLS 1.2 cipher list in OpenSSL syntax (as connect's, and s_server's -cipher).
+    #[arg(long, visible_alias = "cipher")]
+    ciphers: Option<String>,
+    /// TLS 1.3 cipher suites, colon-separated (s_server's -ciphersuites).
+    #[arg(long)]
+    ciphersuites: Option<String>,
+    /// Key exchange groups, colon-separated, in preference order (s_server's -groups).
+    #[arg(long)]
+    groups: Option<String>,
     /// What to do with each connection.
     #[arg(long, value_enum, default_value = "echo")]
     mode: Mode,
@@ -54,12 +63,16 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_enum, requires = "client_ca")]
     verify_client: Option<VerifyClient>,
     /// CA certificates (PEM or DER) that client certificates must chain to; their names are
-    /// sent as the acceptable CA list.
-    #[arg(long)]
+    /// sent as the acceptable CA list. The CA to trust is --ca-file in every command.
+    #[arg(long = "ca-file", visible_alias = "client-ca")]
     client_ca: Option<PathBuf>,
     /// A certificate for clients asking for NAME with SNI, as NAME=CERT[:KEY]; repeatable.
     /// NAME "" is the default; "*.example.org" works as in a certificate.
-    #[arg(long)]
+    #[arg(
+        long = "sni-cert",
+        visible_alias = "sni",
+        value_name = "NAME=CERT[:KEY]"
+    )]
     sni: Vec<String>,
     /// Session tickets under the keys in this file: one "NAME-HEX KEY-HEX" line per key
     /// (16 and 32 bytes), the first is current; tickets under other names do not resume.
@@ -186,10 +199,19 @@ pub(crate) fn run(a: &ServeArgs) -> Result<(), Failure> {
     if let Some(v) = &a.version {
         opts = opts.version(v);
     }
+    if let Some(c) = &a.ciphers {
+        opts = opts.cipher_list(c);
+    }
+    if let Some(c) = &a.ciphersuites {
+        opts = opts.ciphersuites(c);
+    }
+    if let Some(g) = &a.groups {
+        opts = opts.ecdh_curve(g);
+    }
     for spec in &a.sni {
         let (name, files) = spec
             .split_once('=')
-            .ok_or_else(|| Failure::usage(format!("--sni {spec}: want NAME=CERT[:KEY]")))?;
+            .ok_or_else(|| Failure::usage(format!("--sni-cert {spec}: want NAME=CERT[:KEY]")))?;
         let (cert, key) = match files.split_once(':') {
             Some((c, k)) => (c, Some(PathBuf::from(k))),
             None => (files, None),

@@ -3952,3 +3952,94 @@ fn warnings_and_hints_in_words() {
         "it requires a client certificate and got none it accepts",
     );
 }
+
+/// One spelling per concept: serve takes --ciphers, --ciphersuites and --groups as connect
+/// does, --ca-file for the CAs it trusts (--client-ca stays an alias) and --sni-cert for
+/// per-name certificates (--sni stays an alias); intercept's --ca-file and --no-verify.
+#[test]
+fn serve_and_intercept_spell_concepts_as_connect_does() {
+    let ca = f("ca.pem");
+    let (_srv, port, _out) = serve(&[
+        "--cert",
+        &f("srv-ec.pem"),
+        "--key",
+        &f("srv-ec.key"),
+        "--version",
+        "TLSv1_2",
+        "--ciphers",
+        "ECDHE-ECDSA-AES256-GCM-SHA384",
+        "--groups",
+        "P-384",
+        "--sni-cert",
+        &format!(
+            "other.example={}:{}",
+            f("wrongname.pem"),
+            f("wrongname.key")
+        ),
+    ]);
+    let addr = format!("127.0.0.1:{port}");
+    let v: serde_json::Value = serde_json::from_str(&run_ok(&[
+        "connect",
+        &addr,
+        "--ca-file",
+        &ca,
+        "--sni",
+        "localhost",
+        "--json",
+    ]))
+    .unwrap();
+    assert_eq!(v["cipher"], "ECDHE-ECDSA-AES256-GCM-SHA384");
+    assert_eq!(v["group"], "secp384r1");
+    let v: serde_json::Value = serde_json::from_str(&run_ok(&[
+        "connect",
+        &addr,
+        "--ca-file",
+        &ca,
+        "--sni",
+        "other.example",
+        "--json",
+    ]))
+    .unwrap();
+    assert_eq!(v["chain"][0]["subject"], "/CN=other.example", "{v}");
+    // TLS 1.3 suites on serve.
+    let (_s13, port13, _o13) = serve(&[
+        "--cert",
+        &f("srv-ec.pem"),
+        "--key",
+        &f("srv-ec.key"),
+        "--ciphersuites",
+        "TLS_CHACHA20_POLY1305_SHA256",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&run_ok(&[
+        "connect",
+        &format!("127.0.0.1:{port13}"),
+        "--ca-file",
+        &ca,
+        "--sni",
+        "localhost",
+        "--json",
+    ]))
+    .unwrap();
+    assert_eq!(v["cipher"], "TLS_CHACHA20_POLY1305_SHA256");
+    // The help names the canonical flags and their aliases.
+    let help = run_ok(&["serve", "--help"]);
+    for flag in [
+        "--ca-file",
+        "client-ca",
+        "--sni-cert",
+        "--ciphers",
+        "--ciphersuites",
+        "--groups",
+    ] {
+        assert!(help.contains(flag), "{flag} not in: {help}");
+    }
+    let help = run_ok(&["intercept", "--help"]);
+    for flag in [
+        "--ca-file",
+        "upstream-ca",
+        "--no-verify",
+        "insecure-upstream",
+    ] {
+        assert!(help.contains(flag), "{flag} not in: {help}");
+    }
+}
