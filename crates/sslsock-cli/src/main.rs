@@ -65,6 +65,14 @@ enum Command {
     /// The roles of the benchmark harness (sink server; handshake, bulk and idle clients).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Print a completion script for SHELL (bash, zsh, fish, elvish, powershell), e.g.
+    /// `sslsock completions bash > /etc/bash_completion.d/sslsock`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `sslsock man | man -l -`.
+    Man,
 }
 
 /// A failure with the exit code it maps to.
@@ -209,6 +217,8 @@ fn main() -> ExitCode {
         Command::Intercept(args) => intercept::run(&args),
         Command::Cert(cmd) => cert::run(&cmd),
         Command::Bench(cmd) => bench::run(&cmd),
+        Command::Completions { shell } => completions(shell),
+        Command::Man => manual(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -224,4 +234,22 @@ fn main() -> ExitCode {
             ExitCode::from(f.code)
         }
     }
+}
+
+/// The completion script for `shell`, from the same definitions as the parser.
+fn completions(shell: clap_complete::Shell) -> Result<(), Failure> {
+    use clap::CommandFactory;
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "sslsock", &mut script);
+    out::bytes(&script)
+}
+
+/// The manual page, from the same definitions as the parser.
+fn manual() -> Result<(), Failure> {
+    use clap::CommandFactory;
+    let mut page = Vec::new();
+    clap_mangen::Man::new(Cli::command())
+        .render(&mut page)
+        .map_err(|e| Failure::usage(format!("cannot write the manual page: {e}")))?;
+    out::bytes(&page)
 }

@@ -4043,3 +4043,23 @@ fn serve_and_intercept_spell_concepts_as_connect_does() {
         assert!(help.contains(flag), "{flag} not in: {help}");
     }
 }
+
+/// Shell completions and the manual page come from the parser's own definitions.
+#[test]
+fn completions_and_the_manual_page() {
+    let bash = run_ok(&["completions", "bash"]);
+    assert!(bash.contains("_sslsock()"), "{bash}");
+    for word in ["connect", "serve", "--ca-file", "--insecure", "--resolve"] {
+        assert!(bash.contains(word), "{word} not in the bash completions");
+    }
+    assert!(run_ok(&["completions", "zsh"]).contains("#compdef sslsock"));
+    assert!(run_ok(&["completions", "fish"]).contains("complete -c sslsock"));
+    let man = run_ok(&["man"]);
+    assert!(man.contains(".TH sslsock 1"), "{man}");
+    assert!(man.contains("connect"), "{man}");
+    one_line_error(
+        &sslsock(&["completions", "tcsh"]),
+        2,
+        "invalid value 'tcsh'",
+    );
+}
