@@ -71,6 +71,10 @@ pub(crate) struct ConnectArgs {
     /// Talk this protocol in plain first and upgrade with STARTTLS.
     #[arg(long, value_enum)]
     starttls: Option<Protocol>,
+    /// With --starttls: the XMPP domain asked for (`to=`, s_client's -xmpphost; default the
+    /// --sni name, else the host) and the name SMTP's EHLO gives (default sslsock.invalid).
+    #[arg(long, value_name = "NAME", requires = "starttls")]
+    starttls_host: Option<String>,
     /// Seconds for the TCP connect, the STARTTLS dialogue and the handshake (default 30, 0
     /// for none), and for each read of the reply to --send.
     #[arg(long)]
@@ -549,7 +553,15 @@ fn connect_once(a: &ConnectArgs, ctx: &SslContext, n: u32) -> Result<Report, Fai
     if let Some(proto) = a.starttls {
         // The connection's deadline (--timeout, or -o Timeout) bounds the plain dialogue too.
         let deadline = sock.target().timeout();
-        starttls::negotiate(&mut sock, proto, &host, deadline)?;
+        // XMPP asks for the domain the certificate is checked for: --sni when given.
+        let server = a.sni.as_deref().unwrap_or(&host);
+        starttls::negotiate(
+            &mut sock,
+            proto,
+            server,
+            a.starttls_host.as_deref(),
+            deadline,
+        )?;
         sock.connect_ssl()?;
     } else if sock.version().is_none() {
         // -o SSL_startHandshake=0: the library leaves the connection plain, to be upgraded

@@ -131,16 +131,27 @@ impl Dialogue<'_> {
         Ok(())
     }
 
-    /// Reads until `needle` appears (XMPP has no line structure), at most 64 KiB.
+    /// Reads until `needle` appears (XMPP has no line structure), at most 64 KiB. An XMPP
+    /// stream error on the way is the server's refusal, said with its condition.
     fn read_until(&mut self, needle: &str) -> Result<String, Failure> {
         let mut seen = Vec::new();
         while !seen.windows(needle.len()).any(|w| w == needle.as_bytes()) {
+            if let Some(condition) = xmpp_stream_error(&seen) {
+                return Err(Failure::tls(format!(
+                    "the XMPP server ended the stream with the error <{condition}/> (STARTTLS)"
+                )));
+            }
             self.arm()?;
             let chunk = match self.s.fill_buf() {
                 Ok(c) => c,
                 Err(e) => return Err(self.io_error(e)),
             };
             if chunk.is_empty() {
+                if let Some(condition) = xmpp_stream_error(&seen) {
+                    return Err(Failure::tls(format!(
+                        "the XMPP server ended the stream with the error <{condition}/> (STARTTLS)"
+                    )));
+                }
                 return Err(Failure::tls(format!(
                     "server closed the connection while waiting for {needle}"
                 )));
@@ -158,6 +169,24 @@ impl Dialogue<'_> {
     }
 }
 
+/// The condition of a complete `<stream:error>` (RFC 6120 4.9), e.g. `host-unknown`.
+fn xmpp_stream_error(seen: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(seen);
+    let start = text.find("<stream:error>")? + "<stream:error>".len();
+    let body = &text[start..];
+    body.find("</stream:error>")?;
+    let tag = body.trim_start().strip_prefix('<')?;
+    let name: String = tag
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    Some(if name.is_empty() {
+        "unknown".to_owned()
+    } else {
+        name
+    })
+}
+
 fn expect(got: &str, prefix: &str, step: &str) -> Result<(), Failure> {
     if got.starts_with(prefix) {
         Ok(())
@@ -170,10 +199,13 @@ fn expect(got: &str, prefix: &str, step: &str) -> Result<(), Failure> {
 }
 
 /// Runs the plain part of the protocol on a plain socket; afterwards the caller starts TLS.
+/// `name` (`--starttls-host`) is the XMPP domain asked for (else `host`) and the name SMTP's
+/// EHLO gives (else `sslsock.invalid`).
 pub(crate) fn negotiate(
     s: &mut SslSocket<TcpStream>,
     proto: Protocol,
     host: &str,
+    name: Option<&str>,
     limit: Option<Duration>,
 ) -> Result<(), Failure> {
     let before = s.get_ref().read_timeout().map_err(Failure::network)?;
@@ -183,16 +215,25 @@ pub(crate) fn negotiate(
         limit,
         step: "greeting",
     };
-    let result = talk(&mut d, proto, host);
+    let result = talk(&mut d, proto, host, name);
     let _ = d.s.get_ref().set_read_timeout(before);
     result
 }
 
-fn talk(d: &mut Dialogue<'_>, proto: Protocol, host: &str) -> Result<(), Failure> {
+fn talk(
+    d: &mut Dialogue<'_>,
+    proto: Protocol,
+    host: &str,
+    name: Option<&str>,
+) -> Result<(), Failure> {
+    // SMTP's EHLO names the client: a name that is no host's unless one was given.
+    let ehlo = name.unwrap_or("sslsock.invalid");
+    // XMPP's stream header names the server's domain.
+    let host = name.unwrap_or(host);
     match proto {
         Protocol::Smtp => {
             expect(&d.reply()?, "220", "greeting")?;
-            d.send("EHLO sslsock.invalid\r\n", "EHLO reply")?;
+            d.send(format!("EHLO {ehlo}\r\n"), "EHLO reply")?;
             expect(&d.reply()?, "250", "EHLO")?;
             d.send("STARTTLS\r\n", "STARTTLS reply")?;
             expect(&d.reply()?, "220", "STARTTLS")

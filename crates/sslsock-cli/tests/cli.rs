@@ -4063,3 +4063,94 @@ fn completions_and_the_manual_page() {
         "invalid value 'tcsh'",
     );
 }
+
+/// A plain-text peer for one connection: answers what `reply` says to what it read, and
+/// returns everything it read.
+fn fake_starttls(
+    reply: impl Fn(&str) -> Option<&'static str> + Send + 'static,
+) -> (u16, std::thread::JoinHandle<String>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let h = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut seen = String::new();
+        if let Some(greeting) = reply("") {
+            s.write_all(greeting.as_bytes()).unwrap();
+        }
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = match s.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+            match reply(&seen) {
+                Some("") => break,
+                Some(answer) => s.write_all(answer.as_bytes()).unwrap(),
+                None => {}
+            }
+        }
+        seen
+    });
+    (port, h)
+}
+
+/// --starttls-host is the XMPP domain asked for and SMTP's EHLO name; an XMPP stream error
+/// is reported with its condition.
+#[test]
+fn starttls_host_and_xmpp_stream_errors() {
+    // XMPP: the server does not serve the domain asked for.
+    let (port, h) = fake_starttls(|seen| {
+        seen.contains("<stream:stream").then_some(
+            "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'><stream:error><host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>",
+        )
+    });
+    let o = sslsock(&[
+        "connect",
+        &format!("127.0.0.1:{port}"),
+        "--starttls",
+        "xmpp",
+        "--starttls-host",
+        "chat.example",
+        "--timeout",
+        "5",
+    ]);
+    one_line_error(
+        &o,
+        1,
+        "the XMPP server ended the stream with the error <host-unknown/>",
+    );
+    assert!(h.join().unwrap().contains("to='chat.example'"));
+    // SMTP: the EHLO name.
+    let (port, h) = fake_starttls(|seen| {
+        if seen.is_empty() {
+            Some("220 fake ESMTP\r\n")
+        } else if seen.contains("EHLO") && !seen.contains("STARTTLS") {
+            Some("250 fake\r\n")
+        } else if seen.contains("STARTTLS") {
+            Some("")
+        } else {
+            None
+        }
+    });
+    let o = sslsock(&[
+        "connect",
+        &format!("127.0.0.1:{port}"),
+        "--starttls",
+        "smtp",
+        "--starttls-host",
+        "client.example",
+        "--timeout",
+        "5",
+    ]);
+    assert!(!o.status.success());
+    assert!(h.join().unwrap().starts_with("EHLO client.example\r\n"));
+    // --starttls-host needs --starttls.
+    assert_eq!(
+        sslsock(&["connect", "127.0.0.1:1", "--starttls-host", "x"])
+            .status
+            .code(),
+        Some(2)
+    );
+}
