@@ -4154,3 +4154,39 @@ fn starttls_host_and_xmpp_stream_errors() {
         Some(2)
     );
 }
+
+/// ECH rejected by a server whose certificate does not cover the public name: the error says
+/// that ECH was rejected and why the retry cannot be trusted; GREASE with TLS 1.2 only gets a
+/// reason that fits GREASE.
+#[test]
+fn ech_refusals_say_what_happened() {
+    use sslsock_test_support::ech_lab::{ech_lab, BsslServer, SECRET_NAME};
+    let lab = ech_lab();
+    let ca = lab.ca.display().to_string();
+    let list = lab.list.display().to_string();
+    let server = BsslServer::start("inner", false);
+    let addr = format!("127.0.0.1:{}", server.port);
+    let o = sslsock(&[
+        "connect",
+        &addr,
+        "--sni",
+        SECRET_NAME,
+        "--ca-file",
+        &ca,
+        "--ech-config",
+        &list,
+    ]);
+    one_line_error(
+        &o,
+        1,
+        "the server rejected Encrypted Client Hello, and its certificate does not authenticate it for the public name \"public.example\", so its retry configurations cannot be trusted: hostname \"public.example\" does not match certificate names [secret.example]",
+    );
+    let o = sslsock(&["connect", &addr, "--ech-grease", "--version", "TLSv1_2"]);
+    one_line_error(&o, 2, "GREASE ECH needs TLS 1.3");
+    assert!(
+        stderr(&o).contains("it is a TLS 1.3 extension"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!stderr(&o).contains("in the clear"), "{}", stderr(&o));
+}

@@ -325,6 +325,15 @@ pub enum VerifyError {
     BadEncoding(String),
     /// Anything else the path validator reported.
     Other(String),
+    /// The server rejected Encrypted Client Hello and answered for the public name, but its
+    /// certificate does not authenticate it for that name: its retry configurations cannot
+    /// be trusted (RFC 9849 section 6.1.6), and nothing was sent to it.
+    EchRetryUnauthenticated {
+        /// The ECH configuration's public name.
+        public_name: String,
+        /// Why the certificate was refused for it.
+        reason: Box<VerifyError>,
+    },
 }
 
 impl VerifyError {
@@ -374,6 +383,8 @@ impl VerifyError {
             VerifyError::PinMismatch { .. } | VerifyError::RejectedByCallback { .. } => {
                 Alert::ACCESS_DENIED
             }
+            // What was wrong with the certificate for the public name.
+            VerifyError::EchRetryUnauthenticated { reason, .. } => reason.alert(),
             // "Some other (unspecified) issue arose in processing the certificate."
             _ => Alert::CERTIFICATE_UNKNOWN,
         }
@@ -728,6 +739,14 @@ impl Words for VerifyError {
                 write!(f, "the OCSP staple callback refused the connection: {reason}")
             }
             VerifyError::BadEncoding(s) => write!(f, "certificate cannot be parsed: {s}"),
+            VerifyError::EchRetryUnauthenticated {
+                public_name,
+                reason,
+            } => write!(
+                f,
+                "the server rejected Encrypted Client Hello, and its certificate does not authenticate it for the public name \"{public_name}\", so its retry configurations cannot be trusted: {}",
+                Raw(reason.as_ref())
+            ),
             VerifyError::Other(s) => f.write_str(s),
         }
     }

@@ -83,6 +83,27 @@ impl ServerCheck {
         if !self.mode.verifies() {
             return Ok(Identity::AsSent(as_sent()));
         }
+        // A handshake toward an ECH public name is the server's rejection of ECH: a refusal
+        // there says so, as the name refused is not the one the application asked for.
+        let ech_public = checked.filter(|n| self.ech_public_names.iter().any(|p| p == n));
+        self.check_path_and_name(end_entity, intermediates, checked, now, as_sent)
+            .map_err(|reason| match ech_public {
+                Some(public_name) => VerifyError::EchRetryUnauthenticated {
+                    public_name: public_name.to_owned(),
+                    reason: Box::new(reason),
+                },
+                None => reason,
+            })
+    }
+
+    fn check_path_and_name(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        checked: Option<&str>,
+        now: UnixTime,
+        as_sent: impl Fn() -> Vec<Vec<u8>>,
+    ) -> Result<Identity, VerifyError> {
         let accepted = self.policy.verify_names(
             end_entity,
             intermediates,

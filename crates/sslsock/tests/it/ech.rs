@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use sslsock::ech::{EchConfigList, EchMode, EchStatus};
-use sslsock::error::{ConfigError, TlsError};
+use sslsock::error::{ConfigError, TlsError, VerifyError};
 use sslsock::{Error, Options, SslContext, SslSocket};
 use sslsock_test_support::ech_lab::{ech_lab, BsslServer, PUBLIC_NAME, SECRET_NAME};
 use sslsock_test_support::{require, s_server};
@@ -171,6 +171,24 @@ fn rejected_by_a_server_without_ech_and_a_certificate_for_the_inner_name_only() 
     .unwrap_err();
     let text = err.to_string();
     assert!(text.contains(PUBLIC_NAME), "{text}");
+    // The refusal says that ECH was rejected, and why the retry could not be authenticated.
+    match &err {
+        Error::Verify(VerifyError::EchRetryUnauthenticated {
+            public_name,
+            reason,
+        }) => {
+            assert_eq!(public_name, PUBLIC_NAME);
+            assert!(
+                matches!(**reason, VerifyError::NameMismatch { .. }),
+                "{reason:?}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        text.contains("the server rejected Encrypted Client Hello, and its certificate does not authenticate it for the public name"),
+        "{text}"
+    );
     assert!(!contains(&sent.join().unwrap(), SECRET_NAME));
 }
 
@@ -212,6 +230,12 @@ fn ech_needs_tls13_refused_with_tls12_only_narrowed_otherwise() {
         let text = err.to_string();
         assert!(text.contains("needs TLS 1.3"), "{text}");
         assert!(text.contains("only TLS 1.2"), "{text}");
+        // The reason fits the mode: GREASE hides no name, real ECH would lose it.
+        let (fits, not) = match mode {
+            EchMode::Grease => ("a TLS 1.3 extension", "in the clear"),
+            _ => ("in the clear", "a TLS 1.3 extension"),
+        };
+        assert!(text.contains(fits) && !text.contains(not), "{text}");
     }
     // Both allowed: TLS 1.3 only (said in a warning), so a TLS 1.2-only server is refused
     // rather than given the name in the clear.

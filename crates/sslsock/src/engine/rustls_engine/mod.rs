@@ -154,14 +154,22 @@ fn ech_versions(
     v: suites::Versions,
 ) -> Result<suites::Versions, ConfigError> {
     use crate::ech::{EchError, EchMode};
-    let kind = match &client.ech {
+    let (kind, why) = match &client.ech {
         None | Some(EchMode::Off) => return Ok(v),
-        Some(EchMode::Grease) => "GREASE ECH",
-        Some(_) => "ECH",
+        // GREASE hides nothing: it only keeps ECH's extension in use, and that extension
+        // exists only in a TLS 1.3 ClientHello.
+        Some(EchMode::Grease) => (
+            "GREASE ECH",
+            "it is a TLS 1.3 extension; drop the GREASE or allow TLS 1.3",
+        ),
+        Some(_) => (
+            "ECH",
+            "a TLS 1.2 handshake would send the server name in the clear",
+        ),
     };
     if !v.tls13 {
         return Err(EchError::new(format!(
-            "{kind} needs TLS 1.3, but the versions \"{}\" allow only TLS 1.2 (a TLS 1.2 handshake would send the server name in the clear)",
+            "{kind} needs TLS 1.3, but the versions \"{}\" allow only TLS 1.2 ({why})",
             plan.versions
         ))
         .into());
