@@ -27,15 +27,19 @@ pub(crate) enum BenchCommand {
 /// Arguments of `sslsock bench server`.
 #[derive(clap::Args)]
 pub(crate) struct ServerArgs {
+    /// The port to listen on.
     #[arg(long)]
     port: u16,
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: std::net::IpAddr,
     /// The server's certificate (as `serve --cert`).
     #[arg(long, alias = "cert-file")]
     cert: PathBuf,
     /// Its key (as `serve --key`).
     #[arg(long, alias = "key-file")]
     key: PathBuf,
-    /// default, 1.2 or 1.3.
+    /// The protocol versions: default (TLS 1.2 and 1.3), 1.2 or 1.3.
     #[arg(long, value_enum, default_value = "default")]
     tls: Tls,
     #[command(flatten)]
@@ -51,12 +55,19 @@ pub(crate) struct ServerArgs {
 /// Arguments of `sslsock bench handshake`.
 #[derive(clap::Args)]
 pub(crate) struct HandshakeArgs {
+    /// The server's port.
     #[arg(long)]
     port: u16,
+    /// The server's host (name or address).
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// Stop after this many seconds.
     #[arg(long, default_value_t = 5.0)]
     seconds: f64,
+    /// Stop after this many handshakes.
     #[arg(long, default_value_t = 1_000_000)]
     n: u64,
+    /// The protocol versions: default (TLS 1.2 and 1.3), 1.2 or 1.3.
     #[arg(long, value_enum, default_value = "default")]
     tls: Tls,
     #[command(flatten)]
@@ -77,12 +88,19 @@ pub(crate) struct HandshakeArgs {
 /// Arguments of `sslsock bench bulk`.
 #[derive(clap::Args)]
 pub(crate) struct BulkArgs {
+    /// The server's port.
     #[arg(long)]
     port: u16,
+    /// The server's host (name or address).
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// MiB to send (progress goes to stderr each second when it is a terminal).
     #[arg(long, default_value_t = 1024)]
     mib: u64,
+    /// Bytes per write (one TLS record holds at most 16384).
     #[arg(long, default_value_t = 16_384)]
     chunk: usize,
+    /// The protocol versions: default (TLS 1.2 and 1.3), 1.2 or 1.3.
     #[arg(long, value_enum, default_value = "default")]
     tls: Tls,
     #[command(flatten)]
@@ -92,10 +110,16 @@ pub(crate) struct BulkArgs {
 /// Arguments of `sslsock bench idle`.
 #[derive(clap::Args)]
 pub(crate) struct IdleArgs {
+    /// The server's port.
     #[arg(long)]
     port: u16,
+    /// The server's host (name or address).
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// Connections to open and hold.
     #[arg(long, default_value_t = 1000)]
     conns: usize,
+    /// The protocol versions: default (TLS 1.2 and 1.3), 1.2 or 1.3.
     #[arg(long, value_enum, default_value = "default")]
     tls: Tls,
     /// Seconds to hold the connections.
@@ -180,7 +204,7 @@ fn server(a: &ServerArgs) -> Result<(), Failure> {
         o = o.version(v);
     }
     let ctx = SslContext::new(&a.suites.apply(o))?;
-    let addr: std::net::SocketAddr = ([127, 0, 0, 1], a.port).into();
+    let addr = std::net::SocketAddr::new(a.host, a.port);
     let max = Duration::from_secs(a.max_seconds);
     let serve = move |listener: tokio::net::TcpListener| {
         let ctx = ctx.clone();
@@ -219,7 +243,7 @@ fn server(a: &ServerArgs) -> Result<(), Failure> {
 
 fn handshake(a: &HandshakeArgs) -> Result<(), Failure> {
     let ctx = client_ctx(a.tls, &a.suites, a.verify, a.reuse)?;
-    let addr = format!("127.0.0.1:{}", a.port);
+    let addr = host_port(&a.host, a.port);
     let started = Instant::now();
     let (mut conns, mut reused) = (0u64, 0u64);
     let (mut version, mut cipher) = (String::new(), String::new());
@@ -279,16 +303,19 @@ fn wait_for_ticket(s: &mut SslSocket) -> Result<(), Failure> {
 
 fn bulk(a: &BulkArgs) -> Result<(), Failure> {
     let ctx = client_ctx(a.tls, &a.suites, false, false)?;
-    let mut s = SslSocket::connect_with(&format!("127.0.0.1:{}", a.port), &ctx)?;
+    let mut s = SslSocket::connect_with(&host_port(&a.host, a.port), &ctx)?;
     let chunk = vec![0x5au8; a.chunk.max(1)];
     let total = a.mib * 1024 * 1024;
     let started = Instant::now();
     let mut sent = 0u64;
+    let mut progress = Progress::new(total);
     while sent < total {
         let n = ((total - sent) as usize).min(chunk.len());
         s.write_all(&chunk[..n]).map_err(Failure::network)?;
         sent += n as u64;
+        progress.note(sent);
     }
+    progress.done();
     s.shutdown_tls()?;
     let _ = s.get_ref().shutdown(std::net::Shutdown::Write);
     // Wait for the server to close.
@@ -306,7 +333,7 @@ fn bulk(a: &BulkArgs) -> Result<(), Failure> {
 
 fn idle(a: &IdleArgs) -> Result<(), Failure> {
     let ctx = client_ctx(a.tls, &Suites::default(), false, false)?;
-    let addr = format!("127.0.0.1:{}", a.port);
+    let addr = host_port(&a.host, a.port);
     let mut held = Vec::with_capacity(a.conns);
     for _ in 0..a.conns {
         held.push(SslSocket::connect_with(&addr, &ctx)?);
@@ -315,4 +342,58 @@ fn idle(a: &IdleArgs) -> Result<(), Failure> {
     crate::out::flush()?;
     std::thread::sleep(Duration::from_secs(a.hold_seconds));
     Ok(())
+}
+
+/// `host:port`, an IPv6 address in brackets.
+fn host_port(host: &str, port: u16) -> String {
+    if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+/// A bulk run's progress on stderr, once a second, when stderr is a terminal (the harness
+/// reads stdout, and its logs stay clean).
+struct Progress {
+    total: u64,
+    started: Instant,
+    next: Instant,
+    shown: bool,
+    on: bool,
+}
+
+impl Progress {
+    fn new(total: u64) -> Progress {
+        let now = Instant::now();
+        Progress {
+            total,
+            started: now,
+            next: now + Duration::from_secs(1),
+            shown: false,
+            on: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        }
+    }
+
+    /// Called after each write; looks at the clock once per MiB sent.
+    fn note(&mut self, sent: u64) {
+        if !self.on || sent % (1 << 20) >= 16_384 || Instant::now() < self.next {
+            return;
+        }
+        self.next += Duration::from_secs(1);
+        let secs = self.started.elapsed().as_secs_f64();
+        eprint!(
+            "\rbench: {} of {} MiB sent, {:.0} MB/s ",
+            sent >> 20,
+            self.total >> 20,
+            sent as f64 / secs / 1e6
+        );
+        self.shown = true;
+    }
+
+    fn done(&self) {
+        if self.shown {
+            eprintln!();
+        }
+    }
 }

@@ -4190,3 +4190,69 @@ fn ech_refusals_say_what_happened() {
     );
     assert!(!stderr(&o).contains("in the clear"), "{}", stderr(&o));
 }
+
+/// bench: every flag has help, the host is a flag (IPv6 too), and the warning that the
+/// clients do not verify comes once per run.
+#[test]
+fn bench_has_help_hosts_and_one_warning() {
+    for role in ["server", "handshake", "bulk", "idle"] {
+        let help = run_ok(&["bench", role, "--help"]);
+        // Every option line is followed by a description (clap prints bare names without).
+        let lines: Vec<&str> = help.lines().collect();
+        for (i, l) in lines.iter().enumerate() {
+            let t = l.trim_start();
+            if t.starts_with("--") && !t.contains("  ") {
+                let next = lines.get(i + 1).map_or("", |n| n.trim());
+                assert!(
+                    !next.is_empty() && !next.starts_with('-'),
+                    "bench {role}: {t} has no help: {help}"
+                );
+            }
+        }
+        if role != "server" {
+            assert!(help.contains("--host"), "{help}");
+        }
+    }
+    let port = free_port().to_string();
+    let server = Command::new(BIN)
+        .args([
+            "bench", "server", "--host", "::1", "--port", &port, "--cert",
+        ])
+        .arg(f("srv-ec.pem"))
+        .arg("--key")
+        .arg(f("srv-ec.key"))
+        .args(["--max-seconds", "60"])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _server = Peer { child: server };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("::1", port.parse::<u16>().unwrap())).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "bench server did not start on ::1"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let o = sslsock(&[
+        "bench",
+        "handshake",
+        "--host",
+        "::1",
+        "--port",
+        &port,
+        "--n",
+        "5",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        bench_result(&String::from_utf8_lossy(&o.stdout))["conns"],
+        "5"
+    );
+    assert_eq!(
+        stderr(&o).matches("peer verification is off").count(),
+        1,
+        "{}",
+        stderr(&o)
+    );
+}
