@@ -391,15 +391,84 @@ async fn sink(s: &mut AsyncSslSocket) -> std::io::Result<u64> {
 /// The largest request head read.
 const MAX_HEAD: usize = 65_536;
 
-/// Reads the request head (up to the empty line) and its body, and answers with a small page.
-/// The body (Content-Length, or chunked) is read and discarded, so that a client that sends
-/// one gets its answer once it is sent.
+/// Answers requests with a small page, as long as the client keeps the connection (HTTP/1.1
+/// keep-alive, unless it says `Connection: close`; HTTP/1.0 only with `Connection:
+/// keep-alive`). A body (Content-Length, or chunked) is read and discarded, after a
+/// `100 Continue` when the client waits for one (curl does, for bodies over 1 MB); bytes past
+/// it are the next request's.
 async fn http(s: &mut AsyncSslSocket) -> std::io::Result<()> {
     let mut data = Vec::new();
+    loop {
+        let Some(head_end) = read_head(s, &mut data).await? else {
+            return Ok(());
+        };
+        let head = String::from_utf8_lossy(&data[..head_end]).to_ascii_lowercase();
+        let request = Request::of(&head);
+        data.drain(..head_end);
+        if request.expects_continue {
+            s.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await?;
+            s.flush().await?;
+        }
+        discard_body(s, &mut data, &request).await?;
+        let sock = s.socket();
+        let page = format!(
+            "<html><body><h1>sslsock</h1><p>{} {}</p></body></html>\n",
+            sock.version().unwrap_or("?"),
+            sock.cipher().unwrap_or("?")
+        );
+        let reply = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: {}\r\n\r\n{page}",
+            page.len(),
+            if request.keep_alive { "keep-alive" } else { "close" }
+        );
+        s.write_all(reply.as_bytes()).await?;
+        s.flush().await?;
+        if !request.keep_alive {
+            return Ok(());
+        }
+    }
+}
+
+/// What the server needs to know of a request head (lower-cased).
+struct Request {
+    keep_alive: bool,
+    expects_continue: bool,
+    chunked: bool,
+    length: u64,
+}
+
+impl Request {
+    fn of(head: &str) -> Request {
+        let header = |name: &str| {
+            head.lines()
+                .filter_map(|l| l.split_once(':'))
+                .find(|(k, _)| k.trim() == name)
+                .map(|(_, v)| v.trim().to_owned())
+        };
+        let http10 = head.lines().next().is_some_and(|l| l.ends_with("http/1.0"));
+        let connection = header("connection").unwrap_or_default();
+        Request {
+            keep_alive: if http10 {
+                connection.contains("keep-alive")
+            } else {
+                !connection.contains("close")
+            },
+            expects_continue: header("expect").is_some_and(|v| v == "100-continue"),
+            chunked: header("transfer-encoding").is_some_and(|v| v.contains("chunked")),
+            length: header("content-length")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
+        }
+    }
+}
+
+/// Reads until `data` holds a whole request head; its length, or `None` when the client
+/// closed before sending one.
+async fn read_head(s: &mut AsyncSslSocket, data: &mut Vec<u8>) -> std::io::Result<Option<usize>> {
     let mut buf = [0u8; 4096];
-    let head_end = loop {
-        if let Some(end) = head_end(&data) {
-            break end;
+    loop {
+        if let Some(end) = head_end(data) {
+            return Ok(Some(end));
         }
         if data.len() > MAX_HEAD {
             return Err(std::io::Error::new(
@@ -409,48 +478,47 @@ async fn http(s: &mut AsyncSslSocket) -> std::io::Result<()> {
         }
         let n = s.read(&mut buf).await?;
         if n == 0 {
-            break data.len();
+            // A head cut short is still answered, as before keep-alive.
+            return Ok((!data.is_empty()).then_some(data.len()));
         }
         data.extend_from_slice(&buf[..n]);
-    };
-    let head = String::from_utf8_lossy(&data[..head_end]).to_ascii_lowercase();
-    let mut body = data.split_off(head_end);
-    if head.contains("\ntransfer-encoding: chunked") {
-        // The last chunk is "0" and an empty line (no trailers expected).
-        while !body.ends_with(b"0\r\n\r\n") {
-            let n = s.read(&mut buf).await?;
-            if n == 0 {
-                break;
-            }
-            body.extend_from_slice(&buf[..n]);
-        }
-    } else {
-        let length = head
-            .lines()
-            .find_map(|l| l.strip_prefix("content-length:"))
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .unwrap_or(0);
-        let mut got = body.len() as u64;
-        while got < length {
-            let n = s.read(&mut buf).await?;
-            if n == 0 {
-                break;
-            }
-            got += n as u64;
-        }
     }
-    let sock = s.socket();
-    let page = format!(
-        "<html><body><h1>sslsock</h1><p>{} {}</p></body></html>\n",
-        sock.version().unwrap_or("?"),
-        sock.cipher().unwrap_or("?")
-    );
-    let reply = format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
-        page.len()
-    );
-    s.write_all(reply.as_bytes()).await?;
-    s.flush().await
+}
+
+/// Reads and drops the body; what follows it stays in `data`.
+async fn discard_body(
+    s: &mut AsyncSslSocket,
+    data: &mut Vec<u8>,
+    request: &Request,
+) -> std::io::Result<()> {
+    let mut buf = [0u8; 16_384];
+    if request.chunked {
+        // The last chunk is "0" and an empty line (no trailers expected).
+        while !data.windows(5).any(|w| w == b"0\r\n\r\n") {
+            let n = s.read(&mut buf).await?;
+            if n == 0 {
+                return Ok(());
+            }
+            data.extend_from_slice(&buf[..n]);
+        }
+        let end = data.windows(5).position(|w| w == b"0\r\n\r\n").unwrap_or(0) + 5;
+        data.drain(..end.min(data.len()));
+        return Ok(());
+    }
+    let mut left = request.length;
+    let held = (data.len() as u64).min(left);
+    data.drain(..held as usize);
+    left -= held;
+    while left > 0 {
+        let n = s.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        let body = (n as u64).min(left);
+        left -= body;
+        data.extend_from_slice(&buf[body as usize..n]);
+    }
+    Ok(())
 }
 
 /// Where the head ends (after its empty line), if it has.

@@ -4256,3 +4256,50 @@ fn bench_has_help_hosts_and_one_warning() {
         stderr(&o)
     );
 }
+
+/// serve --mode http keeps HTTP/1.1 connections open for the next request, and answers
+/// `Expect: 100-continue` at once instead of leaving curl to wait.
+#[test]
+fn serve_http_keep_alive_and_100_continue() {
+    require("curl");
+    let (_srv, port, _out) = serve(&[
+        "--cert",
+        &f("srv-ec.pem"),
+        "--key",
+        &f("srv-ec.key"),
+        "--mode",
+        "http",
+    ]);
+    let url = format!("https://localhost:{port}/");
+    let curl = |args: &[&str]| {
+        let o = Command::new("curl")
+            .args(["-sS", "-v", "--http1.1", "--cacert", &f("ca.pem")])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        (
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    // Two requests, one connection.
+    let (body, log) = curl(&[&url, &url]);
+    assert_eq!(body.matches("<h1>sslsock</h1>").count(), 2, "{body}");
+    assert!(
+        log.contains("Re-using existing") || log.contains("Reusing existing"),
+        "{log}"
+    );
+    assert!(log.contains("< Connection: keep-alive"), "{log}");
+    // A 2 MB upload: curl asks for 100 Continue and gets it.
+    let dir = sslsock_test_support::scratch_dir("http-upload");
+    let file = dir.join("body.bin");
+    std::fs::write(&file, vec![b'x'; 2 * 1024 * 1024]).unwrap();
+    let (body, log) = curl(&["--data-binary", &format!("@{}", file.display()), &url]);
+    assert!(body.contains("<h1>sslsock</h1>"), "{body}");
+    assert!(log.contains("> Expect: 100-continue"), "{log}");
+    assert!(log.contains("< HTTP/1.1 100 Continue"), "{log}");
+    // HTTP/1.0 without keep-alive, and "Connection: close", are closed after the answer.
+    let (_, log) = curl(&["-H", "Connection: close", &url]);
+    assert!(log.contains("< Connection: close"), "{log}");
+}
