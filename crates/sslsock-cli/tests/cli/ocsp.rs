@@ -192,3 +192,41 @@ fn a_passed_crl_check_is_a_revocation_status() {
     ]);
     assert!(out.contains("revocation: good (CRL)"), "{out}");
 }
+
+/// A CRL distribution point that cannot be fetched is said as such, not as an OCSP responder.
+#[test]
+fn an_unfetchable_crl_distribution_point_is_named_as_one() {
+    let dir = sslsock_test_support::scratch_dir("crl-dp-down");
+    let ca = CertSpec::new("DP CA").ca().self_signed().unwrap();
+    let url = format!("http://127.0.0.1:{}/ca.crl", free_port());
+    let leaf = CertSpec::new("localhost")
+        .san("localhost")
+        .crl_url(&url)
+        .signed_by(&ca)
+        .unwrap();
+    for (name, text) in [
+        ("ca.pem", &ca.cert_pem),
+        ("leaf.pem", &leaf.cert_pem),
+        ("leaf.key", &leaf.key_pem),
+    ] {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    let path = |n: &str| dir.join(n).display().to_string();
+    let (_srv, port, _out) = serve(&["--cert", &path("leaf.pem"), "--key", &path("leaf.key")]);
+    let out = run_ok(&[
+        "connect",
+        &format!("127.0.0.1:{port}"),
+        "--ca-file",
+        &path("ca.pem"),
+        "--sni",
+        "localhost",
+        "--crl-fetch",
+    ]);
+    assert!(
+        out.contains(&format!(
+            "revocation: unknown (the CRL at {url} could not be fetched"
+        )),
+        "{out}"
+    );
+    assert!(!out.contains("OCSP responder"), "{out}");
+}
