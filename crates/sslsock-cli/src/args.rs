@@ -36,6 +36,37 @@ impl IdentityArgs {
     }
 }
 
+/// The cipher suites and groups of `connect` and `serve` (s_client's and s_server's -cipher,
+/// -ciphersuites, -groups).
+#[derive(clap::Args)]
+pub(crate) struct CipherArgs {
+    /// TLS 1.2 cipher string in OpenSSL syntax.
+    #[arg(long, visible_alias = "cipher")]
+    pub(crate) ciphers: Option<String>,
+    /// TLS 1.3 cipher suites, ':'-separated.
+    #[arg(long)]
+    pub(crate) ciphersuites: Option<String>,
+    /// Key exchange groups, in preference order, e.g. X25519:P-256.
+    #[arg(long)]
+    pub(crate) groups: Option<String>,
+}
+
+impl CipherArgs {
+    /// Adds the lists given to `opts`.
+    pub(crate) fn apply(&self, mut opts: Options) -> Options {
+        if let Some(c) = &self.ciphers {
+            opts = opts.cipher_list(c);
+        }
+        if let Some(c) = &self.ciphersuites {
+            opts = opts.ciphersuites(c);
+        }
+        if let Some(g) = &self.groups {
+            opts = opts.ecdh_curve(g);
+        }
+        opts
+    }
+}
+
 /// A password given as `TEXT`, `pass:TEXT`, `env:VARIABLE` or `file:PATH` (the file's first
 /// line), so that it need not stand in the process list.
 pub(crate) fn secret(value: &str) -> Result<String, String> {

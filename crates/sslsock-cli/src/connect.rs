@@ -48,15 +48,8 @@ pub(crate) struct ConnectArgs {
     /// Protocol versions, e.g. TLSv1_2, TLSv1_3, "SSLv23:!TLSv1_3".
     #[arg(long)]
     version: Option<String>,
-    /// TLS 1.2 cipher string in OpenSSL syntax.
-    #[arg(long)]
-    ciphers: Option<String>,
-    /// TLS 1.3 cipher suites, ':'-separated.
-    #[arg(long)]
-    ciphersuites: Option<String>,
-    /// Key exchange groups, e.g. X25519:P-256.
-    #[arg(long)]
-    groups: Option<String>,
+    #[command(flatten)]
+    ciphers: crate::args::CipherArgs,
     /// The client certificate, its key and password.
     #[command(flatten)]
     identity: IdentityArgs,
@@ -209,15 +202,7 @@ fn options(a: &ConnectArgs) -> Result<Options, Failure> {
     if let Some(v) = &a.version {
         o = o.version(v);
     }
-    if let Some(c) = &a.ciphers {
-        o = o.cipher_list(c);
-    }
-    if let Some(c) = &a.ciphersuites {
-        o = o.ciphersuites(c);
-    }
-    if let Some(g) = &a.groups {
-        o = o.ecdh_curve(g);
-    }
+    o = a.ciphers.apply(o);
     o = a.identity.apply(o);
     if let Some(t) = limit(a)? {
         o = o.timeout(t);

@@ -44,15 +44,8 @@ pub(crate) struct ServeArgs {
     /// Protocol versions, e.g. TLSv1_2, TLSv1_3.
     #[arg(long)]
     version: Option<String>,
-    /// TLS 1.2 cipher list in OpenSSL syntax (as connect's, and s_server's -cipher).
-    #[arg(long, visible_alias = "cipher")]
-    ciphers: Option<String>,
-    /// TLS 1.3 cipher suites, colon-separated (s_server's -ciphersuites).
-    #[arg(long)]
-    ciphersuites: Option<String>,
-    /// Key exchange groups, colon-separated, in preference order (s_server's -groups).
-    #[arg(long)]
-    groups: Option<String>,
+    #[command(flatten)]
+    ciphers: crate::args::CipherArgs,
     /// What to do with each connection.
     #[arg(long, value_enum, default_value = "echo")]
     mode: Mode,
@@ -199,15 +192,7 @@ pub(crate) fn run(a: &ServeArgs) -> Result<(), Failure> {
     if let Some(v) = &a.version {
         opts = opts.version(v);
     }
-    if let Some(c) = &a.ciphers {
-        opts = opts.cipher_list(c);
-    }
-    if let Some(c) = &a.ciphersuites {
-        opts = opts.ciphersuites(c);
-    }
-    if let Some(g) = &a.groups {
-        opts = opts.ecdh_curve(g);
-    }
+    opts = a.ciphers.apply(opts);
     for spec in &a.sni {
         let (name, files) = spec
             .split_once('=')
