@@ -47,7 +47,7 @@ pub(crate) struct CipherArgs {
     #[arg(long)]
     pub(crate) ciphersuites: Option<String>,
     /// Key exchange groups, in preference order, e.g. X25519:P-256.
-    #[arg(long)]
+    #[arg(long, visible_alias = "curves")]
     pub(crate) groups: Option<String>,
 }
 

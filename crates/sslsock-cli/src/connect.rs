@@ -28,7 +28,7 @@ pub(crate) struct ConnectArgs {
     #[arg(long, visible_alias = "cacert")]
     ca_file: Option<PathBuf>,
     /// Trust the CA certificates in these directories (':'-separated).
-    #[arg(long, value_delimiter = ':')]
+    #[arg(long, visible_alias = "capath", value_delimiter = ':')]
     ca_path: Vec<PathBuf>,
     /// Do not verify the server (dangerous: anyone can impersonate it).
     #[arg(long, short = 'k', visible_alias = "insecure")]
@@ -70,7 +70,7 @@ pub(crate) struct ConnectArgs {
     starttls_host: Option<String>,
     /// Seconds for the TCP connect, the STARTTLS dialogue and the handshake (default 30, 0
     /// for none), and for each read of the reply to --send.
-    #[arg(long)]
+    #[arg(long, visible_alias = "connect-timeout")]
     timeout: Option<f64>,
     /// Use IPv4 only.
     #[arg(short = '4', conflicts_with = "ipv6")]

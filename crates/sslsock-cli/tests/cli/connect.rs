@@ -825,7 +825,7 @@ fn s_client_and_curl_habits() {
     let (_s, port) = s_server("srv-ec", &["-www"]);
     let ca = f("ca.pem");
     let addr = format!("127.0.0.1:{port}");
-    // The aliases of --ca-file and --sni.
+    // The aliases of --ca-file, --sni, --groups and --timeout.
     let out = run_ok(&[
         "connect",
         &addr,
@@ -833,8 +833,13 @@ fn s_client_and_curl_habits() {
         &ca,
         "--servername",
         "localhost",
+        "--curves",
+        "P-256",
+        "--connect-timeout",
+        "10",
     ]);
     assert!(out.contains("verification: ok"), "{out}");
+    assert!(out.contains("group:        secp256r1"), "{out}");
     // A URL pasted as the address.
     let url = format!("https://localhost:{port}/index.html");
     let out = run_ok(&["connect", &url, "--cacert", &ca, "-4"]);
