@@ -61,10 +61,13 @@ fuzz_target!(|data: &[u8]| {
     let Ok(mut sock) = sslsock::SslSocket::new_client(tcp, context(), "fuzz.example") else {
         return;
     };
+    // With and without --starttls-host, by the first byte.
+    let name = (said.first().copied().unwrap_or(0) & 1 == 1).then_some("client.example");
     let _ = starttls::negotiate(
         &mut sock,
         proto,
         "fuzz.example",
+        name,
         Some(Duration::from_secs(2)),
     );
 });
