@@ -58,7 +58,10 @@ pub mod x509;
 pub use context::{set_default_context, ContextSource, SslContext};
 pub use defaults::set_default_session_cache;
 pub use engine::{CachedSession, SessionStore};
-pub use session::{SessionCache, TicketKey, TicketKeyCallback};
+pub use session::{
+    MemorySessionStore, ServerSessionStore, SessionCache, TicketKey, TicketKeyCallback,
+    SERVER_SESSION_LIFETIME,
+};
 
 /// Advanced: the engine's own configuration types, for [`Options::engine_callback`]
 /// (feature `unstable-engine-config`: they follow the engine's versions, not sslsock's). Using

@@ -395,6 +395,7 @@ pub struct Options {
     pub(crate) session_cache_size: Option<usize>,
     pub(crate) session_cache: Option<crate::session::SessionCache>,
     pub(crate) ticket_keycb: Option<crate::session::TicketKeyCallback>,
+    pub(crate) server_session_store: Option<Arc<dyn crate::session::ServerSessionStore>>,
     pub(crate) honor_cipher_order: Option<bool>,
     pub(crate) npn_protocols: Vec<Vec<u8>>,
     pub(crate) engine: Option<Engine>,
@@ -506,6 +507,7 @@ impl Options {
             session_cache_size: self.session_cache_size.or(d.session_cache_size),
             session_cache: self.session_cache.or(d.session_cache),
             ticket_keycb: self.ticket_keycb.or(d.ticket_keycb),
+            server_session_store: self.server_session_store.or(d.server_session_store),
             honor_cipher_order: self.honor_cipher_order.or(d.honor_cipher_order),
             npn_protocols: if self.npn_protocols.is_empty() {
                 d.npn_protocols
@@ -539,6 +541,10 @@ impl fmt::Debug for Options {
             .field("version", &self.version)
             .field("cipher_list", &self.cipher_list)
             .field("alpn", &self.alpn_protocols.len())
+            .field(
+                "server_session_store",
+                &self.server_session_store.as_ref().map(|_| "(a store)"),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -973,6 +979,19 @@ impl Options {
         cb: impl Fn(Option<&[u8; 16]>) -> Option<crate::session::TicketKey> + Send + Sync + 'static,
     ) -> Self {
         self.ticket_keycb = Some(Arc::new(cb));
+        self
+    }
+    /// Server: keep resumable sessions (TLS 1.2 session IDs, TLS 1.3 stateful tickets) in
+    /// `store` instead of the context's own cache, so that servers sharing the store resume
+    /// each other's sessions. TLS 1.3 tickets are then stateful unless
+    /// [`ticket_keycb`](Self::ticket_keycb) gives shared ticket keys. The default engine only: the openssl
+    /// engine keeps sessions in OpenSSL's cache and refuses it, by name. Defaults to the
+    /// context's own cache.
+    pub fn server_session_store(
+        mut self,
+        store: Arc<dyn crate::session::ServerSessionStore>,
+    ) -> Self {
+        self.server_session_store = Some(store);
         self
     }
     /// Server: choose the cipher suite by the server's order (`SSL_honor_cipher_order`).

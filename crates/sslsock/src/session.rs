@@ -1,9 +1,12 @@
 //! What contexts share about sessions and that options hold: the client session cache
-//! (made and read by the engine, opaque here) and the server's session ticket keys.
+//! (made and read by the engine, opaque here), the server's session store and its session
+//! ticket keys.
 
 use std::any::Any;
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// A client-side cache of TLS sessions (TLS 1.2 session ids and tickets, TLS 1.3 tickets),
 /// filed under `host:port` of the peer or the connection's `session_key`. The handshake gets
@@ -51,5 +54,111 @@ impl fmt::Debug for TicketKey {
             .field("name", &self.name)
             .field("key", &"(redacted)")
             .finish()
+    }
+}
+
+/// Where a server keeps the sessions it can resume: TLS 1.2 session IDs and TLS 1.3 stateful
+/// tickets, by the id the client will present. Servers given the same store resume each
+/// other's sessions, so a client that comes back to another server of a fleet resumes there
+/// ([`Options::server_session_store`](crate::Options::server_session_store)). A session
+/// holds the secrets of a connection: a store outside the process should protect what it
+/// keeps.
+///
+/// Calls come from the handshake: a store should answer quickly, and a failure is a miss
+/// (the client gets a full handshake), never an error of the connection.
+///
+/// ```
+/// use std::sync::Arc;
+/// use sslsock::{MemorySessionStore, Options};
+///
+/// let shared = Arc::new(MemorySessionStore::new(10_000));
+/// let a = Options::new().server(true).server_session_store(shared.clone());
+/// let b = Options::new().server(true).server_session_store(shared);
+/// // Contexts made from `a` and `b` (with their certificates) resume each other's sessions.
+/// # let _ = (a, b);
+/// ```
+pub trait ServerSessionStore: Send + Sync {
+    /// Keeps `value` under `key` for `lifetime`; false when it was not kept.
+    fn put(&self, key: &[u8], value: Vec<u8>, lifetime: Duration) -> bool;
+    /// The value under `key`, if it is there and current.
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>>;
+    /// Removes and returns the value under `key` (a TLS 1.3 ticket is good for one use).
+    fn take(&self, key: &[u8]) -> Option<Vec<u8>>;
+}
+
+/// How long a server keeps a session for resumption (OpenSSL's default session timeout).
+pub const SERVER_SESSION_LIFETIME: Duration = Duration::from_secs(7200);
+
+/// A [`ServerSessionStore`] in this process's memory, bounded: shared by several listeners
+/// of one process, or the model of a store of your own.
+pub struct MemorySessionStore {
+    capacity: usize,
+    sessions: Mutex<HashMap<Vec<u8>, Kept>>,
+}
+
+/// A session and when it stops being resumable.
+type Kept = (Vec<u8>, Instant);
+
+impl MemorySessionStore {
+    /// A store of at most `capacity` sessions (at least one).
+    pub fn new(capacity: usize) -> MemorySessionStore {
+        MemorySessionStore {
+            capacity: capacity.max(1),
+            sessions: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Sessions held, expired ones included until they are pushed out.
+    pub fn len(&self) -> usize {
+        self.sessions.lock().map_or(0, |s| s.len())
+    }
+
+    /// True when no session is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl fmt::Debug for MemorySessionStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemorySessionStore")
+            .field("capacity", &self.capacity)
+            .field("held", &self.len())
+            .finish()
+    }
+}
+
+impl ServerSessionStore for MemorySessionStore {
+    fn put(&self, key: &[u8], value: Vec<u8>, lifetime: Duration) -> bool {
+        let Ok(mut sessions) = self.sessions.lock() else {
+            return false;
+        };
+        let now = Instant::now();
+        if sessions.len() >= self.capacity {
+            sessions.retain(|_, (_, until)| *until > now);
+        }
+        if sessions.len() >= self.capacity {
+            // Still full of current sessions: the one that ends first makes room.
+            if let Some(oldest) = sessions
+                .iter()
+                .min_by_key(|(_, (_, until))| *until)
+                .map(|(k, _)| k.clone())
+            {
+                sessions.remove(&oldest);
+            }
+        }
+        sessions.insert(key.to_vec(), (value, now + lifetime));
+        true
+    }
+
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        let sessions = self.sessions.lock().ok()?;
+        let (value, until) = sessions.get(key)?;
+        (*until > Instant::now()).then(|| value.clone())
+    }
+
+    fn take(&self, key: &[u8]) -> Option<Vec<u8>> {
+        let (value, until) = self.sessions.lock().ok()?.remove(key)?;
+        (until > Instant::now()).then_some(value)
     }
 }

@@ -97,6 +97,8 @@ pub(crate) struct ServerPlan {
     pub(crate) ocsp_staple: Option<crate::ocsp::StapleSource>,
     pub(crate) session_cache_size: Option<usize>,
     pub(crate) ticket_keycb: Option<crate::session::TicketKeyCallback>,
+    /// Resumable sessions kept outside the context (shared by servers).
+    pub(crate) session_store: Option<Arc<dyn crate::session::ServerSessionStore>>,
     pub(crate) honor_cipher_order: bool,
     /// A ClientHello whose ALPN offer misses ours is refused (else: no ALPN).
     pub(crate) alpn_strict: bool,
@@ -239,6 +241,7 @@ fn server_plan(
         ocsp_staple: opts.ocsp_staple.clone(),
         session_cache_size: opts.session_cache_size,
         ticket_keycb: opts.ticket_keycb.clone(),
+        session_store: opts.server_session_store.clone(),
         honor_cipher_order: opts
             .honor_cipher_order
             .unwrap_or(defaults::HONOR_CIPHER_ORDER),

@@ -61,6 +61,9 @@ pub(crate) fn side(opts: &Options) -> Result<(), ConfigError> {
         if opts.ticket_keycb.is_some() {
             set.push("ticket_keycb");
         }
+        if opts.server_session_store.is_some() {
+            set.push("server_session_store");
+        }
         if opts.honor_cipher_order.is_some() {
             set.push("honor_cipher_order");
         }
@@ -117,6 +120,10 @@ pub(crate) fn engine(opts: &Options, engine: Engine) -> Result<(), ConfigError> 
             (
                 opts.dh_params.is_some() && !opts.server,
                 "dh_file/dh (SSL_dh_file, SSL_dh) are for a server context",
+            ),
+            (
+                opts.server_session_store.is_some(),
+                "server_session_store: the openssl engine keeps a server's sessions in OpenSSL's own cache; a shared store is the default engine's (or share ticket keys with ticket_keycb)",
             ),
         ],
         _ => &[

@@ -546,3 +546,63 @@ fn engine_callback_sees_the_config() {
     c.read_line(&mut line).unwrap();
     h.join().unwrap().into_iter().for_each(|r| r.unwrap());
 }
+
+/// Servers given one session store resume each other's sessions: a client that saved its
+/// session at server A resumes at server B, with TLS 1.2 session IDs and TLS 1.3 stateful
+/// tickets (good for one use); a server with a store of its own does not. The openssl engine
+/// refuses the option, naming it.
+#[test]
+fn servers_sharing_a_session_store_resume_each_others_sessions() {
+    require("openssl");
+    let store = Arc::new(sslsock::MemorySessionStore::new(100));
+    let shared = || server_opts().server_session_store(store.clone());
+    if test_engine() == sslsock::Engine::OpenSsl {
+        let e = SslContext::new(&shared().server(true)).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("server_session_store: the openssl engine"),
+            "{e}"
+        );
+        return;
+    }
+    let (a, ha) = serve(shared(), 3, echo_once);
+    let (b, hb) = serve(shared(), 2, echo_once);
+    let (c, hc) = serve(server_opts(), 1, echo_once);
+    let run = |addr: &std::net::SocketAddr, args: &[&str]| {
+        s_client(
+            addr,
+            &[&["-ign_eof", "-servername", "localhost"], args].concat(),
+        )
+    };
+    for (version, flags) in [
+        ("TLSv1.2", &["-tls1_2", "-no_ticket"][..]),
+        ("TLSv1.3", &["-tls1_3"][..]),
+    ] {
+        let sess = pki().path(&format!("fleet-{version}.sess"));
+        let sess = sess.to_str().unwrap();
+        let out = run(&a, &[flags, &["-sess_out", sess]].concat());
+        assert!(
+            out.contains(&format!("New, {version}")),
+            "{version} at A: {out}"
+        );
+        let out = run(&b, &[flags, &["-sess_in", sess]].concat());
+        assert!(
+            out.contains(&format!("Reused, {version}")),
+            "{version} at B: {out}"
+        );
+        if version == "TLSv1.3" {
+            // The ticket was taken at B: A does not take it again.
+            let out = run(&a, &[flags, &["-sess_in", sess]].concat());
+            assert!(out.contains("New, TLSv1.3"), "a used ticket at A: {out}");
+            // A server with its own cache knows nothing of the fleet's sessions.
+            let out = run(&c, &[flags, &["-sess_in", sess]].concat());
+            assert!(out.contains("New, TLSv1.3"), "outside the fleet: {out}");
+        }
+    }
+    assert!(!store.is_empty());
+    for h in [ha, hb, hc] {
+        for r in h.join().unwrap() {
+            r.unwrap();
+        }
+    }
+}

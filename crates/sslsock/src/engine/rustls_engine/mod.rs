@@ -270,6 +270,14 @@ fn build_server(
             rustls::server::ServerSessionMemoryCache::new(n)
         };
     }
+    if let Some(store) = &server.session_store {
+        if server.session_cache_size == Some(0) {
+            return Err(ConfigError::Invalid(
+                "server_session_store and session_cache_size 0 contradict: a store keeps sessions, size 0 keeps none".to_owned(),
+            ));
+        }
+        cfg.session_storage = Arc::new(tickets::SharedSessions(store.clone()));
+    }
     if let Some(cb) = &server.ticket_keycb {
         cfg.ticketer = Arc::new(tickets::KeyCallbackTicketer {
             callback: cb.clone(),

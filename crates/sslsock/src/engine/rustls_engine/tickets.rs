@@ -71,3 +71,32 @@ impl ProducesTickets for KeyCallbackTicketer {
         Some(plain.to_vec())
     }
 }
+
+/// A [`ServerSessionStore`](crate::session::ServerSessionStore) as rustls's server session
+/// storage: TLS 1.2 session IDs and TLS 1.3 stateful tickets go to the shared store.
+pub(crate) struct SharedSessions(pub(crate) std::sync::Arc<dyn crate::session::ServerSessionStore>);
+
+impl fmt::Debug for SharedSessions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SharedSessions")
+    }
+}
+
+impl rustls::server::StoresServerSessions for SharedSessions {
+    fn put(&self, key: Vec<u8>, value: Vec<u8>) -> bool {
+        self.0
+            .put(&key, value, crate::session::SERVER_SESSION_LIFETIME)
+    }
+
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        self.0.get(key)
+    }
+
+    fn take(&self, key: &[u8]) -> Option<Vec<u8>> {
+        self.0.take(key)
+    }
+
+    fn can_cache(&self) -> bool {
+        true
+    }
+}
