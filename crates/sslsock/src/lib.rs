@@ -60,7 +60,7 @@ pub use defaults::set_default_session_cache;
 pub use engine::{CachedSession, SessionStore};
 pub use session::{
     MemorySessionStore, ServerSessionStore, SessionCache, TicketKey, TicketKeyCallback,
-    SERVER_SESSION_LIFETIME,
+    TicketKeyRing, SERVER_SESSION_LIFETIME,
 };
 
 /// Advanced: the engine's own configuration types, for [`Options::engine_callback`]

@@ -981,6 +981,13 @@ impl Options {
         self.ticket_keycb = Some(Arc::new(cb));
         self
     }
+    /// Server: stateless session tickets under the keys of `ring`, which rotates them
+    /// ([`TicketKeyRing`](crate::TicketKeyRing)); servers given the same ring open each
+    /// other's tickets. The same as [`ticket_keycb`](Self::ticket_keycb) with the ring's
+    /// [`key`](crate::TicketKeyRing::key), on both engines.
+    pub fn ticket_key_ring(self, ring: Arc<crate::session::TicketKeyRing>) -> Self {
+        self.ticket_keycb(move |name| ring.key(name))
+    }
     /// Server: keep resumable sessions (TLS 1.2 session IDs, TLS 1.3 stateful tickets) in
     /// `store` instead of the context's own cache, so that servers sharing the store resume
     /// each other's sessions. TLS 1.3 tickets are then stateful unless

@@ -162,3 +162,87 @@ impl ServerSessionStore for MemorySessionStore {
         (until > Instant::now()).then_some(value)
     }
 }
+
+/// Session ticket keys that rotate: a new current key every `period`, the key before it
+/// still opening tickets, older ones retired, so that a ticket resumes for at most two
+/// periods. Servers given the same ring ([`Options::ticket_key_ring`](crate::Options::ticket_key_ring))
+/// open each other's tickets; keys are made here, from the system's random source, and never
+/// leave the process.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use sslsock::{Options, TicketKeyRing};
+///
+/// let ring = Arc::new(TicketKeyRing::new(Duration::from_secs(12 * 3600)));
+/// let a = Options::new().server(true).ticket_key_ring(ring.clone());
+/// let b = Options::new().server(true).ticket_key_ring(ring.clone());
+/// ring.rotate(); // at once, as after a suspected leak: tickets of the old key still resume
+/// # let _ = (a, b);
+/// ```
+pub struct TicketKeyRing {
+    period: Duration,
+    /// The current key and when it became current, then the previous one.
+    keys: Mutex<Vec<(TicketKey, Instant)>>,
+}
+
+impl TicketKeyRing {
+    /// A ring whose current key changes every `period` (at least a second).
+    pub fn new(period: Duration) -> TicketKeyRing {
+        TicketKeyRing {
+            period: period.max(Duration::from_secs(1)),
+            keys: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Makes a new current key now; the current one becomes the previous one, and the
+    /// previous one is retired.
+    pub fn rotate(&self) {
+        if let Ok(mut keys) = self.keys.lock() {
+            if let Some(fresh) = fresh_key() {
+                keys.insert(0, (fresh, Instant::now()));
+                keys.truncate(2);
+            }
+        }
+    }
+
+    /// The current key (`name` `None`), rotated when its period is over; or the key called
+    /// `name`, when it is the current or the previous one. The [`TicketKeyCallback`]
+    /// contract.
+    pub fn key(&self, name: Option<&[u8; 16]>) -> Option<TicketKey> {
+        let mut keys = self.keys.lock().ok()?;
+        if keys
+            .first()
+            .is_none_or(|(_, since)| since.elapsed() >= self.period)
+        {
+            keys.insert(0, (fresh_key()?, Instant::now()));
+            keys.truncate(2);
+        }
+        match name {
+            None => keys.first().map(|(k, _)| k.clone()),
+            Some(n) => keys
+                .iter()
+                .find(|(k, _)| &k.name == n)
+                .map(|(k, _)| k.clone()),
+        }
+    }
+}
+
+impl fmt::Debug for TicketKeyRing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TicketKeyRing")
+            .field("period", &self.period)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A key with a random name; `None` when the system's random source fails.
+fn fresh_key() -> Option<TicketKey> {
+    let mut key = TicketKey {
+        name: [0; 16],
+        key: [0; 32],
+    };
+    aws_lc_rs::rand::fill(&mut key.name).ok()?;
+    aws_lc_rs::rand::fill(&mut key.key).ok()?;
+    Some(key)
+}

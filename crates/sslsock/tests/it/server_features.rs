@@ -606,3 +606,42 @@ fn servers_sharing_a_session_store_resume_each_others_sessions() {
         }
     }
 }
+
+/// Servers sharing a rotating ticket key ring open each other's tickets; a ticket from
+/// before one rotation still resumes, from before two it does not.
+#[test]
+fn a_shared_ticket_key_ring_resumes_across_servers_until_two_rotations() {
+    require("openssl");
+    let ring = Arc::new(sslsock::TicketKeyRing::new(std::time::Duration::from_secs(
+        3600,
+    )));
+    let with_ring = || server_opts().ticket_key_ring(ring.clone());
+    let (a, ha) = serve(with_ring(), 2, echo_once);
+    let (b, hb) = serve(with_ring(), 2, echo_once);
+    let sess = pki().path("ring.sess");
+    let sess = sess.to_str().unwrap();
+    let run = |addr: &std::net::SocketAddr, args: &[&str]| {
+        s_client(
+            addr,
+            &[&["-ign_eof", "-servername", "localhost", "-tls1_3"], args].concat(),
+        )
+    };
+    let out = run(&a, &["-sess_out", sess]);
+    assert!(out.contains("New, TLSv1.3"), "{out}");
+    let out = run(&b, &["-sess_in", sess]);
+    assert!(
+        out.contains("Reused, TLSv1.3"),
+        "another server of the ring: {out}"
+    );
+    ring.rotate();
+    let out = run(&b, &["-sess_in", sess]);
+    assert!(out.contains("Reused, TLSv1.3"), "one rotation later: {out}");
+    ring.rotate();
+    let out = run(&a, &["-sess_in", sess]);
+    assert!(out.contains("New, TLSv1.3"), "two rotations later: {out}");
+    for h in [ha, hb] {
+        for r in h.join().unwrap() {
+            r.unwrap();
+        }
+    }
+}
