@@ -143,8 +143,11 @@ impl ServerCheck {
                 let mut revocation = self.ocsp.check(staple, &path, at)?;
                 // The leaf passed a CRL check that CRL answers for: that is a status too.
                 if !matches!(revocation, Revocation::Good { .. }) {
-                    if let Some(valid_until) =
-                        path.first().and_then(|leaf| self.policy.crl_answer(leaf))
+                    // A CRL past its nextUpdate is no current status.
+                    if let Some(valid_until) = path
+                        .first()
+                        .and_then(|leaf| self.policy.crl_answer(leaf))
+                        .filter(|until| *until > at)
                     {
                         revocation = Revocation::Good {
                             source: StatusSource::Crl,

@@ -69,6 +69,30 @@ pub(crate) fn client_identity(
     intern(&IDENTITIES, key, made)
 }
 
+/// What a server's sessions were accepted under (how it checks clients): a shared session
+/// store files them under it, so that a server resumes only sessions another server accepted
+/// as it would have. A policy that cannot be compared (CRLs) is this context's alone.
+pub(crate) fn server_session_scope(check: Option<&crate::peer::ClientCheck>) -> Vec<u8> {
+    let mut key = PolicyKey::default();
+    match check {
+        None => {
+            key.part(b"no client certificate asked");
+        }
+        Some(c) => match c.policy.identity_parts() {
+            Some(parts) => {
+                for p in &parts {
+                    key.part(p);
+                }
+                key.part(&[u8::from(c.mandatory)]);
+            }
+            None => {
+                key.part(format!("client policy {:p}", Arc::as_ptr(&c.policy)).as_bytes());
+            }
+        },
+    }
+    key.digest()
+}
+
 /// Everything a client's verification policy consists of (`versions`: the protocol versions
 /// it allows, described), for telling sessions accepted under one policy from another's;
 /// `None` when the policy cannot be told apart (it is then never shared).

@@ -73,7 +73,10 @@ impl Target {
             .or_else(|| opts.session_key.clone())
             .or_else(|| match (dialed, &address) {
                 (Some(_), Some((h, p))) => Some(format!("{h}:{p}")),
-                _ => opts.peer.clone(),
+                _ => opts
+                    .peer
+                    .as_deref()
+                    .map(|p| with_port(p, opts.peer_port.as_deref())),
             })
             .or_else(|| name.clone());
         Ok(Target {

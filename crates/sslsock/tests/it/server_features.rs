@@ -568,6 +568,10 @@ fn servers_sharing_a_session_store_resume_each_others_sessions() {
     let (a, ha) = serve(shared(), 3, echo_once);
     let (b, hb) = serve(shared(), 2, echo_once);
     let (c, hc) = serve(server_opts(), 1, echo_once);
+    let asking = shared()
+        .client_ca_file(&pki().ca)
+        .verify_mode(sslsock::VerifyMode::PEER);
+    let (d, hd) = serve(asking, 1, echo_once);
     let run = |addr: &std::net::SocketAddr, args: &[&str]| {
         s_client(
             addr,
@@ -597,10 +601,15 @@ fn servers_sharing_a_session_store_resume_each_others_sessions() {
             // A server with its own cache knows nothing of the fleet's sessions.
             let out = run(&c, &[flags, &["-sess_in", sess]].concat());
             assert!(out.contains("New, TLSv1.3"), "outside the fleet: {out}");
+        } else {
+            // A server that checks clients otherwise (it asks for a certificate) does not
+            // resume a session accepted without one, though it shares the store.
+            let out = run(&d, &[flags, &["-sess_in", sess]].concat());
+            assert!(out.contains("New, TLSv1.2"), "another client policy: {out}");
         }
     }
     assert!(!store.is_empty());
-    for h in [ha, hb, hc] {
+    for h in [ha, hb, hc, hd] {
         for r in h.join().unwrap() {
             r.unwrap();
         }

@@ -276,7 +276,10 @@ fn build_server(
                 "server_session_store and session_cache_size 0 contradict: a store keeps sessions, size 0 keeps none".to_owned(),
             ));
         }
-        cfg.session_storage = Arc::new(tickets::SharedSessions(store.clone()));
+        cfg.session_storage = Arc::new(tickets::SharedSessions {
+            store: store.clone(),
+            scope: interned::server_session_scope(server.client_check.as_ref()),
+        });
     }
     if let Some(cb) = &server.ticket_keycb {
         cfg.ticketer = Arc::new(tickets::KeyCallbackTicketer {

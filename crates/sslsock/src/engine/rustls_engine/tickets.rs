@@ -73,8 +73,19 @@ impl ProducesTickets for KeyCallbackTicketer {
 }
 
 /// A [`ServerSessionStore`](crate::session::ServerSessionStore) as rustls's server session
-/// storage: TLS 1.2 session IDs and TLS 1.3 stateful tickets go to the shared store.
-pub(crate) struct SharedSessions(pub(crate) std::sync::Arc<dyn crate::session::ServerSessionStore>);
+/// storage: TLS 1.2 session IDs and TLS 1.3 stateful tickets go to the shared store, filed
+/// under the server's client policy (`scope`), so that only servers that check clients alike
+/// resume each other's sessions.
+pub(crate) struct SharedSessions {
+    pub(crate) store: std::sync::Arc<dyn crate::session::ServerSessionStore>,
+    pub(crate) scope: Vec<u8>,
+}
+
+impl SharedSessions {
+    fn key(&self, id: &[u8]) -> Vec<u8> {
+        [self.scope.as_slice(), id].concat()
+    }
+}
 
 impl fmt::Debug for SharedSessions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -84,16 +95,19 @@ impl fmt::Debug for SharedSessions {
 
 impl rustls::server::StoresServerSessions for SharedSessions {
     fn put(&self, key: Vec<u8>, value: Vec<u8>) -> bool {
-        self.0
-            .put(&key, value, crate::session::SERVER_SESSION_LIFETIME)
+        self.store.put(
+            &self.key(&key),
+            value,
+            crate::session::SERVER_SESSION_LIFETIME,
+        )
     }
 
     fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
-        self.0.get(key)
+        self.store.get(&self.key(key))
     }
 
     fn take(&self, key: &[u8]) -> Option<Vec<u8>> {
-        self.0.take(key)
+        self.store.take(&self.key(key))
     }
 
     fn can_cache(&self) -> bool {
