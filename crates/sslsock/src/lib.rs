@@ -48,6 +48,9 @@ pub mod ocsp;
 pub mod options;
 mod peer;
 mod plan;
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub mod redis_store;
 mod session;
 pub mod socket;
 mod text;
@@ -60,7 +63,7 @@ pub use defaults::set_default_session_cache;
 pub use engine::{CachedSession, SessionStore};
 pub use session::{
     MemorySessionStore, ServerSessionStore, SessionCache, TicketKey, TicketKeyCallback,
-    TicketKeyRing, SERVER_SESSION_LIFETIME,
+    TicketKeyRing, TicketKeys, SERVER_SESSION_LIFETIME,
 };
 
 /// Advanced: the engine's own configuration types, for [`Options::engine_callback`]

@@ -982,11 +982,16 @@ impl Options {
         self
     }
     /// Server: stateless session tickets under the keys of `ring`, which rotates them
-    /// ([`TicketKeyRing`](crate::TicketKeyRing)); servers given the same ring open each
+    /// ([`TicketKeyRing`](crate::TicketKeyRing) in this process, a fleet's shared keys, or
+    /// your own [`TicketKeys`](crate::TicketKeys)); servers given the same keys open each
     /// other's tickets. The same as [`ticket_keycb`](Self::ticket_keycb) with the ring's
-    /// [`key`](crate::TicketKeyRing::key), on both engines.
-    pub fn ticket_key_ring(self, ring: Arc<crate::session::TicketKeyRing>) -> Self {
-        self.ticket_keycb(move |name| ring.key(name))
+    /// [`current`](crate::TicketKeys::current) and [`find`](crate::TicketKeys::find), on
+    /// both engines.
+    pub fn ticket_key_ring(self, ring: Arc<dyn crate::session::TicketKeys>) -> Self {
+        self.ticket_keycb(move |name| match name {
+            None => ring.current(),
+            Some(name) => ring.find(name),
+        })
     }
     /// Server: keep resumable sessions (TLS 1.2 session IDs, TLS 1.3 stateful tickets) in
     /// `store` instead of the context's own cache, so that servers sharing the store resume

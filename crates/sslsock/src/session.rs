@@ -163,6 +163,26 @@ impl ServerSessionStore for MemorySessionStore {
     }
 }
 
+/// Where a server's session ticket keys come from: the current key seals new tickets, the
+/// keys still open (the current one and the one before) open them, and rotation makes a new
+/// current key. Servers given the same keys
+/// ([`Options::ticket_key_ring`](crate::Options::ticket_key_ring)) open each other's tickets:
+/// share keys only between servers that check clients alike, since a ticket resumes under
+/// whatever the server that opens it checks.
+///
+/// Calls come from the handshake: a source should answer quickly. `None` from
+/// [`current`](Self::current) means no ticket now (clients come back to a full handshake),
+/// and from [`find`](Self::find) a ticket that does not resume.
+pub trait TicketKeys: Send + Sync {
+    /// The key that seals new tickets, or `None` when there is none to use now.
+    fn current(&self) -> Option<TicketKey>;
+    /// The key called `name`, while it still opens tickets.
+    fn find(&self, name: &[u8; 16]) -> Option<TicketKey>;
+    /// Makes a new current key now (the current one still opens tickets until the next
+    /// rotation).
+    fn rotate(&self);
+}
+
 /// Session ticket keys that rotate: a new current key every `period`, the key before it
 /// still opening tickets, older ones retired, so that a ticket resumes for at most two
 /// periods. Servers given the same ring ([`Options::ticket_key_ring`](crate::Options::ticket_key_ring))
@@ -228,6 +248,20 @@ impl TicketKeyRing {
     }
 }
 
+impl TicketKeys for TicketKeyRing {
+    fn current(&self) -> Option<TicketKey> {
+        self.key(None)
+    }
+
+    fn find(&self, name: &[u8; 16]) -> Option<TicketKey> {
+        self.key(Some(name))
+    }
+
+    fn rotate(&self) {
+        TicketKeyRing::rotate(self)
+    }
+}
+
 impl fmt::Debug for TicketKeyRing {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TicketKeyRing")
@@ -237,7 +271,7 @@ impl fmt::Debug for TicketKeyRing {
 }
 
 /// A key with a random name; `None` when the system's random source fails.
-fn fresh_key() -> Option<TicketKey> {
+pub(crate) fn fresh_key() -> Option<TicketKey> {
     let mut key = TicketKey {
         name: [0; 16],
         key: [0; 32],

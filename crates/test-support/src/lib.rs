@@ -10,6 +10,7 @@ pub mod ech_lab;
 pub mod ocsp_lab;
 mod peers;
 mod pki;
+pub mod redis;
 mod servers;
 
 pub use peers::*;

@@ -8,6 +8,8 @@ mod bad_input;
 mod context_boundary;
 mod crl_scope;
 mod ech;
+#[cfg(feature = "redis")]
+mod fleet;
 mod hostname_table;
 mod manual_examples;
 mod module_graph;

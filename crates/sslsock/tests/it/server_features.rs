@@ -58,7 +58,7 @@ fn sni_server() -> Options {
 }
 
 /// Runs `openssl s_client` with `args` against `addr` and returns its output.
-fn s_client(addr: &std::net::SocketAddr, args: &[&str]) -> String {
+pub(crate) fn s_client(addr: &std::net::SocketAddr, args: &[&str]) -> String {
     require("openssl");
     let mut p = Peer::spawn(
         Command::new("openssl")

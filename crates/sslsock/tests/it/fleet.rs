@@ -1,0 +1,416 @@
+//! Servers of a fleet sharing sessions and ticket keys through a real `redis-server`
+//! (feature `redis`): resumption across servers, rotation, an outage, tampering, and what
+//! Redis holds.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Barrier, Mutex, Once};
+use std::time::Duration;
+
+use sslsock::redis_store::{RedisConfig, RedisStore, StoreKey};
+use sslsock::{Engine, SslContext, TicketKeys};
+use sslsock_test_support::redis::RedisServer;
+
+use crate::server_features::s_client;
+use crate::util::*;
+
+const FLEET_KEY: [u8; 32] = [0x5a; 32];
+
+/// A store as one server of the fleet has it: its own connections, the fleet's key.
+fn store(redis: &RedisServer, key: &[u8; 32], prefix: &str) -> Arc<RedisStore> {
+    Arc::new(
+        RedisConfig::new(redis.url(0), StoreKey::from_bytes(key))
+            .prefix(prefix)
+            .retry(Duration::from_millis(200))
+            .build()
+            .unwrap(),
+    )
+}
+
+/// `openssl s_client` to `addr` with `args`, saving (`-sess_out`) or offering (`-sess_in`)
+/// the session in `sess`.
+fn client(addr: &SocketAddr, args: &[&str]) -> String {
+    s_client(
+        addr,
+        &[&["-ign_eof", "-servername", "localhost"], args].concat(),
+    )
+}
+
+fn sess_path(name: &str) -> String {
+    pki().path(name).to_str().unwrap().to_owned()
+}
+
+/// Every value under `prefix` in Redis, raw.
+fn values(redis: &RedisServer, prefix: &str) -> Vec<(String, Vec<u8>)> {
+    let keys = redis.cli(&["KEYS", &format!("{prefix}*")]);
+    keys.lines()
+        .filter(|k| !k.is_empty())
+        .map(|k| {
+            let mut v = redis.cli_bytes(&["GET", k]);
+            v.pop(); // --raw's newline
+            (k.to_owned(), v)
+        })
+        .collect()
+}
+
+/// The TLS 1.2 master secret in a session file, from `openssl sess_id`.
+fn master_key(sess: &str) -> Vec<u8> {
+    let text = String::from_utf8(openssl_in(
+        &pki().dir,
+        &["sess_id", "-in", sess, "-noout", "-text"],
+    ))
+    .unwrap();
+    let hex = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Master-Key: "))
+        .unwrap_or_else(|| panic!("no master key in {text}"));
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// Warnings the library logged, captured for the whole test binary.
+static WARNINGS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+struct Capture;
+
+impl log::Log for Capture {
+    fn enabled(&self, m: &log::Metadata<'_>) -> bool {
+        m.level() <= log::Level::Warn && m.target().starts_with("sslsock")
+    }
+    fn log(&self, r: &log::Record<'_>) {
+        if self.enabled(r.metadata()) {
+            WARNINGS.lock().unwrap().push(r.args().to_string());
+        }
+    }
+    fn flush(&self) {}
+}
+
+/// Warnings naming `what` (a store's address, unique to each test's Redis).
+fn warnings_about(what: &str) -> Vec<String> {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        static CAPTURE: Capture = Capture;
+        if log::set_logger(&CAPTURE).is_ok() {
+            log::set_max_level(log::LevelFilter::Warn);
+        }
+    });
+    WARNINGS
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|w| w.contains(what))
+        .cloned()
+        .collect()
+}
+
+/// A server session store is the default engine's: the openssl engine refuses it by name.
+fn openssl_engine_refuses(store: Arc<RedisStore>) -> bool {
+    if test_engine() != Engine::OpenSsl {
+        return false;
+    }
+    let e = SslContext::new(&server_opts().server(true).server_session_store(store)).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("server_session_store: the openssl engine"),
+        "{e}"
+    );
+    true
+}
+
+/// `s_client -sess_out` at server A, `-sess_in` at server B: TLS 1.2 session IDs and TLS 1.3
+/// tickets (stateless under the fleet's keys, and stateful ones taken once from Redis)
+/// resume on the other server. What Redis holds opens with nothing but the store key: a
+/// server with another key resumes nothing, and no session secret is in Redis.
+#[test]
+fn fleet_servers_resume_each_others_sessions_through_redis() {
+    let redis = RedisServer::start();
+    let _ = warnings_about("");
+    if openssl_engine_refuses(store(&redis, &FLEET_KEY, "a:")) {
+        return;
+    }
+    let member = |key: &[u8; 32], tickets: bool| {
+        let s = store(&redis, key, "fleet:");
+        let opts = server_opts().server_session_store(s.clone());
+        if tickets {
+            opts.ticket_key_ring(Arc::new(s.ticket_keys(Duration::from_secs(3600))))
+        } else {
+            opts
+        }
+    };
+    // A and B: stateless TLS 1.3 tickets; C and D: stateful ones, in Redis; E: another key.
+    let (a, ha) = serve(member(&FLEET_KEY, true), 2, echo_once);
+    let (b, hb) = serve(member(&FLEET_KEY, true), 2, echo_once);
+    let (c, hc) = serve(member(&FLEET_KEY, false), 2, echo_once);
+    let (d, hd) = serve(member(&FLEET_KEY, false), 1, echo_once);
+    let (e, he) = serve(member(&[0x33; 32], true), 2, echo_once);
+
+    // TLS 1.2 session ID.
+    let s12 = sess_path("fleet-redis-12.sess");
+    let out = client(&a, &["-tls1_2", "-no_ticket", "-sess_out", &s12]);
+    assert!(out.contains("New, TLSv1.2"), "TLS 1.2 at A: {out}");
+    let out = client(&b, &["-tls1_2", "-no_ticket", "-sess_in", &s12]);
+    assert!(out.contains("Reused, TLSv1.2"), "TLS 1.2 at B: {out}");
+    let out = client(&e, &["-tls1_2", "-no_ticket", "-sess_in", &s12]);
+    assert!(
+        out.contains("New, TLSv1.2"),
+        "TLS 1.2 under another store key: {out}"
+    );
+
+    // TLS 1.3 ticket under the fleet's ticket key.
+    let s13 = sess_path("fleet-redis-13.sess");
+    let out = client(&a, &["-tls1_3", "-sess_out", &s13]);
+    assert!(out.contains("New, TLSv1.3"), "TLS 1.3 at A: {out}");
+    let out = client(&b, &["-tls1_3", "-sess_in", &s13]);
+    assert!(
+        out.contains("Reused, TLSv1.3"),
+        "TLS 1.3 ticket at B: {out}"
+    );
+    let out = client(&e, &["-tls1_3", "-sess_in", &s13]);
+    assert!(
+        out.contains("New, TLSv1.3"),
+        "a ticket under another store key: {out}"
+    );
+
+    // TLS 1.3 stateful ticket: resumed once in the whole fleet (GETDEL).
+    let st = sess_path("fleet-redis-13-stateful.sess");
+    let out = client(&c, &["-tls1_3", "-sess_out", &st]);
+    assert!(out.contains("New, TLSv1.3"), "stateful at C: {out}");
+    let out = client(&d, &["-tls1_3", "-sess_in", &st]);
+    assert!(
+        out.contains("Reused, TLSv1.3"),
+        "stateful ticket at D: {out}"
+    );
+    let out = client(&c, &["-tls1_3", "-sess_in", &st]);
+    assert!(
+        out.contains("New, TLSv1.3"),
+        "a used stateful ticket at C: {out}"
+    );
+
+    // What Redis holds: sealed, under keyed names.
+    let held = values(&redis, "fleet:");
+    assert!(
+        held.iter().any(|(k, _)| k.starts_with("fleet:s:")),
+        "{held:?}"
+    );
+    assert!(
+        held.iter().any(|(k, _)| k == "fleet:tk:current"),
+        "{held:?}"
+    );
+    let secret = master_key(&s12);
+    assert_eq!(secret.len(), 48);
+    for (k, v) in &held {
+        assert!(
+            !v.windows(secret.len()).any(|w| w == secret.as_slice()),
+            "{k} holds the master secret"
+        );
+    }
+    // The other key's server did not open the fleet's ticket key, and said so.
+    let w = warnings_about(&format!("{}", redis.port));
+    assert!(
+        w.iter().any(|w| w.contains("fleet:tk:1 does not open")),
+        "{w:?}"
+    );
+    for h in [ha, hb, hc, hd, he] {
+        for r in h.join().unwrap() {
+            r.unwrap();
+        }
+    }
+}
+
+/// A session blob changed in Redis does not resume: a full handshake, and a warning.
+#[test]
+fn a_tampered_session_in_redis_is_refused() {
+    let redis = RedisServer::start();
+    let _ = warnings_about("");
+    if openssl_engine_refuses(store(&redis, &FLEET_KEY, "t:")) {
+        return;
+    }
+    let (a, ha) = serve(
+        server_opts().server_session_store(store(&redis, &FLEET_KEY, "t:")),
+        1,
+        echo_once,
+    );
+    let (b, hb) = serve(
+        server_opts().server_session_store(store(&redis, &FLEET_KEY, "t:")),
+        1,
+        echo_once,
+    );
+    let sess = sess_path("fleet-tampered.sess");
+    let out = client(&a, &["-tls1_2", "-no_ticket", "-sess_out", &sess]);
+    assert!(out.contains("New, TLSv1.2"), "{out}");
+    let held = values(&redis, "t:s:");
+    assert_eq!(held.len(), 1, "{held:?}");
+    // One byte of the sealed session, changed in place (the TTL kept).
+    let flip = "local v = redis.call('GET', KEYS[1]) \
+        local b = string.byte(v, 40) \
+        redis.call('SET', KEYS[1], string.sub(v, 1, 39) .. string.char((b + 1) % 256) .. string.sub(v, 41), 'KEEPTTL') \
+        return 1";
+    assert_eq!(redis.cli(&["EVAL", flip, "1", &held[0].0]).trim(), "1");
+    let out = client(&b, &["-tls1_2", "-no_ticket", "-sess_in", &sess]);
+    assert!(
+        out.contains("New, TLSv1.2"),
+        "a tampered session resumed: {out}"
+    );
+    let w = warnings_about(&format!("{}", redis.port));
+    assert!(
+        w.iter()
+            .any(|w| w.contains(&held[0].0) && w.contains("does not open")),
+        "{w:?}"
+    );
+    for h in [ha, hb] {
+        for r in h.join().unwrap() {
+            r.unwrap();
+        }
+    }
+}
+
+/// The fleet's ticket keys: one current key for all servers even when they start at once,
+/// rotated by one writer; a ticket from before one rotation resumes anywhere in the fleet,
+/// from before two nowhere. Both engines.
+#[test]
+fn fleet_ticket_keys_rotate_once_for_every_server() {
+    let redis = RedisServer::start();
+    // Eight servers asking for the first key at the same moment agree on one.
+    let racers = 8;
+    let barrier = Arc::new(Barrier::new(racers));
+    let names: Vec<[u8; 16]> = (0..racers)
+        .map(|_| {
+            let ring = store(&redis, &FLEET_KEY, "race:").ticket_keys(Duration::from_secs(3600));
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                barrier.wait();
+                ring.current().expect("a current key").name
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|h| h.join().unwrap())
+        .collect();
+    assert!(names.iter().all(|n| *n == names[0]), "{names:?}");
+    assert_eq!(redis.cli(&["GET", "race:tk:current"]).trim(), "1");
+
+    let ring_a =
+        Arc::new(store(&redis, &FLEET_KEY, "ring:").ticket_keys(Duration::from_secs(3600)));
+    let ring_b =
+        Arc::new(store(&redis, &FLEET_KEY, "ring:").ticket_keys(Duration::from_secs(3600)));
+    let (a, ha) = serve(server_opts().ticket_key_ring(ring_a.clone()), 3, echo_once);
+    let (b, hb) = serve(server_opts().ticket_key_ring(ring_b.clone()), 3, echo_once);
+    let s12 = sess_path("fleet-ring-12.sess");
+    let s13 = sess_path("fleet-ring-13.sess");
+    let out = client(&a, &["-tls1_3", "-sess_out", &s13]);
+    assert!(out.contains("New, TLSv1.3"), "{out}");
+    let out = client(&a, &["-tls1_2", "-sess_out", &s12]);
+    assert!(out.contains("New, TLSv1.2"), "{out}");
+    let out = client(&b, &["-tls1_2", "-sess_in", &s12]);
+    assert!(
+        out.contains("Reused, TLSv1.2"),
+        "a TLS 1.2 ticket at B: {out}"
+    );
+
+    // One rotation (at A): B learns of it within a second, and still opens the old ticket.
+    ring_a.rotate();
+    assert_eq!(redis.cli(&["GET", "ring:tk:current"]).trim(), "2");
+    std::thread::sleep(Duration::from_millis(1100));
+    let out = client(&b, &["-tls1_3", "-sess_in", &s13]);
+    assert!(out.contains("Reused, TLSv1.3"), "after one rotation: {out}");
+    // Two rotations (the second at B): the ticket is retired everywhere.
+    ring_b.rotate();
+    assert_eq!(redis.cli(&["GET", "ring:tk:current"]).trim(), "3");
+    std::thread::sleep(Duration::from_millis(1100));
+    let out = client(&a, &["-tls1_3", "-sess_in", &s13]);
+    assert!(
+        out.contains("New, TLSv1.3"),
+        "after two rotations at A: {out}"
+    );
+    let out = client(&b, &["-tls1_2", "-sess_in", &s12]);
+    assert!(
+        out.contains("New, TLSv1.2"),
+        "after two rotations at B: {out}"
+    );
+    for h in [ha, hb] {
+        for r in h.join().unwrap() {
+            r.unwrap();
+        }
+    }
+
+    // Rotation by age: with a one-second period, the key changes without anyone asking, and
+    // another server still opens the one before.
+    let aging = store(&redis, &FLEET_KEY, "age:").ticket_keys(Duration::from_secs(1));
+    let other = store(&redis, &FLEET_KEY, "age:").ticket_keys(Duration::from_secs(1));
+    let first = aging.current().unwrap();
+    std::thread::sleep(Duration::from_millis(2100));
+    let second = aging.current().unwrap();
+    assert_ne!(first.name, second.name);
+    assert_eq!(other.find(&first.name), Some(first));
+}
+
+/// Redis killed mid-run: handshakes go on (full), one warning per outage, and resumption
+/// comes back when Redis does. A stalled Redis (SIGSTOP) costs a deadline, not a hang.
+#[test]
+fn a_redis_outage_costs_resumption_only_and_heals() {
+    let mut redis = RedisServer::start();
+    let label = redis.url(0);
+    if openssl_engine_refuses(store(&redis, &FLEET_KEY, "o:")) {
+        return;
+    }
+    let (store_a, store_b) = (
+        store(&redis, &FLEET_KEY, "o:"),
+        store(&redis, &FLEET_KEY, "o:"),
+    );
+    let (a, ha) = serve(
+        server_opts().server_session_store(store_a.clone()),
+        5,
+        echo_once,
+    );
+    let (b, hb) = serve(
+        server_opts().server_session_store(store_b.clone()),
+        4,
+        echo_once,
+    );
+    let resumes = |n: &str| {
+        let sess = sess_path(&format!("fleet-outage-{n}.sess"));
+        let out = client(&a, &["-tls1_2", "-no_ticket", "-sess_out", &sess]);
+        assert!(out.contains("New, TLSv1.2"), "{n} at A: {out}");
+        let out = client(&b, &["-tls1_2", "-no_ticket", "-sess_in", &sess]);
+        assert!(out.contains("TLSv1.2"), "{n} at B: {out}");
+        out.contains("Reused, TLSv1.2")
+    };
+    assert!(resumes("before"), "Redis up");
+    assert!(warnings_about(&label).is_empty());
+
+    redis.kill();
+    assert!(!resumes("down-1"), "Redis down");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!resumes("down-2"), "Redis still down");
+    assert!(store_a.is_down() && store_b.is_down());
+    let w = warnings_about(&label);
+    let starts = w
+        .iter()
+        .filter(|w| w.contains("handshakes are full"))
+        .count();
+    assert_eq!(starts, 2, "one warning per store and outage: {w:?}");
+
+    redis.restart();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(resumes("after"), "Redis back");
+    let w = warnings_about(&label);
+    assert_eq!(
+        w.iter().filter(|w| w.contains("answering again")).count(),
+        2,
+        "{w:?}"
+    );
+
+    // Stalled: the store calls end at their deadline and the handshakes complete.
+    redis.pause();
+    let sess = sess_path("fleet-outage-stalled.sess");
+    let out = client(&a, &["-tls1_2", "-no_ticket", "-sess_out", &sess]);
+    redis.resume();
+    assert!(out.contains("New, TLSv1.2"), "stalled: {out}");
+    assert!(store_a.is_down());
+    for h in [ha, hb] {
+        for r in h.join().unwrap() {
+            r.unwrap();
+        }
+    }
+}
