@@ -2,6 +2,7 @@
 //! killed and started again on the same port by the test.
 
 use std::net::TcpStream;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -13,17 +14,53 @@ pub struct RedisServer {
     /// Its port on 127.0.0.1.
     pub port: u16,
     peer: Option<Peer>,
+    /// Server arguments beyond the port (TLS, password).
+    extra: Vec<String>,
+    /// The same for `redis-cli`.
+    cli_extra: Vec<String>,
 }
 
 impl RedisServer {
     /// Starts one on a free port and waits until it answers.
     pub fn start() -> RedisServer {
+        RedisServer::start_with(Vec::new(), Vec::new())
+    }
+
+    /// Starts one that speaks only TLS (`rediss://`) with `cert` and `key` (clients trust
+    /// `ca`) and asks for `password` (`AUTH`).
+    pub fn start_tls(cert: &Path, key: &Path, ca: &Path, password: &str) -> RedisServer {
+        let path = |p: &Path| p.display().to_string();
+        RedisServer::start_with(
+            vec![
+                "--tls-cert-file".into(),
+                path(cert),
+                "--tls-key-file".into(),
+                path(key),
+                "--tls-auth-clients".into(),
+                "no".into(),
+                "--requirepass".into(),
+                password.into(),
+            ],
+            vec![
+                "--tls".into(),
+                "--cacert".into(),
+                path(ca),
+                "--no-auth-warning".into(),
+                "-a".into(),
+                password.into(),
+            ],
+        )
+    }
+
+    fn start_with(extra: Vec<String>, cli_extra: Vec<String>) -> RedisServer {
         require("redis-server");
         require("redis-cli");
         for _ in 0..5 {
             let mut server = RedisServer {
                 port: free_port(),
                 peer: None,
+                extra: extra.clone(),
+                cli_extra: cli_extra.clone(),
             };
             if server.launch() {
                 return server;
@@ -67,6 +104,7 @@ impl RedisServer {
     pub fn cli_bytes(&self, args: &[&str]) -> Vec<u8> {
         let out = Command::new("redis-cli")
             .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "--raw"])
+            .args(&self.cli_extra)
             .args(args)
             .output()
             .unwrap_or_else(|e| panic!("cannot run redis-cli: {e}"));
@@ -99,9 +137,16 @@ impl RedisServer {
     }
 
     fn launch(&mut self) -> bool {
+        let port = self.port.to_string();
+        let ports = match self.cli_extra.is_empty() {
+            true => vec!["--port", &port],
+            false => vec!["--port", "0", "--tls-port", &port],
+        };
         let mut peer = Peer::spawn(
             Command::new("redis-server")
-                .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+                .args(ports)
+                .args(["--bind", "127.0.0.1"])
+                .args(&self.extra)
                 .args(["--save", "", "--appendonly", "no", "--protected-mode", "no"])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null()),

@@ -414,3 +414,64 @@ fn a_redis_outage_costs_resumption_only_and_heals() {
         }
     }
 }
+
+/// `rediss://` with a password: sessions resume across servers through a TLS store that
+/// asks for AUTH; a wrong password or an untrusted store certificate is a miss, with the
+/// reason in the warning.
+#[test]
+fn a_tls_store_with_a_password_serves_the_fleet() {
+    let srv = pki().pair("srv-ec");
+    let redis = RedisServer::start_tls(&srv.cert, &srv.key, &pki().ca, "s3cret");
+    let _ = warnings_about("");
+    let url = |password: &str| format!("rediss://:{password}@localhost:{}/0", redis.port);
+    let tls_store = |password: &str, ca: &std::path::Path| {
+        Arc::new(
+            RedisConfig::new(url(password), StoreKey::from_bytes(&FLEET_KEY))
+                .ca_file(ca)
+                .prefix("tls:")
+                .build()
+                .unwrap(),
+        )
+    };
+    if openssl_engine_refuses(tls_store("s3cret", &pki().ca)) {
+        return;
+    }
+    let member = |store: Arc<RedisStore>| server_opts().server_session_store(store);
+    let (a, ha) = serve(member(tls_store("s3cret", &pki().ca)), 1, echo_once);
+    let (b, hb) = serve(member(tls_store("s3cret", &pki().ca)), 1, echo_once);
+    let wrong = tls_store("wrong", &pki().ca);
+    let (c, hc) = serve(member(wrong.clone()), 1, echo_once);
+    let untrusting = tls_store("s3cret", &pki().path("other-ca.pem"));
+    let (d, hd) = serve(member(untrusting.clone()), 1, echo_once);
+    let sess = sess_path("fleet-rediss.sess");
+    let out = client(&a, &["-tls1_2", "-no_ticket", "-sess_out", &sess]);
+    assert!(out.contains("New, TLSv1.2"), "{out}");
+    let out = client(&b, &["-tls1_2", "-no_ticket", "-sess_in", &sess]);
+    assert!(out.contains("Reused, TLSv1.2"), "through rediss://: {out}");
+    assert_eq!(redis.cli(&["DBSIZE"]).trim(), "1");
+    for (server, store) in [(c, &wrong), (d, &untrusting)] {
+        let out = client(&server, &["-tls1_2", "-no_ticket", "-sess_in", &sess]);
+        assert!(out.contains("New, TLSv1.2"), "{out}");
+        assert!(store.is_down());
+    }
+    let w = warnings_about(&format!("localhost:{}", redis.port));
+    assert!(
+        w.iter()
+            .all(|w| !w.contains("s3cret") && !w.contains("wrong")),
+        "{w:?}"
+    );
+    assert!(
+        w.iter()
+            .any(|w| w.to_lowercase().contains("password") || w.to_lowercase().contains("auth")),
+        "{w:?}"
+    );
+    assert!(
+        w.iter().any(|w| w.to_lowercase().contains("certificate")),
+        "{w:?}"
+    );
+    for h in [ha, hb, hc, hd] {
+        for r in h.join().unwrap() {
+            r.unwrap();
+        }
+    }
+}
