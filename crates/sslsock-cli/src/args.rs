@@ -233,6 +233,34 @@ pub(crate) fn seconds(
     ))
 }
 
+/// A duration as `90s`, `30m`, `12h`, `2d` or plain seconds (`3600`), at least a second.
+pub(crate) fn duration(flag: &str, text: &str) -> Result<std::time::Duration, crate::Failure> {
+    let bad = || {
+        crate::Failure::usage(format!(
+            "{flag} {text}: want a duration such as 90s, 30m, 12h or 2d"
+        ))
+    };
+    let t = text.trim();
+    let (number, unit) = match t.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => t.split_at(i),
+        None => (t, "s"),
+    };
+    let scale = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(bad()),
+    };
+    let secs = number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .filter(|&s| s > 0)
+        .ok_or_else(bad)?;
+    Ok(std::time::Duration::from_secs(secs))
+}
+
 /// `-o KEY=VALUE` arguments applied to `opts` with the library's IO::Socket::SSL parser.
 pub(crate) fn perl_options(opts: Options, args: &[String]) -> Result<Options, crate::Failure> {
     let pairs = args
@@ -461,5 +489,34 @@ impl ServerLimits {
             max_connections: self.max_connections,
             threads: self.threads,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::duration;
+    use std::time::Duration;
+
+    #[test]
+    fn durations_in_units() {
+        let d = |t| duration("--x", t).map_err(|e| e.message().to_owned());
+        assert_eq!(d("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(d("30m"), Ok(Duration::from_secs(1800)));
+        assert_eq!(d("12h"), Ok(Duration::from_secs(43_200)));
+        assert_eq!(d("2d"), Ok(Duration::from_secs(172_800)));
+        assert_eq!(d("3600"), Ok(Duration::from_secs(3600)));
+        for bad in [
+            "",
+            "0",
+            "0s",
+            "h",
+            "12x",
+            "-5s",
+            "1.5h",
+            "99999999999999999999d",
+        ] {
+            let e = d(bad).unwrap_err();
+            assert!(e.contains("want a duration"), "{bad}: {e}");
+        }
     }
 }

@@ -118,6 +118,11 @@ pub(crate) struct ConnectArgs {
     /// Connect this many times through one context (sessions resume) and report which did.
     #[arg(long, default_value_t = 1)]
     reconnect: u32,
+    /// With --reconnect: another server of the fleet behind ADDR (repeatable). Connections
+    /// go to ADDR and these in turn, all offering the last session, and the report says on
+    /// which server each one resumed.
+    #[arg(long, value_name = "HOST:PORT")]
+    also: Vec<String>,
     /// Print the negotiated key exchange group.
     #[arg(long)]
     show_groups: bool,
@@ -215,6 +220,11 @@ fn options(a: &ConnectArgs) -> Result<Options, Failure> {
     }
     if a.starttls.is_some() {
         o = o.start_handshake(false);
+    }
+    if let (false, Some(addr)) = (a.also.is_empty(), &a.addr) {
+        // The fleet's servers share sessions: one is filed for all (each still verified for
+        // its name).
+        o = o.session_key(format!("fleet:{}", from_url(addr)));
     }
     // On the command line a pin names the one certificate expected: it is mandatory.
     for fp in &a.fingerprints {
@@ -398,6 +408,11 @@ fn run_into(a: &ConnectArgs, reports: &mut Vec<Report>) -> Result<(), Failure> {
     if a.reconnect == 0 {
         return Err(Failure::usage("--reconnect must be at least 1"));
     }
+    if !a.also.is_empty() && a.reconnect < 2 {
+        return Err(Failure::usage(
+            "--also names more servers to reconnect to: add --reconnect N (N at least 2)",
+        ));
+    }
     if a.stdin && a.reconnect > 1 {
         return Err(Failure::usage(
             "--stdin talks over one connection: drop --reconnect",
@@ -411,6 +426,11 @@ fn run_into(a: &ConnectArgs, reports: &mut Vec<Report>) -> Result<(), Failure> {
         .filter(|r| r.session_reused)
         .map(|r| r.connection)
         .collect();
+    // With --also, where each resumed: the servers differ.
+    let at = |n: &u32| match a.also.is_empty() {
+        true => n.to_string(),
+        false => format!("{n} at {}", reports[*n as usize - 1].address),
+    };
     if a.json {
         let text = if reports.len() == 1 {
             serde_json::to_string(&reports[0])
@@ -423,7 +443,7 @@ fn run_into(a: &ConnectArgs, reports: &mut Vec<Report>) -> Result<(), Failure> {
         .map_err(|e| Failure::usage(format!("cannot write the report: {e}")))?;
         outln!("{text}");
     } else if reports.len() > 1 {
-        let list: Vec<String> = resumed.iter().map(u32::to_string).collect();
+        let list: Vec<String> = resumed.iter().map(at).collect();
         outln!(
             "resumed: {} of {} connections ({})",
             list.len(),
@@ -528,6 +548,12 @@ fn connect_once(a: &ConnectArgs, ctx: &SslContext, n: u32) -> Result<Report, Fai
     let target = match dial(a)? {
         Some((addr, _)) => addr,
         None => a.addr.as_deref().map(from_url).unwrap_or_default(),
+    };
+    // --also: connection n goes to the n-th server of the fleet, ADDR first.
+    let fleet = a.also.len() + 1;
+    let target = match (n as usize - 1) % fleet {
+        0 => target,
+        i => a.also[i - 1].clone(),
     };
     let mut sock = SslSocket::connect_with(&target, ctx)?;
     let (host, port) = sock
@@ -687,12 +713,17 @@ fn connect_once(a: &ConnectArgs, ctx: &SslContext, n: u32) -> Result<Report, Fai
 fn print_report(a: &ConnectArgs, r: &Report) -> Result<(), Failure> {
     if a.reconnect > 1 {
         outln!(
-            "connection {}:   {}",
+            "connection {}:   {}{}",
             r.connection,
             if r.session_reused {
                 "resumed"
             } else {
                 "full handshake"
+            },
+            if a.also.is_empty() {
+                String::new()
+            } else {
+                format!(" at {}", r.address)
             }
         );
     }

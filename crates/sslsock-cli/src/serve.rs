@@ -69,8 +69,26 @@ pub(crate) struct ServeArgs {
     sni: Vec<String>,
     /// Session tickets under the keys in this file: one "NAME-HEX KEY-HEX" line per key
     /// (16 and 32 bytes), the first is current; tickets under other names do not resume.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "session_store")]
     ticket_key_file: Option<PathBuf>,
+    /// Share sessions and session ticket keys with the other servers of a fleet through
+    /// Redis: redis://[[USER]:PASSWORD@]HOST[:PORT][/DB], or rediss:// for TLS. A store that
+    /// does not answer costs resumption, never a connection.
+    #[arg(long, value_name = "URL", requires = "store_key")]
+    session_store: Option<String>,
+    /// The fleet's store key, the same file on every server: 32 bytes, raw or as 64 hex
+    /// digits (`openssl rand -hex 32 > FILE`). What goes to Redis is sealed under it.
+    #[arg(long, value_name = "FILE", requires = "session_store")]
+    store_key: Option<PathBuf>,
+    /// With a rediss:// store: the CA certificates (PEM) that sign the store's certificate
+    /// (default: the system's roots).
+    #[arg(long, value_name = "FILE", requires = "session_store")]
+    store_ca: Option<PathBuf>,
+    /// How often the fleet's ticket key changes (90s, 30m, 12h, 2d; default 12h); tickets of
+    /// the key before still resume. `off`: TLS 1.3 tickets are kept in the store instead,
+    /// each good for one resumption.
+    #[arg(long, value_name = "DURATION", requires = "session_store")]
+    ticket_rotate: Option<String>,
     /// Sessions the server keeps for resumption (0: none).
     #[arg(long)]
     session_cache: Option<usize>,
@@ -125,6 +143,52 @@ fn ticket_keys(path: &Path) -> Result<Vec<TicketKey>, Failure> {
         return Err(Failure::usage(format!("{path}: no ticket key")));
     }
     Ok(keys)
+}
+
+/// `--session-store`: sessions in Redis, and the fleet's ticket keys unless `--ticket-rotate
+/// off`; with the line that says so.
+fn fleet_store(a: &ServeArgs, url: &str, opts: Options) -> Result<(Options, String), Failure> {
+    use sslsock::redis_store::{RedisConfig, StoreKey};
+    let key_file = a.store_key.as_ref().ok_or_else(|| {
+        Failure::usage("--session-store needs --store-key FILE (the fleet's key)")
+    })?;
+    let store_err = |e: sslsock::redis_store::StoreError| Failure::usage(e.to_string());
+    let mut config = RedisConfig::new(url, StoreKey::from_file(key_file).map_err(store_err)?);
+    if let Some(ca) = &a.store_ca {
+        config = config.ca_file(ca);
+    }
+    let store = Arc::new(config.build().map_err(store_err)?);
+    let rotate = match a.ticket_rotate.as_deref() {
+        Some("off") => None,
+        Some(text) => Some(crate::args::duration("--ticket-rotate", text)?),
+        None => Some(std::time::Duration::from_secs(12 * 3600)),
+    };
+    let label = store.address().to_owned();
+    let opts = opts.server_session_store(store.clone());
+    Ok(match rotate {
+        Some(period) => (
+            opts.ticket_key_ring(Arc::new(store.ticket_keys(period))),
+            format!(
+                "session store {label}: sessions and ticket keys shared (the ticket key rotates every {})",
+                humanize(period)
+            ),
+        ),
+        None => (
+            opts,
+            format!("session store {label}: sessions shared (TLS 1.3 tickets kept there, one use each)"),
+        ),
+    })
+}
+
+/// `12h`, `30m`, `90s`: a period as given.
+fn humanize(d: std::time::Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        _ if s % 86_400 == 0 => format!("{}d", s / 86_400),
+        _ if s % 3600 == 0 => format!("{}h", s / 3600),
+        _ if s % 60 == 0 => format!("{}m", s / 60),
+        _ => format!("{s}s"),
+    }
 }
 
 /// Whether the `-o` arguments give the server's certificate (`SSL_cert_file`, `SSL_cert`,
@@ -210,6 +274,11 @@ pub(crate) fn run(a: &ServeArgs) -> Result<(), Failure> {
             Some(n) => keys.iter().find(|k| k.name == *n).cloned(),
         });
     }
+    let mut store_note = None;
+    if let Some(url) = &a.session_store {
+        let (with_store, note) = fleet_store(a, url, opts)?;
+        (opts, store_note) = (with_store, Some(note));
+    }
     if let Some(n) = a.session_cache {
         opts = opts.session_cache_size(n);
     }
@@ -222,7 +291,7 @@ pub(crate) fn run(a: &ServeArgs) -> Result<(), Failure> {
     }
     let opts = crate::args::perl_options(opts, &a.perl_args)?;
     let ctx = SslContext::new(&opts)?;
-    serve_all(a, &limits, ctx, generated_fp)
+    serve_all(a, &limits, ctx, generated_fp, store_note)
 }
 
 /// What the threads of one server share: the limits of the whole server and the ids.
@@ -245,6 +314,7 @@ fn serve_all(
     limits: &crate::args::Limits,
     ctx: SslContext,
     generated_fp: Option<String>,
+    store_note: Option<String>,
 ) -> Result<(), Failure> {
     let std_listener = SslListener::bind(&a.listen, &ctx)?;
     let local = std_listener.local_addr()?;
@@ -252,6 +322,9 @@ fn serve_all(
     outln!("listening on {local}");
     if let Some(fp) = generated_fp {
         outln!("self-signed certificate for localhost, 127.0.0.1, ::1: {fp}");
+    }
+    if let Some(note) = store_note {
+        outln!("{note}");
     }
     out::flush()?;
     let shared = Arc::new(Shared {
@@ -315,9 +388,14 @@ async fn handle(id: u64, tcp: TcpStream, peer: std::net::SocketAddr, ctx: SslCon
     };
     let sock = s.socket();
     say(format_args!(
-        "connection {id} from {peer}: {} {}{}{}{}",
+        "connection {id} from {peer}: {} {}{}{}{}{}",
         sock.version().unwrap_or("?"),
         sock.cipher().unwrap_or("?"),
+        if sock.session_reused() {
+            " resumed"
+        } else {
+            ""
+        },
         sock.servername()
             .map(|n| format!(" sni={n}"))
             .unwrap_or_default(),

@@ -7,6 +7,7 @@ mod bench;
 mod cert;
 mod commands;
 mod connect;
+mod fleet;
 mod inspect;
 mod intercept;
 mod ocsp;

@@ -224,6 +224,11 @@ impl RedisStore {
         )
     }
 
+    /// The store's URL without its password, as messages give it.
+    pub fn address(&self) -> &str {
+        &self.link.label
+    }
+
     /// Whether the store is in an outage now (its last call failed).
     pub fn is_down(&self) -> bool {
         self.link.is_down()
