@@ -117,7 +117,7 @@ fn two_serve_processes_resume_each_others_sessions() {
         );
     }
     // Each server's log marks the connections it resumed.
-    let mut log = |out: &mut BufReader<std::process::ChildStdout>, n: usize| {
+    let log = |out: &mut BufReader<std::process::ChildStdout>, n: usize| {
         (0..n)
             .map(|_| {
                 let mut l = String::new();
