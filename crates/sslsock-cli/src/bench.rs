@@ -83,6 +83,10 @@ pub(crate) struct HandshakeArgs {
     /// Verify the server (off by default, like s_time).
     #[arg(long)]
     verify: bool,
+    /// Another server of the same fleet, on this port (repeatable): connections go to
+    /// --port and these in turn, each offering the session of the one before.
+    #[arg(long, value_name = "PORT")]
+    also: Vec<u16>,
 }
 
 /// Arguments of `sslsock bench bulk`.
@@ -172,6 +176,12 @@ fn version(tls: Tls) -> Option<&'static str> {
 }
 
 fn client_ctx(tls: Tls, suites: &Suites, verify: bool, reuse: bool) -> Result<SslContext, Failure> {
+    Ok(SslContext::new(&client_options(
+        tls, suites, verify, reuse,
+    ))?)
+}
+
+fn client_options(tls: Tls, suites: &Suites, verify: bool, reuse: bool) -> Options {
     // Without reuse no session is kept, so every connection is a full handshake.
     let mut o = Options::new()
         .hostname("localhost")
@@ -182,7 +192,7 @@ fn client_ctx(tls: Tls, suites: &Suites, verify: bool, reuse: bool) -> Result<Ss
     if let Some(v) = version(tls) {
         o = o.version(v);
     }
-    Ok(SslContext::new(&suites.apply(o))?)
+    suites.apply(o)
 }
 
 pub(crate) fn run(cmd: &BenchCommand) -> Result<(), Failure> {
@@ -242,13 +252,20 @@ fn server(a: &ServerArgs) -> Result<(), Failure> {
 }
 
 fn handshake(a: &HandshakeArgs) -> Result<(), Failure> {
-    let ctx = client_ctx(a.tls, &a.suites, a.verify, a.reuse)?;
-    let addr = host_port(&a.host, a.port);
+    let mut addrs = vec![host_port(&a.host, a.port)];
+    addrs.extend(a.also.iter().map(|p| host_port(&a.host, *p)));
+    let mut o = client_options(a.tls, &a.suites, a.verify, a.reuse);
+    if addrs.len() > 1 {
+        // One session for the whole fleet, whichever server made it.
+        o = o.session_key("bench-fleet");
+    }
+    let ctx = SslContext::new(&o)?;
     let started = Instant::now();
     let (mut conns, mut reused) = (0u64, 0u64);
     let (mut version, mut cipher) = (String::new(), String::new());
     while conns < a.n && started.elapsed().as_secs_f64() < a.seconds {
-        let mut s = SslSocket::connect_with(&addr, &ctx)?;
+        let addr = &addrs[(conns % addrs.len() as u64) as usize];
+        let mut s = SslSocket::connect_with(addr, &ctx)?;
         if s.session_reused() {
             reused += 1;
         }

@@ -186,8 +186,9 @@ pub trait TicketKeys: Send + Sync {
 /// Session ticket keys that rotate: a new current key every `period`, the key before it
 /// still opening tickets, older ones retired, so that a ticket resumes for at most two
 /// periods. Servers given the same ring ([`Options::ticket_key_ring`](crate::Options::ticket_key_ring))
-/// open each other's tickets; keys are made here, from the system's random source, and never
-/// leave the process.
+/// open each other's tickets (share a ring only between servers that check clients alike);
+/// keys are made here, from the system's random source, and never leave the process. For
+/// servers in several processes, see `redis_store::RedisTicketKeys` (feature `redis`).
 ///
 /// ```
 /// use std::sync::Arc;

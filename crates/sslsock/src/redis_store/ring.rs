@@ -110,9 +110,11 @@ impl RedisTicketKeys {
             (Some(n), Some(g)) if g.number == n => {
                 force_rotate || now_secs() >= g.made.saturating_add(self.period.as_secs())
             }
-            // The current key does not open here (another store key?): not this server's
-            // to replace, or servers with different keys would take turns.
-            _ => false,
+            // The current key is there and does not open here (another store key?): not
+            // this server's to replace, or servers with different keys would take turns.
+            (Some(n), _) if local.unopened == Some(n) => false,
+            // Named but gone (expired while the fleet was idle) or unreadable just now.
+            _ => true,
         };
         if due {
             let next = current

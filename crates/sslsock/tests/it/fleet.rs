@@ -334,6 +334,14 @@ fn fleet_ticket_keys_rotate_once_for_every_server() {
         }
     }
 
+    // A current generation whose key is gone (expired while the fleet was idle): the next
+    // server to ask makes a new one.
+    redis.cli(&["DEL", "ring:tk:3"]);
+    let late = store(&redis, &FLEET_KEY, "ring:").ticket_keys(Duration::from_secs(3600));
+    let key = late.current().expect("a new current key");
+    assert_eq!(key.name[..8], 4u64.to_be_bytes());
+    assert_eq!(redis.cli(&["GET", "ring:tk:current"]).trim(), "4");
+
     // Rotation by age: with a one-second period, the key changes without anyone asking, and
     // another server still opens the one before.
     let aging = store(&redis, &FLEET_KEY, "age:").ticket_keys(Duration::from_secs(1));
