@@ -143,6 +143,15 @@ impl Session {
         }
     }
 
+    pub(crate) fn export_keying_material(
+        &self,
+        out: &mut [u8],
+        label: &str,
+        context: Option<&[u8]>,
+    ) -> Result<(), Error> {
+        either!(self, s => s.export_keying_material(out, label, context))
+    }
+
     pub(crate) fn tickets_received(&self) -> u32 {
         match self {
             Session::Rustls(s) => s.tickets_received(),

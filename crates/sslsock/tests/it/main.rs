@@ -16,6 +16,7 @@ mod module_graph;
 // The examples' servers, driven by the tests.
 mod hostile_peers;
 mod intercept;
+mod keying;
 #[cfg(feature = "mio")]
 #[path = "../../examples/mio_echo.rs"]
 #[allow(dead_code)]

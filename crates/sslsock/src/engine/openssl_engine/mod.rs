@@ -1278,6 +1278,28 @@ impl OsslSession {
         self.stream.ssl().session_reused()
     }
 
+    /// RFC 5705 / RFC 8446 7.5 keying material into `out` (`SSL_export_keying_material`).
+    pub(crate) fn export_keying_material(
+        &self,
+        out: &mut [u8],
+        label: &str,
+        context: Option<&[u8]>,
+    ) -> Result<(), Error> {
+        if self.handshaking {
+            return Err(Error::State(
+                "keying material comes from a finished handshake",
+            ));
+        }
+        self.stream
+            .ssl()
+            .export_keying_material(out, label, context)
+            .map_err(|e| {
+                Error::Tls(TlsError::Other(format!(
+                    "cannot export keying material: {e}"
+                )))
+            })
+    }
+
     pub(crate) fn peer_outcome(&self) -> Option<&PeerOutcome> {
         self.outcome.as_ref()
     }

@@ -371,6 +371,23 @@ impl RustlsSession {
         }
     }
 
+    /// RFC 5705 / RFC 8446 7.5 keying material into `out`.
+    pub(crate) fn export_keying_material(
+        &self,
+        out: &mut [u8],
+        label: &str,
+        context: Option<&[u8]>,
+    ) -> Result<(), Error> {
+        self.conn
+            .export_keying_material(out, label.as_bytes(), context)
+            .map(|_| ())
+            .map_err(|e| {
+                Error::Tls(crate::error::TlsError::Other(format!(
+                    "cannot export keying material: {e}"
+                )))
+            })
+    }
+
     /// TLS 1.3 session tickets received (client side).
     pub(crate) fn tickets_received(&self) -> u32 {
         match &self.conn {
