@@ -385,6 +385,18 @@ pub(crate) fn hex_key(hex: &str) -> Result<Vec<u8>, crate::Failure> {
     hex_bytes(hex).filter(|k| !k.is_empty()).ok_or_else(bad)
 }
 
+/// Upper-case hex, as openssl prints bytes.
+pub(crate) fn hex_upper(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            // Writing to a String cannot fail.
+            let _ = write!(s, "{b:02X}");
+            s
+        })
+}
+
 /// The bytes of an even number of hex digits; `None` for anything else.
 pub(crate) fn hex_bytes(hex: &str) -> Option<Vec<u8>> {
     if !hex.len().is_multiple_of(2) || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {

@@ -123,6 +123,14 @@ pub(crate) struct ConnectArgs {
     /// which server each one resumed.
     #[arg(long, value_name = "HOST:PORT")]
     also: Vec<String>,
+    /// Export keying material for LABEL (RFC 5705, RFC 8446 7.5; s_client's -keymatexport):
+    /// LEN bytes (default 32), printed in hex as `keying material:`.
+    #[arg(long, value_name = "LABEL[:LEN]")]
+    keymat: Option<String>,
+    /// The context of --keymat, in hex (default: none; in TLS 1.2 no context and an empty
+    /// one give different bytes).
+    #[arg(long, value_name = "HEX", requires = "keymat")]
+    keymat_context: Option<String>,
     /// Print the negotiated key exchange group.
     #[arg(long)]
     show_groups: bool,
@@ -292,6 +300,54 @@ struct Report {
     ech: &'static str,
     /// The server's answer to --send (lossy UTF-8).
     reply: Option<String>,
+    /// --keymat: what was exported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    keying_material: Option<KeyingMaterial>,
+}
+
+/// Keying material exported for `--keymat`.
+#[derive(Serialize)]
+struct KeyingMaterial {
+    label: String,
+    /// The context in hex, when one was given.
+    context: Option<String>,
+    length: usize,
+    /// The bytes, in upper-case hex (as openssl prints them).
+    hex: String,
+}
+
+/// `--keymat LABEL[:LEN]` (LEN 32 when not given) with `--keymat-context HEX`.
+fn keymat_request(a: &ConnectArgs) -> Result<Option<(String, Option<Vec<u8>>, usize)>, Failure> {
+    let Some(spec) = &a.keymat else {
+        return Ok(None);
+    };
+    let (label, len) = match spec.rsplit_once(':') {
+        Some((label, len)) if len.bytes().all(|b| b.is_ascii_digit()) && !len.is_empty() => {
+            let n = len
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=65_536).contains(n));
+            let n = n.ok_or_else(|| {
+                Failure::usage(format!("--keymat {spec}: LEN must be 1 to 65536 bytes"))
+            })?;
+            (label.to_owned(), n)
+        }
+        _ => (spec.clone(), 32),
+    };
+    if label.is_empty() {
+        return Err(Failure::usage(format!(
+            "--keymat {spec}: the label is empty"
+        )));
+    }
+    let context = match &a.keymat_context {
+        None => None,
+        Some(h) => Some(crate::args::hex_bytes(h).ok_or_else(|| {
+            Failure::usage(format!(
+                "--keymat-context {h}: want hex digits, e.g. 0a1b2c"
+            ))
+        })?),
+    };
+    Ok(Some((label, context, len)))
 }
 
 /// The connection's identity as resolved by the library: what was sent and checked, what
@@ -403,6 +459,8 @@ struct ErrorReport<'a> {
 
 fn run_into(a: &ConnectArgs, reports: &mut Vec<Report>) -> Result<(), Failure> {
     let opts = options(a)?;
+    // Checked before any connection is made.
+    keymat_request(a)?;
     // One context for every connection: with --reconnect, later ones resume its sessions.
     let ctx = SslContext::new(&opts)?;
     if a.reconnect == 0 {
@@ -617,7 +675,20 @@ fn connect_once(a: &ConnectArgs, ctx: &SslContext, n: u32) -> Result<Report, Fai
         "ok".to_owned()
     };
     let revocation = revocation(a, ctx, &sock)?;
+    let keying_material = match keymat_request(a)? {
+        None => None,
+        Some((label, context, length)) => {
+            let bytes = sock.export_keying_material(&label, context.as_deref(), length)?;
+            Some(KeyingMaterial {
+                label,
+                context: context.map(|c| crate::args::hex_upper(&c)),
+                length,
+                hex: crate::args::hex_upper(&bytes),
+            })
+        }
+    };
     let report = Report {
+        keying_material,
         revocation,
         ech: sock.ech_status().as_str(),
         connection: n,
@@ -655,6 +726,9 @@ fn connect_once(a: &ConnectArgs, ctx: &SslContext, n: u32) -> Result<Report, Fai
                 .map(|p| format!(" npn: {p}"))
                 .unwrap_or_default()
         );
+        if let Some(k) = &report.keying_material {
+            outln!("keying material: {}", k.hex);
+        }
     } else if !a.json && !a.quiet {
         print_report(a, &report)?;
     }
@@ -763,6 +837,9 @@ fn print_report(a: &ConnectArgs, r: &Report) -> Result<(), Failure> {
     // Unpadded: "revocation: good (stapled)" is the line scripts look for.
     outln!("revocation: {}", r.revocation);
     outln!("ech:          {}", r.ech);
+    if let Some(k) = &r.keying_material {
+        outln!("keying material: {}", k.hex);
+    }
     Ok(())
 }
 

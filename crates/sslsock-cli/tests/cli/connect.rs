@@ -1071,3 +1071,83 @@ fn ech_refusals_say_what_happened() {
     );
     assert!(!stderr(&o).contains("in the clear"), "{}", stderr(&o));
 }
+
+/// `--keymat LABEL[:LEN]` prints what `openssl s_server -keymatexport` prints, TLS 1.2 and 1.3.
+#[test]
+fn keymat_matches_openssl_s_server() {
+    require("openssl");
+    const LABEL: &str = "EXPERIMENTAL-cli";
+    for (version, len) in [("TLSv1_2", "32"), ("TLSv1_3", "32"), ("TLSv1_3", "48")] {
+        let (cert, key) = (f("srv-ec.pem"), f("srv-ec.key"));
+        let (mut peer, port) = sslsock_test_support::spawn_listening(|port| {
+            let mut cmd = Command::new("openssl");
+            cmd.args(["s_server", "-accept", &format!("127.0.0.1:{port}")])
+                .args(["-cert", &cert, "-key", &key])
+                .args(["-keymatexport", LABEL, "-keymatexportlen", len])
+                // Open: at the end of its input s_server stops accepting.
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null());
+            cmd
+        });
+        let stdout = peer.child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let spec = if len == "32" {
+            LABEL.to_owned()
+        } else {
+            format!("{LABEL}:{len}")
+        };
+        let report = run_ok(&[
+            "connect",
+            &format!("localhost:{port}"),
+            "--cacert",
+            &f("ca.pem"),
+            "--version",
+            version,
+            "--keymat",
+            &spec,
+        ]);
+        let ours = report
+            .lines()
+            .find_map(|l| l.strip_prefix("keying material: "))
+            .unwrap_or_else(|| panic!("{report}"))
+            .to_owned();
+        assert_eq!(ours.len(), 2 * len.parse::<usize>().unwrap());
+        let mut theirs = None;
+        while theirs.is_none() {
+            let line = rx
+                .recv_timeout(Duration::from_secs(20))
+                .expect("s_server printed no keying material");
+            theirs = line
+                .trim()
+                .strip_prefix("Keying material: ")
+                .map(str::to_owned);
+        }
+        assert_eq!(theirs.unwrap(), ours, "{version}");
+    }
+}
+
+/// Bad --keymat arguments are refused before connecting.
+#[test]
+fn keymat_arguments_are_checked() {
+    let o = sslsock(&["connect", "127.0.0.1:1", "--keymat", "x:0"]);
+    one_line_error(&o, 2, "--keymat x:0: LEN must be 1 to 65536 bytes");
+    let o = sslsock(&["connect", "127.0.0.1:1", "--keymat", ":12"]);
+    one_line_error(&o, 2, "the label is empty");
+    let o = sslsock(&[
+        "connect",
+        "127.0.0.1:1",
+        "--keymat",
+        "x",
+        "--keymat-context",
+        "zz",
+    ]);
+    one_line_error(&o, 2, "--keymat-context zz: want hex digits");
+}
