@@ -316,8 +316,15 @@ struct KeyingMaterial {
     hex: String,
 }
 
+/// What `--keymat` asks for.
+struct KeymatRequest {
+    label: String,
+    context: Option<Vec<u8>>,
+    length: usize,
+}
+
 /// `--keymat LABEL[:LEN]` (LEN 32 when not given) with `--keymat-context HEX`.
-fn keymat_request(a: &ConnectArgs) -> Result<Option<(String, Option<Vec<u8>>, usize)>, Failure> {
+fn keymat_request(a: &ConnectArgs) -> Result<Option<KeymatRequest>, Failure> {
     let Some(spec) = &a.keymat else {
         return Ok(None);
     };
@@ -347,7 +354,11 @@ fn keymat_request(a: &ConnectArgs) -> Result<Option<(String, Option<Vec<u8>>, us
             ))
         })?),
     };
-    Ok(Some((label, context, len)))
+    Ok(Some(KeymatRequest {
+        label,
+        context,
+        length: len,
+    }))
 }
 
 /// The connection's identity as resolved by the library: what was sent and checked, what
@@ -677,7 +688,11 @@ fn connect_once(a: &ConnectArgs, ctx: &SslContext, n: u32) -> Result<Report, Fai
     let revocation = revocation(a, ctx, &sock)?;
     let keying_material = match keymat_request(a)? {
         None => None,
-        Some((label, context, length)) => {
+        Some(KeymatRequest {
+            label,
+            context,
+            length,
+        }) => {
             let bytes = sock.export_keying_material(&label, context.as_deref(), length)?;
             Some(KeyingMaterial {
                 label,
