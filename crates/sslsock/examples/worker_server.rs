@@ -31,7 +31,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     loop {
         let (tcp, peer) = listener.accept_tcp()?;
-        let ctx = listener.context().clone();
+        let ctx = listener.context();
         std::thread::spawn(move || {
             // A handshake that takes longer than this is cut off.
             let _ = tcp.set_read_timeout(Some(Duration::from_secs(10)));

@@ -26,6 +26,7 @@
 //! ```
 
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::sync::RwLock;
 
 use crate::context::{ContextSource, SslContext};
 use crate::error::{ConfigError, Error};
@@ -42,7 +43,7 @@ use crate::socket::SslSocket;
 /// let listener = SslListener::bind("127.0.0.1:8443", &Options::new().cert_file("srv.pem").key_file("srv.key"))?;
 /// loop {
 ///     let (tcp, _peer) = listener.accept_tcp()?;
-///     let ctx = listener.context().clone();
+///     let ctx = listener.context();
 ///     std::thread::spawn(move || {
 ///         if let Ok(mut tls) = SslSocket::start_ssl(tcp, &ctx) {
 ///             let _ = std::io::copy(&mut std::io::empty(), &mut tls);
@@ -54,7 +55,8 @@ use crate::socket::SslSocket;
 #[derive(Debug)]
 pub struct SslListener {
     tcp: TcpListener,
-    ctx: SslContext,
+    /// Replaced whole by `set_context`; each accept takes the one current then.
+    ctx: RwLock<SslContext>,
 }
 
 impl SslListener {
@@ -78,7 +80,10 @@ impl SslListener {
             addr: addr.to_owned(),
             source,
         })?;
-        Ok(SslListener { tcp, ctx })
+        Ok(SslListener {
+            tcp,
+            ctx: RwLock::new(ctx),
+        })
     }
 
     /// Accepts a connection and runs the TLS handshake (unless `start_handshake(false)`).
@@ -86,10 +91,11 @@ impl SslListener {
     /// the listener stays usable.
     pub fn accept(&self) -> Result<(SslSocket<TcpStream>, SocketAddr), Error> {
         let (tcp, peer) = self.accept_tcp()?;
-        if self.ctx.options().is_lazy() {
-            return Ok((SslSocket::new_plain(tcp, &self.ctx)?, peer));
+        let ctx = self.context();
+        if ctx.options().is_lazy() {
+            return Ok((SslSocket::new_plain(tcp, &ctx)?, peer));
         }
-        Ok((SslSocket::accept_with(tcp, &self.ctx)?, peer))
+        Ok((SslSocket::accept_with(tcp, &ctx)?, peer))
     }
 
     /// Accepts a plain TCP connection only; run the handshake with
@@ -111,9 +117,39 @@ impl SslListener {
         Ok(self.tcp.local_addr()?)
     }
 
-    /// The server context shared by every accepted connection.
-    pub fn context(&self) -> &SslContext {
-        &self.ctx
+    /// The server context new connections get now (a handle: cheap to clone and to keep).
+    pub fn context(&self) -> SslContext {
+        match self.ctx.read() {
+            Ok(ctx) => ctx.clone(),
+            // A writer cannot panic while it holds the lock (it only assigns).
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Replaces the context of the connections accepted from now on, for example with a
+    /// renewed certificate; connections already accepted keep theirs. A context that is not a
+    /// server's is refused and the current one stays.
+    ///
+    /// ```no_run
+    /// use sslsock::{Options, SslListener};
+    /// let opts = |cert: &str| Options::new().cert_file(cert).key_file("srv.key");
+    /// let listener = SslListener::bind("127.0.0.1:8443", &opts("srv.pem"))?;
+    /// // ... later, the certificate was renewed (a context that fails to build changes nothing):
+    /// listener.set_context(&opts("renewed.pem"))?;
+    /// # Ok::<(), sslsock::Error>(())
+    /// ```
+    pub fn set_context(&self, config: impl ContextSource) -> Result<(), Error> {
+        let ctx = config.server_context()?;
+        if !ctx.is_server() {
+            return Err(Error::Config(ConfigError::Invalid(
+                "SslListener needs a server context".to_owned(),
+            )));
+        }
+        match self.ctx.write() {
+            Ok(mut current) => *current = ctx,
+            Err(poisoned) => *poisoned.into_inner() = ctx,
+        }
+        Ok(())
     }
 
     /// The TCP listener.

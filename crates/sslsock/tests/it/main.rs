@@ -35,6 +35,7 @@ mod peers;
 mod perl_args;
 mod record_padding;
 mod records;
+mod reload;
 mod server_features;
 mod session_identity;
 mod starttls;

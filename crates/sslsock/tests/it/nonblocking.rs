@@ -202,7 +202,7 @@ fn slow_loris_is_cut_off_while_others_are_served() {
     const GAP: Duration = Duration::from_millis(50);
     let listener = SslListener::bind("127.0.0.1:0", &server_opts().timeout(TIMEOUT)).unwrap();
     let addr = listener.local_addr().unwrap();
-    let ctx = listener.context().clone();
+    let ctx = listener.context();
     // Set when the slow client's handshake ends (the first connection accepted).
     let loris_done = Arc::new(AtomicBool::new(false));
     let done = loris_done.clone();
