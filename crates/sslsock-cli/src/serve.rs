@@ -145,9 +145,15 @@ fn ticket_keys(path: &Path) -> Result<Vec<TicketKey>, Failure> {
     Ok(keys)
 }
 
-/// `--session-store`: sessions in Redis, and the fleet's ticket keys unless `--ticket-rotate
-/// off`; with the line that says so.
-fn fleet_store(a: &ServeArgs, url: &str, opts: Options) -> Result<(Options, String), Failure> {
+/// `--session-store`: the Redis store, the fleet's ticket keys unless `--ticket-rotate off`,
+/// and the line that says so. Made once: a reload keeps them.
+struct Fleet {
+    store: Arc<sslsock::redis_store::RedisStore>,
+    ring: Option<Arc<sslsock::redis_store::RedisTicketKeys>>,
+    note: String,
+}
+
+fn fleet_store(a: &ServeArgs, url: &str) -> Result<Fleet, Failure> {
     use sslsock::redis_store::{RedisConfig, StoreKey};
     let key_file = a.store_key.as_ref().ok_or_else(|| {
         Failure::usage("--session-store needs --store-key FILE (the fleet's key)")
@@ -164,19 +170,22 @@ fn fleet_store(a: &ServeArgs, url: &str, opts: Options) -> Result<(Options, Stri
         None => Some(std::time::Duration::from_secs(12 * 3600)),
     };
     let label = store.address().to_owned();
-    let opts = opts.server_session_store(store.clone());
     Ok(match rotate {
-        Some(period) => (
-            opts.ticket_key_ring(Arc::new(store.ticket_keys(period))),
-            format!(
+        Some(period) => Fleet {
+            ring: Some(Arc::new(store.ticket_keys(period))),
+            store,
+            note: format!(
                 "session store {label}: sessions and ticket keys shared (the ticket key rotates every {})",
                 humanize(period)
             ),
-        ),
-        None => (
-            opts,
-            format!("session store {label}: sessions shared (TLS 1.3 tickets kept there, one use each)"),
-        ),
+        },
+        None => Fleet {
+            ring: None,
+            store,
+            note: format!(
+                "session store {label}: sessions shared (TLS 1.3 tickets kept there, one use each)"
+            ),
+        },
     })
 }
 
@@ -214,6 +223,66 @@ pub(crate) enum VerifyClient {
 
 pub(crate) fn run(a: &ServeArgs) -> Result<(), Failure> {
     let limits = a.limits.resolve()?;
+    let generated = generated_identity(a)?;
+    let fleet = match &a.session_store {
+        Some(url) => Some(fleet_store(a, url)?),
+        None => None,
+    };
+    let build = || context(a, &limits, generated.as_ref(), fleet.as_ref());
+    let ctx = build()?;
+    let notes = generated
+        .as_ref()
+        .map(|g| {
+            format!(
+                "self-signed certificate for localhost, 127.0.0.1, ::1: {}",
+                g.fingerprint
+            )
+        })
+        .into_iter()
+        .chain(fleet.as_ref().map(|f| f.note.clone()))
+        .collect();
+    serve_all(a, &limits, ctx, notes, &build)
+}
+
+/// The certificate made up for a server given none: kept for the life of the process, so
+/// that a reload does not change it.
+struct Generated {
+    cert_pem: String,
+    key_pem: String,
+    fingerprint: String,
+}
+
+fn generated_identity(a: &ServeArgs) -> Result<Option<Generated>, Failure> {
+    // A PSK server without --cert serves PSK clients only (as `s_server -psk -nocert`): a
+    // made-up certificate would serve clients without the key. With -o the certificate comes
+    // from there.
+    if a.identity.cert.is_some() || a.engine.psk_given() || names_own_certificate(&a.perl_args) {
+        return Ok(None);
+    }
+    let issued = CertSpec::new("localhost")
+        .san("localhost")
+        .san("127.0.0.1")
+        .san("::1")
+        .self_signed()?;
+    let fingerprint = sslsock::verify::fingerprint::fingerprint(
+        &issued.cert_der,
+        FingerprintAlgorithm::Sha256,
+        false,
+    )?;
+    Ok(Some(Generated {
+        cert_pem: issued.cert_pem,
+        key_pem: issued.key_pem,
+        fingerprint,
+    }))
+}
+
+/// The server's context from the flags and the files they name: at start and at each reload.
+fn context(
+    a: &ServeArgs,
+    limits: &crate::args::Limits,
+    generated: Option<&Generated>,
+    fleet: Option<&Fleet>,
+) -> Result<SslContext, Failure> {
     let mut opts = Options::new().server(true).timeout(limits.handshake);
     opts = a.engine.apply(opts, true)?;
     if let Some(hint) = &a.psk_hint {
@@ -222,27 +291,10 @@ pub(crate) fn run(a: &ServeArgs) -> Result<(), Failure> {
     if let Some(idle) = limits.idle {
         opts = opts.idle_timeout(idle);
     }
-    let mut generated_fp = None;
-    match &a.identity.cert {
-        Some(_) => opts = a.identity.apply(opts),
-        // A PSK server without --cert serves PSK clients only (as `s_server -psk -nocert`):
-        // a made-up certificate would serve clients without the key.
-        None if a.engine.psk_given() => {}
-        // The certificate comes from -o (applied after the flags).
-        None if names_own_certificate(&a.perl_args) => {}
-        None => {
-            let issued = CertSpec::new("localhost")
-                .san("localhost")
-                .san("127.0.0.1")
-                .san("::1")
-                .self_signed()?;
-            generated_fp = Some(sslsock::verify::fingerprint::fingerprint(
-                &issued.cert_der,
-                FingerprintAlgorithm::Sha256,
-                false,
-            )?);
-            opts = opts.cert_pem(issued.cert_pem).key_pem(issued.key_pem);
-        }
+    if a.identity.cert.is_some() {
+        opts = a.identity.apply(opts);
+    } else if let Some(g) = generated {
+        opts = opts.cert_pem(g.cert_pem.clone()).key_pem(g.key_pem.clone());
     }
     if let Some(staple) = &a.ocsp_staple {
         opts = opts.ocsp_staple(match staple.as_str() {
@@ -258,13 +310,7 @@ pub(crate) fn run(a: &ServeArgs) -> Result<(), Failure> {
     }
     opts = a.ciphers.apply(opts);
     for spec in &a.sni {
-        let (name, files) = spec
-            .split_once('=')
-            .ok_or_else(|| Failure::usage(format!("--sni-cert {spec}: want NAME=CERT[:KEY]")))?;
-        let (cert, key) = match files.split_once(':') {
-            Some((c, k)) => (c, Some(PathBuf::from(k))),
-            None => (files, None),
-        };
+        let (name, cert, key) = sni_spec(spec)?;
         opts = opts.sni_cert(name, cert, key);
     }
     if let Some(path) = &a.ticket_key_file {
@@ -274,10 +320,11 @@ pub(crate) fn run(a: &ServeArgs) -> Result<(), Failure> {
             Some(n) => keys.iter().find(|k| k.name == *n).cloned(),
         });
     }
-    let mut store_note = None;
-    if let Some(url) = &a.session_store {
-        let (with_store, note) = fleet_store(a, url, opts)?;
-        (opts, store_note) = (with_store, Some(note));
+    if let Some(f) = fleet {
+        opts = opts.server_session_store(f.store.clone());
+        if let Some(ring) = &f.ring {
+            opts = opts.ticket_key_ring(ring.clone());
+        }
     }
     if let Some(n) = a.session_cache {
         opts = opts.session_cache_size(n);
@@ -290,13 +337,59 @@ pub(crate) fn run(a: &ServeArgs) -> Result<(), Failure> {
         opts = opts.ca_file(ca).client_ca_file(ca).verify_mode(mode);
     }
     let opts = crate::args::perl_options(opts, &a.perl_args)?;
-    let ctx = SslContext::new(&opts)?;
-    serve_all(a, &limits, ctx, generated_fp, store_note)
+    Ok(SslContext::new(&opts)?)
+}
+
+/// `--sni-cert NAME=CERT[:KEY]`.
+fn sni_spec(spec: &str) -> Result<(&str, &str, Option<PathBuf>), Failure> {
+    let (name, files) = spec
+        .split_once('=')
+        .ok_or_else(|| Failure::usage(format!("--sni-cert {spec}: want NAME=CERT[:KEY]")))?;
+    Ok(match files.split_once(':') {
+        Some((c, k)) => (name, c, Some(PathBuf::from(k))),
+        None => (name, files, None),
+    })
+}
+
+/// The files a reload reads again: a change to any of them reloads the server.
+fn watched_files(a: &ServeArgs) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = [
+        &a.identity.cert,
+        &a.identity.key,
+        &a.client_ca,
+        &a.ticket_key_file,
+    ]
+    .into_iter()
+    .flatten()
+    .cloned()
+    .collect();
+    if let Some(staple) = a.ocsp_staple.as_deref().filter(|s| *s != "auto") {
+        files.push(staple.into());
+    }
+    for spec in &a.sni {
+        if let Ok((_, cert, key)) = sni_spec(spec) {
+            files.push(cert.into());
+            files.extend(key);
+        }
+    }
+    files
+}
+
+/// What is known of each watched file: its modification time and length (`None`: missing).
+fn file_states(files: &[PathBuf]) -> Vec<Option<(std::time::SystemTime, u64)>> {
+    files
+        .iter()
+        .map(|f| {
+            let m = std::fs::metadata(f).ok()?;
+            Some((m.modified().ok()?, m.len()))
+        })
+        .collect()
 }
 
 /// What the threads of one server share: the limits of the whole server and the ids.
 struct Shared {
-    ctx: SslContext,
+    /// Replaced whole by a reload; each connection takes the one current when it is accepted.
+    ctx: std::sync::RwLock<SslContext>,
     mode: Mode,
     /// `--count`: connections the server still takes (each thread takes one before it accepts).
     left: Option<AtomicU64>,
@@ -313,22 +406,21 @@ fn serve_all(
     a: &ServeArgs,
     limits: &crate::args::Limits,
     ctx: SslContext,
-    generated_fp: Option<String>,
-    store_note: Option<String>,
+    notes: Vec<String>,
+    build: &(dyn Fn() -> Result<SslContext, Failure> + Sync),
 ) -> Result<(), Failure> {
     let std_listener = SslListener::bind(&a.listen, &ctx)?;
     let local = std_listener.local_addr()?;
     let cores = crate::args::Cores::new(limits.threads, std_listener.get_ref())?;
+    // SIGHUP reloads from here on (before anyone is told the server listens).
+    let watch = ReloadWatch::new();
     outln!("listening on {local}");
-    if let Some(fp) = generated_fp {
-        outln!("self-signed certificate for localhost, 127.0.0.1, ::1: {fp}");
-    }
-    if let Some(note) = store_note {
+    for note in notes {
         outln!("{note}");
     }
     out::flush()?;
     let shared = Arc::new(Shared {
-        ctx,
+        ctx: std::sync::RwLock::new(ctx),
         mode: a.mode,
         left: a.count.map(AtomicU64::new),
         ids: AtomicU64::new(0),
@@ -338,7 +430,99 @@ fn serve_all(
     // Every connection is a task on the thread that accepted it, one thread per core by
     // default (--threads): a client that stalls costs a task, not a thread, and its deadline
     // ends it.
-    cores.run(move |listener| accept_loop(listener, shared.clone()))
+    let done = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let watcher = shared.clone();
+        let files = watched_files(a);
+        let done = &done;
+        scope.spawn(move || reload_on_signal_or_change(watch, &watcher, &files, build, done));
+        let result = cores.run(move |listener| accept_loop(listener, shared.clone()));
+        done.store(true, Ordering::Release);
+        result
+    })
+}
+
+/// The runtime of the reload watcher and its SIGHUP stream, set up before the server says it
+/// listens (a SIGHUP before would end the process).
+struct ReloadWatch {
+    runtime: tokio::runtime::Runtime,
+    hangup: Option<tokio::signal::unix::Signal>,
+}
+
+impl ReloadWatch {
+    fn new() -> Option<ReloadWatch> {
+        let runtime = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(r) => r,
+            Err(e) => {
+                log::warn!("no reloads: cannot start the reload watcher: {e}");
+                return None;
+            }
+        };
+        let hangup = {
+            let _in = runtime.enter();
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    log::warn!("no reload on SIGHUP: {e}");
+                    None
+                }
+            }
+        };
+        Some(ReloadWatch { runtime, hangup })
+    }
+}
+
+/// Reloads the server's context on SIGHUP and when a file it was made from changes (checked
+/// every second), until `done`. A reload that fails keeps the context there was, and says
+/// why.
+fn reload_on_signal_or_change(
+    watch: Option<ReloadWatch>,
+    shared: &Shared,
+    files: &[PathBuf],
+    build: &(dyn Fn() -> Result<SslContext, Failure> + Sync),
+    done: &AtomicBool,
+) {
+    let Some(ReloadWatch {
+        runtime,
+        mut hangup,
+    }) = watch
+    else {
+        return;
+    };
+    runtime.block_on(async {
+        let mut seen = file_states(files);
+        while !done.load(Ordering::Acquire) {
+            let why = tokio::select! {
+                Some(()) = async { hangup.as_mut()?.recv().await } => "on SIGHUP",
+                () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {
+                    let now = file_states(files);
+                    if now == seen {
+                        continue;
+                    }
+                    seen = now;
+                    "as its files changed"
+                }
+            };
+            match build() {
+                Ok(ctx) => {
+                    match shared.ctx.write() {
+                        Ok(mut current) => *current = ctx,
+                        Err(poisoned) => *poisoned.into_inner() = ctx,
+                    }
+                    say(format_args!(
+                        "reloaded {why}: new connections get the new certificate"
+                    ));
+                }
+                Err(e) => log::warn!(
+                    "reload {why} failed, the previous certificate stays: {}",
+                    e.message()
+                ),
+            }
+        }
+    });
 }
 
 /// Takes one more connection under `--count`; false when the count is used up.
@@ -363,7 +547,11 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) -> Result<(), F
             .await;
         let _ = tcp.set_nodelay(true);
         let id = shared.ids.fetch_add(1, Ordering::Relaxed) + 1;
-        let (ctx, mode) = (shared.ctx.clone(), shared.mode);
+        let ctx = match shared.ctx.read() {
+            Ok(ctx) => ctx.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        let mode = shared.mode;
         tasks.spawn(async move {
             handle(id, tcp, peer, ctx, mode).await;
             drop(slot);

@@ -819,3 +819,115 @@ fn serve_http_keep_alive_and_100_continue() {
     let (_, log) = curl(&["-H", "Connection: close", &url]);
     assert!(log.contains("< Connection: close"), "{log}");
 }
+
+/// `kill -HUP` after the certificate files were replaced: `openssl s_client` sees the new
+/// certificate, a connection opened before keeps working; a broken file keeps the old one
+/// and says why; a changed file alone reloads too.
+#[test]
+fn serve_reloads_its_certificate_on_sighup_and_when_the_files_change() {
+    require("openssl");
+    let dir = pki().path("reload");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let put = |pair: &str| {
+        std::fs::copy(pki().path(&format!("{pair}.key")), &key).unwrap();
+        std::fs::copy(pki().path(&format!("{pair}.pem")), &cert).unwrap();
+    };
+    put("srv-ec");
+    let (mut server, port, out) = serve(&[
+        "--cert",
+        cert.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+    ]);
+    let pid = server.child.id().to_string();
+    let lines = |from: Box<dyn Read + Send>| {
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            for l in BufReader::new(from).lines().map_while(Result::ok) {
+                if tx.send(l).is_err() {
+                    break;
+                }
+            }
+        });
+        rx
+    };
+    let stdout = lines(Box::new(out.into_inner()));
+    let stderr_lines = lines(Box::new(server.child.stderr.take().unwrap()));
+    let wait_for = |rx: &std::sync::mpsc::Receiver<String>, what: &str| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(l) if l.contains(what) => return l,
+                Ok(_) => {}
+                Err(_) => panic!("no line with {what:?}"),
+            }
+        }
+    };
+    let key_bits = || {
+        let out = run_with_input(
+            Command::new("openssl")
+                .args(["s_client", "-connect", &format!("127.0.0.1:{port}")])
+                .args(["-servername", "localhost", "-CAfile", &f("ca.pem")])
+                .stderr(Stdio::null()),
+            b"",
+        );
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(text.contains("Verify return code: 0 (ok)"), "{text}");
+        text.lines()
+            .find_map(|l| l.strip_prefix("Server public key is "))
+            .unwrap_or_else(|| panic!("{text}"))
+            .to_owned()
+    };
+    assert_eq!(key_bits(), "256 bit");
+    // A connection opened before the reload.
+    let ctx = sslsock::SslContext::new(
+        &sslsock::Options::new()
+            .ca_file(pki().path("ca.pem"))
+            .hostname("localhost"),
+    )
+    .unwrap();
+    let mut before = BufReader::new(
+        sslsock::SslSocket::connect_with(&format!("127.0.0.1:{port}"), &ctx).unwrap(),
+    );
+    let mut talk = |text: &str| {
+        before.get_mut().write_all(text.as_bytes()).unwrap();
+        let mut back = String::new();
+        before.read_line(&mut back).unwrap();
+        back
+    };
+    assert_eq!(talk("one\n"), "one\n");
+
+    put("srv-rsa");
+    assert!(Command::new("kill")
+        .args(["-HUP", &pid])
+        .status()
+        .unwrap()
+        .success());
+    wait_for(
+        &stdout,
+        "reloaded on SIGHUP: new connections get the new certificate",
+    );
+    assert_eq!(key_bits(), "2048 bit");
+    assert_eq!(talk("two\n"), "two\n");
+
+    std::fs::write(&cert, "-----BEGIN CERTIFICATE-----\nnot base64\n").unwrap();
+    assert!(Command::new("kill")
+        .args(["-HUP", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let warning = wait_for(&stderr_lines, "reload on SIGHUP failed");
+    assert!(
+        warning.contains("the previous certificate stays") && warning.contains("cert.pem"),
+        "{warning}"
+    );
+    assert_eq!(key_bits(), "2048 bit");
+
+    // No signal: the files changing is enough.
+    put("srv-ec");
+    wait_for(&stdout, "reloaded as its files changed");
+    assert_eq!(key_bits(), "256 bit");
+    assert_eq!(talk("three\n"), "three\n");
+}
