@@ -42,6 +42,9 @@ pub mod defaults;
 pub mod ech;
 mod engine;
 pub mod error;
+#[cfg(feature = "hyper")]
+#[cfg_attr(docsrs, doc(cfg(feature = "hyper")))]
+pub mod http;
 pub mod intercept;
 pub mod listener;
 pub mod ocsp;

@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use base64ct::{Base64, Encoding};
+use ureq::http::Response;
 
 /// Responses larger than this are refused: an OCSP response is a few kilobytes, a CRL can be
 /// large but not unbounded.
@@ -80,9 +81,7 @@ pub(crate) fn get(url: &str, timeout: Duration) -> Result<Vec<u8>, String> {
     body(agent(url, timeout)?.get(url).call())
 }
 
-fn body(
-    response: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
-) -> Result<Vec<u8>, String> {
+fn body(response: Result<Response<ureq::Body>, ureq::Error>) -> Result<Vec<u8>, String> {
     let mut response = response.map_err(|e| e.to_string())?;
     let status = response.status();
     if !status.is_success() {

@@ -11,6 +11,8 @@ mod ech;
 #[cfg(feature = "redis")]
 mod fleet;
 mod hostname_table;
+#[cfg(feature = "hyper")]
+mod http_hyper;
 mod manual_examples;
 mod module_graph;
 // The examples' servers, driven by the tests.
