@@ -931,3 +931,48 @@ fn serve_reloads_its_certificate_on_sighup_and_when_the_files_change() {
     assert_eq!(key_bits(), "256 bit");
     assert_eq!(talk("three\n"), "three\n");
 }
+
+/// A hyper client on the library's connector (the README's) reads `serve --mode http` over
+/// HTTP/1.1 (serve offers no ALPN protocol).
+#[test]
+fn a_hyper_client_reads_serve_over_http1() {
+    use http_body_util::{BodyExt, Empty};
+    use hyper_util::client::legacy::Client;
+    use hyper_util::rt::TokioExecutor;
+    let (_server, port, _out) = serve(&[
+        "--cert",
+        &f("srv-ec.pem"),
+        "--key",
+        &f("srv-ec.key"),
+        "--mode",
+        "http",
+    ]);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (version, body, tls) = rt.block_on(async {
+        let connector = sslsock::http::HttpsConnector::new(
+            &sslsock::Options::new().ca_file(pki().path("ca.pem")),
+        )
+        .unwrap();
+        let client =
+            Client::builder(TokioExecutor::new()).build::<_, Empty<hyper::body::Bytes>>(connector);
+        let response = client
+            .get(format!("https://localhost:{port}/").parse().unwrap())
+            .await
+            .unwrap();
+        let tls = response
+            .extensions()
+            .get::<sslsock::http::TlsInfo>()
+            .cloned()
+            .unwrap();
+        let version = response.version();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (version, String::from_utf8_lossy(&body).into_owned(), tls)
+    });
+    assert_eq!(version, hyper::Version::HTTP_11);
+    assert!(body.contains("<h1>sslsock</h1>"), "{body}");
+    assert_eq!(tls.version, "TLSv1_3");
+    assert_eq!(tls.alpn, None);
+}
