@@ -8,6 +8,7 @@
 pub mod constrained;
 pub mod ech_lab;
 pub mod ocsp_lab;
+pub mod pebble;
 mod peers;
 mod pki;
 pub mod redis;

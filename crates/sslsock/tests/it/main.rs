@@ -2,6 +2,8 @@
 
 #![allow(unreachable_pub)]
 
+#[cfg(feature = "acme")]
+mod acme;
 #[cfg(feature = "tokio")]
 mod async_tokio;
 mod bad_input;

@@ -1,0 +1,379 @@
+//! Certificates from an ACME CA (RFC 8555: Let's Encrypt, pebble, ...) with the HTTP-01
+//! challenge (feature `acme`).
+//!
+//! [`AcmeConfig::obtain`] registers an account, orders a certificate for the domains,
+//! answers the CA's HTTP-01 requests from a small plain HTTP responder of its own (on port 80
+//! of the domains, or [`AcmeConfig::http_listen`]), and returns the chain with a fresh P-256
+//! key. The CA's directory is fetched over sslsock, verified as any server is: with the
+//! system's roots, or [`AcmeConfig::ca_file`] for a test CA. Renew at
+//! [`Certificate::renew_at`] (two thirds of the lifetime) and hand the new certificate to a
+//! running server with [`SslListener::set_context`](crate::SslListener::set_context); `sslsock
+//! serve --acme` does both.
+//!
+//! ```no_run
+//! use sslsock::acme::AcmeConfig;
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let issued = AcmeConfig::new("https://acme-staging-v02.api.letsencrypt.org/directory", ["example.org"])
+//!     .contact("mailto:admin@example.org")
+//!     .obtain()
+//!     .await?;
+//! let opts = sslsock::Options::new()
+//!     .cert_pem(issued.chain_pem.clone())
+//!     .key_pem(issued.key_pem.clone());
+//! println!("renew at {:?}", issued.renew_at());
+//! # let _ = opts;
+//! # Ok(())
+//! # }
+//! ```
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use http_body_util::BodyExt as _;
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use instant_acme::{
+    Account, AuthorizationStatus, BodyWrapper, BytesResponse, ChallengeType, HttpClient,
+    Identifier, NewAccount, NewOrder, OrderStatus, RetryPolicy,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::http::HttpsConnector;
+use crate::Options;
+
+/// What went wrong while obtaining a certificate.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum AcmeError {
+    /// The configuration cannot work (no domain, an unreadable CA file, ...).
+    Config(String),
+    /// The HTTP-01 responder could not listen.
+    Http01 {
+        /// The address it was to listen on.
+        addr: String,
+        /// Why not.
+        source: std::io::Error,
+    },
+    /// The CA refused, did not answer, or answered something unusable.
+    Protocol(String),
+}
+
+impl fmt::Display for AcmeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AcmeError::Config(why) => write!(f, "acme: {why}"),
+            AcmeError::Http01 { addr, source } => {
+                write!(
+                    f,
+                    "acme: the HTTP-01 responder cannot listen on {addr}: {source}"
+                )
+            }
+            AcmeError::Protocol(why) => write!(f, "acme: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for AcmeError {}
+
+fn protocol(step: &str) -> impl Fn(instant_acme::Error) -> AcmeError + '_ {
+    move |e| AcmeError::Protocol(format!("{step}: {e}"))
+}
+
+/// An issued certificate: the chain (leaf first) and its key, in PEM.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct Certificate {
+    /// The certificate chain, leaf first, as the CA sent it.
+    pub chain_pem: String,
+    /// The leaf's private key (PKCS#8).
+    pub key_pem: String,
+    /// The leaf's notBefore.
+    pub not_before: SystemTime,
+    /// The leaf's notAfter.
+    pub not_after: SystemTime,
+}
+
+impl Certificate {
+    /// When to renew: two thirds of the way through the certificate's lifetime.
+    pub fn renew_at(&self) -> SystemTime {
+        let life = self
+            .not_after
+            .duration_since(self.not_before)
+            .unwrap_or_default();
+        self.not_before + life.mul_f64(2.0 / 3.0)
+    }
+}
+
+impl fmt::Debug for Certificate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Certificate")
+            .field("not_before", &self.not_before)
+            .field("not_after", &self.not_after)
+            .field("key_pem", &"(redacted)")
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where and what to ask an ACME CA for.
+#[derive(Clone, Debug)]
+pub struct AcmeConfig {
+    directory: String,
+    domains: Vec<String>,
+    ca_file: Option<PathBuf>,
+    http_listen: String,
+    contact: Vec<String>,
+}
+
+impl AcmeConfig {
+    /// A certificate for `domains` (the first is the subject's name) from the CA whose ACME
+    /// directory is at `directory`.
+    pub fn new<I, D>(directory: impl Into<String>, domains: I) -> AcmeConfig
+    where
+        I: IntoIterator<Item = D>,
+        D: Into<String>,
+    {
+        AcmeConfig {
+            directory: directory.into(),
+            domains: domains.into_iter().map(Into::into).collect(),
+            ca_file: None,
+            http_listen: "0.0.0.0:80".to_owned(),
+            contact: Vec::new(),
+        }
+    }
+
+    /// Trust the CA certificates in `path` (PEM) for the directory's HTTPS server, instead of
+    /// the system's roots (test CAs such as pebble).
+    pub fn ca_file(mut self, path: impl AsRef<Path>) -> Self {
+        self.ca_file = Some(path.as_ref().to_path_buf());
+        self
+    }
+
+    /// Where the HTTP-01 responder listens while the CA validates (`0.0.0.0:80` by default:
+    /// the CA asks port 80 of each domain).
+    pub fn http_listen(mut self, addr: impl Into<String>) -> Self {
+        self.http_listen = addr.into();
+        self
+    }
+
+    /// A contact URL for the account (`mailto:...`), repeatable.
+    pub fn contact(mut self, url: impl Into<String>) -> Self {
+        self.contact.push(url.into());
+        self
+    }
+
+    /// Registers an account, orders, proves control of each domain over HTTP-01, and returns
+    /// the certificate.
+    pub async fn obtain(&self) -> Result<Certificate, AcmeError> {
+        if self.domains.is_empty() {
+            return Err(AcmeError::Config(
+                "no domain to ask a certificate for".into(),
+            ));
+        }
+        let mut opts = Options::new();
+        if let Some(ca) = &self.ca_file {
+            opts = opts.ca_file(ca);
+        }
+        let connector = HttpsConnector::new(&opts)
+            .map_err(|e| AcmeError::Config(format!("the directory's TLS client: {e}")))?;
+        let http = AcmeHttp(Client::builder(TokioExecutor::new()).build(connector));
+        let contact: Vec<&str> = self.contact.iter().map(String::as_str).collect();
+        let (account, _) = Account::builder_with_http(Box::new(http))
+            .create(
+                &NewAccount {
+                    contact: &contact,
+                    terms_of_service_agreed: true,
+                    only_return_existing: false,
+                },
+                self.directory.clone(),
+                None,
+            )
+            .await
+            .map_err(protocol("creating the account"))?;
+        let ids: Vec<Identifier> = self.domains.iter().cloned().map(Identifier::Dns).collect();
+        let mut order = account
+            .new_order(&NewOrder::new(&ids))
+            .await
+            .map_err(protocol("ordering"))?;
+        let answers = Arc::new(Mutex::new(HashMap::new()));
+        let responder = Http01::start(&self.http_listen, answers.clone()).await?;
+        let mut authorizations = order.authorizations();
+        while let Some(next) = authorizations.next().await {
+            let mut authz = next.map_err(protocol("reading an authorization"))?;
+            match authz.status {
+                AuthorizationStatus::Pending => {}
+                AuthorizationStatus::Valid => continue,
+                other => {
+                    return Err(AcmeError::Protocol(format!(
+                        "an authorization is {other:?}"
+                    )))
+                }
+            }
+            let mut challenge = authz
+                .challenge(ChallengeType::Http01)
+                .ok_or_else(|| AcmeError::Protocol("the CA offers no HTTP-01 challenge".into()))?;
+            if let Ok(mut a) = answers.lock() {
+                a.insert(
+                    challenge.token.clone(),
+                    challenge.key_authorization().as_str().to_owned(),
+                );
+            }
+            challenge
+                .set_ready()
+                .await
+                .map_err(protocol("answering the challenge"))?;
+        }
+        let status = order
+            .poll_ready(&RetryPolicy::default())
+            .await
+            .map_err(protocol("waiting for validation"))?;
+        drop(responder);
+        if status != OrderStatus::Ready {
+            return Err(AcmeError::Protocol(format!(
+                "the order is {status:?}, not ready (did the CA reach {} for each domain?)",
+                self.http_listen
+            )));
+        }
+        let key = rcgen::KeyPair::generate()
+            .map_err(|e| AcmeError::Protocol(format!("making the key: {e}")))?;
+        let csr = rcgen::CertificateParams::new(self.domains.clone())
+            .and_then(|p| p.serialize_request(&key))
+            .map_err(|e| AcmeError::Protocol(format!("making the request: {e}")))?;
+        order
+            .finalize_csr(csr.der())
+            .await
+            .map_err(protocol("finalizing"))?;
+        let chain_pem = order
+            .poll_certificate(&RetryPolicy::default())
+            .await
+            .map_err(protocol("fetching the certificate"))?;
+        let (not_before, not_after) = validity(&chain_pem)?;
+        Ok(Certificate {
+            chain_pem,
+            key_pem: crate::x509::pem::encode("PRIVATE KEY", &key.serialize_der()),
+            not_before,
+            not_after,
+        })
+    }
+}
+
+/// The validity of the first certificate in `chain_pem`.
+fn validity(chain_pem: &str) -> Result<(SystemTime, SystemTime), AcmeError> {
+    let bad = |why: String| AcmeError::Protocol(format!("the issued certificate: {why}"));
+    let block = crate::x509::pem::find_block(chain_pem.as_bytes(), |l| l == "CERTIFICATE")
+        .ok_or_else(|| bad("no certificate in the CA's answer".into()))?;
+    let (_, cert) =
+        x509_parser::parse_x509_certificate(&block.der).map_err(|e| bad(e.to_string()))?;
+    let at = |t: x509_parser::time::ASN1Time| {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(t.timestamp().max(0) as u64)
+    };
+    Ok((
+        at(cert.validity().not_before),
+        at(cert.validity().not_after),
+    ))
+}
+
+/// instant-acme's HTTP through sslsock's connector.
+struct AcmeHttp(Client<HttpsConnector, BodyWrapper<Bytes>>);
+
+impl HttpClient for AcmeHttp {
+    fn request(
+        &self,
+        req: http::Request<BodyWrapper<Bytes>>,
+    ) -> Pin<Box<dyn Future<Output = Result<BytesResponse, instant_acme::Error>> + Send>> {
+        let sent = self.0.request(req);
+        Box::pin(async move {
+            let response = sent.await.map_err(|e| {
+                // hyper-util's error names the step only; the cause (a certificate that did
+                // not verify, a refused connection) is in its sources.
+                instant_acme::Error::Other(with_sources(&e).into())
+            })?;
+            // Read here, so that a body that fails to arrive is this call's error.
+            let (parts, body) = response.into_parts();
+            let bytes = body
+                .collect()
+                .await
+                .map_err(|e| instant_acme::Error::Other(Box::new(e)))?
+                .to_bytes();
+            Ok(BytesResponse::from(http::Response::from_parts(
+                parts,
+                http_body_util::Full::new(bytes),
+            )))
+        })
+    }
+}
+
+/// An error's message followed by its sources'.
+fn with_sources(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text = format!("{text}: {more}");
+        }
+        next = cause.source();
+    }
+    text
+}
+
+/// The HTTP-01 responder: answers `/.well-known/acme-challenge/TOKEN` with the key
+/// authorization, anything else with 404, while it lives.
+struct Http01 {
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Http01 {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Http01 {
+    async fn start(
+        addr: &str,
+        answers: Arc<Mutex<HashMap<String, String>>>,
+    ) -> Result<Http01, AcmeError> {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| AcmeError::Http01 {
+                addr: addr.to_owned(),
+                source,
+            })?;
+        let task = tokio::spawn(async move {
+            while let Ok((mut tcp, _)) = listener.accept().await {
+                let answers = answers.clone();
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut buf = [0u8; 1024];
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 8192 {
+                        match tcp.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => head.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    let text = String::from_utf8_lossy(&head);
+                    let path = text.split_whitespace().nth(1).unwrap_or("");
+                    let answer = path
+                        .strip_prefix("/.well-known/acme-challenge/")
+                        .and_then(|token| answers.lock().ok()?.get(token).cloned());
+                    let reply = match answer {
+                        Some(body) => format!(
+                            "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                            body.len()
+                        ),
+                        None => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_owned(),
+                    };
+                    let _ = tcp.write_all(reply.as_bytes()).await;
+                    let _ = tcp.shutdown().await;
+                });
+            }
+        });
+        Ok(Http01 { task })
+    }
+}
