@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use sslsock::socket::async_io::AsyncSslSocket;
 use sslsock::x509::create::CertSpec;
@@ -102,6 +102,25 @@ pub(crate) struct ServeArgs {
     /// An IO::Socket::SSL argument, `SSL_key=value` (repeatable; applied after the flags).
     #[arg(short = 'o', value_name = "KEY=VALUE")]
     perl_args: Vec<String>,
+    /// Get the certificate for DOMAIN (repeatable) from an ACME CA (--acme-directory), with
+    /// the HTTP-01 challenge, and renew it at two thirds of its lifetime.
+    #[arg(
+        long,
+        value_name = "DOMAIN",
+        requires = "acme_directory",
+        conflicts_with = "cert"
+    )]
+    acme: Vec<String>,
+    /// The ACME CA's directory URL, e.g. https://acme-v02.api.letsencrypt.org/directory.
+    #[arg(long, value_name = "URL", requires = "acme")]
+    acme_directory: Option<String>,
+    /// The CA certificates (PEM) that sign the directory's HTTPS certificate, for test CAs
+    /// (default: the system's roots).
+    #[arg(long, value_name = "FILE", requires = "acme")]
+    acme_ca: Option<PathBuf>,
+    /// Where the HTTP-01 responder listens while the CA validates (default 0.0.0.0:80).
+    #[arg(long, value_name = "ADDR", requires = "acme")]
+    acme_http: Option<String>,
     /// Staple an OCSP response: FILE (DER, as `openssl ocsp -respout` writes it) or `auto`
     /// (asked from the certificate's responder, renewed before it runs out).
     #[arg(long)]
@@ -223,14 +242,19 @@ pub(crate) enum VerifyClient {
 
 pub(crate) fn run(a: &ServeArgs) -> Result<(), Failure> {
     let limits = a.limits.resolve()?;
-    let generated = generated_identity(a)?;
+    let acme = acme_identity(a)?;
+    let generated = match acme {
+        Some(_) => None,
+        None => generated_identity(a)?,
+    };
     let fleet = match &a.session_store {
         Some(url) => Some(fleet_store(a, url)?),
         None => None,
     };
-    let build = || context(a, &limits, generated.as_ref(), fleet.as_ref());
+    let identity = acme.as_ref().map(|(_, issued)| issued);
+    let build = || context(a, &limits, generated.as_ref(), identity, fleet.as_ref());
     let ctx = build()?;
-    let notes = generated
+    let notes: Vec<String> = generated
         .as_ref()
         .map(|g| {
             format!(
@@ -241,7 +265,56 @@ pub(crate) fn run(a: &ServeArgs) -> Result<(), Failure> {
         .into_iter()
         .chain(fleet.as_ref().map(|f| f.note.clone()))
         .collect();
-    serve_all(a, &limits, ctx, notes, &build)
+    let notes = notes
+        .into_iter()
+        .chain(
+            acme.as_ref()
+                .map(|(_, issued)| acme_note("obtained", issued)),
+        )
+        .collect();
+    serve_all(a, &limits, ctx, notes, &build, acme.as_ref())
+}
+
+/// `--acme`: the ACME configuration and the certificate now served (replaced by renewals).
+type Acme = (sslsock::acme::AcmeConfig, Mutex<sslsock::acme::Certificate>);
+
+/// `--acme`: the first certificate, before the server listens (it has no other).
+fn acme_identity(a: &ServeArgs) -> Result<Option<Acme>, Failure> {
+    let Some(directory) = &a.acme_directory else {
+        return Ok(None);
+    };
+    let mut config = sslsock::acme::AcmeConfig::new(directory, a.acme.iter().cloned());
+    if let Some(ca) = &a.acme_ca {
+        config = config.ca_file(ca);
+    }
+    if let Some(addr) = &a.acme_http {
+        config = config.http_listen(addr);
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(Failure::network)?;
+    let issued = runtime
+        .block_on(config.obtain())
+        .map_err(|e| Failure::usage(e.to_string()))?;
+    Ok(Some((config, Mutex::new(issued))))
+}
+
+/// The line that tells what ACME gave.
+fn acme_note(what: &str, issued: &Mutex<sslsock::acme::Certificate>) -> String {
+    let Ok(c) = issued.lock() else {
+        return format!("acme: certificate {what}");
+    };
+    format!(
+        "acme: certificate {what}, valid until {}; renewal at {}",
+        unix_time(c.not_after),
+        unix_time(c.renew_at())
+    )
+}
+
+/// A time as `YYYY-MM-DD HH:MM:SS UTC`.
+fn unix_time(t: std::time::SystemTime) -> String {
+    sslsock::format_system_time(t)
 }
 
 /// The certificate made up for a server given none: kept for the life of the process, so
@@ -281,6 +354,7 @@ fn context(
     a: &ServeArgs,
     limits: &crate::args::Limits,
     generated: Option<&Generated>,
+    acme: Option<&Mutex<sslsock::acme::Certificate>>,
     fleet: Option<&Fleet>,
 ) -> Result<SslContext, Failure> {
     let mut opts = Options::new().server(true).timeout(limits.handshake);
@@ -293,6 +367,13 @@ fn context(
     }
     if a.identity.cert.is_some() {
         opts = a.identity.apply(opts);
+    } else if let Some(issued) = acme {
+        let c = issued
+            .lock()
+            .map_err(|_| Failure::usage("acme: the certificate's lock is poisoned"))?;
+        opts = opts
+            .cert_pem(c.chain_pem.clone())
+            .key_pem(c.key_pem.clone());
     } else if let Some(g) = generated {
         opts = opts.cert_pem(g.cert_pem.clone()).key_pem(g.key_pem.clone());
     }
@@ -408,6 +489,7 @@ fn serve_all(
     ctx: SslContext,
     notes: Vec<String>,
     build: &(dyn Fn() -> Result<SslContext, Failure> + Sync),
+    acme: Option<&Acme>,
 ) -> Result<(), Failure> {
     let std_listener = SslListener::bind(&a.listen, &ctx)?;
     let local = std_listener.local_addr()?;
@@ -435,11 +517,67 @@ fn serve_all(
         let watcher = shared.clone();
         let files = watched_files(a);
         let done = &done;
-        scope.spawn(move || reload_on_signal_or_change(watch, &watcher, &files, build, done));
+        scope.spawn(move || reload_on_signal_or_change(watch, &watcher, &files, build, acme, done));
         let result = cores.run(move |listener| accept_loop(listener, shared.clone()));
         done.store(true, Ordering::Release);
         result
     })
+}
+
+/// When the ACME certificate is renewed next, and the wait after a failure (doubling, at most
+/// an hour).
+struct Renewal {
+    at: std::time::SystemTime,
+    backoff: std::time::Duration,
+}
+
+impl Renewal {
+    fn new(issued: &Mutex<sslsock::acme::Certificate>) -> Renewal {
+        Renewal {
+            at: issued
+                .lock()
+                .map_or_else(|_| std::time::SystemTime::now(), |c| c.renew_at()),
+            backoff: std::time::Duration::from_secs(1),
+        }
+    }
+
+    fn due_in(&self) -> std::time::Duration {
+        self.at
+            .duration_since(std::time::SystemTime::now())
+            .unwrap_or_default()
+    }
+
+    /// Asks the CA again; true when there is a new certificate to serve. On failure the
+    /// certificate there is stays, and the next try waits longer.
+    async fn renew(
+        &mut self,
+        config: &sslsock::acme::AcmeConfig,
+        issued: &Mutex<sslsock::acme::Certificate>,
+    ) -> bool {
+        match config.obtain().await {
+            Ok(fresh) => {
+                self.at = fresh.renew_at();
+                self.backoff = std::time::Duration::from_secs(1);
+                if let Ok(mut current) = issued.lock() {
+                    *current = fresh;
+                }
+                say(format_args!("{}", acme_note("renewed", issued)));
+                true
+            }
+            Err(e) => {
+                let until = issued
+                    .lock()
+                    .map_or_else(|_| "?".to_owned(), |c| unix_time(c.not_after));
+                log::warn!(
+                    "acme renewal failed: {e}; the current certificate stays (valid until {until}); next try in {} s",
+                    self.backoff.as_secs()
+                );
+                self.at = std::time::SystemTime::now() + self.backoff;
+                self.backoff = (self.backoff * 2).min(std::time::Duration::from_secs(3600));
+                false
+            }
+        }
+    }
 }
 
 /// The runtime of the reload watcher and its SIGHUP stream, set up before the server says it
@@ -483,6 +621,7 @@ fn reload_on_signal_or_change(
     shared: &Shared,
     files: &[PathBuf],
     build: &(dyn Fn() -> Result<SslContext, Failure> + Sync),
+    acme: Option<&Acme>,
     done: &AtomicBool,
 ) {
     let Some(ReloadWatch {
@@ -494,9 +633,20 @@ fn reload_on_signal_or_change(
     };
     runtime.block_on(async {
         let mut seen = file_states(files);
+        let mut renewal = acme.map(|(_, issued)| Renewal::new(issued));
         while !done.load(Ordering::Acquire) {
+            let renew_in = renewal.as_ref().map(Renewal::due_in);
             let why = tokio::select! {
                 Some(()) = async { hangup.as_mut()?.recv().await } => "on SIGHUP",
+                () = tokio::time::sleep(renew_in.unwrap_or_default()), if renew_in.is_some() => {
+                    let (Some((config, issued)), Some(r)) = (acme, renewal.as_mut()) else {
+                        continue;
+                    };
+                    if !r.renew(config, issued).await {
+                        continue;
+                    }
+                    "with the renewed ACME certificate"
+                }
                 () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {
                     let now = file_states(files);
                     if now == seen {

@@ -97,3 +97,33 @@ pub(crate) fn s_client_cipher(port: u16, args: &[&str]) -> String {
         .find_map(|l| l.split_once("Cipher is ").map(|(_, c)| c.trim().to_owned()))
         .unwrap_or_else(|| format!("(no cipher line: {text})"))
 }
+
+/// The lines of `from` as they come, read on a thread of their own.
+pub(crate) fn line_feed(from: Box<dyn Read + Send>) -> std::sync::mpsc::Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for l in BufReader::new(from).lines().map_while(Result::ok) {
+            if tx.send(l).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// The first line from `rx` that contains `what`, waiting at most `secs`.
+pub(crate) fn wait_for_line(
+    rx: &std::sync::mpsc::Receiver<String>,
+    what: &str,
+    secs: u64,
+) -> String {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(l) if l.contains(what) => return l,
+            Ok(_) => {}
+            Err(_) => panic!("no line with {what:?} in {secs} s"),
+        }
+    }
+}

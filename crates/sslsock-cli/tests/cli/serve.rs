@@ -841,30 +841,9 @@ fn serve_reloads_its_certificate_on_sighup_and_when_the_files_change() {
         key.to_str().unwrap(),
     ]);
     let pid = server.child.id().to_string();
-    let lines = |from: Box<dyn Read + Send>| {
-        let (tx, rx) = std::sync::mpsc::channel::<String>();
-        std::thread::spawn(move || {
-            for l in BufReader::new(from).lines().map_while(Result::ok) {
-                if tx.send(l).is_err() {
-                    break;
-                }
-            }
-        });
-        rx
-    };
-    let stdout = lines(Box::new(out.into_inner()));
-    let stderr_lines = lines(Box::new(server.child.stderr.take().unwrap()));
-    let wait_for = |rx: &std::sync::mpsc::Receiver<String>, what: &str| {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match rx.recv_timeout(left) {
-                Ok(l) if l.contains(what) => return l,
-                Ok(_) => {}
-                Err(_) => panic!("no line with {what:?}"),
-            }
-        }
-    };
+    let stdout = line_feed(Box::new(out.into_inner()));
+    let stderr_lines = line_feed(Box::new(server.child.stderr.take().unwrap()));
+    let wait_for = |rx: &std::sync::mpsc::Receiver<String>, what: &str| wait_for_line(rx, what, 20);
     let key_bits = || {
         let out = run_with_input(
             Command::new("openssl")
@@ -975,4 +954,68 @@ fn a_hyper_client_reads_serve_over_http1() {
     assert!(body.contains("<h1>sslsock</h1>"), "{body}");
     assert_eq!(tls.version, "TLSv1_3");
     assert_eq!(tls.alpn, None);
+}
+
+/// `serve --acme` with pebble: the certificate verifies under pebble's root, is renewed at two
+/// thirds of its (short) lifetime, and with the CA down the renewed one keeps serving while
+/// the retries back off.
+#[test]
+fn serve_gets_and_renews_its_certificate_from_pebble() {
+    require("openssl");
+    let mut pebble = sslsock_test_support::pebble::Pebble::start(15);
+    let (mut server, port, out) = serve(&[
+        "--acme",
+        "localhost",
+        "--acme-directory",
+        &pebble.directory(),
+        "--acme-ca",
+        &f("ca.pem"),
+        "--acme-http",
+        &format!("127.0.0.1:{}", pebble.http_port),
+    ]);
+    let stdout = line_feed(Box::new(out.into_inner()));
+    let stderr_lines = line_feed(Box::new(server.child.stderr.take().unwrap()));
+    let root = pki().path("pebble-root.pem");
+    std::fs::write(&root, pebble.root_pem()).unwrap();
+    let root = root.display().to_string();
+    let verified = || {
+        let out = run_with_input(
+            Command::new("openssl")
+                .args(["s_client", "-connect", &format!("127.0.0.1:{port}")])
+                .args(["-servername", "localhost", "-verify_hostname", "localhost"])
+                .args(["-CAfile", &root])
+                .stderr(Stdio::null()),
+            b"",
+        );
+        String::from_utf8_lossy(&out.stdout).contains("Verify return code: 0 (ok)")
+    };
+    let fingerprint = || {
+        let out = run_ok(&["connect", &format!("localhost:{port}"), "-k", "--json"]);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        v["fingerprint"].as_str().unwrap().to_owned()
+    };
+    assert!(
+        verified(),
+        "the first certificate verifies under pebble's root"
+    );
+    let first = fingerprint();
+    wait_for_line(&stdout, "acme: certificate renewed", 30);
+    wait_for_line(&stdout, "reloaded with the renewed ACME certificate", 5);
+    assert!(verified(), "the renewed certificate verifies");
+    let second = fingerprint();
+    assert_ne!(first, second);
+
+    pebble.stop();
+    let warning = wait_for_line(&stderr_lines, "acme renewal failed", 30);
+    assert!(
+        warning.contains("the current certificate stays") && warning.contains("next try in 1 s"),
+        "{warning}"
+    );
+    let warning = wait_for_line(&stderr_lines, "acme renewal failed", 10);
+    assert!(warning.contains("next try in 2 s"), "{warning}");
+    assert_eq!(
+        fingerprint(),
+        second,
+        "the renewed certificate keeps serving"
+    );
 }
