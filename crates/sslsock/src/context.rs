@@ -140,6 +140,67 @@ impl SslContext {
         })
     }
 
+    /// Server: this context, choosing the context of each connection from its ClientHello
+    /// (SNI name, ALPN protocols, signature schemes), for servers that host many names: `cb`
+    /// returns the server context to use (its certificate and chain, client verification,
+    /// ALPN protocols, ciphers), or `None` for this one. A context that is not a server's on
+    /// the default engine fails that handshake, with the reason. The openssl engine refuses
+    /// the callback, by name (it chooses certificates by SNI name with `sni_cert`).
+    ///
+    /// ```no_run
+    /// use sslsock::{Options, SslContext, SslListener};
+    /// let server = |cert: &str, key: &str| {
+    ///     SslContext::new(&Options::new().server(true).cert_file(cert).key_file(key))
+    /// };
+    /// let shop = server("shop.pem", "shop.key")?;
+    /// let rsa_only = server("legacy-rsa.pem", "legacy-rsa.key")?;
+    /// let ctx = server("default.pem", "default.key")?.with_client_hello_callback(move |hello| {
+    ///     if hello.server_name() == Some("shop.example") {
+    ///         Some(shop.clone())
+    ///     } else if !hello.accepts_ecdsa() {
+    ///         Some(rsa_only.clone())
+    ///     } else {
+    ///         None
+    ///     }
+    /// })?;
+    /// let listener = SslListener::bind("0.0.0.0:443", &ctx)?;
+    /// # let _ = listener;
+    /// # Ok::<(), sslsock::Error>(())
+    /// ```
+    pub fn with_client_hello_callback(
+        &self,
+        cb: impl Fn(&crate::hello::ClientHello) -> Option<SslContext> + Send + Sync + 'static,
+    ) -> Result<SslContext, Error> {
+        let invalid = |why: String| Error::Config(crate::error::ConfigError::Invalid(why));
+        if !self.is_server() {
+            return Err(invalid(
+                "with_client_hello_callback is for a server context".to_owned(),
+            ));
+        }
+        let pick: engine::Pick = Arc::new(move |hello| {
+            cb(hello).map(|ctx| {
+                (
+                    ctx.is_server(),
+                    ctx.inner.engine.clone(),
+                    ctx.inner.own_chain.clone(),
+                )
+            })
+        });
+        let engine = engine::choosing_by_client_hello(&self.inner.engine, pick).map_err(invalid)?;
+        let i = &self.inner;
+        Ok(SslContext {
+            inner: Arc::new(Inner {
+                engine,
+                socket: i.socket.clone(),
+                server_check: i.server_check.clone(),
+                options: i.options.clone(),
+                own_chain: i.own_chain.clone(),
+                chain_policy: i.chain_policy.clone(),
+                unavailable: i.unavailable.clone(),
+            }),
+        })
+    }
+
     /// True when this context is for the server side.
     pub fn is_server(&self) -> bool {
         self.inner.options.server

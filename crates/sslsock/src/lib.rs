@@ -45,6 +45,7 @@ pub mod defaults;
 pub mod ech;
 mod engine;
 pub mod error;
+mod hello;
 #[cfg(feature = "hyper")]
 #[cfg_attr(docsrs, doc(cfg(feature = "hyper")))]
 pub mod http;
@@ -67,6 +68,7 @@ pub mod x509;
 pub use context::{set_default_context, ContextSource, SslContext};
 pub use defaults::set_default_session_cache;
 pub use engine::{CachedSession, SessionStore};
+pub use hello::ClientHello;
 pub use session::{
     MemorySessionStore, ServerSessionStore, SessionCache, TicketKey, TicketKeyCallback,
     TicketKeyRing, TicketKeys, SERVER_SESSION_LIFETIME,

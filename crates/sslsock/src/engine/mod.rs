@@ -86,6 +86,45 @@ pub(crate) enum EngineConfig {
     OpenSsl(Arc<openssl_engine::Config>),
 }
 
+/// A server's ClientHello callback as contexts hand it to the engine: whether the chosen
+/// context is a server's, its engine configuration and its chain (`None`: keep this one).
+pub(crate) type Pick = Arc<
+    dyn Fn(
+            &crate::hello::ClientHello,
+        ) -> Option<(bool, EngineConfig, Vec<pki_types::CertificateDer<'static>>)>
+        + Send
+        + Sync,
+>;
+
+/// `config` with `pick` consulted for each ClientHello: the default engine's server
+/// configurations only.
+pub(crate) fn choosing_by_client_hello(
+    config: &EngineConfig,
+    pick: Pick,
+) -> Result<EngineConfig, String> {
+    match config {
+        EngineConfig::Rustls(c) => {
+            let chooser = rustls_engine::Chooser(Arc::new(move |hello| {
+                let (server, engine, chain) = pick(hello)?;
+                Some(match engine {
+                    EngineConfig::Rustls(c @ rustls_engine::Config::Server { .. }) if server => {
+                        Ok((c, chain))
+                    }
+                    _ => Err("client_hello_callback chose a context that is not a server's on the default engine".to_owned()),
+                })
+            }));
+            c.with_chooser(chooser)
+                .map(EngineConfig::Rustls)
+                .ok_or_else(|| "a ClientHello callback is for a server context".to_owned())
+        }
+        #[cfg(feature = "openssl")]
+        EngineConfig::OpenSsl(_) => Err(
+            "with_client_hello_callback: the openssl engine chooses certificates by SNI name only (sni_cert); the callback is the default engine's"
+                .to_owned(),
+        ),
+    }
+}
+
 /// What `build` produces: the engine config, and what the engine dropped.
 pub(crate) struct Built {
     pub(crate) config: EngineConfig,

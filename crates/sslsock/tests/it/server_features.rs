@@ -654,3 +654,109 @@ fn a_shared_ticket_key_ring_resumes_across_servers_until_two_rotations() {
         }
     }
 }
+
+/// A ClientHello callback chooses the server's context by what the client offers: its ALPN
+/// protocols, its signature schemes; `None` keeps the listening context; a client context is
+/// an error of that handshake. The openssl engine refuses the option by name.
+#[test]
+fn a_client_hello_callback_chooses_the_context() {
+    require("openssl");
+    let rsa = SslContext::new(&server_opts_with("srv-rsa").server(true)).unwrap();
+    let der = |pair: &str| {
+        openssl_in(
+            &pki().dir,
+            &["x509", "-in", &format!("{pair}.pem"), "-outform", "DER"],
+        )
+    };
+    let client_ctx = SslContext::new(&client_opts()).unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let chooser = move |hello: &sslsock::ClientHello| {
+        log.lock().unwrap().push(hello.clone());
+        let alpn: Vec<&[u8]> = hello.alpn().collect();
+        if alpn.contains(&&b"x-bad"[..]) {
+            Some(client_ctx.clone())
+        } else if alpn.contains(&&b"x-rsa"[..]) || !hello.accepts_ecdsa() {
+            Some(rsa.clone())
+        } else {
+            None
+        }
+    };
+    let listening = SslContext::new(&server_opts().server(true)).unwrap();
+    let chosen = listening.with_client_hello_callback(chooser);
+    if test_engine() == sslsock::Engine::OpenSsl {
+        let e = chosen.unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("with_client_hello_callback: the openssl engine"),
+            "{e}"
+        );
+        return;
+    }
+    let e = SslContext::new(&client_opts())
+        .unwrap()
+        .with_client_hello_callback(|_| None)
+        .unwrap_err();
+    assert!(e.to_string().contains("for a server context"), "{e}");
+    let opts = chosen.unwrap();
+    // What each connection says it presented (sock_certificate).
+    let presented = Arc::new(Mutex::new(Vec::new()));
+    let record = presented.clone();
+    let handle = move |s: SslSocket| {
+        record
+            .lock()
+            .unwrap()
+            .push(s.sock_certificate().map(|c| c.to_vec()));
+        echo_once(s)
+    };
+    let listener = sslsock::SslListener::bind("127.0.0.1:0", &opts).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let h = std::thread::spawn(move || {
+        (0..4)
+            .map(|_| match listener.accept() {
+                Ok((s, _)) => handle(s),
+                Err(e) => Err(e.to_string()),
+            })
+            .collect::<Vec<_>>()
+    });
+    let bits = |out: &str| {
+        out.lines()
+            .find_map(|l| l.strip_prefix("Server public key is "))
+            .unwrap_or("none")
+            .to_owned()
+    };
+    let out = s_client(&addr, &["-servername", "localhost"]);
+    assert_eq!(bits(&out), "256 bit", "{out}");
+    let out = s_client(&addr, &["-servername", "localhost", "-alpn", "x-rsa,h2"]);
+    assert_eq!(bits(&out), "2048 bit", "{out}");
+    let out = s_client(
+        &addr,
+        &[
+            "-servername",
+            "localhost",
+            "-tls1_3",
+            "-sigalgs",
+            "rsa_pss_rsae_sha256",
+        ],
+    );
+    assert_eq!(bits(&out), "2048 bit", "no ECDSA offered: {out}");
+    let out = s_client(&addr, &["-servername", "localhost", "-alpn", "x-bad"]);
+    assert_eq!(bits(&out), "none", "{out}");
+    let results = h.join().unwrap();
+    assert!(results[..3].iter().all(Result::is_ok), "{results:?}");
+    let e = results[3].as_ref().unwrap_err();
+    assert!(e.contains("not a server's"), "{e}");
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 4);
+    assert_eq!(seen[0].server_name(), Some("localhost"));
+    assert!(seen[0].accepts_ecdsa());
+    assert_eq!(
+        seen[1].alpn().collect::<Vec<_>>(),
+        [&b"x-rsa"[..], &b"h2"[..]]
+    );
+    assert_eq!(seen[2].signature_schemes(), [0x0804]);
+    let presented = presented.lock().unwrap();
+    assert_eq!(presented[0].as_deref(), Some(der("srv-ec").as_slice()));
+    assert_eq!(presented[1].as_deref(), Some(der("srv-rsa").as_slice()));
+    assert_eq!(presented[2].as_deref(), Some(der("srv-rsa").as_slice()));
+}

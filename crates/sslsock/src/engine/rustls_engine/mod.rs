@@ -20,6 +20,36 @@ use crate::plan::{ClientPlan, Identity, Plan, ServerPlan};
 use crate::x509;
 use verifier::ClientVerifier;
 
+/// What a server's ClientHello callback chose: another server configuration and the chain
+/// it presents; `Err` with the reason when the choice cannot be used.
+pub(crate) type Choice = Result<(Config, Vec<pki_types::CertificateDer<'static>>), String>;
+
+/// The callback inside a [`Chooser`].
+pub(crate) type ChooseFn = dyn Fn(&crate::hello::ClientHello) -> Option<Choice> + Send + Sync;
+
+/// A server's ClientHello callback, as the engine calls it (`None`: this configuration).
+#[derive(Clone)]
+pub(crate) struct Chooser(pub(crate) Arc<ChooseFn>);
+
+impl std::fmt::Debug for Chooser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Chooser")
+    }
+}
+
+impl Config {
+    /// This server configuration with `chooser` consulted for each ClientHello; `None` for
+    /// a client's.
+    pub(crate) fn with_chooser(&self, chooser: Chooser) -> Option<Config> {
+        let mut config = self.clone();
+        match &mut config {
+            Config::Server { chooser: slot, .. } => *slot = Some(chooser),
+            Config::Client { .. } => return None,
+        }
+        Some(config)
+    }
+}
+
 /// A context on the default engine.
 #[derive(Debug, Clone)]
 pub(crate) enum Config {
@@ -48,6 +78,8 @@ pub(crate) enum Config {
         /// The certificates by SNI name, when there are several: the ClientHello is read
         /// first, so that the socket knows which one it presents.
         certs: Option<Arc<sni::SniResolver>>,
+        /// Chooses another server context by the ClientHello.
+        chooser: Option<Chooser>,
     },
 }
 
@@ -325,6 +357,7 @@ fn build_server(
         config: Arc::new(cfg),
         by_name: Arc::new(by_name),
         certs: (!server.sni_certs.is_empty()).then_some(resolver),
+        chooser: None,
     })
 }
 

@@ -35,6 +35,32 @@ struct Accepting {
     default: std::sync::Arc<rustls::ServerConfig>,
     alpn_fallback: super::AlpnFallback,
     certs: Option<std::sync::Arc<super::sni::SniResolver>>,
+    chooser: Option<super::Chooser>,
+}
+
+/// What `choose` picks for `hello`: another server configuration and its chain, or `None`
+/// for the listening one; a choice that cannot be used is an error of this handshake.
+fn chosen_config(
+    choose: &super::Chooser,
+    hello: &rustls::server::ClientHello<'_>,
+) -> Result<Option<(Config, Vec<CertificateDer<'static>>)>, Error> {
+    let seen = crate::hello::ClientHello {
+        server_name: hello.server_name().map(str::to_ascii_lowercase),
+        alpn: hello
+            .alpn()
+            .map(|protocols| protocols.map(<[u8]>::to_vec).collect())
+            .unwrap_or_default(),
+        signature_schemes: hello
+            .signature_schemes()
+            .iter()
+            .map(|s| u16::from(*s))
+            .collect(),
+    };
+    match (choose.0)(&seen) {
+        None => Ok(None),
+        Some(Ok(choice)) => Ok(Some(choice)),
+        Some(Err(why)) => Err(Error::Config(ConfigError::Invalid(why))),
+    }
 }
 
 /// When the client offers ALPN and none of its protocols is ours, the handshake goes on
@@ -153,6 +179,7 @@ impl RustlsSession {
             by_name,
             alpn_fallback,
             certs,
+            chooser,
         } = config
         else {
             return Err(Error::State("a client context cannot accept a handshake"));
@@ -160,13 +187,15 @@ impl RustlsSession {
         let conn = ServerConnection::new(cfg.clone()).map_err(map_error)?;
         // The ClientHello is looked at first when it may choose the configuration or the
         // certificate.
-        let accepting = (!by_name.is_empty() || *alpn_fallback || certs.is_some()).then(|| {
+        let looks = !by_name.is_empty() || *alpn_fallback || certs.is_some() || chooser.is_some();
+        let accepting = looks.then(|| {
             Box::new(Accepting {
                 acceptor: rustls::server::Acceptor::default(),
                 by_name: by_name.clone(),
                 default: cfg.clone(),
                 alpn_fallback: *alpn_fallback,
                 certs: certs.clone(),
+                chooser: chooser.clone(),
             })
         });
         Ok(RustlsSession {
@@ -194,20 +223,45 @@ impl RustlsSession {
             Ok(Some(a)) => a,
             Err((e, _alert)) => return Err(map_error(e)),
         };
-        let name = accepted
-            .client_hello()
-            .server_name()
-            .map(str::to_ascii_lowercase);
-        let cfg = name
-            .and_then(|n| crate::plan::sni::find_for_host(&acc.by_name, &n).cloned())
-            .unwrap_or_else(|| acc.default.clone());
         let hello = accepted.client_hello();
-        self.own_chain = acc.certs.as_ref().and_then(|certs| {
-            certs
-                .choose(hello.server_name(), hello.signature_schemes())
-                .map(|ck| ck.cert.clone())
-        });
-        let cfg = if acc.alpn_fallback {
+        let chosen = match &acc.chooser {
+            Some(choose) => chosen_config(choose, &hello)?,
+            None => None,
+        };
+        let name = hello.server_name().map(str::to_ascii_lowercase);
+        // The context the callback chose, else the listening one: its configuration (by SNI
+        // name) and the chain it presents.
+        let (by_name, default, certs, alpn_fallback, fallback_chain) = match &chosen {
+            Some((
+                Config::Server {
+                    config,
+                    by_name,
+                    certs,
+                    alpn_fallback,
+                    ..
+                },
+                chain,
+            )) => (by_name, config, certs, *alpn_fallback, Some(chain.clone())),
+            _ => (
+                &acc.by_name,
+                &acc.default,
+                &acc.certs,
+                acc.alpn_fallback,
+                None,
+            ),
+        };
+        let cfg = name
+            .and_then(|n| crate::plan::sni::find_for_host(by_name, &n).cloned())
+            .unwrap_or_else(|| default.clone());
+        self.own_chain = certs
+            .as_ref()
+            .and_then(|certs| {
+                certs
+                    .choose(hello.server_name(), hello.signature_schemes())
+                    .map(|ck| ck.cert.clone())
+            })
+            .or(fallback_chain);
+        let cfg = if alpn_fallback {
             without_alpn_if_disjoint(cfg, accepted.client_hello().alpn())
         } else {
             cfg
