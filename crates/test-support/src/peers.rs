@@ -255,3 +255,54 @@ pub fn openssl_fingerprint(cert: &Path, algo: &str) -> String {
         .replace(':', "")
         .to_lowercase()
 }
+
+/// `openssl s_server` with `pair`'s certificate exporting `len` bytes of keying material for
+/// `label` at each handshake (`-keymatexport`), and its output as it comes.
+pub fn s_server_keymat(
+    pair: &str,
+    label: &str,
+    len: usize,
+) -> (Peer, u16, std::sync::mpsc::Receiver<String>) {
+    require("openssl");
+    let Pair { cert, key } = crate::pki().pair(pair);
+    let (mut peer, port) = spawn_listening(|port| {
+        let mut cmd = Command::new("openssl");
+        cmd.args(["s_server", "-accept", &format!("127.0.0.1:{port}")])
+            .arg("-cert")
+            .arg(&cert)
+            .arg("-key")
+            .arg(&key)
+            .args(["-keymatexport", label, "-keymatexportlen", &len.to_string()])
+            // Open: at the end of its input s_server stops accepting.
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        cmd
+    });
+    let stdout = peer.child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (peer, port, rx)
+}
+
+/// The hex of the next `Keying material: ` line s_server or s_client prints (20 s at most).
+pub fn next_keymat(rx: &std::sync::mpsc::Receiver<String>) -> String {
+    loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("openssl printed no keying material");
+        if let Some(hex) = line.trim().strip_prefix("Keying material: ") {
+            return hex.to_owned();
+        }
+    }
+}

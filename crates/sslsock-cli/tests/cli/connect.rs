@@ -1078,27 +1078,8 @@ fn keymat_matches_openssl_s_server() {
     require("openssl");
     const LABEL: &str = "EXPERIMENTAL-cli";
     for (version, len) in [("TLSv1_2", "32"), ("TLSv1_3", "32"), ("TLSv1_3", "48")] {
-        let (cert, key) = (f("srv-ec.pem"), f("srv-ec.key"));
-        let (mut peer, port) = sslsock_test_support::spawn_listening(|port| {
-            let mut cmd = Command::new("openssl");
-            cmd.args(["s_server", "-accept", &format!("127.0.0.1:{port}")])
-                .args(["-cert", &cert, "-key", &key])
-                .args(["-keymatexport", LABEL, "-keymatexportlen", len])
-                // Open: at the end of its input s_server stops accepting.
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null());
-            cmd
-        });
-        let stdout = peer.child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+        let (_peer, port, printed) =
+            sslsock_test_support::s_server_keymat("srv-ec", LABEL, len.parse().unwrap());
         let spec = if len == "32" {
             LABEL.to_owned()
         } else {
@@ -1120,17 +1101,8 @@ fn keymat_matches_openssl_s_server() {
             .unwrap_or_else(|| panic!("{report}"))
             .to_owned();
         assert_eq!(ours.len(), 2 * len.parse::<usize>().unwrap());
-        let mut theirs = None;
-        while theirs.is_none() {
-            let line = rx
-                .recv_timeout(Duration::from_secs(20))
-                .expect("s_server printed no keying material");
-            theirs = line
-                .trim()
-                .strip_prefix("Keying material: ")
-                .map(str::to_owned);
-        }
-        assert_eq!(theirs.unwrap(), ours, "{version}");
+        let theirs = sslsock_test_support::next_keymat(&printed);
+        assert_eq!(theirs, ours, "{version}");
     }
 }
 

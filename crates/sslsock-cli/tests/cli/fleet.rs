@@ -189,70 +189,35 @@ fn a_store_that_does_not_answer_costs_resumption_only() {
 #[test]
 fn bad_store_flags_are_refused() {
     let key = store_key();
-    let o = sslsock(&[
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--session-store",
-        "redis://127.0.0.1:1/0",
-    ]);
+    let store = ["serve", "--listen", "127.0.0.1:0", "--session-store"];
+    let o = sslsock(&[&store[..], &["redis://127.0.0.1:1/0"]].concat());
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("--store-key"), "{}", stderr(&o));
-    let missing = pki().file("no-such-store.key");
-    let o = sslsock(&[
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--session-store",
-        "redis://127.0.0.1:1/0",
-        "--store-key",
-        &missing,
-    ]);
-    one_line_error(&o, 2, "no-such-store.key");
     let short = pki().path("short-store.key");
     std::fs::write(&short, "abcd\n").unwrap();
-    let o = sslsock(&[
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--session-store",
-        "redis://127.0.0.1:1/0",
-        "--store-key",
-        &short.display().to_string(),
-    ]);
-    one_line_error(&o, 2, "want 32 bytes, raw or as 64 hex digits");
-    let o = sslsock(&[
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--session-store",
-        "http://127.0.0.1:1/",
-        "--store-key",
-        &key,
-    ]);
-    one_line_error(&o, 2, "session store http://127.0.0.1:1/");
-    let o = sslsock(&[
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--session-store",
-        "redis://127.0.0.1:1/0",
-        "--store-key",
-        &key,
-        "--ticket-rotate",
-        "soon",
-    ]);
-    one_line_error(&o, 2, "--ticket-rotate soon: want a duration");
-    let o = sslsock(&[
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--session-store",
-        "redis://127.0.0.1:1/0",
-        "--store-key",
-        &key,
-        "--store-ca",
-        &f("ca.pem"),
-    ]);
-    one_line_error(&o, 2, "a CA file is for rediss://");
+    let (missing, short) = (pki().file("no-such-store.key"), short.display().to_string());
+    let ca = f("ca.pem");
+    let redis = "redis://127.0.0.1:1/0";
+    for (args, needle) in [
+        (vec![redis, "--store-key", &missing], "no-such-store.key"),
+        (
+            vec![redis, "--store-key", &short],
+            "want 32 bytes, raw or as 64 hex digits",
+        ),
+        (
+            vec!["http://127.0.0.1:1/", "--store-key", &key],
+            "session store http://127.0.0.1:1/",
+        ),
+        (
+            vec![redis, "--store-key", &key, "--ticket-rotate", "soon"],
+            "--ticket-rotate soon: want a duration",
+        ),
+        (
+            vec![redis, "--store-key", &key, "--store-ca", &ca],
+            "a CA file is for rediss://",
+        ),
+    ] {
+        let o = sslsock(&[&store[..], &args[..]].concat());
+        one_line_error(&o, 2, needle);
+    }
 }

@@ -34,32 +34,7 @@ fn client_for(version: &str) -> SslContext {
 fn client_exports_what_openssl_s_server_exports() {
     require("openssl");
     for (version, len) in [("TLSv1_2", 48usize), ("TLSv1_3", 48), ("TLSv1_3", 20)] {
-        let srv = pki().pair("srv-ec");
-        let len_arg = len.to_string();
-        let (mut peer, port) = spawn_listening(|port| {
-            let mut cmd = Command::new("openssl");
-            cmd.args(["s_server", "-accept", &format!("127.0.0.1:{port}")])
-                .arg("-cert")
-                .arg(&srv.cert)
-                .arg("-key")
-                .arg(&srv.key)
-                .args(["-keymatexport", LABEL, "-keymatexportlen", &len_arg])
-                // Open: at the end of its input s_server stops accepting.
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null());
-            cmd
-        });
-        // s_server prints the material when a handshake completes: read it as it comes.
-        let stdout = peer.child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+        let (peer, port, printed) = s_server_keymat("srv-ec", LABEL, len);
         let mut sock =
             SslSocket::connect_with(&format!("localhost:{port}"), &client_for(version)).unwrap();
         let ours = sock.export_keying_material(LABEL, None, len).unwrap();
@@ -76,17 +51,10 @@ fn client_exports_what_openssl_s_server_exports() {
             ours
         );
         sock.write_all(b"bye\n").unwrap();
-        let mut out = String::new();
-        while !out.contains("Keying material: ") {
-            let line = rx
-                .recv_timeout(std::time::Duration::from_secs(20))
-                .unwrap_or_else(|_| panic!("s_server printed no keying material: {out}"));
-            out.push_str(&line);
-            out.push('\n');
-        }
+        let theirs = next_keymat(&printed);
         drop(sock);
         drop(peer);
-        assert_eq!(openssl_keymat(&out), hex(&ours), "{version}: {out}");
+        assert_eq!(theirs, hex(&ours), "{version}");
     }
 }
 
