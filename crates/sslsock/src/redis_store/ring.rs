@@ -63,7 +63,8 @@ struct Local {
 struct Generation {
     number: u64,
     key: TicketKey,
-    /// When it became current (seconds since the epoch, as written by the server that made it).
+    /// When it became current (milliseconds since the epoch, by the clock of the server that
+    /// made it): a rotation is due a period later.
     made: u64,
 }
 
@@ -108,7 +109,7 @@ impl RedisTicketKeys {
             // A fresh fleet, or a store that lost its data: the first server to ask makes one.
             (None, _) => true,
             (Some(n), Some(g)) if g.number == n => {
-                force_rotate || now_secs() >= g.made.saturating_add(self.period.as_secs())
+                force_rotate || now_millis() >= g.made.saturating_add(period_millis(self.period))
             }
             // The current key is there and does not open here (another store key?): not
             // this server's to replace, or servers with different keys would take turns.
@@ -137,7 +138,7 @@ impl RedisTicketKeys {
         let mut plain = Vec::with_capacity(56);
         plain.extend_from_slice(&fresh.name);
         plain.extend_from_slice(&fresh.key);
-        plain.extend_from_slice(&now_secs().to_be_bytes());
+        plain.extend_from_slice(&now_millis().to_be_bytes());
         let sealed = self.key.seal(&name, &plain)?;
         // Kept for three periods: retired after two rotations, then gone.
         let keep = self.period.saturating_mul(3).as_millis().max(1000);
@@ -196,7 +197,7 @@ impl RedisTicketKeys {
     }
 }
 
-/// A generation's key from its sealed form: name (16), key (32), made (8).
+/// A generation's key from its sealed form: name (16), key (32), made (8, milliseconds).
 fn parse(number: u64, plain: &[u8]) -> Option<Generation> {
     if plain.len() != 56 {
         return None;
@@ -211,10 +212,14 @@ fn parse(number: u64, plain: &[u8]) -> Option<Generation> {
     })
 }
 
-fn now_secs() -> u64 {
+fn now_millis() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+fn period_millis(period: Duration) -> u64 {
+    u64::try_from(period.as_millis()).unwrap_or(u64::MAX)
 }
 
 impl TicketKeys for RedisTicketKeys {
