@@ -120,7 +120,8 @@ impl fmt::Debug for Certificate {
     }
 }
 
-/// Where and what to ask an ACME CA for.
+/// Where and what to ask an ACME CA for. The account registered by the first
+/// [`obtain`](Self::obtain) is kept for the next ones (renewals and retries), shared by clones.
 #[derive(Clone, Debug)]
 pub struct AcmeConfig {
     directory: String,
@@ -128,6 +129,22 @@ pub struct AcmeConfig {
     ca_file: Option<PathBuf>,
     http_listen: String,
     contact: Vec<String>,
+    account: KeptAccount,
+}
+
+/// The account of earlier orders (CAs limit how many accounts one address may create).
+#[derive(Clone, Default)]
+struct KeptAccount(Arc<Mutex<Option<Account>>>);
+
+impl fmt::Debug for KeptAccount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kept = self.0.lock().is_ok_and(|a| a.is_some());
+        f.write_str(if kept {
+            "(an account)"
+        } else {
+            "(no account yet)"
+        })
+    }
 }
 
 impl AcmeConfig {
@@ -144,6 +161,7 @@ impl AcmeConfig {
             ca_file: None,
             http_listen: "0.0.0.0:80".to_owned(),
             contact: Vec::new(),
+            account: KeptAccount::default(),
         }
     }
 
@@ -175,31 +193,17 @@ impl AcmeConfig {
                 "no domain to ask a certificate for".into(),
             ));
         }
-        let mut opts = Options::new();
-        if let Some(ca) = &self.ca_file {
-            opts = opts.ca_file(ca);
-        }
-        let connector = HttpsConnector::new(&opts)
-            .map_err(|e| AcmeError::Config(format!("the directory's TLS client: {e}")))?;
-        let http = AcmeHttp(Client::builder(TokioExecutor::new()).build(connector));
-        let contact: Vec<&str> = self.contact.iter().map(String::as_str).collect();
-        let (account, _) = Account::builder_with_http(Box::new(http))
-            .create(
-                &NewAccount {
-                    contact: &contact,
-                    terms_of_service_agreed: true,
-                    only_return_existing: false,
-                },
-                self.directory.clone(),
-                None,
-            )
-            .await
-            .map_err(protocol("creating the account"))?;
         let ids: Vec<Identifier> = self.domains.iter().cloned().map(Identifier::Dns).collect();
-        let mut order = account
-            .new_order(&NewOrder::new(&ids))
-            .await
-            .map_err(protocol("ordering"))?;
+        let kept = self.account.0.lock().ok().and_then(|a| a.clone());
+        let (account, mut order) = match kept {
+            Some(account) => match account.new_order(&NewOrder::new(&ids)).await {
+                Ok(order) => (account, order),
+                // The CA may have forgotten the account (a test CA restarted): a new one.
+                Err(_) => self.order_with_new_account(&ids).await?,
+            },
+            None => self.order_with_new_account(&ids).await?,
+        };
+        drop(account);
         let answers = Arc::new(Mutex::new(HashMap::new()));
         let responder = Http01::start(&self.http_listen, answers.clone()).await?;
         let mut authorizations = order.authorizations();
@@ -259,6 +263,43 @@ impl AcmeConfig {
             not_before,
             not_after,
         })
+    }
+}
+
+impl AcmeConfig {
+    /// Registers an account (kept for later orders) and places the order.
+    async fn order_with_new_account(
+        &self,
+        ids: &[Identifier],
+    ) -> Result<(Account, instant_acme::Order), AcmeError> {
+        let mut opts = Options::new();
+        if let Some(ca) = &self.ca_file {
+            opts = opts.ca_file(ca);
+        }
+        let connector = HttpsConnector::new(&opts)
+            .map_err(|e| AcmeError::Config(format!("the directory's TLS client: {e}")))?;
+        let http = AcmeHttp(Client::builder(TokioExecutor::new()).build(connector));
+        let contact: Vec<&str> = self.contact.iter().map(String::as_str).collect();
+        let (account, _) = Account::builder_with_http(Box::new(http))
+            .create(
+                &NewAccount {
+                    contact: &contact,
+                    terms_of_service_agreed: true,
+                    only_return_existing: false,
+                },
+                self.directory.clone(),
+                None,
+            )
+            .await
+            .map_err(protocol("creating the account"))?;
+        if let Ok(mut kept) = self.account.0.lock() {
+            *kept = Some(account.clone());
+        }
+        let order = account
+            .new_order(&NewOrder::new(ids))
+            .await
+            .map_err(protocol("ordering"))?;
+        Ok((account, order))
     }
 }
 

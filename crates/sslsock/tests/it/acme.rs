@@ -7,7 +7,7 @@ use crate::util::*;
 
 #[test]
 fn pebble_issues_a_certificate_that_verifies_under_its_root() {
-    let pebble = Pebble::start(90);
+    let mut pebble = Pebble::start(90);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -50,6 +50,16 @@ fn pebble_issues_a_certificate_that_verifies_under_its_root() {
             .key_pem(issued.key_pem.clone()),
     );
     assert!(ctx.is_ok(), "{:?}", ctx.err());
+
+    // The account is kept for the next order; a CA that forgot it (pebble restarted keeps
+    // nothing) gets a new one.
+    assert!(format!("{config:?}").contains("(an account)"), "{config:?}");
+    let again = rt.block_on(config.obtain()).unwrap();
+    assert_ne!(again.chain_pem, issued.chain_pem);
+    pebble.stop();
+    pebble.restart();
+    let after_restart = rt.block_on(config.obtain()).unwrap();
+    assert_ne!(after_restart.chain_pem, again.chain_pem);
 
     // The CA's directory is verified like any server: not trusted, no certificate.
     let e = rt
