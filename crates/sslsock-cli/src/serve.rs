@@ -121,6 +121,14 @@ pub(crate) struct ServeArgs {
     /// Where the HTTP-01 responder listens while the CA validates (default 0.0.0.0:80).
     #[arg(long, value_name = "ADDR", requires = "acme")]
     acme_http: Option<String>,
+    /// How the CA checks the domains: http-01 (port 80) or tls-alpn-01 (port 443: the server
+    /// answers renewals itself).
+    #[arg(long, value_enum, default_value = "http-01", requires = "acme")]
+    acme_challenge: AcmeChallenge,
+    /// tls-alpn-01: where the first challenge is answered, before the server listens
+    /// (default: the --listen address).
+    #[arg(long, value_name = "ADDR", requires = "acme")]
+    acme_tls: Option<String>,
     /// Staple an OCSP response: FILE (DER, as `openssl ocsp -respout` writes it) or `auto`
     /// (asked from the certificate's responder, renewed before it runs out).
     #[arg(long)]
@@ -231,6 +239,17 @@ fn names_own_certificate(perl_args: &[String]) -> bool {
     })
 }
 
+/// `--acme-challenge`.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub(crate) enum AcmeChallenge {
+    /// HTTP-01: the CA fetches a token over plain HTTP.
+    #[value(name = "http-01")]
+    Http01,
+    /// TLS-ALPN-01: the CA connects with ALPN acme-tls/1.
+    #[value(name = "tls-alpn-01")]
+    TlsAlpn01,
+}
+
 /// How `serve` treats client certificates.
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
 pub(crate) enum VerifyClient {
@@ -251,7 +270,7 @@ pub(crate) fn run(a: &ServeArgs) -> Result<(), Failure> {
         Some(url) => Some(fleet_store(a, url)?),
         None => None,
     };
-    let identity = acme.as_ref().map(|(_, issued)| issued);
+    let identity = acme.as_ref();
     let build = || context(a, &limits, generated.as_ref(), identity, fleet.as_ref());
     let ctx = build()?;
     let notes: Vec<String> = generated
@@ -269,14 +288,19 @@ pub(crate) fn run(a: &ServeArgs) -> Result<(), Failure> {
         .into_iter()
         .chain(
             acme.as_ref()
-                .map(|(_, issued)| acme_note("obtained", issued)),
+                .map(|state| acme_note("obtained", &state.issued)),
         )
         .collect();
     serve_all(a, &limits, ctx, notes, &build, acme.as_ref())
 }
 
-/// `--acme`: the ACME configuration and the certificate now served (replaced by renewals).
-type Acme = (sslsock::acme::AcmeConfig, Mutex<sslsock::acme::Certificate>);
+/// `--acme`: the ACME configuration, the certificate now served (replaced by renewals), and
+/// with tls-alpn-01 the challenges the running server answers.
+struct Acme {
+    config: sslsock::acme::AcmeConfig,
+    issued: Mutex<sslsock::acme::Certificate>,
+    alpn: Option<Arc<sslsock::acme::AlpnChallenges>>,
+}
 
 /// `--acme`: the first certificate, before the server listens (it has no other).
 fn acme_identity(a: &ServeArgs) -> Result<Option<Acme>, Failure> {
@@ -290,6 +314,11 @@ fn acme_identity(a: &ServeArgs) -> Result<Option<Acme>, Failure> {
     if let Some(addr) = &a.acme_http {
         config = config.http_listen(addr);
     }
+    if let AcmeChallenge::TlsAlpn01 = a.acme_challenge {
+        config = config
+            .challenge(sslsock::acme::Challenge::TlsAlpn01)
+            .tls_listen(a.acme_tls.as_deref().unwrap_or(&a.listen));
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -297,7 +326,17 @@ fn acme_identity(a: &ServeArgs) -> Result<Option<Acme>, Failure> {
     let issued = runtime
         .block_on(config.obtain())
         .map_err(|e| Failure::usage(e.to_string()))?;
-    Ok(Some((config, Mutex::new(issued))))
+    // Renewals come while the server listens: with tls-alpn-01 it answers them itself.
+    let alpn = matches!(a.acme_challenge, AcmeChallenge::TlsAlpn01)
+        .then(|| Arc::new(sslsock::acme::AlpnChallenges::new()));
+    if let Some(challenges) = &alpn {
+        config = config.alpn_challenges(challenges.clone());
+    }
+    Ok(Some(Acme {
+        config,
+        issued: Mutex::new(issued),
+        alpn,
+    }))
 }
 
 /// The line that tells what ACME gave.
@@ -354,7 +393,7 @@ fn context(
     a: &ServeArgs,
     limits: &crate::args::Limits,
     generated: Option<&Generated>,
-    acme: Option<&Mutex<sslsock::acme::Certificate>>,
+    acme: Option<&Acme>,
     fleet: Option<&Fleet>,
 ) -> Result<SslContext, Failure> {
     let mut opts = Options::new().server(true).timeout(limits.handshake);
@@ -367,8 +406,9 @@ fn context(
     }
     if a.identity.cert.is_some() {
         opts = a.identity.apply(opts);
-    } else if let Some(issued) = acme {
-        let c = issued
+    } else if let Some(state) = acme {
+        let c = state
+            .issued
             .lock()
             .map_err(|_| Failure::usage("acme: the certificate's lock is poisoned"))?;
         opts = opts
@@ -418,7 +458,15 @@ fn context(
         opts = opts.ca_file(ca).client_ca_file(ca).verify_mode(mode);
     }
     let opts = crate::args::perl_options(opts, &a.perl_args)?;
-    Ok(SslContext::new(&opts)?)
+    let ctx = SslContext::new(&opts)?;
+    // tls-alpn-01 renewals: ClientHellos asking for acme-tls/1 get the pending challenge's
+    // certificate, every other one this context.
+    match acme.and_then(|state| state.alpn.clone()) {
+        Some(challenges) => {
+            Ok(ctx.with_client_hello_callback(move |hello| challenges.context_for(hello))?)
+        }
+        None => Ok(ctx),
+    }
 }
 
 /// `--sni-cert NAME=CERT[:KEY]`.
@@ -633,16 +681,16 @@ fn reload_on_signal_or_change(
     };
     runtime.block_on(async {
         let mut seen = file_states(files);
-        let mut renewal = acme.map(|(_, issued)| Renewal::new(issued));
+        let mut renewal = acme.map(|state| Renewal::new(&state.issued));
         while !done.load(Ordering::Acquire) {
             let renew_in = renewal.as_ref().map(Renewal::due_in);
             let why = tokio::select! {
                 Some(()) = async { hangup.as_mut()?.recv().await } => "on SIGHUP",
                 () = tokio::time::sleep(renew_in.unwrap_or_default()), if renew_in.is_some() => {
-                    let (Some((config, issued)), Some(r)) = (acme, renewal.as_mut()) else {
+                    let (Some(state), Some(r)) = (acme, renewal.as_mut()) else {
                         continue;
                     };
-                    if !r.renew(config, issued).await {
+                    if !r.renew(&state.config, &state.issued).await {
                         continue;
                     }
                     "with the renewed ACME certificate"

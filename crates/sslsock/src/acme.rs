@@ -53,7 +53,7 @@ use crate::Options;
 pub enum AcmeError {
     /// The configuration cannot work (no domain, an unreadable CA file, ...).
     Config(String),
-    /// The HTTP-01 responder could not listen.
+    /// A challenge responder (HTTP-01 or TLS-ALPN-01) could not listen.
     Http01 {
         /// The address it was to listen on.
         addr: String,
@@ -130,6 +130,98 @@ pub struct AcmeConfig {
     http_listen: String,
     contact: Vec<String>,
     account: KeptAccount,
+    challenge: Challenge,
+    tls_listen: String,
+    alpn_challenges: Option<Arc<AlpnChallenges>>,
+}
+
+/// How the CA checks that the domains are ours.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Challenge {
+    /// HTTP-01: the CA fetches `http://DOMAIN/.well-known/acme-challenge/TOKEN` (port 80).
+    #[default]
+    Http01,
+    /// TLS-ALPN-01 (RFC 8737): the CA connects to port 443 of the domain with ALPN
+    /// `acme-tls/1` and checks a certificate made for the challenge. A running server answers
+    /// through [`AlpnChallenges`], so no other port is needed.
+    TlsAlpn01,
+}
+
+/// TLS-ALPN-01 answers waiting for the CA, by domain. A server that is running on the port
+/// the CA checks answers them itself: give it to [`AcmeConfig::alpn_challenges`] and consult
+/// [`context_for`](Self::context_for) from the server's
+/// [`SslContext::with_client_hello_callback`](crate::SslContext::with_client_hello_callback);
+/// only ClientHellos that offer `acme-tls/1` for a pending domain get the challenge's
+/// certificate.
+#[derive(Default)]
+pub struct AlpnChallenges {
+    pending: Mutex<HashMap<String, crate::SslContext>>,
+}
+
+impl AlpnChallenges {
+    /// No answer pending yet.
+    pub fn new() -> AlpnChallenges {
+        AlpnChallenges::default()
+    }
+
+    /// The challenge's context for this ClientHello: when it offers `acme-tls/1` and names a
+    /// domain whose answer is pending; `None` for every other connection.
+    pub fn context_for(&self, hello: &crate::ClientHello) -> Option<crate::SslContext> {
+        if !hello.alpn().any(|p| p == ACME_TLS_ALPN) {
+            return None;
+        }
+        let name = hello.server_name()?;
+        self.pending.lock().ok()?.get(name).cloned()
+    }
+
+    fn insert(&self, domain: String, ctx: crate::SslContext) {
+        if let Ok(mut p) = self.pending.lock() {
+            p.insert(domain, ctx);
+        }
+    }
+
+    fn remove(&self, domain: &str) {
+        if let Ok(mut p) = self.pending.lock() {
+            p.remove(domain);
+        }
+    }
+}
+
+impl fmt::Debug for AlpnChallenges {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.pending.lock().map_or(0, |p| p.len());
+        f.debug_struct("AlpnChallenges")
+            .field("pending", &n)
+            .finish()
+    }
+}
+
+/// The ALPN protocol of TLS-ALPN-01 (RFC 8737).
+const ACME_TLS_ALPN: &[u8] = b"acme-tls/1";
+
+/// The context that answers a TLS-ALPN-01 challenge for `domain`: a self-signed certificate
+/// with the critical acmeIdentifier extension (the SHA-256 of the key authorization), and
+/// ALPN `acme-tls/1` only.
+fn alpn_challenge_context(domain: &str, digest: &[u8]) -> Result<crate::SslContext, AcmeError> {
+    let bad = |e: String| AcmeError::Protocol(format!("the TLS-ALPN-01 certificate: {e}"));
+    let key = rcgen::KeyPair::generate().map_err(|e| bad(e.to_string()))?;
+    let mut params =
+        rcgen::CertificateParams::new(vec![domain.to_owned()]).map_err(|e| bad(e.to_string()))?;
+    params.custom_extensions = vec![rcgen::CustomExtension::new_acme_identifier(digest)];
+    let cert = params.self_signed(&key).map_err(|e| bad(e.to_string()))?;
+    crate::SslContext::new(
+        &Options::new()
+            .server(true)
+            .cert_pem(crate::x509::pem::encode("CERTIFICATE", cert.der()))
+            .key_pem(crate::x509::pem::encode(
+                "PRIVATE KEY",
+                &key.serialize_der(),
+            ))
+            .alpn_protocols(["acme-tls/1"])
+            .alpn_strict(true),
+    )
+    .map_err(|e| bad(e.to_string()))
 }
 
 /// The account of earlier orders (CAs limit how many accounts one address may create).
@@ -162,7 +254,30 @@ impl AcmeConfig {
             http_listen: "0.0.0.0:80".to_owned(),
             contact: Vec::new(),
             account: KeptAccount::default(),
+            challenge: Challenge::Http01,
+            tls_listen: "0.0.0.0:443".to_owned(),
+            alpn_challenges: None,
         }
+    }
+
+    /// How the CA checks the domains: HTTP-01 (the default) or TLS-ALPN-01.
+    pub fn challenge(mut self, challenge: Challenge) -> Self {
+        self.challenge = challenge;
+        self
+    }
+
+    /// TLS-ALPN-01 without a running server: where the responder listens while the CA
+    /// validates (`0.0.0.0:443` by default: the CA asks port 443 of each domain).
+    pub fn tls_listen(mut self, addr: impl Into<String>) -> Self {
+        self.tls_listen = addr.into();
+        self
+    }
+
+    /// TLS-ALPN-01 answered by a running server through `challenges` instead of a listener of
+    /// this config's own.
+    pub fn alpn_challenges(mut self, challenges: Arc<AlpnChallenges>) -> Self {
+        self.alpn_challenges = Some(challenges);
+        self
     }
 
     /// Trust the CA certificates in `path` (PEM) for the directory's HTTPS server, instead of
@@ -205,7 +320,9 @@ impl AcmeConfig {
         };
         drop(account);
         let answers = Arc::new(Mutex::new(HashMap::new()));
-        let responder = Http01::start(&self.http_listen, answers.clone()).await?;
+        let alpn = self.alpn_challenges.clone().unwrap_or_default();
+        let mut responders = Responders::default();
+        let mut published = Vec::new();
         let mut authorizations = order.authorizations();
         while let Some(next) = authorizations.next().await {
             let mut authz = next.map_err(protocol("reading an authorization"))?;
@@ -218,14 +335,37 @@ impl AcmeConfig {
                     )))
                 }
             }
-            let mut challenge = authz
-                .challenge(ChallengeType::Http01)
-                .ok_or_else(|| AcmeError::Protocol("the CA offers no HTTP-01 challenge".into()))?;
-            if let Ok(mut a) = answers.lock() {
-                a.insert(
-                    challenge.token.clone(),
-                    challenge.key_authorization().as_str().to_owned(),
-                );
+            let kind = match self.challenge {
+                Challenge::Http01 => ChallengeType::Http01,
+                Challenge::TlsAlpn01 => ChallengeType::TlsAlpn01,
+            };
+            let mut challenge = authz.challenge(kind.clone()).ok_or_else(|| {
+                AcmeError::Protocol(format!("the CA offers no {kind:?} challenge"))
+            })?;
+            let key_authorization = challenge.key_authorization();
+            match self.challenge {
+                Challenge::Http01 => {
+                    if let Ok(mut a) = answers.lock() {
+                        a.insert(
+                            challenge.token.clone(),
+                            key_authorization.as_str().to_owned(),
+                        );
+                    }
+                    if responders.http.is_none() {
+                        responders.http =
+                            Some(Http01::start(&self.http_listen, answers.clone()).await?);
+                    }
+                }
+                Challenge::TlsAlpn01 => {
+                    let domain = challenge.identifier().to_string();
+                    let ctx = alpn_challenge_context(&domain, key_authorization.digest().as_ref())?;
+                    alpn.insert(domain.clone(), ctx.clone());
+                    published.push(domain);
+                    if self.alpn_challenges.is_none() && responders.tls.is_none() {
+                        responders.tls =
+                            Some(TlsAlpn01::start(&self.tls_listen, ctx, alpn.clone()).await?);
+                    }
+                }
             }
             challenge
                 .set_ready()
@@ -236,11 +376,17 @@ impl AcmeConfig {
             .poll_ready(&RetryPolicy::default())
             .await
             .map_err(protocol("waiting for validation"))?;
-        drop(responder);
+        drop(responders);
+        for domain in &published {
+            alpn.remove(domain);
+        }
         if status != OrderStatus::Ready {
+            let listen = match self.challenge {
+                Challenge::Http01 => &self.http_listen,
+                Challenge::TlsAlpn01 => &self.tls_listen,
+            };
             return Err(AcmeError::Protocol(format!(
-                "the order is {status:?}, not ready (did the CA reach {} for each domain?)",
-                self.http_listen
+                "the order is {status:?}, not ready (did the CA reach {listen} for each domain?)"
             )));
         }
         let key = rcgen::KeyPair::generate()
@@ -361,6 +507,54 @@ fn with_sources(e: &dyn std::error::Error) -> String {
         next = cause.source();
     }
     text
+}
+
+/// The responders of one order, stopped when it is dropped.
+#[derive(Default)]
+struct Responders {
+    http: Option<Http01>,
+    tls: Option<TlsAlpn01>,
+}
+
+/// The TLS-ALPN-01 responder of a config without a running server: completes the handshake
+/// of each connection with the challenge context its ClientHello asks for.
+struct TlsAlpn01 {
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TlsAlpn01 {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl TlsAlpn01 {
+    async fn start(
+        addr: &str,
+        first: crate::SslContext,
+        pending: Arc<AlpnChallenges>,
+    ) -> Result<TlsAlpn01, AcmeError> {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| AcmeError::Http01 {
+                addr: addr.to_owned(),
+                source,
+            })?;
+        let ctx = first
+            .with_client_hello_callback(move |hello| pending.context_for(hello))
+            .map_err(|e| AcmeError::Config(e.to_string()))?;
+        let task = tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let ctx = ctx.clone();
+                tokio::spawn(async move {
+                    if let Ok(mut tls) = crate::AsyncSslSocket::accept_with(tcp, &ctx).await {
+                        let _ = tls.shutdown().await;
+                    }
+                });
+            }
+        });
+        Ok(TlsAlpn01 { task })
+    }
 }
 
 /// The HTTP-01 responder: answers `/.well-known/acme-challenge/TOKEN` with the key

@@ -17,6 +17,8 @@ pub struct Pebble {
     pub management: u16,
     /// Where it validates HTTP-01 (port of the name asked for).
     pub http_port: u16,
+    /// Where it validates TLS-ALPN-01.
+    pub tls_port: u16,
     config: std::path::PathBuf,
     peer: Option<Peer>,
 }
@@ -28,18 +30,18 @@ impl Pebble {
         let dir = crate::pki().path(&format!("pebble-{}", free_port()));
         std::fs::create_dir_all(&dir).unwrap();
         let srv = crate::pki().pair("srv-ec");
-        let (port, management, http_port) = (free_port(), free_port(), free_port());
+        let (port, management, http_port, tls_port) =
+            (free_port(), free_port(), free_port(), free_port());
         let config = dir.join("pebble.json");
         std::fs::write(
             &config,
             format!(
                 r#"{{"pebble": {{"listenAddress": "127.0.0.1:{port}", "managementListenAddress": "127.0.0.1:{management}",
-                   "certificate": "{}", "privateKey": "{}", "httpPort": {http_port}, "tlsPort": {},
+                   "certificate": "{}", "privateKey": "{}", "httpPort": {http_port}, "tlsPort": {tls_port},
                    "ocspResponderURL": "", "externalAccountBindingRequired": false,
                    "certificateValidityPeriod": {validity_secs}}}}}"#,
                 srv.cert.display(),
                 srv.key.display(),
-                free_port()
             ),
         )
         .unwrap();
@@ -47,6 +49,7 @@ impl Pebble {
             port,
             management,
             http_port,
+            tls_port,
             config,
             peer: None,
         };

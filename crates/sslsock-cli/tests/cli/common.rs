@@ -37,8 +37,16 @@ pub(crate) fn one_line_error(o: &Output, code: i32, needle: &str) {
 
 /// Starts `sslsock serve` and returns it with its port (read from its first line).
 pub(crate) fn serve(args: &[&str]) -> (Peer, u16, BufReader<std::process::ChildStdout>) {
+    serve_on("127.0.0.1:0", args)
+}
+
+/// [`serve`] listening on `listen`.
+pub(crate) fn serve_on(
+    listen: &str,
+    args: &[&str],
+) -> (Peer, u16, BufReader<std::process::ChildStdout>) {
     let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(["serve", "--listen", listen])
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -1019,3 +1019,46 @@ fn serve_gets_and_renews_its_certificate_from_pebble() {
         "the renewed certificate keeps serving"
     );
 }
+
+/// `serve --acme-challenge tls-alpn-01` on pebble's TLS-ALPN-01 port: the first certificate
+/// through a responder of its own, the renewal answered by the running server itself (its
+/// ClientHello callback hands acme-tls/1 connections the challenge's certificate), while
+/// ordinary clients keep getting the served certificate.
+#[test]
+fn serve_renews_over_tls_alpn_01_on_its_own_port() {
+    require("openssl");
+    let pebble = sslsock_test_support::pebble::Pebble::start(15);
+    let (_server, port, out) = serve_on(
+        &format!("127.0.0.1:{}", pebble.tls_port),
+        &[
+            "--acme",
+            "localhost",
+            "--acme-directory",
+            &pebble.directory(),
+            "--acme-ca",
+            &f("ca.pem"),
+            "--acme-challenge",
+            "tls-alpn-01",
+        ],
+    );
+    assert_eq!(port, pebble.tls_port);
+    let stdout = line_feed(Box::new(out.into_inner()));
+    let root = pki().path("pebble-alpn-root.pem");
+    std::fs::write(&root, pebble.root_pem()).unwrap();
+    let root = root.display().to_string();
+    let verified = || {
+        let out = run_with_input(
+            Command::new("openssl")
+                .args(["s_client", "-connect", &format!("127.0.0.1:{port}")])
+                .args(["-servername", "localhost", "-verify_hostname", "localhost"])
+                .args(["-CAfile", &root])
+                .stderr(Stdio::null()),
+            b"",
+        );
+        String::from_utf8_lossy(&out.stdout).contains("Verify return code: 0 (ok)")
+    };
+    assert!(verified());
+    wait_for_line(&stdout, "acme: certificate renewed", 30);
+    wait_for_line(&stdout, "reloaded with the renewed ACME certificate", 5);
+    assert!(verified(), "the renewed certificate verifies");
+}

@@ -1,6 +1,6 @@
 //! Certificates from pebble (an RFC 8555 test CA) with HTTP-01 (feature `acme`).
 
-use sslsock::acme::AcmeConfig;
+use sslsock::acme::{AcmeConfig, Challenge};
 use sslsock_test_support::pebble::Pebble;
 
 use crate::util::*;
@@ -74,4 +74,45 @@ fn pebble_issues_a_certificate_that_verifies_under_its_root() {
         e.contains("creating the account") && e.contains("certificate"),
         "{e}"
     );
+}
+
+/// TLS-ALPN-01 (RFC 8737): pebble connects with ALPN acme-tls/1 and checks the challenge
+/// certificate; other clients of the responder get no certificate of it.
+#[test]
+fn pebble_issues_over_tls_alpn_01() {
+    let pebble = Pebble::start(90);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let issued = rt
+        .block_on(
+            AcmeConfig::new(pebble.directory(), ["localhost"])
+                .ca_file(pki().path("ca.pem"))
+                .challenge(Challenge::TlsAlpn01)
+                .tls_listen(format!("127.0.0.1:{}", pebble.tls_port))
+                .obtain(),
+        )
+        .unwrap();
+    let dir = pki().path("acme-alpn");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("root.pem"), pebble.root_pem()).unwrap();
+    std::fs::write(dir.join("chain.pem"), &issued.chain_pem).unwrap();
+    let out = openssl_in(
+        &dir,
+        &[
+            "verify",
+            "-CAfile",
+            "root.pem",
+            "-untrusted",
+            "chain.pem",
+            "-purpose",
+            "sslserver",
+            "-verify_hostname",
+            "localhost",
+            "chain.pem",
+        ],
+    );
+    assert_eq!(String::from_utf8_lossy(&out).trim(), "chain.pem: OK");
 }

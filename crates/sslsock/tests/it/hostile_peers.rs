@@ -10,39 +10,80 @@ use sslsock::{Error, SslListener, SslSocket};
 
 use crate::util::*;
 
-/// The descriptors this process holds.
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
+/// The socket inodes this process holds (its descriptors that are sockets).
+fn own_socket_inodes() -> std::collections::BTreeSet<u64> {
+    std::fs::read_dir("/proc/self/fd")
+        .into_iter()
+        .flatten()
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter_map(|target| {
+            let t = target.to_string_lossy().into_owned();
+            t.strip_prefix("socket:[")?.strip_suffix(']')?.parse().ok()
+        })
+        .collect()
 }
 
-/// The descriptors this process holds, after one handshake with the shared options: an engine
-/// may keep process-wide descriptors from its first use (OpenSSL keeps its random device
-/// open), which are not a connection's.
-fn open_fds_after_warm_up() -> usize {
-    static WARM: std::sync::Once = std::sync::Once::new();
-    WARM.call_once(|| {
-        let (addr, h) = serve(server_opts(), 1, echo_once);
-        let mut c = SslSocket::connect_with(&addr.to_string(), &client_opts()).unwrap();
-        c.write_all(b"warm\n").unwrap();
-        let mut line = String::new();
-        c.read_line(&mut line).unwrap();
-        drop(c);
-        h.join().unwrap().into_iter().for_each(|r| r.unwrap());
-    });
-    open_fds()
+/// The inodes of the TCP sockets with `port` at either end (from /proc/net/tcp and tcp6).
+fn tcp_inodes_on_port(port: u16) -> Vec<u64> {
+    let hex = format!(":{port:04X}");
+    ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .filter_map(|f| std::fs::read_to_string(f).ok())
+        .flat_map(|table| {
+            table
+                .lines()
+                .skip(1)
+                .filter_map(|line| {
+                    let cols: Vec<&str> = line.split_whitespace().collect();
+                    let on_port = cols.get(1)?.ends_with(&hex) || cols.get(2)?.ends_with(&hex);
+                    on_port.then(|| cols.get(9)?.parse().ok())?
+                })
+                .collect::<Vec<u64>>()
+        })
+        .collect()
 }
 
-/// The process holds `before` descriptors again. Other tests of this binary open and close
-/// descriptors in parallel (peers' pipes, sockets), so the count may pass through other
-/// values for a moment: it must come back within 3 s; a leak never does.
-fn assert_fds_back_to(before: usize) {
+/// No descriptor of this process is still a TCP socket to or from `port` (the test's
+/// server): every connection of the test was closed, on both sides. Other tests of this
+/// binary open and close descriptors in parallel, so only this port's sockets are looked
+/// at; closing may take a moment, so this waits up to 3 s; a leak never closes.
+fn assert_no_socket_left_on(port: u16) {
     let deadline = Instant::now() + Duration::from_secs(3);
-    let mut now = open_fds();
-    while now != before && Instant::now() < deadline {
+    loop {
+        let ours = own_socket_inodes();
+        let left: Vec<u64> = tcp_inodes_on_port(port)
+            .into_iter()
+            .filter(|i| *i != 0 && ours.contains(i))
+            .collect();
+        if left.is_empty() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "descriptors left open: sockets {left:?} on port {port}"
+        );
         std::thread::sleep(Duration::from_millis(20));
-        now = open_fds();
     }
-    assert_eq!(now, before, "descriptors left open");
+}
+
+/// The leak check sees a socket still open on the port (both ends are this process's), and
+/// passes once both are closed.
+#[test]
+fn the_leak_check_sees_an_open_socket() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let client = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let (server, _) = listener.accept().unwrap();
+    drop(listener);
+    let caught = std::panic::catch_unwind(|| assert_no_socket_left_on(port));
+    let message = caught.unwrap_err();
+    let text = message
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert!(text.contains("descriptors left open"), "{text}");
+    drop((client, server));
+    assert_no_socket_left_on(port);
 }
 
 /// Closes `tcp` with a reset (SO_LINGER 0) instead of a FIN.
@@ -110,7 +151,6 @@ fn a_client_hello_in_one_byte_segments_is_served() {
 
 #[test]
 fn huge_record_length_resets_and_alert_storm_end_precisely() {
-    let before = open_fds_after_warm_up();
     let (addr, h) = accept_n(4);
     // A record announcing 65535 bytes: more than TLS allows.
     let mut t = TcpStream::connect(addr).unwrap();
@@ -171,12 +211,11 @@ fn huge_record_length_resets_and_alert_storm_end_precisely() {
             "an internal name in: {o}"
         );
     }
-    assert_fds_back_to(before);
+    assert_no_socket_left_on(addr.port());
 }
 
 #[test]
 fn a_reset_mid_data_is_a_precise_read_error() {
-    let before = open_fds_after_warm_up();
     let (addr, h) = serve(server_opts(), 1, |mut s| {
         let mut buf = [0u8; 64];
         let n = s.read(&mut buf).map_err(|e| e.to_string())?;
@@ -193,7 +232,7 @@ fn a_reset_mid_data_is_a_precise_read_error() {
     reset(s.close_no_shutdown());
     let e = h.join().unwrap().remove(0).unwrap_err();
     assert!(e.contains("Connection reset by peer"), "{e}");
-    assert_fds_back_to(before);
+    assert_no_socket_left_on(addr.port());
 }
 
 #[test]

@@ -478,6 +478,14 @@ fn mismatch(what: &str, e: rustls::Error) -> ConfigError {
     }
 }
 
+/// Whether the leaf's SubjectPublicKeyInfo is the key's, compared as written; `None` when
+/// either cannot be read.
+fn same_public_key(ck: &rustls::sign::CertifiedKey) -> Option<bool> {
+    let spki = ck.key.public_key()?;
+    let (_, leaf) = x509_parser::parse_x509_certificate(ck.end_entity_cert().ok()?).ok()?;
+    Some(leaf.tbs_certificate.subject_pki.raw == spki.as_ref())
+}
+
 /// The server's certificates: the default (if any) and those by SNI name.
 fn sni_resolver(
     main: Option<&Identity>,
@@ -491,11 +499,29 @@ fn sni_resolver(
             .load_private_key(key)
             .map_err(|e| ConfigError::Certificate(format!("{what}: unusable private key: {e}")))?;
         let ck = rustls::sign::CertifiedKey::new(chain, signing);
-        ck.keys_match().map_err(|_| {
+        let mismatch = || {
             ConfigError::Certificate(format!(
                 "{what}: the private key does not match the certificate"
             ))
-        })?;
+        };
+        match ck.keys_match() {
+            Ok(()) => {}
+            Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) => {
+                return Err(mismatch());
+            }
+            // webpki reads certificates as a verifier does and refuses some a server may
+            // still present (a TLS-ALPN-01 challenge's, with its critical acmeIdentifier):
+            // then the public keys are compared as they are written.
+            Err(other) => match same_public_key(&ck) {
+                Some(true) => {}
+                Some(false) => return Err(mismatch()),
+                None => {
+                    return Err(ConfigError::Certificate(format!(
+                        "{what}: the key cannot be checked against the certificate: {other}"
+                    )))
+                }
+            },
+        }
         Ok::<_, ConfigError>(Arc::new(ck))
     };
     let mut resolver = sni::SniResolver::default();
