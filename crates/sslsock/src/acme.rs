@@ -1,10 +1,12 @@
-//! Certificates from an ACME CA (RFC 8555: Let's Encrypt, pebble, ...) with the HTTP-01
-//! challenge (feature `acme`).
+//! Certificates from an ACME CA (RFC 8555: Let's Encrypt, pebble, ...) with the HTTP-01 or
+//! TLS-ALPN-01 challenge (feature `acme`).
 //!
-//! [`AcmeConfig::obtain`] registers an account, orders a certificate for the domains,
-//! answers the CA's HTTP-01 requests from a small plain HTTP responder of its own (on port 80
-//! of the domains, or [`AcmeConfig::http_listen`]), and returns the chain with a fresh P-256
-//! key. The CA's directory is fetched over sslsock, verified as any server is: with the
+//! [`AcmeConfig::obtain`] registers an account (kept for later orders), orders a certificate
+//! for the domains, proves control of them, and returns the chain with a fresh P-256 key.
+//! HTTP-01 is answered from a small plain HTTP responder of its own (port 80 of the domains,
+//! or [`AcmeConfig::http_listen`]); TLS-ALPN-01 ([`Challenge::TlsAlpn01`], RFC 8737) from a
+//! TLS responder of its own ([`AcmeConfig::tls_listen`]) or by a running server through
+//! [`AlpnChallenges`]. The CA's directory is fetched over sslsock, verified as any server is: with the
 //! system's roots, or [`AcmeConfig::ca_file`] for a test CA. Renew at
 //! [`Certificate::renew_at`] (two thirds of the lifetime) and hand the new certificate to a
 //! running server with [`SslListener::set_context`](crate::SslListener::set_context); `sslsock
