@@ -355,7 +355,7 @@ impl AcmeConfig {
                     }
                     if responders.http.is_none() {
                         responders.http =
-                            Some(Http01::start(&self.http_listen, answers.clone()).await?);
+                            Some(http_01_responder(&self.http_listen, answers.clone()).await?);
                     }
                 }
                 Challenge::TlsAlpn01 => {
@@ -365,7 +365,7 @@ impl AcmeConfig {
                     published.push(domain);
                     if self.alpn_challenges.is_none() && responders.tls.is_none() {
                         responders.tls =
-                            Some(TlsAlpn01::start(&self.tls_listen, ctx, alpn.clone()).await?);
+                            Some(tls_alpn_01_responder(&self.tls_listen, ctx, alpn.clone()).await?);
                     }
                 }
             }
@@ -514,103 +514,97 @@ fn with_sources(e: &dyn std::error::Error) -> String {
 /// The responders of one order, stopped when it is dropped.
 #[derive(Default)]
 struct Responders {
-    http: Option<Http01>,
-    tls: Option<TlsAlpn01>,
+    http: Option<Responder>,
+    tls: Option<Responder>,
+}
+
+/// A challenge responder: a listener whose every connection gets a task of its own, until
+/// it is dropped.
+struct Responder {
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Responder {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Responder {
+    /// Listens on `addr` and hands each connection to `answer`.
+    async fn start<F, Fut>(addr: &str, answer: F) -> Result<Responder, AcmeError>
+    where
+        F: Fn(tokio::net::TcpStream) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| AcmeError::Http01 {
+                addr: addr.to_owned(),
+                source,
+            })?;
+        let task = tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                tokio::spawn(answer(tcp));
+            }
+        });
+        Ok(Responder { task })
+    }
 }
 
 /// The TLS-ALPN-01 responder of a config without a running server: completes the handshake
 /// of each connection with the challenge context its ClientHello asks for.
-struct TlsAlpn01 {
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for TlsAlpn01 {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-impl TlsAlpn01 {
-    async fn start(
-        addr: &str,
-        first: crate::SslContext,
-        pending: Arc<AlpnChallenges>,
-    ) -> Result<TlsAlpn01, AcmeError> {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|source| AcmeError::Http01 {
-                addr: addr.to_owned(),
-                source,
-            })?;
-        let ctx = first
-            .with_client_hello_callback(move |hello| pending.context_for(hello))
-            .map_err(|e| AcmeError::Config(e.to_string()))?;
-        let task = tokio::spawn(async move {
-            while let Ok((tcp, _)) = listener.accept().await {
-                let ctx = ctx.clone();
-                tokio::spawn(async move {
-                    if let Ok(mut tls) = crate::AsyncSslSocket::accept_with(tcp, &ctx).await {
-                        let _ = tls.shutdown().await;
-                    }
-                });
+async fn tls_alpn_01_responder(
+    addr: &str,
+    first: crate::SslContext,
+    pending: Arc<AlpnChallenges>,
+) -> Result<Responder, AcmeError> {
+    let ctx = first
+        .with_client_hello_callback(move |hello| pending.context_for(hello))
+        .map_err(|e| AcmeError::Config(e.to_string()))?;
+    Responder::start(addr, move |tcp| {
+        let ctx = ctx.clone();
+        async move {
+            if let Ok(mut tls) = crate::AsyncSslSocket::accept_with(tcp, &ctx).await {
+                let _ = tls.shutdown().await;
             }
-        });
-        Ok(TlsAlpn01 { task })
-    }
+        }
+    })
+    .await
 }
 
 /// The HTTP-01 responder: answers `/.well-known/acme-challenge/TOKEN` with the key
-/// authorization, anything else with 404, while it lives.
-struct Http01 {
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Http01 {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-impl Http01 {
-    async fn start(
-        addr: &str,
-        answers: Arc<Mutex<HashMap<String, String>>>,
-    ) -> Result<Http01, AcmeError> {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|source| AcmeError::Http01 {
-                addr: addr.to_owned(),
-                source,
-            })?;
-        let task = tokio::spawn(async move {
-            while let Ok((mut tcp, _)) = listener.accept().await {
-                let answers = answers.clone();
-                tokio::spawn(async move {
-                    let mut head = Vec::new();
-                    let mut buf = [0u8; 1024];
-                    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 8192 {
-                        match tcp.read(&mut buf).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => head.extend_from_slice(&buf[..n]),
-                        }
-                    }
-                    let text = String::from_utf8_lossy(&head);
-                    let path = text.split_whitespace().nth(1).unwrap_or("");
-                    let answer = path
-                        .strip_prefix("/.well-known/acme-challenge/")
-                        .and_then(|token| answers.lock().ok()?.get(token).cloned());
-                    let reply = match answer {
-                        Some(body) => format!(
-                            "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                            body.len()
-                        ),
-                        None => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_owned(),
-                    };
-                    let _ = tcp.write_all(reply.as_bytes()).await;
-                    let _ = tcp.shutdown().await;
-                });
+/// authorization, anything else with 404.
+async fn http_01_responder(
+    addr: &str,
+    answers: Arc<Mutex<HashMap<String, String>>>,
+) -> Result<Responder, AcmeError> {
+    Responder::start(addr, move |mut tcp| {
+        let answers = answers.clone();
+        async move {
+            let mut head = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 8192 {
+                match tcp.read(&mut buf).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => head.extend_from_slice(&buf[..n]),
+                }
             }
-        });
-        Ok(Http01 { task })
-    }
+            let text = String::from_utf8_lossy(&head);
+            let path = text.split_whitespace().nth(1).unwrap_or("");
+            let answer = path
+                .strip_prefix("/.well-known/acme-challenge/")
+                .and_then(|token| answers.lock().ok()?.get(token).cloned());
+            let reply = match answer {
+                Some(body) => format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                ),
+                None => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_owned(),
+            };
+            let _ = tcp.write_all(reply.as_bytes()).await;
+            let _ = tcp.shutdown().await;
+        }
+    })
+    .await
 }

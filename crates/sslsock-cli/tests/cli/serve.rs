@@ -956,6 +956,29 @@ fn a_hyper_client_reads_serve_over_http1() {
     assert_eq!(tls.alpn, None);
 }
 
+/// Whether `openssl s_client` to `port` verifies the server as localhost under pebble's root
+/// (saved as `file`).
+fn pebble_verifier(
+    pebble: &sslsock_test_support::pebble::Pebble,
+    port: u16,
+    file: &str,
+) -> impl Fn() -> bool {
+    let root = pki().path(file);
+    std::fs::write(&root, pebble.root_pem()).unwrap();
+    let root = root.display().to_string();
+    move || {
+        let out = run_with_input(
+            Command::new("openssl")
+                .args(["s_client", "-connect", &format!("127.0.0.1:{port}")])
+                .args(["-servername", "localhost", "-verify_hostname", "localhost"])
+                .args(["-CAfile", &root])
+                .stderr(Stdio::null()),
+            b"",
+        );
+        String::from_utf8_lossy(&out.stdout).contains("Verify return code: 0 (ok)")
+    }
+}
+
 /// `serve --acme` with pebble: the certificate verifies under pebble's root, is renewed at two
 /// thirds of its (short) lifetime, and with the CA down the renewed one keeps serving while
 /// the retries back off.
@@ -975,20 +998,7 @@ fn serve_gets_and_renews_its_certificate_from_pebble() {
     ]);
     let stdout = line_feed(Box::new(out.into_inner()));
     let stderr_lines = line_feed(Box::new(server.child.stderr.take().unwrap()));
-    let root = pki().path("pebble-root.pem");
-    std::fs::write(&root, pebble.root_pem()).unwrap();
-    let root = root.display().to_string();
-    let verified = || {
-        let out = run_with_input(
-            Command::new("openssl")
-                .args(["s_client", "-connect", &format!("127.0.0.1:{port}")])
-                .args(["-servername", "localhost", "-verify_hostname", "localhost"])
-                .args(["-CAfile", &root])
-                .stderr(Stdio::null()),
-            b"",
-        );
-        String::from_utf8_lossy(&out.stdout).contains("Verify return code: 0 (ok)")
-    };
+    let verified = pebble_verifier(&pebble, port, "pebble-root.pem");
     let fingerprint = || {
         let out = run_ok(&["connect", &format!("localhost:{port}"), "-k", "--json"]);
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -1043,20 +1053,7 @@ fn serve_renews_over_tls_alpn_01_on_its_own_port() {
     );
     assert_eq!(port, pebble.tls_port);
     let stdout = line_feed(Box::new(out.into_inner()));
-    let root = pki().path("pebble-alpn-root.pem");
-    std::fs::write(&root, pebble.root_pem()).unwrap();
-    let root = root.display().to_string();
-    let verified = || {
-        let out = run_with_input(
-            Command::new("openssl")
-                .args(["s_client", "-connect", &format!("127.0.0.1:{port}")])
-                .args(["-servername", "localhost", "-verify_hostname", "localhost"])
-                .args(["-CAfile", &root])
-                .stderr(Stdio::null()),
-            b"",
-        );
-        String::from_utf8_lossy(&out.stdout).contains("Verify return code: 0 (ok)")
-    };
+    let verified = pebble_verifier(&pebble, port, "pebble-alpn-root.pem");
     assert!(verified());
     wait_for_line(&stdout, "acme: certificate renewed", 30);
     wait_for_line(&stdout, "reloaded with the renewed ACME certificate", 5);

@@ -5,27 +5,12 @@ use sslsock_test_support::pebble::Pebble;
 
 use crate::util::*;
 
-#[test]
-fn pebble_issues_a_certificate_that_verifies_under_its_root() {
-    let mut pebble = Pebble::start(90);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let config = AcmeConfig::new(pebble.directory(), ["localhost"])
-        .ca_file(pki().path("ca.pem"))
-        .http_listen(format!("127.0.0.1:{}", pebble.http_port));
-    let issued = rt.block_on(config.obtain()).unwrap();
-    let life = issued.not_after.duration_since(issued.not_before).unwrap();
-    assert!((89..=91).contains(&life.as_secs()), "{life:?}");
-    let renew = issued.renew_at().duration_since(issued.not_before).unwrap();
-    assert_eq!(renew.as_secs(), life.as_secs() * 2 / 3);
-    // openssl verifies the chain under pebble's root, for a TLS server named localhost.
-    let dir = pki().path("acme-lib");
+/// openssl verifies `chain_pem` under pebble's root, for a TLS server named localhost.
+fn assert_verifies_under_pebble_root(pebble: &Pebble, chain_pem: &str, dir: &str) {
+    let dir = pki().path(dir);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("root.pem"), pebble.root_pem()).unwrap();
-    std::fs::write(dir.join("chain.pem"), &issued.chain_pem).unwrap();
+    std::fs::write(dir.join("chain.pem"), chain_pem).unwrap();
     let out = openssl_in(
         &dir,
         &[
@@ -42,6 +27,25 @@ fn pebble_issues_a_certificate_that_verifies_under_its_root() {
         ],
     );
     assert_eq!(String::from_utf8_lossy(&out).trim(), "chain.pem: OK");
+}
+
+#[test]
+fn pebble_issues_a_certificate_that_verifies_under_its_root() {
+    let mut pebble = Pebble::start(90);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let config = AcmeConfig::new(pebble.directory(), ["localhost"])
+        .ca_file(pki().path("ca.pem"))
+        .http_listen(format!("127.0.0.1:{}", pebble.http_port));
+    let issued = rt.block_on(config.obtain()).unwrap();
+    let life = issued.not_after.duration_since(issued.not_before).unwrap();
+    assert!((89..=91).contains(&life.as_secs()), "{life:?}");
+    let renew = issued.renew_at().duration_since(issued.not_before).unwrap();
+    assert_eq!(renew.as_secs(), life.as_secs() * 2 / 3);
+    assert_verifies_under_pebble_root(&pebble, &issued.chain_pem, "acme-lib");
     // The key is the certificate's: a server starts with them.
     let ctx = sslsock::SslContext::new(
         &sslsock::Options::new()
@@ -95,24 +99,5 @@ fn pebble_issues_over_tls_alpn_01() {
                 .obtain(),
         )
         .unwrap();
-    let dir = pki().path("acme-alpn");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("root.pem"), pebble.root_pem()).unwrap();
-    std::fs::write(dir.join("chain.pem"), &issued.chain_pem).unwrap();
-    let out = openssl_in(
-        &dir,
-        &[
-            "verify",
-            "-CAfile",
-            "root.pem",
-            "-untrusted",
-            "chain.pem",
-            "-purpose",
-            "sslserver",
-            "-verify_hostname",
-            "localhost",
-            "chain.pem",
-        ],
-    );
-    assert_eq!(String::from_utf8_lossy(&out).trim(), "chain.pem: OK");
+    assert_verifies_under_pebble_root(&pebble, &issued.chain_pem, "acme-alpn");
 }
