@@ -642,6 +642,20 @@ fn a_shared_ticket_key_ring_resumes_across_servers_until_two_rotations() {
         out.contains("Reused, TLSv1.3"),
         "another server of the ring: {out}"
     );
+    // A server of the same ring that requires client certificates does not resume a ticket
+    // issued without one: the client has to show a certificate, and has none.
+    let requiring = with_ring()
+        .client_ca_file(&pki().ca)
+        .ca_file(&pki().ca)
+        .verify_mode(sslsock::VerifyMode::PEER | sslsock::VerifyMode::FAIL_IF_NO_PEER_CERT);
+    let (d, hd) = serve(requiring, 1, echo_once);
+    let out = run(&d, &["-sess_in", sess]);
+    assert!(
+        !out.contains("Reused"),
+        "another client policy resumed: {out}"
+    );
+    let refused = hd.join().unwrap().remove(0).unwrap_err();
+    assert!(refused.contains("certificate"), "{refused}");
     ring.rotate();
     let out = run(&b, &["-sess_in", sess]);
     assert!(out.contains("Reused, TLSv1.3"), "one rotation later: {out}");

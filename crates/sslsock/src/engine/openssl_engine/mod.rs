@@ -253,6 +253,13 @@ fn server_settings(server: &ServerPlan, b: &mut SslContextBuilder) -> Result<(),
         }
         b.set_client_ca_list(names);
     }
+    // Sessions and tickets carry the server's client policy as their session id context:
+    // OpenSSL resumes one only where the context is the same (a server that checks clients
+    // otherwise, though it shares ticket keys, does a full handshake), and a server that
+    // verifies clients needs one to resume at all.
+    let scope = super::interned::server_session_scope(server.client_check.as_ref());
+    b.set_session_id_context(&scope[..scope.len().min(32)])
+        .map_err(ossl_err("cannot set the session id context"))?;
     {
         // The server's own cache and tickets (OpenSSL's); size 0 turns resumption off, as on
         // the default engine, but for tickets under the application's keys.

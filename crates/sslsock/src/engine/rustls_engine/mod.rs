@@ -316,6 +316,7 @@ fn build_server(
     if let Some(cb) = &server.ticket_keycb {
         cfg.ticketer = Arc::new(tickets::KeyCallbackTicketer {
             callback: cb.clone(),
+            scope: interned::server_session_scope(server.client_check.as_ref()),
         });
     }
     if super::keylog_wanted() {

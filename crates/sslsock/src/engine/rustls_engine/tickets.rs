@@ -12,6 +12,16 @@ const LIFETIME_SECS: u32 = 12 * 3600;
 
 pub(crate) struct KeyCallbackTicketer {
     pub(crate) callback: TicketKeyCallback,
+    /// The server's client policy: sealed into each ticket, so that a server that checks
+    /// clients otherwise, though it shares the keys, does not open it.
+    pub(crate) scope: Vec<u8>,
+}
+
+impl KeyCallbackTicketer {
+    /// The additional data of a ticket: its key's name and the client policy.
+    fn aad(&self, name: &[u8; 16]) -> Vec<u8> {
+        [&name[..], &self.scope].concat()
+    }
 }
 
 impl fmt::Debug for KeyCallbackTicketer {
@@ -35,7 +45,8 @@ impl ProducesTickets for KeyCallbackTicketer {
         LIFETIME_SECS
     }
 
-    /// name (16) || nonce (12) || AES-256-GCM(plain) with the name as additional data.
+    /// name (16) || nonce (12) || AES-256-GCM(plain) with the name and the client policy as
+    /// additional data.
     fn encrypt(&self, plain: &[u8]) -> Option<Vec<u8>> {
         let TicketKey { name, key } = (self.callback)(None)?;
         let mut nonce = [0u8; NONCE_LEN];
@@ -44,7 +55,7 @@ impl ProducesTickets for KeyCallbackTicketer {
         sealing_key(&key)?
             .seal_in_place_append_tag(
                 Nonce::assume_unique_for_key(nonce),
-                Aad::from(name),
+                Aad::from(self.aad(&name)),
                 &mut body,
             )
             .ok()?;
@@ -64,7 +75,7 @@ impl ProducesTickets for KeyCallbackTicketer {
         let plain = sealing_key(&key)?
             .open_in_place(
                 Nonce::assume_unique_for_key(nonce),
-                Aad::from(name),
+                Aad::from(self.aad(&name)),
                 &mut body,
             )
             .ok()?;
