@@ -100,8 +100,8 @@ pub(crate) fn run(a: &InterceptArgs) -> Result<(), Failure> {
         );
         out::flush()?;
         let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
-        let pausing = std::sync::atomic::AtomicBool::new(false);
-        let mut paced = crate::accept::Paced::new(&pausing);
+        let episodes = crate::accept::AcceptEpisodes::default();
+        let mut paced = crate::accept::Paced::new(&episodes);
         let mut n: u64 = 0;
         loop {
             // At the limit, a tunnel must end before the next client is taken.

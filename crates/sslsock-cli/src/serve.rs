@@ -526,9 +526,8 @@ struct Shared {
     ids: AtomicU64,
     /// `--max-connections` over all threads.
     slots: Arc<Semaphore>,
-    /// Accepting is failing (out of descriptors): the episode has been reported, by whichever
-    /// thread saw it first.
-    pausing: AtomicBool,
+    /// Failed accepts (out of descriptors), said once per episode by whichever thread sees it.
+    accept_episodes: crate::accept::AcceptEpisodes,
 }
 
 fn serve_all(
@@ -555,7 +554,7 @@ fn serve_all(
         left: a.count.map(AtomicU64::new),
         ids: AtomicU64::new(0),
         slots: Arc::new(Semaphore::new(limits.max_connections)),
-        pausing: AtomicBool::new(false),
+        accept_episodes: crate::accept::AcceptEpisodes::default(),
     });
     // Every connection is a task on the thread that accepted it, one thread per core by
     // default (--threads): a client that stalls costs a task, not a thread, and its deadline
@@ -734,7 +733,7 @@ fn take_one(left: &Option<AtomicU64>) -> bool {
 /// One thread's accept loop.
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) -> Result<(), Failure> {
     let mut tasks = tokio::task::JoinSet::new();
-    let mut paced = crate::accept::Paced::new(&shared.pausing);
+    let mut paced = crate::accept::Paced::new(&shared.accept_episodes);
     while take_one(&shared.left) {
         // At the limit, a slot must free before the next client is taken.
         let Ok(slot) = shared.slots.clone().acquire_owned().await else {

@@ -614,11 +614,9 @@ fn serve_out_of_descriptors_pauses_and_recovers() {
         served,
         "not served after the descriptors came back; stderr: {err}"
     );
+    // Accepts fail and succeed in turn while descriptors come back one by one: one episode.
     let warnings = err.matches("accept failed").count();
-    assert!(
-        (1..=5).contains(&warnings),
-        "{warnings} accept warnings: {err}"
-    );
+    assert_eq!(warnings, 1, "{warnings} accept warnings: {err}");
 }
 
 #[cfg(feature = "openssl")]
