@@ -11,6 +11,16 @@ use crate::x509::info::CertInfo;
 use crate::x509::SubjectAltName;
 use crate::{Error, VerifyError};
 
+/// The labels of TLS 1.2's own PRF uses, which an exporter label must not begin with
+/// (RFC 5705 section 4; OpenSSL's list).
+const TLS12_PRF_LABELS: [&str; 5] = [
+    "client finished",
+    "server finished",
+    "master secret",
+    "extended master secret",
+    "key expansion",
+];
+
 /// A field of a certificate, as `peer_certificate($field)` names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -109,8 +119,10 @@ impl<S: super::Transport> SslSocket<S> {
     /// same arguments, and nobody else can: a key for a protocol built on the connection. As
     /// `export_keying_material` of IO::Socket::SSL and `SSL_export_keying_material`.
     ///
-    /// Fails before the handshake is over, for `len` 0, and for lengths the TLS 1.3 exporter
-    /// cannot give (more than 255 hash blocks).
+    /// Fails before the handshake is over, for `len` 0, for lengths the TLS 1.3 exporter
+    /// cannot give (more than 255 hash blocks), and in TLS 1.2 for the labels RFC 5705
+    /// reserves: those that begin as the PRF's own (`client finished`, `server finished`,
+    /// `master secret`, `extended master secret`, `key expansion`), which OpenSSL refuses too.
     ///
     /// ```no_run
     /// # fn main() -> Result<(), sslsock::Error> {
@@ -132,6 +144,14 @@ impl<S: super::Transport> SslSocket<S> {
         ))?;
         if len == 0 {
             return Err(Error::State("keying material of length 0 was asked for"));
+        }
+        if self.version() != Some("TLSv1_3") {
+            if let Some(reserved) = TLS12_PRF_LABELS.iter().find(|l| label.starts_with(**l)) {
+                return Err(Error::Config(crate::error::ConfigError::Invalid(format!(
+                    "export_keying_material: the label {label:?} begins with {reserved:?}, \
+                     which TLS 1.2 uses itself; RFC 5705 reserves it"
+                ))));
+            }
         }
         let mut out = vec![0u8; len];
         session.export_keying_material(&mut out, label, context)?;

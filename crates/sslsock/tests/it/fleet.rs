@@ -342,10 +342,11 @@ fn fleet_ticket_keys_rotate_once_for_every_server() {
     assert_eq!(key.name[..8], 4u64.to_be_bytes());
     assert_eq!(redis.cli(&["GET", "ring:tk:current"]).trim(), "4");
 
-    // Rotation by age: with a one-second period, the key changes without anyone asking, and
-    // another server still opens the one before.
-    let aging = store(&redis, &FLEET_KEY, "age:").ticket_keys(Duration::from_secs(1));
-    let other = store(&redis, &FLEET_KEY, "age:").ticket_keys(Duration::from_secs(1));
+    // Rotation by age: with a two-second period, the key changes without anyone asking, and
+    // another server still opens the one before (within a period of the rotation, which is
+    // the test's slack on a slow machine).
+    let aging = store(&redis, &FLEET_KEY, "age:").ticket_keys(Duration::from_secs(2));
+    let other = store(&redis, &FLEET_KEY, "age:").ticket_keys(Duration::from_secs(2));
     let first = aging.current().unwrap();
     std::thread::sleep(Duration::from_millis(2100));
     let second = aging.current().unwrap();

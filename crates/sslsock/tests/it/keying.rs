@@ -199,3 +199,50 @@ fn keying_material_needs_a_finished_handshake() {
         r.unwrap();
     }
 }
+
+/// TLS 1.2 labels that begin as the PRF's own are refused (RFC 5705 section 4, as OpenSSL
+/// does), on both ends; TLS 1.3 reserves none of them.
+#[test]
+fn tls12_refuses_the_prf_labels() {
+    for version in ["TLSv1_2", "TLSv1_3"] {
+        let (addr, h) = serve(server_opts(), 1, |mut s| {
+            let refused = s.export_keying_material("master secret", None, 48);
+            let mut line = String::new();
+            s.read_line(&mut line).map_err(|e| e.to_string())?;
+            s.write_all(format!("{}\n", refused.is_err()).as_bytes())
+                .map_err(|e| e.to_string())
+        });
+        let mut sock = SslSocket::connect_with(&addr.to_string(), &client_for(version)).unwrap();
+        for label in [
+            "client finished",
+            "server finished",
+            "master secret",
+            "extended master secret",
+            "key expansion",
+            "key expansion-2",
+        ] {
+            let got = sock.export_keying_material(label, None, 32);
+            if version == "TLSv1_2" {
+                let e = got.unwrap_err().to_string();
+                assert!(e.contains("RFC 5705 reserves"), "{label}: {e}");
+            } else {
+                assert_eq!(got.unwrap().len(), 32, "{label} over TLS 1.3");
+            }
+        }
+        // A label that only contains one of them is anyone's.
+        assert!(sock
+            .export_keying_material("EXPERIMENTAL key expansion", None, 32)
+            .is_ok());
+        sock.write_all(b"?\n").unwrap();
+        let mut line = String::new();
+        sock.read_line(&mut line).unwrap();
+        assert_eq!(
+            line,
+            format!("{}\n", version == "TLSv1_2"),
+            "the server's side"
+        );
+        for r in h.join().unwrap() {
+            r.unwrap();
+        }
+    }
+}
