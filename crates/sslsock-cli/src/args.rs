@@ -233,11 +233,16 @@ pub(crate) fn seconds(
     ))
 }
 
-/// A duration as `90s`, `30m`, `12h`, `2d` or plain seconds (`3600`), at least a second.
-pub(crate) fn duration(flag: &str, text: &str) -> Result<std::time::Duration, crate::Failure> {
+/// A duration as `250ms`, `90s`, `30m`, `12h`, `2d` or plain seconds (`3600`), at least
+/// `min`.
+pub(crate) fn duration(
+    flag: &str,
+    text: &str,
+    min: std::time::Duration,
+) -> Result<std::time::Duration, crate::Failure> {
     let bad = || {
         crate::Failure::usage(format!(
-            "{flag} {text}: want a duration such as 90s, 30m, 12h or 2d"
+            "{flag} {text}: want a duration such as 250ms, 90s, 30m, 12h or 2d"
         ))
     };
     let t = text.trim();
@@ -245,20 +250,28 @@ pub(crate) fn duration(flag: &str, text: &str) -> Result<std::time::Duration, cr
         Some((i, _)) => t.split_at(i),
         None => (t, "s"),
     };
-    let scale = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
+    let millis_per_unit: u64 = match unit {
+        "ms" => 1,
+        "s" => 1000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
         _ => return Err(bad()),
     };
-    let secs = number
+    let millis = number
         .parse::<u64>()
         .ok()
-        .and_then(|n| n.checked_mul(scale))
-        .filter(|&s| s > 0)
+        .and_then(|n| n.checked_mul(millis_per_unit))
+        .filter(|&ms| ms > 0)
         .ok_or_else(bad)?;
-    Ok(std::time::Duration::from_secs(secs))
+    let d = std::time::Duration::from_millis(millis);
+    if d < min {
+        return Err(crate::Failure::usage(format!(
+            "{flag} {text}: too short, want at least {}ms",
+            min.as_millis()
+        )));
+    }
+    Ok(d)
 }
 
 /// `-o KEY=VALUE` arguments applied to `opts` with the library's IO::Socket::SSL parser.
@@ -511,8 +524,9 @@ mod tests {
 
     #[test]
     fn durations_in_units() {
-        let d = |t| duration("--x", t).map_err(|e| e.message().to_owned());
+        let d = |t| duration("--x", t, Duration::from_secs(1)).map_err(|e| e.message().to_owned());
         assert_eq!(d("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(d("1500ms"), Ok(Duration::from_millis(1500)));
         assert_eq!(d("30m"), Ok(Duration::from_secs(1800)));
         assert_eq!(d("12h"), Ok(Duration::from_secs(43_200)));
         assert_eq!(d("2d"), Ok(Duration::from_secs(172_800)));
@@ -530,5 +544,9 @@ mod tests {
             let e = d(bad).unwrap_err();
             assert!(e.contains("want a duration"), "{bad}: {e}");
         }
+        let e = d("999ms").unwrap_err();
+        assert!(e.contains("too short, want at least 1000ms"), "{e}");
+        let fine = duration("--x", "5ms", Duration::from_millis(1)).unwrap();
+        assert_eq!(fine, Duration::from_millis(5));
     }
 }

@@ -89,6 +89,10 @@ pub(crate) struct ServeArgs {
     /// each good for one resumption.
     #[arg(long, value_name = "DURATION", requires = "session_store")]
     ticket_rotate: Option<String>,
+    /// The longest one call to the store may take, connecting included (250ms, 1s; default
+    /// 50ms): past it the call is a miss and the handshake goes on without it.
+    #[arg(long, value_name = "DURATION", requires = "session_store")]
+    store_deadline: Option<String>,
     /// Sessions the server keeps for resumption (0: none).
     #[arg(long)]
     session_cache: Option<usize>,
@@ -190,10 +194,22 @@ fn fleet_store(a: &ServeArgs, url: &str) -> Result<Fleet, Failure> {
     if let Some(ca) = &a.store_ca {
         config = config.ca_file(ca);
     }
+    if let Some(text) = &a.store_deadline {
+        let millisecond = std::time::Duration::from_millis(1);
+        config = config.deadline(crate::args::duration(
+            "--store-deadline",
+            text,
+            millisecond,
+        )?);
+    }
     let store = Arc::new(config.build().map_err(store_err)?);
     let rotate = match a.ticket_rotate.as_deref() {
         Some("off") => None,
-        Some(text) => Some(crate::args::duration("--ticket-rotate", text)?),
+        Some(text) => Some(crate::args::duration(
+            "--ticket-rotate",
+            text,
+            std::time::Duration::from_secs(1),
+        )?),
         None => Some(std::time::Duration::from_secs(12 * 3600)),
     };
     let label = store.address().to_owned();
@@ -216,10 +232,11 @@ fn fleet_store(a: &ServeArgs, url: &str) -> Result<Fleet, Failure> {
     })
 }
 
-/// `12h`, `30m`, `90s`: a period as given.
+/// `12h`, `30m`, `90s`, `1500ms`: a period as given.
 fn humanize(d: std::time::Duration) -> String {
     let s = d.as_secs();
     match s {
+        _ if d.subsec_millis() != 0 => format!("{}ms", d.as_millis()),
         _ if s.is_multiple_of(86_400) => format!("{}d", s / 86_400),
         _ if s.is_multiple_of(3600) => format!("{}h", s / 3600),
         _ if s.is_multiple_of(60) => format!("{}m", s / 60),

@@ -34,7 +34,13 @@ fn member(
         extra,
     ]
     .concat();
-    serve(&args)
+    // A second, not 50 ms: a busy test machine must not turn a slow answer into a miss.
+    let deadline: &[&str] = if extra.contains(&"--store-deadline") {
+        &[]
+    } else {
+        &["--store-deadline", "1s"]
+    };
+    serve(&[&args[..], deadline].concat())
 }
 
 /// `openssl s_client` to the server on `port` with `args`: one HTTP/1.0 request, then the
@@ -185,6 +191,32 @@ fn a_store_that_does_not_answer_costs_resumption_only() {
     assert!(warned[0].contains("handshakes are full"), "{err}");
 }
 
+/// A stalled store (SIGSTOP): a call to it ends at `--store-deadline`, the connections are
+/// served (full handshakes, no resumption), and the warning says what was waited for.
+#[test]
+fn a_stalled_store_costs_its_deadline() {
+    let redis = RedisServer::start();
+    let url = redis.url(0);
+    // Stateful tickets: every full handshake puts one in the store.
+    let flags = ["--store-deadline", "1500ms", "--ticket-rotate", "off"];
+    let (mut server, pa, _out) = member(&redis, &flags);
+    let warnings = line_feed(Box::new(server.child.stderr.take().unwrap()));
+    let addr = format!("127.0.0.1:{pa}");
+    // Connections while the store answers, so that the kept connection is the one to stall.
+    let report = run_ok(&["connect", &addr, "-k", "--reconnect", "2"]);
+    assert!(report.contains("resumed: 1 of 2"), "{report}");
+    redis.pause();
+    let report = run_ok(&["connect", &addr, "-k", "--reconnect", "2"]);
+    assert!(report.contains("resumed: 0 of 2"), "{report}");
+    let warned = wait_for_line(&warnings, &url, 20);
+    redis.resume();
+    assert!(
+        warned.contains("no answer within 1500 ms: handshakes are full"),
+        "{warned}"
+    );
+    server.child.kill().unwrap();
+}
+
 /// Bad store flags are refused with the reason, before anything listens.
 #[test]
 fn bad_store_flags_are_refused() {
@@ -211,6 +243,14 @@ fn bad_store_flags_are_refused() {
         (
             vec![redis, "--store-key", &key, "--ticket-rotate", "soon"],
             "--ticket-rotate soon: want a duration",
+        ),
+        (
+            vec![redis, "--store-key", &key, "--store-deadline", "0ms"],
+            "--store-deadline 0ms: want a duration",
+        ),
+        (
+            vec![redis, "--store-key", &key, "--ticket-rotate", "500ms"],
+            "--ticket-rotate 500ms: too short, want at least 1000ms",
         ),
         (
             vec![redis, "--store-key", &key, "--store-ca", &ca],

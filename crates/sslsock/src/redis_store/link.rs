@@ -48,15 +48,18 @@ impl Link {
         if !self.due() {
             return None;
         }
+        // The whole call, a retry included, ends at the deadline.
+        let ends = Instant::now() + self.deadline;
         let kept = self.idle.lock().ok().and_then(|mut idle| idle.pop());
         let outcome = match kept {
             // A kept connection may have been closed by the server since (a restart): one
-            // more try on a fresh connection before the call counts as failed.
+            // more try on a fresh connection, in what is left of the deadline.
             Some(mut con) => match cmd.query::<T>(&mut con) {
                 Ok(v) => Ok((v, con)),
-                Err(_) => self.fresh(cmd),
+                Err(e) if e.is_timeout() => Err(self.late()),
+                Err(_) => self.fresh(cmd, ends),
             },
-            None => self.fresh(cmd),
+            None => self.fresh(cmd, ends),
         };
         match outcome {
             Ok((value, con)) => {
@@ -75,16 +78,41 @@ impl Link {
         }
     }
 
-    fn fresh<T: FromRedisValue>(&self, cmd: &Cmd) -> Result<(T, Connection), String> {
-        let mut con = self
-            .client
-            .get_connection_with_timeout(self.deadline)
-            .map_err(|e| e.to_string())?;
+    /// `cmd` on a new connection, all of it before `ends`; the connection keeps the whole
+    /// deadline for later calls.
+    fn fresh<T: FromRedisValue>(
+        &self,
+        cmd: &Cmd,
+        ends: Instant,
+    ) -> Result<(T, Connection), String> {
+        let left = ends.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(self.late());
+        }
+        let why = |e: ::redis::RedisError| {
+            if e.is_timeout() {
+                self.late()
+            } else {
+                e.to_string()
+            }
+        };
+        let mut con = self.client.get_connection_with_timeout(left).map_err(why)?;
+        let left = ends
+            .saturating_duration_since(Instant::now())
+            .max(Duration::from_millis(1));
+        con.set_read_timeout(Some(left))
+            .and_then(|()| con.set_write_timeout(Some(left)))
+            .map_err(why)?;
+        let value = cmd.query::<T>(&mut con).map_err(why)?;
         con.set_read_timeout(Some(self.deadline))
             .and_then(|()| con.set_write_timeout(Some(self.deadline)))
-            .map_err(|e| e.to_string())?;
-        let value = cmd.query::<T>(&mut con).map_err(|e| e.to_string())?;
+            .map_err(why)?;
         Ok((value, con))
+    }
+
+    /// What a call that ran out of time says.
+    fn late(&self) -> String {
+        format!("no answer within {} ms", self.deadline.as_millis())
     }
 
     /// Whether a call may go out now (always, unless in an outage before its next try).

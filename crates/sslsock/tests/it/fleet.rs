@@ -15,11 +15,14 @@ use crate::util::*;
 
 const FLEET_KEY: [u8; 32] = [0x5a; 32];
 
-/// A store as one server of the fleet has it: its own connections, the fleet's key.
+/// A store as one server of the fleet has it: its own connections, the fleet's key. Its
+/// deadline is a second, not 50 ms, so that a busy test machine does not turn a slow answer
+/// into a miss.
 fn store(redis: &RedisServer, key: &[u8; 32], prefix: &str) -> Arc<RedisStore> {
     Arc::new(
         RedisConfig::new(redis.url(0), StoreKey::from_bytes(key))
             .prefix(prefix)
+            .deadline(Duration::from_secs(1))
             .retry(Duration::from_millis(200))
             .build()
             .unwrap(),
@@ -417,6 +420,11 @@ fn a_redis_outage_costs_resumption_only_and_heals() {
     redis.resume();
     assert!(out.contains("New, TLSv1.2"), "stalled: {out}");
     assert!(store_a.is_down());
+    let w = warnings_about(&label);
+    assert!(
+        w.iter().any(|w| w.contains("no answer within 1000 ms")),
+        "{w:?}"
+    );
     for h in [ha, hb] {
         for r in h.join().unwrap() {
             r.unwrap();
@@ -438,6 +446,7 @@ fn a_tls_store_with_a_password_serves_the_fleet() {
             RedisConfig::new(url(password), StoreKey::from_bytes(&FLEET_KEY))
                 .ca_file(ca)
                 .prefix("tls:")
+                .deadline(Duration::from_secs(1))
                 .build()
                 .unwrap(),
         )
