@@ -4,14 +4,13 @@
 use std::process::Command;
 
 use http_body_util::{BodyExt, Empty};
-use hyper::body::{Bytes, Incoming};
-use hyper::{Request, Response, Version};
+use hyper::body::Bytes;
+use hyper::Version;
 use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
+use hyper_util::rt::TokioExecutor;
 use sslsock::http::{HttpsConnector, TlsInfo};
 use sslsock::ocsp::{OcspMode, Revocation};
-use sslsock::{AsyncSslSocket, CertField, Options, SslContext, VerifyMode};
+use sslsock::Options;
 use sslsock_test_support::ocsp_lab::{lab, Signer};
 
 use crate::util::*;
@@ -118,49 +117,18 @@ fn hyper_client_fetches_from_nginx_over_http2_with_must_staple() {
     assert!(e.to_lowercase().contains("staple"), "{e}");
 }
 
-/// The hyper server of the module docs: HTTP/2 and HTTP/1.1 by ALPN, client certificates
-/// required. Read by curl (both versions) and by the connector (plain URIs refused).
+/// The hyper server of `examples/hyper_server.rs`: HTTP/2 and HTTP/1.1 by ALPN, client
+/// certificates required. Read by curl (both versions) and by the connector (plain URIs refused).
 #[test]
 fn hyper_server_answers_curl_with_client_certificates() {
     require("curl");
-    let ctx = SslContext::new(
-        &server_opts()
-            .server(true)
-            .alpn_protocols(["h2", "http/1.1"])
-            .client_ca_file(&pki().ca)
-            .ca_file(&pki().ca)
-            .verify_mode(VerifyMode::PEER | VerifyMode::FAIL_IF_NO_PEER_CERT),
-    )
-    .unwrap();
+    let ctx = crate::hyper_server::context(server_opts(), Some(&pki().file("ca.pem"))).unwrap();
     let rt = runtime();
     let listener = rt
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
     let port = listener.local_addr().unwrap().port();
-    rt.spawn(async move {
-        loop {
-            let Ok((tcp, _)) = listener.accept().await else {
-                return;
-            };
-            let ctx = ctx.clone();
-            tokio::spawn(async move {
-                let Ok(tls) = AsyncSslSocket::accept_with(tcp, &ctx).await else {
-                    return;
-                };
-                let who = tls
-                    .socket()
-                    .peer_certificate(CertField::Subject)
-                    .unwrap_or_default();
-                let service = hyper::service::service_fn(move |r: Request<Incoming>| {
-                    let text = format!("{:?} for {who}\n", r.version());
-                    async move { Ok::<_, std::convert::Infallible>(Response::new(text)) }
-                });
-                let _ = auto::Builder::new(TokioExecutor::new())
-                    .serve_connection(TokioIo::new(tls), service)
-                    .await;
-            });
-        }
-    });
+    rt.spawn(crate::hyper_server::serve(listener, ctx));
     let curl = |extra: &[&str]| {
         let out = Command::new("curl")
             .args(["-sS", "--cacert", &pki().file("ca.pem")])

@@ -15,6 +15,10 @@ mod fleet;
 mod hostname_table;
 #[cfg(feature = "hyper")]
 mod http_hyper;
+#[cfg(feature = "hyper")]
+#[path = "../../examples/hyper_server.rs"]
+#[allow(dead_code)]
+mod hyper_server;
 mod manual_examples;
 mod module_graph;
 // The examples' servers, driven by the tests.
