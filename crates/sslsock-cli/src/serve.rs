@@ -134,7 +134,8 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "ADDR", requires = "acme")]
     acme_tls: Option<String>,
     /// Staple an OCSP response: FILE (DER, as `openssl ocsp -respout` writes it) or `auto`
-    /// (asked from the certificate's responder, renewed before it runs out).
+    /// (asked from the certificate's responder, renewed before it runs out; with
+    /// --session-store, one server of the fleet asks and the others serve its answer).
     #[arg(long)]
     ocsp_staple: Option<String>,
 }
@@ -213,7 +214,7 @@ fn fleet_store(a: &ServeArgs, url: &str) -> Result<Fleet, Failure> {
         None => Some(std::time::Duration::from_secs(12 * 3600)),
     };
     let label = store.address().to_owned();
-    Ok(match rotate {
+    let mut fleet = match rotate {
         Some(period) => Fleet {
             ring: Some(Arc::new(store.ticket_keys(period))),
             store,
@@ -229,7 +230,11 @@ fn fleet_store(a: &ServeArgs, url: &str) -> Result<Fleet, Failure> {
                 "session store {label}: sessions shared (TLS 1.3 tickets kept there, one use each)"
             ),
         },
-    })
+    };
+    if a.ocsp_staple.as_deref() == Some("auto") {
+        fleet.note += "; OCSP staples shared (one server asks the responder)";
+    }
+    Ok(fleet)
 }
 
 /// `12h`, `30m`, `90s`, `1500ms`: a period as given.
@@ -460,6 +465,9 @@ fn context(
     }
     if let Some(f) = fleet {
         opts = opts.server_session_store(f.store.clone());
+        if a.ocsp_staple.as_deref() == Some("auto") {
+            opts = opts.ocsp_staple_store(f.store.clone());
+        }
         if let Some(ring) = &f.ring {
             opts = opts.ticket_key_ring(ring.clone());
         }

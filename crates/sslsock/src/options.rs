@@ -383,6 +383,7 @@ pub struct Options {
     pub(crate) ocsp_staple_callback: Option<crate::ocsp::StapleCallback>,
     pub(crate) ocsp_cache: Option<crate::ocsp::OcspCache>,
     pub(crate) ocsp_staple: Option<crate::ocsp::StapleSource>,
+    pub(crate) ocsp_staple_store: Option<Arc<dyn crate::ocsp::StapleStore>>,
     pub(crate) crl_fetch: bool,
     pub(crate) ech: Option<crate::ech::EchMode>,
     pub(crate) idle_timeout: Option<Duration>,
@@ -480,6 +481,7 @@ impl Options {
             ocsp_staple_callback: self.ocsp_staple_callback.or(d.ocsp_staple_callback),
             ocsp_cache: self.ocsp_cache.or(d.ocsp_cache),
             ocsp_staple: self.ocsp_staple.or(d.ocsp_staple),
+            ocsp_staple_store: self.ocsp_staple_store.or(d.ocsp_staple_store),
             crl_fetch: self.crl_fetch || d.crl_fetch,
             ech: self.ech.or(d.ech),
             idle_timeout: self.idle_timeout.or(d.idle_timeout),
@@ -544,6 +546,10 @@ impl fmt::Debug for Options {
             .field(
                 "server_session_store",
                 &self.server_session_store.as_ref().map(|_| "(a store)"),
+            )
+            .field(
+                "ocsp_staple_store",
+                &self.ocsp_staple_store.as_ref().map(|_| "(a store)"),
             )
             .finish_non_exhaustive()
     }
@@ -881,6 +887,15 @@ impl Options {
     #[doc(alias = "SSL_ocsp_staple")]
     pub fn ocsp_staple(mut self, source: crate::ocsp::StapleSource) -> Self {
         self.ocsp_staple = Some(source);
+        self
+    }
+    /// Server: share the staples fetched from the responder ([`ocsp_staple`](Self::ocsp_staple)
+    /// with [`StapleSource::Auto`](crate::ocsp::StapleSource::Auto)) with the other servers
+    /// of a fleet through `store`: one server asks the responder and the others serve its
+    /// answer, each checking it as its own. Refused without `StapleSource::Auto`. Defaults
+    /// to none (each server asks the responder).
+    pub fn ocsp_staple_store(mut self, store: Arc<dyn crate::ocsp::StapleStore>) -> Self {
+        self.ocsp_staple_store = Some(store);
         self
     }
     /// Server: CA certificates whose names are sent as the acceptable CA list when asking for

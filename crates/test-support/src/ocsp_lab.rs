@@ -4,13 +4,15 @@
 //!
 //! ```text
 //! root ─┬─ int ──── good, revoked, staple (must-staple), unknown (not in the index), short,
-//!       │           ocsp-signer (OCSPSigning), no-eku-signer (serverAuth only)
+//!       │           fleet, fleet-short, ocsp-signer (OCSPSigning), no-eku-signer (serverAuth)
 //!       └─ int2 (revoked by root) ── good2
 //! rogue (self-signed, OCSPSigning), twin (self-signed, the name of int, another key)
 //! ```
 //!
 //! Leaves name `http://127.0.0.1:<port>/<ca>` as their OCSP responder; `short` names
-//! `/int-short`, where responses are current for one minute only. `<ca>.crl` is served too.
+//! `/int-short`, where responses are current for one minute only; `fleet` and
+//! `fleet-short` name `/int-fleet` and `/int-fleet-short` (a minute), counted by path.
+//! `<ca>.crl` is served too.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -30,6 +32,8 @@ pub struct Lab {
     pub port: u16,
     requests: AtomicUsize,
     short_requests: AtomicUsize,
+    /// Requests by path (`int-fleet`, `int-fleet-short`).
+    by_path: std::sync::Mutex<std::collections::HashMap<String, usize>>,
 }
 
 /// The lab of this test process, built on first use.
@@ -45,6 +49,7 @@ pub fn lab() -> &'static Lab {
             port,
             requests: AtomicUsize::new(0),
             short_requests: AtomicUsize::new(0),
+            by_path: Default::default(),
         }));
         std::thread::spawn(move || {
             for conn in listener.incoming().flatten() {
@@ -106,6 +111,18 @@ keyUsage = critical, digitalSignature, keyEncipherment
 extendedKeyUsage = serverAuth
 subjectAltName = DNS:localhost, IP:127.0.0.1
 authorityInfoAccess = OCSP;URI:http://127.0.0.1:{port}/{ca}-short
+[fleet_cert]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost, IP:127.0.0.1
+authorityInfoAccess = OCSP;URI:http://127.0.0.1:{port}/{ca}-fleet
+[fleet_short_cert]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost, IP:127.0.0.1
+authorityInfoAccess = OCSP;URI:http://127.0.0.1:{port}/{ca}-fleet-short
 [must_staple_cert]
 basicConstraints = critical, CA:false
 keyUsage = critical, digitalSignature, keyEncipherment
@@ -317,6 +334,8 @@ fn build(dir: &Path, port: u16) {
         ("revoked", "server_cert"),
         ("staple", "must_staple_cert"),
         ("short", "short_cert"),
+        ("fleet", "fleet_cert"),
+        ("fleet-short", "fleet_short_cert"),
     ] {
         issue(dir, "int", name, "localhost", ext);
         chain(dir, name, "int");
@@ -434,6 +453,13 @@ impl Lab {
             self.requests.load(Ordering::SeqCst),
             self.short_requests.load(Ordering::SeqCst),
         )
+    }
+
+    /// How many requests the responder has answered on `path` (`int-fleet` for the `fleet`
+    /// leaf, `int-fleet-short` for `fleet-short`).
+    pub fn requests_to(&self, path: &str) -> usize {
+        let counts = self.by_path.lock().unwrap_or_else(|e| e.into_inner());
+        counts.get(path).copied().unwrap_or(0)
     }
 
     /// A DER response about `cert` (issued by `ca`), signed by `signer`, current for `minutes`
@@ -585,13 +611,21 @@ impl Lab {
             };
             req.map(|req| {
                 self.requests.fetch_add(1, Ordering::SeqCst);
+                *self
+                    .by_path
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .entry(target.clone())
+                    .or_default() += 1;
                 let (ca, minutes) = match target.strip_suffix("-short") {
-                    Some(ca) => {
+                    Some(ca) if !ca.ends_with("-fleet") => {
                         self.short_requests.fetch_add(1, Ordering::SeqCst);
                         (ca.to_owned(), 1)
                     }
+                    Some(ca) => (ca.to_owned(), 1),
                     None => (target.clone(), 60 * 24),
                 };
+                let ca = ca.strip_suffix("-fleet").unwrap_or(&ca).to_owned();
                 let tag = unique();
                 let rq = format!("http-req-{tag}.der");
                 std::fs::write(self.dir.join(&rq), req).unwrap();

@@ -217,6 +217,54 @@ fn a_stalled_store_costs_its_deadline() {
     server.child.kill().unwrap();
 }
 
+/// `--ocsp-staple auto` with a store: one server of the fleet asks the responder, the other
+/// serves its answer; both staples are good for `openssl s_client -status`.
+#[test]
+fn a_fleet_shares_its_ocsp_staple() {
+    require("openssl");
+    let redis = RedisServer::start();
+    let url = redis.url(0);
+    let key = store_key();
+    let (cert, cert_key) = (lab_file("fleet-chain.pem"), lab_file("fleet.key"));
+    let member = || {
+        serve(&[
+            "--cert",
+            &cert,
+            "--key",
+            &cert_key,
+            "--ocsp-staple",
+            "auto",
+            "--session-store",
+            &url,
+            "--store-key",
+            &key,
+            "--store-deadline",
+            "1s",
+        ])
+    };
+    let before = ocsp_lab::lab().requests_to("int-fleet");
+    let (_a, pa, mut out_a) = member();
+    let mut note = String::new();
+    out_a.read_line(&mut note).unwrap();
+    assert!(
+        note.contains("; OCSP staples shared (one server asks the responder)"),
+        "{note}"
+    );
+    let (_b, pb, _out_b) = member();
+    assert_eq!(ocsp_lab::lab().requests_to("int-fleet"), before + 1);
+    for port in [pa, pb] {
+        let out = run_with_input(
+            Command::new("openssl")
+                .args(["s_client", "-connect", &format!("127.0.0.1:{port}")])
+                .args(["-CAfile", &lab_file("root.pem"), "-status"])
+                .stderr(Stdio::null()),
+            b"",
+        );
+        let out = String::from_utf8_lossy(&out.stdout);
+        assert!(out.contains("Cert Status: good"), "{port}: {out}");
+    }
+}
+
 /// Bad store flags are refused with the reason, before anything listens.
 #[test]
 fn bad_store_flags_are_refused() {

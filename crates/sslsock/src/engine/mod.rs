@@ -155,11 +155,24 @@ fn keylog_wanted() -> bool {
 /// is a configuration error; a responder that does not answer yet is retried.
 pub(crate) fn keep_stapled(
     source: &crate::ocsp::StapleSource,
+    store: Option<&Arc<dyn crate::ocsp::StapleStore>>,
     chain: Vec<Vec<u8>>,
     slot: Arc<dyn crate::ocsp::StapleSlot>,
 ) -> Result<(), ConfigError> {
-    use crate::ocsp::StapleSource;
-    let current = match crate::ocsp::obtain(source, &chain, defaults::OCSP_TIMEOUT) {
+    use crate::ocsp::{Renewal, StapleSource};
+    let first = match store {
+        Some(store) => {
+            crate::ocsp::renew_shared(&**store, &chain, None, defaults::OCSP_TIMEOUT).and_then(
+                |renewal| match renewal {
+                    Renewal::Staple(der, status) => Ok((der, status)),
+                    // Without a staple of its own a server does not wait for the fleet.
+                    Renewal::Pending => crate::ocsp::obtain(source, &chain, defaults::OCSP_TIMEOUT),
+                },
+            )
+        }
+        None => crate::ocsp::obtain(source, &chain, defaults::OCSP_TIMEOUT),
+    };
+    let current = match first {
         Ok((der, status)) => {
             slot.set_staple(Some(der));
             Some(status)
@@ -174,6 +187,7 @@ pub(crate) fn keep_stapled(
     };
     crate::ocsp::keep_current(
         source.clone(),
+        store.cloned(),
         chain,
         current,
         defaults::OCSP_RETRY,

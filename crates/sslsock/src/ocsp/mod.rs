@@ -76,8 +76,8 @@ pub use resolver::{query, OcspResolver};
 pub use response::{CertStatus, OcspResponse, VerifiedStatus};
 pub(crate) use staple::StaplePolicy;
 pub use staple::{StapleCallback, StapleInfo};
-pub use stapler::StapleSource;
-pub(crate) use stapler::{keep_current, obtain, StapleSlot};
+pub(crate) use stapler::{keep_current, obtain, renew_shared, Renewal, StapleSlot};
+pub use stapler::{StapleSource, StapleStore};
 
 pub use crate::error::OcspError;
 

@@ -95,6 +95,8 @@ pub(crate) struct ServerPlan {
     pub(crate) sni_certs: Vec<NamedIdentity>,
     pub(crate) per_name_ciphers: Vec<NamedCiphers>,
     pub(crate) ocsp_staple: Option<crate::ocsp::StapleSource>,
+    /// Where a fleet shares fetched staples.
+    pub(crate) ocsp_staple_store: Option<Arc<dyn crate::ocsp::StapleStore>>,
     pub(crate) session_cache_size: Option<usize>,
     pub(crate) ticket_keycb: Option<crate::session::TicketKeyCallback>,
     /// Resumable sessions kept outside the context (shared by servers).
@@ -126,6 +128,7 @@ impl Plan {
         let engine = opts.engine.unwrap_or_default();
         refusals::side(opts)?;
         refusals::engine(opts, engine)?;
+        refusals::companions(opts)?;
         if opts
             .alpn_protocols
             .iter()
@@ -239,6 +242,7 @@ fn server_plan(
         sni_certs: identity::by_name(opts)?,
         per_name_ciphers: opts.per_name_ciphers.clone(),
         ocsp_staple: opts.ocsp_staple.clone(),
+        ocsp_staple_store: opts.ocsp_staple_store.clone(),
         session_cache_size: opts.session_cache_size,
         ticket_keycb: opts.ticket_keycb.clone(),
         session_store: opts.server_session_store.clone(),

@@ -79,6 +79,9 @@ pub(crate) fn side(opts: &Options) -> Result<(), ConfigError> {
         if opts.ocsp_staple.is_some() {
             set.push("ocsp_staple");
         }
+        if opts.ocsp_staple_store.is_some() {
+            set.push("ocsp_staple_store");
+        }
         if opts
             .verify_mode
             .is_some_and(|m| m.contains(VerifyMode::FAIL_IF_NO_PEER_CERT))
@@ -145,4 +148,17 @@ pub(crate) fn engine(opts: &Options, engine: Engine) -> Result<(), ConfigError> 
         Some((_, why)) => Err(ConfigError::Invalid((*why).to_owned())),
         None => Ok(()),
     }
+}
+
+/// An option that only means something with another is refused without it, not kept idle.
+pub(crate) fn companions(opts: &Options) -> Result<(), ConfigError> {
+    if opts.ocsp_staple_store.is_some()
+        && opts.server
+        && opts.ocsp_staple != Some(crate::ocsp::StapleSource::Auto)
+    {
+        return Err(ConfigError::Invalid(
+            "ocsp_staple_store shares staples fetched from the responder: it needs ocsp_staple(StapleSource::Auto)".to_owned(),
+        ));
+    }
+    Ok(())
 }

@@ -18,6 +18,11 @@
 //!   an outage is warned about once when it starts and once when it ends, and calls try again
 //!   every [`RedisConfig::retry`] in between.
 //!
+//! - it is also a [`StapleStore`](crate::ocsp::StapleStore) for
+//!   [`Options::ocsp_staple_store`](crate::Options::ocsp_staple_store): one server of the
+//!   fleet asks the OCSP responder (a `SET NX` claim decides which) and the others serve its
+//!   answer, sealed like the sessions and checked by each server as its own.
+//!
 //! Store calls are made from the handshake and block it for at most the deadline.
 //!
 //! ```no_run
@@ -282,5 +287,44 @@ impl ServerSessionStore for RedisStore {
         let name = self.name(key);
         let sealed = self.link.run::<Option<Vec<u8>>>(cmd("GETDEL").arg(&name))?;
         self.open(&name, sealed)
+    }
+}
+
+/// The fleet's OCSP staples: sealed like sessions (a staple is public, but only the fleet
+/// may put one), kept until the response runs out; the claim to fetch is a `SET NX` that
+/// lapses on its own.
+impl crate::ocsp::StapleStore for RedisStore {
+    fn get_staple(&self, key: &[u8]) -> Option<Vec<u8>> {
+        let name = format!("{}st:{}", self.prefix, self.key.name(key));
+        let sealed = self.link.run::<Option<Vec<u8>>>(cmd("GET").arg(&name))??;
+        let opened = self.key.open(&name, &sealed);
+        if opened.is_none() {
+            log::warn!(
+                "session store {}: OCSP staple {name} does not open (changed, or sealed under another store key)",
+                self.link.label
+            );
+        }
+        opened
+    }
+
+    fn put_staple(&self, key: &[u8], der: &[u8], ttl: Duration) {
+        let name = format!("{}st:{}", self.prefix, self.key.name(key));
+        let Some(sealed) = self.key.seal(&name, der) else {
+            return;
+        };
+        let ttl = ttl.as_millis().max(1).to_string();
+        let _ = self
+            .link
+            .run::<()>(cmd("SET").arg(&name).arg(sealed).arg("PX").arg(ttl));
+    }
+
+    fn claim_fetch(&self, key: &[u8], hold: Duration) -> bool {
+        let name = format!("{}stc:{}", self.prefix, self.key.name(key));
+        let hold = hold.as_millis().max(1).to_string();
+        let claimed = self
+            .link
+            .run::<Option<String>>(cmd("SET").arg(&name).arg(1).arg("NX").arg("PX").arg(hold));
+        // Not answering: nobody to coordinate with, so this server fetches its own.
+        claimed.is_none_or(|reply| reply.is_some())
     }
 }

@@ -6,14 +6,22 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Barrier, Mutex, Once};
 use std::time::Duration;
 
+use sslsock::ocsp::StapleSource;
 use sslsock::redis_store::{RedisConfig, RedisStore, StoreKey};
-use sslsock::{Engine, SslContext, TicketKeys};
+use sslsock::{Engine, Options, SslContext, TicketKeys};
+use sslsock_test_support::ocsp_lab::lab;
 use sslsock_test_support::redis::RedisServer;
 
 use crate::server_features::s_client;
 use crate::util::*;
 
 const FLEET_KEY: [u8; 32] = [0x5a; 32];
+
+/// A Lua script that changes the 40th byte of the value under KEYS[1] in place, its TTL kept.
+const FLIP_BYTE: &str = "local v = redis.call('GET', KEYS[1]) \
+    local b = string.byte(v, 40) \
+    redis.call('SET', KEYS[1], string.sub(v, 1, 39) .. string.char((b + 1) % 256) .. string.sub(v, 41), 'KEEPTTL') \
+    return 1";
 
 /// A store as one server of the fleet has it: its own connections, the fleet's key. Its
 /// deadline is a second, not 50 ms, so that a busy test machine does not turn a slow answer
@@ -245,11 +253,7 @@ fn a_tampered_session_in_redis_is_refused() {
     let held = values(&redis, "t:s:");
     assert_eq!(held.len(), 1, "{held:?}");
     // One byte of the sealed session, changed in place (the TTL kept).
-    let flip = "local v = redis.call('GET', KEYS[1]) \
-        local b = string.byte(v, 40) \
-        redis.call('SET', KEYS[1], string.sub(v, 1, 39) .. string.char((b + 1) % 256) .. string.sub(v, 41), 'KEEPTTL') \
-        return 1";
-    assert_eq!(redis.cli(&["EVAL", flip, "1", &held[0].0]).trim(), "1");
+    assert_eq!(redis.cli(&["EVAL", FLIP_BYTE, "1", &held[0].0]).trim(), "1");
     let out = client(&b, &["-tls1_2", "-no_ticket", "-sess_in", &sess]);
     assert!(
         out.contains("New, TLSv1.2"),
@@ -492,4 +496,153 @@ fn a_tls_store_with_a_password_serves_the_fleet() {
             r.unwrap();
         }
     }
+}
+
+/// `openssl s_client -status` at `addr`, trusting the OCSP lab's root.
+fn status(addr: &SocketAddr) -> String {
+    let out = run_with_input(
+        std::process::Command::new("openssl")
+            .current_dir(&lab().dir)
+            .args(["s_client", "-connect", &addr.to_string()])
+            .args(["-CAfile", "root.pem", "-status", "-servername", "localhost"])
+            .stderr(std::process::Stdio::null()),
+        b"",
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A server of the fleet stapling the lab's `leaf` with fetched responses shared through
+/// `store`, answering `n` connections.
+fn stapling_member(
+    leaf: &str,
+    store: Arc<RedisStore>,
+    n: usize,
+) -> (SocketAddr, std::thread::JoinHandle<Vec<Result<(), String>>>) {
+    let opts = Options::new()
+        .server(true)
+        .engine(test_engine())
+        .cert_file(lab().path(&format!("{leaf}-chain.pem")))
+        .key_file(lab().path(&format!("{leaf}.key")))
+        .ocsp_staple(StapleSource::Auto)
+        .ocsp_staple_store(store);
+    serve(opts, n, |mut s| {
+        let _ = std::io::Write::write_all(&mut s, b"ok\n");
+        let _ = s.close();
+        Ok(())
+    })
+}
+
+/// The `This Update:` of the staple in an `s_client -status` output.
+fn this_update(out: &str) -> String {
+    out.lines()
+        .find_map(|l| l.trim().strip_prefix("This Update:"))
+        .unwrap_or_else(|| panic!("no staple in {out}"))
+        .trim()
+        .to_owned()
+}
+
+/// One OCSP staple for the fleet: the first server asks the responder and shares the
+/// answer, sealed, through Redis; the next serves it without asking. A staple changed in
+/// Redis is not taken (that server asks for its own), and the store is refused where no
+/// staple is fetched.
+#[test]
+fn the_fleet_asks_the_responder_once_for_its_staple() {
+    require("openssl");
+    let redis = RedisServer::start();
+    let _ = warnings_about("");
+    let stapling = |store| stapling_member("fleet", store, 1);
+    let before = lab().requests_to("int-fleet");
+    let (a, _ha) = stapling(store(&redis, &FLEET_KEY, "ocsp:"));
+    assert_eq!(
+        lab().requests_to("int-fleet"),
+        before + 1,
+        "A asks the responder"
+    );
+    let (b, _hb) = stapling(store(&redis, &FLEET_KEY, "ocsp:"));
+    assert_eq!(
+        lab().requests_to("int-fleet"),
+        before + 1,
+        "B serves A's answer"
+    );
+    for (name, addr) in [("A", a), ("B", b)] {
+        let out = status(&addr);
+        assert!(out.contains("Cert Status: good"), "{name}: {out}");
+    }
+    // Sealed: the response's signer is not legible in what Redis holds.
+    let held = values(&redis, "ocsp:st:");
+    assert_eq!(held.len(), 1, "{held:?}");
+    let signer = b"OCSP Lab Intermediate";
+    assert!(!held[0].1.windows(signer.len()).any(|w| w == signer));
+
+    // Changed in Redis: C does not take it, and asks the responder itself.
+    assert_eq!(redis.cli(&["EVAL", FLIP_BYTE, "1", &held[0].0]).trim(), "1");
+    let (c, _hc) = stapling(store(&redis, &FLEET_KEY, "ocsp:"));
+    assert_eq!(
+        lab().requests_to("int-fleet"),
+        before + 2,
+        "C asks for its own"
+    );
+    let out = status(&c);
+    assert!(out.contains("Cert Status: good"), "C: {out}");
+    let w = warnings_about(&held[0].0);
+    assert!(
+        w.iter()
+            .any(|w| w.contains("OCSP staple") && w.contains("does not open")),
+        "{w:?}"
+    );
+
+    // No fetched staple to share, or a client: refused by name.
+    let shared = store(&redis, &FLEET_KEY, "ocsp:");
+    let e = SslContext::new(&server_opts().server(true).ocsp_staple_store(shared.clone()))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("ocsp_staple_store shares staples fetched from the responder: it needs ocsp_staple(StapleSource::Auto)"),
+        "{e}"
+    );
+    let e = SslContext::new(&client_opts().ocsp_staple_store(shared))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("ocsp_staple_store is an option only for a server context"),
+        "{e}"
+    );
+}
+
+/// The fleet renews its staple once: responses current for a minute are renewed at half
+/// their life by whichever server claims it first, and the other takes the new one from the
+/// store instead of asking the responder.
+#[test]
+fn one_server_renews_the_fleets_staple() {
+    require("openssl");
+    let redis = RedisServer::start();
+    let path = "int-fleet-short";
+    let before = lab().requests_to(path);
+    let (a, _ha) = stapling_member("fleet-short", store(&redis, &FLEET_KEY, "renew:"), 2);
+    let (b, _hb) = stapling_member("fleet-short", store(&redis, &FLEET_KEY, "renew:"), 2);
+    assert_eq!(lab().requests_to(path), before + 1);
+    let first = this_update(&status(&a));
+    assert_eq!(this_update(&status(&b)), first, "B serves A's staple");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while lab().requests_to(path) < before + 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the staple was not renewed"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // The other server looks again two seconds after it found the fetch claimed.
+    std::thread::sleep(Duration::from_secs(4));
+    assert_eq!(
+        lab().requests_to(path),
+        before + 2,
+        "one request renews the fleet's staple"
+    );
+    let renewed = this_update(&status(&a));
+    assert_ne!(renewed, first, "A serves the renewed staple");
+    assert_eq!(
+        this_update(&status(&b)),
+        renewed,
+        "B serves the renewed staple"
+    );
 }

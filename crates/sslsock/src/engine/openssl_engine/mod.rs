@@ -307,7 +307,7 @@ fn identities(plan: &Plan, b: &mut SslContextBuilder) -> Result<Vec<Chain>, Conf
         }
         // Stapled: this context's own certificates (its SNI names' contexts staple theirs).
         if let Some(source) = &server.ocsp_staple {
-            staple(source, &chains, b)?;
+            staple(source, server.ocsp_staple_store.as_ref(), &chains, b)?;
         }
         chains.extend(per_name(plan, server, b)?);
     }
@@ -456,6 +456,7 @@ impl crate::ocsp::StapleSlot for StapleHolder {
 /// sends the staple of the certificate a handshake presents.
 fn staple(
     source: &crate::ocsp::StapleSource,
+    store: Option<&Arc<dyn crate::ocsp::StapleStore>>,
     chains: &[Vec<CertificateDer<'static>>],
     b: &mut SslContextBuilder,
 ) -> Result<(), ConfigError> {
@@ -474,7 +475,7 @@ fn staple(
     for target in targets {
         let holder = Arc::new(StapleHolder::default());
         let chain = target.iter().map(|c| c.to_vec()).collect();
-        super::keep_stapled(source, chain, holder.clone())?;
+        super::keep_stapled(source, store, chain, holder.clone())?;
         if let Some(leaf) = target.first() {
             holders.push((leaf.clone(), holder));
         }

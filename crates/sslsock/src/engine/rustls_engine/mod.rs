@@ -278,7 +278,7 @@ fn build_server(
     let client_verifier = client_verifier(server, &provider)?;
     let resolver = Arc::new(sni_resolver(plan.identity.as_ref(), server, &provider)?);
     if let Some(source) = &server.ocsp_staple {
-        staple(source, &resolver)?;
+        staple(source, server.ocsp_staple_store.as_ref(), &resolver)?;
     }
     let engine_versions = versions.engine_versions();
     let server_config = |provider: Arc<CryptoProvider>| -> Result<ServerConfig, ConfigError> {
@@ -540,6 +540,7 @@ fn sni_resolver(
 /// certificate keeps them current.
 fn staple(
     source: &crate::ocsp::StapleSource,
+    store: Option<&Arc<dyn crate::ocsp::StapleStore>>,
     resolver: &Arc<sni::SniResolver>,
 ) -> Result<(), ConfigError> {
     use crate::ocsp::StapleSource;
@@ -555,7 +556,7 @@ fn staple(
     }
     for target in targets {
         let chain: Vec<Vec<u8>> = target.current().cert.iter().map(|c| c.to_vec()).collect();
-        super::keep_stapled(source, chain, target.clone())?;
+        super::keep_stapled(source, store, chain, target.clone())?;
     }
     Ok(())
 }
