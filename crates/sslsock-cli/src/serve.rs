@@ -133,6 +133,10 @@ pub(crate) struct ServeArgs {
     /// (default: the --listen address).
     #[arg(long, value_name = "ADDR", requires = "acme")]
     acme_tls: Option<String>,
+    /// Keep the ACME account in FILE (written mode 0600), so that a restarted server orders
+    /// with the same account instead of registering another (default: a new account per run).
+    #[arg(long, value_name = "FILE", requires = "acme")]
+    acme_account: Option<PathBuf>,
     /// Staple an OCSP response: FILE (DER, as `openssl ocsp -respout` writes it) or `auto`
     /// (asked from the certificate's responder, renewed before it runs out; with
     /// --session-store, one server of the fleet asks and the others serve its answer).
@@ -335,6 +339,9 @@ fn acme_identity(a: &ServeArgs) -> Result<Option<Acme>, Failure> {
     }
     if let Some(addr) = &a.acme_http {
         config = config.http_listen(addr);
+    }
+    if let Some(file) = &a.acme_account {
+        config = config.account_file(file);
     }
     if let AcmeChallenge::TlsAlpn01 = a.acme_challenge {
         config = config

@@ -132,6 +132,7 @@ pub struct AcmeConfig {
     http_listen: String,
     contact: Vec<String>,
     account: KeptAccount,
+    account_file: Option<PathBuf>,
     challenge: Challenge,
     tls_listen: String,
     alpn_challenges: Option<Arc<AlpnChallenges>>,
@@ -256,6 +257,7 @@ impl AcmeConfig {
             http_listen: "0.0.0.0:80".to_owned(),
             contact: Vec::new(),
             account: KeptAccount::default(),
+            account_file: None,
             challenge: Challenge::Http01,
             tls_listen: "0.0.0.0:443".to_owned(),
             alpn_challenges: None,
@@ -296,6 +298,16 @@ impl AcmeConfig {
         self
     }
 
+    /// Keep the account in `path` (its URL and private key, as JSON, written with mode
+    /// 0600), so that a restarted program orders with the same account instead of
+    /// registering another (CAs limit new accounts). A file for another directory, or an
+    /// account the CA no longer knows, is replaced by a new account (warned); a file that is
+    /// not an account is an error. Defaults to none: the account lives as long as the config.
+    pub fn account_file(mut self, path: impl AsRef<Path>) -> Self {
+        self.account_file = Some(path.as_ref().to_path_buf());
+        self
+    }
+
     /// A contact URL for the account (`mailto:...`), repeatable.
     pub fn contact(mut self, url: impl Into<String>) -> Self {
         self.contact.push(url.into());
@@ -311,7 +323,10 @@ impl AcmeConfig {
             ));
         }
         let ids: Vec<Identifier> = self.domains.iter().cloned().map(Identifier::Dns).collect();
-        let kept = self.account.0.lock().ok().and_then(|a| a.clone());
+        let mut kept = self.account.0.lock().ok().and_then(|a| a.clone());
+        if kept.is_none() {
+            kept = self.account_from_file().await?;
+        }
         let (account, mut order) = match kept {
             Some(account) => match account.new_order(&NewOrder::new(&ids)).await {
                 Ok(order) => (account, order),
@@ -415,20 +430,97 @@ impl AcmeConfig {
 }
 
 impl AcmeConfig {
-    /// Registers an account (kept for later orders) and places the order.
-    async fn order_with_new_account(
-        &self,
-        ids: &[Identifier],
-    ) -> Result<(Account, instant_acme::Order), AcmeError> {
+    /// The HTTPS client for the CA's directory.
+    fn http(&self) -> Result<Box<AcmeHttp>, AcmeError> {
         let mut opts = Options::new();
         if let Some(ca) = &self.ca_file {
             opts = opts.ca_file(ca);
         }
         let connector = HttpsConnector::new(&opts)
             .map_err(|e| AcmeError::Config(format!("the directory's TLS client: {e}")))?;
-        let http = AcmeHttp(Client::builder(TokioExecutor::new()).build(connector));
+        Ok(Box::new(AcmeHttp(
+            Client::builder(TokioExecutor::new()).build(connector),
+        )))
+    }
+
+    /// The account kept in [`account_file`](Self::account_file), when there is one for this
+    /// directory (and it is then kept in memory too).
+    async fn account_from_file(&self) -> Result<Option<Account>, AcmeError> {
+        let Some(path) = &self.account_file else {
+            return Ok(None);
+        };
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(AcmeError::Config(format!(
+                    "account file {}: {e}",
+                    path.display()
+                )))
+            }
+        };
+        let kept: KeptFile = serde_json::from_str(&text).map_err(|e| {
+            AcmeError::Config(format!(
+                "account file {}: not an ACME account ({e}); remove it to register a new one",
+                path.display()
+            ))
+        })?;
+        if kept.directory != self.directory {
+            log::warn!(
+                "acme: the account in {} is for {}, not {}: registering a new one",
+                path.display(),
+                kept.directory,
+                self.directory
+            );
+            return Ok(None);
+        }
+        let account = Account::builder_with_http(self.http()?)
+            .from_credentials(kept.credentials)
+            .await
+            .map_err(protocol("restoring the account"))?;
+        if let Ok(mut memory) = self.account.0.lock() {
+            *memory = Some(account.clone());
+        }
+        Ok(Some(account))
+    }
+
+    /// Writes a new account to [`account_file`](Self::account_file): a temporary file of mode
+    /// 0600, renamed over the old one. A failure is warned about: the order goes on, and
+    /// the account lasts as long as the program.
+    fn save_account(&self, credentials: instant_acme::AccountCredentials) {
+        let Some(path) = &self.account_file else {
+            return;
+        };
+        let kept = KeptFile {
+            directory: self.directory.clone(),
+            credentials,
+        };
+        let written = serde_json::to_vec_pretty(&kept)
+            .map_err(std::io::Error::other)
+            .and_then(|json| {
+                let tmp = path.with_extension("tmp");
+                // Made anew, so that its mode is ours whatever an old one had.
+                let _ = std::fs::remove_file(&tmp);
+                let mut file = private_file(&tmp)?;
+                std::io::Write::write_all(&mut file, &json)?;
+                file.sync_all()?;
+                std::fs::rename(&tmp, path)
+            });
+        if let Err(e) = written {
+            log::warn!(
+                "acme: cannot keep the account in {}: {e}; a restarted program registers a new one",
+                path.display()
+            );
+        }
+    }
+
+    /// Registers an account (kept for later orders) and places the order.
+    async fn order_with_new_account(
+        &self,
+        ids: &[Identifier],
+    ) -> Result<(Account, instant_acme::Order), AcmeError> {
         let contact: Vec<&str> = self.contact.iter().map(String::as_str).collect();
-        let (account, _) = Account::builder_with_http(Box::new(http))
+        let (account, credentials) = Account::builder_with_http(self.http()?)
             .create(
                 &NewAccount {
                     contact: &contact,
@@ -443,12 +535,29 @@ impl AcmeConfig {
         if let Ok(mut kept) = self.account.0.lock() {
             *kept = Some(account.clone());
         }
+        self.save_account(credentials);
         let order = account
             .new_order(&NewOrder::new(ids))
             .await
             .map_err(protocol("ordering"))?;
         Ok((account, order))
     }
+}
+
+/// What an account file holds: the directory the account is for, and the account.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct KeptFile {
+    directory: String,
+    credentials: instant_acme::AccountCredentials,
+}
+
+/// A new file only its owner can read (it holds a private key).
+fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
 }
 
 /// The validity of the first certificate in `chain_pem`.

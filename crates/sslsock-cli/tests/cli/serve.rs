@@ -1028,6 +1028,50 @@ fn serve_gets_and_renews_its_certificate_from_pebble() {
     );
 }
 
+/// `serve --acme-account F`: a restarted server orders with the account the first one
+/// registered (the file is not rewritten), and serves a certificate from it.
+#[test]
+fn serve_keeps_its_acme_account_across_restarts() {
+    require("openssl");
+    let pebble = sslsock_test_support::pebble::Pebble::start(90);
+    let file = pki().path("cli-acme-account.json");
+    let _ = std::fs::remove_file(&file);
+    let (directory, ca, http) = (
+        pebble.directory(),
+        f("ca.pem"),
+        format!("127.0.0.1:{}", pebble.http_port),
+    );
+    let account = file.display().to_string();
+    let args = [
+        "--acme",
+        "localhost",
+        "--acme-directory",
+        &directory,
+        "--acme-ca",
+        &ca,
+        "--acme-http",
+        &http,
+        "--acme-account",
+        &account,
+    ];
+    let (mut first, _, _) = serve(&args);
+    let _ = first.child.kill();
+    let _ = first.child.wait();
+    let written = std::fs::read(&file).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let (_second, port, _) = serve(&args);
+    // Compared, not printed: the file holds the account's private key.
+    assert!(
+        std::fs::read(&file).unwrap() == written,
+        "the restarted server registered a new account"
+    );
+    assert!(pebble_verifier(&pebble, port, "pebble-root-account.pem")());
+}
+
 /// `serve --acme-challenge tls-alpn-01` on pebble's TLS-ALPN-01 port: the first certificate
 /// through a responder of its own, the renewal answered by the running server itself (its
 /// ClientHello callback hands acme-tls/1 connections the challenge's certificate), while

@@ -101,3 +101,62 @@ fn pebble_issues_over_tls_alpn_01() {
         .unwrap();
     assert_verifies_under_pebble_root(&pebble, &issued.chain_pem, "acme-alpn");
 }
+
+/// `account_file`: the account registered by one program is used by the next (a restart)
+/// instead of a new registration; a CA that forgot it gets a new one, written over the old;
+/// a file that is not an account is refused, with the file named.
+#[test]
+fn the_account_file_outlives_the_program() {
+    let mut pebble = Pebble::start(90);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let file = pki().path("acme-account.json");
+    let _ = std::fs::remove_file(&file);
+    // Each config is a program started anew: nothing in memory.
+    let (directory, http_port) = (pebble.directory(), pebble.http_port);
+    let program = || {
+        AcmeConfig::new(directory.clone(), ["localhost"])
+            .ca_file(pki().path("ca.pem"))
+            .http_listen(format!("127.0.0.1:{http_port}"))
+            .account_file(&file)
+    };
+    rt.block_on(program().obtain()).unwrap();
+    let written = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        written.contains(&format!("\"directory\": \"{directory}\"")),
+        "{written}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the account's key is the owner's only");
+    }
+    rt.block_on(program().obtain()).unwrap();
+    // (Compared, not printed: the file holds the account's private key.)
+    assert!(
+        std::fs::read_to_string(&file).unwrap() == written,
+        "a restarted program registered a new account"
+    );
+    // pebble keeps nothing across a restart: the account is unknown, a new one is written.
+    pebble.stop();
+    pebble.restart();
+    rt.block_on(program().obtain()).unwrap();
+    let renewed = std::fs::read_to_string(&file).unwrap();
+    assert!(renewed != written, "no new account for a CA that forgot it");
+    rt.block_on(program().obtain()).unwrap();
+    assert!(std::fs::read_to_string(&file).unwrap() == renewed);
+
+    std::fs::write(&file, "not an account\n").unwrap();
+    let e = rt.block_on(program().obtain()).unwrap_err().to_string();
+    assert!(
+        e.contains(&format!(
+            "account file {}: not an ACME account",
+            file.display()
+        )),
+        "{e}"
+    );
+}
