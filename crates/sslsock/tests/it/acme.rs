@@ -32,11 +32,7 @@ fn assert_verifies_under_pebble_root(pebble: &Pebble, chain_pem: &str, dir: &str
 #[test]
 fn pebble_issues_a_certificate_that_verifies_under_its_root() {
     let mut pebble = Pebble::start(90);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = runtime();
     let config = AcmeConfig::new(pebble.directory(), ["localhost"])
         .ca_file(pki().path("ca.pem"))
         .http_listen(format!("127.0.0.1:{}", pebble.http_port));
@@ -85,11 +81,7 @@ fn pebble_issues_a_certificate_that_verifies_under_its_root() {
 #[test]
 fn pebble_issues_over_tls_alpn_01() {
     let pebble = Pebble::start(90);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = runtime();
     let issued = rt
         .block_on(
             AcmeConfig::new(pebble.directory(), ["localhost"])
@@ -108,11 +100,7 @@ fn pebble_issues_over_tls_alpn_01() {
 #[test]
 fn the_account_file_outlives_the_program() {
     let mut pebble = Pebble::start(90);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = runtime();
     let file = pki().path("acme-account.json");
     let _ = std::fs::remove_file(&file);
     // Each config is a program started anew: nothing in memory.

@@ -11,14 +11,6 @@ use tokio::net::{TcpListener, TcpStream};
 use crate::tokio_echo;
 use crate::util::*;
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 #[test]
 fn tokio_server_serves_1000_concurrent_clients() {
     serves_1000_concurrent_clients(sslsock::Engine::Rustls);

@@ -15,14 +15,6 @@ use sslsock_test_support::ocsp_lab::{lab, Signer};
 
 use crate::util::*;
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 /// nginx on a free port serving `leaf` of the OCSP lab over HTTP/2 and HTTP/1.1, stapling
 /// `staple` when given.
 fn nginx(leaf: &str, staple: Option<&std::path::Path>) -> (Peer, u16) {
