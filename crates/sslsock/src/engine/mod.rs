@@ -165,7 +165,8 @@ pub(crate) fn keep_stapled(
             crate::ocsp::renew_shared(&**store, &chain, None, defaults::OCSP_TIMEOUT).and_then(
                 |renewal| match renewal {
                     Renewal::Staple(der, status) => Ok((der, status)),
-                    // Without a staple of its own a server does not wait for the fleet.
+                    // Without a current staple renew_shared asks the responder itself rather
+                    // than wait; should that change, a starting server still does not wait.
                     Renewal::Pending => crate::ocsp::obtain(source, &chain, defaults::OCSP_TIMEOUT),
                 },
             )

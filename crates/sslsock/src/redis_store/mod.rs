@@ -239,9 +239,10 @@ impl RedisStore {
         self.link.is_down()
     }
 
-    /// The Redis key of a session id.
-    fn name(&self, id: &[u8]) -> String {
-        format!("{}s:{}", self.prefix, self.key.name(id))
+    /// The Redis key for `id` of `kind` (`s` sessions, `st` staples, `stc` staple claims):
+    /// the prefix, the kind, and a keyed digest of `id`.
+    fn named(&self, kind: &str, id: &[u8]) -> String {
+        format!("{}{kind}:{}", self.prefix, self.key.name(id))
     }
 
     fn open(&self, name: &str, sealed: Option<Vec<u8>>) -> Option<Vec<u8>> {
@@ -267,7 +268,7 @@ impl fmt::Debug for RedisStore {
 
 impl ServerSessionStore for RedisStore {
     fn put(&self, key: &[u8], value: Vec<u8>, lifetime: Duration) -> bool {
-        let name = self.name(key);
+        let name = self.named("s", key);
         let Some(sealed) = self.key.seal(&name, &value) else {
             return false;
         };
@@ -278,13 +279,13 @@ impl ServerSessionStore for RedisStore {
     }
 
     fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
-        let name = self.name(key);
+        let name = self.named("s", key);
         let sealed = self.link.run::<Option<Vec<u8>>>(cmd("GET").arg(&name))?;
         self.open(&name, sealed)
     }
 
     fn take(&self, key: &[u8]) -> Option<Vec<u8>> {
-        let name = self.name(key);
+        let name = self.named("s", key);
         let sealed = self.link.run::<Option<Vec<u8>>>(cmd("GETDEL").arg(&name))?;
         self.open(&name, sealed)
     }
@@ -295,7 +296,7 @@ impl ServerSessionStore for RedisStore {
 /// lapses on its own.
 impl crate::ocsp::StapleStore for RedisStore {
     fn get_staple(&self, key: &[u8]) -> Option<Vec<u8>> {
-        let name = format!("{}st:{}", self.prefix, self.key.name(key));
+        let name = self.named("st", key);
         let sealed = self.link.run::<Option<Vec<u8>>>(cmd("GET").arg(&name))??;
         let opened = self.key.open(&name, &sealed);
         if opened.is_none() {
@@ -308,7 +309,7 @@ impl crate::ocsp::StapleStore for RedisStore {
     }
 
     fn put_staple(&self, key: &[u8], der: &[u8], ttl: Duration) {
-        let name = format!("{}st:{}", self.prefix, self.key.name(key));
+        let name = self.named("st", key);
         let Some(sealed) = self.key.seal(&name, der) else {
             return;
         };
@@ -319,7 +320,7 @@ impl crate::ocsp::StapleStore for RedisStore {
     }
 
     fn claim_fetch(&self, key: &[u8], hold: Duration) -> bool {
-        let name = format!("{}stc:{}", self.prefix, self.key.name(key));
+        let name = self.named("stc", key);
         let hold = hold.as_millis().max(1).to_string();
         let claimed = self
             .link
