@@ -161,7 +161,7 @@ pub(crate) fn renew_shared(
                 None
             }
         });
-    if let Some((der, v)) = stored.as_ref().filter(|(_, v)| now < renew_at(v, now)) {
+    if let Some((der, v)) = stored.as_ref().filter(|(_, v)| now < half_life(v)) {
         return Ok(Renewal::Staple(der.clone(), v.clone()));
     }
     let fetch = || -> Result<Renewal, OcspError> {
@@ -199,11 +199,16 @@ const PENDING_LOOK_AGAIN: Duration = Duration::from_secs(2);
 
 /// When to renew a response: halfway through its life, at least a second from now.
 fn renew_at(v: &VerifiedStatus, now: SystemTime) -> SystemTime {
+    half_life(v).max(now + Duration::from_secs(1))
+}
+
+/// Halfway through a response's life: from then on it is due for renewal.
+fn half_life(v: &VerifiedStatus) -> SystemTime {
     let life = v
         .valid_until
         .duration_since(v.this_update)
         .unwrap_or_default();
-    (v.this_update + life / 2).max(now + Duration::from_secs(1))
+    v.this_update + life / 2
 }
 
 /// Where a renewed staple goes: the certificate a server presents.

@@ -611,7 +611,8 @@ fn the_fleet_asks_the_responder_once_for_its_staple() {
 
 /// The fleet renews its staple once: responses current for a minute are renewed at half
 /// their life by whichever server claims it first, and the other takes the new one from the
-/// store instead of asking the responder.
+/// store instead of asking the responder. A server that starts when the stored staple is
+/// past half its life renews it rather than serve it.
 #[test]
 fn one_server_renews_the_fleets_staple() {
     require("openssl");
@@ -621,10 +622,13 @@ fn one_server_renews_the_fleets_staple() {
     let (a, _ha) = stapling_member("fleet-short", store(&redis, &FLEET_KEY, "renew:"), 2);
     let (b, _hb) = stapling_member("fleet-short", store(&redis, &FLEET_KEY, "renew:"), 2);
     assert_eq!(lab().requests_to(path), before + 1);
+    // A fleet of one under another prefix, gone at once: its staple stays in the store.
+    let _ = stapling_member("fleet-short", store(&redis, &FLEET_KEY, "late:"), 0);
+    assert_eq!(lab().requests_to(path), before + 2);
     let first = this_update(&status(&a));
     assert_eq!(this_update(&status(&b)), first, "B serves A's staple");
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while lab().requests_to(path) < before + 2 {
+    while lab().requests_to(path) < before + 3 {
         assert!(
             std::time::Instant::now() < deadline,
             "the staple was not renewed"
@@ -635,7 +639,7 @@ fn one_server_renews_the_fleets_staple() {
     std::thread::sleep(Duration::from_secs(4));
     assert_eq!(
         lab().requests_to(path),
-        before + 2,
+        before + 3,
         "one request renews the fleet's staple"
     );
     let renewed = this_update(&status(&a));
@@ -644,5 +648,12 @@ fn one_server_renews_the_fleets_staple() {
         this_update(&status(&b)),
         renewed,
         "B serves the renewed staple"
+    );
+    // The late fleet's staple is past half its life now: a server joining it asks anew.
+    let _ = stapling_member("fleet-short", store(&redis, &FLEET_KEY, "late:"), 0);
+    assert_eq!(
+        lab().requests_to(path),
+        before + 4,
+        "a staple due for renewal was served as it was"
     );
 }
